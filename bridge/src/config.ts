@@ -1,0 +1,94 @@
+/**
+ * The bridge's configuration, parsed once from the environment at start-up. A bad value stops
+ * the process with a message naming the variable; nothing else reads process.env.
+ */
+export type BridgeConfig = {
+  brokers: string[];
+  clientId: string;
+  groupId: string;
+  topics: string[];
+  workerUrl: string;
+  ingestToken: string;
+  /** Most records in one forward to the Worker. */
+  batchMaxMessages: number;
+  /** Most bytes of record values in one forward. */
+  batchMaxBytes: number;
+  /** How long a partial batch may wait for more records before it is forwarded. */
+  batchMaxAgeMs: number;
+  /** Partitions processed at once (order is kept within each). */
+  partitionsConcurrently: number;
+  requestTimeoutMs: number;
+  retryInitialMs: number;
+  retryMaxMs: number;
+  metricsHost: string;
+  metricsPort: number;
+  outboxIntervalMs: number;
+  ssl: boolean;
+  sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Source = Record<string, string | undefined>;
+
+function str(env: Source, name: string, fallback?: string): string {
+  const v = env[name]?.trim();
+  if (v) return v;
+  if (fallback !== undefined) return fallback;
+  throw new ConfigError(`${name} is required`);
+}
+
+function int(env: Source, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+function list(env: Source, name: string, fallback: string): string[] {
+  const items = str(env, name, fallback).split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new ConfigError(`${name} must list at least one value`);
+  return items;
+}
+
+export function parseConfig(env: Source): BridgeConfig {
+  const workerUrl = str(env, 'WORKER_URL', 'http://127.0.0.1:8787').replace(/\/+$/, '');
+  try {
+    new URL(workerUrl);
+  } catch {
+    throw new ConfigError(`WORKER_URL must be an absolute URL, got "${workerUrl}"`);
+  }
+  const mechanism = env.KAFKA_SASL_MECHANISM?.trim().toLowerCase();
+  if (mechanism && mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
+    throw new ConfigError(`KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512, got "${mechanism}"`);
+  }
+  const level = env.LOG_LEVEL?.trim();
+  if (level && !['debug', 'info', 'warn', 'error'].includes(level)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
+  return {
+    brokers: list(env, 'KAFKA_BROKERS', '127.0.0.1:9092'),
+    clientId: str(env, 'KAFKA_CLIENT_ID', 'quaycast-bridge'),
+    groupId: str(env, 'KAFKA_GROUP_ID', 'container-tracking-group'),
+    topics: list(env, 'KAFKA_TOPICS', 'port-events,container-events'),
+    workerUrl,
+    ingestToken: str(env, 'INGEST_TOKEN'),
+    batchMaxMessages: int(env, 'BATCH_MAX_MESSAGES', 500, 1, 1000),
+    batchMaxBytes: int(env, 'BATCH_MAX_BYTES', 2 * 1024 * 1024, 1024, 3 * 1024 * 1024),
+    batchMaxAgeMs: int(env, 'BATCH_MAX_AGE_MS', 5, 0, 10_000),
+    partitionsConcurrently: int(env, 'PARTITIONS_CONCURRENTLY', 3, 1, 64),
+    requestTimeoutMs: int(env, 'WORKER_TIMEOUT_MS', 10_000, 100, 120_000),
+    retryInitialMs: int(env, 'RETRY_INITIAL_MS', 200, 1, 60_000),
+    retryMaxMs: int(env, 'RETRY_MAX_MS', 10_000, 1, 300_000),
+    metricsHost: str(env, 'METRICS_HOST', '127.0.0.1'),
+    metricsPort: int(env, 'METRICS_PORT', 9464, 0, 65_535),
+    outboxIntervalMs: int(env, 'OUTBOX_INTERVAL_MS', 250, 10, 60_000),
+    ssl: env.KAFKA_SSL === 'true' || env.KAFKA_SSL === '1',
+    sasl: mechanism
+      ? { mechanism: mechanism as 'plain', username: str(env, 'KAFKA_SASL_USERNAME'), password: str(env, 'KAFKA_SASL_PASSWORD') }
+      : undefined,
+    logLevel: (level as BridgeConfig['logLevel']) ?? 'info',
+  };
+}

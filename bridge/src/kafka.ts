@@ -1,0 +1,200 @@
+/**
+ * Everything that touches kafkajs (2.2.4, in maintenance mode) lives here, so replacing the
+ * client later means replacing one module.
+ */
+import kafkajs, { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer, type SASLOptions } from 'kafkajs';
+import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
+import { backoffMs, sleep } from './backoff.ts';
+import { splitBatches } from './batcher.ts';
+import { registerCodecs } from './codecs.ts';
+import type { BridgeConfig } from './config.ts';
+import { deadLetterOf, type DeadLetter } from './dlq.ts';
+import { forwardWithRetry } from './forwarder.ts';
+import { errorFields, log } from './log.ts';
+import type { Metrics } from './metrics.ts';
+
+// kafkajs is CommonJS: its named exports do not survive Node's ESM loader.
+const { Kafka: KafkaClient, logLevel: KafkaLogLevel } = kafkajs;
+
+registerCodecs();
+
+export type KafkaConnection = Pick<BridgeConfig, 'brokers' | 'clientId' | 'ssl' | 'sasl'>;
+
+/** A kafkajs client for the configured cluster, logging through our JSON logger. */
+export function createKafka(config: KafkaConnection): Kafka {
+  return new KafkaClient({
+    clientId: config.clientId,
+    brokers: config.brokers,
+    ssl: config.ssl,
+    ...(config.sasl ? { sasl: config.sasl as SASLOptions } : {}),
+    connectionTimeout: 3000,
+    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 8 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: () => ({ level, log: entry }) => {
+      const { message, timestamp: _ts, logger: _logger, ...rest } = entry;
+      log(level <= KafkaLogLevel.ERROR ? 'error' : 'warn', `kafkajs: ${message}`, { namespace: entry.namespace, ...rest });
+    },
+  });
+}
+
+/** Record headers as text (lineage for the Worker). */
+function headersOf(m: KafkaMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
+  }
+  return out;
+}
+
+export function toIngestRecord(topic: string, partition: number, m: KafkaMessage): IngestRecord {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ? m.key.toString('utf8') : null,
+    value: m.value!.toString('utf8'),
+    headers: headersOf(m),
+    timestamp: m.timestamp,
+  };
+}
+
+/** Waits until the cluster answers, logging once per attempt; returns false when stopped. */
+export async function waitForBroker(kafka: Kafka, brokers: string[], stopped: () => boolean, signal?: AbortSignal): Promise<boolean> {
+  for (let attempt = 0; !stopped(); attempt++) {
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      await admin.describeCluster();
+      await admin.disconnect();
+      return true;
+    } catch (err) {
+      await admin.disconnect().catch(() => undefined);
+      log('warn', `waiting for Kafka at ${brokers.join(',')}`, { attempt: attempt + 1, ...errorFields(err) });
+      await sleep(Math.min(5000, 500 * 2 ** Math.min(attempt, 4)), signal);
+    }
+  }
+  return false;
+}
+
+export type Bridge = { run(): Promise<void>; stop(): Promise<void>; producer: Producer };
+
+/**
+ * The consumer loop. For each partition batch: split into forwardable batches, forward each
+ * (retrying without committing), dead-letter what the Worker rejected, and only then resolve
+ * and commit the offset. Stops on `!isRunning() || isStale()`.
+ */
+export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = createKafka(config)): Bridge {
+  const consumer: Consumer = kafka.consumer({
+    groupId: config.groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+    maxWaitTimeInMs: Math.max(10, config.batchMaxAgeMs),
+    maxBytesPerPartition: config.batchMaxBytes,
+    allowAutoTopicCreation: false,
+  });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+  const abort = new AbortController();
+  let stopping = false;
+
+  async function sendDeadLetters(letters: DeadLetter[], shouldStop: () => boolean): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      if (shouldStop()) return false;
+      try {
+        for (const topic of new Set(letters.map((l) => l.topic))) {
+          await producer.send({ topic, acks: -1, messages: letters.filter((l) => l.topic === topic).map((l) => l.message) });
+        }
+        return true;
+      } catch (err) {
+        const delay = backoffMs(attempt, config.retryInitialMs, config.retryMaxMs);
+        log('warn', 'dead-letter write failed; retrying before the offset moves', { attempt: attempt + 1, delayMs: delay, ...errorFields(err) });
+        await sleep(delay, abort.signal);
+      }
+    }
+  }
+
+  async function eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const { topic, partition } = batch;
+    const shouldStop = () => stopping || !isRunning() || isStale();
+    const labels = { topic, partition: String(partition) };
+    const groups = splitBatches(batch.messages, (m) => m.value?.length ?? 0, { maxMessages: config.batchMaxMessages, maxBytes: config.batchMaxBytes });
+    for (const group of groups) {
+      if (shouldStop()) return;
+      metrics.inc('quaycast_bridge_consumed_total', labels, group.length);
+      const live = group.filter((m) => m.value !== null);
+      if (live.length < group.length) metrics.inc('quaycast_bridge_tombstones_total', labels, group.length - live.length);
+      const started = performance.now();
+      let results: IngestResult[] = [];
+      if (live.length > 0) {
+        const answer = await forwardWithRetry(
+          live.map((m) => toIngestRecord(topic, partition, m)),
+          {
+            workerUrl: config.workerUrl,
+            ingestToken: config.ingestToken,
+            timeoutMs: config.requestTimeoutMs,
+            retryInitialMs: config.retryInitialMs,
+            retryMaxMs: config.retryMaxMs,
+            shouldStop,
+            heartbeat,
+            signal: abort.signal,
+            onRetry: (err, attempt, delayMs) => {
+              metrics.inc('quaycast_bridge_retried_total', labels);
+              log('warn', 'forward failed; retrying', { topic, partition, records: live.length, attempt, delayMs, status: err.status, errorMessage: err.message });
+            },
+          },
+        );
+        if (answer === 'stopped') {
+          log('info', 'batch abandoned without commit', { topic, partition, fromOffset: live[0]!.offset, records: live.length });
+          return;
+        }
+        results = answer;
+      }
+      metrics.observe('quaycast_bridge_batch_latency_seconds', (performance.now() - started) / 1000);
+      const letters: DeadLetter[] = [];
+      results.forEach((r, i) => {
+        metrics.inc('quaycast_bridge_forwarded_total', { ...labels, result: r.status });
+        if (r.status === 'rejected') {
+          const m = live[i]!;
+          letters.push(deadLetterOf({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} }, r.reason));
+        }
+      });
+      if (letters.length > 0) {
+        if (!(await sendDeadLetters(letters, shouldStop))) return;
+        metrics.inc('quaycast_bridge_dead_lettered_total', labels, letters.length);
+        log('warn', 'records dead-lettered', { topic, partition, offsets: letters.map((l) => l.message.headers['x-original-offset']), reasons: letters.map((l) => l.message.headers['x-error']) });
+      }
+      const last = group[group.length - 1]!.offset;
+      resolveOffset(last);
+      await commitOffsetsIfNecessary();
+      metrics.set('quaycast_bridge_committed_offset', labels, Number(last) + 1);
+      log('debug', 'batch committed', { topic, partition, records: group.length, nextOffset: Number(last) + 1 });
+      await heartbeat();
+    }
+    metrics.set('quaycast_bridge_lag', labels, Number(batch.offsetLag()));
+  }
+
+  return {
+    producer,
+    async run() {
+      consumer.on(consumer.events.CRASH, (e) => log('error', 'consumer crashed', { restart: e.payload.restart, ...errorFields(e.payload.error) }));
+      consumer.on(consumer.events.GROUP_JOIN, (e) => log('info', 'joined consumer group', { groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment }));
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topics: config.topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: true,
+        autoCommitThreshold: 1, // commitOffsetsIfNecessary commits every resolved offset
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: config.partitionsConcurrently,
+        eachBatch,
+      });
+    },
+    async stop() {
+      stopping = true;
+      abort.abort();
+      await consumer.disconnect().catch((err) => log('warn', 'consumer disconnect failed', errorFields(err)));
+      await producer.disconnect().catch((err) => log('warn', 'producer disconnect failed', errorFields(err)));
+    },
+  };
+}

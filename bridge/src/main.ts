@@ -1,0 +1,87 @@
+/**
+ * The bridge process: Kafka → Worker, at least once. Start-up waits for the broker and the
+ * Worker; SIGTERM/SIGINT stop it without committing unfinished batches.
+ */
+import { createServer } from 'node:http';
+import { sleep } from './backoff.ts';
+import { ConfigError, parseConfig, type BridgeConfig } from './config.ts';
+import { createBridge, createKafka, waitForBroker } from './kafka.ts';
+import { errorFields, log, setLogLevel } from './log.ts';
+import { Metrics } from './metrics.ts';
+
+async function waitForWorker(config: BridgeConfig, stopped: () => boolean, signal: AbortSignal): Promise<boolean> {
+  for (let attempt = 0; !stopped(); attempt++) {
+    try {
+      const res = await fetch(`${config.workerUrl}/healthz`, { signal: AbortSignal.timeout(3000) });
+      if (res.ok) return true;
+      log('warn', `waiting for the Worker at ${config.workerUrl}`, { attempt: attempt + 1, status: res.status });
+    } catch (err) {
+      log('warn', `waiting for the Worker at ${config.workerUrl}`, { attempt: attempt + 1, ...errorFields(err) });
+    }
+    await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 4)), signal);
+  }
+  return false;
+}
+
+async function main(): Promise<void> {
+  let config: BridgeConfig;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log('error', `configuration error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  setLogLevel(config.logLevel);
+  const metrics = new Metrics();
+  const abort = new AbortController();
+  let stopped = false;
+  let ready = false;
+
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
+    } else if (req.url === '/healthz') {
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: ready, stopping: stopped }));
+    } else {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'try /metrics or /healthz' } }));
+    }
+  });
+  server.listen(config.metricsPort, config.metricsHost, () => log('info', `metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`));
+
+  const kafka = createKafka(config);
+  const bridge = createBridge(config, metrics, kafka);
+
+  const shutdown = async (signal: string) => {
+    if (stopped) return;
+    stopped = true;
+    ready = false;
+    log('info', `${signal}: stopping; unfinished batches are not committed`);
+    abort.abort();
+    const force = setTimeout(() => {
+      log('error', 'shutdown took longer than 20 s; exiting');
+      process.exit(1);
+    }, 20_000);
+    force.unref();
+    await bridge.stop();
+    server.close();
+    log('info', 'stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  log('info', 'starting', { brokers: config.brokers, groupId: config.groupId, topics: config.topics, workerUrl: config.workerUrl });
+  if (!(await waitForBroker(kafka, config.brokers, () => stopped, abort.signal))) return;
+  if (!(await waitForWorker(config, () => stopped, abort.signal))) return;
+  await bridge.run();
+  ready = true;
+  log('info', 'consuming', { topics: config.topics, groupId: config.groupId });
+}
+
+main().catch((err) => {
+  log('error', 'bridge failed to start', errorFields(err));
+  process.exit(1);
+});

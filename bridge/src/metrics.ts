@@ -1,0 +1,86 @@
+/** The bridge's counters and gauges, rendered as Prometheus text. */
+type Labels = Record<string, string>;
+
+const HELP: Record<string, [type: 'counter' | 'gauge' | 'histogram', help: string]> = {
+  quaycast_bridge_consumed_total: ['counter', 'Kafka records consumed'],
+  quaycast_bridge_forwarded_total: ['counter', 'Records the Worker answered for, by result (stored, duplicate, rejected)'],
+  quaycast_bridge_retried_total: ['counter', 'Forward attempts that failed and were retried'],
+  quaycast_bridge_dead_lettered_total: ['counter', 'Records written to a .dlq topic'],
+  quaycast_bridge_tombstones_total: ['counter', 'Records with a null value, skipped'],
+  quaycast_bridge_outbox_published_total: ['counter', 'API-made events published to Kafka'],
+  quaycast_bridge_lag: ['gauge', 'Records behind the high watermark, per partition'],
+  quaycast_bridge_committed_offset: ['gauge', 'Last committed offset, per partition'],
+  quaycast_bridge_batch_latency_seconds: ['histogram', 'Time to forward one batch to the Worker (including retries)'],
+};
+
+const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+const key = (labels: Labels) => Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`).join(',');
+
+export class Metrics {
+  private readonly values = new Map<string, Map<string, number>>();
+  private readonly histograms = new Map<string, { labels: string; counts: number[]; sum: number; count: number }>();
+
+  inc(name: string, labels: Labels = {}, by = 1): void {
+    const series = this.series(name);
+    const k = key(labels);
+    series.set(k, (series.get(k) ?? 0) + by);
+  }
+
+  set(name: string, labels: Labels, value: number): void {
+    this.series(name).set(key(labels), value);
+  }
+
+  get(name: string, labels: Labels = {}): number {
+    return this.values.get(name)?.get(key(labels)) ?? 0;
+  }
+
+  /** Sum of a counter over all label sets. */
+  total(name: string): number {
+    let sum = 0;
+    for (const v of this.values.get(name)?.values() ?? []) sum += v;
+    return sum;
+  }
+
+  observe(name: string, seconds: number): void {
+    let h = this.histograms.get(name);
+    if (!h) {
+      h = { labels: '', counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      this.histograms.set(name, h);
+    }
+    BUCKETS.forEach((b, i) => {
+      if (seconds <= b) h.counts[i]!++;
+    });
+    h.sum += seconds;
+    h.count++;
+  }
+
+  render(): string {
+    const lines: string[] = [];
+    for (const [name, [type, help]] of Object.entries(HELP)) {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      if (type === 'histogram') {
+        const h = this.histograms.get(name) ?? { counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+        BUCKETS.forEach((b, i) => lines.push(`${name}_bucket{le="${b}"} ${h.counts[i]}`));
+        lines.push(`${name}_bucket{le="+Inf"} ${h.count}`, `${name}_sum ${h.sum}`, `${name}_count ${h.count}`);
+        continue;
+      }
+      const series = this.values.get(name);
+      if (!series || series.size === 0) {
+        if (type === 'counter') lines.push(`${name} 0`);
+        continue;
+      }
+      for (const [labels, value] of series) lines.push(labels ? `${name}{${labels}} ${value}` : `${name} ${value}`);
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  private series(name: string): Map<string, number> {
+    let s = this.values.get(name);
+    if (!s) {
+      s = new Map();
+      this.values.set(name, s);
+    }
+    return s;
+  }
+}

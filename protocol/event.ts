@@ -1,0 +1,279 @@
+/**
+ * The event contract (DESIGN.md, "The event"): what producers may send, how legacy payloads are
+ * brought to the canonical form, and what Quaycast stores and pushes.
+ *
+ * Validation runs in two steps so that the zod schema stays the documented, canonical shape
+ * (and the OpenAPI document generated from it stays honest):
+ *   1. `canonicalize` — legacy tolerance: property names in any case, aliases (`eventId`,
+ *      `eventTimestamp`), numeric ids, enum spellings (`critical`, `In Progress`), unknown
+ *      properties moved to `metadata.extra`.
+ *   2. `EventInputSchema` — types, ranges and sizes of the canonical form, then `toEvent`
+ *      fills what Quaycast derives (category, defaults, lineage, times).
+ */
+import { z } from 'zod';
+import {
+  CATEGORIES,
+  SEVERITIES,
+  STATUSES,
+  TOPIC_CATEGORY,
+  parseCategory,
+  parseSeverity,
+  parseStatus,
+  type Category,
+  type Severity,
+  type Status,
+} from './enums.ts';
+import { parseTimestamp, toIso } from './time.ts';
+
+/** Serialized size bound of `eventData` and `metadata` (UTF-8 bytes). */
+export const MAX_JSON_FIELD_BYTES = 16 * 1024;
+export const MAX_TITLE_CHARS = 200;
+export const MAX_TEXT_CHARS = 4000;
+export const MAX_ID_CHARS = 200;
+
+const utf8 = new TextEncoder();
+const jsonBytes = (v: unknown) => utf8.encode(JSON.stringify(v)).length;
+
+const jsonObject = z
+  .record(z.string(), z.unknown())
+  .refine((v) => jsonBytes(v) <= MAX_JSON_FIELD_BYTES, { message: `must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized` });
+
+const entityId = z.string().min(1).max(MAX_ID_CHARS).nullable().optional();
+const optionalText = z.string().max(MAX_TEXT_CHARS).nullable().optional();
+
+export const CoordinatesSchema = z.object({
+  lat: z.number().min(-90).max(90),
+  lon: z.number().min(-180).max(180),
+});
+
+/** The canonical input a producer sends (after `canonicalize`). */
+export const EventInputSchema = z.object({
+  id: z.string().min(1).max(MAX_ID_CHARS).optional(),
+  category: z.enum(CATEGORIES).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  priority: z.enum(SEVERITIES).optional(),
+  status: z.enum(STATUSES).optional(),
+  eventType: z.string().trim().min(1).max(MAX_TITLE_CHARS),
+  title: z.string().trim().min(1).max(MAX_TITLE_CHARS),
+  description: optionalText,
+  source: z.string().max(MAX_TITLE_CHARS).nullable().optional(),
+  eventTime: z
+    .string()
+    .refine((s) => parseTimestamp(s) !== undefined, { message: 'must be an ISO-8601 date-time' })
+    .optional(),
+  containerId: entityId,
+  shipId: entityId,
+  berthId: entityId,
+  portId: entityId,
+  requiresAction: z.boolean().nullable().optional(),
+  isResolved: z.boolean().nullable().optional(),
+  eventData: jsonObject.nullable().optional(),
+  metadata: jsonObject.nullable().optional(),
+  coordinates: CoordinatesSchema.nullable().optional(),
+  assignedTo: z.string().max(MAX_TITLE_CHARS).nullable().optional(),
+  resolution: optionalText,
+});
+export type EventInput = z.infer<typeof EventInputSchema>;
+
+export const OriginSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('kafka'), topic: z.string(), partition: z.number().int(), offset: z.string() }),
+  z.object({ kind: z.literal('api') }),
+]);
+export type Origin = z.infer<typeof OriginSchema>;
+
+/** A stored event, as the API returns it and the rooms push it. */
+export const EventSchema = z.object({
+  id: z.string(),
+  seq: z.number().int(),
+  category: z.enum(CATEGORIES),
+  severity: z.enum(SEVERITIES),
+  priority: z.enum(SEVERITIES),
+  status: z.enum(STATUSES),
+  eventType: z.string(),
+  title: z.string(),
+  description: z.string().nullable(),
+  source: z.string().nullable(),
+  eventTime: z.string(),
+  containerId: z.string().nullable(),
+  shipId: z.string().nullable(),
+  berthId: z.string().nullable(),
+  portId: z.string().nullable(),
+  requiresAction: z.boolean(),
+  isResolved: z.boolean(),
+  eventData: z.record(z.string(), z.unknown()),
+  metadata: z.record(z.string(), z.unknown()),
+  coordinates: CoordinatesSchema.nullable(),
+  acknowledgedAt: z.string().nullable(),
+  acknowledgedBy: z.string().nullable(),
+  assignedTo: z.string().nullable(),
+  resolvedAt: z.string().nullable(),
+  resolvedBy: z.string().nullable(),
+  resolution: z.string().nullable(),
+  origin: OriginSchema,
+  receivedAt: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type QuaycastEvent = z.infer<typeof EventSchema>;
+
+/** A deleted event in a room's changefeed. */
+export type Tombstone = { id: string; seq: number; category: Category; deleted: true };
+export type Change = QuaycastEvent | Tombstone;
+export const isTombstone = (c: Change): c is Tombstone => 'deleted' in c && c.deleted === true;
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: legacy tolerance
+
+/** Lower-cased property name → canonical name. Aliases map to the field they stand for. */
+const FIELD_BY_LOWER: ReadonlyMap<string, keyof EventInput> = new Map<string, keyof EventInput>([
+  ...(Object.keys(EventInputSchema.shape) as (keyof EventInput)[]).map((k) => [k.toLowerCase(), k] as const),
+  ['eventid', 'id'],
+  ['eventtimestamp', 'eventTime'],
+  ['timestamp', 'eventTime'],
+  ['eventtype', 'eventType'],
+  ['type', 'eventType'],
+]);
+
+/** Fields Quaycast sets itself: a producer's value is kept for reference, never trusted. */
+const SERVER_FIELDS = new Set([
+  'seq', 'origin', 'receivedat', 'createdat', 'updatedat', 'acknowledgedat', 'acknowledgedby', 'resolvedat', 'resolvedby',
+]);
+
+const ID_FIELDS = new Set(['id', 'containerId', 'shipId', 'berthId', 'portId']);
+
+function canonicalCoordinates(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const lower = k.toLowerCase();
+    if (lower === 'lat' || lower === 'latitude') out.lat = v;
+    else if (lower === 'lon' || lower === 'lng' || lower === 'long' || lower === 'longitude') out.lon = v;
+    else out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Brings a producer's JSON object to the canonical property names and spellings.
+ * Unknown properties are returned separately (they end up in `metadata.extra`).
+ */
+export function canonicalize(raw: Record<string, unknown>): { input: Record<string, unknown>; extra: Record<string, unknown> } {
+  const input: Record<string, unknown> = {};
+  const extra: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const lower = key.toLowerCase();
+    const field = FIELD_BY_LOWER.get(lower);
+    if (!field) {
+      if (value !== undefined) extra[SERVER_FIELDS.has(lower) ? `producer.${key}` : key] = value;
+      continue;
+    }
+    // `eventId` and `id` both present: the first one wins, the other is kept as extra.
+    if (field in input && input[field] !== undefined && input[field] !== null) {
+      extra[key] = value;
+      continue;
+    }
+    let v: unknown = value;
+    if (ID_FIELDS.has(field) && typeof v === 'number' && Number.isFinite(v)) v = String(v);
+    else if (field === 'category' && typeof v === 'string') v = parseCategory(v) ?? v;
+    else if ((field === 'severity' || field === 'priority') && typeof v === 'string') v = parseSeverity(v) ?? v;
+    else if (field === 'status' && typeof v === 'string') v = parseStatus(v) ?? v;
+    else if (field === 'eventTime' && typeof v === 'number') v = Number.isFinite(v) ? toIso(v) : v;
+    else if (field === 'coordinates') v = canonicalCoordinates(v);
+    if (v === null && (field === 'category' || field === 'severity' || field === 'priority' || field === 'status' || field === 'eventTime' || field === 'id')) {
+      continue; // null means "not given" for fields with defaults
+    }
+    input[field] = v;
+  }
+  return { input, extra };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: defaults and derivations
+
+/** Where an event came from, as the normaliser needs it. */
+export type IngestContext =
+  | { kind: 'kafka'; topic: string; partition: number; offset: string; receivedAt: number }
+  | { kind: 'api'; receivedAt: number; newId: () => string };
+
+/** DESIGN.md: containerId → Container, shipId → Ship, berthId → Berth, portId → Port, topic, else System. */
+export function deriveCategory(input: Pick<EventInput, 'containerId' | 'shipId' | 'berthId' | 'portId'>, topic?: string): Category {
+  if (input.containerId) return 'Container';
+  if (input.shipId) return 'Ship';
+  if (input.berthId) return 'Berth';
+  if (input.portId) return 'Port';
+  if (topic && TOPIC_CATEGORY[topic]) return TOPIC_CATEGORY[topic];
+  return 'System';
+}
+
+/** An event ready to be stored: everything but `seq`, which the room assigns. */
+export type NewEvent = Omit<QuaycastEvent, 'seq'>;
+
+export function toEvent(input: EventInput, extra: Record<string, unknown>, ctx: IngestContext): NewEvent {
+  const received = toIso(ctx.receivedAt);
+  const severity: Severity = input.severity ?? input.priority ?? 'Medium';
+  const status: Status = input.status ?? 'New';
+  const metadata: Record<string, unknown> = { ...(input.metadata ?? {}) };
+  if (Object.keys(extra).length > 0) metadata.extra = { ...(metadata.extra as object | undefined), ...extra };
+  const id =
+    input.id ?? (ctx.kind === 'kafka' ? `kafka:${ctx.topic}:${ctx.partition}:${ctx.offset}` : ctx.newId());
+  return {
+    id,
+    category: input.category ?? deriveCategory(input, ctx.kind === 'kafka' ? ctx.topic : undefined),
+    severity,
+    priority: input.priority ?? severity,
+    status,
+    eventType: input.eventType,
+    title: input.title,
+    description: input.description ?? null,
+    source: input.source ?? null,
+    eventTime: input.eventTime ? toIso(parseTimestamp(input.eventTime)!) : received,
+    containerId: input.containerId ?? null,
+    shipId: input.shipId ?? null,
+    berthId: input.berthId ?? null,
+    portId: input.portId ?? null,
+    requiresAction: input.requiresAction ?? false,
+    isResolved: input.isResolved ?? (status === 'Resolved' || status === 'Closed'),
+    eventData: input.eventData ?? {},
+    metadata,
+    coordinates: input.coordinates ?? null,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    assignedTo: input.assignedTo ?? null,
+    resolvedAt: null,
+    resolvedBy: null,
+    resolution: input.resolution ?? null,
+    origin: ctx.kind === 'kafka' ? { kind: 'kafka', topic: ctx.topic, partition: ctx.partition, offset: ctx.offset } : { kind: 'api' },
+    receivedAt: received,
+    createdAt: received,
+    updatedAt: received,
+  };
+}
+
+/** One field that failed validation: where and why. */
+export type FieldIssue = { path: string; message: string };
+
+export type NormalizeResult = { ok: true; event: NewEvent } | { ok: false; issues: FieldIssue[] };
+
+export function issuesOf(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
+}
+
+/** Validates and normalises one producer payload (already parsed JSON). Never throws. */
+export function normalizeEvent(raw: unknown, ctx: IngestContext): NormalizeResult {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, issues: [{ path: '(root)', message: 'must be a JSON object' }] };
+  }
+  const { input, extra } = canonicalize(raw as Record<string, unknown>);
+  const parsed = EventInputSchema.safeParse(input);
+  if (!parsed.success) return { ok: false, issues: issuesOf(parsed.error) };
+  const event = toEvent(parsed.data, extra, ctx);
+  if (jsonBytes(event.metadata) > MAX_JSON_FIELD_BYTES) {
+    return { ok: false, issues: [{ path: 'metadata', message: `with unknown properties (metadata.extra) must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized` }] };
+  }
+  return { ok: true, event };
+}
+
+/** Human-readable one-line reason, for DLQ headers and ingest answers. */
+export function describeIssues(issues: FieldIssue[]): string {
+  return issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+}

@@ -1,0 +1,54 @@
+/**
+ * The room protocol (DESIGN.md, "Rooms"): JSON text frames between a category room and its
+ * clients. Server messages are a discriminated union on `type`; client messages are validated
+ * with zod on arrival, never trusted.
+ */
+import { z } from 'zod';
+import { SEVERITIES, type Category, type Severity } from './enums.ts';
+import type { Change } from './event.ts';
+
+export type HelloMessage = { type: 'hello'; room: Category; connections: number; lastSeq: number };
+export type EventsMessage = { type: 'events'; events: Change[] };
+export type PresenceMessage = { type: 'presence'; connections: number };
+export type StatsMessage = { type: 'stats'; room: Category; lastSeq: number; connections: number; eventsLastMinute: number; at: string };
+export type ErrorMessage = { type: 'error'; code: string; message: string };
+/** Sent before the room closes sockets on purpose (deploy, overload): come back later with your cursor. */
+export type ReconnectMessage = { type: 'reconnect'; afterMs: number; reason: string };
+
+export type ServerMessage = HelloMessage | EventsMessage | PresenceMessage | StatsMessage | ErrorMessage | ReconnectMessage;
+
+export const SubscribeMessageSchema = z.object({
+  type: z.literal('subscribe'),
+  severities: z.array(z.enum(SEVERITIES)).max(SEVERITIES.length),
+});
+export const ClientMessageSchema = z.discriminatedUnion('type', [SubscribeMessageSchema]);
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+
+/** Largest client frame a room accepts; anything bigger is abuse (close 1009). */
+export const MAX_CLIENT_FRAME_BYTES = 4096;
+
+/** WebSocket subprotocol of the room protocol, and the prefix carrying a browser's token. */
+export const ROOM_SUBPROTOCOL = 'quaycast.v1';
+export const TOKEN_SUBPROTOCOL_PREFIX = 'bearer.';
+
+/** Parses `severity=Critical,High` (case-insensitive); undefined for "all", null when invalid. */
+export function parseSeverityList(value: string | null | undefined): Severity[] | undefined | null {
+  if (value === null || value === undefined || value.trim() === '') return undefined;
+  const out: Severity[] = [];
+  for (const part of value.split(',')) {
+    const found = SEVERITIES.find((s) => s.toLowerCase() === part.trim().toLowerCase());
+    if (!found) return null;
+    if (!out.includes(found)) out.push(found);
+  }
+  return out;
+}
+
+/** Close codes the rooms use. */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  policy: 1008,
+  tooBig: 1009,
+  internal: 1011,
+  tryAgainLater: 1013,
+} as const;

@@ -1,0 +1,9 @@
+import { drizzle, type DrizzleD1Database } from 'drizzle-orm/d1';
+import * as schema from './schema.ts';
+
+export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
+
+/** A drizzle handle over the D1 binding. Cheap: no connection, no I/O. */
+export function createDb(d1: D1Database): Db {
+  return drizzle(d1, { schema });
+}

@@ -1,0 +1,39 @@
+/** Drizzle schema of the D1 database; the SQL lives in migrations/ (append-only, numbered). */
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { Category, Severity, Status } from '../../protocol/enums.ts';
+
+export const events = sqliteTable(
+  'events',
+  {
+    id: text('id').primaryKey(),
+    category: text('category').$type<Category>().notNull(),
+    seq: integer('seq').notNull(),
+    severity: text('severity').$type<Severity>().notNull(),
+    priority: text('priority').$type<Severity>().notNull(),
+    status: text('status').$type<Status>().notNull(),
+    eventType: text('event_type').notNull(),
+    title: text('title').notNull(),
+    description: text('description'),
+    eventTime: integer('event_time').notNull(),
+    receivedAt: integer('received_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    containerId: text('container_id'),
+    shipId: text('ship_id'),
+    berthId: text('berth_id'),
+    portId: text('port_id'),
+    requiresAction: integer('requires_action', { mode: 'boolean' }).notNull().default(false),
+    isResolved: integer('is_resolved', { mode: 'boolean' }).notNull().default(false),
+    assignedTo: text('assigned_to'),
+    deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
+    doc: text('doc').notNull(),
+  },
+  (t) => [
+    uniqueIndex('events_room_seq').on(t.category, t.seq),
+    index('events_received').on(t.receivedAt, t.id),
+    index('events_category_received').on(t.category, t.receivedAt, t.id),
+    index('events_severity_received').on(t.severity, t.receivedAt, t.id),
+    index('events_status_received').on(t.status, t.receivedAt, t.id),
+  ],
+);
+
+export type EventRow = typeof events.$inferSelect;

@@ -1,0 +1,40 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { IngestBatchSchema } from '../../protocol/ingest.ts';
+import { requireServiceToken } from '../auth.ts';
+import { ingestRecords } from '../ingest.ts';
+import type { AppEnv } from '../types.ts';
+import { ErrorSchema } from './schemas.ts';
+
+const IngestResultSchema = z.union([
+  z.object({ status: z.literal('stored'), id: z.string(), seq: z.number().int(), category: z.string() }),
+  z.object({ status: z.literal('duplicate'), id: z.string(), category: z.string() }),
+  z.object({ status: z.literal('rejected'), reason: z.string() }),
+]);
+
+export const ingest = new OpenAPIHono<AppEnv>();
+
+ingest.use('/internal/*', requireServiceToken());
+
+ingest.openapi(
+  createRoute({
+    method: 'post',
+    path: '/internal/ingest',
+    summary: 'A batch of Kafka records from the bridge',
+    description: 'Answers one result per record, in order: stored (with its seq), duplicate (id seen before) or rejected (with the reason; the bridge dead-letters it).',
+    security: [{ serviceToken: [] }],
+    request: { body: { required: true, content: { 'application/json': { schema: IngestBatchSchema } } } },
+    responses: {
+      200: { description: 'Per-record results', content: { 'application/json': { schema: z.object({ results: z.array(IngestResultSchema) }) } } },
+      400: { description: 'The batch itself is malformed', content: { 'application/json': { schema: ErrorSchema } } },
+      401: { description: 'Missing or wrong service token', content: { 'application/json': { schema: ErrorSchema } } },
+    },
+  }),
+  async (c) => {
+    const { records } = c.req.valid('json');
+    const results = await ingestRecords(c.env, records);
+    const counts = { stored: 0, duplicate: 0, rejected: 0 };
+    for (const r of results) counts[r.status]++;
+    c.set('logFields', { records: records.length, ...counts });
+    return c.json({ results }, 200);
+  },
+);
