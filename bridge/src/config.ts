@@ -17,6 +17,8 @@ export type BridgeConfig = {
   batchMaxAgeMs: number;
   /** Partitions processed at once (order is kept within each). */
   partitionsConcurrently: number;
+  /** Consumer group session timeout: how long a dead member holds its partitions. */
+  sessionTimeoutMs: number;
   requestTimeoutMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
@@ -57,10 +59,9 @@ function list(env: Source, name: string, fallback: string): string[] {
 
 export function parseConfig(env: Source): BridgeConfig {
   const workerUrl = str(env, 'WORKER_URL', 'http://127.0.0.1:8787').replace(/\/+$/, '');
-  try {
-    new URL(workerUrl);
-  } catch {
-    throw new ConfigError(`WORKER_URL must be an absolute URL, got "${workerUrl}"`);
+  // `new URL('localhost:8787')` parses (scheme "localhost:"): insist on http(s) so the mistake fails here, not at the first fetch.
+  if (!URL.canParse(workerUrl) || !['http:', 'https:'].includes(new URL(workerUrl).protocol)) {
+    throw new ConfigError(`WORKER_URL must be an absolute http(s) URL, got "${workerUrl}"`);
   }
   const mechanism = env.KAFKA_SASL_MECHANISM?.trim().toLowerCase();
   if (mechanism && mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
@@ -79,6 +80,7 @@ export function parseConfig(env: Source): BridgeConfig {
     batchMaxBytes: int(env, 'BATCH_MAX_BYTES', 2 * 1024 * 1024, 1024, 3 * 1024 * 1024),
     batchMaxAgeMs: int(env, 'BATCH_MAX_AGE_MS', 5, 0, 10_000),
     partitionsConcurrently: int(env, 'PARTITIONS_CONCURRENTLY', 3, 1, 64),
+    sessionTimeoutMs: int(env, 'KAFKA_SESSION_TIMEOUT_MS', 30_000, 6000, 300_000),
     requestTimeoutMs: int(env, 'WORKER_TIMEOUT_MS', 10_000, 100, 120_000),
     retryInitialMs: int(env, 'RETRY_INITIAL_MS', 200, 1, 60_000),
     retryMaxMs: int(env, 'RETRY_MAX_MS', 10_000, 1, 300_000),

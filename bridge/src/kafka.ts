@@ -14,7 +14,7 @@ import { errorFields, log } from './log.ts';
 import type { Metrics } from './metrics.ts';
 
 // kafkajs is CommonJS: its named exports do not survive Node's ESM loader.
-const { Kafka: KafkaClient, logLevel: KafkaLogLevel } = kafkajs;
+const { Kafka: KafkaClient, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
 
 registerCodecs();
 
@@ -35,6 +35,11 @@ export function createKafka(config: KafkaConnection): Kafka {
       log(level <= KafkaLogLevel.ERROR ? 'error' : 'warn', `kafkajs: ${message}`, { namespace: entry.namespace, ...rest });
     },
   });
+}
+
+/** A producer with the default (murmur2, Java-compatible) partitioner, never creating topics. */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 }
 
 /** Record headers as text (lineage for the Worker). */
@@ -87,13 +92,13 @@ export type Bridge = { run(): Promise<void>; stop(): Promise<void>; producer: Pr
 export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = createKafka(config)): Bridge {
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 3000,
+    sessionTimeout: config.sessionTimeoutMs,
+    heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
     maxWaitTimeInMs: Math.max(10, config.batchMaxAgeMs),
     maxBytesPerPartition: config.batchMaxBytes,
     allowAutoTopicCreation: false,
   });
-  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: false });
+  const producer = createProducer(kafka);
   const abort = new AbortController();
   let stopping = false;
 

@@ -1,0 +1,43 @@
+/** A real WebSocket client of a room (the `ws` package, which can send an Authorization header). */
+import WebSocket from 'ws';
+import type { Change } from '../../protocol/event.ts';
+import type { ServerMessage } from '../../protocol/room.ts';
+
+export type RoomSocket = {
+  ws: WebSocket;
+  messages: ServerMessage[];
+  events: Change[];
+  waitForEvents(count: number, timeoutMs?: number): Promise<Change[]>;
+  close(): void;
+};
+
+export async function openRoom(baseUrl: string, room: string, token: string, query = ''): Promise<RoomSocket> {
+  const url = `${baseUrl.replace(/^http/, 'ws')}/api/rooms/${room}/ws${query ? `?${query}` : ''}`;
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
+  const messages: ServerMessage[] = [];
+  const events: Change[] = [];
+  ws.on('message', (data) => {
+    const m = JSON.parse(data.toString()) as ServerMessage;
+    messages.push(m);
+    if (m.type === 'events') events.push(...m.events);
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+  });
+  return {
+    ws,
+    messages,
+    events,
+    async waitForEvents(count, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (events.length < count) {
+        if (Date.now() > deadline) throw new Error(`received ${events.length} of ${count} events in ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return events;
+    },
+    close: () => ws.close(),
+  };
+}

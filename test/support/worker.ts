@@ -1,0 +1,116 @@
+/**
+ * Hosts the Worker in real workerd with `wrangler dev` (the same path as `npm start`): local D1
+ * and Durable Objects persisted in a folder, so the Worker can be stopped and started again on
+ * the same state. D1 is read back directly from its SQLite file (node:sqlite), independently of
+ * the Worker.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { BUILD_DIR, ROOT, TEST_SECRETS } from './paths.ts';
+
+/** Bundles the Worker exactly as a deploy would; a type or bundling error fails fast here. */
+export function buildWorker(): void {
+  execFileSync('wrangler', ['deploy', '--dry-run', '--outdir', BUILD_DIR], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export type WorkerHost = {
+  url: string;
+  port: number;
+  persistDir: string;
+  logs: string[];
+  /** Stops workerd; state stays in persistDir. */
+  stop(): Promise<void>;
+  /** Starts the Worker again on the same port and state. */
+  start(): Promise<void>;
+  /** Runs a read-only query on the Worker's local D1 file. */
+  query<T>(sql: string, ...params: (string | number)[]): T[];
+};
+
+export async function startWorker(opts: { vars?: Record<string, string> } = {}): Promise<WorkerHost> {
+  const persistDir = mkdtempSync(path.join(tmpdir(), 'quaycast-worker-'));
+  const port = await freePort();
+  const vars = { ...TEST_SECRETS, LOG_LEVEL: 'info', ...opts.vars };
+  execFileSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, CI: '1' } });
+  const logs: string[] = [];
+  let child: ChildProcess | undefined;
+
+  const host: WorkerHost = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    persistDir,
+    logs,
+    async start() {
+      child = spawn(
+        'wrangler',
+        ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir, '--show-interactive-dev-session=false', '--inspector-port', '0',
+          ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' }, detached: true },
+      );
+      const onData = (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n')) if (line.trim()) logs.push(line);
+        if (logs.length > 10_000) logs.splice(0, logs.length - 10_000);
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${logs.slice(-30).join('\n')}`);
+        try {
+          const res = await fetch(`${host.url}/healthz`, { signal: AbortSignal.timeout(2000) });
+          if (res.ok) break;
+        } catch {
+          // not listening yet
+        }
+        if (Date.now() > deadline) throw new Error(`wrangler dev did not answer /healthz in 60 s:\n${logs.slice(-30).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    async stop() {
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      const exited = new Promise((r) => c.on('exit', r));
+      try {
+        process.kill(-c.pid!, 'SIGTERM'); // the whole group: wrangler and its workerd
+      } catch {
+        // already gone
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-c.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }, 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+    query<T>(sql: string, ...params: (string | number)[]): T[] {
+      const dir = path.join(persistDir, 'v3/d1/miniflare-D1DatabaseObject');
+      const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite') : undefined;
+      if (!file) throw new Error(`no local D1 file under ${dir}`);
+      const db = new DatabaseSync(path.join(dir, file), { readOnly: true });
+      try {
+        return db.prepare(sql).all(...params) as T[];
+      } finally {
+        db.close();
+      }
+    },
+  };
+  await host.start();
+  return host;
+}
