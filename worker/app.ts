@@ -1,0 +1,78 @@
+/** The Hono app: middleware, routes, the one error handler. */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { getConfig } from './config.ts';
+import { apiError, type ErrorBody } from './errors.ts';
+import { errorFields, log, setLogLevel } from './log.ts';
+import { health } from './routes/health.ts';
+import { ingest } from './routes/ingest.ts';
+import { rooms } from './routes/rooms.ts';
+import type { AppEnv } from './types.ts';
+
+/** Largest request body the API reads (the ingest batch is the biggest legitimate one). */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+const app = new OpenAPIHono<AppEnv>({
+  // Validation failures of any route answer in the API's error shape, naming each bad field.
+  defaultHook: (result) => {
+    if (!result.success) {
+      const details = result.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
+      apiError(400, 'invalid_request', `${details.length} invalid field${details.length === 1 ? '' : 's'}`, details);
+    }
+  },
+});
+
+app.use('*', async function requestContext(c, next) {
+  const started = Date.now();
+  const incoming = c.req.header('x-request-id');
+  const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : crypto.randomUUID();
+  c.set('requestId', requestId);
+  c.set('logFields', {});
+  setLogLevel(getConfig(c.env).logLevel);
+  await next();
+  c.header('x-request-id', requestId);
+  const status = c.res.status;
+  log(status >= 500 ? 'error' : 'info', 'request', {
+    requestId,
+    method: c.req.method,
+    route: c.req.routePath,
+    path: new URL(c.req.url).pathname,
+    status,
+    durationMs: Date.now() - started,
+    ...c.get('logFields'),
+  });
+});
+
+app.use('*', async function securityHeaders(c, next) {
+  await next();
+  if (c.res.status === 101) return; // upgraded sockets carry no document
+  c.header('x-content-type-options', 'nosniff');
+  c.header('x-frame-options', 'DENY');
+  c.header('referrer-policy', 'no-referrer');
+  c.header('strict-transport-security', 'max-age=31536000; includeSubDomains');
+  c.header('cross-origin-opener-policy', 'same-origin');
+});
+
+app.use('/api/*', (c, next) => cors({ origin: getConfig(c.env).corsOrigins as string[], credentials: true, maxAge: 600 })(c, next));
+app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => apiError(413, 'payload_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`) }));
+
+app.route('/', health);
+app.route('/', ingest);
+app.route('/', rooms);
+
+app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } } satisfies ErrorBody, 404));
+
+app.onError((err, c) => {
+  if (err instanceof HTTPException) {
+    const res = err.getResponse();
+    if (res.headers.get('content-type')?.includes('application/json')) return res;
+    // Hono's own exceptions (malformed JSON body, ...) in the API's error shape.
+    return c.json({ error: { code: err.status === 400 ? 'invalid_request' : 'error', message: err.message || res.statusText } } satisfies ErrorBody, err.status);
+  }
+  log('error', 'unhandled error', { requestId: c.get('requestId'), path: new URL(c.req.url).pathname, ...errorFields(err) });
+  return c.json({ error: { code: 'internal', message: 'internal error; the request id identifies it in the logs' } } satisfies ErrorBody, 500);
+});
+
+export { app };
