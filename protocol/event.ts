@@ -177,7 +177,8 @@ export function canonicalize(raw: Record<string, unknown>): { input: Record<stri
     else if (field === 'category' && typeof v === 'string') v = parseCategory(v) ?? v;
     else if ((field === 'severity' || field === 'priority') && typeof v === 'string') v = parseSeverity(v) ?? v;
     else if (field === 'status' && typeof v === 'string') v = parseStatus(v) ?? v;
-    else if (field === 'eventTime' && typeof v === 'number') v = Number.isFinite(v) ? toIso(v) : v;
+    // Beyond ±8.64e15 ms a Date is invalid and toIso throws: leave the number for the schema to reject.
+    else if (field === 'eventTime' && typeof v === 'number') v = Number.isFinite(v) && Math.abs(v) <= 8.64e15 ? toIso(v) : v;
     else if (field === 'coordinates') v = canonicalCoordinates(v);
     if (v === null && (field === 'category' || field === 'severity' || field === 'priority' || field === 'status' || field === 'eventTime' || field === 'id')) {
       continue; // null means "not given" for fields with defaults
@@ -201,7 +202,7 @@ export function deriveCategory(input: Pick<EventInput, 'containerId' | 'shipId' 
   if (input.shipId) return 'Ship';
   if (input.berthId) return 'Berth';
   if (input.portId) return 'Port';
-  if (topic && TOPIC_CATEGORY[topic]) return TOPIC_CATEGORY[topic];
+  if (topic && Object.hasOwn(TOPIC_CATEGORY, topic)) return TOPIC_CATEGORY[topic]!; // own keys only: not `constructor`
   return 'System';
 }
 

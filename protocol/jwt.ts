@@ -47,14 +47,16 @@ export async function verifyJwt(token: string, secret: string, nowSeconds = Math
   const [header, payload, sig] = parts as [string, string, string];
   let head: unknown;
   let body: unknown;
+  let signature: Uint8Array<ArrayBuffer>;
   try {
     head = JSON.parse(new TextDecoder().decode(fromB64url(header)));
     body = JSON.parse(new TextDecoder().decode(fromB64url(payload)));
+    signature = fromB64url(sig); // atob throws on an impossible length (4n+1 characters)
   } catch {
     return { ok: false, reason: 'malformed' }; // not base64url JSON: a malformed token, not an error
   }
   if (typeof head !== 'object' || head === null || (head as { alg?: unknown }).alg !== 'HS256') return { ok: false, reason: 'malformed' };
-  const valid = await crypto.subtle.verify('HMAC', await hmacKey(secret), fromB64url(sig), enc.encode(`${header}.${payload}`));
+  const valid = await crypto.subtle.verify('HMAC', await hmacKey(secret), signature, enc.encode(`${header}.${payload}`));
   if (!valid) return { ok: false, reason: 'bad_signature' };
   const c = body as Partial<Claims> | null;
   if (!c || typeof c !== 'object' || typeof c.sub !== 'string' || !isRole(c.role)) return { ok: false, reason: 'bad_claims' };

@@ -100,19 +100,67 @@ ON CONFLICT (id) DO NOTHING
 RETURNING id, seq`;
 
 /**
+ * Records outbox rows for the events of this batch that were inserted by it (their seq is the
+ * one this batch assigned): runs after the inserts, in the same transaction.
+ */
+const OUTBOX_SQL = `INSERT INTO outbox (event_id, topic, created_at)
+SELECT json_extract(j.value, '$.id'), json_extract(j.value, '$.topic'), ?2
+FROM json_each(?1) AS j
+WHERE EXISTS (SELECT 1 FROM events e WHERE e.id = json_extract(j.value, '$.id') AND e.seq = json_extract(j.value, '$.seq'))
+ON CONFLICT (event_id) DO NOTHING`;
+
+/** An API-made event's outbox entry: which Kafka topic it goes to. */
+export type OutboxEntry = { id: string; seq: number; topic: string };
+
+/**
  * Inserts rows that are new by `id` and returns the ones that were (id → seq). All chunks run
- * in one D1 batch, which D1 executes as one transaction: the batch is stored whole or not at all.
+ * in one D1 batch, which D1 executes as one transaction: the batch is stored whole or not at all,
+ * together with the outbox entries of the new rows.
  * (Raw D1 here: drizzle's batch does not take raw statements with RETURNING.)
  */
-export async function insertNewEvents(db: Db, rows: InsertRow[]): Promise<Map<string, number>> {
+export async function insertNewEvents(db: Db, rows: InsertRow[], outbox: OutboxEntry[] = []): Promise<Map<string, number>> {
   const inserted = new Map<string, number>();
   if (rows.length === 0) return inserted;
   const d1 = db.$client;
   const statement = d1.prepare(INSERT_SQL);
   const chunks = chunkRows(rows, (r) => r.doc.length + 256);
-  const results = await d1.batch<{ id: string; seq: number }>(chunks.map((chunk) => statement.bind(JSON.stringify(chunk))));
-  for (const result of results) for (const row of result.results) inserted.set(row.id, row.seq);
+  const statements = chunks.map((chunk) => statement.bind(JSON.stringify(chunk)));
+  if (outbox.length > 0) statements.push(d1.prepare(OUTBOX_SQL).bind(JSON.stringify(outbox), Date.now()));
+  const results = await d1.batch<{ id: string; seq: number }>(statements);
+  for (const result of results.slice(0, chunks.length)) for (const row of result.results) inserted.set(row.id, row.seq);
   return inserted;
+}
+
+/** One workflow change as recorded in `event_history`. */
+export type HistoryEntry = { at: number; actor: string; action: string; fromStatus: string | null; toStatus: string | null; note: string | null };
+
+/**
+ * Moves an event to a new seq with its new state (or marks it deleted, a tombstone), if it is
+ * still at `expectedSeq` (optimistic concurrency), and records the history entry in the same
+ * transaction. Returns false when the event is gone or was changed meanwhile.
+ */
+export async function replaceEvent(
+  db: Db,
+  change: { id: string; expectedSeq: number; row: InsertRow; deleted: boolean; history: HistoryEntry },
+): Promise<boolean> {
+  const d1 = db.$client;
+  const r = change.row;
+  const update = d1
+    .prepare(
+      `UPDATE events SET seq = ?1, severity = ?2, priority = ?3, status = ?4, event_type = ?5, title = ?6, description = ?7,
+        updated_at = ?8, requires_action = ?9, is_resolved = ?10, assigned_to = ?11, doc = ?12, deleted = ?13
+       WHERE id = ?14 AND seq = ?15 AND deleted = 0 RETURNING seq`,
+    )
+    .bind(r.seq, r.severity, r.priority, r.status, r.eventType, r.title, r.description, r.updatedAt, r.requiresAction, r.isResolved, r.assignedTo, r.doc, change.deleted ? 1 : 0, change.id, change.expectedSeq);
+  const h = change.history;
+  const history = d1
+    .prepare(
+      `INSERT INTO event_history (event_id, seq, at, actor, action, from_status, to_status, note)
+       SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE EXISTS (SELECT 1 FROM events WHERE id = ?1 AND seq = ?2)`,
+    )
+    .bind(change.id, r.seq, h.at, h.actor, h.action, h.fromStatus, h.toStatus, h.note);
+  const [updated] = await d1.batch([update, history]);
+  return (updated?.results.length ?? 0) > 0;
 }
 
 /** The highest seq stored for a room (0 when empty). */

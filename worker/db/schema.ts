@@ -1,5 +1,5 @@
 /** Drizzle schema of the D1 database; the SQL lives in migrations/ (append-only, numbered). */
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { Category, Severity, Status } from '../../protocol/enums.ts';
 
 export const events = sqliteTable(
@@ -37,3 +37,32 @@ export const events = sqliteTable(
 );
 
 export type EventRow = typeof events.$inferSelect;
+
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    eventId: text('event_id').primaryKey(),
+    topic: text('topic').notNull(),
+    createdAt: integer('created_at').notNull(),
+    publishedAt: integer('published_at'),
+  },
+  (t) => [index('outbox_pending').on(t.createdAt)],
+);
+
+export const eventHistory = sqliteTable(
+  'event_history',
+  {
+    eventId: text('event_id').notNull(),
+    seq: integer('seq').notNull(),
+    at: integer('at').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status'),
+    note: text('note'),
+  },
+  (t) => [primaryKey({ columns: [t.eventId, t.seq] })],
+);
+
+export type OutboxRow = typeof outbox.$inferSelect;
+export type EventHistoryRow = typeof eventHistory.$inferSelect;

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, type BridgeConfig } from './config.ts';
+
+const minimal = { INGEST_TOKEN: 'token-1' };
+
+/** parseConfig's error for env, which the test insists exists. */
+function errorOf(env: Record<string, string | undefined>): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe('bridge > parseConfig', () => {
+  it('fills every default when only INGEST_TOKEN is set', () => {
+    expect(parseConfig(minimal)).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      clientId: 'quaycast-bridge',
+      groupId: 'container-tracking-group',
+      topics: ['port-events', 'container-events'],
+      workerUrl: 'http://127.0.0.1:8787',
+      ingestToken: 'token-1',
+      batchMaxMessages: 500,
+      batchMaxBytes: 2 * 1024 * 1024,
+      batchMaxAgeMs: 5,
+      partitionsConcurrently: 3,
+      sessionTimeoutMs: 30_000,
+      requestTimeoutMs: 10_000,
+      retryInitialMs: 200,
+      retryMaxMs: 10_000,
+      metricsHost: '127.0.0.1',
+      metricsPort: 9464,
+      outboxIntervalMs: 250,
+      ssl: false,
+      sasl: undefined,
+      logLevel: 'info',
+    } satisfies BridgeConfig);
+  });
+
+  it('reads every variable', () => {
+    const config = parseConfig({
+      KAFKA_BROKERS: 'k1:9092, k2:9092 ,,k3:9093',
+      KAFKA_CLIENT_ID: 'bridge-7',
+      KAFKA_GROUP_ID: 'g',
+      KAFKA_TOPICS: 'a,b',
+      WORKER_URL: 'https://quaycast.example.com/',
+      INGEST_TOKEN: '  secret  ',
+      BATCH_MAX_MESSAGES: '1000',
+      BATCH_MAX_BYTES: '1024',
+      BATCH_MAX_AGE_MS: '0',
+      PARTITIONS_CONCURRENTLY: '64',
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      WORKER_TIMEOUT_MS: '100',
+      RETRY_INITIAL_MS: '1',
+      RETRY_MAX_MS: '300000',
+      METRICS_HOST: '0.0.0.0',
+      METRICS_PORT: '0',
+      OUTBOX_INTERVAL_MS: '10',
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_SASL_USERNAME: 'u',
+      KAFKA_SASL_PASSWORD: 'p',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toEqual({
+      brokers: ['k1:9092', 'k2:9092', 'k3:9093'],
+      clientId: 'bridge-7',
+      groupId: 'g',
+      topics: ['a', 'b'],
+      workerUrl: 'https://quaycast.example.com',
+      ingestToken: 'secret',
+      batchMaxMessages: 1000,
+      batchMaxBytes: 1024,
+      batchMaxAgeMs: 0,
+      partitionsConcurrently: 64,
+      sessionTimeoutMs: 6000,
+      requestTimeoutMs: 100,
+      retryInitialMs: 1,
+      retryMaxMs: 300_000,
+      metricsHost: '0.0.0.0',
+      metricsPort: 0,
+      outboxIntervalMs: 10,
+      ssl: true,
+      sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' },
+      logLevel: 'debug',
+    } satisfies BridgeConfig);
+  });
+
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['false', false],
+    ['0', false],
+    ['yes', false],
+  ])('reads KAFKA_SSL=%s as %s', (value, expected) => {
+    expect(parseConfig({ ...minimal, KAFKA_SSL: value }).ssl).toBe(expected);
+  });
+
+  it.each(['plain', 'scram-sha-256', 'scram-sha-512'])('accepts SASL mechanism %s', (mechanism) => {
+    expect(parseConfig({ ...minimal, KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }).sasl?.mechanism).toBe(mechanism);
+  });
+
+  it.each([
+    ['an empty value', ''],
+    ['blank text', '   '],
+  ])('uses the default for %s', (_label, value) => {
+    const config = parseConfig({ ...minimal, KAFKA_TOPICS: value, BATCH_MAX_MESSAGES: value, WORKER_URL: value });
+    expect(config.topics).toEqual(['port-events', 'container-events']);
+    expect(config.batchMaxMessages).toBe(500);
+    expect(config.workerUrl).toBe('http://127.0.0.1:8787');
+  });
+
+  it.each<[string, string, Record<string, string | undefined>]>([
+    ['INGEST_TOKEN missing', 'INGEST_TOKEN', {}],
+    ['INGEST_TOKEN blank', 'INGEST_TOKEN', { INGEST_TOKEN: '  ' }],
+    ['a non-numeric batch size', 'BATCH_MAX_MESSAGES', { ...minimal, BATCH_MAX_MESSAGES: 'lots' }],
+    ['a batch size above the ingest limit', 'BATCH_MAX_MESSAGES', { ...minimal, BATCH_MAX_MESSAGES: '1001' }],
+    ['a zero batch size', 'BATCH_MAX_MESSAGES', { ...minimal, BATCH_MAX_MESSAGES: '0' }],
+    ['a fractional batch size', 'BATCH_MAX_MESSAGES', { ...minimal, BATCH_MAX_MESSAGES: '2.5' }],
+    ['batch bytes below 1 KiB', 'BATCH_MAX_BYTES', { ...minimal, BATCH_MAX_BYTES: '100' }],
+    ['batch bytes above 3 MiB', 'BATCH_MAX_BYTES', { ...minimal, BATCH_MAX_BYTES: String(3 * 1024 * 1024 + 1) }],
+    ['a negative batch age', 'BATCH_MAX_AGE_MS', { ...minimal, BATCH_MAX_AGE_MS: '-1' }],
+    ['too many concurrent partitions', 'PARTITIONS_CONCURRENTLY', { ...minimal, PARTITIONS_CONCURRENTLY: '65' }],
+    ['a session timeout below the broker minimum', 'KAFKA_SESSION_TIMEOUT_MS', { ...minimal, KAFKA_SESSION_TIMEOUT_MS: '5999' }],
+    ['a too-short Worker timeout', 'WORKER_TIMEOUT_MS', { ...minimal, WORKER_TIMEOUT_MS: '99' }],
+    ['a zero retry delay', 'RETRY_INITIAL_MS', { ...minimal, RETRY_INITIAL_MS: '0' }],
+    ['a huge retry cap', 'RETRY_MAX_MS', { ...minimal, RETRY_MAX_MS: '300001' }],
+    ['a port out of range', 'METRICS_PORT', { ...minimal, METRICS_PORT: '65536' }],
+    ['a port with units', 'METRICS_PORT', { ...minimal, METRICS_PORT: '9464tcp' }],
+    ['an outbox interval too short', 'OUTBOX_INTERVAL_MS', { ...minimal, OUTBOX_INTERVAL_MS: '9' }],
+    ['a relative Worker URL', 'WORKER_URL', { ...minimal, WORKER_URL: '/internal' }],
+    ['a Worker URL without a scheme', 'WORKER_URL', { ...minimal, WORKER_URL: 'localhost:8787' }],
+    ['a Worker URL with another scheme', 'WORKER_URL', { ...minimal, WORKER_URL: 'ftp://worker.example.com' }],
+    ['an unknown SASL mechanism', 'KAFKA_SASL_MECHANISM', { ...minimal, KAFKA_SASL_MECHANISM: 'gssapi' }],
+    ['SASL without a username', 'KAFKA_SASL_USERNAME', { ...minimal, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'p' }],
+    ['SASL without a password', 'KAFKA_SASL_PASSWORD', { ...minimal, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' }],
+    ['an unknown log level', 'LOG_LEVEL', { ...minimal, LOG_LEVEL: 'verbose' }],
+    ['topics that are only commas', 'KAFKA_TOPICS', { ...minimal, KAFKA_TOPICS: ' , ,' }],
+    ['brokers that are only commas', 'KAFKA_BROKERS', { ...minimal, KAFKA_BROKERS: ',' }],
+  ])('fails fast on %s, naming %s', (_label, variable, env) => {
+    const err = errorOf(env);
+    expect(err.name).toBe('ConfigError');
+    expect(err.message.startsWith(`${variable} `)).toBe(true);
+  });
+
+  it('quotes the bad value in the message', () => {
+    expect(errorOf({ ...minimal, BATCH_MAX_MESSAGES: 'lots' }).message).toBe('BATCH_MAX_MESSAGES must be an integer from 1 to 1000, got "lots"');
+  });
+
+  it('reads nothing but the object it is given', () => {
+    const before = process.env.INGEST_TOKEN;
+    process.env.INGEST_TOKEN = 'from-process-env';
+    try {
+      expect(() => parseConfig({})).toThrow(ConfigError);
+    } finally {
+      if (before === undefined) delete process.env.INGEST_TOKEN;
+      else process.env.INGEST_TOKEN = before;
+    }
+  });
+});
