@@ -5,10 +5,10 @@
 import type { Category } from '../protocol/enums.ts';
 import { describeIssues, normalizeEvent, type IngestContext, type NewEvent } from '../protocol/event.ts';
 import type { IngestRecord, IngestResult } from '../protocol/ingest.ts';
-import { roomStub, type CommitResult } from './room.ts';
+import { roomStub, type CommitOptions, type CommitResult } from './room.ts';
 
 /** Hands events to their rooms (one call per room, in parallel) and returns results in input order. */
-export async function commitEvents(env: Env, events: NewEvent[]): Promise<CommitResult[]> {
+export async function commitEvents(env: Env, events: NewEvent[], options: CommitOptions = {}): Promise<CommitResult[]> {
   const byRoom = new Map<Category, number[]>();
   events.forEach((e, i) => {
     const list = byRoom.get(e.category);
@@ -18,7 +18,7 @@ export async function commitEvents(env: Env, events: NewEvent[]): Promise<Commit
   const results: CommitResult[] = new Array(events.length);
   await Promise.all(
     [...byRoom].map(async ([category, indexes]) => {
-      const answers = await roomStub(env, category).commit(category, indexes.map((i) => events[i]!));
+      const answers = await roomStub(env, category).commit(category, indexes.map((i) => events[i]!), options);
       answers.forEach((answer, j) => {
         results[indexes[j]!] = answer;
       });

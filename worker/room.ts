@@ -19,7 +19,7 @@
  *    hands out a seq twice (a failed batch leaves a gap, which resume tolerates).
  */
 import { DurableObject } from 'cloudflare:workers';
-import { SEVERITIES, isCategory, type Category, type Severity } from '../protocol/enums.ts';
+import { SEVERITIES, isCategory, topicForCategory, type Category, type Severity } from '../protocol/enums.ts';
 import type { Change, NewEvent } from '../protocol/event.ts';
 import {
   CLOSE,
@@ -30,11 +30,26 @@ import {
   type ServerMessage,
 } from '../protocol/room.ts';
 import { createDb, type Db } from './db/client.ts';
-import { changesAfter, insertNewEvents, maxSeq, toInsertRow } from './db/events.ts';
+import { changesAfter, insertNewEvents, maxSeq, replaceEvent, toInsertRow, type HistoryEntry, type OutboxEntry } from './db/events.ts';
 import { errorFields, log } from './log.ts';
 
 /** Outcome of one event handed to the room. */
 export type CommitResult = { id: string; status: 'stored'; seq: number } | { id: string; status: 'duplicate' };
+
+/** A workflow change (or delete) of a stored event, computed by the API from its current state. */
+export type ChangeRequest = {
+  id: string;
+  /** The seq the caller read the event at; the change applies only if it is still there. */
+  expectedSeq: number;
+  /** The event's new state; for a delete, its last state (the row becomes a tombstone). */
+  next: NewEvent;
+  deleted: boolean;
+  history: HistoryEntry;
+};
+export type ChangeResult = { status: 'changed'; seq: number; change: Change } | { status: 'conflict' };
+
+/** Options of a commit: API-made events are also queued for publishing to Kafka. */
+export type CommitOptions = { outbox?: boolean };
 
 /** What a socket's attachment holds (survives hibernation). */
 type Attachment = { severities: Severity[] | null; live: boolean; cursor: number; user: string; connectedAt: number };
@@ -42,7 +57,9 @@ type Attachment = { severities: Severity[] | null; live: boolean; cursor: number
 /** Per-socket state in memory, rebuilt from attachments after a wake. */
 type Session = Attachment & { frames: number; windowStart: number };
 
-type Pending = { events: NewEvent[]; resolve: (r: CommitResult[]) => void; reject: (e: unknown) => void };
+type PendingInsert = { kind: 'insert'; events: NewEvent[]; outbox: boolean; resolve: (r: CommitResult[]) => void; reject: (e: unknown) => void };
+type PendingChange = { kind: 'change'; request: ChangeRequest; resolve: (r: ChangeResult) => void; reject: (e: unknown) => void };
+type Pending = PendingInsert | PendingChange;
 
 /** Changes per replay page read from D1. */
 const REPLAY_PAGE = 500;
@@ -68,6 +85,7 @@ export class Room extends DurableObject<Env> {
   private writing = false;
   private presenceTimer: ReturnType<typeof setTimeout> | undefined;
   private recent: number[] = [];
+  private readonly waiters = new Set<{ after: number; resolve: (seq: number) => void; timer: ReturnType<typeof setTimeout> }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -91,29 +109,69 @@ export class Room extends DurableObject<Env> {
   // Writes
 
   /** Stores the events that are new by id, gives them seqs and pushes them. One call per batch. */
-  async commit(category: Category, events: NewEvent[]): Promise<CommitResult[]> {
+  async commit(category: Category, events: NewEvent[], options: CommitOptions = {}): Promise<CommitResult[]> {
     await this.bind(category);
     if (events.length === 0) return [];
-    return new Promise<CommitResult[]>((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
-      if (!this.writing) void this.drain();
+    return new Promise<CommitResult[]>((resolve, reject) => this.enqueue({ kind: 'insert', events, outbox: options.outbox ?? false, resolve, reject }));
+  }
+
+  /** Applies a workflow change or delete: the event takes the next seq and is pushed again. */
+  async change(category: Category, request: ChangeRequest): Promise<ChangeResult> {
+    await this.bind(category);
+    return new Promise<ChangeResult>((resolve, reject) => this.enqueue({ kind: 'change', request, resolve, reject }));
+  }
+
+  /**
+   * Long-poll support: resolves with the room's last seq as soon as it is above `after`, or
+   * after `timeoutMs` (whichever comes first).
+   */
+  async waitForChange(category: Category, after: number, timeoutMs: number): Promise<number> {
+    await this.bind(category);
+    if (this.lastSeq > after) return this.lastSeq;
+    return new Promise<number>((resolve) => {
+      const waiter = { after, resolve, timer: setTimeout(() => finish(), Math.max(0, Math.min(timeoutMs, 30_000))) };
+      const finish = () => {
+        clearTimeout(waiter.timer);
+        this.waiters.delete(waiter);
+        resolve(this.lastSeq);
+      };
+      waiter.resolve = finish;
+      this.waiters.add(waiter);
     });
   }
 
-  /** The single writer: group-commits whatever is queued, in arrival order. */
+  private enqueue(item: Pending): void {
+    this.queue.push(item);
+    if (!this.writing) void this.drain();
+  }
+
+  /** The single writer: group-commits consecutive inserts, applies changes one by one, in arrival order. */
   private async drain(): Promise<void> {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
-        const group: Pending[] = [];
+        const head = this.queue[0]!;
+        if (head.kind === 'change') {
+          this.queue.shift();
+          try {
+            head.resolve(await this.writeChange(head.request));
+          } catch (err) {
+            log('error', 'room change failed', { room: this.category, id: head.request.id, ...errorFields(err) });
+            head.reject(err);
+          }
+          continue;
+        }
+        const group: PendingInsert[] = [];
         let count = 0;
-        while (this.queue.length > 0 && (group.length === 0 || count + this.queue[0]!.events.length <= MAX_WRITE_EVENTS)) {
-          const next = this.queue.shift()!;
+        while (this.queue.length > 0) {
+          const next = this.queue[0]!;
+          if (next.kind !== 'insert' || (group.length > 0 && count + next.events.length > MAX_WRITE_EVENTS)) break;
+          this.queue.shift();
           group.push(next);
           count += next.events.length;
         }
         try {
-          const results = await this.write(group.flatMap((p) => p.events));
+          const results = await this.write(group);
           let at = 0;
           for (const p of group) {
             p.resolve(results.slice(at, at + p.events.length));
@@ -129,14 +187,27 @@ export class Room extends DurableObject<Env> {
     }
   }
 
-  private async write(events: NewEvent[]): Promise<CommitResult[]> {
+  /** Reserves `count` seqs in storage (never handed out twice, even across restarts); returns the first. */
+  private async reserve(count: number): Promise<number> {
     const first = (await this.ensureSeqBase()) + 1;
+    this.reserved = first + count - 1;
+    await this.ctx.storage.put('reserved', this.reserved);
+    return first;
+  }
+
+  private async write(group: PendingInsert[]): Promise<CommitResult[]> {
+    const events = group.flatMap((p) => p.events);
+    const first = await this.reserve(events.length);
     const rows = events.map((e, i) => toInsertRow(e, first + i));
+    const outbox: OutboxEntry[] = [];
+    let at = 0;
+    for (const p of group) {
+      if (p.outbox) for (let i = 0; i < p.events.length; i++) outbox.push({ id: rows[at + i]!.id, seq: rows[at + i]!.seq, topic: topicForCategory(p.events[i]!.category) });
+      at += p.events.length;
+    }
     const last = first + events.length - 1;
-    this.reserved = last;
-    await this.ctx.storage.put('reserved', last);
     const started = Date.now();
-    const inserted = await insertNewEvents(this.db, rows);
+    const inserted = await insertNewEvents(this.db, rows, outbox);
     // From here to the end of this function there is no await: store order = push order.
     const stored: Change[] = [];
     const results: CommitResult[] = rows.map((row, i) => {
@@ -146,13 +217,34 @@ export class Room extends DurableObject<Env> {
       }
       return { id: row.id, status: 'duplicate' };
     });
-    this.lastSeq = last;
-    this.broadcast(stored, last);
-    void this.ctx.storage.put('lastSeq', last);
-    const now = Date.now();
-    for (let i = 0; i < stored.length; i++) this.recent.push(now);
-    log('info', 'room batch', { room: this.category, events: events.length, stored: stored.length, lastSeq: last, writeMs: now - started });
+    this.advance(stored, last);
+    log('info', 'room batch', { room: this.category, events: events.length, stored: stored.length, lastSeq: last, writeMs: Date.now() - started });
     return results;
+  }
+
+  private async writeChange(request: ChangeRequest): Promise<ChangeResult> {
+    const seq = await this.reserve(1);
+    const row = toInsertRow(request.next, seq);
+    const ok = await replaceEvent(this.db, { id: request.id, expectedSeq: request.expectedSeq, row, deleted: request.deleted, history: request.history });
+    if (!ok) {
+      this.advance([], seq); // the reserved seq is skipped, never reused
+      return { status: 'conflict' };
+    }
+    const change: Change = request.deleted ? { id: request.id, seq, category: request.next.category, deleted: true } : { ...request.next, seq };
+    this.advance([change], seq);
+    log('info', 'room change', { room: this.category, id: request.id, action: request.history.action, seq });
+    return { status: 'changed', seq, change };
+  }
+
+  /** Synchronous: moves lastSeq, pushes the changes, wakes long-polls. */
+  private advance(changes: Change[], upTo: number): void {
+    this.lastSeq = upTo;
+    this.broadcast(changes, upTo);
+    void this.ctx.storage.put('lastSeq', upTo);
+    const now = Date.now();
+    for (let i = 0; i < changes.length; i++) this.recent.push(now);
+    if (this.recent.length > 100_000) this.recent.splice(0, this.recent.length - 100_000);
+    for (const w of [...this.waiters]) if (upTo > w.after) w.resolve(upTo);
   }
 
   /** First use of a room since it was created: learn its highest seq from D1 (e.g. after a storage reset). */

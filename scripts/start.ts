@@ -1,0 +1,104 @@
+/**
+ * `npm start`: the whole stack on this machine — a real Kafka broker, the Worker (wrangler dev:
+ * local D1, Durable Objects and the built dashboard) on http://127.0.0.1:8787, the bridge, and
+ * the simulator (SIMULATE=0 turns it off). Logs are prefixed per process; Ctrl-C stops all.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { signJwt } from '../protocol/jwt.ts';
+import { ROOT, devSecrets } from './dev-secrets.ts';
+
+const PORT = Number(process.env.PORT ?? 8787);
+const SIMULATE = process.env.SIMULATE !== '0';
+const SIM_RATE = process.env.SIM_RATE ?? '5';
+const COLORS: Record<string, string> = { kafka: '35', worker: '36', bridge: '33', sim: '32', start: '1' };
+
+function say(name: string, line: string): void {
+  const tag = process.stdout.isTTY ? `\x1b[${COLORS[name] ?? '0'}m[${name}]\x1b[0m` : `[${name}]`;
+  process.stdout.write(`${tag} ${line}\n`);
+}
+
+function step(name: string, cmd: string, args: string[]): void {
+  say('start', `${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  if (r.status !== 0) {
+    say('start', `${name} failed (exit ${r.status}); stopping`);
+    process.exit(1);
+  }
+}
+
+const children: { name: string; child: ChildProcess }[] = [];
+
+function run(name: string, cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const pipe = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) if (line.trim()) say(name, line);
+  };
+  child.stdout!.on('data', pipe);
+  child.stderr!.on('data', pipe);
+  child.on('exit', (code, signal) => {
+    say(name, `exited (${signal ?? code})`);
+    if (!stopping) void stop(1);
+  });
+  children.push({ name, child });
+  return child;
+}
+
+let stopping = false;
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  say('start', 'stopping…');
+  for (const { name, child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      continue; // already gone
+    }
+    const timer = setTimeout(() => {
+      say('start', `${name} did not stop in 10 s; killing`);
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  spawnSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
+  say('start', 'stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+const secrets = devSecrets();
+step('dashboard build', 'vite', ['build', 'web', '--logLevel', 'warn']);
+step('kafka', 'bash', [path.join(ROOT, 'scripts/kafka.sh'), 'start']);
+step('d1 migrations', 'wrangler', ['d1', 'migrations', 'apply', 'DB', '--local']);
+
+run('worker', 'wrangler', ['dev', '--ip', '127.0.0.1', '--port', String(PORT), '--show-interactive-dev-session=false'], { CI: '1' });
+const workerUrl = `http://127.0.0.1:${PORT}`;
+for (let i = 0; ; i++) {
+  try {
+    if ((await fetch(`${workerUrl}/healthz`)).ok) break;
+  } catch {
+    // not up yet
+  }
+  if (i > 300) {
+    say('start', 'the Worker did not come up in 60 s');
+    await stop(1);
+  }
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+run('bridge', process.execPath, [path.join(ROOT, 'bridge/src/main.ts')], { WORKER_URL: workerUrl, INGEST_TOKEN: secrets.INGEST_TOKEN });
+if (SIMULATE) run('sim', process.execPath, [path.join(ROOT, 'scripts/simulate.ts'), '--rate', SIM_RATE, '--minutes', '0']);
+
+const now = Math.floor(Date.now() / 1000);
+const token = await signJwt({ sub: 'local-operator', name: 'Local operator', role: 'admin', iat: now, exp: now + 12 * 3600 }, secrets.JWT_SECRET);
+say('start', `dashboard: ${workerUrl}/#token=${token}`);
+say('start', `bridge metrics: http://127.0.0.1:9464/metrics · simulator ${SIMULATE ? `on (${SIM_RATE}/s)` : 'off'} · Ctrl-C stops everything`);
