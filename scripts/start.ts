@@ -11,6 +11,8 @@ import { ROOT, devSecrets } from './dev-secrets.ts';
 const PORT = Number(process.env.PORT ?? 8787);
 const SIMULATE = process.env.SIMULATE !== '0';
 const SIM_RATE = process.env.SIM_RATE ?? '5';
+/** PERSIST_TO: keep local D1/DO state elsewhere than .wrangler/state (tests use a fresh folder). */
+const persist = process.env.PERSIST_TO ? ['--persist-to', process.env.PERSIST_TO] : [];
 const COLORS: Record<string, string> = { kafka: '35', worker: '36', bridge: '33', sim: '32', start: '1' };
 
 function say(name: string, line: string): void {
@@ -45,6 +47,7 @@ function run(name: string, cmd: string, args: string[], env: Record<string, stri
 }
 
 let stopping = false;
+let startedKafka = false;
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -68,7 +71,7 @@ async function stop(code: number): Promise<void> {
     await exited;
     clearTimeout(timer);
   }
-  spawnSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
+  if (startedKafka) spawnSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
   say('start', 'stopped');
   process.exit(code);
 }
@@ -77,10 +80,12 @@ process.on('SIGTERM', () => void stop(0));
 
 const secrets = devSecrets();
 step('dashboard build', 'vite', ['build', 'web', '--logLevel', 'warn']);
+// A broker that was already running (another stack, the test suite) is left running on exit.
+startedKafka = spawnSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'status']).status !== 0;
 step('kafka', 'bash', [path.join(ROOT, 'scripts/kafka.sh'), 'start']);
-step('d1 migrations', 'wrangler', ['d1', 'migrations', 'apply', 'DB', '--local']);
+step('d1 migrations', 'wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', ...persist]);
 
-run('worker', 'wrangler', ['dev', '--ip', '127.0.0.1', '--port', String(PORT), '--show-interactive-dev-session=false'], { CI: '1' });
+run('worker', 'wrangler', ['dev', '--ip', '127.0.0.1', '--port', String(PORT), '--show-interactive-dev-session=false', ...persist], { CI: '1' });
 const workerUrl = `http://127.0.0.1:${PORT}`;
 for (let i = 0; ; i++) {
   try {
@@ -101,4 +106,4 @@ if (SIMULATE) run('sim', process.execPath, [path.join(ROOT, 'scripts/simulate.ts
 const now = Math.floor(Date.now() / 1000);
 const token = await signJwt({ sub: 'local-operator', name: 'Local operator', role: 'admin', iat: now, exp: now + 12 * 3600 }, secrets.JWT_SECRET);
 say('start', `dashboard: ${workerUrl}/#token=${token}`);
-say('start', `bridge metrics: http://127.0.0.1:9464/metrics · simulator ${SIMULATE ? `on (${SIM_RATE}/s)` : 'off'} · Ctrl-C stops everything`);
+say('start', `bridge metrics: http://127.0.0.1:${process.env.METRICS_PORT ?? 9464}/metrics · simulator ${SIMULATE ? `on (${SIM_RATE}/s)` : 'off'} · Ctrl-C stops everything`);
