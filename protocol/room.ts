@@ -13,16 +13,45 @@ export type PresenceMessage = { type: 'presence'; connections: number };
 export type StatsMessage = { type: 'stats'; room: Category; lastSeq: number; connections: number; eventsLastMinute: number; at: string };
 export type ErrorMessage = { type: 'error'; code: string; message: string };
 /** Sent before the room closes sockets on purpose (deploy, overload): come back later with your cursor. */
-export type ReconnectMessage = { type: 'reconnect'; afterMs: number; reason: string };
+export type ReconnectMessage = { type: 'reconnect'; afterMs: number; reason: ReconnectReason };
+/** Why a room asked a client to reconnect: an admin drain (deploy), a slow consumer, an overloaded room. */
+export type ReconnectReason = 'drain' | 'slow_consumer' | 'overload';
+/**
+ * Answer to `subscribe`: the filter now in force. It applies to every change above `seq`
+ * (the socket's cursor when the filter changed); older changes are not replayed under it.
+ */
+export type SubscribedMessage = { type: 'subscribed'; severities: Severity[]; seq: number };
 
-export type ServerMessage = HelloMessage | EventsMessage | PresenceMessage | StatsMessage | ErrorMessage | ReconnectMessage;
+export type ServerMessage = HelloMessage | EventsMessage | PresenceMessage | StatsMessage | ErrorMessage | ReconnectMessage | SubscribedMessage;
 
 export const SubscribeMessageSchema = z.object({
   type: z.literal('subscribe'),
   severities: z.array(z.enum(SEVERITIES)).max(SEVERITIES.length),
 });
-export const ClientMessageSchema = z.discriminatedUnion('type', [SubscribeMessageSchema]);
+/**
+ * Flow control: "I have processed everything up to `seq`". Resets the socket's unacknowledged
+ * byte count (see docs/rooms.md, slow clients). Send at most every 500 ms; the text `ping`
+ * counts as a coarser acknowledgement.
+ */
+export const AckMessageSchema = z.object({
+  type: z.literal('ack'),
+  seq: z.number().int().min(0),
+});
+export const ClientMessageSchema = z.discriminatedUnion('type', [SubscribeMessageSchema, AckMessageSchema]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+
+/** True when a change passes a severity filter (null = all). Tombstones always pass: a client must learn of a delete. */
+export function changeMatches(change: Change, severities: readonly Severity[] | null | undefined): boolean {
+  return !severities || 'deleted' in change || severities.includes(change.severity);
+}
+
+/** Parses a resume cursor (`after`, `Last-Event-ID`): undefined when absent, null when invalid. */
+export function parseCursor(value: string | null | undefined): number | undefined | null {
+  if (value === null || value === undefined || value.trim() === '') return undefined;
+  const text = value.trim();
+  if (!/^\d{1,15}$/.test(text)) return null;
+  return Number(text);
+}
 
 /** Largest client frame a room accepts; anything bigger is abuse (close 1009). */
 export const MAX_CLIENT_FRAME_BYTES = 4096;
@@ -50,5 +79,8 @@ export const CLOSE = {
   policy: 1008,
   tooBig: 1009,
   internal: 1011,
+  /** Deploy / admin drain: reconnect (after the `reconnect` message's `afterMs`) with your cursor. */
+  serviceRestart: 1012,
+  /** Overload or slow consumer: reconnect later with your cursor. */
   tryAgainLater: 1013,
 } as const;

@@ -1,22 +1,31 @@
 /**
  * The category room: one Durable Object per category, the sequencer and fan-out of its events.
  *
- * Ordering (why a client can never miss an event by resuming from a seq it saw):
- *  - Every write of a room goes through this object's single writer loop (`drain`). The loop
+ * Ordering (why a client can never miss an event by resuming from a seq it saw; docs/rooms.md
+ * has the long form):
+ *  - Every write of a room goes through this object's single writer loop (`writeLoop`). The loop
  *    takes everything queued, assigns the next seqs, stores the batch in D1 in one transaction,
  *    and only then — synchronously, with no await in between — advances `lastSeq` and sends
- *    the batch to the live sockets. One batch is in flight at a time, so batches are stored and
- *    pushed in seq order, whatever order the ingest requests arrived in.
- *  - A socket that resumes (`after`) is "catching up": it reads pages of `(cursor, lastSeq]` from
- *    D1 and is switched to live in the same synchronous step that sees `cursor >= lastSeq`.
- *    Every event with seq <= lastSeq was stored before lastSeq moved, so the pages covered it;
- *    every later event is pushed to the socket live. Each socket keeps the highest seq it has
- *    been given (`cursor`) and is never sent a change at or below it: no gap, no duplicate.
+ *    the batch to the live subscribers. One batch is in flight at a time, so batches are stored
+ *    and pushed in seq order, whatever order the ingest requests arrived in.
+ *  - A subscriber that resumes (`after`) is "catching up": it reads pages of `(cursor, lastSeq]`
+ *    from D1 (or from the in-memory `RecentChanges` once its cursor is inside it) and is switched
+ *    to live in the same synchronous step that sees it has caught up. Every change with
+ *    seq <= lastSeq was stored before lastSeq moved, so the pages covered it; every later one is
+ *    pushed live. Each subscriber keeps the highest seq it has been given (`cursor`) and is never
+ *    sent a change at or below it: no gap, no duplicate.
+ *  - A write whose outcome is unknown (D1 threw) may have committed rows that were never pushed.
+ *    The next advance then does not push at all: it turns every live subscriber back into a
+ *    catching-up one, which reads the uncertain range from D1.
  *  - Hibernation only happens while the room is idle, when every live socket's cursor equals
- *    `lastSeq`; so after a wake the cursor is rebuilt as `lastSeq` (catching-up sockets keep
- *    their cursor in the attachment and resume catching up).
+ *    `lastSeq`; so after a wake a live socket's cursor is rebuilt as `lastSeq` (catching-up
+ *    sockets keep their cursor in the attachment and resume catching up).
  *  - Seqs are reserved in this object's storage before a batch is written, so a restart never
  *    hands out a seq twice (a failed batch leaves a gap, which resume tolerates).
+ *
+ * Transports: hibernating WebSockets (state in attachments) and Server-Sent Events (in-memory
+ * stream writers; an open SSE stream keeps the room awake). Both are `Subscriber`s and share
+ * the broadcast, catch-up and slow-consumer paths.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { SEVERITIES, isCategory, topicForCategory, type Category, type Severity } from '../protocol/enums.ts';
@@ -26,12 +35,16 @@ import {
   ClientMessageSchema,
   MAX_CLIENT_FRAME_BYTES,
   ROOM_SUBPROTOCOL,
+  changeMatches,
+  parseCursor,
   parseSeverityList,
+  type ReconnectReason,
   type ServerMessage,
 } from '../protocol/room.ts';
 import { createDb, type Db } from './db/client.ts';
 import { changesAfter, insertNewEvents, maxSeq, replaceEvent, toInsertRow, type HistoryEntry, type OutboxEntry } from './db/events.ts';
 import { errorFields, log } from './log.ts';
+import { RecentChanges } from './recent-changes.ts';
 
 /** Outcome of one event handed to the room. */
 export type CommitResult = { id: string; status: 'stored'; seq: number } | { id: string; status: 'duplicate' };
@@ -51,45 +64,124 @@ export type ChangeResult = { status: 'changed'; seq: number; change: Change } | 
 /** Options of a commit: API-made events are also queued for publishing to Kafka. */
 export type CommitOptions = { outbox?: boolean };
 
+/** Options of a drain (deploy-aware reconnect). */
+export type DrainOptions = { reason?: ReconnectReason; spreadMs?: number };
+
+/**
+ * The room's bounds, in one place. Public on the instance so that tests can tighten them with
+ * `runInDurableObject` (they reset to these defaults on every wake).
+ */
+export type RoomLimits = {
+  /** Changes per replay page read from D1. */
+  replayPageEvents: number;
+  /** Rooms serve short resumes from memory: the most recent changes kept. */
+  recentChanges: number;
+  /** Largest `events` frame in UTF-16 units (≈ bytes); bigger batches are split. */
+  maxFrameBytes: number;
+  /** Live: a WebSocket may have this many bytes sent since its last ack/ping, then it is shed (1013). */
+  maxUnackedBytes: number;
+  /** Replay: no next page while this many bytes are unacknowledged (WebSocket) or unread (SSE). */
+  replayWindowBytes: number;
+  /** Replay: how long a page may wait for the window to open before the subscriber is shed. */
+  replayStallMs: number;
+  /** Replay pages read from D1 at once, room-wide (keeps old cursors from starving the writer). */
+  maxConcurrentReplays: number;
+  /** Client frames allowed per window before the socket is closed as abusive (1008). */
+  clientFramesPerWindow: number;
+  clientWindowMs: number;
+  /** SSE comment heartbeat. */
+  sseHeartbeatMs: number;
+  /** `reconnect.afterMs` is drawn uniformly from [reconnectMinMs, reconnectMinMs + spread). */
+  reconnectMinMs: number;
+  reconnectSpreadMs: number;
+};
+
+export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = {
+  replayPageEvents: 500,
+  recentChanges: 500,
+  maxFrameBytes: 256 * 1024,
+  maxUnackedBytes: 4 * 1024 * 1024,
+  replayWindowBytes: 1024 * 1024,
+  replayStallMs: 15_000,
+  maxConcurrentReplays: 4,
+  clientFramesPerWindow: 40,
+  clientWindowMs: 10_000,
+  sseHeartbeatMs: 15_000,
+  reconnectMinMs: 500,
+  reconnectSpreadMs: 5_000,
+};
+
+/** Most events one writer pass stores in one D1 transaction. */
+const MAX_WRITE_EVENTS = 2000;
+/** Presence updates are coalesced over this window. */
+const PRESENCE_COALESCE_MS = 250;
+/** Stats go out this often while the room is active; an idle room sends none and may sleep. */
+const STATS_INTERVAL_MS = 30_000;
+/** What an SSE client waits before reconnecting on its own (the `retry:` field). */
+const SSE_RETRY_MS = 2_000;
+
 /** What a socket's attachment holds (survives hibernation). */
 type Attachment = { severities: Severity[] | null; live: boolean; cursor: number; user: string; connectedAt: number };
 
-/** Per-socket state in memory, rebuilt from attachments after a wake. */
-type Session = Attachment & { frames: number; windowStart: number };
+type Transport =
+  | { kind: 'ws'; ws: WebSocket }
+  | { kind: 'sse'; writer: WritableStreamDefaultWriter<Uint8Array>; closed: boolean };
+
+/** One subscriber of the room, in memory. WebSocket ones are rebuilt from attachments after a wake. */
+type Subscriber = Attachment & {
+  transport: Transport;
+  /** WebSocket: bytes sent since the last ack/ping. SSE: bytes written and not yet read by the runtime. */
+  unacked: number;
+  /** WebSocket: when the latest ack/ping was seen (ms). */
+  evidenceAt: number;
+  /** A catch-up loop is running for this subscriber. */
+  catchingUp: boolean;
+  /** Client frames in the current rate window. */
+  frames: number;
+  windowStart: number;
+};
+
+/** One `events` frame: its JSON and the seq of its last change (the SSE `id:`). */
+type Frame = { json: string; lastSeq: number };
 
 type PendingInsert = { kind: 'insert'; events: NewEvent[]; outbox: boolean; resolve: (r: CommitResult[]) => void; reject: (e: unknown) => void };
 type PendingChange = { kind: 'change'; request: ChangeRequest; resolve: (r: ChangeResult) => void; reject: (e: unknown) => void };
 type Pending = PendingInsert | PendingChange;
 
-/** Changes per replay page read from D1. */
-const REPLAY_PAGE = 500;
-/** Most events one writer pass stores in one D1 transaction. */
-const MAX_WRITE_EVENTS = 2000;
-/** Presence updates are coalesced over this window. */
-const PRESENCE_COALESCE_MS = 250;
-/** Periodic stats while anyone is connected. */
-const STATS_INTERVAL_MS = 30_000;
-/** Client frames allowed per window before the socket is closed as abusive. */
-const CLIENT_FRAMES_PER_WINDOW = 20;
-const CLIENT_WINDOW_MS = 10_000;
+const utf8 = new TextEncoder();
 
 export class Room extends DurableObject<Env> {
+  readonly limits: RoomLimits = { ...DEFAULT_ROOM_LIMITS };
   private readonly db: Db;
   private category: Category | undefined;
-  /** Highest seq stored and pushed. */
+  /** Highest seq settled: stored and pushed (or known never to be stored). */
   private lastSeq = 0;
   /** Highest seq reserved in storage (>= lastSeq). */
   private reserved = 0;
-  private readonly sessions = new Map<WebSocket, Session>();
+  /** True once `reserved` has been reconciled with D1 (first use, or after a storage reset). */
+  private seqBaseKnown = false;
+  /** A write failed after D1 may have committed it: the next advance must not push directly. */
+  private uncertain = false;
+  private readonly sockets = new Map<WebSocket, Subscriber>();
+  private readonly streams = new Set<Subscriber>();
+  private recent: RecentChanges;
   private queue: Pending[] = [];
   private writing = false;
   private presenceTimer: ReturnType<typeof setTimeout> | undefined;
-  private recent: number[] = [];
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private heartbeatMs = 0;
+  private statsArmed = false;
+  private lastStats = { seq: -1, connections: -1 };
+  /** Per-advance [time, count] of stored changes, for `eventsLastMinute`. */
+  private rate: [number, number][] = [];
+  private replaySlots = 0;
+  private readonly replayQueue: (() => void)[] = [];
   private readonly waiters = new Set<{ after: number; resolve: (seq: number) => void; timer: ReturnType<typeof setTimeout> }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.db = createDb(env.DB);
+    this.recent = new RecentChanges(this.limits.recentChanges, 0);
     // Rebuild everything from storage and the sockets' attachments: this runs after every wake.
     ctx.blockConcurrencyWhile(async () => {
       const [category, lastSeq, reserved] = await Promise.all([
@@ -98,9 +190,13 @@ export class Room extends DurableObject<Env> {
         ctx.storage.get<number>('reserved'),
       ]);
       this.category = category;
-      this.lastSeq = lastSeq ?? 0;
-      this.reserved = Math.max(reserved ?? 0, this.lastSeq);
-      for (const ws of ctx.getWebSockets()) this.session(ws);
+      // Seqs reserved by an instance that died mid-write are settled now: stored or never will be.
+      // Catch-ups read them from D1; live subscribers of that instance were disconnected with it.
+      this.lastSeq = Math.max(lastSeq ?? 0, reserved ?? 0);
+      this.reserved = this.lastSeq;
+      this.seqBaseKnown = this.reserved > 0;
+      this.recent = new RecentChanges(this.limits.recentChanges, this.lastSeq);
+      for (const ws of ctx.getWebSockets()) if (ws.readyState === WebSocket.OPEN) this.socket(ws);
     });
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
   }
@@ -142,11 +238,14 @@ export class Room extends DurableObject<Env> {
 
   private enqueue(item: Pending): void {
     this.queue.push(item);
-    if (!this.writing) void this.drain();
+    if (!this.writing) void this.writeLoop();
   }
 
-  /** The single writer: group-commits consecutive inserts, applies changes one by one, in arrival order. */
-  private async drain(): Promise<void> {
+  /**
+   * The single writer: group-commits consecutive inserts (everything that queued while the
+   * previous write was in flight), applies changes one by one, in arrival order.
+   */
+  private async writeLoop(): Promise<void> {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
@@ -156,6 +255,7 @@ export class Room extends DurableObject<Env> {
           try {
             head.resolve(await this.writeChange(head.request));
           } catch (err) {
+            this.uncertain = true;
             log('error', 'room change failed', { room: this.category, id: head.request.id, ...errorFields(err) });
             head.reject(err);
           }
@@ -178,6 +278,7 @@ export class Room extends DurableObject<Env> {
             at += p.events.length;
           }
         } catch (err) {
+          this.uncertain = true;
           log('error', 'room write failed', { room: this.category, events: count, ...errorFields(err) });
           for (const p of group) p.reject(err);
         }
@@ -189,7 +290,8 @@ export class Room extends DurableObject<Env> {
 
   /** Reserves `count` seqs in storage (never handed out twice, even across restarts); returns the first. */
   private async reserve(count: number): Promise<number> {
-    const first = (await this.ensureSeqBase()) + 1;
+    await this.ensureSeqBase();
+    const first = this.reserved + 1;
     this.reserved = first + count - 1;
     await this.ctx.storage.put('reserved', this.reserved);
     return first;
@@ -239,193 +341,418 @@ export class Room extends DurableObject<Env> {
   /** Synchronous: moves lastSeq, pushes the changes, wakes long-polls. */
   private advance(changes: Change[], upTo: number): void {
     this.lastSeq = upTo;
-    this.broadcast(changes, upTo);
     void this.ctx.storage.put('lastSeq', upTo);
-    const now = Date.now();
-    for (let i = 0; i < changes.length; i++) this.recent.push(now);
-    if (this.recent.length > 100_000) this.recent.splice(0, this.recent.length - 100_000);
+    if (this.uncertain) {
+      // Seqs between the old lastSeq and this batch may be in D1 without having been pushed:
+      // nobody is pushed to directly; every live subscriber re-reads from its cursor.
+      this.uncertain = false;
+      this.recent.reset(upTo);
+      for (const s of this.subscribers()) {
+        if (!s.live) continue;
+        s.live = false;
+        this.persist(s);
+        void this.catchUp(s);
+      }
+    } else {
+      this.recent.append(changes, upTo);
+      this.broadcast(changes, upTo);
+    }
+    if (changes.length > 0) this.rate.push([Date.now(), changes.length]);
+    if (this.rate.length > 10_000) this.rate.splice(0, this.rate.length - 10_000);
     for (const w of [...this.waiters]) if (upTo > w.after) w.resolve(upTo);
+    this.armStats();
   }
 
-  /** First use of a room since it was created: learn its highest seq from D1 (e.g. after a storage reset). */
-  private async ensureSeqBase(): Promise<number> {
-    if (this.reserved === 0 && this.category) {
-      this.reserved = await maxSeq(this.db, this.category);
-      this.lastSeq = Math.max(this.lastSeq, this.reserved);
+  /** Learns the room's highest seq from D1 when storage does not know it (first use, storage reset). */
+  private async ensureSeqBase(): Promise<void> {
+    if (this.seqBaseKnown || !this.category) return;
+    const stored = await maxSeq(this.db, this.category);
+    this.seqBaseKnown = true;
+    if (stored > this.reserved) {
+      this.reserved = stored;
+      this.lastSeq = Math.max(this.lastSeq, stored);
+      this.recent.reset(this.lastSeq);
     }
-    return this.reserved;
   }
 
   private async bind(category: Category): Promise<void> {
-    if (this.category === category) return;
     if (this.category && this.category !== category) throw new Error(`room ${this.category} was asked to act as ${category}`);
-    if (!isCategory(category)) throw new Error(`unknown category ${String(category)}`);
-    this.category = category;
-    await this.ctx.storage.put('category', category);
+    if (!this.category) {
+      if (!isCategory(category)) throw new Error(`unknown category ${String(category)}`);
+      this.category = category;
+      await this.ctx.storage.put('category', category);
+    }
+    if (!this.seqBaseKnown) await this.ensureSeqBase();
   }
 
   // ---------------------------------------------------------------------------------------------
   // Fan-out
 
-  /** Pushes stored changes (seq order) to every live socket whose filter matches. Never throws. */
+  private *subscribers(): Iterable<Subscriber> {
+    yield* this.sockets.values();
+    yield* this.streams;
+  }
+
+  /** Pushes stored changes (seq order) to every live subscriber whose filter matches. Never throws. */
   private broadcast(changes: Change[], upTo: number): void {
     const first = changes[0]?.seq ?? upTo + 1;
-    const frames = new Map<string, string | null>();
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      const s = this.session(ws);
+    const byFilter = new Map<string, Frame[]>();
+    for (const s of [...this.subscribers()]) {
       if (!s.live) continue;
-      let frame: string | null;
+      let frames: Frame[];
       if (s.cursor < first) {
+        // The common case: one serialization per distinct filter, shared by every subscriber.
         const key = s.severities ? s.severities.join(',') : '*';
-        if (!frames.has(key)) frames.set(key, frameFor(changes, s.severities, -1));
-        frame = frames.get(key)!;
+        let cached = byFilter.get(key);
+        if (!cached) byFilter.set(key, (cached = framesOf(changes.filter((c) => changeMatches(c, s.severities)), this.limits.maxFrameBytes)));
+        frames = cached;
       } else {
-        frame = frameFor(changes, s.severities, s.cursor);
+        frames = framesOf(changes.filter((c) => c.seq > s.cursor && changeMatches(c, s.severities)), this.limits.maxFrameBytes);
       }
       s.cursor = Math.max(s.cursor, upTo);
-      if (frame) this.send(ws, frame);
+      this.deliver(s, frames);
     }
   }
 
-  /** A guarded send: a failing socket is closed, never the broadcast. */
-  private send(ws: WebSocket, frame: string): boolean {
-    try {
-      ws.send(frame);
-      return true;
-    } catch (err) {
-      log('warn', 'room send failed; closing socket', { room: this.category, ...errorFields(err) });
-      this.drop(ws, CLOSE.internal, 'send failed; reconnect with your cursor');
+  /** Sends `events` frames to one subscriber and applies the slow-consumer bound. False when it was dropped. */
+  private deliver(s: Subscriber, frames: Frame[]): boolean {
+    for (const f of frames) {
+      if (!this.sendRaw(s, f.json, f.lastSeq)) return false;
+    }
+    if (frames.length > 0 && this.outstanding(s) > this.limits.maxUnackedBytes) {
+      this.shed(s, 'slow_consumer', CLOSE.tryAgainLater);
       return false;
     }
+    return true;
   }
 
-  private sendMessage(ws: WebSocket, message: ServerMessage): boolean {
-    return this.send(ws, JSON.stringify(message));
+  /** A guarded send: a failing subscriber is dropped, never the broadcast. */
+  private sendRaw(s: Subscriber, json: string, id?: number): boolean {
+    const t = s.transport;
+    if (t.kind === 'ws') {
+      try {
+        t.ws.send(json);
+        s.unacked += json.length;
+        return true;
+      } catch (err) {
+        log('warn', 'room send failed; closing socket', { room: this.category, ...errorFields(err) });
+        this.drop(s, CLOSE.internal, 'send failed; reconnect with your cursor');
+        return false;
+      }
+    }
+    if (t.closed) return false;
+    const bytes = utf8.encode(`${id === undefined ? '' : `id: ${id}\n`}data: ${json}\n\n`);
+    return this.writeSse(s, bytes);
   }
 
-  private drop(ws: WebSocket, code: number, reason: string): void {
-    this.sessions.delete(ws);
-    try {
-      ws.close(code, reason);
-    } catch {
-      // already closing or closed: nothing left to do for this socket
+  private send(s: Subscriber, message: ServerMessage): boolean {
+    return this.sendRaw(s, JSON.stringify(message));
+  }
+
+  private writeSse(s: Subscriber, bytes: Uint8Array): boolean {
+    const t = s.transport;
+    if (t.kind !== 'sse' || t.closed) return false;
+    s.unacked += bytes.byteLength;
+    t.writer.write(bytes).then(
+      () => {
+        s.unacked -= bytes.byteLength;
+      },
+      () => this.drop(s, CLOSE.goingAway, 'stream closed'),
+    );
+    return true;
+  }
+
+  /** Bytes the subscriber has not shown it has read (see RoomLimits.maxUnackedBytes). */
+  private outstanding(s: Subscriber): number {
+    if (s.transport.kind === 'ws') {
+      // A `ping` answered by the auto-response never wakes us; its timestamp is our evidence.
+      const pinged = this.ctx.getWebSocketAutoResponseTimestamp(s.transport.ws)?.getTime() ?? 0;
+      if (pinged > s.evidenceAt) {
+        s.evidenceAt = pinged;
+        s.unacked = 0;
+      }
+    }
+    return s.unacked;
+  }
+
+  /** Asks a subscriber to come back later with its cursor, then closes it. */
+  private shed(s: Subscriber, reason: ReconnectReason, code: number): void {
+    const afterMs = this.limits.reconnectMinMs + Math.floor(Math.random() * this.limits.reconnectSpreadMs);
+    const message = { type: 'reconnect', afterMs, reason } satisfies ServerMessage;
+    if (s.transport.kind === 'sse') this.writeSse(s, utf8.encode(`retry: ${afterMs}\ndata: ${JSON.stringify(message)}\n\n`));
+    else this.send(s, message);
+    log('info', 'room shed subscriber', { room: this.category, reason, transport: s.transport.kind, user: s.user, cursor: s.cursor });
+    this.drop(s, code, reason);
+  }
+
+  private drop(s: Subscriber, code: number, reason: string): void {
+    const t = s.transport;
+    if (t.kind === 'ws') {
+      if (!this.sockets.delete(t.ws)) return;
+      try {
+        t.ws.close(code, reason);
+      } catch {
+        // already closing or closed: nothing left to do for this socket
+      }
+    } else {
+      if (t.closed) return;
+      t.closed = true;
+      this.streams.delete(s);
+      t.writer.close().catch(() => {
+        // the reader is gone already: the stream is finished either way
+      });
+      if (this.streams.size === 0 && this.heartbeat) {
+        clearInterval(this.heartbeat);
+        this.heartbeat = undefined;
+      }
     }
     this.schedulePresence();
   }
 
+  private isOpen(s: Subscriber): boolean {
+    return s.transport.kind === 'ws' ? this.sockets.get(s.transport.ws) === s && s.transport.ws.readyState === WebSocket.OPEN : !s.transport.closed;
+  }
+
+  private persist(s: Subscriber): void {
+    if (s.transport.kind !== 'ws') return;
+    try {
+      s.transport.ws.serializeAttachment(attachmentOf(s));
+    } catch (err) {
+      // only fails for a socket that is already closing; its state no longer matters
+      log('debug', 'room attachment not saved', { room: this.category, ...errorFields(err) });
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
-  // Sockets
+  // Catch-up (resume from a cursor)
+
+  /** Replays `(cursor, lastSeq]` (from memory or D1, page by page), then switches the subscriber to live. */
+  private async catchUp(s: Subscriber): Promise<void> {
+    if (s.catchingUp) return;
+    s.catchingUp = true;
+    const category = this.category!;
+    try {
+      for (;;) {
+        if (!this.isOpen(s)) return;
+        if (this.recent.covers(s.cursor)) {
+          // Synchronous from here: nothing can be stored and pushed between the read and the switch.
+          const tail = this.recent.after(s.cursor, s.severities);
+          s.cursor = this.lastSeq;
+          s.live = true;
+          this.persist(s);
+          this.deliver(s, framesOf(tail, this.limits.maxFrameBytes));
+          return;
+        }
+        if (!(await this.awaitWindow(s))) return;
+        const upTo = this.lastSeq;
+        const severities = s.severities;
+        const from = s.cursor;
+        const limit = this.limits.replayPageEvents;
+        const page = await this.withReplaySlot(() => changesAfter(this.db, { category, after: from, upTo, severities: severities ?? undefined, limit }));
+        if (!this.isOpen(s)) return;
+        if (s.severities !== severities || s.cursor !== from) continue; // the filter changed meanwhile: read again
+        s.cursor = page.length === limit ? page[page.length - 1]!.seq : upTo;
+        this.persist(s);
+        if (page.length > 0 && !this.deliver(s, framesOf(page, this.limits.maxFrameBytes))) return;
+      }
+    } catch (err) {
+      log('error', 'room replay failed', { room: category, cursor: s.cursor, ...errorFields(err) });
+      this.send(s, { type: 'error', code: 'replay_failed', message: 'could not read the room history; reconnect with your cursor' });
+      this.drop(s, CLOSE.tryAgainLater, 'replay failed');
+    } finally {
+      s.catchingUp = false;
+    }
+  }
+
+  /** Waits until the subscriber's unread bytes are under the replay window; sheds it if that takes too long. */
+  private async awaitWindow(s: Subscriber): Promise<boolean> {
+    const deadline = Date.now() + this.limits.replayStallMs;
+    while (this.outstanding(s) > this.limits.replayWindowBytes) {
+      if (!this.isOpen(s)) return false;
+      if (Date.now() >= deadline) {
+        this.shed(s, 'slow_consumer', CLOSE.tryAgainLater);
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return this.isOpen(s);
+  }
+
+  /** Runs a replay read when a room-wide slot is free (old cursors never starve the writer's D1 time). */
+  private async withReplaySlot<T>(read: () => Promise<T>): Promise<T> {
+    while (this.replaySlots >= this.limits.maxConcurrentReplays) await new Promise<void>((r) => this.replayQueue.push(r));
+    this.replaySlots++;
+    try {
+      return await read();
+    } finally {
+      this.replaySlots--;
+      this.replayQueue.shift()?.();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Connections
 
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const category = url.searchParams.get('room');
     if (!category || !isCategory(category)) return new Response('unknown room', { status: 404 });
     await this.bind(category);
+
+    const severities = parseSeverityList(url.searchParams.get('severity'));
+    const after = parseCursor(url.searchParams.get('after'));
+    const badRequest =
+      severities === null
+        ? `severity must be a comma-separated list of ${SEVERITIES.join(', ')}`
+        : after === null
+          ? 'after must be a non-negative integer seq'
+          : undefined;
+    const user = request.headers.get('x-qc-user') ?? 'anonymous';
+    if (url.pathname.endsWith('/sse')) {
+      if (badRequest) return Response.json({ error: { code: 'invalid_request', message: badRequest } }, { status: 400 });
+      return this.openStream(category, severities ?? null, after ?? undefined, user);
+    }
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('expected a WebSocket upgrade', { status: 426 });
 
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
     const headers = request.headers.get('x-qc-subprotocol') ? { 'sec-websocket-protocol': ROOM_SUBPROTOCOL } : undefined;
-
-    const severities = parseSeverityList(url.searchParams.get('severity'));
-    const afterText = url.searchParams.get('after');
-    const after = afterText === null || afterText === '' ? undefined : Number(afterText);
-    const badRequest =
-      severities === null
-        ? `severity must be a comma-separated list of ${SEVERITIES.join(', ')}`
-        : after !== undefined && (!Number.isSafeInteger(after) || after < 0)
-          ? 'after must be a non-negative integer seq'
-          : undefined;
     if (badRequest) {
-      this.sendMessage(server, { type: 'error', code: 'bad_request', message: badRequest });
+      server.send(JSON.stringify({ type: 'error', code: 'bad_request', message: badRequest } satisfies ServerMessage));
       server.close(CLOSE.policy, 'bad request');
       return new Response(null, { status: 101, webSocket: client, headers });
     }
-
-    const attachment: Attachment = {
-      severities: severities ?? null,
-      live: after === undefined,
-      cursor: after === undefined ? this.lastSeq : Math.min(after, this.lastSeq),
-      user: request.headers.get('x-qc-user') ?? 'anonymous',
-      connectedAt: Date.now(),
-    };
-    server.serializeAttachment(attachment);
-    this.sessions.set(server, { ...attachment, frames: 0, windowStart: Date.now() });
-    this.sendMessage(server, { type: 'hello', room: category, connections: this.connectionCount(), lastSeq: this.lastSeq });
-    if (!attachment.live) void this.catchUp(server);
+    // Synchronous from here to the hello: the cursor and the hello's lastSeq are the same instant.
+    const s = this.subscriber({ kind: 'ws', ws: server }, severities ?? null, after ?? undefined, user);
+    this.sockets.set(server, s);
+    this.persist(s);
+    this.send(s, { type: 'hello', room: category, connections: this.connectionCount(), lastSeq: this.lastSeq });
+    if (!s.live) void this.catchUp(s);
     this.schedulePresence();
-    await this.ensureStatsAlarm();
+    this.armStats();
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
-  /** Replays `(cursor, lastSeq]` page by page from D1, then switches the socket to live. */
-  private async catchUp(ws: WebSocket): Promise<void> {
-    const s = this.session(ws);
-    const category = this.category!;
-    try {
-      for (;;) {
-        const upTo = this.lastSeq;
-        if (s.cursor >= upTo) break;
-        const page = await changesAfter(this.db, { category, after: s.cursor, upTo, severities: s.severities ?? undefined, limit: REPLAY_PAGE });
-        if (!this.sessions.has(ws) || ws.readyState !== WebSocket.OPEN) return;
-        if (page.length > 0 && !this.sendMessage(ws, { type: 'events', events: page })) return;
-        s.cursor = page.length === REPLAY_PAGE ? page[page.length - 1]!.seq : upTo;
-        ws.serializeAttachment(attachmentOf(s));
-      }
-      // No await since the last check: nothing can be stored and pushed in between.
-      s.live = true;
-      ws.serializeAttachment(attachmentOf(s));
-    } catch (err) {
-      log('error', 'room replay failed', { room: category, cursor: s.cursor, ...errorFields(err) });
-      this.sendMessage(ws, { type: 'error', code: 'replay_failed', message: 'could not read the room history; reconnect with your cursor' });
-      this.drop(ws, CLOSE.tryAgainLater, 'replay failed');
+  /** Server-Sent Events: the same messages as the socket, `id:` = seq of the frame's last change. */
+  private openStream(category: Category, severities: Severity[] | null, after: number | undefined, user: string): Response {
+    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+    const s = this.subscriber({ kind: 'sse', writer: writable.getWriter(), closed: false }, severities, after, user);
+    this.streams.add(s);
+    this.writeSse(s, utf8.encode(`retry: ${SSE_RETRY_MS}\n\n`));
+    this.send(s, { type: 'hello', room: category, connections: this.connectionCount(), lastSeq: this.lastSeq });
+    if (!s.live) void this.catchUp(s);
+    if (this.heartbeat && this.heartbeatMs !== this.limits.sseHeartbeatMs) clearInterval(this.heartbeat);
+    if (!this.heartbeat || this.heartbeatMs !== this.limits.sseHeartbeatMs) {
+      this.heartbeatMs = this.limits.sseHeartbeatMs;
+      this.heartbeat = setInterval(() => this.beat(), this.heartbeatMs);
+    }
+    this.schedulePresence();
+    this.armStats();
+    return new Response(readable, {
+      headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' },
+    });
+  }
+
+  /** SSE comment heartbeat: keeps proxies from timing out idle streams, and finds dead readers. */
+  private beat(): void {
+    const comment = utf8.encode(`: hb ${this.lastSeq}\n\n`);
+    for (const s of [...this.streams]) {
+      if (this.outstanding(s) > this.limits.maxUnackedBytes) this.shed(s, 'slow_consumer', CLOSE.tryAgainLater);
+      else this.writeSse(s, comment);
     }
   }
 
-  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
-    const s = this.session(ws);
+  private subscriber(transport: Transport, severities: Severity[] | null, after: number | undefined, user: string): Subscriber {
     const now = Date.now();
-    if (now - s.windowStart > CLIENT_WINDOW_MS) {
+    return {
+      transport,
+      severities: severities && severities.length < SEVERITIES.length ? severities : null,
+      live: after === undefined || after >= this.lastSeq,
+      cursor: after === undefined ? this.lastSeq : Math.min(after, this.lastSeq),
+      user,
+      connectedAt: now,
+      unacked: 0,
+      evidenceAt: now,
+      catchingUp: false,
+      frames: 0,
+      windowStart: now,
+    };
+  }
+
+  /** The in-memory subscriber of a socket, rebuilt from its attachment when missing (after a wake). */
+  private socket(ws: WebSocket): Subscriber {
+    let s = this.sockets.get(ws);
+    if (!s) {
+      const a = (ws.deserializeAttachment() as Attachment | null) ?? { severities: null, live: true, cursor: this.lastSeq, user: 'unknown', connectedAt: Date.now() };
+      const now = Date.now();
+      s = {
+        ...a,
+        transport: { kind: 'ws', ws },
+        cursor: a.live ? Math.max(a.cursor, this.lastSeq) : a.cursor,
+        unacked: 0,
+        evidenceAt: now,
+        catchingUp: false,
+        frames: 0,
+        windowStart: now,
+      };
+      this.sockets.set(ws, s);
+      if (!s.live) void this.catchUp(s);
+    }
+    return s;
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    const s = this.socket(ws);
+    const now = Date.now();
+    if (now - s.windowStart > this.limits.clientWindowMs) {
       s.windowStart = now;
       s.frames = 0;
     }
-    if (++s.frames > CLIENT_FRAMES_PER_WINDOW) {
-      this.sendMessage(ws, { type: 'error', code: 'rate_limited', message: `more than ${CLIENT_FRAMES_PER_WINDOW} frames in ${CLIENT_WINDOW_MS / 1000} s` });
-      this.drop(ws, CLOSE.policy, 'too many frames');
+    if (++s.frames > this.limits.clientFramesPerWindow) {
+      this.send(s, { type: 'error', code: 'rate_limited', message: `more than ${this.limits.clientFramesPerWindow} frames in ${this.limits.clientWindowMs / 1000} s` });
+      this.drop(s, CLOSE.policy, 'too many frames');
       return;
     }
-    const size = typeof message === 'string' ? message.length : message.byteLength;
+    const size = typeof message === 'string' ? utf8.encode(message).byteLength : message.byteLength;
     if (size > MAX_CLIENT_FRAME_BYTES) {
-      this.drop(ws, CLOSE.tooBig, `frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes`);
+      this.send(s, { type: 'error', code: 'frame_too_big', message: `frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes` });
+      this.drop(s, CLOSE.tooBig, 'frame too big');
       return;
     }
     if (typeof message !== 'string') {
-      this.sendMessage(ws, { type: 'error', code: 'bad_frame', message: 'binary frames are not part of the protocol' });
+      this.send(s, { type: 'error', code: 'bad_frame', message: 'binary frames are not part of the protocol' });
       return;
     }
     let data: unknown;
     try {
       data = JSON.parse(message);
     } catch {
-      this.sendMessage(ws, { type: 'error', code: 'bad_frame', message: 'frames must be JSON' });
+      // not JSON: the client is told, and the socket stays usable
+      this.send(s, { type: 'error', code: 'bad_frame', message: 'frames must be JSON (or the text ping)' });
       return;
     }
     const parsed = ClientMessageSchema.safeParse(data);
     if (!parsed.success) {
       const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-      this.sendMessage(ws, { type: 'error', code: 'bad_frame', message: detail });
+      this.send(s, { type: 'error', code: 'bad_frame', message: detail });
       return;
     }
-    // subscribe: the new filter applies from the next change on
-    s.severities = parsed.data.severities.length === 0 || parsed.data.severities.length === SEVERITIES.length ? null : [...parsed.data.severities];
-    ws.serializeAttachment(attachmentOf(s));
-    this.send(ws, JSON.stringify({ type: 'subscribed', severities: s.severities ?? [...SEVERITIES] }));
+    const m = parsed.data;
+    if (m.type === 'ack') {
+      s.unacked = 0;
+      s.evidenceAt = now;
+      return;
+    }
+    // subscribe: the new filter applies to every change above the cursor (replay pages included)
+    s.severities = m.severities.length === 0 || m.severities.length === SEVERITIES.length ? null : [...m.severities];
+    this.persist(s);
+    this.send(s, { type: 'subscribed', severities: s.severities ?? [...SEVERITIES], seq: s.cursor });
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    this.sessions.delete(ws);
+    this.sockets.delete(ws);
     try {
       ws.close(code === 1005 || code === 1006 ? CLOSE.normal : code, 'closing');
     } catch {
@@ -435,25 +762,13 @@ export class Room extends DurableObject<Env> {
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
-    this.sessions.delete(ws);
+    this.sockets.delete(ws);
     this.schedulePresence();
   }
 
-  /** The in-memory session of a socket, rebuilt from its attachment when missing (after a wake). */
-  private session(ws: WebSocket): Session {
-    let s = this.sessions.get(ws);
-    if (!s) {
-      const a = (ws.deserializeAttachment() as Attachment | null) ?? { severities: null, live: true, cursor: this.lastSeq, user: 'unknown', connectedAt: Date.now() };
-      s = { ...a, cursor: a.live ? Math.max(a.cursor, this.lastSeq) : a.cursor, frames: 0, windowStart: Date.now() };
-      this.sessions.set(ws, s);
-      if (!s.live) void this.catchUp(ws);
-    }
-    return s;
-  }
-
   private connectionCount(): number {
-    let n = 0;
-    for (const ws of this.ctx.getWebSockets()) if (ws.readyState === WebSocket.OPEN) n++;
+    let n = this.streams.size;
+    for (const ws of this.sockets.keys()) if (ws.readyState === WebSocket.OPEN) n++;
     return n;
   }
 
@@ -461,50 +776,106 @@ export class Room extends DurableObject<Env> {
     if (this.presenceTimer) return;
     this.presenceTimer = setTimeout(() => {
       this.presenceTimer = undefined;
-      const frame = JSON.stringify({ type: 'presence', connections: this.connectionCount() } satisfies ServerMessage);
-      for (const ws of this.ctx.getWebSockets()) if (ws.readyState === WebSocket.OPEN) this.send(ws, frame);
+      const message = { type: 'presence', connections: this.connectionCount() } satisfies ServerMessage;
+      for (const s of [...this.subscribers()]) this.send(s, message);
     }, PRESENCE_COALESCE_MS);
   }
 
-  private async ensureStatsAlarm(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + STATS_INTERVAL_MS);
+  // ---------------------------------------------------------------------------------------------
+  // Stats, drain, info
+
+  /** Arms the stats alarm once per activity burst (an in-memory flag avoids a storage read per batch). */
+  private armStats(): void {
+    if (this.statsArmed) return;
+    this.statsArmed = true;
+    void (async () => {
+      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + STATS_INTERVAL_MS);
+    })().catch((err: unknown) => {
+      // stats are best effort; the next activity tries again
+      this.statsArmed = false;
+      log('warn', 'room stats alarm not set', { room: this.category, ...errorFields(err) });
+    });
   }
 
   override async alarm(): Promise<void> {
+    this.statsArmed = false;
     const connections = this.connectionCount();
     if (connections === 0 || !this.category) return; // nobody to tell: let the room rest
     const now = Date.now();
-    this.recent = this.recent.filter((t) => now - t < 60_000);
-    const frame = JSON.stringify({
+    this.rate = this.rate.filter(([t]) => now - t < 60_000);
+    const message = {
       type: 'stats',
       room: this.category,
       lastSeq: this.lastSeq,
       connections,
-      eventsLastMinute: this.recent.length,
+      eventsLastMinute: this.rate.reduce((n, [, c]) => n + c, 0),
       at: new Date(now).toISOString(),
-    } satisfies ServerMessage);
-    for (const ws of this.ctx.getWebSockets()) if (ws.readyState === WebSocket.OPEN) this.send(ws, frame);
-    await this.ctx.storage.setAlarm(now + STATS_INTERVAL_MS);
+    } satisfies ServerMessage;
+    for (const s of [...this.subscribers()]) this.send(s, message);
+    // An idle room (nothing changed since the last stats) stops its alarm, so it can hibernate
+    // for free; the next event or connection re-arms it.
+    const idle = this.lastStats.seq === this.lastSeq && this.lastStats.connections === connections;
+    this.lastStats = { seq: this.lastSeq, connections };
+    if (!idle) {
+      await this.ctx.storage.setAlarm(now + STATS_INTERVAL_MS);
+      this.statsArmed = true;
+    }
+  }
+
+  /**
+   * Deploy-aware reconnect: every subscriber is sent `reconnect` with a jittered delay, then
+   * closed with 1012; clients come back after that delay with their cursor. Returns how many.
+   */
+  async drain(category: Category, options: DrainOptions = {}): Promise<{ closed: number }> {
+    await this.bind(category);
+    const reason = options.reason ?? 'drain';
+    const spread = Math.max(0, Math.min(options.spreadMs ?? this.limits.reconnectSpreadMs, 60_000));
+    let closed = 0;
+    for (const s of [...this.subscribers()]) {
+      const afterMs = this.limits.reconnectMinMs + Math.floor(Math.random() * spread);
+      const message = { type: 'reconnect', afterMs, reason } satisfies ServerMessage;
+      if (s.transport.kind === 'sse') this.writeSse(s, utf8.encode(`retry: ${afterMs}\ndata: ${JSON.stringify(message)}\n\n`));
+      else this.send(s, message);
+      this.drop(s, CLOSE.serviceRestart, reason);
+      closed++;
+    }
+    log('info', 'room drained', { room: this.category, closed, reason });
+    return { closed };
   }
 
   /** Live connection count and last seq, for /api/stats. */
-  async info(): Promise<{ connections: number; lastSeq: number }> {
-    return { connections: this.connectionCount(), lastSeq: this.lastSeq };
+  async info(): Promise<{ connections: number; lastSeq: number; sockets: number; streams: number }> {
+    return { connections: this.connectionCount(), lastSeq: this.lastSeq, sockets: this.connectionCount() - this.streams.size, streams: this.streams.size };
   }
 }
 
-function attachmentOf(s: Session): Attachment {
+function attachmentOf(s: Subscriber): Attachment {
   return { severities: s.severities, live: s.live, cursor: s.cursor, user: s.user, connectedAt: s.connectedAt };
 }
 
-/** The `events` frame of the changes a filter lets through, above a cursor; null when none. */
-function frameFor(changes: Change[], severities: Severity[] | null, cursor: number): string | null {
-  const pass = changes.filter((c) => c.seq > cursor && (!severities || 'deleted' in c || severities.includes(c.severity)));
-  return pass.length === 0 ? null : JSON.stringify({ type: 'events', events: pass } satisfies ServerMessage);
+/** Splits changes into `events` frames of at most `maxBytes` (a single oversized change gets its own frame). */
+function framesOf(changes: Change[], maxBytes: number): Frame[] {
+  if (changes.length === 0) return [];
+  const whole = JSON.stringify({ type: 'events', events: changes } satisfies ServerMessage);
+  if (whole.length <= maxBytes || changes.length === 1) return [{ json: whole, lastSeq: changes[changes.length - 1]!.seq }];
+  const frames: Frame[] = [];
+  let batch: Change[] = [];
+  let size = 0;
+  for (const c of changes) {
+    const n = JSON.stringify(c).length + 1;
+    if (batch.length > 0 && size + n > maxBytes) {
+      frames.push({ json: JSON.stringify({ type: 'events', events: batch } satisfies ServerMessage), lastSeq: batch[batch.length - 1]!.seq });
+      batch = [];
+      size = 0;
+    }
+    batch.push(c);
+    size += n;
+  }
+  frames.push({ json: JSON.stringify({ type: 'events', events: batch } satisfies ServerMessage), lastSeq: batch[batch.length - 1]!.seq });
+  return frames;
 }
 
 /** The stub of a category's room. */
 export function roomStub(env: Env, category: Category): DurableObjectStub<Room> {
   return env.ROOMS.get(env.ROOMS.idFromName(category));
 }
-

@@ -1,6 +1,9 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { CATEGORIES, parseCategory } from '../../protocol/enums.ts';
+import type { MiddlewareHandler } from 'hono';
+import { CATEGORIES, parseCategory, type Category } from '../../protocol/enums.ts';
+import { parseCursor, parseSeverityList } from '../../protocol/room.ts';
 import { offersRoomProtocol, requireRole } from '../auth.ts';
+import { getConfig } from '../config.ts';
 import { apiError } from '../errors.ts';
 import { roomStub } from '../room.ts';
 import type { AppEnv } from '../types.ts';
@@ -9,8 +12,42 @@ import { ErrorSchema } from './schemas.ts';
 export const rooms = new OpenAPIHono<AppEnv>();
 
 const RoomParams = z.object({ category: z.string().openapi({ param: { name: 'category', in: 'path' }, example: 'Container' }) });
+const RoomQuery = z.object({
+  severity: z.string().optional().openapi({ description: 'Comma-separated severities (default all)', example: 'Critical,High' }),
+  after: z.string().optional().openapi({ description: 'Resume cursor: replay every matching change with a greater seq, then live' }),
+});
 
+/**
+ * Cross-site WebSocket hijacking guard: a browser always sends Origin on a socket or EventSource;
+ * one that is neither this host nor in the CORS allow-list is refused before the cookie is read.
+ */
+export function allowedOrigin(): MiddlewareHandler<AppEnv> {
+  return async function allowedOriginMiddleware(c, next) {
+    const origin = c.req.header('origin');
+    if (origin && origin !== new URL(c.req.url).origin && !getConfig(c.env).corsOrigins.includes(origin)) {
+      apiError(403, 'forbidden_origin', `origin ${origin} may not open rooms`);
+    }
+    await next();
+  };
+}
+
+rooms.use('/api/rooms/*', allowedOrigin());
 rooms.use('/api/rooms/*', requireRole('viewer'));
+rooms.use('/api/rooms/:category/drain', requireRole('admin'));
+
+function roomOf(raw: string): Category {
+  const category = parseCategory(raw);
+  if (!category) apiError(404, 'not_found', `no room ${raw}; rooms are ${CATEGORIES.join(', ')}`);
+  return category;
+}
+
+/** The Room DO's URL for this request: the same path and query plus the canonical room name. */
+function roomUrl(requestUrl: string, category: Category, after?: number): URL {
+  const url = new URL(requestUrl);
+  url.searchParams.set('room', category);
+  if (after !== undefined) url.searchParams.set('after', String(after));
+  return url;
+}
 
 rooms.openapi(
   createRoute({
@@ -18,30 +55,86 @@ rooms.openapi(
     path: '/api/rooms/{category}/ws',
     summary: 'WebSocket into a category room',
     description:
-      'Upgrade to the room protocol (DESIGN.md, Rooms). Query: `severity=Critical,High` (default all), `after=<seq>` (replay then live). ' +
+      'Upgrade to the room protocol (DESIGN.md, Rooms; docs/rooms.md). Query: `severity=Critical,High` (default all), `after=<seq>` (replay then live). ' +
       `Browsers offer the subprotocols \`quaycast.v1\` and \`bearer.<jwt>\` instead of an Authorization header. Rooms: ${CATEGORIES.join(', ')}.`,
     security: [{ bearer: [] }],
-    request: {
-      params: RoomParams,
-      query: z.object({ severity: z.string().optional(), after: z.string().optional() }),
-    },
+    request: { params: RoomParams, query: RoomQuery },
     responses: {
       101: { description: 'Switching protocols' },
       401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorSchema } } },
+      403: { description: 'Origin not allowed', content: { 'application/json': { schema: ErrorSchema } } },
       404: { description: 'No such room', content: { 'application/json': { schema: ErrorSchema } } },
       426: { description: 'Not a WebSocket upgrade', content: { 'application/json': { schema: ErrorSchema } } },
     },
   }),
   async (c) => {
-    const category = parseCategory(c.req.param('category'));
-    if (!category) apiError(404, 'not_found', `no room ${c.req.param('category')}; rooms are ${CATEGORIES.join(', ')}`);
+    const category = roomOf(c.req.param('category'));
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') apiError(426, 'upgrade_required', 'this endpoint takes a WebSocket upgrade');
-    const url = new URL(c.req.url);
-    url.searchParams.set('room', category);
     const headers = new Headers(c.req.raw.headers);
     headers.set('x-qc-user', c.get('user').sub);
     if (offersRoomProtocol(c.req.raw)) headers.set('x-qc-subprotocol', '1');
     c.set('logFields', { room: category });
-    return roomStub(c.env, category).fetch(new Request(url, { headers })) as unknown as Response;
+    // Bad `severity` / `after` are answered inside the socket (an `error` message, then 1008).
+    return roomStub(c.env, category).fetch(new Request(roomUrl(c.req.url, category), { headers })) as unknown as Response;
+  },
+);
+
+rooms.openapi(
+  createRoute({
+    method: 'get',
+    path: '/api/rooms/{category}/sse',
+    summary: 'Server-Sent Events fallback of a category room',
+    description:
+      'The room messages as SSE `data:` lines (JSON, same shapes as the socket); `events` frames carry `id: <seq of their last change>`. ' +
+      'Resumes from the `Last-Event-ID` header (EventSource sends it on reconnect) or `after`; the header wins. Heartbeat comments every 15 s. ' +
+      'Browsers authenticate with the `qc_token` cookie.',
+    security: [{ bearer: [] }],
+    request: { params: RoomParams, query: RoomQuery },
+    responses: {
+      200: { description: 'text/event-stream' },
+      400: { description: 'Bad severity or cursor', content: { 'application/json': { schema: ErrorSchema } } },
+      401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorSchema } } },
+      403: { description: 'Origin not allowed', content: { 'application/json': { schema: ErrorSchema } } },
+      404: { description: 'No such room', content: { 'application/json': { schema: ErrorSchema } } },
+    },
+  }),
+  async (c) => {
+    const category = roomOf(c.req.param('category'));
+    const lastEventId = parseCursor(c.req.header('last-event-id'));
+    const after = parseCursor(c.req.query('after'));
+    if (lastEventId === null) apiError(400, 'invalid_request', 'Last-Event-ID must be a non-negative integer seq');
+    if (after === null) apiError(400, 'invalid_request', 'after must be a non-negative integer seq');
+    if (parseSeverityList(c.req.query('severity')) === null) apiError(400, 'invalid_request', 'severity must be a comma-separated list of Critical, High, Medium, Low');
+    c.set('logFields', { room: category, transport: 'sse' });
+    const headers = new Headers({ 'x-qc-user': c.get('user').sub });
+    return roomStub(c.env, category).fetch(new Request(roomUrl(c.req.url, category, lastEventId ?? after), { headers })) as unknown as Response;
+  },
+);
+
+const DrainBody = z.object({
+  reason: z.enum(['drain', 'overload']).optional(),
+  spreadMs: z.number().int().min(0).max(60_000).optional().openapi({ description: 'Reconnect delays are spread over this window (jitter)' }),
+});
+
+rooms.openapi(
+  createRoute({
+    method: 'post',
+    path: '/api/rooms/{category}/drain',
+    summary: 'Drain a room (before a deploy)',
+    description: 'Sends every subscriber `{ type: "reconnect", afterMs, reason }` with a jittered delay, then closes it with 1012. Clients come back with their cursor.',
+    security: [{ bearer: [] }],
+    request: { params: RoomParams, body: { required: false, content: { 'application/json': { schema: DrainBody } } } },
+    responses: {
+      200: { description: 'How many subscribers were asked to reconnect', content: { 'application/json': { schema: z.object({ closed: z.number().int() }) } } },
+      401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorSchema } } },
+      403: { description: 'Not an admin', content: { 'application/json': { schema: ErrorSchema } } },
+      404: { description: 'No such room', content: { 'application/json': { schema: ErrorSchema } } },
+    },
+  }),
+  async (c) => {
+    const category = roomOf(c.req.param('category'));
+    const body = c.req.header('content-type')?.includes('application/json') ? c.req.valid('json') : {};
+    c.set('logFields', { room: category });
+    return c.json(await roomStub(c.env, category).drain(category, body ?? {}), 200);
   },
 );
