@@ -1,14 +1,19 @@
 /** The Hono app: middleware, routes, the one error handler. */
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { methodNotAllowed } from 'hono/method-not-allowed';
 import { getConfig } from './config.ts';
 import { apiError, type ErrorBody } from './errors.ts';
 import { errorFields, log, setLogLevel } from './log.ts';
+import { events, registerEventSchemas } from './routes/events.ts';
 import { health } from './routes/health.ts';
 import { ingest } from './routes/ingest.ts';
+import { outbox } from './routes/outbox.ts';
 import { rooms } from './routes/rooms.ts';
+import { session } from './routes/session.ts';
+import { stats } from './routes/stats.ts';
 import type { AppEnv } from './types.ts';
 
 /** Largest request body the API reads (the ingest batch is the biggest legitimate one). */
@@ -57,10 +62,46 @@ app.use('*', async function securityHeaders(c, next) {
 
 app.use('/api/*', (c, next) => cors({ origin: getConfig(c.env).corsOrigins as string[], credentials: true, maxAge: 600 })(c, next));
 app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => apiError(413, 'payload_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`) }));
+// A known path with a method it does not take: 405 with Allow, not the not-found 404.
+app.use(
+  '*',
+  methodNotAllowed({
+    app,
+    onMethodNotAllowed: (c, methods) =>
+      c.json({ error: { code: 'method_not_allowed', message: `${c.req.method} is not allowed here; use ${methods.join(', ')}` } } satisfies ErrorBody, 405, { allow: methods.join(', ') }),
+  }),
+);
 
 app.route('/', health);
 app.route('/', ingest);
+app.route('/', outbox);
 app.route('/', rooms);
+app.route('/', events);
+app.route('/', stats);
+app.route('/', session);
+
+// The OpenAPI document, generated from the routes' schemas (every route is a createRoute).
+app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT with a `role` claim: viewer < producer < operator < admin' });
+app.openAPIRegistry.registerComponent('securitySchemes', 'cookie', { type: 'apiKey', in: 'cookie', name: 'qc_token', description: 'Set by POST /api/session (browsers)' });
+app.openAPIRegistry.registerComponent('securitySchemes', 'serviceToken', { type: 'http', scheme: 'bearer', description: "The bridge's INGEST_TOKEN; opens /internal/* only" });
+registerEventSchemas(app.openAPIRegistry);
+let openApiDocument: Record<string, unknown> | undefined;
+app.openapi(
+  createRoute({
+    method: 'get',
+    path: '/api/openapi.json',
+    summary: 'This OpenAPI 3.1 document',
+    responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+  }),
+  (c) => {
+    // Built once per isolate: the routes do not change after start.
+    openApiDocument ??= app.getOpenAPI31Document({
+      openapi: '3.1.0',
+      info: { title: 'Quaycast API', version: '1', description: 'Port-operations events: post, list, export, workflow, stats, rooms. Errors are `{ error: { code, message, details? } }`.' },
+    }) as unknown as Record<string, unknown>;
+    return c.json(openApiDocument, 200);
+  },
+);
 
 app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } } satisfies ErrorBody, 404));
 

@@ -4,7 +4,30 @@ export type Config = {
   ingestToken: string;
   corsOrigins: readonly string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** WRITE_RATE_PER_MINUTE (default 600): writes one token may make per minute (worker/ratelimit.ts). */
+  writeRatePerMinute: number;
+  /** RETENTION_DAYS (default 30): events older than this are deleted by the cron (worker/retention.ts); a bad value is reported there. */
+  retention: { days: number } | { error: string };
+  /** ROOM_SHARDS (default 1, at most MAX_ROOM_SHARDS): fan-out shards per category room (docs/rooms.md, "Sharded rooms"). */
+  roomShards: number;
 };
+
+/** Upper bound of ROOM_SHARDS: a primary forwards every batch to each shard. */
+export const MAX_ROOM_SHARDS = 64;
+
+/** Bounds of RETENTION_DAYS. */
+export const MIN_RETENTION_DAYS = 1;
+export const MAX_RETENTION_DAYS = 3650;
+
+function parseRetention(raw: string | undefined): Config['retention'] {
+  const text = raw?.trim() ?? '';
+  if (text === '') return { days: 30 };
+  const days = Number(text);
+  if (!Number.isInteger(days) || days < MIN_RETENTION_DAYS || days > MAX_RETENTION_DAYS) {
+    return { error: `RETENTION_DAYS must be an integer from ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS}, got "${text}"` };
+  }
+  return { days };
+}
 
 const cache = new WeakMap<object, Config>();
 
@@ -18,8 +41,16 @@ export function getConfig(env: Env): Config {
       ingestToken: vars.INGEST_TOKEN ?? '',
       corsOrigins: (vars.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
       logLevel: level === 'debug' || level === 'warn' || level === 'error' ? level : 'info',
+      writeRatePerMinute: positiveInt(vars.WRITE_RATE_PER_MINUTE, 600),
+      retention: parseRetention(vars.RETENTION_DAYS),
+      roomShards: Math.min(positiveInt(vars.ROOM_SHARDS, 1), MAX_ROOM_SHARDS),
     };
     cache.set(env, config);
   }
   return config;
+}
+
+function positiveInt(text: string | undefined, fallback: number): number {
+  const n = Number(text);
+  return text !== undefined && text !== '' && Number.isSafeInteger(n) && n > 0 ? n : fallback;
 }

@@ -3,9 +3,15 @@
  * (The main module may export only handlers and classes.)
  */
 import { app } from './app.ts';
+import { runRetention } from './retention.ts';
 
 export { Room } from './room.ts';
+export { RateLimiter } from './ratelimit.ts';
 
 export default {
   fetch: app.fetch,
+  /** The cron trigger (wrangler.toml [env.X.triggers]): bounded retention of old events. */
+  async scheduled(controller, env) {
+    await runRetention(env, controller);
+  },
 } satisfies ExportedHandler<Env>;

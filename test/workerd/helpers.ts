@@ -99,3 +99,25 @@ export async function waitForIds(client: RoomClient, ids: string[], timeoutMs = 
   }
   throw new Error(`missing ids: ${ids.filter((id) => !client.ids().includes(id)).join(', ')}`);
 }
+
+/** A word no other test uses (letters and digits only, so full-text search finds it whole). */
+export function word(prefix = 'w'): string {
+  return `${prefix}${Date.now().toString(36)}${(counter++).toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** An API call as a specific token subject (per-user state: read flags, rate limits). */
+export async function apiAs(role: Role, sub: string, path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set('authorization', `Bearer ${await token(role, sub)}`);
+  if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
+  return SELF.fetch(`${BASE}${path}`, { ...init, headers });
+}
+
+/** POST /api/events as a producer; returns the response and its parsed JSON. */
+export async function postEvents<T = { data: { id: string; seq: number; status: 'stored' | 'duplicate' }[] }>(body: unknown, role: Role = 'producer'): Promise<{ res: Response; json: T }> {
+  const res = await api('/api/events', { method: 'POST', role, body: JSON.stringify(body) });
+  return { res, json: (await res.json()) as T };
+}
+
+/** The API's error body. */
+export type ApiErrorBody = { error: { code: string; message: string; details?: unknown } };

@@ -66,3 +66,34 @@ export const eventHistory = sqliteTable(
 
 export type OutboxRow = typeof outbox.$inferSelect;
 export type EventHistoryRow = typeof eventHistory.$inferSelect;
+
+/** Per-user read state (migrations/0003_api.sql); outside the changefeed: marking read changes no seq. */
+export const readState = sqliteTable(
+  'read_state',
+  {
+    userSub: text('user_sub').notNull(),
+    eventId: text('event_id').notNull(),
+    readAt: integer('read_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userSub, t.eventId] })],
+);
+
+/**
+ * Live counts of not-deleted events per (category, severity, status, requiresAction), kept exact
+ * by triggers on `events` (migrations/0003_api.sql). The FTS5 table `events_fts` over title and
+ * description is also trigger-maintained; drizzle has no virtual tables, so it is queried in raw SQL.
+ */
+export const eventCounts = sqliteTable(
+  'event_counts',
+  {
+    category: text('category').$type<Category>().notNull(),
+    severity: text('severity').$type<Severity>().notNull(),
+    status: text('status').$type<Status>().notNull(),
+    requiresAction: integer('requires_action', { mode: 'boolean' }).notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.category, t.severity, t.status, t.requiresAction] })],
+);
+
+export type ReadStateRow = typeof readState.$inferSelect;
+export type EventCountRow = typeof eventCounts.$inferSelect;
