@@ -33,8 +33,22 @@ ingest.openapi(
     const { records } = c.req.valid('json');
     const results = await ingestRecords(c.env, records);
     const counts = { stored: 0, duplicate: 0, rejected: 0 };
-    for (const r of results) counts[r.status]++;
-    c.set('logFields', { records: records.length, ...counts });
+    const rooms: Record<string, number> = {};
+    for (const r of results) {
+      counts[r.status]++;
+      if (r.status !== 'rejected') rooms[r.category] = (rooms[r.category] ?? 0) + 1;
+    }
+    // Sizes and Kafka coordinates, never values: enough to find a batch in `wrangler tail` and the topic.
+    const partitions = [...new Set(records.map((r) => `${r.topic}:${r.partition}`))];
+    c.set('logFields', {
+      records: records.length,
+      ...counts,
+      valueChars: records.reduce((n, r) => n + r.value.length, 0),
+      rooms,
+      partitions: partitions.slice(0, 8),
+      firstOffset: records[0]!.offset,
+      lastOffset: records[records.length - 1]!.offset,
+    });
     return c.json({ results }, 200);
   },
 );
