@@ -13,5 +13,6 @@ export default defineConfig({
     root: here,
     include: ['src/**/*.test.{ts,tsx}'],
     environment: 'jsdom',
+    setupFiles: ['./src/test/setup.ts'],
   },
 });

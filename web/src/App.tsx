@@ -1,37 +1,194 @@
-import { For, createSignal, onCleanup } from 'solid-js';
-import { CATEGORIES } from '../../protocol/enums.ts';
-import type { Change } from '../../protocol/event.ts';
-import { ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, type ServerMessage } from '../../protocol/room.ts';
+/** The control room: header, what is watched and what it adds up to, the feed, the detail. */
+import { Show, Suspense, createEffect, createMemo, createSignal, lazy, onCleanup } from 'solid-js';
+import { unwrap } from 'solid-js/store';
+import { can } from './lib/auth.ts';
+import { makePredicate } from './lib/filters.ts';
+import { DetailPanel } from './components/DetailPanel.tsx';
+import { Feed } from './components/Feed.tsx';
+import { FindBar } from './components/FindBar.tsx';
+import { Icon } from './components/Icons.tsx';
+import { Insights } from './components/Insights.tsx';
+import { SignIn } from './components/SignIn.tsx';
+import { StatusIndicator } from './components/StatusIndicator.tsx';
+import { SubscriptionPanel } from './components/SubscriptionPanel.tsx';
+import { Toasts } from './components/Toasts.tsx';
+import { AppProvider, useFeed, useFind, useNow, usePreferences, useSession } from './stores/context.tsx';
+import type { Theme } from './stores/preferences.ts';
 
-/** Placeholder live view: connects to every room and lists events as they arrive. */
-export function App() {
-  const fromHash = new URLSearchParams(location.hash.slice(1)).get('token');
-  if (fromHash) {
-    sessionStorage.setItem('qc_token', fromHash);
-    history.replaceState(null, '', location.pathname + location.search);
-  }
-  const token = sessionStorage.getItem('qc_token') ?? '';
-  const [events, setEvents] = createSignal<Change[]>([]);
-  const [status, setStatus] = createSignal<Record<string, string>>({});
-  const sockets = CATEGORIES.map((room) => {
-    const proto = location.protocol === 'https:' ? 'wss' : 'ws';
-    const ws = new WebSocket(`${proto}://${location.host}/api/rooms/${room}/ws`, [ROOM_SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`]);
-    ws.onopen = () => setStatus((s) => ({ ...s, [room]: 'connected' }));
-    ws.onclose = () => setStatus((s) => ({ ...s, [room]: 'closed' }));
-    ws.onmessage = (e) => {
-      const m = JSON.parse(e.data as string) as ServerMessage;
-      if (m.type === 'events') setEvents((list) => [...m.events.slice().reverse(), ...list].slice(0, 200));
-    };
-    return ws;
-  });
-  onCleanup(() => sockets.forEach((ws) => ws.close()));
+const CreateEventForm = lazy(() => import('./components/CreateEventForm.tsx'));
+
+export function App(props: { token: string | undefined }) {
   return (
-    <main>
-      <h1>Quaycast</h1>
-      <p data-testid="status">{CATEGORIES.map((c) => `${c}: ${status()[c] ?? 'connecting'}`).join(' · ')}</p>
-      <ul data-testid="feed">
-        <For each={events()}>{(e) => <li data-id={e.id}>{'deleted' in e ? `${e.id} deleted` : `[${e.category}/${e.severity}] #${e.seq} ${e.title}`}</li>}</For>
-      </ul>
-    </main>
+    <AppProvider token={props.token}>
+      <ThemeRoot />
+      <Shell />
+      <Toasts />
+    </AppProvider>
+  );
+}
+
+/** Applies the chosen theme (or the system's) to <html data-theme>. */
+function ThemeRoot() {
+  const [prefs] = usePreferences();
+  const media = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : undefined;
+  const [systemDark, setSystemDark] = createSignal(media?.matches ?? false);
+  const listener = (e: MediaQueryListEvent) => setSystemDark(e.matches);
+  media?.addEventListener('change', listener);
+  onCleanup(() => media?.removeEventListener('change', listener));
+  createEffect(() => {
+    const resolved = prefs.theme === 'system' ? (systemDark() ? 'dark' : 'light') : prefs.theme;
+    document.documentElement.dataset.theme = resolved;
+  });
+  return null;
+}
+
+function Shell() {
+  const [session] = useSession();
+  return (
+    <Show when={session.token} fallback={<SignIn />}>
+      <Dashboard />
+    </Show>
+  );
+}
+
+const NEXT_THEME: Record<Theme, Theme> = { system: 'light', light: 'dark', dark: 'system' };
+
+function Dashboard() {
+  const [session, sessionActions] = useSession();
+  const [prefs, prefsActions] = usePreferences();
+  const [feed, feedActions] = useFeed();
+  const [find] = useFind();
+  const now = useNow();
+  const [selected, setSelected] = createSignal<string>();
+  const [creating, setCreating] = createSignal(false);
+  const [help, setHelp] = createSignal(false);
+  let search: HTMLInputElement | undefined;
+  let lastRow: HTMLElement | null = null;
+
+  const minute = createMemo(() => Math.floor(now() / 60_000));
+  const ids = createMemo(() => {
+    void feed.version;
+    const raw = unwrap(feed.byId);
+    const pred = makePredicate(find, prefs.subscription, { now: minute() * 60_000 + 59_999, me: session.claims?.sub, isRead: feedActions.isRead });
+    return feed.order.filter((id) => {
+      const e = raw[id];
+      return e !== undefined && pred(e);
+    });
+  });
+
+  function open(id: string) {
+    lastRow = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    setSelected(id);
+  }
+  function closeDetail() {
+    setSelected(undefined);
+    lastRow?.focus({ preventScroll: true });
+  }
+
+  const onKey = (e: KeyboardEvent) => {
+    const t = e.target as HTMLElement;
+    const typing = t.closest('input, textarea, select, [contenteditable]') !== null;
+    if (e.key === 'Escape') {
+      if (creating()) setCreating(false);
+      else if (help()) setHelp(false);
+      else if (selected()) closeDetail();
+      return;
+    }
+    if (typing || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (e.key === '/') {
+      e.preventDefault();
+      search?.focus();
+    } else if (e.key === 'c' && can(session.claims?.role, 'create')) {
+      e.preventDefault();
+      setCreating(true);
+    } else if (e.key === '?') {
+      setHelp((v) => !v);
+    } else if ((e.key === 'j' || e.key === 'k') && !t.closest('.feed-scroll')) {
+      // j/k anywhere start in the feed
+      e.preventDefault();
+      document.querySelector<HTMLElement>('.feed')?.focus();
+    }
+  };
+  document.addEventListener('keydown', onKey);
+  onCleanup(() => document.removeEventListener('keydown', onKey));
+
+  return (
+    <div class="app" classList={{ 'with-detail': !!selected() }}>
+      <a class="skip" href="#feed-region">
+        Skip to the feed
+      </a>
+      <header class="topbar">
+        <div class="brand">
+          <Icon name="bolt" />
+          <span>Quaycast</span>
+        </div>
+        <StatusIndicator />
+        <div class="spacer" />
+        <button type="button" class="icon-btn" aria-label="Keyboard shortcuts" aria-expanded={help()} onClick={() => setHelp((v) => !v)}>
+          ?
+        </button>
+        <button type="button" class="icon-btn" onClick={() => prefsActions.setTheme(NEXT_THEME[prefs.theme])} aria-label={`Theme: ${prefs.theme}. Switch to ${NEXT_THEME[prefs.theme]}`} title={`Theme: ${prefs.theme}`} data-testid="theme-toggle">
+          <Icon name={prefs.theme === 'light' ? 'sun' : prefs.theme === 'dark' ? 'moon' : 'auto'} />
+        </button>
+        <div class="user" data-testid="user">
+          <span class="user-name">{session.claims?.name ?? session.claims?.sub}</span>
+          <span class="role">{session.claims?.role}</span>
+        </div>
+        <button type="button" class="link" onClick={() => sessionActions.signOut()}>
+          Sign out
+        </button>
+      </header>
+      <Show when={help()}>
+        <section class="help card" aria-label="Keyboard shortcuts">
+          <h2>Keyboard</h2>
+          <dl class="kv">
+            <dt>
+              <kbd>j</kbd> <kbd>k</kbd> / <kbd>↓</kbd> <kbd>↑</kbd>
+            </dt>
+            <dd>next / previous event</dd>
+            <dt>
+              <kbd>Enter</kbd>
+            </dt>
+            <dd>open the event</dd>
+            <dt>
+              <kbd>Esc</kbd>
+            </dt>
+            <dd>close the detail or a dialog</dd>
+            <dt>
+              <kbd>g</kbd> / <kbd>Home</kbd>
+            </dt>
+            <dd>newest event</dd>
+            <dt>
+              <kbd>/</kbd>
+            </dt>
+            <dd>search</dd>
+            <dt>
+              <kbd>c</kbd>
+            </dt>
+            <dd>new event (producers and up)</dd>
+            <dt>
+              <kbd>?</kbd>
+            </dt>
+            <dd>this help</dd>
+          </dl>
+        </section>
+      </Show>
+      <aside class="sidebar" aria-label="Subscriptions and overview">
+        <SubscriptionPanel />
+        <Insights />
+      </aside>
+      <main class="main" id="main">
+        <FindBar shown={ids().length} onCreate={() => setCreating(true)} searchRef={(el) => (search = el)} />
+        <section id="feed-region" class="feed-region" aria-label="Live events">
+          <Feed ids={ids()} selectedId={selected()} onOpen={open} label="Live events, newest first" />
+        </section>
+      </main>
+      <Show when={selected()}>{(id) => <DetailPanel id={id()} onClose={closeDetail} />}</Show>
+      <Show when={creating()}>
+        <Suspense fallback={<div class="modal-backdrop" aria-busy="true" />}>
+          <CreateEventForm onClose={() => setCreating(false)} />
+        </Suspense>
+      </Show>
+    </div>
   );
 }

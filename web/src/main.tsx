@@ -1,4 +1,8 @@
 import { render } from 'solid-js/web';
 import { App } from './App.tsx';
+import { captureToken } from './lib/auth.ts';
+import './styles.css';
 
-render(() => <App />, document.getElementById('root')!);
+// Before anything renders: take `#token=` out of the address bar.
+const token = captureToken();
+render(() => <App token={token} />, document.getElementById('root')!);

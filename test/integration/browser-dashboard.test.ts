@@ -1,0 +1,276 @@
+/**
+ * The dashboard in real headless Chromium against `npm start`'s stack (scripts/start.ts with
+ * SIMULATE=0): real Kafka broker, bridge, Worker under wrangler dev serving the built web/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { produce, unique } from '../support/kafka.ts';
+import { ROOT } from '../support/paths.ts';
+import { freePort } from '../support/worker.ts';
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const TOPIC = 'container-events';
+
+let stack: ChildProcess | undefined;
+const stackLog: string[] = [];
+let baseUrl = '';
+let token = '';
+let browser: Browser;
+
+/** Starts scripts/start.ts in its own process group and waits for the dashboard link it prints. */
+async function startStack(): Promise<void> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const persist = mkdtempSync(path.join(tmpdir(), 'quaycast-browser-'));
+  stack = spawn(process.execPath, [path.join(ROOT, 'scripts/start.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), PERSIST_TO: persist, SIMULATE: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const link = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (line.trim()) stackLog.push(line);
+        const m = /dashboard: (http:\/\/\S+)/.exec(line);
+        if (m) resolve(m[1]!);
+      }
+    };
+    stack!.stdout!.on('data', onData);
+    stack!.stderr!.on('data', onData);
+    stack!.once('exit', (code) => reject(new Error(`scripts/start.ts exited (${code}):\n${stackLog.slice(-30).join('\n')}`)));
+  });
+  const url = await Promise.race([link, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no dashboard link in 240 s:\n${stackLog.slice(-30).join('\n')}`)), 240_000))]);
+  const u = new URL(url);
+  baseUrl = u.origin;
+  token = new URLSearchParams(u.hash.slice(1)).get('token')!;
+  // the bridge joins the consumer group after the link is printed
+  const deadline = Date.now() + 60_000;
+  while (!stackLog.some((l) => l.includes('[bridge]') && l.includes('"msg":"consuming"'))) {
+    if (Date.now() > deadline) throw new Error(`the bridge did not start consuming:\n${stackLog.slice(-30).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function stopStack(): Promise<void> {
+  if (!stack?.pid || stack.exitCode !== null) return;
+  const exited = new Promise((r) => stack!.once('exit', r));
+  process.kill(-stack.pid, 'SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+}
+
+async function api<T>(method: string, p: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${baseUrl}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Waits until the API has stored every id (so the browser test knows they exist while it is away). */
+async function waitStored(ids: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await Promise.all(ids.map((id) => fetch(`${baseUrl}/api/events/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.ok)));
+    if (found.every(Boolean)) return;
+    if (Date.now() > deadline) throw new Error(`stored ${found.filter(Boolean).length} of ${ids.length} in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+type Kind = { severity: string; title: string; eventType: string; ids: Record<string, string>; requiresAction?: boolean; description?: string };
+
+async function produceEvents(runId: string, kinds: Kind[]): Promise<string[]> {
+  const ids = kinds.map((_, i) => `${runId}-${i}`);
+  await produce(
+    TOPIC,
+    kinds.map((k, i) => ({
+      key: ids[i]!,
+      value: JSON.stringify({ id: ids[i], eventType: k.eventType, title: k.title, severity: k.severity, requiresAction: k.requiresAction ?? false, description: k.description ?? null, eventTime: new Date().toISOString(), source: 'browser-test', ...k.ids }),
+    })),
+  );
+  return ids;
+}
+
+/** A page with the WebSockets it opens recorded (to cut them as a network drop would). */
+async function openDashboard(opts: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: opts.width ?? 1440, height: 900 }, colorScheme: opts.colorScheme ?? 'light', acceptDownloads: true });
+  await context.addInitScript(() => {
+    const w = window as unknown as { __sockets: WebSocket[]; __socketUrls: string[] };
+    w.__sockets = [];
+    w.__socketUrls = [];
+    const Native = window.WebSocket;
+    window.WebSocket = class extends Native {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        w.__sockets.push(this);
+        w.__socketUrls.push(String(url));
+      }
+    } as typeof WebSocket;
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${baseUrl}/#token=${token}`);
+  await page.locator('[data-testid="connection-status"][data-kind="connected"]').waitFor({ timeout: 30_000 });
+  return { context, page, errors };
+}
+
+const row = (page: Page, id: string) => page.locator(`article[data-id="${id}"]`);
+
+beforeAll(async () => {
+  await startStack();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stopStack();
+}, 60_000);
+
+describe('browser > dashboard', () => {
+  it('signs in from #token=, removes it from the address bar, and shows an event produced to Kafka', async () => {
+    const { context, page, errors } = await openDashboard();
+    expect(page.url()).toBe(`${baseUrl}/`);
+    expect(await page.evaluate(() => sessionStorage.getItem('qc_token'))).toBe(token);
+    const runId = unique('bt-live');
+    const [id] = await produceEvents(runId, [{ severity: 'Critical', title: `Reefer alarm ${runId}`, eventType: 'ReeferAlarm', ids: { containerId: 'MSCU7000001' }, requiresAction: true }]);
+    const r = row(page, id!);
+    await r.waitFor({ timeout: 30_000 });
+    await expect(r.textContent()).resolves.toContain('Critical');
+    await expect(r.textContent()).resolves.toContain('Action required');
+    await expect(r.textContent()).resolves.toMatch(/container-events\/\d+@\d+/);
+    expect(await page.locator('[role="feed"]').count()).toBe(1);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('reconnects after its socket is cut and shows the events it missed, once each', async () => {
+    const { context, page } = await openDashboard();
+    const before = await page.evaluate(() => (window as unknown as { __socketUrls: string[] }).__socketUrls.length);
+    await context.setOffline(true);
+    await page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.forEach((s) => s.close()));
+    await page.locator('[data-testid="connection-status"]:not([data-kind="connected"])').waitFor({ timeout: 10_000 });
+    const runId = unique('bt-missed');
+    const ids = await produceEvents(
+      runId,
+      Array.from({ length: 6 }, (_, i) => ({ severity: 'Medium', title: `Gate-out ${runId} ${i}`, eventType: 'GateOut', ids: { containerId: `MSCU71000${i}` } })),
+    );
+    await waitStored(ids);
+    expect(await row(page, ids[0]!).count()).toBe(0); // really missed while away
+    await context.setOffline(false);
+    await page.locator('[data-testid="connection-status"][data-kind="connected"]').waitFor({ timeout: 30_000 });
+    for (const id of ids) await row(page, id).waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(1500); // duplicates, if any, would land now
+    for (const id of ids) expect(await row(page, id).count()).toBe(1);
+    const urls = await page.evaluate(() => (window as unknown as { __socketUrls: string[] }).__socketUrls);
+    const resumed = urls.slice(before).filter((u) => u.includes('/api/rooms/Container/ws'));
+    expect(resumed.length).toBeGreaterThan(0);
+    expect(resumed.at(-1)).toMatch(/after=\d+/);
+    await context.close();
+  });
+
+  it('creates an event, then acknowledges and resolves it, with keyboard navigation to it', async () => {
+    const { context, page, errors } = await openDashboard();
+    const runId = unique('bt-flow').replace(/-/g, '');
+    await page.getByTestId('create-event').click();
+    await page.getByTestId('submit-create').click();
+    expect(await page.getByText('Required', { exact: true }).count()).toBe(2); // inline validation from the shared schema
+    await page.getByLabel('Title').fill(`Crane fault ${runId}`);
+    await page.locator('#f-eventType').fill('CraneFault');
+    await page.locator('#f-severity').selectOption('High');
+    await page.locator('#f-berthId').fill('EMX-03');
+    await page.getByTestId('submit-create').click();
+    await page.locator('[role="dialog"]').waitFor({ state: 'detached' });
+    const created = page.locator('article', { hasText: `Crane fault ${runId}` });
+    await created.waitFor({ timeout: 30_000 });
+    const id = (await created.getAttribute('data-id'))!;
+    await expect(created.textContent()).resolves.toContain('API');
+
+    // find it with the search box, then j + Enter opens it
+    await page.keyboard.press('/');
+    await page.keyboard.type(runId);
+    await page.waitForFunction(() => document.querySelector('[data-testid="shown-count"]')?.textContent?.startsWith('1 '));
+    await page.locator('[role="feed"]').focus();
+    await page.keyboard.press('j');
+    await page.keyboard.press('Enter');
+    const detail = page.getByTestId('detail');
+    await detail.waitFor();
+    await expect(detail.locator('h2').textContent()).resolves.toContain(runId);
+
+    await detail.locator('[data-action="acknowledge"]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="detail-status"]')?.textContent === 'Acknowledged');
+    await detail.locator('[data-action="resolve"]').waitFor();
+    await expect.poll(async () => (await api<{ status: string }>('GET', `/api/events/${id}`)).status, { timeout: 15_000 }).toBe('Acknowledged');
+    await detail.locator('[data-action="resolve"]').click();
+    await page.getByLabel('Resolution note').fill('Crane restarted by the technician');
+    await page.getByTestId('confirm-resolve').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="detail-status"]')?.textContent === 'Resolved', undefined, { timeout: 15_000 });
+    const stored = await api<{ status: string; resolution: string; acknowledgedBy: string }>('GET', `/api/events/${id}`);
+    expect(stored).toMatchObject({ status: 'Resolved', resolution: 'Crane restarted by the technician', acknowledgedBy: 'Local operator' });
+    await detail.locator('[data-testid="history"] li', { hasText: 'resolve' }).waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Escape');
+    await detail.waitFor({ state: 'detached' });
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('exports exactly the filtered rows as CSV', async () => {
+    const { context, page } = await openDashboard();
+    const word = unique('csv').replace(/-/g, '');
+    const ids = await produceEvents(word, [
+      { severity: 'Critical', title: `Berth overrun ${word} one`, eventType: 'BerthOverrun', ids: { berthId: 'EMX-01' } },
+      { severity: 'Critical', title: `Berth overrun ${word} two`, eventType: 'BerthOverrun', ids: { berthId: 'EMX-02' } },
+      { severity: 'Low', title: `Berth cleaned ${word} three`, eventType: 'BerthCleaned', ids: { berthId: 'EMX-03' } },
+    ]);
+    for (const id of ids) await row(page, id).waitFor({ timeout: 30_000 });
+    await page.getByRole('searchbox').fill(word);
+    await page.locator('[data-filter="critical"]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="shown-count"]')?.textContent?.startsWith('2 '));
+    const onScreen = await page.locator('article').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')).sort());
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    const file = await download.path();
+    const lines = readFileSync(file!, 'utf8').trim().split(/\r?\n/);
+    expect(lines[0]).toMatch(/^id,seq,category,severity/);
+    const exported = lines.slice(1).map((l) => l.split(',')[0]).sort();
+    expect(exported).toEqual(onScreen);
+    expect(exported).toEqual([ids[0], ids[1]].sort());
+    await context.close();
+  });
+
+  it('takes screenshots of the main view in light and dark, and fits a 768 px tablet', async () => {
+    const runId = unique('bt-shot');
+    await produceEvents(runId, [
+      { severity: 'Low', title: 'Gate-in MSCU5071148 (45G1) at APMT truck gate', eventType: 'GateIn', ids: { containerId: 'MSCU5071148', portId: 'NLRTM' } },
+      { severity: 'Medium', title: 'ONE Innovation all fast at EMX-03', eventType: 'VesselBerthed', ids: { shipId: '9106041', berthId: 'EMX-03' } },
+      { severity: 'High', title: 'Reefer GESU4820255 supply air -14.3 °C, set point -18 °C', eventType: 'ReeferTemperatureAlarm', ids: { containerId: 'GESU4820255' }, requiresAction: true },
+      { severity: 'Low', title: 'Discharge TCLU5070210 from ONE Triumph by QC-APM2-38', eventType: 'CraneMove', ids: { containerId: 'TCLU5070210', shipId: '9938250' } },
+      { severity: 'Critical', title: 'Berth EMX-02 fender damaged during mooring', eventType: 'BerthDamage', ids: { berthId: 'EMX-02' }, requiresAction: true },
+      { severity: 'Medium', title: 'Customs hold placed on HLXU5068710', eventType: 'CustomsHold', ids: { containerId: 'HLXU5068710' } },
+      { severity: 'High', title: 'Wind gusts 52 kn: crane operations suspended', eventType: 'WeatherAlert', ids: { portId: 'NLRTM' }, requiresAction: true },
+      { severity: 'Low', title: 'Load SEGU5071310 onto Munich Maersk by QC-EMX-21', eventType: 'CraneMove', ids: { containerId: 'SEGU5071310', shipId: '9335628' } },
+    ]);
+    const shots = path.join(ROOT, 'docs/screenshots');
+    mkdirSync(shots, { recursive: true });
+    for (const scheme of ['light', 'dark'] as const) {
+      const { context, page } = await openDashboard({ colorScheme: scheme });
+      await row(page, `${runId}-7`).waitFor({ timeout: 30_000 });
+      expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(scheme);
+      await page.locator(`article[data-id="${runId}-2"]`).click();
+      await page.getByTestId('detail').waitFor();
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: path.join(shots, `dashboard-${scheme}.png`) });
+      await context.close();
+    }
+    const { context, page } = await openDashboard({ width: 768 });
+    await row(page, `${runId}-7`).waitFor({ timeout: 30_000 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(768);
+    await page.screenshot({ path: path.join(shots, 'dashboard-tablet.png') });
+    await context.close();
+  });
+});

@@ -1,0 +1,123 @@
+/** The whole event: fields, workflow actions, history and the raw JSON. */
+import { For, Show, createResource, onMount } from 'solid-js';
+import { useApi, useFeed } from '../stores/context.tsx';
+import { absoluteTime, entityIds, lineage, STATUS_LABEL } from '../lib/format.ts';
+import { EventActions } from './EventActions.tsx';
+import { Icon, SeverityIcon } from './Icons.tsx';
+
+export function DetailPanel(props: { id: string; onClose: () => void }) {
+  const [feed] = useFeed();
+  const api = useApi();
+  const e = () => feed.byId[props.id];
+  let heading!: HTMLHeadingElement;
+  // refetched whenever the event moves to a new seq (a workflow change)
+  const [history] = createResource(
+    () => ({ id: props.id, seq: e()?.seq }),
+    ({ id }) => api.history(id).catch(() => undefined),
+  );
+  onMount(() => heading.focus());
+
+  return (
+    <aside class="detail" aria-labelledby="detail-h" data-testid="detail">
+      <header class="detail-head">
+        <h2 id="detail-h" tabindex="-1" ref={heading}>
+          {e()?.title ?? 'Event'}
+        </h2>
+        <button type="button" class="icon-btn" aria-label="Close detail (Esc)" onClick={() => props.onClose()}>
+          <Icon name="close" />
+        </button>
+      </header>
+      <Show when={e()} fallback={<p class="muted">This event was deleted or is no longer in view.</p>}>
+        {(ev) => (
+          <div class="detail-body">
+            <div class="detail-badges">
+              <span class={`sev-badge sev-${ev().severity}`}>
+                <SeverityIcon severity={ev().severity} /> {ev().severity}
+              </span>
+              <span class={`status status-${ev().status}`} data-testid="detail-status">
+                {STATUS_LABEL[ev().status]}
+              </span>
+              <Show when={ev().requiresAction}>
+                <span class="badge action">Action required</span>
+              </Show>
+            </div>
+            <EventActions event={ev()} onDeleted={() => props.onClose()} />
+            <Show when={ev().description}>
+              <p class="description">{ev().description}</p>
+            </Show>
+            <dl class="kv">
+              <dt>Category</dt>
+              <dd>{ev().category}</dd>
+              <dt>Type</dt>
+              <dd>{ev().eventType}</dd>
+              <dt>Priority</dt>
+              <dd>{ev().priority}</dd>
+              <dt>Event time</dt>
+              <dd>{absoluteTime(ev().eventTime)}</dd>
+              <dt>Received</dt>
+              <dd>{absoluteTime(ev().receivedAt)}</dd>
+              <For each={entityIds(ev())}>
+                {(x) => (
+                  <>
+                    <dt>{x.label}</dt>
+                    <dd class="mono">{x.value}</dd>
+                  </>
+                )}
+              </For>
+              <dt>Lineage</dt>
+              <dd class="mono">{lineage(ev())}</dd>
+              <dt>Id</dt>
+              <dd class="mono">{ev().id}</dd>
+              <dt>Seq</dt>
+              <dd class="mono">{ev().seq}</dd>
+              <Show when={ev().source}>
+                <dt>Source</dt>
+                <dd>{ev().source}</dd>
+              </Show>
+              <Show when={ev().assignedTo}>
+                <dt>Assigned to</dt>
+                <dd>{ev().assignedTo}</dd>
+              </Show>
+              <Show when={ev().acknowledgedBy}>
+                <dt>Acknowledged</dt>
+                <dd>
+                  {ev().acknowledgedBy}, {absoluteTime(ev().acknowledgedAt ?? '')}
+                </dd>
+              </Show>
+              <Show when={ev().resolution}>
+                <dt>Resolution</dt>
+                <dd>{ev().resolution}</dd>
+              </Show>
+              <Show when={ev().coordinates}>
+                <dt>Position</dt>
+                <dd class="mono">
+                  {ev().coordinates!.lat.toFixed(4)}, {ev().coordinates!.lon.toFixed(4)}
+                </dd>
+              </Show>
+            </dl>
+            <h3>History</h3>
+            <Show when={history()} fallback={<p class="muted small">{history.loading ? 'Loading…' : 'No history available.'}</p>}>
+              <ol class="history" data-testid="history">
+                <For each={history()} fallback={<li class="muted">No changes yet.</li>}>
+                  {(h) => (
+                    <li>
+                      <b>{h.action}</b>
+                      <Show when={h.toStatus}> → {STATUS_LABEL[h.toStatus!] ?? h.toStatus}</Show> <span class="muted">by {h.actor}, {absoluteTime(h.at)}</span>
+                      <Show when={h.note}>
+                        <div class="note">{h.note}</div>
+                      </Show>
+                    </li>
+                  )}
+                </For>
+              </ol>
+            </Show>
+            <details class="raw">
+              <summary>Raw JSON</summary>
+              <pre>{JSON.stringify(ev(), null, 2)}</pre>
+            </details>
+          </div>
+        )}
+      </Show>
+    </aside>
+  );
+}

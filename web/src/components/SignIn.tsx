@@ -1,0 +1,36 @@
+/** Sign-in by pasting a JWT; `/#token=` links do the same without the form. */
+import { Show, createSignal } from 'solid-js';
+import { useSession } from '../stores/context.tsx';
+
+export function SignIn() {
+  const [session, actions] = useSession();
+  const [value, setValue] = createSignal('');
+  return (
+    <main class="signin" id="main">
+      <form
+        class="card signin-card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          actions.signIn(value());
+        }}
+      >
+        <h1>Quaycast</h1>
+        <p>Live port-operations events. Sign in with a Quaycast token.</p>
+        <label for="token-input">Token (JWT)</label>
+        <textarea id="token-input" rows="4" value={value()} onInput={(e) => setValue(e.currentTarget.value)} aria-invalid={!!session.error} aria-describedby="token-help token-error" spellcheck={false} autocomplete="off" />
+        <Show when={session.error}>
+          <p class="field-error" id="token-error" role="alert">
+            {session.error}
+          </p>
+        </Show>
+        <button type="submit" class="primary" disabled={!value().trim()}>
+          Sign in
+        </button>
+        <p class="hint" id="token-help">
+          Local development: <code>npm start</code> prints a sign-in link; <code>npm run token -- operator</code> prints a token to paste here. The token stays in this
+          tab (sessionStorage) and is removed from the address bar.
+        </p>
+      </form>
+    </main>
+  );
+}

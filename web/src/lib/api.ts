@@ -1,0 +1,103 @@
+/** The Worker's HTTP API as the dashboard uses it: bearer auth, the API's error shape, typed results. */
+import type { QuaycastEvent, Change } from '../../../protocol/event.ts';
+import { toChange } from './wire.ts';
+
+/** An error answer of the API (`{ error: { code, message, details? } }`) or a network failure. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: unknown;
+  constructor(status: number, code: string, message: string, details?: unknown) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export type WorkflowAction = 'acknowledge' | 'assign' | 'start' | 'resolve' | 'close' | 'reopen' | 'markRead' | 'markUnread';
+export type PatchBody = { action: WorkflowAction; assignee?: string; resolution?: string; note?: string };
+
+/** One entry of an event's history, as worker/db/events.ts records it. */
+export type HistoryEntry = { at: number | string; actor: string; action: string; fromStatus: string | null; toStatus: string | null; note: string | null };
+
+export type Stats = {
+  total?: number;
+  today?: number;
+  critical?: number;
+  unresolved?: number;
+  byCategory?: Record<string, number>;
+  bySeverity?: Record<string, number>;
+  byStatus?: Record<string, number>;
+  connections?: Record<string, number>;
+  /** Events received per minute over the last hour, oldest first. */
+  perMinute?: number[];
+};
+
+export type Api = ReturnType<typeof createApi>;
+
+/** `fetchImpl` and `baseUrl` are injectable for tests. */
+export function createApi(opts: { token: () => string | undefined; baseUrl?: string; fetchImpl?: typeof fetch }) {
+  const base = opts.baseUrl ?? '';
+  const doFetch = opts.fetchImpl ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
+
+  async function request(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    const token = opts.token();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await doFetch(`${base}${path}`, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(signal ? { signal } : {}) });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new ApiError(0, 'network', 'the server could not be reached');
+    }
+    if (!res.ok) {
+      let code = `http_${res.status}`;
+      let message = res.statusText || `HTTP ${res.status}`;
+      let details: unknown;
+      try {
+        const j = (await res.json()) as { error?: { code?: string; message?: string; details?: unknown } };
+        if (j.error) {
+          code = j.error.code ?? code;
+          message = j.error.message ?? message;
+          details = j.error.details;
+        }
+      } catch {
+        // a body that is not the API's JSON error: keep the status text
+      }
+      throw new ApiError(res.status, code, message, details);
+    }
+    return res;
+  }
+  const json = async <T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> => (await request(method, path, body, signal)).json() as Promise<T>;
+
+  return {
+    async listEvents(query: URLSearchParams, signal?: AbortSignal): Promise<{ data: Change[]; nextCursor: unknown }> {
+      const r = await json<{ data?: unknown[]; nextCursor?: unknown }>('GET', `/api/events?${query}`, undefined, signal);
+      return { data: (r.data ?? []).map(toChange).filter((c): c is Change => c !== undefined), nextCursor: r.nextCursor ?? null };
+    },
+    getEvent: (id: string) => json<QuaycastEvent>('GET', `/api/events/${encodeURIComponent(id)}`),
+    async history(id: string): Promise<HistoryEntry[]> {
+      const r = await json<unknown>('GET', `/api/events/${encodeURIComponent(id)}/history`);
+      const list = Array.isArray(r) ? r : ((r as { data?: unknown[] }).data ?? []);
+      return list as HistoryEntry[];
+    },
+    patch: (id: string, body: PatchBody) => json<QuaycastEvent>('PATCH', `/api/events/${encodeURIComponent(id)}`, body),
+    async remove(id: string): Promise<void> {
+      await request('DELETE', `/api/events/${encodeURIComponent(id)}`);
+    },
+    /** 201 with, per event, `stored` or `duplicate` and its seq; the event itself arrives through its room. */
+    create: (input: Record<string, unknown>) => json<{ data: { id: string; seq: number; status: 'stored' | 'duplicate' }[] }>('POST', '/api/events', input),
+    stats: () => json<Stats & Record<string, unknown>>('GET', '/api/stats'),
+    async exportCsv(query: URLSearchParams): Promise<Blob> {
+      return (await request('GET', `/api/events/export.csv?${query}`)).blob();
+    },
+    /** Sets the `qc_token` cookie that EventSource and long-polling authenticate with. */
+    async openSession(): Promise<void> {
+      await request('POST', '/api/session');
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import * as protocolRoom from '../../../protocol/room.ts';
+import type { QuaycastEvent } from '../../../protocol/event.ts';
+import { captureToken, can, decodeClaims } from './auth.ts';
+import { backoffDelay } from './backoff.ts';
+import { filterCsv, parseCsv } from './csv.ts';
+import { EMPTY_FILTER, exportRowFilter, makePredicate, toQuery, type FindFilter } from './filters.ts';
+import { summarize } from './status.ts';
+import { ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, parseRoomMessage } from './wire.ts';
+import { availableActions } from './workflow.ts';
+
+const ALL = { categories: ['Container', 'Ship', 'Berth', 'Port', 'System'], severities: ['Critical', 'High', 'Medium', 'Low'] } as const;
+const sub = { categories: [...ALL.categories], severities: [...ALL.severities] };
+const e = (p: Partial<QuaycastEvent>): QuaycastEvent =>
+  ({ id: 'x', seq: 1, category: 'Container', severity: 'Low', status: 'New', title: 'Gate-in MSCU1234567 at RWG', description: null, eventTime: '2026-11-29T08:00:00Z', receivedAt: '2026-11-29T08:00:01Z', requiresAction: false, assignedTo: null, ...p }) as QuaycastEvent;
+const filter = (p: Partial<FindFilter> = {}, quick: Partial<FindFilter['quick']> = {}): FindFilter => ({ ...structuredClone(EMPTY_FILTER), ...p, quick: { ...EMPTY_FILTER.quick, ...quick } });
+const ctx = { now: Date.parse('2026-11-29T12:00:00Z'), me: 'ops-1', isRead: () => false };
+
+describe('web > wire', () => {
+  it('uses the same subprotocol names as protocol/room.ts', () => {
+    expect(ROOM_SUBPROTOCOL).toBe(protocolRoom.ROOM_SUBPROTOCOL);
+    expect(TOKEN_SUBPROTOCOL_PREFIX).toBe(protocolRoom.TOKEN_SUBPROTOCOL_PREFIX);
+  });
+  it('accepts room messages and bare changes, and rejects the rest', () => {
+    expect(parseRoomMessage('{"type":"hello","room":"Ship","connections":2,"lastSeq":9}')).toEqual({ type: 'hello', room: 'Ship', connections: 2, lastSeq: 9 });
+    expect(parseRoomMessage('{"type":"reconnect","afterMs":1500,"reason":"drain"}')).toEqual({ type: 'reconnect', afterMs: 1500, reason: 'drain' });
+    expect(parseRoomMessage('{"type":"hello","room":"Nowhere","lastSeq":1}')).toBeUndefined();
+    expect(parseRoomMessage('pong')).toBeUndefined();
+    expect(parseRoomMessage('{"id":"a","seq":3,"deleted":true}')).toMatchObject({ type: 'events', events: [{ id: 'a', seq: 3 }] });
+  });
+});
+
+describe('web > backoff', () => {
+  it('grows exponentially, is capped, and is never below half the step', () => {
+    const o = { initialMs: 500, maxMs: 8000, factor: 2 };
+    expect(backoffDelay(0, () => 0, o)).toBe(250);
+    expect(backoffDelay(0, () => 1, o)).toBe(500);
+    expect(backoffDelay(3, () => 0.5, o)).toBe(3000);
+    expect(backoffDelay(20, () => 1, o)).toBe(8000);
+  });
+});
+
+describe('web > auth', () => {
+  const b64 = (s: string) => btoa(Array.from(new TextEncoder().encode(s), (b) => String.fromCharCode(b)).join(''));
+  const token = (claims: object) => `h.${b64(JSON.stringify(claims)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')}.s`;
+  it('decodes the role claim for the UI and rejects tokens without one', () => {
+    expect(decodeClaims(token({ sub: 'a', role: 'operator', name: 'Åsa' }))).toEqual({ sub: 'a', role: 'operator', name: 'Åsa' });
+    expect(decodeClaims(token({ sub: 'a', role: 'root' }))).toBeUndefined();
+    expect(decodeClaims('nope')).toBeUndefined();
+  });
+  it('takes #token= into sessionStorage and out of the address bar', () => {
+    history.replaceState(null, '', '/dash?x=1#token=abc.def.ghi');
+    expect(captureToken(location, sessionStorage, history)).toBe('abc.def.ghi');
+    expect(location.hash).toBe('');
+    expect(location.search).toBe('?x=1');
+    expect(sessionStorage.getItem('qc_token')).toBe('abc.def.ghi');
+  });
+  it('maps roles to abilities', () => {
+    expect(can('viewer', 'workflow')).toBe(false);
+    expect(can('producer', 'create')).toBe(true);
+    expect(can('operator', 'delete')).toBe(false);
+    expect(can('admin', 'delete')).toBe(true);
+  });
+});
+
+describe('web > filters', () => {
+  it('quick filters: critical, requires action, mine, unread', () => {
+    const crit = e({ severity: 'Critical' });
+    expect(makePredicate(filter({}, { critical: true }), sub, ctx)(crit)).toBe(true);
+    expect(makePredicate(filter({}, { critical: true }), sub, ctx)(e({}))).toBe(false);
+    expect(makePredicate(filter({}, { requiresAction: true }), sub, ctx)(e({ requiresAction: true }))).toBe(true);
+    expect(makePredicate(filter({}, { mine: true }), sub, ctx)(e({ assignedTo: 'ops-1' }))).toBe(true);
+    expect(makePredicate(filter({}, { mine: true }), sub, ctx)(e({ assignedTo: 'ops-2' }))).toBe(false);
+    expect(makePredicate(filter({}, { unread: true }), sub, { ...ctx, isRead: () => true })(e({}))).toBe(false);
+  });
+  it('free text matches word prefixes of title and description, like the API', () => {
+    expect(makePredicate(filter({ q: 'mscu12 gate' }), sub, ctx)(e({}))).toBe(true);
+    expect(makePredicate(filter({ q: 'ate' }), sub, ctx)(e({}))).toBe(false);
+  });
+  it('the subscription hides categories and severities not watched', () => {
+    expect(makePredicate(filter(), { categories: ['Ship'], severities: [...ALL.severities] }, ctx)(e({}))).toBe(false);
+  });
+  it('the time range reads receivedAt in [from, to)', () => {
+    const p = makePredicate(filter({ from: '2026-11-29T07:00', to: '2026-11-29T09:00' }), sub, ctx);
+    expect(p(e({ receivedAt: new Date('2026-11-29T08:00').toISOString() }))).toBe(true);
+    expect(p(e({ receivedAt: new Date('2026-11-29T09:00').toISOString() }))).toBe(false);
+  });
+  it('becomes the same query for the export', () => {
+    const q = toQuery(filter({ q: 'reefer', from: '2026-11-29T07:00' }, { critical: true, unread: true }), { categories: ['Container'], severities: ['Critical', 'High'] }, ctx);
+    expect(Object.fromEntries(q)).toEqual({ category: 'Container', severity: 'Critical', q: 'reefer', from: new Date('2026-11-29T07:00').toISOString(), unread: 'true' });
+    expect([...toQuery(filter(), sub, ctx)]).toEqual([]);
+  });
+  it('filters exported rows on what the API cannot express', () => {
+    const keep = exportRowFilter(filter({}, { requiresAction: true }), { categories: ['Ship', 'Port'], severities: [...ALL.severities] }, 'ops-1')!;
+    const csv = 'id,category,requiresAction,title\r\n1,Ship,true,"a, b"\r\n2,Container,true,x\r\n3,Port,false,y\r\n';
+    expect(parseCsv(filterCsv(csv, keep))).toEqual([['id', 'category', 'requiresAction', 'title'], ['1', 'Ship', 'true', 'a, b']]);
+    expect(exportRowFilter(filter(), sub, 'ops-1')).toBeUndefined();
+  });
+});
+
+describe('web > workflow actions', () => {
+  it('shows nothing to a viewer and only what the state allows to an operator', () => {
+    expect(availableActions({ status: 'New' }, 'viewer', false)).toEqual([]);
+    expect(availableActions({ status: 'New' }, 'operator', false)).toEqual(['acknowledge', 'start', 'assign', 'resolve', 'markRead']);
+    expect(availableActions({ status: 'Resolved' }, 'operator', true)).toEqual(['assign', 'close', 'reopen', 'markUnread']);
+    expect(availableActions({ status: 'Closed' }, 'admin', false)).toEqual(['reopen', 'markRead', 'delete']);
+  });
+});
+
+describe('web > connection summary', () => {
+  const base = { retryAt: null, attempt: 0, lastError: null };
+  it('says live, fallback, reconnecting in Ns, or offline', () => {
+    expect(summarize([{ ...base, state: 'open', transport: 'ws' }], true, 0).label).toBe('Live');
+    expect(summarize([{ ...base, state: 'open', transport: 'sse' }], true, 0).label).toBe('Connected via Server-Sent Events');
+    expect(summarize([{ ...base, state: 'open', transport: 'ws' }, { ...base, state: 'waiting', transport: 'ws', retryAt: 4200 }], true, 0).label).toBe('Reconnecting in 5s');
+    expect(summarize([{ ...base, state: 'waiting', transport: 'ws', retryAt: 10 }], false, 0).kind).toBe('offline');
+  });
+});

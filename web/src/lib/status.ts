@@ -1,0 +1,27 @@
+/** One line for the whole connection: what an operator needs to know at a glance. */
+import type { RoomStatus, Transport } from './room-client.ts';
+
+export type ConnectionSummary =
+  | { kind: 'idle'; label: string }
+  | { kind: 'connecting'; label: string }
+  | { kind: 'connected'; label: string }
+  | { kind: 'fallback'; label: string; transport: Transport }
+  | { kind: 'reconnecting'; label: string; inSeconds: number }
+  | { kind: 'offline'; label: string };
+
+const TRANSPORT_LABEL: Record<Transport, string> = { ws: 'WebSocket', sse: 'Server-Sent Events', poll: 'long-polling' };
+
+export function summarize(rooms: RoomStatus[], online: boolean, now: number): ConnectionSummary {
+  if (rooms.length === 0) return { kind: 'idle', label: 'No rooms watched' };
+  if (!online && rooms.some((r) => r.state !== 'open')) return { kind: 'offline', label: 'Offline — waiting for the network' };
+  const waiting = rooms.filter((r) => r.state === 'waiting' || r.state === 'offline');
+  if (waiting.length > 0) {
+    const next = Math.min(...waiting.map((r) => r.retryAt ?? now));
+    const inSeconds = Math.max(0, Math.ceil((next - now) / 1000));
+    return { kind: 'reconnecting', label: inSeconds > 0 ? `Reconnecting in ${inSeconds}s` : 'Reconnecting…', inSeconds };
+  }
+  if (rooms.some((r) => r.state === 'connecting' || r.state === 'stopped')) return { kind: 'connecting', label: 'Connecting…' };
+  const fallback = rooms.find((r) => r.transport !== 'ws');
+  if (fallback) return { kind: 'fallback', label: `Connected via ${TRANSPORT_LABEL[fallback.transport]}`, transport: fallback.transport };
+  return { kind: 'connected', label: 'Live' };
+}

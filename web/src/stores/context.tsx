@@ -1,0 +1,97 @@
+/**
+ * The one provider: creates every store once and hands them down. `useX()` throws outside it,
+ * so a component that forgets the provider fails loudly in tests instead of rendering nothing.
+ */
+import { createContext, createEffect, createSignal, on, onCleanup, useContext, type Accessor, type JSX } from 'solid-js';
+import { createApi, type Api } from '../lib/api.ts';
+import { browserRoomEnv, type RoomClientEnv } from '../lib/room-client.ts';
+import { createConnectionStore, type ConnectionActions, type ConnectionState } from './connection.ts';
+import { createFeedStore, type FeedActions, type FeedOptions, type FeedState } from './feed.ts';
+import { createFindStore, type FindActions } from './find.ts';
+import type { FindFilter } from '../lib/filters.ts';
+import { createPreferencesStore, type PreferencesActions, type PreferencesState } from './preferences.ts';
+import { createSessionStore, type SessionActions, type SessionState } from './session.ts';
+import { createStatsStore, type StatsState } from './stats.ts';
+import { createToastStore, type Toast, type ToastActions } from './toasts.ts';
+
+type Stores = {
+  session: [SessionState, SessionActions];
+  prefs: [PreferencesState, PreferencesActions];
+  feed: [FeedState, FeedActions];
+  find: [FindFilter, FindActions];
+  connection: [ConnectionState, ConnectionActions];
+  stats: [StatsState, { refresh(): Promise<void> }];
+  toasts: [{ list: Toast[] }, ToastActions];
+  api: Api;
+  /** Wall clock, ticking once a second (relative times, countdowns). */
+  now: Accessor<number>;
+};
+
+const AppContext = createContext<Stores>();
+
+export type AppProviderProps = {
+  token?: string | undefined;
+  /** Injected in tests; in the browser, the real fetch. */
+  api?: Api;
+  /** Room transports; `null` = do not connect (component tests). */
+  roomEnv?: RoomClientEnv | null;
+  feed?: FeedOptions;
+  storage?: { local?: Storage; session?: Storage };
+  origin?: string;
+  children: JSX.Element;
+};
+
+export function AppProvider(props: AppProviderProps) {
+  const session = createSessionStore(props.token, props.storage?.session);
+  const api = props.api ?? createApi({ token: () => session[0].token });
+  const prefs = createPreferencesStore(props.storage?.local);
+  const feed = createFeedStore(props.feed);
+  const find = createFindStore();
+  const toasts = createToastStore();
+  const roomEnv = props.roomEnv === null ? undefined : (props.roomEnv ?? browserRoomEnv(() => api.openSession()));
+  const connection = createConnectionStore({
+    api,
+    feed: feed[1],
+    origin: props.origin ?? (typeof location !== 'undefined' ? location.origin : 'http://localhost'),
+    token: () => session[0].token,
+    env: roomEnv,
+  });
+  const stats = createStatsStore(api, () => !!session[0].token && props.roomEnv !== null);
+  const [now, setNow] = createSignal(Date.now());
+  const tick = setInterval(() => setNow(Date.now()), 1000);
+  onCleanup(() => clearInterval(tick));
+
+  // Rooms follow the subscription and the signed-in token.
+  createEffect(
+    on(
+      () => [session[0].token, [...prefs[0].subscription.categories], [...prefs[0].subscription.severities]] as const,
+      ([token, categories, severities]) => {
+        if (!token) {
+          connection[1].stopAll();
+          return;
+        }
+        connection[1].sync({ categories: severities.length === 0 ? [] : [...categories], severities: [...severities] });
+      },
+    ),
+  );
+  createEffect(on(() => session[0].token, (t) => t && void stats[1].refresh(), { defer: true }));
+
+  const stores: Stores = { session, prefs, feed, find, connection, stats, toasts, api, now };
+  return <AppContext.Provider value={stores}>{props.children}</AppContext.Provider>;
+}
+
+function use(): Stores {
+  const s = useContext(AppContext);
+  if (!s) throw new Error('Quaycast stores are used outside <AppProvider>');
+  return s;
+}
+
+export const useSession = () => use().session;
+export const usePreferences = () => use().prefs;
+export const useFeed = () => use().feed;
+export const useFind = () => use().find;
+export const useConnection = () => use().connection;
+export const useStats = () => use().stats;
+export const useToasts = () => use().toasts;
+export const useApi = () => use().api;
+export const useNow = () => use().now;
