@@ -26,6 +26,14 @@
  * Transports: hibernating WebSockets (state in attachments) and Server-Sent Events (in-memory
  * stream writers; an open SSE stream keeps the room awake). Both are `Subscriber`s and share
  * the broadcast, catch-up and slow-consumer paths.
+ *
+ * Sharding (ROOM_SHARDS = N > 1; docs/rooms.md, "Sharded rooms"): the object named by the
+ * category stays the only sequencer and writer (the *primary*); after each settle it forwards the
+ * batch to N *shards* (`<Category>#1`…`#N`, this same class, bound as a shard through the call
+ * that first reaches them). A shard never writes D1: it runs each delivery through the same
+ * advance/broadcast path, so its subscribers get the same guarantees. A delivery that does not
+ * continue the shard's `lastSeq` (a lost delivery, a restarted shard) is handled like a write of
+ * unknown outcome: live subscribers re-read from their cursor in D1.
  */
 import { DurableObject } from 'cloudflare:workers';
 import { SEVERITIES, isCategory, topicForCategory, type Category, type Severity } from '../protocol/enums.ts';
@@ -42,6 +50,7 @@ import {
   type ServerMessage,
 } from '../protocol/room.ts';
 import { createDb, type Db } from './db/client.ts';
+import { getConfig, MAX_ROOM_SHARDS } from './config.ts';
 import { changesAfter, insertNewEvents, maxSeq, replaceEvent, toInsertRow, type HistoryEntry, type OutboxEntry } from './db/events.ts';
 import { errorFields, log } from './log.ts';
 import { RecentChanges } from './recent-changes.ts';
@@ -66,6 +75,16 @@ export type CommitOptions = { outbox?: boolean };
 
 /** Options of a drain (deploy-aware reconnect). */
 export type DrainOptions = { reason?: ReconnectReason; spreadMs?: number };
+
+/**
+ * What a primary forwards to a shard after a settle: the changes of `(after, upTo]`, complete
+ * unless `uncertain` (the primary itself recovered from a write of unknown outcome, or it had to
+ * drop a backlog): then the shard must re-read that range from D1.
+ */
+export type ShardDelivery = { after: number; upTo: number; changes: Change[]; uncertain: boolean };
+
+/** Live connections of a room (a primary of a sharded room sums its shards), for /api/stats. */
+export type RoomInfo = { connections: number; lastSeq: number; sockets: number; streams: number };
 
 /**
  * The room's bounds, in one place. Public on the instance so that tests can tighten them with
@@ -119,6 +138,15 @@ const PRESENCE_COALESCE_MS = 250;
 const STATS_INTERVAL_MS = 30_000;
 /** What an SSE client waits before reconnecting on its own (the `retry:` field). */
 const SSE_RETRY_MS = 2_000;
+/** Most changes a primary sends a shard in one delivery (a backlog is merged up to this). */
+const MAX_DELIVERY_CHANGES = MAX_WRITE_EVENTS;
+/** Changes a primary holds for one slow shard; beyond this it drops them and sends an uncertain delivery. */
+const MAX_SHARD_BACKLOG = 10 * MAX_WRITE_EVENTS;
+/** A failed delivery is retried this many times, after these pauses (ms); then the shard's next delivery shows the gap. */
+const SHARD_RETRY_MS = [100, 500, 2_000] as const;
+
+/** A primary's queue of deliveries for one shard, sent in order by one pump. */
+type ShardOutlet = { queue: ShardDelivery[]; queued: number; sending: boolean; failures: number };
 
 /** What a socket's attachment holds (survives hibernation). */
 type Attachment = { severities: Severity[] | null; live: boolean; cursor: number; user: string; connectedAt: number };
@@ -154,6 +182,12 @@ export class Room extends DurableObject<Env> {
   readonly limits: RoomLimits = { ...DEFAULT_ROOM_LIMITS };
   private readonly db: Db;
   private category: Category | undefined;
+  /** Set when this object is a fan-out shard of `category` (1-based); undefined for the primary. */
+  private shard: number | undefined;
+  /** Primary of a sharded room: one ordered delivery queue per shard. */
+  private readonly outlets = new Map<number, ShardOutlet>();
+  /** Shard: the baseline request to the primary in flight (shared by concurrent connects). */
+  private baseline: Promise<void> | undefined;
   /** Highest seq settled: stored and pushed (or known never to be stored). */
   private lastSeq = 0;
   /** Highest seq reserved in storage (>= lastSeq). */
@@ -184,17 +218,21 @@ export class Room extends DurableObject<Env> {
     this.recent = new RecentChanges(this.limits.recentChanges, 0);
     // Rebuild everything from storage and the sockets' attachments: this runs after every wake.
     ctx.blockConcurrencyWhile(async () => {
-      const [category, lastSeq, reserved] = await Promise.all([
+      const [category, shard, lastSeq, reserved] = await Promise.all([
         ctx.storage.get<Category>('category'),
+        ctx.storage.get<number>('shard'),
         ctx.storage.get<number>('lastSeq'),
         ctx.storage.get<number>('reserved'),
       ]);
       this.category = category;
+      this.shard = shard;
       // Seqs reserved by an instance that died mid-write are settled now: stored or never will be.
       // Catch-ups read them from D1; live subscribers of that instance were disconnected with it.
       this.lastSeq = Math.max(lastSeq ?? 0, reserved ?? 0);
       this.reserved = this.lastSeq;
-      this.seqBaseKnown = this.reserved > 0;
+      // A shard re-learns its baseline once per instance (from its first delivery, or from the
+      // primary on its first connect): deliveries may have been lost while it was gone.
+      this.seqBaseKnown = shard === undefined && this.reserved > 0;
       this.recent = new RecentChanges(this.limits.recentChanges, this.lastSeq);
       for (const ws of ctx.getWebSockets()) if (ws.readyState === WebSocket.OPEN) this.socket(ws);
     });
@@ -338,10 +376,12 @@ export class Room extends DurableObject<Env> {
     return { status: 'changed', seq, change };
   }
 
-  /** Synchronous: moves lastSeq, pushes the changes, wakes long-polls. */
+  /** Synchronous: moves lastSeq, pushes the changes (and forwards them to the shards), wakes long-polls. */
   private advance(changes: Change[], upTo: number): void {
+    const delivery: ShardDelivery = { after: this.lastSeq, upTo, changes, uncertain: this.uncertain };
     this.lastSeq = upTo;
     void this.ctx.storage.put('lastSeq', upTo);
+    if (this.forwarding()) this.forward(delivery);
     if (this.uncertain) {
       // Seqs between the old lastSeq and this batch may be in D1 without having been pushed:
       // nobody is pushed to directly; every live subscriber re-reads from its cursor.
@@ -375,14 +415,147 @@ export class Room extends DurableObject<Env> {
     }
   }
 
-  private async bind(category: Category): Promise<void> {
-    if (this.category && this.category !== category) throw new Error(`room ${this.category} was asked to act as ${category}`);
+  /**
+   * Binds this object to its category and role on first use (the primary: `shard` undefined; a
+   * fan-out shard: its 1-based index), and refuses any other role afterwards.
+   */
+  private async bind(category: Category, shard?: number): Promise<void> {
+    if (this.category && (this.category !== category || this.shard !== shard)) {
+      throw new Error(`room ${roleName(this.category, this.shard)} was asked to act as ${roleName(category, shard)}`);
+    }
     if (!this.category) {
       if (!isCategory(category)) throw new Error(`unknown category ${String(category)}`);
+      if (shard !== undefined && !validShard(shard)) throw new Error(`bad shard index ${String(shard)}`);
       this.category = category;
-      await this.ctx.storage.put('category', category);
+      this.shard = shard;
+      await this.ctx.storage.put(shard === undefined ? { category } : { category, shard });
     }
-    if (!this.seqBaseKnown) await this.ensureSeqBase();
+    if (this.shard === undefined && !this.seqBaseKnown) await this.ensureSeqBase();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sharding: the primary forwards, the shards receive
+
+  /** True for the primary of a sharded category (ROOM_SHARDS > 1). */
+  private forwarding(): boolean {
+    return this.shard === undefined && this.category !== undefined && getConfig(this.env).roomShards > 1;
+  }
+
+  private shardCount(): number {
+    return getConfig(this.env).roomShards;
+  }
+
+  private shardStub(shard: number): DurableObjectStub<Room> {
+    return roomShardStub(this.env, this.category!, shard);
+  }
+
+  /** Queues one settle for every shard; never blocks the writer (each shard has its own pump). */
+  private forward(delivery: ShardDelivery): void {
+    for (let k = 1; k <= this.shardCount(); k++) {
+      let o = this.outlets.get(k);
+      if (!o) this.outlets.set(k, (o = { queue: [], queued: 0, sending: false, failures: 0 }));
+      o.queue.push(delivery);
+      o.queued += delivery.changes.length;
+      if (o.queued > MAX_SHARD_BACKLOG) {
+        // A shard this far behind is better served from D1 than from our memory.
+        const first = o.queue[0]!;
+        o.queue = [{ after: first.after, upTo: delivery.upTo, changes: [], uncertain: true }];
+        o.queued = 0;
+        log('warn', 'room shard backlog dropped; its subscribers re-read from D1', { room: this.category, shard: k, upTo: delivery.upTo });
+      }
+      if (!o.sending) void this.pump(k, o);
+    }
+  }
+
+  /** Sends a shard its queued deliveries in order, merging a backlog into fewer, larger calls. */
+  private async pump(shard: number, o: ShardOutlet): Promise<void> {
+    o.sending = true;
+    try {
+      while (o.queue.length > 0) {
+        const delivery = takeDelivery(o.queue, MAX_DELIVERY_CHANGES);
+        o.queued -= delivery.changes.length;
+        try {
+          await this.shardStub(shard).deliver(this.category!, shard, delivery);
+          o.failures = 0;
+        } catch (err) {
+          const pause = SHARD_RETRY_MS[o.failures++];
+          log('warn', 'room shard delivery failed', { room: this.category, shard, upTo: delivery.upTo, retry: pause !== undefined, ...errorFields(err) });
+          if (pause === undefined) {
+            // Given up: the shard's next delivery does not continue its lastSeq, so it re-reads from D1.
+            o.failures = 0;
+            continue;
+          }
+          o.queue.unshift(delivery);
+          o.queued += delivery.changes.length;
+          await new Promise((r) => setTimeout(r, pause));
+        }
+      }
+    } finally {
+      o.sending = false;
+    }
+  }
+
+  /**
+   * Shard: one settle of the primary. Idempotent (a retried or stale delivery is ignored, an
+   * overlapping one pushes only what is new); a delivery that does not continue `lastSeq` is a
+   * gap: nothing is pushed directly and live subscribers re-read from their cursor in D1.
+   */
+  async deliver(category: Category, shard: number, delivery: ShardDelivery): Promise<{ lastSeq: number }> {
+    await this.bind(category, shard);
+    if (delivery.upTo > this.lastSeq) {
+      const gap = delivery.uncertain || delivery.after > this.lastSeq;
+      if (gap) {
+        const subscribers = this.connectionCount();
+        log(this.seqBaseKnown && subscribers > 0 ? 'warn' : 'debug', 'room shard gap; live subscribers re-read from D1', {
+          room: roleName(category, shard),
+          lastSeq: this.lastSeq,
+          after: delivery.after,
+          upTo: delivery.upTo,
+          uncertain: delivery.uncertain,
+          subscribers,
+        });
+        this.uncertain = true;
+        this.advance(delivery.changes, delivery.upTo);
+      } else {
+        const from = this.lastSeq;
+        this.advance(delivery.changes.filter((c) => c.seq > from), delivery.upTo);
+      }
+    }
+    this.seqBaseKnown = true;
+    return { lastSeq: this.lastSeq };
+  }
+
+  /** Primary: the highest settled seq (a shard's baseline). */
+  async settledSeq(category: Category): Promise<number> {
+    await this.bind(category);
+    return this.lastSeq;
+  }
+
+  /**
+   * Shard: catches up with the primary's settled seq (first connect of an instance, or a client
+   * whose cursor is ahead of us). A jump is a gap: live subscribers re-read from D1.
+   */
+  private syncBaseline(category: Category): Promise<void> {
+    this.baseline ??= (async () => {
+      try {
+        let settled: number;
+        try {
+          settled = await roomStub(this.env, category).settledSeq(category);
+        } catch (err) {
+          // The primary is unreachable: D1's highest stored seq is settled too (one writer, atomic batches).
+          log('warn', 'room shard baseline from D1; primary unreachable', { room: roleName(category, this.shard), ...errorFields(err) });
+          settled = await maxSeq(this.db, category);
+        }
+        this.seqBaseKnown = true;
+        if (settled > this.lastSeq) {
+          this.uncertain = true;
+          this.advance([], settled);
+        }
+      } finally {
+        this.baseline = undefined;
+      }
+    })();
+    return this.baseline;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -410,12 +583,12 @@ export class Room extends DurableObject<Env> {
         frames = framesOf(changes.filter((c) => c.seq > s.cursor && changeMatches(c, s.severities)), this.limits.maxFrameBytes);
       }
       s.cursor = Math.max(s.cursor, upTo);
-      this.deliver(s, frames);
+      this.sendFrames(s, frames);
     }
   }
 
   /** Sends `events` frames to one subscriber and applies the slow-consumer bound. False when it was dropped. */
-  private deliver(s: Subscriber, frames: Frame[]): boolean {
+  private sendFrames(s: Subscriber, frames: Frame[]): boolean {
     for (const f of frames) {
       if (!this.sendRaw(s, f.json, f.lastSeq)) return false;
     }
@@ -540,7 +713,7 @@ export class Room extends DurableObject<Env> {
           s.cursor = this.lastSeq;
           s.live = true;
           this.persist(s);
-          this.deliver(s, framesOf(tail, this.limits.maxFrameBytes));
+          this.sendFrames(s, framesOf(tail, this.limits.maxFrameBytes));
           return;
         }
         if (!(await this.awaitWindow(s))) return;
@@ -553,7 +726,7 @@ export class Room extends DurableObject<Env> {
         if (s.severities !== severities || s.cursor !== from) continue; // the filter changed meanwhile: read again
         s.cursor = page.length === limit ? page[page.length - 1]!.seq : upTo;
         this.persist(s);
-        if (page.length > 0 && !this.deliver(s, framesOf(page, this.limits.maxFrameBytes))) return;
+        if (page.length > 0 && !this.sendFrames(s, framesOf(page, this.limits.maxFrameBytes))) return;
       }
     } catch (err) {
       log('error', 'room replay failed', { room: category, cursor: s.cursor, ...errorFields(err) });
@@ -597,10 +770,17 @@ export class Room extends DurableObject<Env> {
     const url = new URL(request.url);
     const category = url.searchParams.get('room');
     if (!category || !isCategory(category)) return new Response('unknown room', { status: 404 });
-    await this.bind(category);
+    const shardParam = url.searchParams.get('shard');
+    const shard = shardParam === null ? undefined : Number(shardParam);
+    if (shard !== undefined && !validShard(shard)) return new Response('unknown shard', { status: 404 });
+    await this.bind(category, shard);
 
     const severities = parseSeverityList(url.searchParams.get('severity'));
     const after = parseCursor(url.searchParams.get('after'));
+    // A shard that has not heard from the primary in this instance, or that is behind the
+    // client's cursor (it saw more on another shard), asks the primary before it says hello.
+    if (this.shard !== undefined && (!this.seqBaseKnown || (after != null && after > this.lastSeq))) await this.syncBaseline(category);
+    const shardHeader: Record<string, string> = this.shard === undefined ? {} : { 'x-quaycast-shard': String(this.shard) };
     const badRequest =
       severities === null
         ? `severity must be a comma-separated list of ${SEVERITIES.join(', ')}`
@@ -610,14 +790,14 @@ export class Room extends DurableObject<Env> {
     const user = request.headers.get('x-qc-user') ?? 'anonymous';
     if (url.pathname.endsWith('/sse')) {
       if (badRequest) return Response.json({ error: { code: 'invalid_request', message: badRequest } }, { status: 400 });
-      return this.openStream(category, severities ?? null, after ?? undefined, user);
+      return this.openStream(category, severities ?? null, after ?? undefined, user, shardHeader);
     }
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('expected a WebSocket upgrade', { status: 426 });
 
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
-    const headers = request.headers.get('x-qc-subprotocol') ? { 'sec-websocket-protocol': ROOM_SUBPROTOCOL } : undefined;
+    const headers = request.headers.get('x-qc-subprotocol') ? { 'sec-websocket-protocol': ROOM_SUBPROTOCOL, ...shardHeader } : shardHeader;
     if (badRequest) {
       server.send(JSON.stringify({ type: 'error', code: 'bad_request', message: badRequest } satisfies ServerMessage));
       server.close(CLOSE.policy, 'bad request');
@@ -635,7 +815,7 @@ export class Room extends DurableObject<Env> {
   }
 
   /** Server-Sent Events: the same messages as the socket, `id:` = seq of the frame's last change. */
-  private openStream(category: Category, severities: Severity[] | null, after: number | undefined, user: string): Response {
+  private openStream(category: Category, severities: Severity[] | null, after: number | undefined, user: string, extraHeaders: Record<string, string>): Response {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const s = this.subscriber({ kind: 'sse', writer: writable.getWriter(), closed: false }, severities, after, user);
     this.streams.add(s);
@@ -650,7 +830,7 @@ export class Room extends DurableObject<Env> {
     this.schedulePresence();
     this.armStats();
     return new Response(readable, {
-      headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' },
+      headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', ...extraHeaders },
     });
   }
 
@@ -826,8 +1006,8 @@ export class Room extends DurableObject<Env> {
    * Deploy-aware reconnect: every subscriber is sent `reconnect` with a jittered delay, then
    * closed with 1012; clients come back after that delay with their cursor. Returns how many.
    */
-  async drain(category: Category, options: DrainOptions = {}): Promise<{ closed: number }> {
-    await this.bind(category);
+  async drain(category: Category, options: DrainOptions = {}, shard?: number): Promise<{ closed: number }> {
+    await this.bind(category, shard);
     const reason = options.reason ?? 'drain';
     const spread = Math.max(0, Math.min(options.spreadMs ?? this.limits.reconnectSpreadMs, 60_000));
     let closed = 0;
@@ -839,13 +1019,36 @@ export class Room extends DurableObject<Env> {
       this.drop(s, CLOSE.serviceRestart, reason);
       closed++;
     }
-    log('info', 'room drained', { room: this.category, closed, reason });
+    log('info', 'room drained', { room: roleName(category, shard), closed, reason });
+    if (this.forwarding()) {
+      // The subscribers of a sharded room are on its shards.
+      const counts = await Promise.all(range(this.shardCount()).map((k) => this.shardStub(k).drain(category, options, k)));
+      for (const c of counts) closed += c.closed;
+    }
     return { closed };
   }
 
-  /** Live connection count and last seq, for /api/stats. */
-  async info(): Promise<{ connections: number; lastSeq: number; sockets: number; streams: number }> {
-    return { connections: this.connectionCount(), lastSeq: this.lastSeq, sockets: this.connectionCount() - this.streams.size, streams: this.streams.size };
+  /** Live connection count and last seq, for /api/stats. The primary of a sharded room adds up its shards. */
+  async info(): Promise<RoomInfo> {
+    const own: RoomInfo = { connections: this.connectionCount(), lastSeq: this.lastSeq, sockets: this.connectionCount() - this.streams.size, streams: this.streams.size };
+    if (!this.forwarding()) return own;
+    const parts = await Promise.all(
+      range(this.shardCount()).map((k) =>
+        this.shardStub(k)
+          .info()
+          .catch((err: unknown): RoomInfo => {
+            // stats are best effort: an unreachable shard counts as empty this time
+            log('warn', 'room shard info failed', { room: this.category, shard: k, ...errorFields(err) });
+            return { connections: 0, lastSeq: 0, sockets: 0, streams: 0 };
+          }),
+      ),
+    );
+    for (const p of parts) {
+      own.connections += p.connections;
+      own.sockets += p.sockets;
+      own.streams += p.streams;
+    }
+    return own;
   }
 }
 
@@ -875,7 +1078,46 @@ function framesOf(changes: Change[], maxBytes: number): Frame[] {
   return frames;
 }
 
-/** The stub of a category's room. */
+/**
+ * Takes the next delivery off a shard's queue: consecutive deliveries merged (at least one, up to
+ * `maxChanges` changes). A merge that is not contiguous is marked uncertain, never papered over.
+ */
+function takeDelivery(queue: ShardDelivery[], maxChanges: number): ShardDelivery {
+  const first = queue.shift()!;
+  const merged: ShardDelivery = { after: first.after, upTo: first.upTo, changes: [...first.changes], uncertain: first.uncertain };
+  while (queue.length > 0 && merged.changes.length + queue[0]!.changes.length <= maxChanges) {
+    const next = queue.shift()!;
+    merged.uncertain ||= next.uncertain || next.after !== merged.upTo;
+    merged.changes.push(...next.changes);
+    merged.upTo = next.upTo;
+  }
+  return merged;
+}
+
+function validShard(shard: number): boolean {
+  return Number.isInteger(shard) && shard >= 1 && shard <= MAX_ROOM_SHARDS;
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i + 1);
+}
+
+/** A room's name in logs and errors: `Container`, or `Container#2` for a shard. */
+function roleName(category: Category, shard: number | undefined): string {
+  return shard === undefined ? category : shardName(category, shard);
+}
+
+/** The Durable Object name of a category's fan-out shard (1-based). */
+export function shardName(category: Category, shard: number): string {
+  return `${category}#${shard}`;
+}
+
+/** The stub of a category's room: its primary (the sequencer, and the only writer). */
 export function roomStub(env: Env, category: Category): DurableObjectStub<Room> {
   return env.ROOMS.get(env.ROOMS.idFromName(category));
+}
+
+/** The stub of one fan-out shard of a category's room (ROOM_SHARDS > 1). */
+export function roomShardStub(env: Env, category: Category, shard: number): DurableObjectStub<Room> {
+  return env.ROOMS.get(env.ROOMS.idFromName(shardName(category, shard)));
 }

@@ -114,7 +114,8 @@ export async function openSocket(room: string, opts: SocketOptions = {}): Promis
       return;
     }
     r.push(m);
-    if (opts.autoAck && m.type === 'events') ws.send(JSON.stringify({ type: 'ack', seq: m.events[m.events.length - 1]!.seq }));
+    // a frame can still arrive after this side called close(): no ack then
+    if (opts.autoAck && m.type === 'events' && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ack', seq: m.events[m.events.length - 1]!.seq }));
   });
   ws.addEventListener('close', (e) => onClose({ code: e.code, reason: e.reason }));
   ws.accept();

@@ -5,7 +5,7 @@ import { parseCursor, parseSeverityList } from '../../protocol/room.ts';
 import { offersRoomProtocol, requireRole } from '../auth.ts';
 import { getConfig } from '../config.ts';
 import { apiError } from '../errors.ts';
-import { roomStub } from '../room.ts';
+import { roomShardStub, roomStub, type Room } from '../room.ts';
 import type { AppEnv } from '../types.ts';
 import { ErrorSchema } from './schemas.ts';
 
@@ -41,10 +41,25 @@ function roomOf(raw: string): Category {
   return category;
 }
 
-/** The Room DO's URL for this request: the same path and query plus the canonical room name. */
-function roomUrl(requestUrl: string, category: Category, after?: number): URL {
+/**
+ * Where a subscriber of a category goes: its room, or with ROOM_SHARDS > 1 one of its fan-out
+ * shards, drawn at random. Random rather than a hash of the token's sub: many dashboards share
+ * one token (a wall of screens, one viewer token), which a hash would pile onto one shard; and
+ * every shard serves the same seq space, so a client gains nothing from landing on the same one.
+ */
+function subscriberRoom(env: Env, category: Category): { stub: DurableObjectStub<Room>; shard?: number } {
+  const shards = getConfig(env).roomShards;
+  if (shards <= 1) return { stub: roomStub(env, category) };
+  const shard = 1 + Math.floor(Math.random() * shards);
+  return { stub: roomShardStub(env, category, shard), shard };
+}
+
+/** The Room DO's URL for this request: the same path and query plus the canonical room name (and shard). */
+function roomUrl(requestUrl: string, category: Category, shard: number | undefined, after?: number): URL {
   const url = new URL(requestUrl);
   url.searchParams.set('room', category);
+  if (shard !== undefined) url.searchParams.set('shard', String(shard));
+  else url.searchParams.delete('shard');
   if (after !== undefined) url.searchParams.set('after', String(after));
   return url;
 }
@@ -73,9 +88,10 @@ rooms.openapi(
     const headers = new Headers(c.req.raw.headers);
     headers.set('x-qc-user', c.get('user').sub);
     if (offersRoomProtocol(c.req.raw)) headers.set('x-qc-subprotocol', '1');
-    c.set('logFields', { room: category });
+    const { stub, shard } = subscriberRoom(c.env, category);
+    c.set('logFields', shard === undefined ? { room: category } : { room: category, shard });
     // Bad `severity` / `after` are answered inside the socket (an `error` message, then 1008).
-    return roomStub(c.env, category).fetch(new Request(roomUrl(c.req.url, category), { headers })) as unknown as Response;
+    return stub.fetch(new Request(roomUrl(c.req.url, category, shard), { headers })) as unknown as Response;
   },
 );
 
@@ -105,9 +121,10 @@ rooms.openapi(
     if (lastEventId === null) apiError(400, 'invalid_request', 'Last-Event-ID must be a non-negative integer seq');
     if (after === null) apiError(400, 'invalid_request', 'after must be a non-negative integer seq');
     if (parseSeverityList(c.req.query('severity')) === null) apiError(400, 'invalid_request', 'severity must be a comma-separated list of Critical, High, Medium, Low');
-    c.set('logFields', { room: category, transport: 'sse' });
+    const { stub, shard } = subscriberRoom(c.env, category);
+    c.set('logFields', shard === undefined ? { room: category, transport: 'sse' } : { room: category, transport: 'sse', shard });
     const headers = new Headers({ 'x-qc-user': c.get('user').sub });
-    return roomStub(c.env, category).fetch(new Request(roomUrl(c.req.url, category, lastEventId ?? after), { headers })) as unknown as Response;
+    return stub.fetch(new Request(roomUrl(c.req.url, category, shard, lastEventId ?? after), { headers })) as unknown as Response;
   },
 );
 
@@ -121,7 +138,9 @@ rooms.openapi(
     method: 'post',
     path: '/api/rooms/{category}/drain',
     summary: 'Drain a room (before a deploy)',
-    description: 'Sends every subscriber `{ type: "reconnect", afterMs, reason }` with a jittered delay, then closes it with 1012. Clients come back with their cursor.',
+    description:
+      'Sends every subscriber `{ type: "reconnect", afterMs, reason }` with a jittered delay, then closes it with 1012. Clients come back with their cursor. ' +
+      'A sharded room (ROOM_SHARDS > 1) drains all its shards.',
     security: [{ bearer: [] }],
     request: { params: RoomParams, body: { required: false, content: { 'application/json': { schema: DrainBody } } } },
     responses: {
