@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, type BridgeConfig } from './config.ts';
+import { ConfigError, parseConfig, parseKafkaConfig, type BridgeConfig } from './config.ts';
 
 const minimal = { INGEST_TOKEN: 'token-1' };
 
@@ -34,6 +34,9 @@ describe('bridge > parseConfig', () => {
       metricsHost: '127.0.0.1',
       metricsPort: 9464,
       outboxIntervalMs: 250,
+      outboxEnabled: true,
+      outboxContainerTopic: 'container-events',
+      outboxPortTopic: 'port-events',
       ssl: false,
       sasl: undefined,
       logLevel: 'info',
@@ -59,6 +62,9 @@ describe('bridge > parseConfig', () => {
       METRICS_HOST: '0.0.0.0',
       METRICS_PORT: '0',
       OUTBOX_INTERVAL_MS: '10',
+      OUTBOX_ENABLED: 'false',
+      OUTBOX_CONTAINER_TOPIC: 'prod.container-events',
+      OUTBOX_PORT_TOPIC: 'prod.port-events',
       KAFKA_SSL: 'true',
       KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
       KAFKA_SASL_USERNAME: 'u',
@@ -83,6 +89,9 @@ describe('bridge > parseConfig', () => {
       metricsHost: '0.0.0.0',
       metricsPort: 0,
       outboxIntervalMs: 10,
+      outboxEnabled: false,
+      outboxContainerTopic: 'prod.container-events',
+      outboxPortTopic: 'prod.port-events',
       ssl: true,
       sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' },
       logLevel: 'debug',
@@ -97,6 +106,14 @@ describe('bridge > parseConfig', () => {
     ['yes', false],
   ])('reads KAFKA_SSL=%s as %s', (value, expected) => {
     expect(parseConfig({ ...minimal, KAFKA_SSL: value }).ssl).toBe(expected);
+  });
+
+  it('rejects an OUTBOX_ENABLED that is not a boolean, naming it', () => {
+    expect(errorOf({ ...minimal, OUTBOX_ENABLED: 'maybe' }).message).toContain('OUTBOX_ENABLED');
+  });
+
+  it('parses the Kafka connection alone without INGEST_TOKEN (for the DLQ CLI)', () => {
+    expect(parseKafkaConfig({ KAFKA_BROKERS: 'k1:1,k2:2' })).toEqual({ brokers: ['k1:1', 'k2:2'], clientId: 'quaycast-bridge', ssl: false, sasl: undefined });
   });
 
   it.each(['plain', 'scram-sha-256', 'scram-sha-512'])('accepts SASL mechanism %s', (mechanism) => {

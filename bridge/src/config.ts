@@ -24,7 +24,13 @@ export type BridgeConfig = {
   retryMaxMs: number;
   metricsHost: string;
   metricsPort: number;
+  /** How often the outbox is polled for API-made events to publish. */
   outboxIntervalMs: number;
+  /** Whether this bridge publishes the outbox (one replica is enough; more only duplicate). */
+  outboxEnabled: boolean;
+  /** Where API-made events go: Container events, and all others (DESIGN.md, Kafka). */
+  outboxContainerTopic: string;
+  outboxPortTopic: string;
   ssl: boolean;
   sasl: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string } | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -51,10 +57,36 @@ function int(env: Source, name: string, fallback: number, min: number, max: numb
   return n;
 }
 
+function bool(env: Source, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
 function list(env: Source, name: string, fallback: string): string[] {
   const items = str(env, name, fallback).split(',').map((s) => s.trim()).filter(Boolean);
   if (items.length === 0) throw new ConfigError(`${name} must list at least one value`);
   return items;
+}
+
+/** What a Kafka client needs (the bridge, and the DLQ CLI which needs nothing else). */
+export type KafkaConnectionConfig = Pick<BridgeConfig, 'brokers' | 'clientId' | 'ssl' | 'sasl'>;
+
+export function parseKafkaConfig(env: Source): KafkaConnectionConfig {
+  const mechanism = env.KAFKA_SASL_MECHANISM?.trim().toLowerCase();
+  if (mechanism && mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
+    throw new ConfigError(`KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512, got "${mechanism}"`);
+  }
+  return {
+    brokers: list(env, 'KAFKA_BROKERS', '127.0.0.1:9092'),
+    clientId: str(env, 'KAFKA_CLIENT_ID', 'quaycast-bridge'),
+    ssl: env.KAFKA_SSL === 'true' || env.KAFKA_SSL === '1',
+    sasl: mechanism
+      ? { mechanism: mechanism as 'plain', username: str(env, 'KAFKA_SASL_USERNAME'), password: str(env, 'KAFKA_SASL_PASSWORD') }
+      : undefined,
+  };
 }
 
 export function parseConfig(env: Source): BridgeConfig {
@@ -63,15 +95,12 @@ export function parseConfig(env: Source): BridgeConfig {
   if (!URL.canParse(workerUrl) || !['http:', 'https:'].includes(new URL(workerUrl).protocol)) {
     throw new ConfigError(`WORKER_URL must be an absolute http(s) URL, got "${workerUrl}"`);
   }
-  const mechanism = env.KAFKA_SASL_MECHANISM?.trim().toLowerCase();
-  if (mechanism && mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
-    throw new ConfigError(`KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512, got "${mechanism}"`);
-  }
+  const kafka = parseKafkaConfig(env);
   const level = env.LOG_LEVEL?.trim();
   if (level && !['debug', 'info', 'warn', 'error'].includes(level)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
   return {
-    brokers: list(env, 'KAFKA_BROKERS', '127.0.0.1:9092'),
-    clientId: str(env, 'KAFKA_CLIENT_ID', 'quaycast-bridge'),
+    brokers: kafka.brokers,
+    clientId: kafka.clientId,
     groupId: str(env, 'KAFKA_GROUP_ID', 'container-tracking-group'),
     topics: list(env, 'KAFKA_TOPICS', 'port-events,container-events'),
     workerUrl,
@@ -87,10 +116,11 @@ export function parseConfig(env: Source): BridgeConfig {
     metricsHost: str(env, 'METRICS_HOST', '127.0.0.1'),
     metricsPort: int(env, 'METRICS_PORT', 9464, 0, 65_535),
     outboxIntervalMs: int(env, 'OUTBOX_INTERVAL_MS', 250, 10, 60_000),
-    ssl: env.KAFKA_SSL === 'true' || env.KAFKA_SSL === '1',
-    sasl: mechanism
-      ? { mechanism: mechanism as 'plain', username: str(env, 'KAFKA_SASL_USERNAME'), password: str(env, 'KAFKA_SASL_PASSWORD') }
-      : undefined,
+    outboxEnabled: bool(env, 'OUTBOX_ENABLED', true),
+    outboxContainerTopic: str(env, 'OUTBOX_CONTAINER_TOPIC', 'container-events'),
+    outboxPortTopic: str(env, 'OUTBOX_PORT_TOPIC', 'port-events'),
+    ssl: kafka.ssl,
+    sasl: kafka.sasl,
     logLevel: (level as BridgeConfig['logLevel']) ?? 'info',
   };
 }

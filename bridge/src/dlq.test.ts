@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deadLetterOf, dlqTopicOf, type DeadLetterSource } from './dlq.ts';
+import { REPLAY_HEADER, asDlqTopic, deadLetterOf, describeDeadLetter, dlqTopicOf, parseOffsets, replayOf, selectDeadLetters, type DeadLetterSource, type StoredDeadLetter } from './dlq.ts';
 
 const source = (over: Partial<DeadLetterSource> = {}): DeadLetterSource => ({
   topic: 'container-events',
@@ -72,5 +72,85 @@ describe('bridge > deadLetterOf', () => {
     const headers = { a: 'b' };
     deadLetterOf(source({ headers }), 'bad');
     expect(headers).toEqual({ a: 'b' });
+  });
+});
+
+const stored = (partition: number, offset: number, headers: Record<string, string> = {}): StoredDeadLetter => ({
+  partition,
+  offset: String(offset),
+  key: Buffer.from(`k${offset}`),
+  value: Buffer.from(`{"bad":${offset}`),
+  headers: { 'x-error': 'value is not JSON', 'x-original-topic': 'port-events', 'x-original-partition': '2', 'x-original-offset': String(100 + offset), ...headers },
+});
+
+describe('bridge > asDlqTopic', () => {
+  it.each([
+    ['port-events', 'port-events.dlq'],
+    ['port-events.dlq', 'port-events.dlq'],
+  ])('%s → %s', (topic, expected) => expect(asDlqTopic(topic)).toBe(expected));
+});
+
+describe('bridge > describeDeadLetter', () => {
+  it('gives the coordinates, the original coordinates, the error and previews', () => {
+    expect(describeDeadLetter(stored(1, 3))).toEqual({
+      id: '1:3',
+      partition: 1,
+      offset: '3',
+      originalTopic: 'port-events',
+      originalPartition: 2,
+      originalOffset: '103',
+      error: 'value is not JSON',
+      replayOf: null,
+      key: 'k3',
+      value: '{"bad":3',
+      bytes: 8,
+    });
+  });
+
+  it('names the dead letter a replayed record came from', () => {
+    expect(describeDeadLetter(stored(0, 9, { [REPLAY_HEADER]: 'port-events.dlq:1:4' })).replayOf).toBe('port-events.dlq:1:4');
+  });
+
+  it('cuts a long value and escapes control characters', () => {
+    const d = describeDeadLetter({ ...stored(0, 1), value: Buffer.from(`a\nb${'x'.repeat(200)}`), key: null }, 10);
+    expect(d.value).toBe('a\\x0abxxxx…');
+    expect(d.key).toBeNull();
+  });
+});
+
+describe('bridge > parseOffsets / selectDeadLetters', () => {
+  const letters = [stored(0, 3), stored(0, 7), stored(1, 3), stored(1, 4)];
+
+  it('parses bare offsets and partition:offset pairs', () => {
+    expect(parseOffsets('3, 1:7')).toEqual([{ partition: undefined, offset: '3' }, { partition: 1, offset: '7' }]);
+  });
+
+  it.each(['', 'x', '1:', '-3', '1:2:3'])('refuses %j', (text) => expect(() => parseOffsets(text)).toThrow());
+
+  it('selects by offset when unambiguous, and by partition:offset, in topic order', () => {
+    expect(selectDeadLetters(letters, parseOffsets('4,0:7,1:3')).map((l) => `${l.partition}:${l.offset}`)).toEqual(['0:7', '1:3', '1:4']);
+  });
+
+  it('refuses an offset present in two partitions, naming them', () => {
+    expect(() => selectDeadLetters(letters, parseOffsets('3'))).toThrow('partitions 0, 1');
+  });
+
+  it('refuses an offset that matches nothing', () => {
+    expect(() => selectDeadLetters(letters, parseOffsets('0:4'))).toThrow('no dead letter at offset 0:4');
+  });
+});
+
+describe('bridge > replayOf', () => {
+  it('goes back to the original topic with key and value untouched, own headers kept, dead-letter headers dropped, replay marked', () => {
+    const letter = stored(1, 4, { traceparent: 't-1' });
+    const replay = replayOf(letter, 'port-events.dlq');
+    expect(replay.topic).toBe('port-events');
+    expect(replay.message.key).toBe(letter.key);
+    expect(replay.message.value).toBe(letter.value);
+    expect(replay.message.headers).toEqual({ traceparent: 't-1', [REPLAY_HEADER]: 'port-events.dlq:1:4' });
+  });
+
+  it('refuses a record without x-original-topic', () => {
+    expect(() => replayOf({ ...stored(0, 1), headers: {} }, 'x.dlq')).toThrow('x-original-topic');
   });
 });

@@ -271,6 +271,27 @@ describe('bridge > forwardWithRetry', () => {
     expect(beats).toBeGreaterThanOrEqual(2);
   });
 
+  it('heartbeats while a slow request is in flight', async () => {
+    let beats = 0;
+    const slow: Answer = (call) => new Promise((resolve) => setTimeout(() => resolve(ok(call)), 120));
+    const { fetch } = fakeFetch(slow);
+    const { opts } = retryOptions(fetch, { heartbeatIntervalMs: 20, heartbeat: async () => void beats++ });
+    expect(await forwardWithRetry(records(1), opts)).toEqual([stored(record(0))]);
+    expect(beats).toBeGreaterThanOrEqual(3);
+  });
+
+  it("abandons an in-flight request when the signal aborts (shutdown), returning 'stopped'", async () => {
+    const abort = new AbortController();
+    const { fetch, calls } = fakeFetch(hang);
+    const { opts, retries } = retryOptions(fetch, { timeoutMs: 60_000, signal: abort.signal, shouldStop: () => abort.signal.aborted });
+    setTimeout(() => abort.abort(), 20);
+    const started = Date.now();
+    expect(await forwardWithRetry(records(2), opts)).toBe('stopped');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(calls).toHaveLength(1);
+    expect(retries[0]?.err.message).toContain('stopping');
+  });
+
   it("waits the Worker's Retry-After rather than its own backoff", async () => {
     const { fetch } = fakeFetch(error(429, 'slow', { 'retry-after': '1' }), ok);
     let stop = false;

@@ -23,6 +23,8 @@ export type ForwardOptions = {
   ingestToken: string;
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** Aborts an in-flight request (shutdown): the batch is then abandoned, not committed. */
+  signal?: AbortSignal;
 };
 
 /** One POST /internal/ingest. Throws ForwardError; a whole-batch 400/413 is not retriable. */
@@ -34,11 +36,12 @@ export async function forwardBatch(records: IngestRecord[], opts: ForwardOptions
       method: 'POST',
       headers: { authorization: `Bearer ${opts.ingestToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ records }),
-      signal: AbortSignal.timeout(opts.timeoutMs),
+      signal: opts.signal ? AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal]) : AbortSignal.timeout(opts.timeoutMs),
     });
   } catch (err) {
     const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    throw new ForwardError(timeout ? `worker did not answer in ${opts.timeoutMs} ms` : `worker unreachable: ${(err as Error).message}`, true, undefined, undefined, { cause: err });
+    const message = opts.signal?.aborted ? 'forward aborted: the bridge is stopping' : timeout ? `worker did not answer in ${opts.timeoutMs} ms` : `worker unreachable: ${(err as Error).message}`;
+    throw new ForwardError(message, true, undefined, undefined, { cause: err });
   }
   if (res.ok) {
     const body = (await res.json().catch(() => null)) as { results?: IngestResult[] } | null;
@@ -64,8 +67,10 @@ export type RetryOptions = ForwardOptions & {
   retryMaxMs: number;
   /** Stop retrying (shutdown, rebalance): the batch is abandoned without results. */
   shouldStop: () => boolean;
-  /** Called while waiting between attempts, so the consumer group keeps us. */
+  /** Called while a request is in flight and while waiting between attempts, so the consumer group keeps us. */
   heartbeat?: () => Promise<void>;
+  /** How often `heartbeat` is called while a request is in flight (kafkajs throttles it further). */
+  heartbeatIntervalMs?: number;
   onRetry?: (err: ForwardError, attempt: number, delayMs: number) => void;
   signal?: AbortSignal;
 };
@@ -78,6 +83,8 @@ export type RetryOptions = ForwardOptions & {
 export async function forwardWithRetry(records: IngestRecord[], opts: RetryOptions): Promise<IngestResult[] | 'stopped'> {
   for (let attempt = 0; ; attempt++) {
     if (opts.shouldStop()) return 'stopped';
+    // A slow Worker (up to timeoutMs) must not cost us the partitions: beat while waiting for it.
+    const beat = opts.heartbeat ? setInterval(() => void opts.heartbeat!().catch(() => undefined), opts.heartbeatIntervalMs ?? 1000) : undefined;
     try {
       return await forwardBatch(records, opts);
     } catch (err) {
@@ -99,6 +106,8 @@ export async function forwardWithRetry(records: IngestRecord[], opts: RetryOptio
         await sleep(Math.min(1000, until - Date.now()), opts.signal);
         await opts.heartbeat?.().catch(() => undefined); // a failed heartbeat surfaces as isStale()
       }
+    } finally {
+      clearInterval(beat);
     }
   }
 }

@@ -7,7 +7,7 @@ import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
 import { backoffMs, sleep } from './backoff.ts';
 import { splitBatches } from './batcher.ts';
 import { registerCodecs } from './codecs.ts';
-import type { BridgeConfig } from './config.ts';
+import type { BridgeConfig, KafkaConnectionConfig } from './config.ts';
 import { deadLetterOf, type DeadLetter } from './dlq.ts';
 import { forwardWithRetry } from './forwarder.ts';
 import { errorFields, log } from './log.ts';
@@ -18,18 +18,22 @@ const { Kafka: KafkaClient, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
 
 registerCodecs();
 
-export type KafkaConnection = Pick<BridgeConfig, 'brokers' | 'clientId' | 'ssl' | 'sasl'>;
+export type KafkaConnection = KafkaConnectionConfig;
 
-/** A kafkajs client for the configured cluster, logging through our JSON logger. */
-export function createKafka(config: KafkaConnection): Kafka {
+/**
+ * A kafkajs client for the configured cluster, logging through our JSON logger. `retries` is
+ * kafkajs' own retry count for connecting and requests; `quiet` silences its logs (for probes
+ * whose caller logs the outcome itself).
+ */
+export function createKafka(config: KafkaConnection, opts: { retries?: number; quiet?: boolean } = {}): Kafka {
   return new KafkaClient({
     clientId: config.clientId,
     brokers: config.brokers,
     ssl: config.ssl,
     ...(config.sasl ? { sasl: config.sasl as SASLOptions } : {}),
     connectionTimeout: 3000,
-    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: 8 },
-    logLevel: KafkaLogLevel.WARN,
+    retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: opts.retries ?? 8 },
+    logLevel: opts.quiet ? KafkaLogLevel.NOTHING : KafkaLogLevel.WARN,
     logCreator: () => ({ level, log: entry }) => {
       const { message, timestamp: _ts, logger: _logger, ...rest } = entry;
       log(level <= KafkaLogLevel.ERROR ? 'error' : 'warn', `kafkajs: ${message}`, { namespace: entry.namespace, ...rest });
@@ -65,7 +69,9 @@ export function toIngestRecord(topic: string, partition: number, m: KafkaMessage
 }
 
 /** Waits until the cluster answers, logging once per attempt; returns false when stopped. */
-export async function waitForBroker(kafka: Kafka, brokers: string[], stopped: () => boolean, signal?: AbortSignal): Promise<boolean> {
+export async function waitForBroker(config: KafkaConnection, stopped: () => boolean, signal?: AbortSignal): Promise<boolean> {
+  // One quick probe per attempt (kafkajs' own retries would hide the outage for ~25 s): this loop is the retry.
+  const kafka = createKafka(config, { retries: 0, quiet: true });
   for (let attempt = 0; !stopped(); attempt++) {
     const admin = kafka.admin();
     try {
@@ -75,14 +81,23 @@ export async function waitForBroker(kafka: Kafka, brokers: string[], stopped: ()
       return true;
     } catch (err) {
       await admin.disconnect().catch(() => undefined);
-      log('warn', `waiting for Kafka at ${brokers.join(',')}`, { attempt: attempt + 1, ...errorFields(err) });
+      log('warn', `waiting for Kafka at ${config.brokers.join(',')}`, { attempt: attempt + 1, ...errorFields(err) });
       await sleep(Math.min(5000, 500 * 2 ** Math.min(attempt, 4)), signal);
     }
   }
   return false;
 }
 
-export type Bridge = { run(): Promise<void>; stop(): Promise<void>; producer: Producer };
+export type Bridge = {
+  run(): Promise<void>;
+  stop(): Promise<void>;
+  producer: Producer;
+  /**
+   * True while this member holds partition 0 of the first topic: the one member of the group
+   * that relays the outbox (so N bridges do not publish every event N times). Moves with rebalances.
+   */
+  leadsOutbox(): boolean;
+};
 
 /**
  * The consumer loop. For each partition batch: split into forwardable batches, forward each
@@ -90,10 +105,11 @@ export type Bridge = { run(): Promise<void>; stop(): Promise<void>; producer: Pr
  * and commit the offset. Stops on `!isRunning() || isStale()`.
  */
 export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = createKafka(config)): Bridge {
+  const heartbeatIntervalMs = Math.min(3000, Math.floor(config.sessionTimeoutMs / 3));
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
     sessionTimeout: config.sessionTimeoutMs,
-    heartbeatInterval: Math.min(3000, Math.floor(config.sessionTimeoutMs / 3)),
+    heartbeatInterval: heartbeatIntervalMs,
     maxWaitTimeInMs: Math.max(10, config.batchMaxAgeMs),
     maxBytesPerPartition: config.batchMaxBytes,
     allowAutoTopicCreation: false,
@@ -101,8 +117,9 @@ export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = cre
   const producer = createProducer(kafka);
   const abort = new AbortController();
   let stopping = false;
+  let outboxLeader = false;
 
-  async function sendDeadLetters(letters: DeadLetter[], shouldStop: () => boolean): Promise<boolean> {
+  async function sendDeadLetters(letters: DeadLetter[], shouldStop: () => boolean, heartbeat: () => Promise<void>): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       if (shouldStop()) return false;
       try {
@@ -114,6 +131,7 @@ export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = cre
         const delay = backoffMs(attempt, config.retryInitialMs, config.retryMaxMs);
         log('warn', 'dead-letter write failed; retrying before the offset moves', { attempt: attempt + 1, delayMs: delay, ...errorFields(err) });
         await sleep(delay, abort.signal);
+        await heartbeat().catch(() => undefined); // a failed heartbeat surfaces as isStale()
       }
     }
   }
@@ -142,6 +160,7 @@ export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = cre
             retryMaxMs: config.retryMaxMs,
             shouldStop,
             heartbeat,
+            heartbeatIntervalMs: heartbeatIntervalMs,
             signal: abort.signal,
             onRetry: (err, attempt, delayMs) => {
               metrics.inc('quaycast_bridge_retried_total', labels);
@@ -155,7 +174,7 @@ export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = cre
         }
         results = answer;
       }
-      metrics.observe('quaycast_bridge_batch_latency_seconds', (performance.now() - started) / 1000);
+      if (live.length > 0) metrics.observe('quaycast_bridge_batch_latency_seconds', (performance.now() - started) / 1000);
       const letters: DeadLetter[] = [];
       results.forEach((r, i) => {
         metrics.inc('quaycast_bridge_forwarded_total', { ...labels, result: r.status });
@@ -165,7 +184,7 @@ export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = cre
         }
       });
       if (letters.length > 0) {
-        if (!(await sendDeadLetters(letters, shouldStop))) return;
+        if (!(await sendDeadLetters(letters, shouldStop, heartbeat))) return;
         metrics.inc('quaycast_bridge_dead_lettered_total', labels, letters.length);
         log('warn', 'records dead-lettered', { topic, partition, offsets: letters.map((l) => l.message.headers['x-original-offset']), reasons: letters.map((l) => l.message.headers['x-error']) });
       }
@@ -181,9 +200,19 @@ export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = cre
 
   return {
     producer,
+    leadsOutbox: () => outboxLeader && !stopping,
     async run() {
-      consumer.on(consumer.events.CRASH, (e) => log('error', 'consumer crashed', { restart: e.payload.restart, ...errorFields(e.payload.error) }));
-      consumer.on(consumer.events.GROUP_JOIN, (e) => log('info', 'joined consumer group', { groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment }));
+      consumer.on(consumer.events.CRASH, (e) => {
+        outboxLeader = false;
+        log('error', 'consumer crashed', { restart: e.payload.restart, ...errorFields(e.payload.error) });
+      });
+      consumer.on(consumer.events.STOP, () => {
+        outboxLeader = false;
+      });
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        outboxLeader = (e.payload.memberAssignment[config.topics[0]!] ?? []).includes(0);
+        log('info', 'joined consumer group', { groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment, outboxLeader });
+      });
       await producer.connect();
       await consumer.connect();
       await consumer.subscribe({ topics: config.topics, fromBeginning: true });
@@ -202,4 +231,54 @@ export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = cre
       await producer.disconnect().catch((err) => log('warn', 'producer disconnect failed', errorFields(err)));
     },
   };
+}
+
+/** One record read back from a topic (headers as text). */
+export type TopicRecord = { partition: number; offset: string; key: Buffer | null; value: Buffer | null; headers: Record<string, string>; timestamp: string };
+
+/**
+ * Reads a whole topic as it is now: every partition from its low to its high watermark, with a
+ * throwaway consumer group that commits nothing and is deleted afterwards (kafkajs has no
+ * manual assignment). For tools like the DLQ CLI, not for the consumer loop.
+ */
+export async function readTopic(kafka: Kafka, topic: string, opts: { timeoutMs?: number } = {}): Promise<TopicRecord[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const remaining = new Map<number, bigint>();
+    for (const o of offsets) if (BigInt(o.high) > BigInt(o.low)) remaining.set(o.partition, BigInt(o.high) - 1n);
+    if (remaining.size === 0) return [];
+    const groupId = `quaycast-read-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+    const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+    const records: TopicRecord[] = [];
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`reading ${topic} took longer than ${opts.timeoutMs ?? 30_000} ms`)), opts.timeoutMs ?? 30_000);
+        consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ partition, message: m }) => {
+              const last = remaining.get(partition);
+              if (last === undefined || BigInt(m.offset) > last) return;
+              records.push({ partition, offset: m.offset, key: m.key, value: m.value, headers: headersOf(m), timestamp: m.timestamp });
+              if (BigInt(m.offset) === last) remaining.delete(partition);
+              if (remaining.size === 0) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+      await admin.deleteGroups([groupId]).catch(() => undefined); // best effort: an empty group expires anyway
+    }
+    return records.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+  } finally {
+    await admin.disconnect();
+  }
 }

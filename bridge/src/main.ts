@@ -8,6 +8,7 @@ import { ConfigError, parseConfig, type BridgeConfig } from './config.ts';
 import { createBridge, createKafka, waitForBroker } from './kafka.ts';
 import { errorFields, log, setLogLevel } from './log.ts';
 import { Metrics } from './metrics.ts';
+import { outboxTopicMapper, runOutboxRelay } from './outbox.ts';
 
 async function waitForWorker(config: BridgeConfig, stopped: () => boolean, signal: AbortSignal): Promise<boolean> {
   for (let attempt = 0; !stopped(); attempt++) {
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
   const abort = new AbortController();
   let stopped = false;
   let ready = false;
+  let relay: Promise<void> = Promise.resolve();
 
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 20_000);
     force.unref();
+    await relay; // the relay's pass in flight ends first: it still needs the producer
     await bridge.stop();
     server.close();
     log('info', 'stopped');
@@ -74,11 +77,30 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   log('info', 'starting', { brokers: config.brokers, groupId: config.groupId, topics: config.topics, workerUrl: config.workerUrl });
-  if (!(await waitForBroker(kafka, config.brokers, () => stopped, abort.signal))) return;
+  if (!(await waitForBroker(config, () => stopped, abort.signal))) return;
   if (!(await waitForWorker(config, () => stopped, abort.signal))) return;
   await bridge.run();
+  if (stopped) return;
   ready = true;
   log('info', 'consuming', { topics: config.topics, groupId: config.groupId });
+  if (config.outboxEnabled) {
+    relay = runOutboxRelay({
+      workerUrl: config.workerUrl,
+      ingestToken: config.ingestToken,
+      timeoutMs: config.requestTimeoutMs,
+      intervalMs: config.outboxIntervalMs,
+      retryInitialMs: config.retryInitialMs,
+      retryMaxMs: config.retryMaxMs,
+      topicOf: outboxTopicMapper(config.outboxContainerTopic, config.outboxPortTopic),
+      publish: async (topicMessages) => {
+        await bridge.producer.sendBatch({ acks: -1, topicMessages });
+      },
+      onPublished: (topic, n) => metrics.inc('quaycast_bridge_outbox_published_total', { topic }, n),
+      isLeader: bridge.leadsOutbox,
+      signal: abort.signal,
+    }).catch((err) => log('error', 'outbox relay stopped', errorFields(err)));
+    log('info', 'outbox relay running', { intervalMs: config.outboxIntervalMs, containerTopic: config.outboxContainerTopic, portTopic: config.outboxPortTopic });
+  }
 }
 
 main().catch((err) => {

@@ -1,0 +1,163 @@
+/**
+ * Compatibility on real parts: record batches compressed with gzip, snappy, lz4 and zstd by an
+ * independent producer (kcat, librdkafka), a legacy .NET payload and a tombstone, all consumed by
+ * the bridge from four partitions at once and delivered to a room socket and D1.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signJwt } from '../../protocol/jwt.ts';
+import { startBridge, type BridgeProcess } from '../support/bridge.ts';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { createTopics, kafka, unique } from '../support/kafka.ts';
+import { kcatProduce } from '../support/kcat.ts';
+import { ROOT, TEST_SECRETS } from '../support/paths.ts';
+import { openRoom } from '../support/room-client.ts';
+import { startWorker, type WorkerHost } from '../support/worker.ts';
+
+const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
+const PER_CODEC = 6;
+
+let worker: WorkerHost;
+let proxy: FaultProxy | undefined;
+const bridges: BridgeProcess[] = [];
+
+beforeAll(async () => {
+  worker = await startWorker();
+});
+
+afterAll(async () => {
+  await Promise.all(bridges.map((b) => b.kill('SIGKILL')));
+  await proxy?.close();
+  await worker?.stop();
+});
+
+/** The value of one metric series in Prometheus text (0 when absent). */
+async function metric(url: string, series: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+/** The codec of every record batch of a partition's first segment, as the broker stored it (DumpLogSegments). */
+function storedCodecs(topic: string, partitions: number): Map<number, Set<string>> {
+  const props = readFileSync(path.join(ROOT, '.data/kafka/server.properties'), 'utf8');
+  const logDir = /^log\.dirs=(.*)$/m.exec(props)![1]!.trim();
+  const libs = readFileSync(path.join(ROOT, 'scripts/kafka/pom.xml'), 'utf8').match(/<kafka\.version>(.*)<\/kafka\.version>/)![1]!;
+  const files = Array.from({ length: partitions }, (_, p) => path.join(logDir, `${topic}-${p}`, '00000000000000000000.log'));
+  for (const f of files) expect(existsSync(f), f).toBe(true);
+  const out = execFileSync('java', ['-cp', path.join(ROOT, `.cache/kafka-${libs}/libs/*`), 'kafka.tools.DumpLogSegments', '--files', files.join(',')], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const codecs = new Map<number, Set<string>>();
+  let current = -1;
+  for (const line of out.split('\n')) {
+    const file = /^Dumping .*-(\d+)\/0+\.log$/.exec(line.trim());
+    if (file) current = Number(file[1]);
+    const codec = /compresscodec: (\w+)/.exec(line);
+    if (codec && current >= 0) {
+      if (!codecs.has(current)) codecs.set(current, new Set());
+      codecs.get(current)!.add(codec[1]!.toLowerCase());
+    }
+  }
+  return codecs;
+}
+
+describe('bridge > compatibility', () => {
+  it('decodes gzip, snappy, lz4 and zstd batches from kcat, keeps order per partition, accepts a legacy .NET payload and skips a tombstone', async () => {
+    const topic = unique('it-codecs');
+    await createTopics([topic], CODECS.length);
+    const runId = unique('codec');
+    const token = await signJwt({ sub: 'it-viewer', role: 'viewer' }, TEST_SECRETS.JWT_SECRET);
+    const socket = await openRoom(worker.url, 'Container', token);
+
+    // The broker must store the producer's batches as they are, not recompress them.
+    const admin = kafka().admin();
+    await admin.connect();
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2 /* TOPIC */, name: topic, configNames: ['compression.type'] }] });
+    await admin.disconnect();
+    expect(described.resources[0]!.configEntries[0]!.configValue).toBe('producer');
+
+    const event = (codec: string, n: number) => ({
+      id: `${runId}-${codec}-${n}`,
+      eventType: 'GateIn',
+      title: `Container gated in (${codec} #${n})`,
+      containerId: `MSCU${codec}${n}`,
+      eventTime: new Date().toISOString(),
+      description: `padding so the batch is worth compressing ${'x'.repeat(200)}`,
+    });
+    await Promise.all(
+      CODECS.map((codec, partition) =>
+        kcatProduce({
+          brokers: '127.0.0.1:9092',
+          topic,
+          partition,
+          codec,
+          headers: { 'x-producer': `kcat-${codec}` },
+          records: Array.from({ length: PER_CODEC }, (_, n) => ({ key: `${runId}-${codec}-${n}`, value: JSON.stringify(event(codec, n)) })),
+        }),
+      ),
+    );
+    // A legacy .NET payload (PascalCase, numeric ids, no zone) and a tombstone on partition 0, after the gzip batch.
+    const legacyId = 700_000_000 + Math.floor(Math.random() * 99_999_999);
+    await kcatProduce({
+      brokers: '127.0.0.1:9092',
+      topic,
+      partition: 0,
+      codec: 'gzip',
+      records: [
+        { key: String(legacyId), value: JSON.stringify({ EventId: legacyId, EventType: 'ReeferAlarm', Title: 'Reefer alarm', ContainerId: 4_200_001, Priority: 'High', Status: 'In Progress', Timestamp: '2026-11-29T08:15:02.1234567', Source: null, Yard: 'B4' }) },
+        { key: `${runId}-deleted`, value: null },
+      ],
+    });
+
+    const codecs = storedCodecs(topic, CODECS.length);
+    CODECS.forEach((codec, p) => expect([...(codecs.get(p) ?? [])], `partition ${p}`).toContain(codec));
+
+    // A pass-through proxy records what the bridge sends: keys and headers travel as lineage.
+    proxy = await startFaultProxy(worker.url);
+    const bridge = startBridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: unique('it-group'), BATCH_MAX_MESSAGES: '4', PARTITIONS_CONCURRENTLY: '4', OUTBOX_ENABLED: 'false' });
+    bridges.push(bridge);
+    const total = CODECS.length * PER_CODEC + 1;
+    await socket.waitForEvents(total, 60_000).catch((err: Error) => {
+      const [row] = worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE id LIKE ?', `${runId}-%`);
+      throw new Error(`${err.message}; D1 holds ${row?.n}; bridge log:\n${bridge.logs.slice(-15).join('\n')}`);
+    });
+
+    const ids = socket.events.map((e) => e.id);
+    expect(new Set(ids).size).toBe(total);
+    // Order within each partition is the produced order.
+    for (const codec of CODECS) {
+      const seen = ids.filter((id) => id.startsWith(`${runId}-${codec}-`));
+      expect(seen).toEqual(Array.from({ length: PER_CODEC }, (_, n) => `${runId}-${codec}-${n}`));
+    }
+    const legacy = socket.events.find((e) => e.id === String(legacyId));
+    expect(legacy).toMatchObject({ category: 'Container', containerId: '4200001', severity: 'High', status: 'InProgress', eventTime: '2026-11-29T08:15:02.123Z', source: null, metadata: { extra: { Yard: 'B4' } } });
+
+    const sent = proxy.bodies.flatMap((b) => (JSON.parse(b) as { records: { key: string | null; offset: string; partition: number; headers?: Record<string, string> }[] }).records);
+    const snappyFirst = sent.find((r) => r.key === `${runId}-snappy-0`);
+    expect(snappyFirst).toMatchObject({ partition: 1, offset: '0', headers: { 'x-producer': 'kcat-snappy' } });
+    expect(sent.some((r) => r.key === `${runId}-deleted`)).toBe(false); // the tombstone is not forwarded
+
+    const [row] = worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE id LIKE ? OR id = ?', `${runId}-%`, String(legacyId));
+    expect(row!.n).toBe(total);
+
+    // The tombstone was counted and its offset committed with the rest; nothing was dead-lettered.
+    const deadline = Date.now() + 10_000;
+    while ((await metric(bridge.metricsUrl, `quaycast_bridge_tombstones_total{partition="0",topic="${topic}"}`)) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await metric(bridge.metricsUrl, `quaycast_bridge_tombstones_total{partition="0",topic="${topic}"}`)).toBe(1);
+    expect(await metric(bridge.metricsUrl, 'quaycast_bridge_dead_lettered_total')).toBe(0);
+    for (const p of CODECS.keys()) {
+      expect(await metric(bridge.metricsUrl, `quaycast_bridge_forwarded_total{partition="${p}",result="stored",topic="${topic}"}`)).toBe(PER_CODEC + (p === 0 ? 1 : 0));
+    }
+    const text = await (await fetch(bridge.metricsUrl)).text();
+    expect(text).toMatch(/quaycast_bridge_batch_latency_seconds_count [1-9]/);
+    expect(text).toMatch(new RegExp(`quaycast_bridge_lag\\{partition="0",topic="${topic}"\\} 0`));
+    const health = await fetch(bridge.metricsUrl.replace('/metrics', '/healthz'));
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true });
+
+    await bridge.kill('SIGTERM');
+    expect(bridge.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
+    socket.close();
+  });
+});

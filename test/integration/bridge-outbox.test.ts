@@ -1,0 +1,137 @@
+/**
+ * The outbox on real parts: events posted to the Worker's API are published by the bridge to
+ * Kafka (Container → the container topic, others → the port topic; key = id; header
+ * `x-quaycast-origin: api`), once, across a bridge SIGKILL and a Worker restart, and consuming
+ * them back changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signJwt } from '../../protocol/jwt.ts';
+import { startBridge, type BridgeProcess } from '../support/bridge.ts';
+import { createTopics, unique } from '../support/kafka.ts';
+import { kcatRead, type KcatRecord } from '../support/kcat.ts';
+import { TEST_SECRETS } from '../support/paths.ts';
+import { metricSum, until } from '../support/wait.ts';
+import { startWorker, type WorkerHost } from '../support/worker.ts';
+
+let worker: WorkerHost;
+const bridges: BridgeProcess[] = [];
+
+beforeAll(async () => {
+  worker = await startWorker();
+});
+
+afterAll(async () => {
+  await Promise.all(bridges.map((b) => b.kill('SIGKILL')));
+  await worker?.stop();
+});
+
+async function post(body: unknown): Promise<Response> {
+  const token = await signJwt({ sub: 'it-producer', role: 'producer' }, TEST_SECRETS.JWT_SECRET);
+  return fetch(`${worker.url}/api/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+const BROKERS = '127.0.0.1:9092';
+const withKey = (records: KcatRecord[], key: string) => records.filter((r) => r.key === key);
+
+describe('bridge > outbox', () => {
+  it('serves pending rows and acks only to the service token', async () => {
+    expect((await fetch(`${worker.url}/internal/outbox`)).status).toBe(401);
+    const ack = await fetch(`${worker.url}/internal/outbox/ack`, { method: 'POST', headers: { authorization: `Bearer ${TEST_SECRETS.INGEST_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ ids: [] }) });
+    expect(ack.status).toBe(400);
+    const page = await fetch(`${worker.url}/internal/outbox?limit=5`, { headers: { authorization: `Bearer ${TEST_SECRETS.INGEST_TOKEN}` } });
+    expect(page.status).toBe(200);
+    expect(await page.json()).toMatchObject({ data: expect.any(Array) });
+  });
+
+  it('publishes API-made events to their topic within a second, once, with the origin header, across a bridge SIGKILL and a Worker restart', async () => {
+    const containerTopic = unique('it-outbox-containers');
+    const portTopic = unique('it-outbox-ports');
+    await createTopics([containerTopic, portTopic]);
+    const run = unique('obx');
+    const env = {
+      WORKER_URL: worker.url,
+      KAFKA_TOPICS: `${containerTopic},${portTopic}`, // it consumes its own publications back
+      KAFKA_GROUP_ID: unique('it-group'),
+      OUTBOX_CONTAINER_TOPIC: containerTopic,
+      OUTBOX_PORT_TOPIC: portTopic,
+      OUTBOX_INTERVAL_MS: '250',
+    };
+    const first = startBridge(env);
+    bridges.push(first);
+    await first.waitForLog(/"msg":"outbox relay running"/);
+
+    const container = { id: `${run}-container`, eventType: 'GateOut', title: 'Container left by truck', containerId: 'MSCU7654321', severity: 'Low' };
+    const ship = { id: `${run}-ship`, eventType: 'ShipBerthed', title: 'Vessel berthed at B3', shipId: 'IMO9321483' };
+    const res = await post([container, ship]);
+    expect(res.status).toBe(201);
+    const posted = Date.now();
+    const seen = await until('both events on Kafka', async () => {
+      const [c, p] = await Promise.all([kcatRead(BROKERS, containerTopic), kcatRead(BROKERS, portTopic)]);
+      return withKey(c, container.id).length > 0 && withKey(p, ship.id).length > 0 ? { c, p } : undefined;
+    }, 10_000, 100);
+    const latencyMs = Date.now() - posted;
+    // Within a second of the POST, plus the cost of two kcat runs to look.
+    expect(latencyMs).toBeLessThan(2500);
+
+    const [onContainers] = withKey(seen.c, container.id);
+    expect(onContainers!.headers).toMatchObject({ 'x-quaycast-origin': 'api' });
+    expect(JSON.parse(onContainers!.value!)).toMatchObject({ id: container.id, category: 'Container', containerId: 'MSCU7654321', origin: { kind: 'api' }, seq: expect.any(Number) });
+    expect(withKey(seen.p, container.id)).toHaveLength(0);
+    const [onPorts] = withKey(seen.p, ship.id);
+    expect(JSON.parse(onPorts!.value!)).toMatchObject({ id: ship.id, category: 'Ship', origin: { kind: 'api' } });
+
+    // Consumed back by the bridge: recognised as duplicates, stored once.
+    await until('both publications consumed back as duplicates', async () => ((await metricSum(first.metricsUrl, 'quaycast_bridge_forwarded_total', 'result="duplicate"')) >= 2 ? true : undefined));
+    expect(await metricSum(first.metricsUrl, 'quaycast_bridge_forwarded_total', 'result="stored"')).toBe(0);
+    expect(await metricSum(first.metricsUrl, 'quaycast_bridge_outbox_published_total')).toBe(2);
+    expect(worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE id LIKE ?', `${run}-%`)[0]!.n).toBe(2);
+    expect(worker.query<{ p: number | null }>('SELECT published_at AS p FROM outbox WHERE event_id = ?', container.id)[0]!.p).toBeGreaterThan(0);
+
+    // The bridge dies; an event is posted; the Worker restarts; a new bridge publishes it (and nothing again).
+    await first.kill('SIGKILL');
+    const later = { id: `${run}-later`, eventType: 'ReeferAlarm', title: 'Reefer alarm', containerId: 'MSCU1111111', severity: 'Critical' };
+    expect((await post(later)).status).toBe(201);
+    await worker.stop();
+    await worker.start();
+    expect(worker.query<{ p: number | null }>('SELECT published_at AS p FROM outbox WHERE event_id = ?', later.id)[0]!.p).toBeNull();
+    const second = startBridge(env);
+    bridges.push(second);
+    await until('the later event on Kafka', async () => (withKey(await kcatRead(BROKERS, containerTopic), later.id).length > 0 ? true : undefined), 30_000, 200);
+    await new Promise((r) => setTimeout(r, 1000)); // a second publication would show by now
+    const finalContainers = await kcatRead(BROKERS, containerTopic);
+    const finalPorts = await kcatRead(BROKERS, portTopic);
+    expect(withKey(finalContainers, later.id)).toHaveLength(1);
+    expect(withKey(finalContainers, later.id)[0]!.headers).toMatchObject({ 'x-quaycast-origin': 'api' });
+    expect(withKey(finalContainers, container.id)).toHaveLength(1);
+    expect(withKey(finalPorts, ship.id)).toHaveLength(1);
+    expect(await metricSum(second.metricsUrl, 'quaycast_bridge_outbox_published_total')).toBe(1);
+    await second.kill('SIGTERM');
+    expect(second.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
+  });
+
+  it('publishes once with two bridges in the group: only the member holding partition 0 of the first topic relays', async () => {
+    const containerTopic = unique('it-outbox2-containers');
+    const portTopic = unique('it-outbox2-ports');
+    await createTopics([containerTopic, portTopic]);
+    const run = unique('obx2');
+    const env = { WORKER_URL: worker.url, KAFKA_TOPICS: `${containerTopic},${portTopic}`, KAFKA_GROUP_ID: unique('it-group'), OUTBOX_CONTAINER_TOPIC: containerTopic, OUTBOX_PORT_TOPIC: portTopic };
+    const pair = [startBridge(env), startBridge(env)];
+    bridges.push(...pair);
+    const lastJoin = (b: BridgeProcess) => b.logs.filter((l) => l.includes('"msg":"joined consumer group"')).map((l) => JSON.parse(l) as { outboxLeader: boolean; assignment: Record<string, number[]> }).at(-1);
+    // Settled: both members joined the same generation, with the partitions split between them.
+    await until('the group settled with one outbox leader', () => {
+      const joins = pair.map(lastJoin);
+      if (joins.some((j) => !j || Object.values(j.assignment).flat().length === 6)) return undefined;
+      return joins.filter((j) => j!.outboxLeader).length === 1 ? true : undefined;
+    }, 45_000, 200);
+
+    const ids = [0, 1, 2].map((i) => `${run}-${i}`);
+    expect((await post(ids.map((id) => ({ id, eventType: 'GateIn', title: `Gate in ${id}`, containerId: 'MSCU0000001' })))).status).toBe(201);
+    await until('all three on Kafka', async () => ((await kcatRead(BROKERS, containerTopic)).filter((r) => ids.includes(r.key ?? '')).length >= 3 ? true : undefined), 10_000, 200);
+    await new Promise((r) => setTimeout(r, 1000)); // a second publication would show by now
+    const records = (await kcatRead(BROKERS, containerTopic)).filter((r) => ids.includes(r.key ?? ''));
+    expect(records.map((r) => r.key).sort()).toEqual(ids);
+    const published = await Promise.all(pair.map((b) => metricSum(b.metricsUrl, 'quaycast_bridge_outbox_published_total')));
+    expect(published.sort()).toEqual([0, 3]);
+  });
+});
