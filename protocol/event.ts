@@ -76,7 +76,16 @@ export const EventInputSchema = z.object({
 export type EventInput = z.infer<typeof EventInputSchema>;
 
 export const OriginSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('kafka'), topic: z.string(), partition: z.number().int(), offset: z.string() }),
+  z.object({
+    kind: z.literal('kafka'),
+    topic: z.string(),
+    partition: z.number().int(),
+    offset: z.string(),
+    /** The record's key, as text (absent when the record had none). */
+    key: z.string().optional(),
+    /** The record's headers, as text (bounded: see MAX_LINEAGE_HEADERS). */
+    headers: z.record(z.string(), z.string()).optional(),
+  }),
   z.object({ kind: z.literal('api') }),
 ]);
 export type Origin = z.infer<typeof OriginSchema>;
@@ -193,7 +202,7 @@ export function canonicalize(raw: Record<string, unknown>): { input: Record<stri
 
 /** Where an event came from, as the normaliser needs it. */
 export type IngestContext =
-  | { kind: 'kafka'; topic: string; partition: number; offset: string; receivedAt: number }
+  | { kind: 'kafka'; topic: string; partition: number; offset: string; receivedAt: number; key?: string | null; headers?: Record<string, string> }
   | { kind: 'api'; receivedAt: number; newId: () => string };
 
 /** DESIGN.md: containerId → Container, shipId → Ship, berthId → Berth, portId → Port, topic, else System. */
@@ -204,6 +213,18 @@ export function deriveCategory(input: Pick<EventInput, 'containerId' | 'shipId' 
   if (input.portId) return 'Port';
   if (topic && Object.hasOwn(TOPIC_CATEGORY, topic)) return TOPIC_CATEGORY[topic]!; // own keys only: not `constructor`
   return 'System';
+}
+
+/** Lineage kept from a Kafka record: at most this many headers, each value cut to MAX_LINEAGE_VALUE_CHARS. */
+export const MAX_LINEAGE_HEADERS = 16;
+export const MAX_LINEAGE_VALUE_CHARS = 256;
+
+function kafkaOrigin(ctx: Extract<IngestContext, { kind: 'kafka' }>): Origin {
+  const origin: Origin = { kind: 'kafka', topic: ctx.topic, partition: ctx.partition, offset: ctx.offset };
+  if (ctx.key !== undefined && ctx.key !== null) origin.key = ctx.key.slice(0, MAX_LINEAGE_VALUE_CHARS);
+  const entries = Object.entries(ctx.headers ?? {}).slice(0, MAX_LINEAGE_HEADERS);
+  if (entries.length > 0) origin.headers = Object.fromEntries(entries.map(([k, v]) => [k.slice(0, MAX_LINEAGE_VALUE_CHARS), v.slice(0, MAX_LINEAGE_VALUE_CHARS)]));
+  return origin;
 }
 
 /** An event ready to be stored: everything but `seq`, which the room assigns. */
@@ -243,7 +264,7 @@ export function toEvent(input: EventInput, extra: Record<string, unknown>, ctx: 
     resolvedAt: null,
     resolvedBy: null,
     resolution: input.resolution ?? null,
-    origin: ctx.kind === 'kafka' ? { kind: 'kafka', topic: ctx.topic, partition: ctx.partition, offset: ctx.offset } : { kind: 'api' },
+    origin: ctx.kind === 'kafka' ? kafkaOrigin(ctx) : { kind: 'api' },
     receivedAt: received,
     createdAt: received,
     updatedAt: received,
