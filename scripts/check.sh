@@ -11,7 +11,7 @@ echo "[check] tsc web";     tsc -p web/tsconfig.json
 envs=("")
 for e in $(sed -n 's/^\[env\.\([a-z0-9_-]*\)\]$/\1/p' wrangler.toml | sort -u); do envs+=("$e"); done
 for e in "${envs[@]}"; do
-  echo "[check] wrangler deploy --dry-run ${e:+--env $e}"
-  wrangler deploy --dry-run --outdir "$(mktemp -d)" ${e:+--env "$e"} >/dev/null
+  echo "[check] wrangler deploy --dry-run --env=${e:-\"\" (top level)}"
+  wrangler deploy --dry-run --outdir "$(mktemp -d)" --env="$e" >/dev/null
 done
 echo "[check] ok"
