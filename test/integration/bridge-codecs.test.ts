@@ -4,7 +4,7 @@
  * the bridge from four partitions at once and delivered to a room socket and D1.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../protocol/jwt.ts';
@@ -12,7 +12,7 @@ import { startBridge, type BridgeProcess } from '../support/bridge.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { createTopics, kafka, unique } from '../support/kafka.ts';
 import { kcatProduce } from '../support/kcat.ts';
-import { ROOT, TEST_SECRETS } from '../support/paths.ts';
+import { TEST_SECRETS } from '../support/paths.ts';
 import { openRoom } from '../support/room-client.ts';
 import { startWorker, type WorkerHost } from '../support/worker.ts';
 
@@ -40,14 +40,36 @@ async function metric(url: string, series: string): Promise<number> {
   return line ? Number(line.slice(series.length + 1)) : 0;
 }
 
+/**
+ * The running broker serving 127.0.0.1:9092, from its command line: its server.properties and
+ * classpath (it may have been started from another checkout of this repository).
+ */
+function brokerProcess(): { props: string; classpath: string } {
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let cmdline: string[];
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // the process ended while we looked
+    }
+    const at = cmdline.indexOf('kafka.Kafka');
+    const file = at >= 0 ? cmdline[at + 1] : undefined;
+    const classpath = cmdline[cmdline.indexOf('-cp') + 1];
+    if (file && classpath && existsSync(file)) {
+      const props = readFileSync(file, 'utf8');
+      if (/^listeners=.*127\.0\.0\.1:9092\b/m.test(props)) return { props, classpath };
+    }
+  }
+  throw new Error('no running broker found for 127.0.0.1:9092');
+}
+
 /** The codec of every record batch of a partition's first segment, as the broker stored it (DumpLogSegments). */
 function storedCodecs(topic: string, partitions: number): Map<number, Set<string>> {
-  const props = readFileSync(path.join(ROOT, '.data/kafka/server.properties'), 'utf8');
+  const { props, classpath } = brokerProcess();
   const logDir = /^log\.dirs=(.*)$/m.exec(props)![1]!.trim();
-  const libs = readFileSync(path.join(ROOT, 'scripts/kafka/pom.xml'), 'utf8').match(/<kafka\.version>(.*)<\/kafka\.version>/)![1]!;
   const files = Array.from({ length: partitions }, (_, p) => path.join(logDir, `${topic}-${p}`, '00000000000000000000.log'));
   for (const f of files) expect(existsSync(f), f).toBe(true);
-  const out = execFileSync('java', ['-cp', path.join(ROOT, `.cache/kafka-${libs}/libs/*`), 'kafka.tools.DumpLogSegments', '--files', files.join(',')], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const out = execFileSync('java', ['-cp', classpath, 'kafka.tools.DumpLogSegments', '--files', files.join(',')], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   const codecs = new Map<number, Set<string>>();
   let current = -1;
   for (const line of out.split('\n')) {
