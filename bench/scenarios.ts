@@ -1,0 +1,499 @@
+/**
+ * The six scenarios. Each run starts its own system (fresh topics, consumer group and storage)
+ * and its own load generators (child processes), measures, checks delivery, and stops all of it.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createKafka } from '../bridge/src/kafka.ts';
+import type { Category, Severity } from '../protocol/enums.ts';
+import type { Options, ScenarioName } from './lib/args.ts';
+import { ask, forkModule, nextMessage, stopChild } from './lib/children.ts';
+import { cpuMeter, processTree } from './lib/proc.ts';
+import { NO_DELIVERY, addDelivery, cpuPerThousand, mergeEncoded, summarize, type Delivery } from './lib/stats.ts';
+import type { ClientSpec, OpenCommand } from './load/clients.ts';
+import type { ProduceCommand } from './load/producer.ts';
+import { startPeer, startQuaycast, type SystemName, type SystemUnderTest } from './stack/systems.ts';
+import { ROOT } from './stack/worker.ts';
+
+const HERE = import.meta.dirname;
+
+export type Context = {
+  options: Options;
+  brokers: string[];
+  jwtSecret: string;
+  ingestToken: string;
+  /** A viewer JWT for the clients. */
+  token: string;
+  log: (line: string) => void;
+};
+
+/** One scenario run's figures (flat, numeric where possible). */
+export type RunResult = Record<string, number | string | boolean | null>;
+
+export type Scenario = {
+  goal: string;
+  /** Wall-clock seconds of one round (both systems) on a quiet 2-core machine, setup included (fitted to measured runs). */
+  estimateS: (o: Options) => number;
+  params: (o: Options) => Record<string, number | boolean>;
+  /** The figures compared between the systems (ratio Quaycast / peer), with the better direction. */
+  headline: { key: string; better: 'lower' | 'higher' }[];
+  passed: (r: RunResult) => boolean;
+  run: (ctx: Context, system: SystemName) => Promise<RunResult>;
+};
+
+const ALL_ROOMS: Category[] = ['Container', 'Ship', 'Berth', 'Port', 'System'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Plumbing shared by the scenarios
+
+type Run = {
+  runId: string;
+  topics: { container: string; port: string };
+  system: SystemUnderTest | undefined;
+  producer: ChildProcess;
+  clientProcs: ChildProcess[];
+  sut: ReturnType<typeof cpuMeter>;
+  load: ReturnType<typeof cpuMeter>;
+  /** CPU of each part of the system (started with `sut`). */
+  partMeters: Record<string, ReturnType<typeof cpuMeter>>;
+};
+
+/** The shared broker's pid (scripts/kafka.sh writes it), for its CPU; [] when unknown. */
+function brokerPids(): number[] {
+  try {
+    const pid = Number(readFileSync(path.join(ROOT, '.data/kafka/broker.pid'), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? [pid] : [];
+  } catch {
+    return [];
+  }
+}
+const broker = cpuMeter(brokerPids);
+
+/** Starts the system's CPU meters (total and per part). */
+function startSut(run: Run): void {
+  broker.start();
+  run.sut.start();
+  for (const m of Object.values(run.partMeters)) m.start();
+}
+
+/** The system's CPU seconds since `startSut`: total and `cpuSeconds_<part>`. */
+function readSut(run: Run): RunResult {
+  // the broker is shared (other users' traffic counts too): reported apart, never in cpuSeconds
+  const out: RunResult = { cpuSeconds: run.sut.read(), kafkaBrokerCpuSeconds: broker.read() };
+  for (const [k, m] of Object.entries(run.partMeters)) out[`cpuSeconds_${k}`] = m.read();
+  return out;
+}
+
+async function createTopics(brokers: string[], names: string[]): Promise<void> {
+  const admin = createKafka({ brokers, clientId: 'quaycast-bench-admin', ssl: false, sasl: undefined }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: names.flatMap((t) => [t, `${t}.dlq`]).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })) });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function deleteTopics(brokers: string[], names: string[]): Promise<void> {
+  const admin = createKafka({ brokers, clientId: 'quaycast-bench-admin', ssl: false, sasl: undefined }).admin();
+  try {
+    await admin.connect();
+    await admin.deleteTopics({ topics: names.flatMap((t) => [t, `${t}.dlq`]), timeout: 10_000 });
+  } catch {
+    // best effort: leftover bench topics are harmless (every run uses fresh names)
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Loopback source addresses for `clients` sockets: one per 1,000 (at least 2), from 127.0.0.2. */
+export function sourceAddresses(clients: number): string[] {
+  const n = Math.min(16, Math.max(2, Math.ceil(clients / 1000)));
+  return Array.from({ length: n }, (_, i) => `127.0.0.${i + 2}`);
+}
+
+/**
+ * Sets up a run: fresh topics, the load generators (one producer, `clientProcs` client
+ * processes), optionally a pre-step (e.g. a backlog) before the system starts, then the system.
+ */
+async function withRun<T>(
+  ctx: Context,
+  name: SystemName,
+  opts: { clientProcs: number; beforeStart?: (run: Run) => Promise<void> },
+  body: (run: Run, system: SystemUnderTest) => Promise<T>,
+): Promise<T> {
+  const runId = `b${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const topics = { container: `bench-${runId}-container`, port: `bench-${runId}-port` };
+  await createTopics(ctx.brokers, [topics.container, topics.port]);
+  const producer = forkModule(path.join(HERE, 'load/producer.ts'));
+  const clientProcs = Array.from({ length: opts.clientProcs }, () => forkModule(path.join(HERE, 'load/clients.ts')));
+  const loadPids = () => [producer, ...clientProcs].flatMap((c) => (c.pid ? processTree(c.pid) : []));
+  const run: Run = { runId, topics, system: undefined, producer, clientProcs, sut: cpuMeter(() => []), load: cpuMeter(loadPids), partMeters: {} };
+  try {
+    await Promise.all([producer, ...clientProcs].map((c) => nextMessage(c, 'ready', 30_000)));
+    if (opts.beforeStart) await opts.beforeStart(run);
+    const start = name === 'quaycast' ? startQuaycast : startPeer;
+    const system = await start({
+      brokers: ctx.brokers,
+      topics: [topics.container, topics.port],
+      groupId: `bench-${runId}`,
+      jwtSecret: ctx.jwtSecret,
+      ingestToken: ctx.ingestToken,
+      deflate: ctx.options.deflate,
+    });
+    run.system = system;
+    run.sut = cpuMeter(() => system.pids());
+    run.partMeters = Object.fromEntries(Object.keys(system.parts()).map((k) => [k, cpuMeter(() => system.parts()[k] ?? [])]));
+    return await body(run, system);
+  } finally {
+    await Promise.allSettled([stopChild(producer), ...clientProcs.map((c) => stopChild(c))]);
+    await run.system?.stop().catch((err: Error) => ctx.log(`stopping ${name} failed: ${err.message}`));
+    await deleteTopics(ctx.brokers, [topics.container, topics.port]);
+  }
+}
+
+function produce(ctx: Context, run: Run, rooms: Category[], spec: Partial<ProduceCommand>, timeoutMs: number): Promise<{ produced: number; ms: number }> {
+  const cmd: ProduceCommand = { type: 'produce', brokers: ctx.brokers, topics: run.topics, runId: run.runId, rooms, from: 0, ...spec };
+  return ask<{ type: string; produced: number; ms: number }>(run.producer, cmd, 'produced', timeoutMs);
+}
+
+/** Opens the clients, split evenly over the client processes. */
+async function openClients(ctx: Context, run: Run, system: SystemUnderTest, rooms: Category[], specs: ClientSpec[], capacity: number, procs = run.clientProcs): Promise<{ ok: number; failed: number; ms: number }> {
+  const addresses = sourceAddresses(specs.length);
+  const parts = procs.map((_, i) => specs.filter((__, j) => j % procs.length === i));
+  const replies = await Promise.all(
+    procs.map((p, i) =>
+      ask<{ type: string; ok: number; failed: number; ms: number; errors: string[] }>(
+        p,
+        { type: 'open', baseUrl: system.url, token: ctx.token, runId: run.runId, rooms, clients: parts[i]!, addresses, deflate: ctx.options.deflate, concurrency: 50, capacity } satisfies OpenCommand,
+        'opened',
+        300_000,
+      ),
+    ),
+  );
+  const failed = replies.reduce((a, r) => a + r.failed, 0);
+  if (failed > 0) ctx.log(`  ${failed} client(s) failed to connect: ${replies.flatMap((r) => r.errors).slice(0, 3).join('; ')}`);
+  return { ok: replies.reduce((a, r) => a + r.ok, 0), failed, ms: Math.max(...replies.map((r) => r.ms)) };
+}
+
+type Progress = { expected: number; received: number; back: number; clients: number; lastBackMs: number };
+
+async function progressOf(run: Run, produced: number, procs = run.clientProcs): Promise<Progress> {
+  const all = await Promise.all(procs.map((p) => ask<Progress & { type: string }>(p, { type: 'progress', produced }, 'progress', 60_000)));
+  return all.reduce((a, p) => ({ expected: a.expected + p.expected, received: a.received + p.received, back: a.back + p.back, clients: a.clients + p.clients, lastBackMs: Math.max(a.lastBackMs, p.lastBackMs) }), {
+    expected: 0, received: 0, back: 0, clients: 0, lastBackMs: -1,
+  });
+}
+
+/** Waits until the clients hold every expected event, or nothing moved for `stallMs`. */
+async function drain(run: Run, produced: number, stallMs = 5000, maxMs = 60_000, procs = run.clientProcs): Promise<Progress> {
+  const deadline = Date.now() + maxMs;
+  let last = -1;
+  let lastMove = Date.now();
+  for (;;) {
+    const p = await progressOf(run, produced, procs);
+    if (p.received >= p.expected) return p;
+    if (p.received !== last) {
+      last = p.received;
+      lastMove = Date.now();
+    }
+    if (Date.now() - lastMove > stallMs || Date.now() > deadline) return p;
+    await sleep(200);
+  }
+}
+
+type ClientResult = { delivery: Delivery; histogram: string; errorsFromServer: number; unexpectedCloses: number; failedConnects: number; foreign: number; memoryBytes: number };
+
+async function results(run: Run, produced: number, procs = run.clientProcs) {
+  const all = await Promise.all(procs.map((p) => ask<ClientResult & { type: string }>(p, { type: 'result', produced }, 'result', 120_000)));
+  const delivery = all.reduce((a, r) => addDelivery(a, r.delivery), NO_DELIVERY);
+  return {
+    delivery,
+    latency: summarize(mergeEncoded(all.map((r) => r.histogram))),
+    errorsFromServer: all.reduce((a, r) => a + r.errorsFromServer, 0),
+    unexpectedCloses: all.reduce((a, r) => a + r.unexpectedCloses, 0),
+    failedConnects: all.reduce((a, r) => a + r.failedConnects, 0),
+    loadGenMemoryBytes: all.reduce((a, r) => a + r.memoryBytes, 0),
+  };
+}
+
+function deliveryFields(d: Delivery): RunResult {
+  return { expected: d.expected, deliveries: d.received, lost: d.lost, duplicated: d.duplicated, unexpected: d.unexpected, outOfOrder: d.outOfOrder, failed: d.lost > 0 || d.duplicated > 0 || d.unexpected > 0 };
+}
+
+const clientProcsFor = (clients: number) => (clients >= 200 ? 2 : 1);
+
+// ---------------------------------------------------------------------------------------------
+// Live streaming: latency and fan-out share one shape
+
+async function liveRun(ctx: Context, name: SystemName, p: { rooms: Category[]; clients: number; rate: number; durationS: number; warmupS: number; filtered: boolean }): Promise<RunResult> {
+  return withRun(ctx, name, { clientProcs: clientProcsFor(p.clients) }, async (run, system) => {
+    // every 4th client watches only Critical + High: filters are part of the load
+    const specs: ClientSpec[] = Array.from({ length: p.clients }, (_, i) => ({
+      room: p.rooms[i % p.rooms.length]!,
+      severities: p.filtered && i % 4 === 3 ? (['Critical', 'High'] satisfies Severity[]) : null,
+    }));
+    const opened = await openClients(ctx, run, system, p.rooms, specs, Math.ceil(p.rate * p.durationS) + 16);
+    await sleep(1000); // presence frames of the connection burst settle
+    startSut(run);
+    run.load.start();
+    const t0 = Date.now();
+    const { produced } = await produce(ctx, run, p.rooms, { rate: p.rate, durationMs: p.durationS * 1000, warmupMs: p.warmupS * 1000 }, p.durationS * 1000 + 120_000);
+    await drain(run, produced);
+    const wallS = (Date.now() - t0) / 1000;
+    const sut = readSut(run);
+    const cpu = Number(sut.cpuSeconds);
+    const loadCpu = run.load.read();
+    const r = await results(run, produced);
+    const diagnostics = await system.diagnostics();
+    return {
+      ...diagnostics,
+      clients: opened.ok,
+      connectFailed: opened.failed,
+      connectMs: opened.ms,
+      produced,
+      eventsPerSec: Math.round(produced / p.durationS),
+      ...r.latency,
+      ...deliveryFields(r.delivery),
+      ...sut,
+      loadGenCpuSeconds: loadCpu,
+      wallSeconds: Math.round(wallS * 10) / 10,
+      cpuSecondsPer1kDeliveries: cpuPerThousand(cpu, r.delivery.received),
+      errorsFromServer: r.errorsFromServer,
+      unexpectedCloses: r.unexpectedCloses,
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenarios
+
+export const scenarios: Record<ScenarioName, Scenario> = {
+  latency: {
+    goal: 'p50 ≤ 20 ms, p99 ≤ 100 ms, 0 lost, 0 duplicated',
+    estimateS: (o) => 2 * ((o.durationS ?? 60) + (o.clients ?? 500) / 500 + 3),
+    params: (o) => ({ rate: o.rate ?? 500, rooms: 5, clients: o.clients ?? 500, durationS: o.durationS ?? 60, warmupS: 2 }),
+    headline: [
+      { key: 'p50Ms', better: 'lower' },
+      { key: 'p99Ms', better: 'lower' },
+      { key: 'cpuSecondsPer1kDeliveries', better: 'lower' },
+    ],
+    passed: (r) => !r.failed && Number(r.p50Ms) <= 20 && Number(r.p99Ms) <= 100,
+    run: (ctx, name) => {
+      const p = scenarios.latency.params(ctx.options);
+      return liveRun(ctx, name, { rooms: ALL_ROOMS, clients: Number(p.clients), rate: Number(p.rate), durationS: Number(p.durationS), warmupS: 2, filtered: true });
+    },
+  },
+
+  ingest: {
+    goal: '≥ 10,000 events/s stored (rows = unique events)',
+    estimateS: (o) => 2 * ((o.events ?? 50_000) / 10_000 + 2),
+    params: (o) => ({ events: o.events ?? 50_000 }),
+    headline: [
+      { key: 'eventsPerSec', better: 'higher' },
+      { key: 'cpuSecondsPer1kEvents', better: 'lower' },
+    ],
+    passed: (r) => !r.failed && Number(r.eventsPerSec) >= 10_000,
+    run: (ctx, name) => {
+      const count = Number(scenarios.ingest.params(ctx.options).events);
+      let produceMs = 0;
+      // Method: a backlog is produced before the system starts; the drain rate is the ingest rate.
+      return withRun(
+        ctx,
+        name,
+        {
+          clientProcs: 0,
+          beforeStart: async (run) => {
+            produceMs = (await produce(ctx, run, ALL_ROOMS, { count }, 300_000)).ms;
+          },
+        },
+        async (run, system) => {
+          startSut(run);
+          const deadline = Date.now() + 300_000;
+          let first: { at: number; rows: number } | undefined;
+          let rows = 0;
+          let lastMove = Date.now();
+          let lastRows = -1;
+          while (rows < count && Date.now() < deadline && Date.now() - lastMove < 20_000) {
+            await sleep(50);
+            rows = await system.countEvents();
+            if (rows > 0 && !first) first = { at: Date.now(), rows };
+            if (rows !== lastRows) {
+              lastRows = rows;
+              lastMove = Date.now();
+            }
+          }
+          const end = Date.now();
+          const sut = readSut(run);
+          const cpu = Number(sut.cpuSeconds);
+          const diagnostics = await system.diagnostics();
+          const drained = first ? rows - first.rows : 0;
+          const seconds = first ? (end - first.at) / 1000 : NaN;
+          return {
+            ...diagnostics,
+            produced: count,
+            produceMs,
+            rows,
+            eventsPerSec: seconds > 0 ? Math.round(drained / seconds) : 0,
+            ms: Math.round(seconds * 1000),
+            lost: count - rows,
+            duplicated: 0, // rows are unique by the id primary key in both systems
+            failed: rows !== count,
+            ...sut,
+            cpuSecondsPer1kEvents: cpuPerThousand(cpu, rows),
+            loadGenCpuSeconds: 0, // the backlog was produced before the measurement
+          };
+        },
+      );
+    },
+  },
+
+  fanout: {
+    goal: 'p99 ≤ 150 ms, 0 lost, 0 duplicated',
+    estimateS: (o) => 2 * ((o.durationS ?? 15) + (o.clients ?? 2000) / 1000 + 3),
+    params: (o) => ({ rate: o.rate ?? 20, rooms: 1, clients: o.clients ?? 2000, durationS: o.durationS ?? 15 }),
+    headline: [
+      { key: 'p99Ms', better: 'lower' },
+      { key: 'cpuSecondsPer1kDeliveries', better: 'lower' },
+    ],
+    passed: (r) => !r.failed && Number(r.p99Ms) <= 150,
+    run: (ctx, name) => {
+      const p = scenarios.fanout.params(ctx.options);
+      return liveRun(ctx, name, { rooms: ['Ship'], clients: Number(p.clients), rate: Number(p.rate), durationS: Number(p.durationS), warmupS: 2, filtered: false });
+    },
+  },
+
+  idle: {
+    goal: '≤ 4 KiB of server memory per idle socket after the rooms could hibernate',
+    estimateS: (o) => 2 * ((o.idleS ?? 12) + (o.clients ?? 5000) / 1000 + 3),
+    params: (o) => ({ sockets: o.clients ?? 5000, idleS: o.idleS ?? 12, deflate: o.deflate }),
+    headline: [{ key: 'bytesPerSocket', better: 'lower' }],
+    passed: (r) => !r.failed && Number(r.bytesPerSocket) <= 4096,
+    run: (ctx, name) => {
+      const p = scenarios.idle.params(ctx.options);
+      const sockets = Number(p.sockets);
+      return withRun(ctx, name, { clientProcs: 3 }, async (run, system) => {
+        // one warm socket per room first, so the baseline includes the rooms themselves
+        const [warm, ...bulk] = run.clientProcs as [ChildProcess, ...ChildProcess[]];
+        await openClients(ctx, run, system, ALL_ROOMS, ALL_ROOMS.map((room) => ({ room, severities: null })), 16, [warm]);
+        await sleep(3000);
+        const before = system.serverRss();
+        startSut(run);
+        const specs = Array.from({ length: sockets }, (_, i) => ({ room: ALL_ROOMS[i % ALL_ROOMS.length]!, severities: null }));
+        const opened = await openClients(ctx, run, system, ALL_ROOMS, specs, 16, bulk);
+        const connected = system.serverRss();
+        const connectSut = readSut(run);
+        startSut(run);
+        await sleep(Number(p.idleS) * 1000);
+        const after = system.serverRss();
+        const idleCpu = run.sut.read();
+        const back = await progressOf(run, 0, run.clientProcs);
+        return {
+          sockets: opened.ok,
+          connectFailed: opened.failed,
+          connectMs: opened.ms,
+          stillOpen: back.back,
+          rssBeforeBytes: before,
+          rssConnectedBytes: connected,
+          rssAfterIdleBytes: after,
+          bytesPerSocket: opened.ok > 0 ? Math.round((after - before) / opened.ok) : NaN,
+          bytesPerSocketJustConnected: opened.ok > 0 ? Math.round((connected - before) / opened.ok) : NaN,
+          permessageDeflateOffered: ctx.options.deflate,
+          ...connectSut,
+          idleCpuSeconds: idleCpu,
+          loadGenCpuSeconds: run.load.read(),
+          failed: opened.failed > 0 || back.back < opened.ok + ALL_ROOMS.length,
+        };
+      });
+    },
+  },
+
+  replay: {
+    goal: 'all 10,000 missed events, in order, once, within 1 s of reconnecting',
+    estimateS: (o) => 2 * ((o.events ?? 10_000) / 5000 + 1),
+    params: (o) => ({ events: o.events ?? 10_000 }),
+    headline: [{ key: 'ms', better: 'lower' }],
+    passed: (r) => !r.failed && Number(r.ms) <= 1000,
+    run: (ctx, name) => {
+      const count = Number(scenarios.replay.params(ctx.options).events);
+      const rooms: Category[] = ['Berth'];
+      return withRun(ctx, name, { clientProcs: 1 }, async (run, system) => {
+        await openClients(ctx, run, system, rooms, [{ room: 'Berth', severities: null }], count + 16);
+        await ask(run.clientProcs[0]!, { type: 'latency', on: false }, 'latency', 10_000);
+        await ask(run.clientProcs[0]!, { type: 'close' }, 'closed', 10_000); // offline, cursor kept
+        await produce(ctx, run, rooms, { count }, 300_000);
+        const deadline = Date.now() + 300_000;
+        while ((await system.countEvents()) < count && Date.now() < deadline) await sleep(200);
+        startSut(run);
+        run.load.start();
+        await ask(run.clientProcs[0]!, { type: 'resume' }, 'resumed', 10_000);
+        let p: Progress;
+        const until = Date.now() + 60_000;
+        do {
+          await sleep(20);
+          p = await progressOf(run, count);
+        } while ((p.back < 1 || p.received < p.expected) && Date.now() < until);
+        const r = await results(run, count);
+        return {
+          events: count,
+          ms: p.lastBackMs,
+          ...deliveryFields(r.delivery),
+          failed: r.delivery.lost > 0 || r.delivery.duplicated > 0 || r.delivery.outOfOrder > 0,
+          ...readSut(run),
+          loadGenCpuSeconds: run.load.read(),
+        };
+      });
+    },
+  },
+
+  storm: {
+    goal: 'all clients back and gap-free within 10 s of a mass drop',
+    estimateS: (o) => 2 * (5 + (o.durationS ?? 12) + (o.clients ?? 2000) / 1000 + 3),
+    params: (o) => ({ clients: o.clients ?? 2000, rate: o.rate ?? 20, beforeS: 5, afterS: o.durationS ?? 12, jitterMs: 1000 }),
+    headline: [{ key: 'ms', better: 'lower' }],
+    passed: (r) => !r.failed && Number(r.ms) >= 0 && Number(r.ms) <= 10_000,
+    run: (ctx, name) => {
+      const p = scenarios.storm.params(ctx.options);
+      const clients = Number(p.clients);
+      const rooms: Category[] = ['Port'];
+      return withRun(ctx, name, { clientProcs: clientProcsFor(clients) }, async (run, system) => {
+        const totalS = Number(p.beforeS) + Number(p.afterS);
+        const specs = Array.from({ length: clients }, () => ({ room: 'Port' as Category, severities: null }));
+        const opened = await openClients(ctx, run, system, rooms, specs, Math.ceil(Number(p.rate) * totalS) + 16);
+        await sleep(1000);
+        startSut(run);
+        run.load.start();
+        const producing = produce(ctx, run, rooms, { rate: Number(p.rate), durationMs: totalS * 1000 }, totalS * 1000 + 120_000);
+        await sleep(Number(p.beforeS) * 1000);
+        await Promise.all(run.clientProcs.map((c) => ask(c, { type: 'latency', on: false }, 'latency', 10_000)));
+        await Promise.all(run.clientProcs.map((c) => ask(c, { type: 'drop', jitterMs: p.jitterMs }, 'dropped', 10_000)));
+        const droppedAt = Date.now();
+        let backMs = -1;
+        let pr: Progress;
+        do {
+          await sleep(100);
+          pr = await progressOf(run, 0);
+          if (pr.back >= opened.ok) backMs = pr.lastBackMs;
+        } while (backMs < 0 && Date.now() - droppedAt < 60_000);
+        const { produced } = await producing;
+        await drain(run, produced);
+        const sut = readSut(run);
+        const cpu = Number(sut.cpuSeconds);
+        const r = await results(run, produced);
+        return {
+          clients: opened.ok,
+          produced,
+          ms: backMs,
+          ...deliveryFields(r.delivery),
+          ...sut,
+          loadGenCpuSeconds: run.load.read(),
+          cpuSecondsPer1kDeliveries: cpuPerThousand(cpu, r.delivery.received),
+          failedConnects: r.failedConnects,
+          unexpectedCloses: r.unexpectedCloses,
+        };
+      });
+    },
+  },
+};
