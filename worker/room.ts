@@ -120,16 +120,18 @@ export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = {
   recentChanges: 500,
   maxFrameBytes: 256 * 1024,
   maxUnackedBytes: 4 * 1024 * 1024,
-  replayWindowBytes: 1024 * 1024,
+  replayWindowBytes: 4 * 1024 * 1024,
   replayStallMs: 15_000,
   maxConcurrentReplays: 4,
-  clientFramesPerWindow: 40,
+  clientFramesPerWindow: 100,
   clientWindowMs: 10_000,
   sseHeartbeatMs: 15_000,
   reconnectMinMs: 500,
   reconnectSpreadMs: 5_000,
 };
 
+/** Seqs reserved in storage at a time (see Room.reservedEnd). */
+const SEQ_RESERVE_BLOCK = 10_000;
 /** Most events one writer pass stores in one D1 transaction. */
 const MAX_WRITE_EVENTS = 2000;
 /** Presence updates are coalesced over this window. */
@@ -190,8 +192,14 @@ export class Room extends DurableObject<Env> {
   private baseline: Promise<void> | undefined;
   /** Highest seq settled: stored and pushed (or known never to be stored). */
   private lastSeq = 0;
-  /** Highest seq reserved in storage (>= lastSeq). */
+  /** Highest seq handed out (>= lastSeq). */
   private reserved = 0;
+  /**
+   * End of the seq block reserved in storage (>= reserved). Seqs are reserved a block at a time so
+   * a batch costs no storage write (each write would hold the batch's pushes behind an output
+   * gate); a restart continues after the block, leaving a gap that resume tolerates.
+   */
+  private reservedEnd = 0;
   /** True once `reserved` has been reconciled with D1 (first use, or after a storage reset). */
   private seqBaseKnown = false;
   /** A write failed after D1 may have committed it: the next advance must not push directly. */
@@ -230,6 +238,7 @@ export class Room extends DurableObject<Env> {
       // Catch-ups read them from D1; live subscribers of that instance were disconnected with it.
       this.lastSeq = Math.max(lastSeq ?? 0, reserved ?? 0);
       this.reserved = this.lastSeq;
+      this.reservedEnd = this.lastSeq;
       // A shard re-learns its baseline once per instance (from its first delivery, or from the
       // primary on its first connect): deliveries may have been lost while it was gone.
       this.seqBaseKnown = shard === undefined && this.reserved > 0;
@@ -326,12 +335,15 @@ export class Room extends DurableObject<Env> {
     }
   }
 
-  /** Reserves `count` seqs in storage (never handed out twice, even across restarts); returns the first. */
+  /** Hands out `count` seqs, never twice even across restarts (see reservedEnd); returns the first. */
   private async reserve(count: number): Promise<number> {
     await this.ensureSeqBase();
     const first = this.reserved + 1;
     this.reserved = first + count - 1;
-    await this.ctx.storage.put('reserved', this.reserved);
+    if (this.reserved > this.reservedEnd) {
+      this.reservedEnd = this.reserved + SEQ_RESERVE_BLOCK;
+      await this.ctx.storage.put('reserved', this.reservedEnd);
+    }
     return first;
   }
 
@@ -379,8 +391,8 @@ export class Room extends DurableObject<Env> {
   /** Synchronous: moves lastSeq, pushes the changes (and forwards them to the shards), wakes long-polls. */
   private advance(changes: Change[], upTo: number): void {
     const delivery: ShardDelivery = { after: this.lastSeq, upTo, changes, uncertain: this.uncertain };
+    // In memory only: after a restart the room resumes from its reserved block's end (constructor).
     this.lastSeq = upTo;
-    void this.ctx.storage.put('lastSeq', upTo);
     if (this.forwarding()) this.forward(delivery);
     if (this.uncertain) {
       // Seqs between the old lastSeq and this batch may be in D1 without having been pushed:
@@ -410,6 +422,7 @@ export class Room extends DurableObject<Env> {
     this.seqBaseKnown = true;
     if (stored > this.reserved) {
       this.reserved = stored;
+      this.reservedEnd = Math.max(this.reservedEnd, stored);
       this.lastSeq = Math.max(this.lastSeq, stored);
       this.recent.reset(this.lastSeq);
     }
@@ -592,7 +605,7 @@ export class Room extends DurableObject<Env> {
     for (const f of frames) {
       if (!this.sendRaw(s, f.json, f.lastSeq)) return false;
     }
-    if (frames.length > 0 && this.outstanding(s) > this.limits.maxUnackedBytes) {
+    if (frames.length > 0 && this.outstanding(s, this.limits.maxUnackedBytes) > this.limits.maxUnackedBytes) {
       this.shed(s, 'slow_consumer', CLOSE.tryAgainLater);
       return false;
     }
@@ -636,8 +649,9 @@ export class Room extends DurableObject<Env> {
   }
 
   /** Bytes the subscriber has not shown it has read (see RoomLimits.maxUnackedBytes). */
-  private outstanding(s: Subscriber): number {
-    if (s.transport.kind === 'ws') {
+  private outstanding(s: Subscriber, limit = 0): number {
+    // The auto-response timestamp is a runtime call per socket: only consult it when it could matter.
+    if (s.transport.kind === 'ws' && s.unacked > limit) {
       // A `ping` answered by the auto-response never wakes us; its timestamp is our evidence.
       const pinged = this.ctx.getWebSocketAutoResponseTimestamp(s.transport.ws)?.getTime() ?? 0;
       if (pinged > s.evidenceAt) {

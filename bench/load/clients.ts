@@ -34,8 +34,8 @@ export type OpenCommand = {
 type EventLike = { id: string; seq: number; eventData?: { producedAtMs?: number; warm?: boolean } };
 
 const now = () => performance.timeOrigin + performance.now();
-/** The room protocol: acknowledgements at most every 500 ms (protocol/room.ts, AckMessageSchema). */
-const ACK_INTERVAL_MS = 500;
+/** The room protocol: acknowledgements at most every 200 ms (protocol/room.ts, AckMessageSchema; docs/rooms.md). */
+const ACK_INTERVAL_MS = 200;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let config: OpenCommand;

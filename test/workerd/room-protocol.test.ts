@@ -49,7 +49,7 @@ describe('worker > Room > protocol', () => {
 
     const flood = await openSocket(ROOM);
     await flood.hello;
-    for (let i = 0; i < 60; i++) flood.ws.send(JSON.stringify({ type: 'ack', seq: 0 }));
+    for (let i = 0; i < 150; i++) flood.ws.send(JSON.stringify({ type: 'ack', seq: 0 }));
     expect((await flood.closed).code).toBe(CLOSE.policy);
     expect(flood.messages.some((m) => m.type === 'error' && m.code === 'rate_limited')).toBe(true);
   });

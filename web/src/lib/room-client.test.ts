@@ -105,6 +105,23 @@ describe('web > RoomClient', () => {
     client.stop();
   });
 
+  it('acks its cursor at most every 200 ms and pings every 20 s, so the room knows it reads', async () => {
+    const { client, sockets } = setup();
+    client.start();
+    sockets[0]!.hello(10);
+    sockets[0]!.push({ type: 'events', events: [ev(11)] });
+    sockets[0]!.push({ type: 'events', events: [ev(12), ev(13)] });
+    expect(sockets[0]!.sent).toEqual([]);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(sockets[0]!.sent).toEqual([JSON.stringify({ type: 'ack', seq: 13 })]);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(sockets[0]!.sent.filter((f) => f === 'ping')).toHaveLength(1);
+    client.stop();
+    const sentBefore = sockets[0]!.sent.length;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(sockets[0]!.sent).toHaveLength(sentBefore);
+  });
+
   it('resumes after a lost socket from the last seq it received, after a backoff step', async () => {
     const { client, sockets, received } = setup();
     client.start();

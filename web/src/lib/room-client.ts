@@ -43,6 +43,11 @@ export type EventSourceLike = {
 
 type TimerHandle = unknown;
 
+/** Shortest spacing of `ack` frames (the room allows a few client frames per second). */
+const ACK_INTERVAL_MS = 200;
+/** `ping` spacing: keeps proxies from idling the socket out and tells the room we read. */
+const PING_INTERVAL_MS = 20_000;
+
 export type RoomClientEnv = {
   openSocket(url: string, protocols: string[]): SocketLike;
   openEventSource(url: string): EventSourceLike;
@@ -227,7 +232,40 @@ export class RoomClient {
     const openTimer = this.o.env.setTimeout(() => {
       if (gen === this.generation && !greeted) ws.close(4001, 'open timeout');
     }, this.o.openTimeoutMs);
+    // Flow control (docs/rooms.md): the room sheds a socket that has not shown it reads. An `ack`
+    // of the cursor (at most every ACK_INTERVAL_MS) and a periodic `ping` (answered by the
+    // runtime without waking the room) are that evidence.
+    let ackTimer: TimerHandle | undefined;
+    const trySend = (data: string) => {
+      try {
+        ws.send(data);
+      } catch {
+        // the socket is closing: its close event decides what happens next
+      }
+    };
+    const scheduleAck = () => {
+      if (ackTimer !== undefined) return;
+      ackTimer = this.o.env.setTimeout(() => {
+        ackTimer = undefined;
+        if (gen === this.generation && this.cursorValue !== undefined) trySend(JSON.stringify({ type: 'ack', seq: this.cursorValue }));
+      }, ACK_INTERVAL_MS);
+    };
+    let pingTimer: TimerHandle | undefined;
+    const schedulePing = () => {
+      pingTimer = this.o.env.setTimeout(() => {
+        if (gen !== this.generation) return;
+        if (greeted) trySend('ping');
+        schedulePing();
+      }, PING_INTERVAL_MS);
+    };
+    schedulePing();
+    const stopFlowTimers = () => {
+      if (ackTimer !== undefined) this.o.env.clearTimeout(ackTimer);
+      if (pingTimer !== undefined) this.o.env.clearTimeout(pingTimer);
+      ackTimer = pingTimer = undefined;
+    };
     this.teardown = () => {
+      stopFlowTimers();
       this.o.env.clearTimeout(openTimer);
       ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
       this.socket = undefined;
@@ -249,9 +287,11 @@ export class RoomClient {
         reconnectAfterMs = m.afterMs;
       }
       this.handle(m);
+      if (m.type === 'events') scheduleAck();
     };
     ws.onclose = (ev) => {
       if (gen !== this.generation) return;
+      stopFlowTimers();
       this.o.env.clearTimeout(openTimer);
       this.socket = undefined;
       this.teardown = undefined;
