@@ -20,8 +20,10 @@
  *  - Hibernation only happens while the room is idle, when every live socket's cursor equals
  *    `lastSeq`; so after a wake a live socket's cursor is rebuilt as `lastSeq` (catching-up
  *    sockets keep their cursor in the attachment and resume catching up).
- *  - Seqs are reserved in this object's storage before a batch is written, so a restart never
- *    hands out a seq twice (a failed batch leaves a gap, which resume tolerates).
+ *  - Seqs are reserved in this object's storage a block at a time, before any seq of the block
+ *    is written, so a restart never hands out a seq twice: a new instance settles the whole
+ *    reserved block and continues after it (gaps, which resume tolerates). `lastSeq` itself lives
+ *    in memory: no storage write per batch, so no output gate holds a batch's pushes.
  *
  * Transports: hibernating WebSockets (state in attachments) and Server-Sent Events (in-memory
  * stream writers; an open SSE stream keeps the room awake). Both are `Subscriber`s and share
