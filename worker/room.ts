@@ -110,6 +110,12 @@ export type RoomLimits = {
   /** Client frames allowed per window before the socket is closed as abusive (1008). */
   clientFramesPerWindow: number;
   clientWindowMs: number;
+  /**
+   * Frames per subscriber are spaced at least this far apart: changes settled meanwhile go out
+   * together in the next frame. A change after a quiet spell goes out at once (leading edge),
+   * so this costs latency only under load, where it divides the sends.
+   */
+  frameCoalesceMs: number;
   /** SSE comment heartbeat. */
   sseHeartbeatMs: number;
   /** `reconnect.afterMs` is drawn uniformly from [reconnectMinMs, reconnectMinMs + spread). */
@@ -127,6 +133,7 @@ export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = {
   maxConcurrentReplays: 4,
   clientFramesPerWindow: 100,
   clientWindowMs: 10_000,
+  frameCoalesceMs: 20,
   sseHeartbeatMs: 15_000,
   reconnectMinMs: 500,
   reconnectSpreadMs: 5_000,
@@ -212,6 +219,11 @@ export class Room extends DurableObject<Env> {
   private queue: Pending[] = [];
   private writing = false;
   private presenceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Settled changes waiting for the next frame (queueBroadcast). */
+  private pendingChanges: Change[] = [];
+  private pendingUpTo = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastFlushAt = 0;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   private heartbeatMs = 0;
   private statsArmed = false;
@@ -409,7 +421,7 @@ export class Room extends DurableObject<Env> {
       }
     } else {
       this.recent.append(changes, upTo);
-      this.broadcast(changes, upTo);
+      this.queueBroadcast(changes, upTo);
     }
     if (changes.length > 0) this.rate.push([Date.now(), changes.length]);
     if (this.rate.length > 10_000) this.rate.splice(0, this.rate.length - 10_000);
@@ -579,6 +591,33 @@ export class Room extends DurableObject<Env> {
   private *subscribers(): Iterable<Subscriber> {
     yield* this.sockets.values();
     yield* this.streams;
+  }
+
+  /**
+   * Coalesces settled changes into frames (see RoomLimits.frameCoalesceMs). Safe for ordering:
+   * every subscriber's cursor filters what it is sent, so a subscriber that went live between a
+   * settle and its flush (its catch-up already covered those seqs) gets nothing twice.
+   */
+  private queueBroadcast(changes: Change[], upTo: number): void {
+    for (const c of changes) this.pendingChanges.push(c);
+    this.pendingUpTo = upTo;
+    if (this.flushTimer !== undefined) return;
+    const wait = this.lastFlushAt + this.limits.frameCoalesceMs - Date.now();
+    if (wait <= 0) {
+      this.flushBroadcast();
+      return;
+    }
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushBroadcast();
+    }, wait);
+  }
+
+  private flushBroadcast(): void {
+    const changes = this.pendingChanges;
+    this.pendingChanges = [];
+    this.lastFlushAt = Date.now();
+    this.broadcast(changes, this.pendingUpTo);
   }
 
   /** Pushes stored changes (seq order) to every live subscriber whose filter matches. Never throws. */

@@ -34,7 +34,8 @@ describe.sequential('worker > Room > disruptive', () => {
     const silent = await openSocket(ROOM);
     const acking = await openSocket(ROOM, { autoAck: true });
     await Promise.all([silent.hello, acking.hello]);
-    await tighten({ maxUnackedBytes: 6_000 });
+    // One frame per batch (no coalescing), so the tiny limit is crossed between frames.
+    await tighten({ maxUnackedBytes: 6_000, frameCoalesceMs: 0 });
 
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push(...(await ingestEvents(Array.from({ length: 5 }, () => event(ROOM)))));
