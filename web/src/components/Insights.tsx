@@ -18,8 +18,13 @@ export function Insights() {
   const [conn] = useConnection();
   const now = useNow();
 
-  /** What the feed holds, for when /api/stats is not there (and for the shares). */
+  const server = () => (stats.available ? stats.data : undefined);
+  /**
+   * What the feed holds, for when /api/stats is not there. Only computed then: walking every
+   * held event on each animation frame would cost the feed its frame budget under a heavy stream.
+   */
   const local = createMemo(() => {
+    if (server()) return undefined;
     void feed.version;
     const raw = unwrap(feed.byId);
     const today = startOfToday(now());
@@ -39,17 +44,15 @@ export function Insights() {
     }
     return { total: feed.order.length, critical, today: todayCount, unresolved, byCategory, bySeverity };
   });
-  const server = () => (stats.available ? stats.data : undefined);
-  const pick = (k: 'total' | 'critical' | 'today' | 'unresolved') => server()?.[k] ?? local()[k];
-  const byCategory = () => server()?.byCategory ?? local().byCategory;
-  const bySeverity = () => server()?.bySeverity ?? local().bySeverity;
+  const pick = (k: 'total' | 'critical' | 'today' | 'unresolved') => server()?.[k] ?? local()?.[k] ?? 0;
+  const byCategory = () => server()?.byCategory ?? local()?.byCategory ?? {};
+  const bySeverity = () => server()?.bySeverity ?? local()?.bySeverity ?? {};
   const catTotal = () => Math.max(1, CATEGORIES.reduce((s, c) => s + (byCategory()[c] ?? 0), 0));
   const sevTotal = () => Math.max(1, SEVERITIES.reduce((s, v) => s + (bySeverity()[v] ?? 0), 0));
 
   // Meter readings are plain numbers: re-read them on the clock tick.
   const stream = createMemo(() => {
-    const t = now();
-    void feed.version;
+    const t = now(); // the clock ticks every second: enough for rates and percentiles
     const local = feedActions.meter.series(t);
     const perMinute = server()?.perMinute;
     let series = local;

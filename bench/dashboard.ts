@@ -1,0 +1,128 @@
+/**
+ * The dashboard under a heavy stream, in real headless Chromium: `npm start`'s stack (no
+ * simulator), the dashboard open on every room, then the simulator producing N events/s into
+ * Kafka for D seconds. The page records every animation-frame interval and every long task
+ * (> 50 ms main-thread blocks); the result says whether the feed kept up without jank.
+ *
+ *   npm run bench:dashboard [-- --rate 500 --seconds 20]
+ *
+ * Writes bench/results/dashboard.json and prints it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { freePort } from '../test/support/worker.ts';
+import { ROOT } from '../test/support/paths.ts';
+
+const { values } = parseArgs({ options: { rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '20' } } });
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+if (!(rate > 0 && seconds > 0)) {
+  console.error('usage: npm run bench:dashboard -- [--rate N] [--seconds S]');
+  process.exit(2);
+}
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const children: ChildProcess[] = [];
+const persist = mkdtempSync(path.join(tmpdir(), 'quaycast-dash-bench-'));
+
+function group(cmd: string, args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.push(child);
+  return child;
+}
+
+async function stopAll(): Promise<void> {
+  for (const c of children.reverse()) {
+    if (!c.pid || c.exitCode !== null) continue;
+    const exited = new Promise((r) => c.once('exit', r));
+    try {
+      process.kill(-c.pid, 'SIGTERM');
+    } catch {
+      continue; // already gone
+    }
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+  }
+  rmSync(persist, { recursive: true, force: true });
+}
+process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+try {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const stack = group(process.execPath, [path.join(ROOT, 'scripts/start.ts')], { PORT: String(port), METRICS_PORT: String(metricsPort), PERSIST_TO: persist, SIMULATE: '0' });
+  const log: string[] = [];
+  const link = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no dashboard link in 240 s:\n${log.slice(-20).join('\n')}`)), 240_000);
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        log.push(line);
+        const m = /dashboard: (http:\/\/\S+)/.exec(line);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      }
+    };
+    stack.stdout!.on('data', onData);
+    stack.stderr!.on('data', onData);
+    stack.once('exit', (code) => reject(new Error(`scripts/start.ts exited (${code}):\n${log.slice(-20).join('\n')}`)));
+  });
+  while (!log.some((l) => l.includes('[bridge]') && l.includes('"msg":"consuming"'))) await new Promise((r) => setTimeout(r, 200));
+
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  await page.goto(link);
+  await page.locator('[data-testid="connection-status"][data-kind="connected"]').waitFor({ timeout: 60_000 });
+  await page.evaluate(() => {
+    const w = window as unknown as { __frames: number[]; __longTasks: number[] };
+    w.__frames = [];
+    w.__longTasks = [];
+    let last = performance.now();
+    const tick = (t: number) => {
+      w.__frames.push(t - last);
+      last = t;
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__longTasks.push(e.duration);
+    }).observe({ type: 'longtask', buffered: false });
+  });
+
+  const runId = `dash${Date.now().toString(36)}`;
+  const sim = group(process.execPath, [path.join(ROOT, 'scripts/simulate.ts'), '--rate', String(rate), '--minutes', String(seconds / 60), '--run-id', runId, '--seed', '7'], {});
+  await new Promise((r) => sim.once('exit', r));
+  await page.waitForTimeout(3000); // let the tail of the stream arrive
+
+  const raw = await page.evaluate(() => {
+    const w = window as unknown as { __frames: number[]; __longTasks: number[] };
+    return { frames: w.__frames, longTasks: w.__longTasks, shown: document.querySelector('[data-testid="shown-count"]')?.textContent ?? '' };
+  });
+  const res = await fetch(`http://127.0.0.1:${port}/api/stats`, { headers: { authorization: `Bearer ${new URLSearchParams(new URL(link).hash.slice(1)).get('token')}` } });
+  const stats = (await res.json()) as { total?: number };
+  await browser.close();
+
+  const frames = raw.frames.slice(1).sort((a, b) => a - b);
+  const result = {
+    at: new Date().toISOString(),
+    command: `npm run bench:dashboard -- --rate ${rate} --seconds ${seconds}`,
+    rate,
+    seconds,
+    eventsStored: stats.total ?? null,
+    feedShown: raw.shown,
+    frames: frames.length,
+    fps: Math.round((frames.length / (seconds + 3)) * 10) / 10,
+    frameMs: { p50: percentile(frames, 50), p95: percentile(frames, 95), p99: percentile(frames, 99), max: frames[frames.length - 1] ?? 0 },
+    longTasks: { count: raw.longTasks.length, totalMs: Math.round(raw.longTasks.reduce((a, b) => a + b, 0)), maxMs: Math.round(Math.max(0, ...raw.longTasks)) },
+  };
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(ROOT, 'bench/results/dashboard.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  await stopAll();
+}
