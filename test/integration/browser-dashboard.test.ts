@@ -3,6 +3,7 @@
  * SIMULATE=0): real Kafka broker, bridge, Worker under wrangler dev serving the built web/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { freePort } from '../support/worker.ts';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 const TOPIC = 'container-events';
+const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 let stack: ChildProcess | undefined;
 const stackLog: string[] = [];
@@ -265,6 +267,15 @@ describe('browser > dashboard', () => {
       await page.getByTestId('detail').waitFor();
       await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(shots, `dashboard-${scheme}.png`) });
+      // WCAG AA contrast, checked by axe-core on the rendered page (feed, overview, detail panel).
+      await page.addScriptTag({ path: AXE_PATH });
+      const contrast = await page.evaluate(async () => {
+        const axe = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: { id: string; nodes: { target: string[]; failureSummary?: string }[] }[]; passes: { nodes: unknown[] }[] }> } }).axe;
+        const r = await axe.run(document, { runOnly: { type: 'rule', values: ['color-contrast'] } });
+        return { violations: r.violations.flatMap((v) => v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary ?? v.id}`)), checked: r.passes.reduce((a, p) => a + p.nodes.length, 0) };
+      });
+      expect(contrast.violations, `${scheme} theme`).toEqual([]);
+      expect(contrast.checked).toBeGreaterThan(50);
       await context.close();
     }
     const { context, page } = await openDashboard({ width: 768 });
