@@ -14,7 +14,7 @@ import { BUILD_DIR, ROOT, TEST_SECRETS } from './paths.ts';
 
 /** Bundles the Worker exactly as a deploy would; a type or bundling error fails fast here. */
 export function buildWorker(): void {
-  execFileSync('wrangler', ['deploy', '--dry-run', '--outdir', BUILD_DIR], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('wrangler', ['deploy', '--dry-run', '--env=', '--outdir', BUILD_DIR], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 export async function freePort(): Promise<number> {
