@@ -104,7 +104,14 @@ export type Bridge = {
  * (retrying without committing), dead-letter what the Worker rejected, and only then resolve
  * and commit the offset. Stops on `!isRunning() || isStale()`.
  */
-export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = createKafka(config)): Bridge {
+/**
+ * `onGiveUp`: kafkajs crashed and will not restart the consumer (a non-retriable error). The
+ * process should exit non-zero so its supervisor (systemd, Docker, Kubernetes) starts it again,
+ * rather than stay up idle and healthy-looking.
+ */
+export type BridgeHooks = { onGiveUp?: (err: unknown) => void };
+
+export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = createKafka(config), hooks: BridgeHooks = {}): Bridge {
   const heartbeatIntervalMs = Math.min(3000, Math.floor(config.sessionTimeoutMs / 3));
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
@@ -205,6 +212,7 @@ export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = cre
       consumer.on(consumer.events.CRASH, (e) => {
         outboxLeader = false;
         log('error', 'consumer crashed', { restart: e.payload.restart, ...errorFields(e.payload.error) });
+        if (!e.payload.restart) hooks.onGiveUp?.(e.payload.error);
       });
       consumer.on(consumer.events.STOP, () => {
         outboxLeader = false;

@@ -54,9 +54,11 @@ async function main(): Promise<void> {
   server.listen(config.metricsPort, config.metricsHost, () => log('info', `metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`));
 
   const kafka = createKafka(config);
-  const bridge = createBridge(config, metrics, kafka);
+  const bridge = createBridge(config, metrics, kafka, {
+    onGiveUp: () => void shutdown('consumer gave up (kafkajs will not restart it)', 1),
+  });
 
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, exitCode = 0) => {
     if (stopped) return;
     stopped = true;
     ready = false;
@@ -70,8 +72,8 @@ async function main(): Promise<void> {
     await relay; // the relay's pass in flight ends first: it still needs the producer
     await bridge.stop();
     server.close();
-    log('info', 'stopped');
-    process.exit(0);
+    log(exitCode === 0 ? 'info' : 'error', exitCode === 0 ? 'stopped' : 'stopped; exiting non-zero so the supervisor restarts the bridge');
+    process.exit(exitCode);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
