@@ -53,91 +53,15 @@ import {
 } from '../protocol/room.ts';
 import { createDb, type Db } from './db/client.ts';
 import { getConfig, MAX_ROOM_SHARDS } from './config.ts';
-import { changesAfter, insertNewEvents, maxSeq, replaceEvent, toInsertRow, type HistoryEntry, type OutboxEntry } from './db/events.ts';
+import { changesAfter, insertNewEvents, maxSeq, replaceEvent, toInsertRow, type OutboxEntry } from './db/events.ts';
 import { errorFields, log } from './log.ts';
 import { RecentChanges } from './recent-changes.ts';
+import { framesOf, takeDelivery, type Frame } from './room-frames.ts';
+import { DEFAULT_ROOM_LIMITS, type RoomLimits } from './room-limits.ts';
+import type { ChangeRequest, ChangeResult, CommitOptions, CommitResult, DrainOptions, RoomInfo, ShardDelivery } from './room-rpc.ts';
 
-/** Outcome of one event handed to the room. */
-export type CommitResult = { id: string; status: 'stored'; seq: number } | { id: string; status: 'duplicate' };
-
-/** A workflow change (or delete) of a stored event, computed by the API from its current state. */
-export type ChangeRequest = {
-  id: string;
-  /** The seq the caller read the event at; the change applies only if it is still there. */
-  expectedSeq: number;
-  /** The event's new state; for a delete, its last state (the row becomes a tombstone). */
-  next: NewEvent;
-  deleted: boolean;
-  history: HistoryEntry;
-};
-export type ChangeResult = { status: 'changed'; seq: number; change: Change } | { status: 'conflict' };
-
-/** Options of a commit: API-made events are also queued for publishing to Kafka. */
-export type CommitOptions = { outbox?: boolean };
-
-/** Options of a drain (deploy-aware reconnect). */
-export type DrainOptions = { reason?: ReconnectReason; spreadMs?: number };
-
-/**
- * What a primary forwards to a shard after a settle: the changes of `(after, upTo]`, complete
- * unless `uncertain` (the primary itself recovered from a write of unknown outcome, or it had to
- * drop a backlog): then the shard must re-read that range from D1.
- */
-export type ShardDelivery = { after: number; upTo: number; changes: Change[]; uncertain: boolean };
-
-/** Live connections of a room (a primary of a sharded room sums its shards), for /api/stats. */
-export type RoomInfo = { connections: number; lastSeq: number; sockets: number; streams: number };
-
-/**
- * The room's bounds, in one place. Public on the instance so that tests can tighten them with
- * `runInDurableObject` (they reset to these defaults on every wake).
- */
-export type RoomLimits = {
-  /** Changes per replay page read from D1. */
-  replayPageEvents: number;
-  /** Rooms serve short resumes from memory: the most recent changes kept. */
-  recentChanges: number;
-  /** Largest `events` frame in UTF-16 units (≈ bytes); bigger batches are split. */
-  maxFrameBytes: number;
-  /** Live: a WebSocket may have this many bytes sent since its last ack/ping, then it is shed (1013). */
-  maxUnackedBytes: number;
-  /** Replay: no next page while this many bytes are unacknowledged (WebSocket) or unread (SSE). */
-  replayWindowBytes: number;
-  /** Replay: how long a page may wait for the window to open before the subscriber is shed. */
-  replayStallMs: number;
-  /** Replay pages read from D1 at once, room-wide (keeps old cursors from starving the writer). */
-  maxConcurrentReplays: number;
-  /** Client frames allowed per window before the socket is closed as abusive (1008). */
-  clientFramesPerWindow: number;
-  clientWindowMs: number;
-  /**
-   * Frames per subscriber are spaced at least this far apart: changes settled meanwhile go out
-   * together in the next frame. A change after a quiet spell goes out at once (leading edge),
-   * so this costs latency only under load, where it divides the sends.
-   */
-  frameCoalesceMs: number;
-  /** SSE comment heartbeat. */
-  sseHeartbeatMs: number;
-  /** `reconnect.afterMs` is drawn uniformly from [reconnectMinMs, reconnectMinMs + spread). */
-  reconnectMinMs: number;
-  reconnectSpreadMs: number;
-};
-
-export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = {
-  replayPageEvents: 500,
-  recentChanges: 500,
-  maxFrameBytes: 256 * 1024,
-  maxUnackedBytes: 4 * 1024 * 1024,
-  replayWindowBytes: 4 * 1024 * 1024,
-  replayStallMs: 15_000,
-  maxConcurrentReplays: 4,
-  clientFramesPerWindow: 100,
-  clientWindowMs: 10_000,
-  frameCoalesceMs: 20,
-  sseHeartbeatMs: 15_000,
-  reconnectMinMs: 500,
-  reconnectSpreadMs: 5_000,
-};
+export { DEFAULT_ROOM_LIMITS, type RoomLimits } from './room-limits.ts';
+export type { ChangeRequest, ChangeResult, CommitOptions, CommitResult, DrainOptions, RoomInfo, ShardDelivery } from './room-rpc.ts';
 
 /** Seqs reserved in storage at a time (see Room.reservedEnd). */
 const SEQ_RESERVE_BLOCK = 10_000;
@@ -179,9 +103,6 @@ type Subscriber = Attachment & {
   frames: number;
   windowStart: number;
 };
-
-/** One `events` frame: its JSON and the seq of its last change (the SSE `id:`). */
-type Frame = { json: string; lastSeq: number };
 
 type PendingInsert = { kind: 'insert'; events: NewEvent[]; outbox: boolean; resolve: (r: CommitResult[]) => void; reject: (e: unknown) => void };
 type PendingChange = { kind: 'change'; request: ChangeRequest; resolve: (r: ChangeResult) => void; reject: (e: unknown) => void };
@@ -1109,44 +1030,6 @@ export class Room extends DurableObject<Env> {
 
 function attachmentOf(s: Subscriber): Attachment {
   return { severities: s.severities, live: s.live, cursor: s.cursor, user: s.user, connectedAt: s.connectedAt };
-}
-
-/** Splits changes into `events` frames of at most `maxBytes` (a single oversized change gets its own frame). */
-function framesOf(changes: Change[], maxBytes: number): Frame[] {
-  if (changes.length === 0) return [];
-  const whole = JSON.stringify({ type: 'events', events: changes } satisfies ServerMessage);
-  if (whole.length <= maxBytes || changes.length === 1) return [{ json: whole, lastSeq: changes[changes.length - 1]!.seq }];
-  const frames: Frame[] = [];
-  let batch: Change[] = [];
-  let size = 0;
-  for (const c of changes) {
-    const n = JSON.stringify(c).length + 1;
-    if (batch.length > 0 && size + n > maxBytes) {
-      frames.push({ json: JSON.stringify({ type: 'events', events: batch } satisfies ServerMessage), lastSeq: batch[batch.length - 1]!.seq });
-      batch = [];
-      size = 0;
-    }
-    batch.push(c);
-    size += n;
-  }
-  frames.push({ json: JSON.stringify({ type: 'events', events: batch } satisfies ServerMessage), lastSeq: batch[batch.length - 1]!.seq });
-  return frames;
-}
-
-/**
- * Takes the next delivery off a shard's queue: consecutive deliveries merged (at least one, up to
- * `maxChanges` changes). A merge that is not contiguous is marked uncertain, never papered over.
- */
-function takeDelivery(queue: ShardDelivery[], maxChanges: number): ShardDelivery {
-  const first = queue.shift()!;
-  const merged: ShardDelivery = { after: first.after, upTo: first.upTo, changes: [...first.changes], uncertain: first.uncertain };
-  while (queue.length > 0 && merged.changes.length + queue[0]!.changes.length <= maxChanges) {
-    const next = queue.shift()!;
-    merged.uncertain ||= next.uncertain || next.after !== merged.upTo;
-    merged.changes.push(...next.changes);
-    merged.upTo = next.upTo;
-  }
-  return merged;
 }
 
 function validShard(shard: number): boolean {
