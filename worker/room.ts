@@ -957,6 +957,9 @@ export class Room extends DurableObject<Env> {
     this.statsArmed = false;
     const connections = this.connectionCount();
     if (connections === 0 || !this.category) return; // nobody to tell: let the room rest
+    // A shard checks its seq against the primary's: a delivery lost after every retry, with no
+    // later delivery to reveal the gap, is healed within one stats interval.
+    if (this.shard !== undefined) await this.syncBaseline(this.category);
     const now = Date.now();
     this.rate = this.rate.filter(([t]) => now - t < 60_000);
     const message = {
@@ -969,8 +972,9 @@ export class Room extends DurableObject<Env> {
     } satisfies ServerMessage;
     for (const s of [...this.subscribers()]) this.send(s, message);
     // An idle room (nothing changed since the last stats) stops its alarm, so it can hibernate
-    // for free; the next event or connection re-arms it.
-    const idle = this.lastStats.seq === this.lastSeq && this.lastStats.connections === connections;
+    // for free; the next event or connection re-arms it. A shard with subscribers keeps it: it
+    // cannot know that a delivery it never received exists other than by asking.
+    const idle = this.shard === undefined && this.lastStats.seq === this.lastSeq && this.lastStats.connections === connections;
     this.lastStats = { seq: this.lastSeq, connections };
     if (!idle) {
       await this.ctx.storage.setAlarm(now + STATS_INTERVAL_MS);

@@ -3,7 +3,7 @@
  * clients are spread over the shards, and every shard keeps the no-gap, no-duplicate promise.
  * Each test uses its own category, so they share no room.
  */
-import { env, evictDurableObject, runInDurableObject } from 'cloudflare:test';
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { Category } from '../../protocol/enums.ts';
 import { roomShardStub, type Room, type ShardDelivery } from '../../worker/room.ts';
@@ -171,6 +171,28 @@ describe('worker > Room > sharded (ROOM_SHARDS = 3)', () => {
       expect(c.ids().filter((id) => [...lostIds, ...next].includes(id))).toEqual([...lostIds, ...next]);
       expect(c.ids()).not.toContain(warm[0]);
     }
+    for (const c of clients) c.close();
+  });
+
+  it('a shard that lost the last delivery of a quiet room heals at its next stats alarm, without a next event', async () => {
+    const room: Category = 'System';
+    await ingestEvents([event(room)]); // binds the primary before it is patched
+    const clients = await openMany(room, 9);
+    await Promise.all(clients.map((c) => c.hello));
+    const target = shardOf(clients[0]!);
+    const victims = clients.filter((c) => shardOf(c) === target);
+
+    const loss = await loseDeliveries(room, target, 1);
+    const lostIds = await ingestEvents([event(room, 'High'), event(room, 'Low')]);
+    await Promise.all(clients.filter((c) => shardOf(c) !== target).map((c) => c.waitForIds(lostIds)));
+    await sleep(200);
+    for (const v of victims) expect(v.ids().filter((id) => lostIds.includes(id))).toEqual([]);
+    await loss.restore();
+
+    // No further event: the shard's periodic check against the primary finds the gap.
+    expect(await runDurableObjectAlarm(roomShardStub(env, room, target))).toBe(true);
+    await Promise.all(victims.map((c) => c.waitForIds(lostIds)));
+    for (const v of victims) expectExactly(v, lostIds);
     for (const c of clients) c.close();
   });
 
