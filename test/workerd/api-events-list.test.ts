@@ -37,6 +37,20 @@ describe('api > GET /api/events', () => {
     expect((await list(`q=${tag}+zzznomatch`)).data).toHaveLength(0);
   });
 
+  it('finds events by entity id and event type through q (prefix, any case)', async () => {
+    const tag = word('ent').toUpperCase();
+    const container = `MSCU${tag.slice(-7)}`;
+    const { res } = await postEvents([
+      { id: `${tag}-box`, eventType: 'GateIn', title: 'Truck gate-in', containerId: container },
+      { id: `${tag}-berth`, eventType: 'BerthConflict', title: 'Two vessels planned', berthId: `EMX-${tag.slice(-4)}` },
+    ]);
+    expect(res.status).toBe(201);
+    expect((await list(`q=${container.toLowerCase()}`)).data.map((e) => e.id)).toEqual([`${tag}-box`]);
+    expect((await list(`q=${container.slice(0, -2)}`)).data.map((e) => e.id)).toEqual([`${tag}-box`]);
+    expect((await list(`q=${encodeURIComponent(`EMX-${tag.slice(-4)}`)}`)).data.map((e) => e.id)).toEqual([`${tag}-berth`]);
+    expect((await list(`q=${encodeURIComponent(`berthconflict EMX-${tag.slice(-4)}`)}`)).data.map((e) => e.id)).toEqual([`${tag}-berth`]);
+  });
+
   it('gives the same answer for a word matching thousands of rows (walks the newest-first order)', async () => {
     const tag = word('dense');
     for (let b = 0; b < 11; b++) {

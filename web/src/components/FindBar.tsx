@@ -56,7 +56,7 @@ export function FindBar(props: { shown: number; onCreate: () => void; searchRef?
         <input
           ref={(el) => props.searchRef?.(el)}
           type="search"
-          placeholder="Search title, description  ( / )"
+          placeholder="Search text, ids, type  ( / )"
           value={text()}
           onInput={(e) => {
             setText(e.currentTarget.value);

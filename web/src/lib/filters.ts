@@ -59,10 +59,13 @@ export function words(text: string): string[] {
   return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) as string[];
 }
 
-/** The server's `q`: every word of the query is a prefix of a word of the title or description. */
-export function matchesText(e: Pick<QuaycastEvent, 'title' | 'description'>, terms: string[]): boolean {
+/** The server's `q`: every word of the query is a prefix of a word of the title, description, event type or an entity id. */
+export function matchesText(
+  e: Pick<QuaycastEvent, 'title' | 'description'> & Partial<Pick<QuaycastEvent, 'eventType' | 'containerId' | 'shipId' | 'berthId' | 'portId'>>,
+  terms: string[],
+): boolean {
   if (terms.length === 0) return true;
-  const have = words(`${e.title} ${e.description ?? ''}`);
+  const have = words([e.title, e.description, e.eventType, e.containerId, e.shipId, e.berthId, e.portId].filter(Boolean).join(' '));
   return terms.every((t) => have.some((w) => w.startsWith(t)));
 }
 

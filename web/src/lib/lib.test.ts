@@ -4,7 +4,7 @@ import type { QuaycastEvent } from '../../../protocol/event.ts';
 import { captureToken, can, decodeClaims } from './auth.ts';
 import { backoffDelay } from './backoff.ts';
 import { filterCsv, parseCsv } from './csv.ts';
-import { EMPTY_FILTER, exportRowFilter, makePredicate, toQuery, type FindFilter } from './filters.ts';
+import { EMPTY_FILTER, exportRowFilter, makePredicate, matchesText, toQuery, words, type FindFilter } from './filters.ts';
 import { summarize } from './status.ts';
 import { ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, parseRoomMessage } from './wire.ts';
 import { availableActions } from './workflow.ts';
@@ -114,5 +114,15 @@ describe('web > connection summary', () => {
     expect(summarize([{ ...base, state: 'open', transport: 'sse' }], true, 0).label).toBe('Connected via Server-Sent Events');
     expect(summarize([{ ...base, state: 'open', transport: 'ws' }, { ...base, state: 'waiting', transport: 'ws', retryAt: 4200 }], true, 0).label).toBe('Reconnecting in 5s');
     expect(summarize([{ ...base, state: 'waiting', transport: 'ws', retryAt: 10 }], false, 0).kind).toBe('offline');
+  });
+});
+
+describe('web > filters > matchesText', () => {
+  it('matches word prefixes of the title, description, event type and entity ids, as the API q does', () => {
+    const e = { title: 'Truck gate-in', description: null, eventType: 'GateIn', containerId: 'MSCU1234566', shipId: null, berthId: 'EMX-02', portId: 'NLRTM' };
+    expect(matchesText(e, words('mscu123'))).toBe(true);
+    expect(matchesText(e, words('EMX-02'))).toBe(true);
+    expect(matchesText(e, words('gatein nlrtm'))).toBe(true);
+    expect(matchesText(e, words('truck reefer'))).toBe(false);
   });
 });
