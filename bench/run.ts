@@ -3,7 +3,7 @@
  * (for each scenario: Quaycast, peer, Quaycast, peer, …), each run on a fresh stack with its own
  * load generators. Writes bench/results/latest.json and bench/RESULTS.md; see bench/README.md.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -90,7 +90,8 @@ async function main(): Promise<void> {
 
   const perRound = o.scenarios.reduce((a, name) => a + scenarios[name].estimateS(o) * (o.systems.length / 2), 0);
   log(`${o.scenarios.join(', ')} × ${o.rounds} round(s) on ${o.systems.join(' and ')}: about ${Math.ceil((perRound * o.rounds + 30) / 60)} min on a quiet machine (connection phases stretch 2–3× on a busy one)`);
-  log('starting the local Kafka broker (harmless when already up)');
+  log('starting the local Kafka broker (harmless when already up; stopped at the end only if this run started it)');
+  startedKafka = spawnSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'status']).status !== 0;
   execFileSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'start'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   if (o.systems.includes('quaycast')) {
     log('bundling the Worker (wrangler deploy --dry-run)');
@@ -156,6 +157,9 @@ async function main(): Promise<void> {
   log(`done in ${out.durationSeconds as number} s; ${path.relative(ROOT, path.join(outDir, 'latest.json'))} and ${path.relative(ROOT, mdFile)} written`);
 }
 
+/** A broker this run started is stopped at the end; one that was already up is left running. */
+let startedKafka = false;
+
 main()
   .catch((err) => {
     console.error(err);
@@ -163,5 +167,6 @@ main()
   })
   .finally(async () => {
     await shutdownAll();
+    if (startedKafka) spawnSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
     process.exit();
   });
