@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../test/support/worker.ts';
 import { forkModule, nextMessage, onShutdown, registerTempDir, removeTempDir, spawnGroup, stopChild } from '../lib/children.ts';
 import { processTree, rssBytes } from '../lib/proc.ts';
 import { hostWorker, ROOT } from './worker.ts';
@@ -30,17 +30,6 @@ export type SystemUnderTest = {
   diagnostics(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /** Reads a Prometheus text value (summed over label sets). */
 export function metricValue(text: string, name: string): number {
