@@ -644,3 +644,27 @@ describe('protocol > describeIssues', () => {
     expect(describeIssues([{ path: 'title', message: 'too long' }, { path: '(root)', message: 'bad' }])).toBe('title: too long; (root): bad');
   });
 });
+
+describe('protocol > normalizeEvent > Kafka lineage', () => {
+  const base = { topic: 'port-events', partition: 0, offset: '9', receivedAt: Date.UTC(2026, 10, 29, 8, 0, 1) } as const;
+  const raw = { eventType: 'Weather', title: 'Fog' };
+
+  it('keeps the key, the headers and the record timestamp (as appendedAt)', () => {
+    const r = normalizeEvent(raw, { kind: 'kafka', ...base, key: 'k1', headers: { a: '1' }, timestamp: String(Date.UTC(2026, 10, 29, 8, 0, 0, 250)) });
+    expect(r.ok && r.event.origin).toEqual({ kind: 'kafka', topic: 'port-events', partition: 0, offset: '9', key: 'k1', headers: { a: '1' }, appendedAt: '2026-11-29T08:00:00.250Z' });
+  });
+
+  it('leaves out what the record did not have, or a timestamp that is not a time', () => {
+    const r = normalizeEvent(raw, { kind: 'kafka', ...base, key: null, timestamp: '-1' });
+    expect(r.ok && r.event.origin).toEqual({ kind: 'kafka', topic: 'port-events', partition: 0, offset: '9' });
+  });
+
+  it('bounds the lineage: at most 16 headers, values cut to 256 characters', () => {
+    const headers = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`h${i}`, 'x'.repeat(300)]));
+    const r = normalizeEvent(raw, { kind: 'kafka', ...base, key: 'k'.repeat(300), headers });
+    const origin = r.ok ? r.event.origin : undefined;
+    expect(origin?.kind === 'kafka' && Object.keys(origin.headers ?? {})).toHaveLength(16);
+    expect(origin?.kind === 'kafka' && origin.key?.length).toBe(256);
+    expect(origin?.kind === 'kafka' && Object.values(origin.headers ?? {}).every((v) => v.length === 256)).toBe(true);
+  });
+});

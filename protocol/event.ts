@@ -85,6 +85,8 @@ export const OriginSchema = z.discriminatedUnion('kind', [
     key: z.string().optional(),
     /** The record's headers, as text (bounded: see MAX_LINEAGE_HEADERS). */
     headers: z.record(z.string(), z.string()).optional(),
+    /** The record's Kafka timestamp (producer create time or broker append time), ISO-8601. */
+    appendedAt: z.string().optional(),
   }),
   z.object({ kind: z.literal('api') }),
 ]);
@@ -202,7 +204,17 @@ export function canonicalize(raw: Record<string, unknown>): { input: Record<stri
 
 /** Where an event came from, as the normaliser needs it. */
 export type IngestContext =
-  | { kind: 'kafka'; topic: string; partition: number; offset: string; receivedAt: number; key?: string | null; headers?: Record<string, string> }
+  | {
+      kind: 'kafka';
+      topic: string;
+      partition: number;
+      offset: string;
+      receivedAt: number;
+      key?: string | null;
+      headers?: Record<string, string>;
+      /** The record's timestamp, ms since the epoch as kafkajs gives it (a string). */
+      timestamp?: string;
+    }
   | { kind: 'api'; receivedAt: number; newId: () => string };
 
 /** DESIGN.md: containerId → Container, shipId → Ship, berthId → Berth, portId → Port, topic, else System. */
@@ -224,6 +236,8 @@ function kafkaOrigin(ctx: Extract<IngestContext, { kind: 'kafka' }>): Origin {
   if (ctx.key !== undefined && ctx.key !== null) origin.key = ctx.key.slice(0, MAX_LINEAGE_VALUE_CHARS);
   const entries = Object.entries(ctx.headers ?? {}).slice(0, MAX_LINEAGE_HEADERS);
   if (entries.length > 0) origin.headers = Object.fromEntries(entries.map(([k, v]) => [k.slice(0, MAX_LINEAGE_VALUE_CHARS), v.slice(0, MAX_LINEAGE_VALUE_CHARS)]));
+  const ts = ctx.timestamp === undefined ? NaN : Number(ctx.timestamp);
+  if (Number.isFinite(ts) && ts > 0 && ts <= 8.64e15) origin.appendedAt = toIso(ts);
   return origin;
 }
 

@@ -36,7 +36,7 @@ export function normalizeRecords(records: IngestRecord[], receivedAt: number): (
     } catch (err) {
       return { ok: false, reason: `value is not JSON: ${(err as Error).message}` };
     }
-    const ctx: IngestContext = { kind: 'kafka', topic: record.topic, partition: record.partition, offset: record.offset, receivedAt, key: record.key, headers: record.headers };
+    const ctx: IngestContext = { kind: 'kafka', topic: record.topic, partition: record.partition, offset: record.offset, receivedAt, key: record.key, headers: record.headers, timestamp: record.timestamp };
     const result = normalizeEvent(raw, ctx);
     return result.ok ? result : { ok: false, reason: describeIssues(result.issues) };
   });

@@ -265,6 +265,8 @@ describe('browser > dashboard', () => {
       expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(scheme);
       await page.locator(`article[data-id="${runId}-2"]`).click();
       await page.getByTestId('detail').waitFor();
+      // Lineage with per-stage times: the record's Kafka timestamp, then the Worker's receipt.
+      expect(await page.getByTestId('pipeline').textContent()).toMatch(/^Kafka [+−]\d+(\.\d)? m?s → Worker [+−]\d+(\.\d)? m?s/);
       await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(shots, `dashboard-${scheme}.png`) });
       // WCAG AA contrast, checked by axe-core on the rendered page (feed, overview, detail panel).

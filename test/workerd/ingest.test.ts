@@ -50,15 +50,17 @@ describe('worker > POST /internal/ingest', () => {
     expect(results[2]).toMatchObject({ status: 'stored', id: good, category: 'Berth' });
   });
 
-  it('keeps the record key and headers as lineage in origin', async () => {
+  it('keeps the record key, headers and timestamp as lineage in origin', async () => {
     const id = uid();
     const client = await connect('Container');
     await client.waitFor((m) => m.type === 'hello');
-    const res = await ingest([{ ...record('container-events', 7, container(id), 1), key: `key-${id}`, headers: { 'x-producer': 'gate-system', traceparent: '00-abc-def-01' } }]);
+    const res = await ingest([{ ...record('container-events', 7, container(id), 1), key: `key-${id}`, headers: { 'x-producer': 'gate-system', traceparent: '00-abc-def-01' }, timestamp: '1795900000123' }]);
     expect(((await res.json()) as IngestResponse).results[0]).toMatchObject({ status: 'stored', id });
     await waitForIds(client, [id]);
     const pushed = client.messages.flatMap((m) => (m.type === 'events' ? m.events : [])).find((e) => e.id === id);
-    expect(pushed).toMatchObject({ origin: { kind: 'kafka', topic: 'container-events', partition: 1, offset: '7', key: `key-${id}`, headers: { 'x-producer': 'gate-system', traceparent: '00-abc-def-01' } } });
+    expect(pushed).toMatchObject({
+      origin: { kind: 'kafka', topic: 'container-events', partition: 1, offset: '7', key: `key-${id}`, headers: { 'x-producer': 'gate-system', traceparent: '00-abc-def-01' }, appendedAt: new Date(1795900000123).toISOString() },
+    });
     client.ws.close();
   });
 

@@ -1,12 +1,12 @@
 /** The whole event: fields, workflow actions, history and the raw JSON. */
 import { For, Show, createResource, onMount } from 'solid-js';
 import { useApi, useFeed } from '../stores/context.tsx';
-import { absoluteTime, entityIds, lineage, STATUS_LABEL } from '../lib/format.ts';
+import { absoluteTime, entityIds, lineage, pipelineStages, STATUS_LABEL } from '../lib/format.ts';
 import { EventActions } from './EventActions.tsx';
 import { Icon, SeverityIcon } from './Icons.tsx';
 
 export function DetailPanel(props: { id: string; onClose: () => void }) {
-  const [feed] = useFeed();
+  const [feed, feedActions] = useFeed();
   const api = useApi();
   const e = () => feed.byId[props.id];
   let heading!: HTMLHeadingElement;
@@ -66,6 +66,16 @@ export function DetailPanel(props: { id: string; onClose: () => void }) {
               </For>
               <dt>Lineage</dt>
               <dd class="mono">{lineage(ev())}</dd>
+              <Show when={pipelineStages(ev(), feedActions.arrivedAt(ev().id))}>
+                {(stages) => (
+                  <>
+                    <dt>Pipeline</dt>
+                    <dd class="mono" data-testid="pipeline" title="Time spent in each stage since the event's own time">
+                      {stages()}
+                    </dd>
+                  </>
+                )}
+              </Show>
               <dt>Id</dt>
               <dd class="mono">{ev().id}</dd>
               <dt>Seq</dt>
@@ -97,8 +107,9 @@ export function DetailPanel(props: { id: string; onClose: () => void }) {
             </dl>
             <h3>History</h3>
             <Show when={history()} fallback={<p class="muted small">{history.loading ? 'Loading…' : 'No history available.'}</p>}>
+              <Show when={history()!.length > 0} fallback={<p class="muted small">No changes yet.</p>}>
               <ol class="history" data-testid="history">
-                <For each={history()} fallback={<li class="muted">No changes yet.</li>}>
+                <For each={history()}>
                   {(h) => (
                     <li>
                       <b>{h.action}</b>
@@ -110,6 +121,7 @@ export function DetailPanel(props: { id: string; onClose: () => void }) {
                   )}
                 </For>
               </ol>
+              </Show>
             </Show>
             <details class="raw">
               <summary>Raw JSON</summary>

@@ -29,6 +29,25 @@ export function clockTime(iso: string): string {
   return Number.isNaN(t) ? '—' : clock.format(t);
 }
 
+/**
+ * The time an event spent in each stage, from its own time to this screen:
+ * `Kafka +12 ms → Worker +8 ms → screen +25 ms` (stages without a timestamp are left out).
+ * Clocks differ between producer, broker, Worker and browser: small negative steps are clock skew.
+ */
+export function pipelineStages(e: Pick<QuaycastEvent, 'eventTime' | 'receivedAt' | 'origin'>, arrivedAt: number | undefined): string | undefined {
+  const points: [string, number][] = [['event', Date.parse(e.eventTime)]];
+  if (e.origin?.kind === 'kafka' && e.origin.appendedAt) points.push(['Kafka', Date.parse(e.origin.appendedAt)]);
+  points.push(['Worker', Date.parse(e.receivedAt)]);
+  if (arrivedAt !== undefined) points.push(['screen', arrivedAt]);
+  const valid = points.filter(([, t]) => Number.isFinite(t));
+  if (valid.length < 2) return undefined;
+  const step = (ms: number) => (Math.abs(ms) >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+  return valid
+    .slice(1)
+    .map(([name, t], i) => `${name} ${t - valid[i]![1] >= 0 ? '+' : '−'}${step(Math.abs(t - valid[i]![1]))}`)
+    .join(' → ');
+}
+
 /** Where an event came from: `container-events/2@1043` or `API`. */
 export function lineage(e: Pick<QuaycastEvent, 'origin'>): string {
   const o = e.origin;

@@ -4,6 +4,7 @@ import type { QuaycastEvent } from '../../../protocol/event.ts';
 import { captureToken, can, decodeClaims } from './auth.ts';
 import { backoffDelay } from './backoff.ts';
 import { filterCsv, parseCsv } from './csv.ts';
+import { pipelineStages } from './format.ts';
 import { EMPTY_FILTER, exportRowFilter, makePredicate, matchesText, toQuery, words, type FindFilter } from './filters.ts';
 import { summarize } from './status.ts';
 import { ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, parseRoomMessage } from './wire.ts';
@@ -124,5 +125,22 @@ describe('web > filters > matchesText', () => {
     expect(matchesText(e, words('EMX-02'))).toBe(true);
     expect(matchesText(e, words('gatein nlrtm'))).toBe(true);
     expect(matchesText(e, words('truck reefer'))).toBe(false);
+  });
+});
+
+describe('web > format > pipelineStages', () => {
+  const e = {
+    eventTime: '2026-11-29T08:00:00.000Z',
+    receivedAt: '2026-11-29T08:00:00.020Z',
+    origin: { kind: 'kafka' as const, topic: 'port-events', partition: 0, offset: '1', appendedAt: '2026-11-29T08:00:00.005Z' },
+  };
+
+  it('shows the time spent in each stage, from the event to the screen', () => {
+    expect(pipelineStages(e, Date.parse('2026-11-29T08:00:00.045Z'))).toBe('Kafka +5 ms → Worker +15 ms → screen +25 ms');
+  });
+
+  it('leaves out stages without a timestamp and marks clock skew as negative', () => {
+    expect(pipelineStages({ ...e, origin: { kind: 'api' } }, undefined)).toBe('Worker +20 ms');
+    expect(pipelineStages({ ...e, receivedAt: '2026-11-29T07:59:59.990Z', origin: { kind: 'api' } }, undefined)).toBe('Worker −10 ms');
   });
 });

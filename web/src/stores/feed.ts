@@ -37,6 +37,8 @@ export type FeedActions = {
   setRead(id: string, read: boolean): void;
   isRead(e: QuaycastEvent): boolean;
   get(id: string): QuaycastEvent | undefined;
+  /** When this event first reached the screen live (ms); undefined for snapshot-loaded ones. */
+  arrivedAt(id: string): number | undefined;
   /** Drops events a predicate rejects (e.g. a room no longer watched). */
   prune(keep: (e: QuaycastEvent) => boolean): void;
   meter: StreamMeter;
@@ -79,6 +81,8 @@ export function createFeedStore(opts: FeedOptions = {}): [FeedState, FeedActions
     },
   });
   const known = new Map<string, number>();
+  /** First live arrival per id (for the detail panel's pipeline stages); bounded with the feed. */
+  const arrived = new Map<string, number>();
   const meter = new StreamMeter();
   let queue: Change[] = [];
   let scheduled = false;
@@ -107,6 +111,7 @@ export function createFeedStore(opts: FeedOptions = {}): [FeedState, FeedActions
         if (outcome === 'insert') {
           setState('byId', e.id, live ? e : reconcile(e, { key: 'id' }));
           inserted.push(e);
+          if (live) arrived.set(e.id, t);
           meter.minute(Date.parse(e.createdAt), t);
           // Only fresh events measure the pipeline; a replay of old ones would not.
           if (live && t - Date.parse(e.receivedAt) < 30_000) meter.latency(t - Date.parse(e.eventTime));
@@ -127,6 +132,7 @@ export function createFeedStore(opts: FeedOptions = {}): [FeedState, FeedActions
           for (const id of next.slice(max)) {
             setState('byId', id, undefined!);
             setState('read', id, undefined!);
+            arrived.delete(id);
           }
           next = next.slice(0, max);
         }
@@ -211,6 +217,9 @@ export function createFeedStore(opts: FeedOptions = {}): [FeedState, FeedActions
     },
     get(id) {
       return state.byId[id];
+    },
+    arrivedAt(id) {
+      return arrived.get(id);
     },
     prune(keep) {
       const raw = unwrap(state.byId);
