@@ -130,7 +130,7 @@ export type QuaycastEvent = z.infer<typeof EventSchema>;
 /** A deleted event in a room's changefeed. */
 export type Tombstone = { id: string; seq: number; category: Category; deleted: true };
 export type Change = QuaycastEvent | Tombstone;
-export const isTombstone = (c: Change): c is Tombstone => 'deleted' in c && c.deleted === true;
+export { isTombstone } from './change.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Step 1: legacy tolerance

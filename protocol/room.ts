@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { SEVERITIES, type Category, type Severity } from './enums.ts';
 import type { Change } from './event.ts';
+import { isTombstone } from './change.ts';
 
 export type HelloMessage = { type: 'hello'; room: Category; connections: number; lastSeq: number };
 export type EventsMessage = { type: 'events'; events: Change[] };
@@ -42,7 +43,7 @@ export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
 /** True when a change passes a severity filter (null = all). Tombstones always pass: a client must learn of a delete. */
 export function changeMatches(change: Change, severities: readonly Severity[] | null | undefined): boolean {
-  return !severities || 'deleted' in change || severities.includes(change.severity);
+  return !severities || isTombstone(change) || severities.includes(change.severity);
 }
 
 /** Parses a resume cursor (`after`, `Last-Event-ID`): undefined when absent, null when invalid. */

@@ -2,7 +2,11 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { api, connect, postEvents, uid, word } from './helpers.ts';
 
-/** A small RFC 4180 reader (quoted fields may hold commas, quotes and newlines). */
+/**
+ * A small, strict RFC 4180 reader (quoted fields may hold commas, quotes and newlines; rows end
+ * only with CRLF). Deliberately not the dashboard's lenient web/src/lib/csv.ts: this one checks
+ * the server writes the standard exactly.
+ */
 function parseCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];

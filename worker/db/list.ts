@@ -5,6 +5,7 @@
  */
 import type { Category, Severity, Status } from '../../protocol/enums.ts';
 import type { Change, QuaycastEvent } from '../../protocol/event.ts';
+import { isTombstone } from '../../protocol/change.ts';
 import type { Db } from './client.ts';
 import { rowToChange } from './events.ts';
 import type { EventHistoryRow } from './schema.ts';
@@ -169,7 +170,7 @@ export async function listEvents(db: Db, query: ListQuery): Promise<ListPage<Lis
     next: page.next,
     rows: page.rows.map((row): ListedEvent => {
       const change = rowToChange({ ...row, deleted: row.deleted === 1 });
-      return 'deleted' in change ? change : { ...change, read: row.read === 1 };
+      return isTombstone(change) ? change : { ...change, read: row.read === 1 };
     }),
   };
 }

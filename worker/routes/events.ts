@@ -1,7 +1,7 @@
 /** The events resource: post, list (with long-poll), export, read, workflow changes, delete. */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { CATEGORIES, SEVERITIES, STATUSES, parseSeverity, parseStatus, type Category, type Severity, type Status } from '../../protocol/enums.ts';
-import { EventInputSchema, EventSchema, normalizeEvent, type FieldIssue, type NewEvent, type QuaycastEvent } from '../../protocol/event.ts';
+import { EventInputSchema, EventSchema, isTombstone, normalizeEvent, type FieldIssue, type NewEvent, type QuaycastEvent } from '../../protocol/event.ts';
 import { parseTimestamp } from '../../protocol/time.ts';
 import { requireRole } from '../auth.ts';
 import { csvRow } from '../csv.ts';
@@ -409,7 +409,7 @@ events.openapi(
       const note = body.note ?? (action === 'assign' ? `assigned to ${t.next.assignedTo ?? 'nobody'}` : null);
       return { next: t.next, deleted: false, action, fromStatus: t.fromStatus, toStatus: t.toStatus, note };
     });
-    if (result.status !== 'changed' || 'deleted' in result.change) apiError(500, 'internal', 'unexpected change result');
+    if (result.status !== 'changed' || isTombstone(result.change)) apiError(500, 'internal', 'unexpected change result');
     return c.json({ ...result.change, read }, 200);
   },
 );

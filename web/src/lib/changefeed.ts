@@ -4,6 +4,7 @@
  * event twice or roll it back to an older state.
  */
 import type { Change } from '../../../protocol/event.ts';
+import { isTombstone } from '../../../protocol/change.ts';
 
 export type ChangeOutcome = 'insert' | 'replace' | 'delete' | 'stale';
 
@@ -12,6 +13,6 @@ export function admitChange(known: Map<string, number>, present: (id: string) =>
   const seen = known.get(change.id);
   if (seen !== undefined && change.seq <= seen) return 'stale';
   known.set(change.id, change.seq);
-  if ('deleted' in change && change.deleted) return present(change.id) ? 'delete' : 'stale';
+  if (isTombstone(change)) return present(change.id) ? 'delete' : 'stale';
   return present(change.id) ? 'replace' : 'insert';
 }
