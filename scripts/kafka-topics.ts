@@ -4,7 +4,7 @@
  */
 import { createKafka } from '../bridge/src/kafka.ts';
 
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+const brokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`).split(',');
 const base = (process.env.KAFKA_TOPICS ?? 'port-events,container-events').split(',').map((t) => t.trim()).filter(Boolean);
 const topics = base.flatMap((t) => [t, `${t}.dlq`]);
 

@@ -9,6 +9,8 @@ import { signJwt } from '../protocol/jwt.ts';
 import { ROOT, devSecrets } from './dev-secrets.ts';
 
 const PORT = Number(process.env.PORT ?? 8787);
+/** The local broker (scripts/kafka.sh listens on KAFKA_PORT, default 9092). */
+const BROKERS = process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
 const SIMULATE = process.env.SIMULATE !== '0';
 const SIM_RATE = process.env.SIM_RATE ?? '5';
 /** PERSIST_TO: keep local D1/DO state elsewhere than .wrangler/state (tests use a fresh folder). */
@@ -100,8 +102,8 @@ for (let i = 0; ; i++) {
   await new Promise((r) => setTimeout(r, 200));
 }
 
-run('bridge', process.execPath, [path.join(ROOT, 'bridge/src/main.ts')], { WORKER_URL: workerUrl, INGEST_TOKEN: secrets.INGEST_TOKEN });
-if (SIMULATE) run('sim', process.execPath, [path.join(ROOT, 'scripts/simulate.ts'), '--rate', SIM_RATE, '--minutes', '0']);
+run('bridge', process.execPath, [path.join(ROOT, 'bridge/src/main.ts')], { WORKER_URL: workerUrl, INGEST_TOKEN: secrets.INGEST_TOKEN, KAFKA_BROKERS: BROKERS });
+if (SIMULATE) run('sim', process.execPath, [path.join(ROOT, 'scripts/simulate.ts'), '--rate', SIM_RATE, '--minutes', '0', '--brokers', BROKERS]);
 
 const now = Math.floor(Date.now() / 1000);
 const token = await signJwt({ sub: 'local-operator', name: 'Local operator', role: 'admin', iat: now, exp: now + 12 * 3600 }, secrets.JWT_SECRET);

@@ -6,6 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+bash scripts/ensure-tools.sh
 [ -f .dev.vars ] || cp .dev.vars.example .dev.vars
 echo "[test] building the dashboard (web/dist)"
 vite build web --logLevel warn

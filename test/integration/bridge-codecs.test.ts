@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../protocol/jwt.ts';
 import { startBridge, type BridgeProcess } from '../support/bridge.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
-import { createTopics, kafka, unique } from '../support/kafka.ts';
+import { BROKER, createTopics, kafka, unique } from '../support/kafka.ts';
 import { kcatProduce } from '../support/kcat.ts';
 import { TEST_SECRETS } from '../support/paths.ts';
 import { openRoom } from '../support/room-client.ts';
@@ -41,7 +41,7 @@ async function metric(url: string, series: string): Promise<number> {
 }
 
 /**
- * The running broker serving 127.0.0.1:9092, from its command line: its server.properties and
+ * The running broker serving BROKER, from its command line: its server.properties and
  * classpath (it may have been started from another checkout of this repository).
  */
 function brokerProcess(): { props: string; classpath: string } {
@@ -57,10 +57,10 @@ function brokerProcess(): { props: string; classpath: string } {
     const classpath = cmdline[cmdline.indexOf('-cp') + 1];
     if (file && classpath && existsSync(file)) {
       const props = readFileSync(file, 'utf8');
-      if (/^listeners=.*127\.0\.0\.1:9092\b/m.test(props)) return { props, classpath };
+      if (props.split('\n').some((l) => l.startsWith('listeners=') && l.includes(`//${BROKER}`))) return { props, classpath };
     }
   }
-  throw new Error('no running broker found for 127.0.0.1:9092');
+  throw new Error(`no running broker found for ${BROKER}`);
 }
 
 /** The codec of every record batch of a partition's first segment, as the broker stored it (DumpLogSegments). */
@@ -110,7 +110,7 @@ describe('bridge > compatibility', () => {
     await Promise.all(
       CODECS.map((codec, partition) =>
         kcatProduce({
-          brokers: '127.0.0.1:9092',
+          brokers: BROKER,
           topic,
           partition,
           codec,
@@ -122,7 +122,7 @@ describe('bridge > compatibility', () => {
     // A legacy .NET payload (PascalCase, numeric ids, no zone) and a tombstone on partition 0, after the gzip batch.
     const legacyId = 700_000_000 + Math.floor(Math.random() * 99_999_999);
     await kcatProduce({
-      brokers: '127.0.0.1:9092',
+      brokers: BROKER,
       topic,
       partition: 0,
       codec: 'gzip',

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signJwt } from '../../protocol/jwt.ts';
 import { startBridge, type BridgeProcess } from '../support/bridge.ts';
-import { createTopics, unique } from '../support/kafka.ts';
+import { BROKER, createTopics, unique } from '../support/kafka.ts';
 import { kcatRead, type KcatRecord } from '../support/kcat.ts';
 import { TEST_SECRETS } from '../support/paths.ts';
 import { metricSum, until } from '../support/wait.ts';
@@ -30,7 +30,7 @@ async function post(body: unknown): Promise<Response> {
   return fetch(`${worker.url}/api/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 
-const BROKERS = '127.0.0.1:9092';
+const BROKERS = BROKER;
 const withKey = (records: KcatRecord[], key: string) => records.filter((r) => r.key === key);
 
 describe('bridge > outbox', () => {

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBridge, type BridgeProcess } from '../support/bridge.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
-import { createTopics, kafka, produce, unique } from '../support/kafka.ts';
+import { BROKER, createTopics, kafka, produce, unique } from '../support/kafka.ts';
 import { kcatRead, type KcatRecord } from '../support/kcat.ts';
 import { ROOT } from '../support/paths.ts';
 import { startWorker, type WorkerHost } from '../support/worker.ts';
@@ -53,7 +53,7 @@ async function committed(groupId: string, topic: string): Promise<number> {
   }
 }
 
-const dlqCli = async (...args: string[]) => (await exec(process.execPath, [path.join(ROOT, 'bridge/src/dlq-cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, KAFKA_BROKERS: '127.0.0.1:9092' }, timeout: 60_000 })).stdout;
+const dlqCli = async (...args: string[]) => (await exec(process.execPath, [path.join(ROOT, 'bridge/src/dlq-cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, KAFKA_BROKERS: BROKER }, timeout: 60_000 })).stdout;
 
 describe('bridge > dead letters', () => {
   it('dead-letters invalid JSON and schema-invalid records with their headers, delivers the valid ones after them, and the CLI lists and replays', async () => {
@@ -78,7 +78,7 @@ describe('bridge > dead letters', () => {
     expect(worker.query<{ id: string }>('SELECT id FROM events WHERE id LIKE ? ORDER BY seq', `${run}-%`).map((r) => r.id)).toEqual([`${run}-a`, `${run}-d`, `${run}-e`]);
     await until('the offset past the last record committed', async () => ((await committed(groupId, topic)) === 5 ? true : undefined));
 
-    const letters = await kcatRead('127.0.0.1:9092', `${topic}.dlq`);
+    const letters = await kcatRead(BROKER, `${topic}.dlq`);
     expect(letters).toHaveLength(2);
     const byKey = new Map(letters.map((l) => [l.key, l]));
     const b = byKey.get(`${run}-b`)!;
@@ -99,11 +99,11 @@ describe('bridge > dead letters', () => {
 
     // Replaying c puts it back on the topic, marked; still invalid, it comes back to the DLQ marked as a replay.
     expect(await dlqCli('replay', topic, '--offsets', `${c.partition}:${c.offset}`)).toMatch(/replayed 1/);
-    const replayed = (await kcatRead('127.0.0.1:9092', topic)).find((r) => r.offset === 5)!;
+    const replayed = (await kcatRead(BROKER, topic)).find((r) => r.offset === 5)!;
     expect(replayed).toMatchObject({ key: `${run}-c`, value: c.value, headers: { trace: 't-c', 'x-quaycast-replay-of': `${topic}.dlq:${c.partition}:${c.offset}` } });
     expect(replayed.headers['x-error']).toBeUndefined();
     const again = await until('the replayed record dead-lettered again', async () => {
-      const all = await kcatRead('127.0.0.1:9092', `${topic}.dlq`);
+      const all = await kcatRead(BROKER, `${topic}.dlq`);
       return all.length === 3 ? all.find((l: KcatRecord) => l.headers['x-original-offset'] === '5') : undefined;
     });
     expect(again.headers).toMatchObject({ 'x-quaycast-replay-of': `${topic}.dlq:${c.partition}:${c.offset}`, 'x-original-topic': topic });
@@ -130,7 +130,7 @@ describe('bridge > dead letters', () => {
       return row!.n === 5 ? true : undefined;
     });
     await until('the offset past the last record committed', async () => ((await committed(groupId, topic)) === 6 ? true : undefined));
-    const letters = await kcatRead('127.0.0.1:9092', `${topic}.dlq`);
+    const letters = await kcatRead(BROKER, `${topic}.dlq`);
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ key: `${run}-refused`, headers: { 'x-original-offset': '2', 'x-original-partition': '0' } });
     expect(letters[0]!.headers['x-error']).toMatch(/422/);

@@ -1,6 +1,7 @@
 /** Runs the real bridge (`node bridge/src/main.ts`) as a child process, as production would. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { BROKER } from './kafka.ts';
 import { ROOT, TEST_SECRETS } from './paths.ts';
 
 export type BridgeProcess = {
@@ -18,7 +19,7 @@ export function startBridge(env: Record<string, string>): BridgeProcess {
   const metricsPort = nextMetricsPort++;
   const child = spawn(process.execPath, [path.join(ROOT, 'bridge/src/main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, INGEST_TOKEN: TEST_SECRETS.INGEST_TOKEN, METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', BATCH_MAX_AGE_MS: '20', RETRY_INITIAL_MS: '100', RETRY_MAX_MS: '1000', KAFKA_SESSION_TIMEOUT_MS: '6000', ...env },
+    env: { ...process.env, KAFKA_BROKERS: BROKER, INGEST_TOKEN: TEST_SECRETS.INGEST_TOKEN, METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', BATCH_MAX_AGE_MS: '20', RETRY_INITIAL_MS: '100', RETRY_MAX_MS: '1000', KAFKA_SESSION_TIMEOUT_MS: '6000', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];

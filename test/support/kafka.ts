@@ -4,7 +4,9 @@ import { promisify } from 'node:util';
 import type { Kafka } from 'kafkajs';
 import { createKafka, createProducer } from '../../bridge/src/kafka.ts';
 
-export const BROKERS = ['127.0.0.1:9092'];
+/** The test broker: scripts/kafka.sh's port (KAFKA_PORT, default 9092), so two checkouts can each run their own. */
+export const BROKER = `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
+export const BROKERS = [BROKER];
 
 export function kafka(): Kafka {
   return createKafka({ brokers: BROKERS, clientId: 'quaycast-tests', ssl: false, sasl: undefined });
