@@ -31,6 +31,19 @@ async function post(body: unknown): Promise<Response> {
 }
 
 const BROKERS = BROKER;
+
+/**
+ * Waits until the relay is done with `ids` for good: their outbox rows are acknowledged (never
+ * served again) and a marker event posted after that has been published too, so any publication of
+ * them by a pass that was still in flight has completed before we read the topic.
+ */
+async function relayedPast(ids: string[]): Promise<void> {
+  const acked = (id: string) => Boolean(worker.query<{ p: number | null }>('SELECT published_at AS p FROM outbox WHERE event_id = ?', id)[0]?.p);
+  await until(`${ids.join(', ')} acknowledged in the outbox`, () => (ids.every(acked) ? true : undefined), 30_000, 100);
+  const marker = `${ids[0]}-after`;
+  expect((await post({ id: marker, eventType: 'Marker', title: 'relay marker', portId: 'NLRTM' })).status).toBe(201);
+  await until(`${marker} acknowledged in the outbox`, () => (acked(marker) ? true : undefined), 30_000, 100);
+}
 const withKey = (records: KcatRecord[], key: string) => records.filter((r) => r.key === key);
 
 describe('bridge > outbox', () => {
@@ -43,7 +56,7 @@ describe('bridge > outbox', () => {
     expect(await page.json()).toMatchObject({ data: expect.any(Array) });
   });
 
-  it('publishes API-made events to their topic within a second, once, with the origin header, across a bridge SIGKILL and a Worker restart', async () => {
+  it('publishes API-made events to their topic once, with the origin header, across a bridge SIGKILL and a Worker restart', async () => {
     const containerTopic = unique('it-outbox-containers');
     const portTopic = unique('it-outbox-ports');
     await createTopics([containerTopic, portTopic]);
@@ -64,14 +77,11 @@ describe('bridge > outbox', () => {
     const ship = { id: `${run}-ship`, eventType: 'ShipBerthed', title: 'Vessel berthed at B3', shipId: 'IMO9321483' };
     const res = await post([container, ship]);
     expect(res.status).toBe(201);
-    const posted = Date.now();
+    // How fast is a bench figure (bench/); here: it arrives, through the relay's own pass.
     const seen = await until('both events on Kafka', async () => {
       const [c, p] = await Promise.all([kcatRead(BROKERS, containerTopic), kcatRead(BROKERS, portTopic)]);
       return withKey(c, container.id).length > 0 && withKey(p, ship.id).length > 0 ? { c, p } : undefined;
     }, 10_000, 100);
-    const latencyMs = Date.now() - posted;
-    // Within a second of the POST, plus the cost of two kcat runs to look.
-    expect(latencyMs).toBeLessThan(2500);
 
     const [onContainers] = withKey(seen.c, container.id);
     expect(onContainers!.headers).toMatchObject({ 'x-quaycast-origin': 'api' });
@@ -97,14 +107,14 @@ describe('bridge > outbox', () => {
     const second = startBridge(env);
     bridges.push(second);
     await until('the later event on Kafka', async () => (withKey(await kcatRead(BROKERS, containerTopic), later.id).length > 0 ? true : undefined), 30_000, 200);
-    await new Promise((r) => setTimeout(r, 1000)); // a second publication would show by now
+    await relayedPast([later.id]);
     const finalContainers = await kcatRead(BROKERS, containerTopic);
     const finalPorts = await kcatRead(BROKERS, portTopic);
     expect(withKey(finalContainers, later.id)).toHaveLength(1);
     expect(withKey(finalContainers, later.id)[0]!.headers).toMatchObject({ 'x-quaycast-origin': 'api' });
     expect(withKey(finalContainers, container.id)).toHaveLength(1);
     expect(withKey(finalPorts, ship.id)).toHaveLength(1);
-    expect(await metricSum(second.metricsUrl, 'quaycast_bridge_outbox_published_total')).toBe(1);
+    expect(await metricSum(second.metricsUrl, 'quaycast_bridge_outbox_published_total')).toBe(2); // the later event and relayedPast's marker
     await second.kill('SIGTERM');
     expect(second.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
   });
@@ -128,10 +138,10 @@ describe('bridge > outbox', () => {
     const ids = [0, 1, 2].map((i) => `${run}-${i}`);
     expect((await post(ids.map((id) => ({ id, eventType: 'GateIn', title: `Gate in ${id}`, containerId: 'MSCU0000001' })))).status).toBe(201);
     await until('all three on Kafka', async () => ((await kcatRead(BROKERS, containerTopic)).filter((r) => ids.includes(r.key ?? '')).length >= 3 ? true : undefined), 10_000, 200);
-    await new Promise((r) => setTimeout(r, 1000)); // a second publication would show by now
+    await relayedPast(ids);
     const records = (await kcatRead(BROKERS, containerTopic)).filter((r) => ids.includes(r.key ?? ''));
     expect(records.map((r) => r.key).sort()).toEqual(ids);
     const published = await Promise.all(pair.map((b) => metricSum(b.metricsUrl, 'quaycast_bridge_outbox_published_total')));
-    expect(published.sort()).toEqual([0, 3]);
+    expect(published.sort((a, b) => a - b)).toEqual([0, 4]); // three events and relayedPast's marker, by one member
   });
 });

@@ -12,6 +12,7 @@ import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { BROKER, createTopics, kafka, produce, unique } from '../support/kafka.ts';
 import { kcatRead, type KcatRecord } from '../support/kcat.ts';
 import { ROOT } from '../support/paths.ts';
+import { until } from '../support/wait.ts';
 import { startWorker, type WorkerHost } from '../support/worker.ts';
 
 const exec = promisify(execFile);
@@ -30,16 +31,6 @@ afterAll(async () => {
 });
 
 const valid = (id: string) => JSON.stringify({ id, eventType: 'BerthAssigned', title: `Berth for ${id}`, berthId: 'B7', eventTime: new Date().toISOString() });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 /** The group's committed offset of partition 0 (-1 when none). */
 async function committed(groupId: string, topic: string): Promise<number> {

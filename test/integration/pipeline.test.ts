@@ -1,29 +1,35 @@
 /**
  * The walking skeleton end to end, on real parts: Kafka (Apache Kafka broker) → bridge (Node,
- * kafkajs) → Worker (workerd) → D1 + category room → a real WebSocket.
+ * kafkajs) → Worker (workerd) → D1 + category room → a real WebSocket, across a bridge SIGKILL that
+ * is made to land between the Worker storing a batch and the bridge committing it, so the
+ * redelivery really happens and must be harmless.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signJwt } from '../../protocol/jwt.ts';
 import { startBridge, type BridgeProcess } from '../support/bridge.ts';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { committedOffsets, expectSeenOnceInOrder, flushRoom, runIds, storedIds, tokenFor, untilCommittedToEnd, untilStored } from '../support/fixture.ts';
 import { createTopics, produce, unique } from '../support/kafka.ts';
-import { TEST_SECRETS } from '../support/paths.ts';
 import { openRoom } from '../support/room-client.ts';
+import { metricSum, until } from '../support/wait.ts';
 import { startWorker, type WorkerHost } from '../support/worker.ts';
 
 let worker: WorkerHost;
+let proxy: FaultProxy;
 const bridges: BridgeProcess[] = [];
 
 beforeAll(async () => {
   worker = await startWorker();
+  proxy = await startFaultProxy(worker.url);
 });
 
 afterAll(async () => {
   await Promise.all(bridges.map((b) => b.kill('SIGKILL')));
+  await proxy?.close();
   await worker?.stop();
 });
 
-const containerEvent = (runId: string, n: number) => ({
-  id: `${runId}-${n}`,
+const containerEvent = (id: string, n: number) => ({
+  id,
   eventType: 'GateIn',
   title: `Container MSCU${String(n).padStart(7, '0')} gated in`,
   containerId: `MSCU${String(n).padStart(7, '0')}`,
@@ -47,41 +53,47 @@ const legacyEvent = (n: number) => ({
 });
 
 describe('pipeline > Kafka to a room socket', () => {
-  it('delivers produced events (one in the legacy .NET shape) to the room socket once each, and D1 holds each once across a bridge SIGKILL', async () => {
+  it('delivers produced events (one in the legacy .NET shape) to the room socket once each, in seq order, across a bridge SIGKILL that forces a redelivery', async () => {
     const topic = unique('it-container-events');
     const group = unique('it-group');
     await createTopics([topic]);
     const runId = unique('run');
-    const token = await signJwt({ sub: 'it-viewer', role: 'viewer' }, TEST_SECRETS.JWT_SECRET);
-    const socket = await openRoom(worker.url, 'Container', token);
+    const socket = await openRoom(worker.url, 'Container', await tokenFor('viewer'));
 
-    const bridgeEnv = { WORKER_URL: worker.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: group, BATCH_MAX_MESSAGES: '20' };
+    const bridgeEnv = { WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: group, BATCH_MAX_MESSAGES: '20' };
     const first = startBridge(bridgeEnv);
     bridges.push(first);
     await first.waitForLog(/"msg":"consuming"/);
 
     const legacyId = 900_000 + Math.floor(Math.random() * 99_999);
     await produce(topic, [{ key: String(legacyId), value: JSON.stringify(legacyEvent(legacyId)) }]);
-    const total = 300;
-    await produce(topic, Array.from({ length: 150 }, (_, i) => ({ key: `${runId}-${i}`, value: JSON.stringify(containerEvent(runId, i)) })));
-    // Kill the bridge while it is working through the stream: some batches are forwarded but not committed.
+    const ids = runIds(runId, 0, 300);
+    await produce(topic, ids.slice(0, 150).map((id, n) => ({ key: id, value: JSON.stringify(containerEvent(id, n)) })));
     await socket.waitForEvents(20);
+    // From now on the Worker stores each batch but its answer is held: the bridge cannot commit.
+    proxy.mode = { kind: 'delay-response', ms: 60_000 };
+    await until('a batch stored whose answer is held', () => (proxy.counts.held >= 1 ? true : undefined));
     await first.kill('SIGKILL');
-    await produce(topic, Array.from({ length: total - 150 }, (_, i) => ({ key: `${runId}-${150 + i}`, value: JSON.stringify(containerEvent(runId, 150 + i)) })));
+    const storedAtKill = storedIds(worker, `${runId}-`).length + 1; // + the legacy record
+    const committedAtKill = [...(await committedOffsets(group, topic)).values()].reduce((n, o) => n + Math.max(0, o), 0);
+    expect(committedAtKill, 'some stored records were not committed when the bridge died').toBeLessThan(storedAtKill);
+    proxy.mode = { kind: 'pass' };
+    await produce(topic, ids.slice(150).map((id, n) => ({ key: id, value: JSON.stringify(containerEvent(id, 150 + n)) })));
 
     const second = startBridge(bridgeEnv);
     bridges.push(second);
-    const events = await socket.waitForEvents(total + 1, 60_000);
-    // Give redeliveries time to arrive (they must not).
-    await new Promise((r) => setTimeout(r, 1500));
+    await untilStored(worker, `${runId}-`, ids);
+    await untilCommittedToEnd(group, topic);
+    // The kill landed after a store and before its commit: the second bridge got those records again.
+    expect(await metricSum(second.metricsUrl, 'quaycast_bridge_forwarded_total', 'result="duplicate"')).toBeGreaterThanOrEqual(1);
 
-    const ids = socket.events.map((e) => e.id);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect(ids.length).toBe(total + 1);
-    const seqs = events.map((e) => e.seq);
-    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    await flushRoom(worker, socket, 'Container', runId);
+    const seen = expectSeenOnceInOrder(socket, `${runId}-`).filter((id) => !id.includes('sentinel'));
+    expect(seen.sort()).toEqual([...ids].sort());
+    const legacyCount = socket.events.filter((e) => e.id === String(legacyId)).length;
+    expect(legacyCount).toBe(1);
 
-    const legacy = events.find((e) => e.id === String(legacyId));
+    const legacy = socket.events.find((e) => e.id === String(legacyId));
     expect(legacy).toMatchObject({
       category: 'Container',
       containerId: String(4_200_000 + legacyId),
@@ -93,9 +105,7 @@ describe('pipeline > Kafka to a room socket', () => {
       metadata: { extra: { TerminalCode: 'RTM-ECT' } },
       origin: { kind: 'kafka', topic },
     });
-
-    const [row] = worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE id LIKE ? OR id = ?', `${runId}-%`, String(legacyId));
-    expect(row?.n).toBe(total + 1);
+    expect(storedIds(worker, String(legacyId))).toEqual([String(legacyId)]);
 
     await second.kill('SIGTERM');
     expect(second.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);

@@ -8,8 +8,8 @@ import { createKafka, createProducer } from '../../bridge/src/kafka.ts';
 export const BROKER = `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
 export const BROKERS = [BROKER];
 
-export function kafka(): Kafka {
-  return createKafka({ brokers: BROKERS, clientId: 'quaycast-tests', ssl: false, sasl: undefined });
+export function kafka(brokers: string[] = BROKERS): Kafka {
+  return createKafka({ brokers, clientId: 'quaycast-tests', ssl: false, sasl: undefined });
 }
 
 /** A name no other test uses. */

@@ -8,6 +8,10 @@ export type RoomSocket = {
   messages: ServerMessage[];
   events: Change[];
   waitForEvents(count: number, timeoutMs?: number): Promise<Change[]>;
+  /** Resolves when a change with this id has arrived. */
+  waitForId(id: string, timeoutMs?: number): Promise<Change>;
+  /** Resolves when every one of these ids has arrived (at least once). */
+  waitForIds(ids: string[], timeoutMs?: number): Promise<void>;
   close(): void;
 };
 
@@ -37,6 +41,25 @@ export async function openRoom(baseUrl: string, room: string, token: string, que
         await new Promise((r) => setTimeout(r, 20));
       }
       return events;
+    },
+    async waitForId(id, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = events.find((e) => e.id === id);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error(`${id} did not arrive in ${timeoutMs} ms (${events.length} events, last ${events.at(-1)?.id})`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async waitForIds(ids, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const have = new Set(events.map((e) => e.id));
+        const missing = ids.filter((id) => !have.has(id));
+        if (missing.length === 0) return;
+        if (Date.now() > deadline) throw new Error(`${missing.length} of ${ids.length} ids did not arrive in ${timeoutMs} ms (first missing ${missing[0]})`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     close: () => ws.close(),
   };

@@ -39,7 +39,21 @@ export type WorkerHost = {
   start(): Promise<void>;
   /** Runs a read-only query on the Worker's local D1 file. */
   query<T>(sql: string, ...params: (string | number)[]): T[];
+  /**
+   * Runs SQL that writes to the Worker's local D1 file, from outside the Worker (SQLite's file
+   * locks keep it consistent with workerd's connection). For causing real D1 faults, e.g. a
+   * trigger that makes one category's inserts fail.
+   */
+  exec(sql: string): void;
 };
+
+/** The SQLite file behind the Worker's local D1 database. */
+function d1File(persistDir: string): string {
+  const dir = path.join(persistDir, 'v3/d1/miniflare-D1DatabaseObject');
+  const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite') : undefined;
+  if (!file) throw new Error(`no local D1 file under ${dir}`);
+  return path.join(dir, file);
+}
 
 export async function startWorker(opts: { vars?: Record<string, string> } = {}): Promise<WorkerHost> {
   const persistDir = mkdtempSync(path.join(tmpdir(), 'quaycast-worker-'));
@@ -100,12 +114,18 @@ export async function startWorker(opts: { vars?: Record<string, string> } = {}):
       clearTimeout(timer);
     },
     query<T>(sql: string, ...params: (string | number)[]): T[] {
-      const dir = path.join(persistDir, 'v3/d1/miniflare-D1DatabaseObject');
-      const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite') : undefined;
-      if (!file) throw new Error(`no local D1 file under ${dir}`);
-      const db = new DatabaseSync(path.join(dir, file), { readOnly: true });
+      const db = new DatabaseSync(d1File(persistDir), { readOnly: true });
       try {
         return db.prepare(sql).all(...params) as T[];
+      } finally {
+        db.close();
+      }
+    },
+    exec(sql: string): void {
+      const db = new DatabaseSync(d1File(persistDir));
+      try {
+        db.exec('PRAGMA busy_timeout = 5000');
+        db.exec(sql);
       } finally {
         db.close();
       }
