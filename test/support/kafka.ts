@@ -17,8 +17,8 @@ export function unique(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 }
 
-export async function createTopics(names: string[], partitions = 3): Promise<void> {
-  const admin = kafka().admin();
+export async function createTopics(names: string[], partitions = 3, brokers?: string[]): Promise<void> {
+  const admin = kafka(brokers).admin();
   await admin.connect();
   try {
     await admin.createTopics({ waitForLeaders: true, topics: names.flatMap((topic) => [topic, `${topic}.dlq`]).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
