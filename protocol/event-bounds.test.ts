@@ -68,6 +68,7 @@ describe('protocol > normalizeEvent > shape bounds', () => {
   it('rejects oversized strings and fields before validating them', () => {
     expect(issues({ ...base, title: 'x'.repeat(4 * 1024 * 1024) })).toEqual([{ path: 'title', message: `has a string longer than ${MAX_JSON_FIELD_BYTES} bytes` }]);
     expect(issues({ ...base, eventData: { a: 'x'.repeat(9000), b: 'y'.repeat(9000) } })).toEqual([{ path: 'eventData', message: `must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized` }]);
+    expect(issues({ ...base, eventData: { big: 'x'.repeat(17 * 1024) } })).toEqual([{ path: 'eventData', message: `must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized` }]);
   });
 
   it('rejects numbers that are not finite (1e400 parses as Infinity; JSON would store null)', () => {
@@ -103,6 +104,11 @@ describe('protocol > normalizeEvent > shape bounds', () => {
     expect(issues({ ...base, id: 'a\tb' })).toEqual([{ path: 'id', message: 'must not contain control characters' }]);
     expect(issues({ ...base, containerId: 'MSCU\u001b[2J' }).map((i) => i.path)).toEqual(['containerId']);
     expect(accepted({ ...base, description: 'line 1\r\n\tline 2' }).description).toBe('line 1\r\n\tline 2');
+  });
+
+  it('still validates the fields within bounds, so one answer names every bad field (once)', () => {
+    expect(issues({ eventType: 'X', title: 'x'.repeat(300), severity: 'Huge', eventData: { a: nested(40) } }).map((i) => i.path)).toEqual(['eventData', 'severity', 'title']);
+    expect(issues({ eventType: 'X', title: 'y'.repeat(20_000) }).map((i) => i.path)).toEqual(['title']);
   });
 
   it('reports at most 20 issues per event, the last counting the rest', () => {

@@ -24,19 +24,22 @@ export const MAX_EVENT_BYTES = 128 * 1024;
 /** Issues reported for one payload; the rest are counted in one more. */
 export const MAX_ISSUES_PER_EVENT = 20;
 
-export type BoundedPayload = { ok: true; payload: Record<string, unknown> } | { ok: false; issues: FieldIssue[] };
+/** The properties within bounds (cleaned), and an issue for each one that is not (then left out of `payload`). */
+export type BoundedPayload = { payload: Record<string, unknown>; issues: FieldIssue[] };
 
 /**
- * Checks every property of a payload against its bounds and returns a cleaned copy (see
- * json-shape.ts: well-formed strings, own properties only). `fieldOf` maps a property name as
+ * Checks every property of a payload against its bounds and returns a cleaned copy of those
+ * within them (see json-shape.ts: well-formed strings, own properties only), so the caller can
+ * still validate the rest and report every bad field at once. `fieldOf` maps a property name as
  * sent to the canonical field it stands for (undefined: unknown, kept in `metadata.extra`).
  * Issues name the canonical field (`eventData: nested deeper than 32 levels`), or the property as
- * sent when it is unknown. Never throws.
+ * sent when it is unknown; a `(root)` issue means the payload as a whole is out of bounds.
+ * Never throws.
  */
 export function boundPayload(raw: Record<string, unknown>, fieldOf: (key: string) => string | undefined): BoundedPayload {
   const keys = Object.keys(raw);
   if (keys.length > MAX_CONTAINER_ENTRIES) {
-    return { ok: false, issues: [{ path: '(root)', message: `has more than ${MAX_CONTAINER_ENTRIES} properties` }] };
+    return { payload: {}, issues: [{ path: '(root)', message: `has more than ${MAX_CONTAINER_ENTRIES} properties` }] };
   }
   const issues: FieldIssue[] = [];
   const payload: Record<string, unknown> = {};
@@ -71,12 +74,12 @@ export function boundPayload(raw: Record<string, unknown>, fieldOf: (key: string
     }
     setOwn(payload, key, result.value);
   }
-  if (issues.length === 0) return { ok: true, payload };
-  return { ok: false, issues: capIssues(issues) };
+  return { payload, issues };
 }
 
 function issueOf(name: string, issue: ShapeIssue, role: 'field' | 'extra' | 'other'): FieldIssue {
-  if (issue.kind === 'bytes') {
+  // In a free-form field one string over the bound is the field over its size: say that, at the field.
+  if (issue.kind === 'bytes' || (issue.kind === 'string' && role !== 'other')) {
     const message =
       role === 'field'
         ? `must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized`

@@ -339,10 +339,15 @@ export function normalizeEvent(raw: unknown, ctx: IngestContext): NormalizeResul
     return { ok: false, issues: [{ path: '(root)', message: 'must be a JSON object' }] };
   }
   const bounded = boundPayload(raw as Record<string, unknown>, fieldOf);
-  if (!bounded.ok) return bounded;
+  if (bounded.issues.some((i) => i.path === '(root)')) return { ok: false, issues: capIssues(bounded.issues) };
+  // The fields within bounds are validated too, so one answer names every bad field.
   const { input, extra } = canonicalize(bounded.payload);
   const parsed = EventInputSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, issues: capIssues(issuesOf(parsed.error)) };
+  if (bounded.issues.length > 0 || !parsed.success) {
+    const reported = new Set(bounded.issues.map((i) => i.path.split('.')[0]));
+    const more = parsed.success ? [] : issuesOf(parsed.error).filter((i) => !reported.has(i.path.split('.')[0]));
+    return { ok: false, issues: capIssues([...bounded.issues, ...more]) };
+  }
   const own = parsed.data.metadata?.extra;
   if (Object.keys(extra).length > 0 && own !== undefined && own !== null && (typeof own !== 'object' || Array.isArray(own))) {
     // Spreading a string or an array into an object would scatter it into numbered keys.
