@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IngestResponse, IngestResult } from '../../protocol/ingest.ts';
-import { ingest, uid } from './helpers.ts';
+import { api, connect, ingest, uid, waitForIds, word } from './helpers.ts';
 import { RUNS, anyCase, expectServing, freshOffsets, nestedText, recordMeta, rejectedCase, storedRow, validCase, type RecordCase } from './fuzz-support.ts';
 
 const TOPICS = ['port-events', 'container-events', 'other-topic', 'constructor'];
@@ -103,7 +103,32 @@ describe('fuzz > POST /internal/ingest', () => {
     );
   });
 
-  describe('regressions (counterexamples the fuzzer found before the fixes)', () => {
+  describe('regressions', () => {
+    // Found by the property above run against the code before this branch:
+    // seed -292383339, path "2:0:1:2:2:2:2:2:2" (generators: validCase | anyCase), counterexample
+    // {"id":"fzc-…","eventType":"X","title":"t\udc00","eventData":{"k":"\udc00"}} on port-events.
+    // The first delivery was answered `duplicate` (so the bridge would commit it and no socket
+    // ever got it): SQLite turned the lone surrogate into bytes that are not UTF-8.
+    it('stores a title with a lone surrogate once, repaired to U+FFFD, answered stored and pushed (was answered duplicate, never pushed)', async () => {
+      const client = await connect('Port');
+      await client.waitFor((m) => m.type === 'hello');
+      const id = uid('fzc');
+      const w = word('fts');
+      const first = freshOffsets(1);
+      const value = `{"id":"${id}","eventType":"X","title":"${w} t\\udc00","eventData":{"k":"\\udc00"}}`;
+      const [result] = await ingestOk([{ topic: 'port-events', partition: 0, offset: String(first), key: '', value }]);
+      expect(result).toMatchObject({ status: 'stored', id });
+      const row = await storedRow(id);
+      expect(row?.title).toBe(`${w} t\ufffd`);
+      expect(row?.doc).toMatchObject({ title: `${w} t\ufffd`, eventData: { k: '\ufffd' } });
+      await waitForIds(client, [id]);
+      // The search index (FTS5, fed from the column) finds it too.
+      const found = (await (await api(`/api/events?q=${w}`, { role: 'viewer' })).json()) as { data: { id: string }[] };
+      expect(found.data.map((e) => e.id)).toEqual([id]);
+      client.ws.close();
+    });
+
+    // The record of issue #11 (the fuzzer's deep generator hits the same 500 on the old code).
     it('a record with eventData nested 5,000 deep no longer fails the batch with 500 (issue #11: RangeError in the room RPC)', async () => {
       const good = uid('fzr');
       const first = freshOffsets(3);
