@@ -83,7 +83,8 @@ export const rejectedCase: fc.Arbitrary<HostileCase> = fc.oneof(
     delete e[field];
     return { kind: 'rejected' as const, why: `no ${field}`, value: JSON.stringify(e) };
   }),
-  fc.string({ minLength: 201, maxLength: 300 }).map((t) => ({ kind: 'rejected' as const, why: 'long title', value: JSON.stringify({ ...base(), title: `x${t}` }) })),
+  // Titles are trimmed before their length is checked: the filler must not be whitespace.
+  fc.string({ minLength: 201, maxLength: 300 }).filter((t) => t.trim().length > 200).map((t) => ({ kind: 'rejected' as const, why: 'long title', value: JSON.stringify({ ...base(), title: t }) })),
   plainJson(3).filter((v) => v === null || typeof v !== 'object' || Array.isArray(v)).map((v) => ({ kind: 'rejected' as const, why: 'not an object', value: JSON.stringify(v) })),
   fc.constantFrom('{', '{"id":', 'not json', '', '\u0000', '{"a":1}}', '[', 'NaN', 'undefined', '{"x":1e400', '\ufeff{}').map((t) => ({ kind: 'rejected' as const, why: 'not JSON or not an event', value: t })),
 );
@@ -112,6 +113,7 @@ export const anyCase: fc.Arbitrary<HostileCase> = fc.oneof(
   codeUnits(40).map((v) => ({ kind: 'any' as const, why: 'code units', value: v })),
   bytesAsText.map((v) => ({ kind: 'any' as const, why: 'bytes', value: v })),
   fc.json({ maxDepth: 4 }).map((v) => ({ kind: 'any' as const, why: 'json', value: v })),
+  fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 3 })).map((d) => ({ kind: 'any' as const, why: 'json object', value: JSON.stringify(d) })),
   codeUnits(30).map((s) => ({ kind: 'any' as const, why: 'code units in a string field', value: `{"id":"${uid('fzc')}","eventType":"X","title":${JSON.stringify(`t${s}`)},"eventData":{"k":${JSON.stringify(s)}}}` })),
   mutation,
 );
