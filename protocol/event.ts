@@ -323,6 +323,23 @@ export function issuesOf(error: z.ZodError): FieldIssue[] {
   return error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
 }
 
+/**
+ * The id a payload names, read as canonicalize reads it (`id`, `eventId`, any case; the first
+ * non-null one; a finite number as a string), or undefined. For a payload that failed
+ * validation: the ingest answers `duplicate` when that id is already stored. Never throws.
+ */
+export function producerIdOf(raw: unknown): string | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  for (const key of Object.keys(raw)) {
+    if (FIELD_BY_LOWER.get(key.toLowerCase()) !== 'id') continue;
+    const v = (raw as Record<string, unknown>)[key];
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined;
+    return typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_CHARS && !wellFormed(v).repaired ? v : undefined;
+  }
+  return undefined;
+}
+
 /** The field a property name stands for (any case, aliases), or undefined when it is unknown. */
 function fieldOf(key: string): string | undefined {
   return FIELD_BY_LOWER.get(key.toLowerCase());

@@ -3,7 +3,7 @@
  * normalise each record alone, group by category, and hand each group to its room in one RPC.
  */
 import type { Category } from '../protocol/enums.ts';
-import { describeIssues, normalizeEvent, oneLine, type IngestContext, type NewEvent } from '../protocol/event.ts';
+import { describeIssues, normalizeEvent, oneLine, producerIdOf, type IngestContext, type NewEvent } from '../protocol/event.ts';
 import type { IngestRecord, IngestResult } from '../protocol/ingest.ts';
 import { errorFields, log } from './log.ts';
 import { roomFailure } from './room-failure.ts';
@@ -40,7 +40,8 @@ export async function commitEvents(env: Env, events: NewEvent[], options: Commit
   return results;
 }
 
-export type JudgedRecord = { ok: true; event: NewEvent } | { ok: false; reason: string };
+/** A record's verdict; a rejected one keeps the id it names (if any), to be found a duplicate. */
+export type JudgedRecord = { ok: true; event: NewEvent } | { ok: false; reason: string; id?: string };
 
 /**
  * Parses and validates Kafka records, each alone: whatever one holds, and even if judging it
@@ -67,7 +68,27 @@ function judgeRecord(record: IngestRecord, receivedAt: number): JudgedRecord {
   }
   const ctx: IngestContext = { kind: 'kafka', topic: record.topic, partition: record.partition, offset: record.offset, receivedAt, key: record.key, headers: record.headers, timestamp: record.timestamp };
   const result = normalizeEvent(raw, ctx);
-  return result.ok ? result : { ok: false, reason: describeIssues(result.issues) };
+  if (result.ok) return result;
+  const id = producerIdOf(raw);
+  return { ok: false, reason: describeIssues(result.issues), ...(id === undefined ? {} : { id }) };
+}
+
+/**
+ * Stored ids among `ids`, with their category (a tombstone counts: the id was used). A failed
+ * read answers none: the records stay rejected, which costs a dead letter, not a loss.
+ */
+async function storedCategories(env: Env, ids: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (ids.length === 0) return out;
+  try {
+    const { results } = await env.DB.prepare('SELECT id, category FROM events WHERE id IN (SELECT value FROM json_each(?1))')
+      .bind(JSON.stringify(ids))
+      .all<{ id: string; category: string }>();
+    for (const r of results) out.set(r.id, r.category);
+  } catch (err) {
+    log('warn', 'ingest could not look up the ids of rejected records', { ids: ids.length, ...errorFields(err) });
+  }
+  return out;
 }
 
 /** The whole Kafka ingest: one result per record, in order. Throws RoomUnavailableError when a room fails. */
@@ -75,10 +96,15 @@ export async function ingestRecords(env: Env, records: IngestRecord[]): Promise<
   const normalized = normalizeRecords(records, Date.now());
   const valid: NewEvent[] = [];
   for (const n of normalized) if (n.ok) valid.push(n.event);
-  const committed = await commitEvents(env, valid);
+  // An id already stored is a duplicate whatever the record holds now (the id is the idempotency
+  // key): the outbox republishes stored events, and bounds may have tightened since they were stored.
+  const [committed, known] = await Promise.all([commitEvents(env, valid), storedCategories(env, normalized.flatMap((n) => (!n.ok && n.id !== undefined ? [n.id] : [])))]);
   let at = 0;
   return normalized.map((n): IngestResult => {
-    if (!n.ok) return { status: 'rejected', reason: n.reason };
+    if (!n.ok) {
+      const category = n.id === undefined ? undefined : known.get(n.id);
+      return category === undefined ? { status: 'rejected', reason: n.reason } : { status: 'duplicate', id: n.id!, category };
+    }
     const event = valid[at]!;
     const c = committed[at++]!;
     return c.status === 'stored'

@@ -148,4 +148,22 @@ describe('worker > POST /internal/ingest', () => {
     expect(box.ids().filter((id) => id === boxId)).toEqual([boxId]);
     box.ws.close();
   });
+
+  it('answers duplicate, not rejected, for a record naming an id already stored, whatever it holds now (the outbox round trip of a near-16-KiB event)', async () => {
+    // Found while fuzzing the outbox round trip in protocol/event-bounds.test.ts: an API event with
+    // metadata near 16 KiB is stored; the outbox republishes it with seq, origin and times, which
+    // land in metadata.extra and push it over 16 KiB: it was rejected and dead-lettered.
+    const id = uid('roundtrip');
+    const posted = await api('/api/events', { method: 'POST', role: 'producer', body: JSON.stringify({ id, eventType: 'X', title: 'big metadata', metadata: { note: 'x'.repeat(16_300) } }) });
+    expect(posted.status).toBe(201);
+    const pending = (await (await api('/internal/outbox?limit=500', { headers: { authorization: `Bearer ${env.INGEST_TOKEN}` } })).json()) as { data: { id: string; event: unknown }[] };
+    const row = pending.data.find((p) => p.id === id);
+    expect(row).toBeDefined();
+    const offset = Math.floor(Math.random() * 1e9);
+    const res = await ingest([record('port-events', offset, row!.event), record('port-events', offset + 1, { eventId: id, title: 'now invalid: no eventType' }), record('port-events', offset + 2, { id: uid('never'), title: 'invalid and new' })]);
+    const { results } = (await res.json()) as IngestResponse;
+    expect(results[0]).toEqual({ status: 'duplicate', id, category: 'System' });
+    expect(results[1]).toEqual({ status: 'duplicate', id, category: 'System' });
+    expect(results[2]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('eventType') });
+  });
 });
