@@ -391,8 +391,14 @@ describe('protocol > normalizeEvent', () => {
       expect(event.metadata).toEqual({ extra: { Title: 'second' } });
     });
 
-    it('rejects unknown properties that push metadata over 16 KiB', () => {
-      const { paths } = reject({ ...base, blob: 'x'.repeat(MAX_JSON_FIELD_BYTES) });
+    it('rejects unknown properties that push metadata over 16 KiB, naming the property', () => {
+      const { paths, result } = reject({ ...base, blob: 'x'.repeat(MAX_JSON_FIELD_BYTES) });
+      expect(paths).toEqual(['blob']);
+      expect(result.issues[0]!.message).toContain('metadata.extra');
+    });
+
+    it('rejects unknown properties that push metadata over 16 KiB together with its own content', () => {
+      const { paths } = reject({ ...base, metadata: { note: 'y'.repeat(MAX_JSON_FIELD_BYTES / 2) }, blob: 'x'.repeat(MAX_JSON_FIELD_BYTES / 2) });
       expect(paths).toEqual(['metadata']);
     });
   });

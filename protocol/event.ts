@@ -23,10 +23,11 @@ import {
   type Severity,
   type Status,
 } from './enums.ts';
+import { MAX_CONTAINER_ENTRIES, MAX_JSON_FIELD_BYTES, MAX_NESTING_DEPTH, MAX_STRING_BYTES, boundPayload, capIssues } from './event-bounds.ts';
+import { boundJson, formatPath, setOwn, wellFormed } from './json-shape.ts';
 import { parseTimestamp, toIso } from './time.ts';
 
-/** Serialized size bound of `eventData` and `metadata` (UTF-8 bytes). */
-export const MAX_JSON_FIELD_BYTES = 16 * 1024;
+export { MAX_JSON_FIELD_BYTES } from './event-bounds.ts';
 export const MAX_TITLE_CHARS = 200;
 export const MAX_TEXT_CHARS = 4000;
 export const MAX_ID_CHARS = 200;
@@ -34,12 +35,23 @@ export const MAX_ID_CHARS = 200;
 const utf8 = new TextEncoder();
 const jsonBytes = (v: unknown) => utf8.encode(JSON.stringify(v)).length;
 
+// Safe to serialize here: normalizeEvent has bounded the value's depth first (event-bounds.ts).
 const jsonObject = z
   .record(z.string(), z.unknown())
   .refine((v) => jsonBytes(v) <= MAX_JSON_FIELD_BYTES, { message: `must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized` });
 
-const entityId = z.string().min(1).max(MAX_ID_CHARS).nullable().optional();
-const optionalText = z.string().max(MAX_TEXT_CHARS).nullable().optional();
+/**
+ * Control characters: never in an id (ids are keys, URL segments, log fields); in text, only tab,
+ * LF and CR (a NUL or an escape sequence in a title reaches CSV exports, terminals and logs).
+ */
+const ID_CONTROL = /[\u0000-\u001f\u007f]/;
+const TEXT_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const noControl = { message: 'must not contain control characters (only tab, LF and CR are allowed in text)' };
+const idString = () => z.string().min(1).max(MAX_ID_CHARS).refine((s) => !ID_CONTROL.test(s), { message: 'must not contain control characters' });
+const text = (max: number) => z.string().max(max).refine((s) => !TEXT_CONTROL.test(s), noControl);
+
+const entityId = idString().nullable().optional();
+const optionalText = text(MAX_TEXT_CHARS).nullable().optional();
 
 export const CoordinatesSchema = z.object({
   lat: z.number().min(-90).max(90),
@@ -48,15 +60,15 @@ export const CoordinatesSchema = z.object({
 
 /** The canonical input a producer sends (after `canonicalize`). */
 export const EventInputSchema = z.object({
-  id: z.string().min(1).max(MAX_ID_CHARS).optional(),
+  id: idString().optional(),
   category: z.enum(CATEGORIES).optional(),
   severity: z.enum(SEVERITIES).optional(),
   priority: z.enum(SEVERITIES).optional(),
   status: z.enum(STATUSES).optional(),
-  eventType: z.string().trim().min(1).max(MAX_TITLE_CHARS),
-  title: z.string().trim().min(1).max(MAX_TITLE_CHARS),
+  eventType: z.string().trim().min(1).max(MAX_TITLE_CHARS).refine((s) => !TEXT_CONTROL.test(s), noControl),
+  title: z.string().trim().min(1).max(MAX_TITLE_CHARS).refine((s) => !TEXT_CONTROL.test(s), noControl),
   description: optionalText,
-  source: z.string().max(MAX_TITLE_CHARS).nullable().optional(),
+  source: text(MAX_TITLE_CHARS).nullable().optional(),
   eventTime: z
     .string()
     .refine((s) => parseTimestamp(s) !== undefined, { message: 'must be an ISO-8601 date-time' })
@@ -70,7 +82,7 @@ export const EventInputSchema = z.object({
   eventData: jsonObject.nullable().optional(),
   metadata: jsonObject.nullable().optional(),
   coordinates: CoordinatesSchema.nullable().optional(),
-  assignedTo: z.string().max(MAX_TITLE_CHARS).nullable().optional(),
+  assignedTo: text(MAX_TITLE_CHARS).nullable().optional(),
   resolution: optionalText,
 });
 export type EventInput = z.infer<typeof EventInputSchema>;
@@ -159,7 +171,7 @@ function canonicalCoordinates(value: unknown): unknown {
     const lower = k.toLowerCase();
     if (lower === 'lat' || lower === 'latitude') out.lat = v;
     else if (lower === 'lon' || lower === 'lng' || lower === 'long' || lower === 'longitude') out.lon = v;
-    else out[k] = v;
+    else setOwn(out, k, v);
   }
   return out;
 }
@@ -174,13 +186,14 @@ export function canonicalize(raw: Record<string, unknown>): { input: Record<stri
   for (const [key, value] of Object.entries(raw)) {
     const lower = key.toLowerCase();
     const field = FIELD_BY_LOWER.get(lower);
+    // setOwn: a key such as `__proto__` must stay data, never set a prototype.
     if (!field) {
-      if (value !== undefined) extra[SERVER_FIELDS.has(lower) ? `producer.${key}` : key] = value;
+      if (value !== undefined) setOwn(extra, SERVER_FIELDS.has(lower) ? `producer.${key}` : key, value);
       continue;
     }
     // `eventId` and `id` both present: the first one wins, the other is kept as extra.
     if (field in input && input[field] !== undefined && input[field] !== null) {
-      extra[key] = value;
+      setOwn(extra, key, value);
       continue;
     }
     let v: unknown = value;
@@ -231,11 +244,26 @@ export function deriveCategory(input: Pick<EventInput, 'containerId' | 'shipId' 
 export const MAX_LINEAGE_HEADERS = 16;
 export const MAX_LINEAGE_VALUE_CHARS = 256;
 
+/** `s` cut to `max` UTF-16 units without splitting a surrogate pair, lone surrogates replaced (lineage is text, never an error). */
+function lineageText(s: string, max = MAX_LINEAGE_VALUE_CHARS): string {
+  let cut = s.length > max ? s.slice(0, max) : s;
+  if (cut.length < s.length && /[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  return wellFormed(cut).text;
+}
+
 function kafkaOrigin(ctx: Extract<IngestContext, { kind: 'kafka' }>): Origin {
   const origin: Origin = { kind: 'kafka', topic: ctx.topic, partition: ctx.partition, offset: ctx.offset };
-  if (ctx.key !== undefined && ctx.key !== null) origin.key = ctx.key.slice(0, MAX_LINEAGE_VALUE_CHARS);
-  const entries = Object.entries(ctx.headers ?? {}).slice(0, MAX_LINEAGE_HEADERS);
-  if (entries.length > 0) origin.headers = Object.fromEntries(entries.map(([k, v]) => [k.slice(0, MAX_LINEAGE_VALUE_CHARS), v.slice(0, MAX_LINEAGE_VALUE_CHARS)]));
+  if (ctx.key !== undefined && ctx.key !== null) origin.key = lineageText(ctx.key);
+  // The first MAX_LINEAGE_HEADERS only, without listing all of a record's (possibly thousands of) headers.
+  const headers: Record<string, string> = {};
+  let kept = 0;
+  for (const name in ctx.headers ?? {}) {
+    if (kept === MAX_LINEAGE_HEADERS) break;
+    if (!Object.hasOwn(ctx.headers!, name)) continue;
+    setOwn(headers, lineageText(name), lineageText(ctx.headers![name]!));
+    kept++;
+  }
+  if (kept > 0) origin.headers = headers;
   const ts = ctx.timestamp === undefined ? NaN : Number(ctx.timestamp);
   if (Number.isFinite(ts) && ts > 0 && ts <= 8.64e15) origin.appendedAt = toIso(ts);
   return origin;
@@ -249,7 +277,8 @@ export function toEvent(input: EventInput, extra: Record<string, unknown>, ctx: 
   const severity: Severity = input.severity ?? input.priority ?? 'Medium';
   const status: Status = input.status ?? 'New';
   const metadata: Record<string, unknown> = { ...(input.metadata ?? {}) };
-  if (Object.keys(extra).length > 0) metadata.extra = { ...(metadata.extra as object | undefined), ...extra };
+  // normalizeEvent has checked that a producer's own metadata.extra is an object (or absent) when there are extras.
+  if (Object.keys(extra).length > 0) metadata.extra = { ...(metadata.extra as object | null | undefined), ...extra };
   const id =
     input.id ?? (ctx.kind === 'kafka' ? `kafka:${ctx.topic}:${ctx.partition}:${ctx.offset}` : ctx.newId());
   return {
@@ -294,22 +323,82 @@ export function issuesOf(error: z.ZodError): FieldIssue[] {
   return error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
 }
 
-/** Validates and normalises one producer payload (already parsed JSON). Never throws. */
+/**
+ * The id a payload names, read as canonicalize reads it (`id`, `eventId`, any case; the first
+ * non-null one; a finite number as a string), or undefined. For a payload that failed
+ * validation: the ingest answers `duplicate` when that id is already stored. Never throws.
+ */
+export function producerIdOf(raw: unknown): string | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  for (const key of Object.keys(raw)) {
+    if (FIELD_BY_LOWER.get(key.toLowerCase()) !== 'id') continue;
+    const v = (raw as Record<string, unknown>)[key];
+    if (v === null || v === undefined) continue;
+    if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined;
+    return typeof v === 'string' && v.length > 0 && v.length <= MAX_ID_CHARS && !wellFormed(v).repaired ? v : undefined;
+  }
+  return undefined;
+}
+
+/** The field a property name stands for (any case, aliases), or undefined when it is unknown. */
+function fieldOf(key: string): string | undefined {
+  return FIELD_BY_LOWER.get(key.toLowerCase());
+}
+
+const METADATA_BOUNDS = { maxDepth: MAX_NESTING_DEPTH, maxEntries: MAX_CONTAINER_ENTRIES, maxStringBytes: MAX_STRING_BYTES };
+
+/**
+ * Validates and normalises one producer payload (already parsed JSON). Never throws for any
+ * JSON value: the payload's shape is bounded (event-bounds.ts) before any recursive walk.
+ */
 export function normalizeEvent(raw: unknown, ctx: IngestContext): NormalizeResult {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, issues: [{ path: '(root)', message: 'must be a JSON object' }] };
   }
-  const { input, extra } = canonicalize(raw as Record<string, unknown>);
+  const bounded = boundPayload(raw as Record<string, unknown>, fieldOf);
+  if (bounded.issues.some((i) => i.path === '(root)')) return { ok: false, issues: capIssues(bounded.issues) };
+  // The fields within bounds are validated too, so one answer names every bad field.
+  const { input, extra } = canonicalize(bounded.payload);
   const parsed = EventInputSchema.safeParse(input);
-  if (!parsed.success) return { ok: false, issues: issuesOf(parsed.error) };
+  if (bounded.issues.length > 0 || !parsed.success) {
+    const reported = new Set(bounded.issues.map((i) => i.path.split('.')[0]));
+    const more = parsed.success ? [] : issuesOf(parsed.error).filter((i) => !reported.has(i.path.split('.')[0]));
+    return { ok: false, issues: capIssues([...bounded.issues, ...more]) };
+  }
+  const own = parsed.data.metadata?.extra;
+  if (Object.keys(extra).length > 0 && own !== undefined && own !== null && (typeof own !== 'object' || Array.isArray(own))) {
+    // Spreading a string or an array into an object would scatter it into numbered keys.
+    return { ok: false, issues: [{ path: 'metadata.extra', message: 'must be an object: the unknown properties are merged into it' }] };
+  }
   const event = toEvent(parsed.data, extra, ctx);
+  // metadata as stored holds the unknown properties too: bound it again as a whole.
+  const merged = boundJson(event.metadata, METADATA_BOUNDS);
+  if (!merged.ok) {
+    return { ok: false, issues: [{ path: formatPath(['metadata', ...merged.issue.path]), message: `with unknown properties (metadata.extra) ${merged.issue.message}` }] };
+  }
   if (jsonBytes(event.metadata) > MAX_JSON_FIELD_BYTES) {
     return { ok: false, issues: [{ path: 'metadata', message: `with unknown properties (metadata.extra) must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized` }] };
   }
   return { ok: true, event };
 }
 
-/** Human-readable one-line reason, for DLQ headers and ingest answers. */
+/** Longest reason `describeIssues` returns (it travels in a Kafka header and a log line). */
+export const MAX_REASON_CHARS = 1000;
+
+/**
+ * Human-readable one-line reason, for DLQ headers and ingest answers: control characters
+ * escaped (no terminal escape sequence reaches an operator's screen), at most MAX_REASON_CHARS.
+ */
 export function describeIssues(issues: FieldIssue[]): string {
-  return issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+  return oneLine(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+}
+
+/** `text` as one safe line: well-formed, control characters as `\uXXXX`, cut to MAX_REASON_CHARS. */
+export function oneLine(text: string): string {
+  const head = text.length > MAX_REASON_CHARS ? text.slice(0, MAX_REASON_CHARS) : text; // bounded work for huge texts
+  const safe = head.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (safe.length <= MAX_REASON_CHARS && head.length === text.length) return wellFormed(safe).text;
+  let cut = safe.slice(0, MAX_REASON_CHARS - 1);
+  if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${wellFormed(cut).text}…`;
 }

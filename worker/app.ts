@@ -7,6 +7,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { getConfig } from './config.ts';
 import { apiError, type ErrorBody } from './errors.ts';
 import { errorFields, log, setLogLevel } from './log.ts';
+import { RoomUnavailableError } from './room-failure.ts';
 import { events, registerEventSchemas } from './routes/events.ts';
 import { health } from './routes/health.ts';
 import { ingest } from './routes/ingest.ts';
@@ -105,12 +106,20 @@ app.openapi(
 
 app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } } satisfies ErrorBody, 404));
 
+/** Codes of Hono's own exceptions (its validators' malformed JSON, wrong Content-Type, ...). */
+const HONO_ERROR_CODES: Record<number, string> = { 400: 'invalid_request', 413: 'payload_too_large', 415: 'unsupported_media_type' };
+
 app.onError((err, c) => {
   if (err instanceof HTTPException) {
     const res = err.getResponse();
     if (res.headers.get('content-type')?.includes('application/json')) return res;
-    // Hono's own exceptions (malformed JSON body, ...) in the API's error shape.
-    return c.json({ error: { code: err.status === 400 ? 'invalid_request' : 'error', message: err.message || res.statusText } } satisfies ErrorBody, err.status);
+    // Hono's own exceptions in the API's error shape.
+    return c.json({ error: { code: HONO_ERROR_CODES[err.status] ?? 'error', message: err.message || res.statusText } } satisfies ErrorBody, err.status);
+  }
+  if (err instanceof RoomUnavailableError) {
+    // Not the request's fault (docs/api.md): the other rooms' events of it are stored; a retry finds them duplicate.
+    log('warn', 'room unavailable', { requestId: c.get('requestId'), rooms: err.rooms, ...errorFields(err.cause) });
+    return c.json({ error: { code: 'room_unavailable', message: err.message, details: { rooms: err.rooms } } } satisfies ErrorBody, 503, { 'retry-after': '1' });
   }
   log('error', 'unhandled error', { requestId: c.get('requestId'), path: new URL(c.req.url).pathname, ...errorFields(err) });
   return c.json({ error: { code: 'internal', message: 'internal error; the request id identifies it in the logs' } } satisfies ErrorBody, 500);

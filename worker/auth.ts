@@ -35,9 +35,18 @@ export function tokenOf(req: Request): string | undefined {
   const cookie = req.headers.get('cookie');
   if (cookie) {
     const m = /(?:^|;\s*)qc_token=([^;]+)/.exec(cookie);
-    if (m?.[1]) return decodeURIComponent(m[1]);
+    if (m?.[1]) return decodeCookieValue(m[1]);
   }
   return undefined;
+}
+
+/** A cookie value, percent-decoded when it is well-formed; a malformed one (`%E0%A4%A`) stays as sent and fails as a token, never as a URIError. */
+function decodeCookieValue(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 /** True when the client offered the room subprotocol (so the answer must name it). */

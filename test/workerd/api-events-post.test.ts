@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { api, postEvents, token, uid, word, type ApiErrorBody } from './helpers.ts';
+import { failEventWrites } from './d1-fault.ts';
+import { api, connect, postEvents, token, uid, waitForIds, word, type ApiErrorBody } from './helpers.ts';
 
 type Details = { path: string; message: string }[];
 const detailsOf = (body: unknown) => ((body as ApiErrorBody).error.details ?? []) as Details;
@@ -124,5 +125,56 @@ describe('api > POST /api/events', () => {
     const viewer = await api('/api/events', { method: 'POST', body, role: 'viewer' });
     expect(viewer.status).toBe(403);
     expect(((await viewer.json()) as ApiErrorBody).error.code).toBe('forbidden');
+  });
+});
+
+describe('api > POST /api/events > hostile content and failing rooms', () => {
+  it('answers 400 naming the field for content that used to be a 500, with the array index', async () => {
+    const deep = JSON.parse(`{"eventType":"X","title":"deep","eventData":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`) as unknown;
+    const { res, json } = await postEvents([{ eventType: 'X', title: 'fine' }, deep]);
+    expect(res.status).toBe(400);
+    expect(detailsOf(json)).toEqual([{ path: '1.eventData', message: 'nested deeper than 32 levels' }]);
+  });
+
+  it('answers 503 room_unavailable with Retry-After when one room cannot write; the other room stores and pushes; a re-post finds it duplicate', async () => {
+    const marker = word('bertfault');
+    const fault = await failEventWrites(marker);
+    const port = await connect('Port');
+    await port.waitFor((m) => m.type === 'hello');
+    const berth = uid('berth');
+    const portId = uid('port');
+    const body = [
+      { id: berth, eventType: marker, title: 'berth room cannot write', berthId: 'B9' },
+      { id: portId, eventType: 'Weather', title: 'port room can', portId: 'NLRTM' },
+    ];
+    try {
+      const { res, json } = await postEvents(body);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(json).toEqual({ error: { code: 'room_unavailable', message: expect.any(String), details: { rooms: ['Berth'] } } });
+      await waitForIds(port, [portId]);
+    } finally {
+      await fault.heal();
+    }
+    const again = await postEvents(body);
+    expect(again.res.status).toBe(201);
+    expect(again.json.data.map((d) => [d.id, d.status])).toEqual([[berth, 'stored'], [portId, 'duplicate']]);
+    port.ws.close();
+  });
+
+  it('answers 503 room_unavailable for a workflow change the room cannot write, and the event is unchanged', async () => {
+    const id = uid('patchfault');
+    await postEvents({ id, eventType: 'X', title: 'to assign', category: 'System' });
+    const assignee = word('assignee');
+    const fault = await failEventWrites(assignee, 'assigned_to');
+    try {
+      const res = await api(`/api/events/${id}`, { method: 'PATCH', role: 'operator', body: JSON.stringify({ action: 'assign', assignee }) });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as ApiErrorBody).error).toMatchObject({ code: 'room_unavailable', details: { rooms: ['System'] } });
+    } finally {
+      await fault.heal();
+    }
+    const got = (await (await api(`/api/events/${id}`, { role: 'viewer' })).json()) as { assignedTo: string | null };
+    expect(got.assignedTo).toBeNull();
   });
 });

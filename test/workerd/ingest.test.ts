@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { IngestResponse } from '../../protocol/ingest.ts';
-import { api, connect, ingest, record, uid, waitForIds } from './helpers.ts';
+import { failEventWrites } from './d1-fault.ts';
+import { api, connect, ingest, record, uid, waitForIds, word } from './helpers.ts';
 
 const container = (id: string, extra: Record<string, unknown> = {}) => ({
   id,
@@ -90,5 +91,79 @@ describe('worker > POST /internal/ingest', () => {
     expect((await api('/internal/ingest', { method: 'POST', body: '{}' })).status).toBe(401);
     expect((await api('/internal/ingest', { method: 'POST', body: '{}', headers: { authorization: 'Bearer nope' } })).status).toBe(401);
     expect((await api('/internal/ingest', { method: 'POST', body: '{}', role: 'admin' })).status).toBe(401);
+  });
+
+  it('rejects a record nested 5,000 deep (issue #11) while the valid ones behind it and on another topic are stored and pushed', async () => {
+    const port = await connect('Port');
+    const box = await connect('Container');
+    await port.waitFor((m) => m.type === 'hello');
+    await box.waitFor((m) => m.type === 'hello');
+    const behind = uid('behind');
+    const other = uid('other');
+    const offset = Math.floor(Math.random() * 1e9);
+    const deep = `{"id":"${uid('deep')}","eventType":"GateIn","title":"deep","eventData":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
+    const res = await ingest([
+      record('port-events', offset, deep),
+      record('port-events', offset + 1, { id: behind, eventType: 'Weather', title: 'behind the deep one' }),
+      record('container-events', offset, container(other)),
+    ]);
+    expect(res.status).toBe(200);
+    const { results } = (await res.json()) as IngestResponse;
+    expect(results[0]).toEqual({ status: 'rejected', reason: 'eventData: nested deeper than 32 levels' });
+    expect(results.slice(1).map((r) => r.status)).toEqual(['stored', 'stored']);
+    await waitForIds(port, [behind]);
+    await waitForIds(box, [other]);
+    port.ws.close();
+    box.ws.close();
+  });
+
+  it('answers 503 room_unavailable naming the room whose D1 write fails, while the other rooms store and push theirs; the retry finds them duplicate', async () => {
+    const marker = word('shipfault');
+    const fault = await failEventWrites(marker);
+    const box = await connect('Container');
+    await box.waitFor((m) => m.type === 'hello');
+    const ship = uid('ship');
+    const boxId = uid('box');
+    const offset = Math.floor(Math.random() * 1e9);
+    const batch = [
+      record('port-events', offset, { id: ship, eventType: marker, title: 'ship event whose room cannot write', shipId: 'IMO1' }),
+      record('container-events', offset, container(boxId)),
+    ];
+    try {
+      const res = await ingest(batch);
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(await res.json()).toEqual({ error: { code: 'room_unavailable', message: expect.stringContaining('Ship'), details: { rooms: ['Ship'] } } });
+      // The Container room was called independently: its event is stored and pushed.
+      await waitForIds(box, [boxId]);
+      expect(await env.DB.prepare('SELECT id FROM events WHERE id = ?').bind(ship).first()).toBeNull();
+    } finally {
+      await fault.heal();
+    }
+    const retry = (await (await ingest(batch)).json()) as IngestResponse;
+    expect(retry.results).toEqual([
+      { status: 'stored', id: ship, seq: expect.any(Number), category: 'Ship' },
+      { status: 'duplicate', id: boxId, category: 'Container' },
+    ]);
+    expect(box.ids().filter((id) => id === boxId)).toEqual([boxId]);
+    box.ws.close();
+  });
+
+  it('answers duplicate, not rejected, for a record naming an id already stored, whatever it holds now (the outbox round trip of a near-16-KiB event)', async () => {
+    // Found while fuzzing the outbox round trip in protocol/event-bounds.test.ts: an API event with
+    // metadata near 16 KiB is stored; the outbox republishes it with seq, origin and times, which
+    // land in metadata.extra and push it over 16 KiB: it was rejected and dead-lettered.
+    const id = uid('roundtrip');
+    const posted = await api('/api/events', { method: 'POST', role: 'producer', body: JSON.stringify({ id, eventType: 'X', title: 'big metadata', metadata: { note: 'x'.repeat(16_300) } }) });
+    expect(posted.status).toBe(201);
+    const pending = (await (await api('/internal/outbox?limit=500', { headers: { authorization: `Bearer ${env.INGEST_TOKEN}` } })).json()) as { data: { id: string; event: unknown }[] };
+    const row = pending.data.find((p) => p.id === id);
+    expect(row).toBeDefined();
+    const offset = Math.floor(Math.random() * 1e9);
+    const res = await ingest([record('port-events', offset, row!.event), record('port-events', offset + 1, { eventId: id, title: 'now invalid: no eventType' }), record('port-events', offset + 2, { id: uid('never'), title: 'invalid and new' })]);
+    const { results } = (await res.json()) as IngestResponse;
+    expect(results[0]).toEqual({ status: 'duplicate', id, category: 'System' });
+    expect(results[1]).toEqual({ status: 'duplicate', id, category: 'System' });
+    expect(results[2]).toMatchObject({ status: 'rejected', reason: expect.stringContaining('eventType') });
   });
 });

@@ -1,7 +1,7 @@
 /** The events resource: post, list (with long-poll), export, read, workflow changes, delete. */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { CATEGORIES, SEVERITIES, STATUSES, parseSeverity, parseStatus, type Category, type Severity, type Status } from '../../protocol/enums.ts';
-import { EventInputSchema, EventSchema, isTombstone, normalizeEvent, type FieldIssue, type NewEvent, type QuaycastEvent } from '../../protocol/event.ts';
+import { EventInputSchema, EventSchema, isTombstone, normalizeEvent, oneLine, type FieldIssue, type IngestContext, type NewEvent, type NormalizeResult, type QuaycastEvent } from '../../protocol/event.ts';
 import { parseTimestamp } from '../../protocol/time.ts';
 import { requireRole } from '../auth.ts';
 import { csvRow } from '../csv.ts';
@@ -9,8 +9,9 @@ import { createDb, type Db } from '../db/client.ts';
 import { EXPORT_COLUMNS, planText, decodeCursor, encodeCursor, eventHistoryOf, exportPage, findEvent, listEvents, seqsOf, setRead, type ListQuery, type Position } from '../db/list.ts';
 import { apiError } from '../errors.ts';
 import { commitEvents } from '../ingest.ts';
-import { log } from '../log.ts';
+import { errorFields, log } from '../log.ts';
 import { limitWrites } from '../ratelimit.ts';
+import { roomFailure } from '../room-failure.ts';
 import { roomStub, type ChangeResult } from '../room.ts';
 import type { AppEnv } from '../types.ts';
 import { ACTIONS, isWorkflowAction, transition, type Actor } from '../workflow.ts';
@@ -99,6 +100,16 @@ function toListQuery(input: FilterInput & { limit: number; cursor?: string }, us
 // ---------------------------------------------------------------------------------------------
 // POST /api/events
 
+/** normalizeEvent, with a throw (a bug of ours) turned into this event's 400 rather than the request's 500. */
+function judgeEvent(raw: unknown, ctx: IngestContext): NormalizeResult {
+  try {
+    return normalizeEvent(raw, ctx);
+  } catch (err) {
+    log('error', 'event could not be judged', errorFields(err));
+    return { ok: false, issues: [{ path: '(root)', message: oneLine(`could not be validated: ${err instanceof Error ? err.message : String(err)}`) }] };
+  }
+}
+
 const PostResultSchema = z.object({ id: z.string(), seq: z.number().int(), status: z.enum(['stored', 'duplicate']) });
 
 events.openapi(
@@ -126,7 +137,7 @@ events.openapi(
     },
     responses: {
       201: { description: 'Per event, in order: stored or duplicate, with its seq', content: { 'application/json': { schema: z.object({ data: z.array(PostResultSchema) }) } } },
-      ...errors({ 400: 'Invalid events; details name every bad field (`<index>.<field>` for arrays)', 401: 'Missing or invalid token', 403: 'Role below producer', 413: 'Body too large', 415: 'Not JSON', 429: 'Write rate exceeded' }),
+      ...errors({ 400: 'Invalid events; details name every bad field (`<index>.<field>` for arrays)', 401: 'Missing or invalid token', 403: 'Role below producer', 413: 'Body too large', 415: 'Not JSON', 429: 'Write rate exceeded', 503: 'A room could not store (`room_unavailable`, `details.rooms`, `Retry-After: 1`); the other rooms stored theirs: re-post' }),
     },
   }),
   async (c) => {
@@ -147,7 +158,7 @@ events.openapi(
     const valid: NewEvent[] = [];
     const details: FieldIssue[] = [];
     items.forEach((raw, i) => {
-      const result = normalizeEvent(raw, ctx);
+      const result = judgeEvent(raw, ctx);
       if (result.ok) valid.push(result.event);
       else for (const issue of result.issues) details.push({ path: many ? (issue.path === '(root)' ? String(i) : `${i}.${issue.path}`) : issue.path, message: issue.message });
     });
@@ -199,7 +210,9 @@ events.openapi(
       while (page.rows.length === 0) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) break;
-        const lastSeq = await room.waitForChange(query.category, seen, remaining);
+        const lastSeq = await room.waitForChange(query.category, seen, remaining).catch((err: unknown) => {
+          throw roomFailure([[query.category!, err]]);
+        });
         if (lastSeq <= seen) break; // timed out
         seen = lastSeq;
         page = await listEvents(db, query);
@@ -355,13 +368,17 @@ async function changeEvent(
     if (!found || found.deleted) apiError(404, 'not_found', `no event ${id}`);
     const d = decide(found);
     // Cast: the RPC stub's type drops the `changed` branch (unknown-valued records are not provably serializable).
-    const result = (await roomStub(env, found.category).change(found.category, {
-      id,
-      expectedSeq: found.seq,
-      next: d.next,
-      deleted: d.deleted,
-      history: { at: Date.now(), actor: user, action: d.action, fromStatus: d.fromStatus, toStatus: d.toStatus, note: d.note },
-    })) as unknown as ChangeResult;
+    const result = (await roomStub(env, found.category)
+      .change(found.category, {
+        id,
+        expectedSeq: found.seq,
+        next: d.next,
+        deleted: d.deleted,
+        history: { at: Date.now(), actor: user, action: d.action, fromStatus: d.fromStatus, toStatus: d.toStatus, note: d.note },
+      })
+      .catch((err: unknown) => {
+        throw roomFailure([[found.category, err]]);
+      })) as unknown as ChangeResult;
     if (result.status === 'changed') return { result, read: found.read };
   }
   apiError(409, 'conflict', `event ${id} kept changing concurrently; read it again and retry`);
@@ -382,7 +399,7 @@ events.openapi(
     request: { params: IdParams, body: { required: true, content: { 'application/json': { schema: PatchSchema } } } },
     responses: {
       200: { description: 'The event after the change', content: { 'application/json': { schema: EventWithReadSchema } } },
-      ...errors({ 400: 'Invalid body', 401: 'Missing or invalid token', 403: 'Role below operator', 404: 'No such event', 409: 'Illegal transition (details.allowed) or concurrent changes', 429: 'Write rate exceeded' }),
+      ...errors({ 400: 'Invalid body', 401: 'Missing or invalid token', 403: 'Role below operator', 404: 'No such event', 409: 'Illegal transition (details.allowed) or concurrent changes', 429: 'Write rate exceeded', 503: 'The room could not store the change (`room_unavailable`)' }),
     },
   }),
   async (c) => {
@@ -425,7 +442,7 @@ events.openapi(
     request: { params: IdParams },
     responses: {
       204: { description: 'Deleted' },
-      ...errors({ 401: 'Missing or invalid token', 403: 'Role below admin', 404: 'No such event', 409: 'Concurrent changes', 429: 'Write rate exceeded' }),
+      ...errors({ 401: 'Missing or invalid token', 403: 'Role below admin', 404: 'No such event', 409: 'Concurrent changes', 429: 'Write rate exceeded', 503: 'The room could not store the delete (`room_unavailable`)' }),
     },
   }),
   async (c) => {

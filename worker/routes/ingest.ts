@@ -20,13 +20,16 @@ ingest.openapi(
     method: 'post',
     path: '/internal/ingest',
     summary: 'A batch of Kafka records from the bridge',
-    description: 'Answers one result per record, in order: stored (with its seq), duplicate (id seen before) or rejected (with the reason; the bridge dead-letters it).',
+    description:
+      'Answers one result per record, in order: stored (with its seq), duplicate (id seen before) or rejected (with the reason; the bridge dead-letters it). ' +
+      'Each record is judged alone: nothing a record contains makes the batch fail.',
     security: [{ serviceToken: [] }],
     request: { body: { required: true, content: { 'application/json': { schema: IngestBatchSchema } } } },
     responses: {
       200: { description: 'Per-record results', content: { 'application/json': { schema: z.object({ results: z.array(IngestResultSchema) }) } } },
       400: { description: 'The batch itself is malformed', content: { 'application/json': { schema: ErrorSchema } } },
       401: { description: 'Missing or wrong service token', content: { 'application/json': { schema: ErrorSchema } } },
+      503: { description: 'A room could not store (`room_unavailable`, `details.rooms`, `Retry-After: 1`): the other rooms stored theirs; retry the batch', content: { 'application/json': { schema: ErrorSchema } } },
     },
   }),
   async (c) => {
