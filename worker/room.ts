@@ -901,8 +901,10 @@ export class Room extends DurableObject<Env> {
       s.evidenceAt = now;
       return;
     }
-    // subscribe: the new filter applies to every change above the cursor (replay pages included)
-    s.severities = m.severities.length === 0 || m.severities.length === SEVERITIES.length ? null : [...m.severities];
+    // subscribe: the new filter applies to every change above the cursor (replay pages included).
+    // Duplicates are folded first: four copies of one severity are that severity, not "all four".
+    const wanted = [...new Set(m.severities)];
+    s.severities = wanted.length === 0 || wanted.length === SEVERITIES.length ? null : wanted;
     this.persist(s);
     this.send(s, { type: 'subscribed', severities: s.severities ?? [...SEVERITIES], seq: s.cursor });
   }
