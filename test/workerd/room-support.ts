@@ -103,7 +103,12 @@ export async function upgrade(room: string, opts: SocketOptions = {}): Promise<R
 export async function openSocket(room: string, opts: SocketOptions = {}): Promise<SocketClient> {
   const response = await upgrade(room, opts);
   if (response.status !== 101 || !response.webSocket) throw new Error(`upgrade failed: ${response.status} ${await response.text()}`);
-  const ws = response.webSocket;
+  return adoptSocket(response, opts);
+}
+
+/** A client over a 101 response already in hand (for tests that build odd upgrade requests themselves). */
+export function adoptSocket(response: Response, opts: Pick<SocketOptions, 'autoAck'> = {}): SocketClient {
+  const ws = response.webSocket!;
   const r = receiver();
   const texts: string[] = [];
   let onClose: (v: { code: number; reason: string }) => void = () => {};
@@ -156,7 +161,12 @@ export async function openSse(room: string, opts: { query?: string; lastEventId?
   if (opts.lastEventId !== undefined) headers['last-event-id'] = opts.lastEventId;
   const response = await SELF.fetch(`${BASE}/api/rooms/${room}/sse${opts.query ? `?${opts.query}` : ''}`, { headers });
   if (response.status !== 200 || !response.body) throw new Error(`sse failed: ${response.status} ${await response.text()}`);
-  const reader = response.body.getReader();
+  return adoptSse(response);
+}
+
+/** A client over a 200 text/event-stream response already in hand. */
+export function adoptSse(response: Response): SseClient {
+  const reader = response.body!.getReader();
   const r = receiver();
   const ids: number[] = [];
   const comments: string[] = [];
