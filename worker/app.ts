@@ -8,6 +8,7 @@ import { getConfig } from './config.ts';
 import { apiError, type ErrorBody } from './errors.ts';
 import { errorFields, log, setLogLevel } from './log.ts';
 import { RoomUnavailableError } from './room-failure.ts';
+import { bridgeStatus } from './routes/bridge-status.ts';
 import { events, registerEventSchemas } from './routes/events.ts';
 import { health } from './routes/health.ts';
 import { ingest } from './routes/ingest.ts';
@@ -75,6 +76,7 @@ app.use(
 
 app.route('/', health);
 app.route('/', ingest);
+app.route('/', bridgeStatus);
 app.route('/', outbox);
 app.route('/', rooms);
 app.route('/', events);

@@ -10,6 +10,8 @@ export type Config = {
   retention: { days: number } | { error: string };
   /** ROOM_SHARDS (default 1, at most MAX_ROOM_SHARDS): fan-out shards per category room (docs/rooms.md, "Sharded rooms"). */
   roomShards: number;
+  /** PIPELINE_STALL_MS (default 60000): how long a partition may not move, or records wait with nothing stored, before `pipeline` says stalled (worker/pipeline.ts). */
+  pipelineStallMs: number;
 };
 
 /** Upper bound of ROOM_SHARDS: a primary forwards every batch to each shard. */
@@ -44,6 +46,7 @@ export function getConfig(env: Env): Config {
       writeRatePerMinute: positiveInt(vars.WRITE_RATE_PER_MINUTE, 600),
       retention: parseRetention(vars.RETENTION_DAYS),
       roomShards: Math.min(positiveInt(vars.ROOM_SHARDS, 1), MAX_ROOM_SHARDS),
+      pipelineStallMs: positiveInt(vars.PIPELINE_STALL_MS, 60_000),
     };
     cache.set(env, config);
   }

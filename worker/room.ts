@@ -757,11 +757,13 @@ export class Room extends DurableObject<Env> {
     // client's cursor (it saw more on another shard), asks the primary before it says hello.
     if (this.shard !== undefined && (!this.seqBaseKnown || (after != null && after > this.lastSeq))) await this.syncBaseline(category);
     const shardHeader: Record<string, string> = this.shard === undefined ? {} : { 'x-quaycast-shard': String(this.shard) };
-    const badRequest =
-      severities === null
+    const repeated = ['severity', 'after'].find((name) => url.searchParams.getAll(name).length > 1);
+    const badRequest = repeated
+      ? `${repeated} may be given once`
+      : severities === null
         ? `severity must be a comma-separated list of ${SEVERITIES.join(', ')}`
         : after === null
-          ? 'after must be a non-negative integer seq'
+          ? 'after must be a non-negative integer seq (at most 15 digits)'
           : undefined;
     const user = request.headers.get('x-qc-user') ?? 'anonymous';
     if (url.pathname.endsWith('/sse')) {
@@ -901,8 +903,10 @@ export class Room extends DurableObject<Env> {
       s.evidenceAt = now;
       return;
     }
-    // subscribe: the new filter applies to every change above the cursor (replay pages included)
-    s.severities = m.severities.length === 0 || m.severities.length === SEVERITIES.length ? null : [...m.severities];
+    // subscribe: the new filter applies to every change above the cursor (replay pages included).
+    // Duplicates are folded first: four copies of one severity are that severity, not "all four".
+    const wanted = [...new Set(m.severities)];
+    s.severities = wanted.length === 0 || wanted.length === SEVERITIES.length ? null : wanted;
     this.persist(s);
     this.send(s, { type: 'subscribed', severities: s.severities ?? [...SEVERITIES], seq: s.cursor });
   }

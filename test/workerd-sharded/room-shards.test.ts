@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Category } from '../../protocol/enums.ts';
 import { roomShardStub, type Room, type ShardDelivery } from '../../worker/room.ts';
 import { api } from '../workerd/helpers.ts';
-import { event, ingestEvents, openSocket, openSse, roomOf, sleep, strictlyIncreasing, type Received, type SocketClient } from '../workerd/room-support.ts';
+import { claimStorage, event, ingestEvents, openSocket, openSse, roomOf, storedChanges, strictlyIncreasing, until, type Received, type SocketClient } from '../workerd/room-support.ts';
 
 const SHARDS = 3;
 
@@ -54,7 +54,24 @@ async function loseDeliveries(room: Category, shard: number, count: number): Pro
   };
 }
 
+/**
+ * The shard never advanced past the lost events (it pushes only up to its lastSeq), so its
+ * clients cannot have them, now or later from that delivery: checked on the shard's state
+ * instead of by waiting to see that nothing arrives.
+ */
+async function expectNotPushed(room: Category, shard: number, ids: readonly string[], victims: readonly SocketClient[]): Promise<void> {
+  const wanted = new Set(ids);
+  const seqs = (await storedChanges(room, 0)).filter((c) => wanted.has(c.id)).map((c) => c.seq);
+  expect(seqs).toHaveLength(ids.length);
+  expect((await roomShardStub(env, room, shard).info()).lastSeq).toBeLessThan(Math.min(...seqs));
+  for (const v of victims) expect(v.ids().filter((id) => wanted.has(id))).toEqual([]);
+}
+
 describe('worker > Room > sharded (ROOM_SHARDS = 3)', () => {
+  it('has this runtime’s D1 and rooms to itself', async () => {
+    await claimStorage('room-shards');
+  });
+
   it('spreads clients over the shards; hello names the category; /api/stats sums the shards', async () => {
     const room: Category = 'Port';
     const clients = await openMany(room, 12);
@@ -67,11 +84,12 @@ describe('worker > Room > sharded (ROOM_SHARDS = 3)', () => {
     // Presence is per shard: each client's latest count is its own shard's subscribers.
     const perShard = new Map<number, number>();
     for (const c of [...clients, sse]) perShard.set(shardOf(c), (perShard.get(shardOf(c)) ?? 0) + 1);
-    await sleep(800); // presence is coalesced over 250 ms
-    for (const c of [...clients, sse]) {
-      const presence = c.messages.filter((m) => m.type === 'presence').at(-1);
-      expect(presence).toEqual({ type: 'presence', connections: perShard.get(shardOf(c)) });
-    }
+    // Presence is coalesced over 250 ms: wait until every client's latest count is its shard's.
+    const latestPresence = (c: Received) => c.messages.filter((m) => m.type === 'presence').at(-1);
+    await until('every client to see its shard’s count', () =>
+      [...clients, sse].every((c) => JSON.stringify(latestPresence(c)) === JSON.stringify({ type: 'presence', connections: perShard.get(shardOf(c)) })) ? true : undefined,
+    );
+    for (const c of [...clients, sse]) expect(latestPresence(c)).toEqual({ type: 'presence', connections: perShard.get(shardOf(c)) });
 
     const res = await api('/api/stats', { role: 'viewer' });
     expect(res.status).toBe(200);
@@ -96,8 +114,10 @@ describe('worker > Room > sharded (ROOM_SHARDS = 3)', () => {
 
     const batches = Array.from({ length: 20 }, (_, b) => Array.from({ length: 10 }, (_, i) => event(room, (['Critical', 'High', 'Medium', 'Low'] as const)[(b + i) % 4])));
     const ingests = Promise.all(batches.map((batch) => ingestEvents(batch)));
-    // Clients that resume from the baseline while the ingests run: catch-up then live, on their shard.
-    await sleep(20);
+    // Clients that resume from the baseline while the ingests run (the first events are out,
+    // more are coming): catch-up then live, on their shard.
+    const first = new Set(batches.flat().map((e) => e.id));
+    await until('the first ingested events to reach a live client', () => (live[0]!.ids().some((id) => first.has(id)) ? true : undefined));
     const resuming = await openMany(room, 4, `after=${base}`);
     const ids = (await ingests).flat();
     expect(ids).toHaveLength(200);
@@ -159,8 +179,7 @@ describe('worker > Room > sharded (ROOM_SHARDS = 3)', () => {
     const lostIds = await ingestEvents([event(room, 'High'), event(room, 'Low')]);
     await Promise.all(others.map((c) => c.waitForIds(lostIds)));
     expect(loss.lost()).toBe(1);
-    await sleep(200);
-    for (const v of victims) expect(v.ids().filter((id) => lostIds.includes(id))).toEqual([]); // never sent: the delivery was lost
+    await expectNotPushed(room, target, lostIds, victims);
     await loss.restore();
 
     // The next delivery does not continue the shard's lastSeq: a gap, recovered from D1.
@@ -185,8 +204,7 @@ describe('worker > Room > sharded (ROOM_SHARDS = 3)', () => {
     const loss = await loseDeliveries(room, target, 1);
     const lostIds = await ingestEvents([event(room, 'High'), event(room, 'Low')]);
     await Promise.all(clients.filter((c) => shardOf(c) !== target).map((c) => c.waitForIds(lostIds)));
-    await sleep(200);
-    for (const v of victims) expect(v.ids().filter((id) => lostIds.includes(id))).toEqual([]);
+    await expectNotPushed(room, target, lostIds, victims);
     await loss.restore();
 
     // No further event: the shard's periodic check against the primary finds the gap.

@@ -1,8 +1,9 @@
-import { env } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { env, runInDurableObject } from 'cloudflare:test';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../protocol/event.ts';
 import type { ChangeRequest, ChangeResult } from '../../worker/room.ts';
-import { event, ingestEvents, openSocket, roomOf, strictlyIncreasing } from './room-support.ts';
+import type { Room } from '../../worker/room.ts';
+import { claimStorage, event, fence, ingestEvents, openSocket, roomOf, strictlyIncreasing, until } from './room-support.ts';
 
 const ROOM = 'Container';
 
@@ -22,6 +23,10 @@ function request(id: string, expectedSeq: number, next: NewEvent, deleted = fals
 }
 
 describe('worker > Room > changefeed', () => {
+  beforeAll(async () => {
+    await claimStorage('room-changes');
+  });
+
   it('pushes a workflow change as the updated event with a new seq, and a delete as a tombstone; replay brings the current state', async () => {
     const live = await openSocket(ROOM, { query: 'severity=Critical' });
     const base = (await live.hello).lastSeq;
@@ -47,7 +52,7 @@ describe('worker > Room > changefeed', () => {
     // Replay after the base: each id once, at its current state (the changefeed, not the arrivals).
     const replay = await openSocket(ROOM, { query: `after=${base}&severity=Critical` });
     await replay.waitFor((m) => m.type === 'events' && m.events.some((e) => e.id === b));
-    await new Promise((r) => setTimeout(r, 50));
+    await fence(replay, ROOM, 'Critical');
     const mine = replay.changes().filter((c) => c.id === a || c.id === b);
     expect(mine).toHaveLength(2);
     expect(mine[0]).toMatchObject({ id: a, status: 'Acknowledged' });
@@ -59,19 +64,21 @@ describe('worker > Room > changefeed', () => {
   it('waitForChange (long-poll) resolves as soon as the room moves past `after`, or at its timeout', async () => {
     const stub = roomOf(ROOM);
     const { lastSeq } = await stub.info();
+    // Nothing above `after`: it answers at its timeout (not before) with the unchanged seq.
     const started = Date.now();
     const idle = await stub.waitForChange(ROOM, lastSeq + 1_000_000, 150);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
-    expect(idle).toBeGreaterThanOrEqual(lastSeq);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140); // timer granularity aside, it waited its timeout out
+    expect(idle).toBe(lastSeq);
 
     const { lastSeq: now } = await stub.info();
-    const waiting = stub.waitForChange(ROOM, now, 10_000);
-    await new Promise((r) => setTimeout(r, 50));
     const t0 = Date.now();
+    const waiting = stub.waitForChange(ROOM, now, 10_000);
+    const waiters = () => runInDurableObject(stub, (room: Room) => (room as unknown as { waiters: Set<unknown> }).waiters.size);
+    await until('the long-poll to be waiting in the room', async () => ((await waiters()) > 0 ? true : undefined));
     await ingestEvents([event(ROOM)]);
     const woke = await waiting;
     expect(woke).toBeGreaterThan(now);
-    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(Date.now() - t0, 'returned before its wait expired').toBeLessThan(10_000);
     // Already past: answers at once.
     expect(await stub.waitForChange(ROOM, now, 10_000)).toBeGreaterThan(now);
   });

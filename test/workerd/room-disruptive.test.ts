@@ -1,18 +1,20 @@
 /**
- * Room tests that disturb every subscriber of their room (tightened limits, drain, restart):
- * they run only in the System room, one after another.
+ * Room tests that disturb every subscriber of their room (tightened limits, drain, restart, D1
+ * refusing writes). They run in this file's own runtime (its own D1 and rooms: room-support.ts,
+ * `claimStorage`), one after another, and put back every limit they change.
  */
-import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
-import { afterEach, describe, expect, it } from 'vitest';
-import { normalizeEvent } from '../../protocol/event.ts';
+import { env, evictDurableObject, runInDurableObject } from 'cloudflare:test';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Category } from '../../protocol/enums.ts';
+import { normalizeEvent, type NewEvent } from '../../protocol/event.ts';
 import { CLOSE, type ReconnectMessage } from '../../protocol/room.ts';
-import { createDb } from '../../worker/db/client.ts';
-import { insertNewEvents, toInsertRow } from '../../worker/db/events.ts';
 import { DEFAULT_ROOM_LIMITS, type Room, type RoomLimits } from '../../worker/room.ts';
 import { api } from './helpers.ts';
-import { event, ingestEvents, ingestMany, openSocket, openSse, roomOf, strictlyIncreasing } from './room-support.ts';
+import { SEVS, claimStorage, event, expectStreamMatchesD1, fence, ingestEvents, ingestMany, openSocket, openSse, roomOf, storedChanges, strictlyIncreasing } from './room-support.ts';
 
-const ROOM = 'System';
+const ROOM: Category = 'System';
+/** A room the faults of ROOM must not touch. */
+const OTHER: Category = 'Berth';
 const stub = roomOf(ROOM);
 
 async function tighten(limits: Partial<RoomLimits>): Promise<void> {
@@ -24,6 +26,10 @@ async function tighten(limits: Partial<RoomLimits>): Promise<void> {
 const isReconnect = (m: { type: string }): m is ReconnectMessage => m.type === 'reconnect';
 
 describe.sequential('worker > Room > disruptive', () => {
+  beforeAll(async () => {
+    await claimStorage('room-disruptive');
+  });
+
   afterEach(async () => {
     await runInDurableObject(stub, (room: Room) => {
       Object.assign(room.limits, DEFAULT_ROOM_LIMITS);
@@ -126,23 +132,114 @@ describe.sequential('worker > Room > disruptive', () => {
     expect(back.ids().filter((id) => [...seen, ...missed].includes(id))).toEqual(missed);
   });
 
-  it('after a write of unknown outcome, live subscribers re-read from D1: a committed-but-unpushed event is not lost', async () => {
+  it('a D1 write that really fails (a trigger aborts the room’s inserts) pushes nothing it did not store, stalls no other room, and after recovery every socket holds exactly D1’s rows, once, in order', async () => {
+    const live = await openSocket(ROOM);
+    const filtered = await openSocket(ROOM, { query: 'severity=Critical,High' });
+    const sse = await openSse(ROOM);
+    const base = (await live.hello).lastSeq;
+    await Promise.all([filtered.hello, sse.hello]);
+    const elsewhere = await openSocket(OTHER);
+    const otherBase = (await elsewhere.hello).lastSeq;
+
+    const before = await ingestEvents(Array.from({ length: 4 }, (_, i) => event(ROOM, SEVS[i]!)));
+    await Promise.all([live, sse].map((c) => c.waitForIds(before)));
+    const cursorBefore = Math.max(...live.seqs());
+
+    // The fault, for real: D1 refuses every insert into this room's rows (and only those).
+    await failWrites(ROOM);
+    const failing = Array.from({ length: 6 }, (_, i) => event(ROOM, SEVS[i % 4]!));
+    try {
+      await expect(commitDirect(failing)).rejects.toThrow(/injected/);
+      await expect(commitDirect([event(ROOM, 'Critical')])).rejects.toThrow(/injected/);
+      // A workflow change in the failing room fails the same way (the trigger also guards updates).
+      const [target] = await storedChanges(ROOM, cursorBefore - 1);
+      await expect(changeDirect(target!.id, target!.seq)).rejects.toThrow(/injected/);
+      // Meanwhile the other rooms keep storing and pushing.
+      const elsewhereIds = await ingestEvents([event(OTHER), event(OTHER)]);
+      await elsewhere.waitForIds(elsewhereIds);
+      // A client resuming during the outage is served from D1 (reads still work).
+      const during = await openSocket(ROOM, { query: `after=${base}` });
+      await during.waitForIds(before);
+      during.close();
+    } finally {
+      await healWrites(ROOM);
+    }
+    // Nothing of the failed writes exists, so nothing of them may have reached a client.
+    expect(await storedChanges(ROOM, cursorBefore)).toEqual([]);
+
+    // Recovery: the retried batch and a new one are stored, and reach every socket once.
+    const retried = await ingestEvents(failing);
+    const after = await ingestEvents([event(ROOM, 'High'), event(ROOM, 'Low')]);
+    const all = [...before, ...retried, ...after];
+    await Promise.all([live, sse].map((c) => c.waitForIds(all)));
+    await filtered.waitForIds(failing.filter((e) => e.severity === 'Critical' || e.severity === 'High').map((e) => e.id));
+    await Promise.all([fence(live, ROOM, 'Critical'), fence(filtered, ROOM, 'Critical'), fence(sse, ROOM, 'Critical')]);
+    await expectStreamMatchesD1(live, ROOM, base, undefined, 'live socket');
+    await expectStreamMatchesD1(sse, ROOM, base, undefined, 'SSE stream');
+    await expectStreamMatchesD1(filtered, ROOM, base, ['Critical', 'High'], 'filtered socket');
+    // A client that resumes from a cursor taken before the failure finds no gap either.
+    const resumed = await openSocket(ROOM, { query: `after=${cursorBefore}` });
+    await fence(resumed, ROOM);
+    await expectStreamMatchesD1(resumed, ROOM, cursorBefore, undefined, 'resumed socket');
+    await expectStreamMatchesD1(elsewhere, OTHER, otherBase, undefined, 'the other room');
+    for (const c of [live, filtered, resumed, elsewhere]) c.close();
+    await sse.close();
+  });
+
+  it('a room whose writes keep failing answers each caller with the error and then recovers by itself: no write is lost once D1 accepts again, none is pushed twice', async () => {
     const c = await openSocket(ROOM);
-    await c.hello;
-    // Simulate D1 committing a batch whose answer never reached the room: seqs reserved, row stored, nothing pushed.
-    const orphanId = `orphan-${crypto.randomUUID()}`;
-    await runInDurableObject(stub, async (room: Room) => {
-      const r = room as unknown as { reserve(n: number): Promise<number>; uncertain: boolean; env: Env };
-      const seq = await r.reserve(1);
-      const normalized = normalizeEvent(event(ROOM, 'High', orphanId), { kind: 'api', receivedAt: Date.now(), newId: () => orphanId });
-      if (!normalized.ok) throw new Error('fixture invalid');
-      await insertNewEvents(createDb(r.env.DB), [toInsertRow(normalized.event, seq)]);
-      r.uncertain = true;
-    });
-    const next = await ingestEvents([event(ROOM)]);
-    await c.waitForIds([orphanId, ...next]);
-    expect(c.ids().filter((id) => id === orphanId || id === next[0])).toEqual([orphanId, next[0]]);
-    expect(strictlyIncreasing(c.seqs())).toBe(true);
+    const base = (await c.hello).lastSeq;
+    await failWrites(ROOM);
+    let failures = 0;
+    try {
+      // Concurrent callers while D1 refuses: every one of them is told, none hangs.
+      const attempts = await Promise.allSettled(Array.from({ length: 5 }, () => commitDirect([event(ROOM), event(ROOM)])));
+      failures = attempts.filter((a) => a.status === 'rejected').length;
+    } finally {
+      await healWrites(ROOM);
+    }
+    expect(failures).toBe(5);
+    const ids = await ingestEvents(Array.from({ length: 3 }, () => event(ROOM)));
+    await c.waitForIds(ids);
+    await fence(c, ROOM);
+    await expectStreamMatchesD1(c, ROOM, base, undefined, 'socket');
+    expect(c.ids().filter((id) => ids.includes(id))).toEqual(ids);
     c.close();
   });
 });
+
+/** Installs triggers in this file's D1 that abort every insert and update of one room's rows. */
+async function failWrites(category: Category): Promise<void> {
+  for (const op of ['INSERT', 'UPDATE'] as const) {
+    await env.DB.prepare(
+      `CREATE TRIGGER fail_${op.toLowerCase()}_${category} BEFORE ${op} ON events WHEN new.category = '${category}' BEGIN SELECT RAISE(ABORT, 'injected: ${category} storage refuses writes'); END`,
+    ).run();
+  }
+}
+
+async function healWrites(category: Category): Promise<void> {
+  for (const op of ['insert', 'update']) await env.DB.prepare(`DROP TRIGGER IF EXISTS fail_${op}_${category}`).run();
+}
+
+/** The room's own write RPC, as /internal/ingest calls it (so a failure is seen as the room reports it). */
+async function commitDirect(events: ReturnType<typeof event>[]): Promise<unknown> {
+  const normalized = events.map((e) => {
+    const n = normalizeEvent(e, { kind: 'api', receivedAt: Date.now(), newId: () => e.id });
+    if (!n.ok) throw new Error('fixture invalid');
+    return n.event;
+  });
+  return stub.commit(ROOM, normalized);
+}
+
+/** A workflow change of a stored event through the room's RPC (as PATCH /api/events/:id does). */
+async function changeDirect(id: string, seq: number): Promise<unknown> {
+  const row = await env.DB.prepare('SELECT doc FROM events WHERE id = ?1').bind(id).first<{ doc: string }>();
+  const doc = JSON.parse(row!.doc) as NewEvent;
+  return stub.change(ROOM, {
+    id,
+    expectedSeq: seq,
+    next: { ...doc, status: 'Acknowledged', acknowledgedBy: 'op' },
+    deleted: false,
+    history: { at: Date.now(), actor: 'op', action: 'acknowledge', fromStatus: doc.status, toStatus: 'Acknowledged', note: null },
+  });
+}

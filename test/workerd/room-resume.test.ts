@@ -1,11 +1,15 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Room } from '../../worker/room.ts';
-import { event, ingestEvents, ingestMany, openSocket, roomOf, strictlyIncreasing } from './room-support.ts';
+import { claimStorage, event, fence, ingestEvents, ingestMany, openSocket, roomOf, strictlyIncreasing, until } from './room-support.ts';
 
 const ROOM = 'Berth';
 
 describe('worker > Room > resume', () => {
+  beforeAll(async () => {
+    await claimStorage('room-resume');
+  });
+
   it('replays the events missed while disconnected, then continues live, with no gap and no duplicate', async () => {
     const first = await openSocket(ROOM);
     const base = (await first.hello).lastSeq;
@@ -70,7 +74,7 @@ describe('worker > Room > resume', () => {
     await c.waitFor((m) => m.type === 'subscribed' && m.severities.length === 4);
     const [medium] = await ingestEvents([event(ROOM, 'Medium')]);
     await c.waitForIds([medium!]);
-    await new Promise((r) => setTimeout(r, 50));
+    await fence(c, ROOM); // anything the room would still send before it is in now
     const ids = c.ids();
     expect(ids).not.toContain(low);
     expect(ids).not.toContain(high2);
@@ -104,8 +108,7 @@ describe('worker > Room > resume', () => {
     expect(info.sockets).toBeGreaterThanOrEqual(2);
     // ping → pong by auto-response still works on a socket accepted by the previous instance.
     all.ws.send('ping');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(all.texts).toContain('pong');
+    await until('pong', () => (all.texts.includes('pong') ? true : undefined));
     filtered.close();
     all.close();
   });
@@ -117,16 +120,16 @@ describe('worker > Room > resume', () => {
     await c.waitForIds(seen);
     const cursor = Math.max(...c.seqs());
     c.close();
-    await new Promise((r) => setTimeout(r, 20));
-    // Another test file may hold sockets in this room: a hibernate-eviction restarts the
-    // instance without closing them (the restart path is what matters here).
+    await c.closed;
+    // Other tests of this file may still hold sockets in this room: a hibernate-eviction
+    // restarts the instance without closing them (the restart path is what matters here).
     await evictDurableObject(roomOf(ROOM), { webSockets: 'hibernate' }).catch(() => {
       // not running right now: the next request starts a fresh instance anyway
     });
     const missed = await ingestEvents([event(ROOM, 'Critical'), event(ROOM, 'Medium'), event(ROOM, 'High')]);
     const back = await openSocket(ROOM, { query: `after=${cursor}&severity=Critical,High` });
     await back.waitForIds([missed[0]!, missed[2]!]);
-    await new Promise((r) => setTimeout(r, 50));
+    await fence(back, ROOM, 'High');
     expect(back.ids().filter((id) => missed.includes(id) || seen.includes(id))).toEqual([missed[0], missed[2]]);
     back.close();
   });

@@ -1,12 +1,16 @@
 import { runInDurableObject } from 'cloudflare:test';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Room } from '../../worker/room.ts';
 import { api } from './helpers.ts';
-import { event, ingestEvents, openSse, roomOf, strictlyIncreasing } from './room-support.ts';
+import { claimStorage, event, ingestEvents, openSse, roomOf, strictlyIncreasing, until } from './room-support.ts';
 
 const ROOM = 'Port';
 
 describe('worker > Room > SSE fallback', () => {
+  beforeAll(async () => {
+    await claimStorage('room-sse');
+  });
+
   it('streams hello and live events with id = seq, filtered by severity', async () => {
     const sse = await openSse(ROOM, { query: 'severity=High' });
     expect(sse.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -56,14 +60,13 @@ describe('worker > Room > SSE fallback', () => {
     try {
       const sse = await openSse(ROOM);
       await sse.hello;
-      await new Promise((r) => setTimeout(r, 350)); // heartbeats flow, and streams of earlier tests whose readers left are found dead
-      expect(sse.comments.filter((c) => c.startsWith('hb')).length).toBeGreaterThanOrEqual(2);
+      // Heartbeats flow (and streams of earlier tests whose readers left are found dead by them).
+      await until('two heartbeats', () => (sse.comments.filter((c) => c.startsWith('hb')).length >= 2 ? true : undefined));
       const open = await stub.info();
       expect(open.streams).toBeGreaterThanOrEqual(1);
       expect(open.connections).toBeGreaterThanOrEqual(open.streams);
       await sse.close();
-      const deadline = Date.now() + 3000;
-      while ((await stub.info()).streams >= open.streams && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await until('the room to forget the stream', async () => ((await stub.info()).streams < open.streams ? true : undefined));
       expect((await stub.info()).streams).toBe(open.streams - 1);
     } finally {
       await runInDurableObject(stub, (room: Room) => {

@@ -1,11 +1,15 @@
 /**
- * Room test clients (WebSocket and SSE) and event fixtures for test/workerd/room-*.test.ts.
+ * Room test clients (WebSocket and SSE), event fixtures and D1 truth for test/workerd/room-*.test.ts.
  *
- * Rooms are shared by every test file of a run: tests never assume absolute seqs (they take
- * `hello.lastSeq` as a baseline) and use unique ids. Disruptive room tests (drain, restart,
- * tightened limits) run only in the `System` room (room-disruptive.test.ts).
+ * Isolation: every test *file* runs in its own workerd runtime with its own D1 and Durable
+ * Objects (@cloudflare/vitest-plugin 1.x starts one Miniflare per pool worker, and vitest gives
+ * each file a fresh worker). So a file that tightens a room's limits shares that room with no
+ * other file; `claimStorage` (called by each room test file) fails loudly if that ever stops
+ * being true. Inside a file tests run one after another and share its rooms: they take
+ * `hello.lastSeq` as a baseline, use unique ids, and put back any limit they change.
  */
 import { SELF, env } from 'cloudflare:test';
+import { expect } from 'vitest';
 import type { Category, Severity } from '../../protocol/enums.ts';
 import type { Change } from '../../protocol/event.ts';
 import type { HelloMessage, ServerMessage } from '../../protocol/room.ts';
@@ -99,7 +103,12 @@ export async function upgrade(room: string, opts: SocketOptions = {}): Promise<R
 export async function openSocket(room: string, opts: SocketOptions = {}): Promise<SocketClient> {
   const response = await upgrade(room, opts);
   if (response.status !== 101 || !response.webSocket) throw new Error(`upgrade failed: ${response.status} ${await response.text()}`);
-  const ws = response.webSocket;
+  return adoptSocket(response, opts);
+}
+
+/** A client over a 101 response already in hand (for tests that build odd upgrade requests themselves). */
+export function adoptSocket(response: Response, opts: Pick<SocketOptions, 'autoAck'> = {}): SocketClient {
+  const ws = response.webSocket!;
   const r = receiver();
   const texts: string[] = [];
   let onClose: (v: { code: number; reason: string }) => void = () => {};
@@ -152,7 +161,12 @@ export async function openSse(room: string, opts: { query?: string; lastEventId?
   if (opts.lastEventId !== undefined) headers['last-event-id'] = opts.lastEventId;
   const response = await SELF.fetch(`${BASE}/api/rooms/${room}/sse${opts.query ? `?${opts.query}` : ''}`, { headers });
   if (response.status !== 200 || !response.body) throw new Error(`sse failed: ${response.status} ${await response.text()}`);
-  const reader = response.body.getReader();
+  return adoptSse(response);
+}
+
+/** A client over a 200 text/event-stream response already in hand. */
+export function adoptSse(response: Response): SseClient {
+  const reader = response.body!.getReader();
   const r = receiver();
   const ids: number[] = [];
   const comments: string[] = [];
@@ -229,7 +243,78 @@ export function strictlyIncreasing(xs: readonly number[]): boolean {
   return xs.every((x, i) => i === 0 || x > xs[i - 1]!);
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * Polls `probe` every 10 ms until it returns something other than undefined (tests wait for a
+ * condition, never for a fixed time).
+ */
+export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 8000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * A fence: stores one more event that `client` is subscribed to and waits until it arrives.
+ * Pushes leave a room in seq order, so once the fence is in, everything the room would ever
+ * send this client before it (a late duplicate, a change that should not come) has arrived too.
+ */
+export async function fence(client: Received, category: Category, severity: Severity = 'Medium'): Promise<string> {
+  const [id] = await ingestEvents([event(category, severity, uid('fence'))]);
+  await client.waitForIds([id!]);
+  return id!;
+}
+
+/** What D1 holds for a room above `after`, in seq order: the truth a client's stream is checked against. */
+export async function storedChanges(category: Category, after: number, severities?: readonly Severity[]): Promise<{ id: string; seq: number }[]> {
+  const { results } = await env.DB.prepare('SELECT id, seq, severity, deleted FROM events WHERE category = ?1 AND seq > ?2 ORDER BY seq')
+    .bind(category, after)
+    .all<{ id: string; seq: number; severity: Severity; deleted: number }>();
+  return results.filter((r) => !severities || r.deleted === 1 || severities.includes(r.severity)).map((r) => ({ id: r.id, seq: r.seq }));
+}
+
+/** Duplicates (a change received twice) and order breaks (a seq not above the previous one) in what a client received. */
+export function deliveryFaults(c: Received): { duplicates: number; outOfOrder: number } {
+  const seen = new Set<string>();
+  let duplicates = 0;
+  let outOfOrder = 0;
+  let last = -Infinity;
+  for (const ch of c.changes()) {
+    const key = `${ch.id}@${ch.seq}`;
+    if (seen.has(key)) duplicates++;
+    seen.add(key);
+    if (ch.seq <= last) outOfOrder++;
+    last = Math.max(last, ch.seq);
+  }
+  return { duplicates, outOfOrder };
+}
+
+/**
+ * Asserts that a client's stream above `after` is exactly D1's rows of the room above `after`
+ * (matching its filter): nothing missing (no gap), nothing extra, nothing twice, in seq order.
+ * For streams of inserts only (a workflow change moves a row to a new seq in D1).
+ */
+export async function expectStreamMatchesD1(c: Received, category: Category, after: number, severities?: readonly Severity[], label = 'stream'): Promise<void> {
+  const truth = await storedChanges(category, after, severities);
+  const got = c.changes().filter((ch) => ch.seq > after).map((ch) => ({ id: ch.id, seq: ch.seq }));
+  expect(deliveryFaults(c), `${label}: duplicates and order breaks`).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(got, `${label}: exactly what D1 holds above ${after}`).toEqual(truth);
+}
+
+/**
+ * Guards the isolation this file relies on (see the top of this module): records `file` in a
+ * table of the runtime's D1 and fails when another test file already left its name there, i.e.
+ * when two files share one D1 and so one set of rooms.
+ */
+export async function claimStorage(file: string): Promise<void> {
+  await env.DB.prepare('CREATE TABLE IF NOT EXISTS test_storage_claims (file TEXT PRIMARY KEY)').run();
+  await env.DB.prepare('INSERT OR IGNORE INTO test_storage_claims (file) VALUES (?1)').bind(file).run();
+  const { results } = await env.DB.prepare('SELECT file FROM test_storage_claims').all<{ file: string }>();
+  expect(results.map((r) => r.file), 'this test file has its D1 and rooms to itself').toEqual([file]);
+}
 
 /** The room's stub (for runInDurableObject / evictDurableObject / direct RPC). */
 export function roomOf(category: Category) {

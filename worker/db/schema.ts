@@ -97,3 +97,21 @@ export const eventCounts = sqliteTable(
 
 export type ReadStateRow = typeof readState.$inferSelect;
 export type EventCountRow = typeof eventCounts.$inferSelect;
+
+/**
+ * The latest liveness report of each bridge process (migrations/0006_bridge_status.sql); bounded
+ * by worker/db/bridge-status.ts.
+ */
+export const bridgeStatus = sqliteTable(
+  'bridge_status',
+  {
+    bridgeId: text('bridge_id').primaryKey(),
+    receivedAt: integer('received_at').notNull(),
+    lag: integer('lag').notNull(),
+    lagSince: text('lag_since'),
+    report: text('report').notNull(),
+  },
+  (t) => [index('bridge_status_received').on(t.receivedAt)],
+);
+
+export type BridgeStatusRow = typeof bridgeStatus.$inferSelect;

@@ -67,3 +67,9 @@ export async function eventStats(db: Db, now = Date.now()): Promise<EventStats> 
   }
   return stats;
 }
+
+/** The newest stored event's `receivedAt` (ms), or null: MAX over the `events_received` index, one seek. */
+export async function newestReceivedAt(db: Db): Promise<number | null> {
+  const row = await db.$client.prepare('SELECT MAX(received_at) AS at FROM events').first<{ at: number | null }>();
+  return row?.at ?? null;
+}

@@ -13,8 +13,17 @@ export const rooms = new OpenAPIHono<AppEnv>();
 
 const RoomParams = z.object({ category: z.string().openapi({ param: { name: 'category', in: 'path' }, example: 'Container' }) });
 const RoomQuery = z.object({
-  severity: z.string().optional().openapi({ description: 'Comma-separated severities (default all)', example: 'Critical,High' }),
-  after: z.string().optional().openapi({ description: 'Resume cursor: replay every matching change with a greater seq, then live' }),
+  severity: z.string().optional().openapi({ description: 'Comma-separated severities (default all); at most once', example: 'Critical,High' }),
+  after: z.string().optional().openapi({ description: 'Resume cursor (a seq, up to 15 digits): replay every matching change with a greater seq, then live; at most once' }),
+});
+/**
+ * The socket's query is only described here, not validated: a browser cannot read the body of a
+ * refused upgrade, so the room answers bad parameters (a repeated one included) inside the socket
+ * with an `error` message and 1008.
+ */
+const SocketQuery = z.object({
+  severity: z.union([z.string(), z.array(z.string())]).optional().openapi({ type: 'string', description: 'Comma-separated severities (default all); at most once', example: 'Critical,High' }),
+  after: z.union([z.string(), z.array(z.string())]).optional().openapi({ type: 'string', description: 'Resume cursor (a seq, up to 15 digits): replay every matching change with a greater seq, then live; at most once' }),
 });
 
 /**
@@ -73,9 +82,9 @@ rooms.openapi(
       'Upgrade to the room protocol (DESIGN.md, Rooms; docs/rooms.md). Query: `severity=Critical,High` (default all), `after=<seq>` (replay then live). ' +
       `Browsers offer the subprotocols \`quaycast.v1\` and \`bearer.<jwt>\` instead of an Authorization header. Rooms: ${CATEGORIES.join(', ')}.`,
     security: [{ bearer: [] }],
-    request: { params: RoomParams, query: RoomQuery },
+    request: { params: RoomParams, query: SocketQuery },
     responses: {
-      101: { description: 'Switching protocols' },
+      101: { description: 'Switching protocols (bad `severity`/`after` are answered inside the socket: `error` `bad_request`, then close 1008)' },
       401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorSchema } } },
       403: { description: 'Origin not allowed', content: { 'application/json': { schema: ErrorSchema } } },
       404: { description: 'No such room', content: { 'application/json': { schema: ErrorSchema } } },
@@ -108,7 +117,7 @@ rooms.openapi(
     request: { params: RoomParams, query: RoomQuery },
     responses: {
       200: { description: 'text/event-stream' },
-      400: { description: 'Bad severity or cursor', content: { 'application/json': { schema: ErrorSchema } } },
+      400: { description: 'Bad or repeated severity, after or Last-Event-ID', content: { 'application/json': { schema: ErrorSchema } } },
       401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorSchema } } },
       403: { description: 'Origin not allowed', content: { 'application/json': { schema: ErrorSchema } } },
       404: { description: 'No such room', content: { 'application/json': { schema: ErrorSchema } } },

@@ -1,9 +1,13 @@
-/** GET /api/stats: counts for the dashboard's header and charts, and live connections per room. */
+/** GET /api/stats: counts for the dashboard's header and charts, live connections per room, and whether the pipeline flows. */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { CATEGORIES, SEVERITIES, STATUSES } from '../../protocol/enums.ts';
+import { PIPELINE_STATES } from '../../protocol/pipeline.ts';
 import { requireRole } from '../auth.ts';
+import { getConfig } from '../config.ts';
+import { bridgeStatuses } from '../db/bridge-status.ts';
 import { createDb } from '../db/client.ts';
-import { eventStats } from '../db/stats.ts';
+import { eventStats, newestReceivedAt } from '../db/stats.ts';
+import { pipelineState } from '../pipeline.ts';
 import { roomStub } from '../room.ts';
 import type { AppEnv } from '../types.ts';
 import { ErrorSchema } from './schemas.ts';
@@ -21,6 +25,32 @@ const StatsSchema = z.object({
   requiresAction: z.number().int().openapi({ description: 'requiresAction and not Resolved/Closed' }),
   perMinute: z.array(z.number().int()).length(60).openapi({ description: 'Received per minute over the last hour, oldest first' }),
   rooms: z.record(z.string(), z.object({ connections: z.number().int(), lastSeq: z.number().int() })),
+  pipeline: z
+    .object({
+      state: z.enum(PIPELINE_STATES).openapi({
+        description:
+          '`flowing` (records on the way), `idle` (nothing waits in Kafka), `stalled` (a partition has not moved for `stallMs`, records waited that long with nothing stored, or a bridge has been starting that long), ' +
+          '`unknown` (no bridge reported within 3 of its intervals)',
+      }),
+      reasons: z.array(z.string()).openapi({ description: 'Why, one line each; the first is the most important' }),
+      lastStoredAt: z.string().nullable().openapi({ description: "The newest stored event's receivedAt" }),
+      lag: z.number().int().nullable().openapi({ description: "Records not yet stored or dead-lettered, over the live bridges' partitions; null with no live bridge" }),
+      stallMs: z.number().int().openapi({ description: 'PIPELINE_STALL_MS' }),
+      bridges: z.array(
+        z.object({
+          bridgeId: z.string(),
+          state: z.enum(['starting', 'consuming', 'stopping']),
+          gone: z.boolean().openapi({ description: 'No report within 3 of its intervals' }),
+          reportedAt: z.string(),
+          intervalMs: z.number().int(),
+          partitions: z.number().int(),
+          stalledPartitions: z.number().int(),
+          lag: z.number().int(),
+          deadLettered: z.number().int(),
+        }),
+      ),
+    })
+    .openapi({ description: "Is the pipeline flowing? From the bridges' reports (POST /internal/bridge/status) and the newest stored event (docs/operations.md)" }),
   at: z.string(),
 });
 
@@ -30,7 +60,7 @@ stats.openapi(
   createRoute({
     method: 'get',
     path: '/api/stats',
-    summary: 'Event counts and room connections',
+    summary: 'Event counts, room connections and pipeline liveness',
     security: [{ bearer: [] }, { cookie: [] }] as { [scheme: string]: string[] }[],
     middleware: [requireRole('viewer')],
     responses: {
@@ -41,8 +71,15 @@ stats.openapi(
   }),
   async (c) => {
     const now = Date.now();
-    const [counted, ...infos] = await Promise.all([eventStats(createDb(c.env.DB), now), ...CATEGORIES.map((cat) => roomStub(c.env, cat).info())]);
+    const db = createDb(c.env.DB);
+    const [counted, bridges, lastStoredAt, ...infos] = await Promise.all([
+      eventStats(db, now),
+      bridgeStatuses(db),
+      newestReceivedAt(db),
+      ...CATEGORIES.map((cat) => roomStub(c.env, cat).info()),
+    ]);
     const rooms = Object.fromEntries(CATEGORIES.map((cat, i) => [cat, infos[i]!]));
-    return c.json({ ...counted, rooms, at: new Date(now).toISOString() }, 200);
+    const pipeline = pipelineState({ bridges, lastStoredAt, now, stallMs: getConfig(c.env).pipelineStallMs });
+    return c.json({ ...counted, rooms, pipeline, at: new Date(now).toISOString() }, 200);
   },
 );

@@ -1,5 +1,6 @@
 /** The Worker's HTTP API as the dashboard uses it: bearer auth, the API's error shape, typed results. */
 import type { QuaycastEvent, Change } from '../../../protocol/event.ts';
+import type { PipelineView } from './status.ts';
 import { toChange } from './wire.ts';
 
 /** An error answer of the API (`{ error: { code, message, details? } }`) or a network failure. */
@@ -33,6 +34,8 @@ export type Stats = {
   connections?: Record<string, number>;
   /** Events received per minute over the last hour, oldest first. */
   perMinute?: number[];
+  /** Whether Kafka records reach D1 (state and reasons; the Worker's `pipeline`). */
+  pipeline?: PipelineView;
 };
 
 export type Api = ReturnType<typeof createApi>;

@@ -6,7 +6,7 @@ import { backoffDelay } from './backoff.ts';
 import { filterCsv, parseCsv } from './csv.ts';
 import { pipelineStages } from './format.ts';
 import { EMPTY_FILTER, exportRowFilter, makePredicate, matchesText, toQuery, words, type FindFilter } from './filters.ts';
-import { summarize } from './status.ts';
+import { pillOf, summarize } from './status.ts';
 import { ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, parseRoomMessage } from './wire.ts';
 import { availableActions } from './workflow.ts';
 
@@ -115,6 +115,20 @@ describe('web > connection summary', () => {
     expect(summarize([{ ...base, state: 'open', transport: 'sse' }], true, 0).label).toBe('Connected via Server-Sent Events');
     expect(summarize([{ ...base, state: 'open', transport: 'ws' }, { ...base, state: 'waiting', transport: 'ws', retryAt: 4200 }], true, 0).label).toBe('Reconnecting in 5s');
     expect(summarize([{ ...base, state: 'waiting', transport: 'ws', retryAt: 10 }], false, 0).kind).toBe('offline');
+  });
+
+  it('never says Live or Connected via … while the pipeline is stalled or unknown; a connection problem is shown as it is', () => {
+    const live = summarize([{ ...base, state: 'open', transport: 'ws' }], true, 0);
+    const sse = summarize([{ ...base, state: 'open', transport: 'sse' }], true, 0);
+    const waiting = summarize([{ ...base, state: 'waiting', transport: 'ws', retryAt: 4200 }], true, 0);
+    const stalled = { state: 'stalled' as const, reasons: ['port-events/0 has not moved for 2 min.'] };
+    expect(pillOf(live, stalled)).toEqual({ label: 'Stalled', stalled: true, reason: 'port-events/0 has not moved for 2 min.' });
+    expect(pillOf(sse, stalled).label).toBe('Stalled');
+    expect(pillOf(live, { state: 'unknown', reasons: [] })).toMatchObject({ label: 'Stalled', reason: expect.stringMatching(/unknown/) });
+    expect(pillOf(waiting, stalled)).toEqual({ label: 'Reconnecting in 5s', stalled: false, reason: undefined });
+    expect(pillOf(live, { state: 'flowing', reasons: ['x'] }).label).toBe('Live');
+    expect(pillOf(live, { state: 'idle', reasons: [] }).label).toBe('Live');
+    expect(pillOf(live, undefined).label).toBe('Live');
   });
 });
 

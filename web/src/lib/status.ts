@@ -1,4 +1,5 @@
 /** One line for the whole connection: what an operator needs to know at a glance. */
+import { pipelineNeedsAttention, type PipelineState } from '../../../protocol/pipeline.ts';
 import type { RoomStatus, Transport } from './room-client.ts';
 
 export type ConnectionSummary =
@@ -24,4 +25,22 @@ export function summarize(rooms: RoomStatus[], online: boolean, now: number): Co
   const fallback = rooms.find((r) => r.transport !== 'ws');
   if (fallback) return { kind: 'fallback', label: `Connected via ${TRANSPORT_LABEL[fallback.transport]}`, transport: fallback.transport };
   return { kind: 'connected', label: 'Live' };
+}
+
+/** What the dashboard knows of the pipeline behind the rooms (`GET /api/stats` → `pipeline`). */
+export type PipelineView = { state: PipelineState; reasons: string[] };
+
+/** The status pill: its label, and when the pipeline needs attention, why. */
+export type Pill = { label: string; stalled: boolean; reason: string | undefined };
+
+/**
+ * The pill never says a calm *Live* (or "Connected via …") while the pipeline behind the rooms is
+ * stalled or unknown: the socket being up says nothing about Kafka records reaching D1. A
+ * connection problem (reconnecting, offline) is shown as it is: it is the more immediate news.
+ */
+export function pillOf(summary: ConnectionSummary, pipeline: PipelineView | undefined): Pill {
+  const up = summary.kind === 'connected' || summary.kind === 'fallback';
+  if (!up || !pipeline || !pipelineNeedsAttention(pipeline.state)) return { label: summary.label, stalled: false, reason: undefined };
+  const reason = pipeline.reasons[0] ?? (pipeline.state === 'unknown' ? 'No bridge is reporting: whether Kafka records arrive is unknown.' : 'The pipeline is stalled.');
+  return { label: 'Stalled', stalled: true, reason };
 }

@@ -1,7 +1,11 @@
 /** Server totals (GET /api/stats), refreshed while the dashboard is open. */
 import { onCleanup } from 'solid-js';
 import { createStore, reconcile } from 'solid-js/store';
+import { PIPELINE_STATES, type PipelineState } from '../../../protocol/pipeline.ts';
 import type { Api, Stats } from '../lib/api.ts';
+
+/** Most reason lines kept from the server (the pill shows the first, its tooltip all). */
+const MAX_PIPELINE_REASONS = 12;
 
 export type StatsState = { data: Stats | undefined; available: boolean; updatedAt: number | undefined };
 
@@ -26,6 +30,11 @@ export function normalizeStats(raw: Record<string, unknown>): Stats {
     out.connections = Object.fromEntries(Object.entries(src.rooms as Record<string, { connections?: unknown }>).map(([k, v]) => [k, typeof v?.connections === 'number' ? v.connections : 0]));
   }
   if (Array.isArray(src.perMinute) && src.perMinute.every((n) => typeof n === 'number')) out.perMinute = src.perMinute as number[];
+  const pipeline = src.pipeline as { state?: unknown; reasons?: unknown } | undefined;
+  if (typeof pipeline === 'object' && pipeline !== null && (PIPELINE_STATES as readonly unknown[]).includes(pipeline.state)) {
+    const reasons = Array.isArray(pipeline.reasons) ? pipeline.reasons.filter((r): r is string => typeof r === 'string').slice(0, MAX_PIPELINE_REASONS) : [];
+    out.pipeline = { state: pipeline.state as PipelineState, reasons };
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@ import { vi } from 'vitest';
 import type { Role } from '../../../protocol/roles.ts';
 import type { QuaycastEvent } from '../../../protocol/event.ts';
 import type { Api } from '../lib/api.ts';
+import type { RoomClientEnv, SocketLike } from '../lib/room-client.ts';
 import { AppProvider, useFeed } from '../stores/context.tsx';
 
 export function fakeToken(role: Role, sub = `${role}-1`): string {
@@ -63,8 +64,11 @@ export const sampleEvent = (p: Partial<QuaycastEvent> = {}): QuaycastEvent => ({
   ...p,
 });
 
-/** Renders `ui` inside the provider; `events` are put in the feed first. */
-export function renderApp(ui: () => JSX.Element, opts: { role?: Role; api?: Api; events?: QuaycastEvent[] } = {}) {
+/**
+ * Renders `ui` inside the provider; `events` are put in the feed first. Without `roomEnv` no
+ * room connects (and the stats store stays off); with one, rooms connect through it.
+ */
+export function renderApp(ui: () => JSX.Element, opts: { role?: Role; api?: Api; events?: QuaycastEvent[]; roomEnv?: RoomClientEnv } = {}) {
   const api = opts.api ?? fakeApi();
   const mem = () => {
     const m = new Map<string, string>();
@@ -76,9 +80,44 @@ export function renderApp(ui: () => JSX.Element, opts: { role?: Role; api?: Api;
     return props.children;
   }
   const result = render(() => (
-    <AppProvider token={fakeToken(opts.role ?? 'operator')} api={api} roomEnv={null} storage={{ local: mem(), session: mem() }} feed={{ schedule: (fn) => queueMicrotask(fn) }}>
+    <AppProvider token={fakeToken(opts.role ?? 'operator')} api={api} roomEnv={opts.roomEnv ?? null} storage={{ local: mem(), session: mem() }} feed={{ schedule: (fn) => queueMicrotask(fn) }}>
       <Seed>{ui()}</Seed>
     </AppProvider>
   ));
   return { ...result, api };
+}
+
+/**
+ * Room transports whose sockets open at once and say hello (so every watched room is *Live*):
+ * for components that show the connection. SSE and long-poll are never reached.
+ */
+export function liveRoomEnv(): RoomClientEnv {
+  return {
+    openSocket: (url) => {
+      const room = new URL(url).pathname.split('/')[3];
+      const socket: SocketLike = {
+        onopen: null,
+        onclose: null,
+        onmessage: null,
+        onerror: null,
+        send: () => {},
+        close: (code = 1000) => socket.onclose?.({ code }),
+      };
+      queueMicrotask(() => {
+        socket.onopen?.({});
+        socket.onmessage?.({ data: JSON.stringify({ type: 'hello', room, connections: 1, lastSeq: 0 }) });
+      });
+      return socket;
+    },
+    openEventSource: () => {
+      throw new Error('not in these tests');
+    },
+    fetch: (async () => new Response('{}', { status: 503 })) as unknown as typeof fetch,
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+    random: () => 0.5,
+    now: () => Date.now(),
+    isOnline: () => true,
+    openSession: async () => {},
+  };
 }
