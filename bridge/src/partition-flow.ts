@@ -158,6 +158,11 @@ export class PartitionFlow {
         this.headMoved(window.lastOffset);
         return { action: 'commit' };
       case 'isolated':
+        // Every failure still on record was of a window holding the isolated record: it explains
+        // them, so none of them is evidence against the records after it.
+        this.failures = [];
+        this.headMoved(window.lastOffset);
+        return { action: 'commit' };
       case 'skipped':
         this.headMoved(window.lastOffset);
         return { action: 'commit' };
