@@ -127,4 +127,70 @@ describe('bridge > one partition retrying never stops the others', () => {
       expect(r.headers['x-request-id']).toMatch(new RegExp(`^${first.topic.replace(/[.-]/g, '\\$&')}\\.${first.partition}\\.${first.offset}\\.\\d+$`));
     }
   });
+
+  it('keeps topic B flowing while topic A\'s answers take longer than FORWARD_WAIT_MS, and applies each kept answer without forwarding A again', async () => {
+    const [topicA, topicB] = [unique('it-slowa'), unique('it-slowb')];
+    const groupId = unique('it-group');
+    await createTopics([topicA, topicB], 1);
+    const [runA, runB] = [unique('sa'), unique('sb')];
+    const berthSocket = await viewerSocket('Berth');
+    proxy = await startFaultProxy(worker.url);
+    proxy.mode = { kind: 'delay-body', marker: `"topic":"${topicA}"`, ms: 4000 }; // stored at once, answered 4 s later
+    const bridge = startBridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: `${topicA},${topicB}`, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '3', FORWARD_WAIT_MS: '300', OUTBOX_ENABLED: 'false' });
+    bridges.push(bridge);
+    await bridge.waitForLog(/"msg":"consuming"/);
+    await produce(topicA, Array.from({ length: 6 }, (_, i) => ({ key: `${runA}-${i}`, value: event(`${runA}-${i}`, 'Ship') })));
+    await until('A\'s first forward held', () => (proxy!.counts.held >= 1 ? true : undefined));
+    const firstA = proxy.requests.find((r) => r.path === '/internal/ingest' && r.body.includes(`"topic":"${topicA}"`))!;
+    const idsB = Array.from({ length: 3 }, (_, i) => `${runB}-${i}`);
+    await produce(topicB, idsB.map((id) => ({ key: id, value: event(id, 'Berth') })));
+    await until('B on the socket', () => (idsB.every((id) => timesSeen(berthSocket, runB).get(id) === 1) ? true : undefined), 20_000);
+    // B arrived while A's first answer was still held by the proxy (the old bridge waited it out inside the fetch round).
+    expect(firstA.status).toBeUndefined();
+
+    await until('all of A in D1', () => (storedIds(runA).length === 6 ? true : undefined), 30_000);
+    await until('A committed to the end', async () => ((await committedOffsets(groupId, topicA)).get(0) === 6 ? true : undefined), 30_000);
+    const forwardsA = proxy.requests.filter((r) => r.path === '/internal/ingest' && r.body.includes(`"topic":"${topicA}"`));
+    // Two windows of 3, each forwarded once: the answers were kept for the refetched batches, not re-sent.
+    expect(forwardsA.map((r) => recordsOf(r.body).map((x) => x.offset))).toEqual([['0', '1', '2'], ['3', '4', '5']]);
+    expect(forwardsA.map((r) => r.headers['x-request-id'])).toEqual([`${topicA}.0.0.1`, `${topicA}.0.3.1`]);
+    expect(bridge.logs.some((l) => l.includes('"msg":"forward failed; retrying"'))).toBe(false);
+  });
+
+  it('lifts its pauses on a rebalance: a partition paused before it, back with the same bridge after, is consumed again', async () => {
+    const topic = unique('it-rebalance');
+    const groupId = unique('it-group');
+    await createTopics([topic], 3);
+    const run = unique('rb');
+    proxy = await startFaultProxy(worker.url);
+    proxy.mode = { kind: 'refuse-body', marker: `"topic":"${topic}","partition":0,`, ...roomUnavailable(['Port']) };
+    const env = { WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, OUTBOX_ENABLED: 'false', RETRY_INITIAL_MS: '200', RETRY_MAX_MS: '400' };
+    const first = startBridge(env);
+    bridges.push(first);
+    await first.waitForLog(/"msg":"consuming"/);
+    const ids = Array.from({ length: 9 }, (_, i) => ({ id: `${run}-${i}`, partition: i % 3 }));
+    await produce(topic, ids.map(({ id, partition }) => ({ key: id, value: event(id, 'Port'), partition })));
+    await until('partitions 1 and 2 stored', () => (storedIds(run).length === 6 ? true : undefined));
+    await until('partition 0 refused (paused by the first bridge)', () => (proxy!.counts.failed >= 2 ? true : undefined));
+
+    // A second member joins and leaves again: two rebalances; the first bridge ends with every partition.
+    const joined = () => first.logs.filter((l) => l.includes('"msg":"joined consumer group"')).length;
+    const second = startBridge(env);
+    bridges.push(second);
+    await until('a rebalance', () => (joined() >= 2 ? true : undefined), 60_000);
+    await second.waitForLog(/"msg":"joined consumer group"/);
+    expect(await second.kill('SIGTERM')).toBe(0);
+    await until('the first bridge holds all three again', () => {
+      const last = first.logs.filter((l) => l.includes('"msg":"joined consumer group"')).at(-1)!;
+      return joined() >= 3 && /"assignment":\{[^}]*\[0,1,2\]/.test(last) ? true : undefined;
+    }, 60_000);
+
+    proxy.mode = { kind: 'pass' };
+    await until('partition 0 stored', () => (storedIds(run).length === 9 ? true : undefined), 30_000);
+    await until('committed to the end', async () => {
+      const c = await committedOffsets(groupId, topic);
+      return [0, 1, 2].every((p) => c.get(p) === 3) ? true : undefined;
+    }, 30_000);
+    expect(await kcatRead(BROKER, `${topic}.dlq`)).toHaveLength(0);
+  });
 });
