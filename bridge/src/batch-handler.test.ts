@@ -41,7 +41,7 @@ function fakeConsumer() {
     payload(topic: string, partition: number, messages: BatchMessage[]): BatchPayload {
       const key = `${topic}/${partition}`;
       return {
-        batch: { topic, partition, messages },
+        batch: { topic, partition, highWatermark: String(Number(messages.at(-1)?.offset ?? -1) + 1), messages },
         resolveOffset: (o) => void resolved.set(key, o),
         heartbeat: async () => undefined,
         pause: () => {
@@ -95,6 +95,7 @@ describe('bridge > batch handler', () => {
     expect(metrics.get('quaycast_bridge_consumed_total', { topic: 't', partition: '0' })).toBe(6);
     expect(metrics.get('quaycast_bridge_tombstones_total', { topic: 't', partition: '0' })).toBe(1);
     expect(metrics.get('quaycast_bridge_committed_offset', { topic: 't', partition: '0' })).toBe(6);
+    expect(metrics.get('quaycast_bridge_lag', { topic: 't', partition: '0' })).toBe(0);
   });
 
   it('sends a request id per forward (contract 3)', async () => {

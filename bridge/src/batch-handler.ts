@@ -24,7 +24,7 @@ export type BatchMessage = { offset: string; key: Buffer | null; value: Buffer |
 
 /** The part of kafkajs' EachBatchPayload this handler uses. */
 export type BatchPayload = {
-  batch: { topic: string; partition: number; messages: BatchMessage[] };
+  batch: { topic: string; partition: number; highWatermark: string; messages: BatchMessage[] };
   resolveOffset(offset: string): void;
   heartbeat(): Promise<void>;
   /** Pauses fetching this topic-partition; the function it returns resumes it. */
@@ -224,6 +224,9 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         const tombstones = step.messages.filter((m) => m.value === null).length;
         if (tombstones > 0) deps.metrics.inc('quaycast_bridge_tombstones_total', labels, tombstones);
         deps.metrics.set('quaycast_bridge_committed_offset', labels, Number(next));
+        // Lag as of this fetch; liveness.ts also reads it from the broker, for partitions that are paused.
+        const high = BigInt(payload.batch.highWatermark);
+        deps.metrics.set('quaycast_bridge_lag', labels, Number(high > next ? high - next : 0n));
         log('debug', 'batch committed', { topic, partition, records: step.window.count, nextOffset: next.toString() });
         await payload.heartbeat();
         return 'advance';

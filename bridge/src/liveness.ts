@@ -56,11 +56,16 @@ export function stallReason(stalled: readonly StalledPartition[]): string {
     .slice(0, 2000);
 }
 
-/** high - committed (the low watermark when nothing is committed), never negative; null when unknown. Pure. */
+const MAX_LAG = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * high - committed (the low watermark when nothing is committed), never negative, at most
+ * Number.MAX_SAFE_INTEGER (offsets are 64-bit; the report's lag is a JSON integer); null when unknown. Pure.
+ */
 export function lagOf(o: PartitionOffsets | undefined): number | null {
   if (!o) return null;
   const lag = BigInt(o.high) - BigInt(o.committed ?? o.low);
-  return Number(lag > 0n ? lag : 0n);
+  return Number(lag <= 0n ? 0n : lag > MAX_LAG ? MAX_LAG : lag);
 }
 
 /**
@@ -121,26 +126,21 @@ export function createLiveness(deps: LivenessDeps): Liveness {
   const now = deps.now ?? Date.now;
   const doFetch = deps.fetch ?? fetch;
   let offsets: PartitionOffsets[] = [];
-  let lagSeries = new Set<string>();
-  let stalledSeries = new Set<string>();
+  const mine = (labels: Record<string, string>) => deps.assigned().some((a) => a.topic === labels.topic && String(a.partition) === labels.partition);
   let notFoundLogged = false;
   let failing = false;
 
   const stalled = () => stalledPartitions(deps.assigned(), deps.partitions(), now(), deps.stallThresholdMs);
 
-  // Seconds since the head started failing, computed at scrape time; series of partitions no longer ours are dropped.
+  // Seconds since the head started failing, computed at scrape time; gauges of partitions no longer ours are dropped.
   deps.metrics.addCollector(() => {
     const t = now();
-    const mine = new Set(deps.assigned().map((a) => `${a.topic}/${a.partition}`));
-    const seen = new Set<string>();
+    const assigned = new Set(deps.assigned().map((a) => `${a.topic}/${a.partition}`));
     for (const s of deps.partitions()) {
-      const key = `${s.topic}/${s.partition}`;
-      if (!mine.has(key)) continue;
-      seen.add(key);
-      deps.metrics.set('quaycast_bridge_partition_stalled_seconds', labelsOf(s), s.stalledSince === undefined ? 0 : (t - s.stalledSince) / 1000);
+      if (assigned.has(`${s.topic}/${s.partition}`)) deps.metrics.set('quaycast_bridge_partition_stalled_seconds', labelsOf(s), s.stalledSince === undefined ? 0 : (t - s.stalledSince) / 1000);
     }
-    for (const key of stalledSeries) if (!seen.has(key)) deps.metrics.delete('quaycast_bridge_partition_stalled_seconds', labelsOfKey(key));
-    stalledSeries = seen;
+    deps.metrics.retain('quaycast_bridge_partition_stalled_seconds', mine);
+    deps.metrics.retain('quaycast_bridge_lag', mine);
   });
 
   async function refreshOffsets(): Promise<void> {
@@ -151,16 +151,10 @@ export function createLiveness(deps: LivenessDeps): Liveness {
       return;
     }
     const byKey = new Map(offsets.map((o) => [`${o.topic}/${o.partition}`, o]));
-    const seen = new Set<string>();
     for (const a of deps.assigned()) {
-      const key = `${a.topic}/${a.partition}`;
-      const lag = lagOf(byKey.get(key));
-      if (lag === null) continue;
-      seen.add(key);
-      deps.metrics.set('quaycast_bridge_lag', labelsOf(a), lag);
+      const lag = lagOf(byKey.get(`${a.topic}/${a.partition}`));
+      if (lag !== null) deps.metrics.set('quaycast_bridge_lag', labelsOf(a), lag);
     }
-    for (const key of lagSeries) if (!seen.has(key)) deps.metrics.delete('quaycast_bridge_lag', labelsOfKey(key));
-    lagSeries = seen;
   }
 
   async function report(): Promise<void> {
@@ -224,9 +218,4 @@ export function createLiveness(deps: LivenessDeps): Liveness {
       }
     },
   };
-}
-
-function labelsOfKey(key: string): { topic: string; partition: string } {
-  const at = key.lastIndexOf('/');
-  return { topic: key.slice(0, at), partition: key.slice(at + 1) };
 }

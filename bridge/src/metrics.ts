@@ -23,6 +23,8 @@ export class Metrics {
   private readonly values = new Map<string, Map<string, number>>();
   private readonly histograms = new Map<string, { labels: string; counts: number[]; sum: number; count: number }>();
   private readonly collectors: (() => void)[] = [];
+  /** The labels behind each rendered label key, for retain(). */
+  private readonly labelsOf = new Map<string, Labels>();
 
   /** Runs `collect` before every render: for gauges computed from state (e.g. seconds since a time). */
   addCollector(collect: () => void): void {
@@ -36,7 +38,9 @@ export class Metrics {
   }
 
   set(name: string, labels: Labels, value: number): void {
-    this.series(name).set(key(labels), value);
+    const k = key(labels);
+    this.labelsOf.set(k, labels);
+    this.series(name).set(k, value);
   }
 
   /** Drops one series (a gauge of a partition this bridge no longer holds). */
@@ -44,9 +48,11 @@ export class Metrics {
     this.values.get(name)?.delete(key(labels));
   }
 
-  /** The label sets of a metric's series, as rendered (`partition="0",topic="a"`). */
-  seriesOf(name: string): string[] {
-    return [...(this.values.get(name)?.keys() ?? [])];
+  /** Keeps only the series of `name` whose labels pass `keep` (e.g. the partitions still assigned). */
+  retain(name: string, keep: (labels: Labels) => boolean): void {
+    const series = this.values.get(name);
+    if (!series) return;
+    for (const k of [...series.keys()]) if (!keep(this.labelsOf.get(k) ?? {})) series.delete(k);
   }
 
   get(name: string, labels: Labels = {}): number {
