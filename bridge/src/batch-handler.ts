@@ -84,17 +84,26 @@ export type BatchHandler = {
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 const flowRecord = (m: BatchMessage): FlowRecord => ({ offset: m.offset, bytes: m.value?.length ?? 0, tombstone: m.value === null });
 
-/** Waits up to `ms` for the step; undefined when it is still running. */
-async function settleWithin(step: Step, ms: number): Promise<StepResult | undefined> {
-  if (step.result) return step.result;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), ms);
-  });
-  try {
-    return await Promise.race([step.promise, timeout]);
-  } finally {
-    clearTimeout(timer);
+/** Heartbeats at least this often while eachBatch waits for a step (kafkajs throttles them to its heartbeatInterval). */
+const HEARTBEAT_EVERY_MS = 1000;
+
+/**
+ * Waits up to `ms` for the step, heartbeating in between so a long FORWARD_WAIT_MS does not cost
+ * the group membership; undefined when the step is still running.
+ */
+async function settleWithin(step: Step, ms: number, heartbeat: () => Promise<void>): Promise<StepResult | undefined> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (step.result) return step.result;
+    const left = deadline - Date.now();
+    if (left <= 0) return undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), Math.min(left, HEARTBEAT_EVERY_MS));
+    });
+    const result = await Promise.race([step.promise, timeout]).finally(() => clearTimeout(timer));
+    if (result) return result;
+    await heartbeat(); // a rebalance surfaces here as an error: kafkajs rejoins, and reset() drops this state
   }
 }
 
@@ -143,7 +152,11 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         results = await deps.forward(live.map((m) => deps.toRecord(topic, partition, m)), window.requestId);
         deps.metrics.observe('quaycast_bridge_batch_latency_seconds', (performance.now() - started) / 1000);
       } catch (err) {
-        if (deps.stopping()) return { kind: 'aborted' };
+        if (deps.stopping()) {
+          // Shutdown aborted the forward (it may outlive the eachBatch that started it): the next owner forwards it again.
+          log('info', 'batch abandoned without commit', { topic, partition, fromOffset: window.firstOffset, records: window.count });
+          return { kind: 'aborted' };
+        }
         if (!(err instanceof ForwardError)) {
           return { kind: 'failed', countsTowardIsolation: false, status: undefined, message: `forward failed: ${err instanceof Error ? err.message : String(err)}` };
         }
@@ -210,10 +223,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
   async function apply(state: PartitionState, payload: BatchPayload, step: Step, result: StepResult): Promise<'advance' | 'again' | 'paused' | 'stopped'> {
     const { topic, partition } = state.flow;
     const labels = { topic, partition: String(partition) };
-    if (result.kind === 'aborted') {
-      log('info', 'batch abandoned without commit', { topic, partition, fromOffset: step.window.firstOffset, records: step.window.count });
-      return 'stopped';
-    }
+    if (result.kind === 'aborted') return 'stopped'; // logged by the step
     const decision = state.flow.settle(step.window, result, now());
     switch (decision.action) {
       case 'commit': {
@@ -252,7 +262,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         return 'paused';
       case 'isolate': {
         const isolation = startIsolation(topic, partition, step.window, step.messages[0]!, decision);
-        const settled = await settleWithin(isolation, deps.stepWaitMs);
+        const settled = await settleWithin(isolation, deps.stepWaitMs, payload.heartbeat);
         if (!settled) {
           state.inFlight = isolation;
           pauseUntil(state, payload, isolation.promise);
@@ -277,7 +287,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         // The head is not where the step started (records deleted by retention, a seek): its answer is for other records.
         log('warn', 'dropping an answer kept for another head', { topic, partition, keptFor: held.window.firstOffset, head: messages[0]?.offset });
       } else {
-        const result = await settleWithin(held, deps.stepWaitMs);
+        const result = await settleWithin(held, deps.stepWaitMs, payload.heartbeat);
         if (!result) {
           state.inFlight = held;
           pauseUntil(state, payload, held.promise);
@@ -293,7 +303,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       if (shouldStop()) return;
       const window = state.flow.next(messages.map(flowRecord));
       const step = startForward(topic, partition, window, messages.slice(0, window.count));
-      const result = await settleWithin(step, deps.stepWaitMs);
+      const result = await settleWithin(step, deps.stepWaitMs, payload.heartbeat);
       if (!result) {
         // Slow answer: pause only this partition and keep the answer for its refetched batch.
         state.inFlight = step;

@@ -211,7 +211,8 @@ export function createLiveness(deps: LivenessDeps): Liveness {
         previous = keys;
         if (changed || now() - lastReport >= deps.statusIntervalMs) {
           lastReport = now();
-          await refreshOffsets();
+          // Offsets only once consuming: before, the broker may be the thing we are waiting for.
+          if (deps.state() === 'consuming') await refreshOffsets();
           await report();
         }
         await sleep(tickMs, signal);

@@ -89,6 +89,7 @@ async function main(): Promise<void> {
     force.unref();
     await relay; // the relay's pass in flight ends first: it still needs the producer
     await watching;
+    await Promise.race([liveness.report(), sleep(2000)]); // 'stopping': best effort, never holding the shutdown
     await bridge.stop();
     server.close();
     log(exitCode === 0 ? 'info' : 'error', exitCode === 0 ? 'stopped' : 'stopped; exiting non-zero so the supervisor restarts the bridge');
@@ -98,14 +99,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   log('info', 'starting', { brokers: config.brokers, groupId: config.groupId, topics: config.topics, workerUrl: config.workerUrl });
+  // From the start, so the Worker hears of a bridge that is up but still waiting for Kafka or for it.
+  watching = liveness.run(abort.signal).catch((err) => log('error', 'liveness stopped', errorFields(err)));
   if (!(await waitForBroker(config, () => stopped, abort.signal))) return;
   if (!(await waitForWorker(config, () => stopped, abort.signal))) return;
   await bridge.run();
   if (stopped) return;
   ready = true;
   log('info', 'consuming', { topics: config.topics, groupId: config.groupId });
-  watching = liveness.run(abort.signal).catch((err) => log('error', 'liveness stopped', errorFields(err)));
-  log('info', 'liveness reporting', { stallThresholdMs: config.stallThresholdMs, statusIntervalMs: config.statusIntervalMs });
+
   if (config.outboxEnabled) {
     relay = runOutboxRelay({
       workerUrl: config.workerUrl,
