@@ -107,6 +107,10 @@ async function settleWithin(step: Step, ms: number, heartbeat: () => Promise<voi
   }
 }
 
+/**
+ * The consumer's eachBatch and the per-partition state behind it (one HealthLedger for all
+ * partitions of this bridge). Never sleeps a backoff; waits at most `stepWaitMs` for a step.
+ */
 export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
   const ledger = new HealthLedger();
   const now = deps.now ?? Date.now;

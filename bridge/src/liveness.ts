@@ -122,6 +122,7 @@ export type Liveness = {
 
 const labelsOf = (p: TopicPartition) => ({ topic: p.topic, partition: String(p.partition) });
 
+/** The liveness of one bridge process: health for /healthz, the stalled and lag gauges, the report loop. */
 export function createLiveness(deps: LivenessDeps): Liveness {
   const now = deps.now ?? Date.now;
   const doFetch = deps.fetch ?? fetch;
