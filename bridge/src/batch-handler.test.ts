@@ -3,12 +3,17 @@
  * Kafka: what is resolved, committed, paused, resumed and dead-lettered. (The real thing runs in
  * test/integration/bridge-flow, bridge-isolation and bridge-liveness.)
  */
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
 import { createBatchHandler, type BatchHandlerDeps, type BatchMessage, type BatchPayload } from './batch-handler.ts';
 import type { DeadLetter } from './dlq.ts';
 import { ForwardError } from './forwarder.ts';
+import { setLogStream } from './log.ts';
 import { Metrics } from './metrics.ts';
+
+// The bridge logs every retry and report; these tests read the effects, not the log lines.
+setLogStream(new Writable({ write: (_chunk, _encoding, done) => done() }));
 
 const msg = (offset: number, value: string | null = `{"n":${offset}}`): BatchMessage => ({ offset: String(offset), key: Buffer.from(`k${offset}`), value: value === null ? null : Buffer.from(value), headers: { trace: `t${offset}` }, timestamp: '0' });
 const msgs = (from: number, n: number) => Array.from({ length: n }, (_, i) => msg(from + i));

@@ -1,10 +1,15 @@
 import fc from 'fast-check';
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { BridgeStatusSchema, MAX_STATUS_PARTITIONS } from '../../protocol/bridge-status.ts';
 import type { PartitionSnapshot } from './batch-handler.ts';
 import type { PartitionOffsets, TopicPartition } from './kafka.ts';
 import { buildStatus, createLiveness, lagOf, stalledPartitions, stallReason, type LivenessDeps } from './liveness.ts';
+import { setLogStream } from './log.ts';
 import { Metrics } from './metrics.ts';
+
+// The bridge logs every retry and report; these tests read the effects, not the log lines.
+setLogStream(new Writable({ write: (_chunk, _encoding, done) => done() }));
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 const tp = (topic: string, partition: number): TopicPartition => ({ topic, partition });
