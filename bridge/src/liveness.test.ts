@@ -169,27 +169,33 @@ describe('bridge > createLiveness', () => {
     expect(posts).toHaveLength(3);
   });
 
-  it('reports at start, at once when a partition stalls and when it recovers, and sets lag and stalled gauges for its partitions only', async () => {
-    const { liveness, metrics, posts, set, advance, assign } = setup();
+  it('reports when its state changes, at once when a partition stalls and when it recovers, and sets lag and stalled gauges for its partitions only', async () => {
+    let state: 'starting' | 'consuming' = 'starting';
+    const { liveness, metrics, posts, set, advance, assign } = setup({ state: () => state });
     const abort = new AbortController();
     const running = liveness.run(abort.signal);
     const bodies = () => posts.map((p) => BridgeStatusSchema.parse(JSON.parse(String(p.init.body))));
     await waitFor(() => posts.length === 1);
+    expect(bodies()[0]!.state).toBe('starting');
+    expect(metrics.get('quaycast_bridge_lag', { topic: 'a', partition: '0' })).toBe(0); // no offsets read before consuming
+    state = 'consuming';
+    await waitFor(() => posts.length === 2);
+    expect(bodies()[1]!.state).toBe('consuming');
     expect(metrics.get('quaycast_bridge_lag', { topic: 'a', partition: '0' })).toBe(5);
     expect(metrics.get('quaycast_bridge_lag', { topic: 'a', partition: '1' })).toBe(2);
     set([snap('a', 0, T0, '503'), snap('a', 1)]);
     advance(1500);
-    await waitFor(() => posts.length === 2);
-    expect(bodies()[1]!.partitions[0]).toMatchObject({ partition: 0, stalledSince: new Date(T0).toISOString(), lastError: '503' });
+    await waitFor(() => posts.length === 3);
+    expect(bodies()[2]!.partitions[0]).toMatchObject({ partition: 0, stalledSince: new Date(T0).toISOString(), lastError: '503' });
     expect(metrics.render()).toContain('quaycast_bridge_partition_stalled_seconds{partition="0",topic="a"} 1.5');
     set([snap('a', 0), snap('a', 1)]);
-    await waitFor(() => posts.length === 3);
-    expect(bodies()[2]!.partitions.every((p) => p.stalledSince === undefined)).toBe(true);
+    await waitFor(() => posts.length === 4);
+    expect(bodies()[3]!.partitions.every((p) => p.stalledSince === undefined)).toBe(true);
     assign([tp('a', 1)]); // a rebalance took a/0
     expect(metrics.render()).not.toMatch(/partition="0"/);
     abort.abort();
     await running;
-    expect(posts).toHaveLength(3); // nothing from the 60 s interval
+    expect(posts).toHaveLength(4); // nothing from the 60 s interval
   });
 });
 

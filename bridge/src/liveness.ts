@@ -114,7 +114,11 @@ export function buildStatus(input: {
 export type Liveness = {
   /** ok: no assigned partition stalled beyond the threshold; otherwise the reason names them. */
   health(): { ok: true } | { ok: false; reason: string; stalled: StalledPartition[] };
-  /** Reads lag from the broker, checks for stalls every second or so, and reports; until the signal aborts. */
+  /**
+   * Until the signal aborts: checks for stalls every second or so, and reports (reading lag from
+   * the broker first) every statusIntervalMs, when a partition stalls or recovers, and when the
+   * bridge's state changes (starting → consuming).
+   */
   run(signal: AbortSignal): Promise<void>;
   /** Sends one report now (also used at shutdown, with state 'stopping'). */
   report(): Promise<void>;
@@ -202,18 +206,21 @@ export function createLiveness(deps: LivenessDeps): Liveness {
     async run(signal) {
       const tickMs = Math.max(100, Math.min(1000, Math.floor(deps.stallThresholdMs / 4)));
       let lastReport = 0;
+      let lastState: BridgeStatus['state'] | undefined;
       let previous = new Set<string>();
       while (!signal.aborted) {
+        const state = deps.state();
         const current = stalled();
         const keys = new Set(current.map((s) => `${s.topic}/${s.partition}`));
         const changed = keys.size !== previous.size || [...keys].some((k) => !previous.has(k));
         for (const s of current) if (!previous.has(`${s.topic}/${s.partition}`)) log('warn', 'partition stalled', { topic: s.topic, partition: s.partition, stalledForMs: s.stalledForMs, lastError: s.lastError });
         for (const k of previous) if (!keys.has(k)) log('info', 'partition recovered', { partition: k });
         previous = keys;
-        if (changed || now() - lastReport >= deps.statusIntervalMs) {
+        if (changed || state !== lastState || now() - lastReport >= deps.statusIntervalMs) {
           lastReport = now();
+          lastState = state;
           // Offsets only once consuming: before, the broker may be the thing we are waiting for.
-          if (deps.state() === 'consuming') await refreshOffsets();
+          if (state === 'consuming') await refreshOffsets();
           await report();
         }
         await sleep(tickMs, signal);

@@ -59,8 +59,10 @@ describe('bridge > liveness', () => {
     const bridge = startBridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, STALL_THRESHOLD_MS: '2000', STATUS_INTERVAL_MS: '600000', OUTBOX_ENABLED: 'false' });
     bridges.push(bridge);
     await bridge.waitForLog(/"msg":"consuming"/);
-    await until('the first liveness report', () => (reports(proxy!).length >= 1 ? true : undefined));
-    expect(reports(proxy)[0]).toMatchObject({ state: 'consuming', intervalMs: 600_000, deadLettered: 0 });
+    // From start-up ('starting'), and at once when it consumes.
+    await until('the report of a consuming bridge', () => (reports(proxy!).some((r) => r.state === 'consuming') ? true : undefined));
+    expect(reports(proxy).map((r) => r.state)).toEqual(['starting', 'consuming']);
+    expect(reports(proxy)[1]).toMatchObject({ intervalMs: 600_000, deadLettered: 0 });
     expect((await health(bridge)).status).toBe(200);
 
     await produce(topic, [
@@ -105,7 +107,7 @@ describe('bridge > liveness', () => {
     await until('partition 0 committed', async () => ((await metricSum(bridge.metricsUrl, 'quaycast_bridge_committed_offset', `topic="${topic}"`, 'partition="0"')) === 3 ? true : undefined));
     expect(worker.query('SELECT id FROM events WHERE id LIKE ?', `${run}-0%`)).toHaveLength(3);
     expect(await bridge.waitForLog(/"msg":"partition recovered"/, 5000)).toContain(`${topic}/0`);
-    // Three reports in all: at start, at the stall, at the recovery (none from the 10-minute interval).
-    expect(reports(proxy)).toHaveLength(3);
+    // Four reports in all: starting, consuming, the stall, the recovery (none from the 10-minute interval).
+    expect(reports(proxy)).toHaveLength(4);
   });
 });
