@@ -199,6 +199,43 @@ describe('bridge > createLiveness', () => {
   });
 });
 
+describe('bridge > createLiveness without the broker', () => {
+  it('still reports, with the offsets it last had, when reading them fails or hangs', async () => {
+    const posts: string[] = [];
+    let read = 0;
+    let state: 'starting' | 'consuming' = 'consuming';
+    const liveness = createLiveness({
+      workerUrl: 'http://worker.test',
+      ingestToken: 'tok',
+      stallThresholdMs: 1000,
+      statusIntervalMs: 60_000,
+      requestTimeoutMs: 1000,
+      offsetsTimeoutMs: 20,
+      metrics: new Metrics(),
+      bridgeId: 'b1',
+      startedAt: new Date(T0),
+      state: () => state,
+      assigned: () => [tp('a', 0)],
+      partitions: () => [snap('a', 0)],
+      readOffsets: () => (++read === 1 ? Promise.resolve([offs('a', 0, '1', '4')]) : read === 2 ? Promise.reject(new Error('broker down')) : new Promise<never>(() => undefined)),
+      fetch: (async (_url: string | URL | Request, init?: RequestInit) => (posts.push(String(init?.body)), new Response(null, { status: 204 }))) as typeof fetch,
+    });
+    const abort = new AbortController();
+    const running = liveness.run(abort.signal);
+    await waitFor(() => posts.length === 1); // consuming: read 1 answers
+    const states = ['starting', 'consuming', 'starting', 'consuming'] as const; // read 2 fails, read 3 hangs
+    for (const [i, next] of states.entries()) {
+      state = next; // each change of state reports again, reading offsets first when consuming
+      await waitFor(() => posts.length === i + 2);
+    }
+    abort.abort();
+    await running;
+    expect(read).toBe(3);
+    const lags = posts.map((b) => BridgeStatusSchema.parse(JSON.parse(b)).partitions[0]!.lag);
+    expect(lags).toEqual([3, 3, 3, 3, 3]); // the first read's offsets, kept through a failed and a hung read
+  });
+});
+
 async function waitFor(probe: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {

@@ -27,6 +27,8 @@ export type LivenessDeps = {
   assigned(): TopicPartition[];
   partitions(): PartitionSnapshot[];
   readOffsets(): Promise<PartitionOffsets[]>;
+  /** Longest a report waits for readOffsets (default 5 s). */
+  offsetsTimeoutMs?: number;
   fetch?: typeof fetch;
   now?: () => number;
 };
@@ -124,6 +126,9 @@ export type Liveness = {
   report(): Promise<void>;
 };
 
+/** Longest a report waits for the broker's offsets before it goes out with the last ones read (default). */
+const OFFSETS_TIMEOUT_MS = 5000;
+
 const labelsOf = (p: TopicPartition) => ({ topic: p.topic, partition: String(p.partition) });
 
 /** The liveness of one bridge process: health for /healthz, the stalled and lag gauges, the report loop. */
@@ -150,7 +155,13 @@ export function createLiveness(deps: LivenessDeps): Liveness {
 
   async function refreshOffsets(): Promise<void> {
     try {
-      offsets = await deps.readOffsets();
+      // Bounded: with the broker away, kafkajs' own retries would hold the report for half a minute.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const ms = deps.offsetsTimeoutMs ?? OFFSETS_TIMEOUT_MS;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer from the broker in ${ms} ms`)), ms);
+      });
+      offsets = await Promise.race([deps.readOffsets(), timeout]).finally(() => clearTimeout(timer));
     } catch (err) {
       log('warn', 'could not read offsets from the broker; lag is stale', errorFields(err));
       return;
