@@ -233,7 +233,7 @@ describe('deploy > prometheus-alerts.yml', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual(
       [
         'QuaycastBatchLatencyHigh', 'QuaycastBridgeDown', 'QuaycastConsumerLagHigh', 'QuaycastDeadLetterRateHigh', 'QuaycastDeadLetters',
-        'QuaycastPartitionStalled', 'QuaycastRetryStorm', 'QuaycastWorkerDown',
+        'QuaycastPartitionHeadStalled', 'QuaycastPartitionStalled', 'QuaycastRetryStorm', 'QuaycastWorkerDown',
       ].sort(),
     );
   });

@@ -19,9 +19,23 @@ export type BridgeConfig = {
   partitionsConcurrently: number;
   /** Consumer group session timeout: how long a dead member holds its partitions. */
   sessionTimeoutMs: number;
+  /** One forward's timeout (WORKER_TIMEOUT_MS). */
   requestTimeoutMs: number;
   retryInitialMs: number;
+  /** Longest backoff; also caps a Worker's Retry-After. */
   retryMaxMs: number;
+  /**
+   * Longest one `eachBatch` waits for a forward's answer before it pauses only that partition
+   * (and keeps the answer for its refetched batch), so a slow Worker for one partition does not
+   * hold the fetch round of the others.
+   */
+  forwardWaitMs: number;
+  /** Failures of one record alone, while the Worker is otherwise healthy, before it is isolated to the DLQ. */
+  isolateAfterAttempts: number;
+  /** A partition whose head has been failing this long makes /healthz answer 503. */
+  stallThresholdMs: number;
+  /** How often lag is read from the broker and the liveness report is sent to the Worker. */
+  statusIntervalMs: number;
   metricsHost: string;
   metricsPort: number;
   /** How often the outbox is polled for API-made events to publish. */
@@ -113,6 +127,11 @@ export function parseConfig(env: Source): BridgeConfig {
     requestTimeoutMs: int(env, 'WORKER_TIMEOUT_MS', 10_000, 100, 120_000),
     retryInitialMs: int(env, 'RETRY_INITIAL_MS', 200, 1, 60_000),
     retryMaxMs: int(env, 'RETRY_MAX_MS', 10_000, 1, 300_000),
+    forwardWaitMs: int(env, 'FORWARD_WAIT_MS', 1000, 10, 120_000),
+    // At least 2: one failure may race with the Worker's recovery (an answer sent before it, heard after).
+    isolateAfterAttempts: int(env, 'ISOLATE_AFTER_ATTEMPTS', 3, 2, 100),
+    stallThresholdMs: int(env, 'STALL_THRESHOLD_MS', 60_000, 1000, 86_400_000),
+    statusIntervalMs: int(env, 'STATUS_INTERVAL_MS', 30_000, 1000, 3_600_000),
     metricsHost: str(env, 'METRICS_HOST', '127.0.0.1'),
     metricsPort: int(env, 'METRICS_PORT', 9464, 0, 65_535),
     outboxIntervalMs: int(env, 'OUTBOX_INTERVAL_MS', 250, 10, 60_000),

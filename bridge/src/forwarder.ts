@@ -1,20 +1,35 @@
 /**
- * Forwards record batches to the Worker's ingest route and decides, per failure, whether to
- * retry (the flag on the error, never its message text).
+ * One forward of record batches to the Worker's ingest route, and what its failures mean: the
+ * flags on the error (`retriable`, `countsTowardIsolation`), never its message text. Retrying,
+ * splitting and isolating are decided per partition by `partition-flow.ts`.
  */
 import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
-import { backoffMs, sleep } from './backoff.ts';
 
 export class ForwardError extends Error {
   override name = 'ForwardError';
+  /** Worth forwarding again (5xx, 408, 429, 401/403, timeouts, network errors, an answer of the wrong shape). */
   readonly retriable: boolean;
+  /** The Worker's HTTP status, when it answered. */
   readonly status: number | undefined;
+  /** The `error.code` of the Worker's JSON error body, when it had one (e.g. `room_unavailable`). */
+  readonly code: string | undefined;
+  /** The forward was not answered within the timeout. */
+  readonly timedOut: boolean;
   readonly retryAfterMs: number | undefined;
-  constructor(message: string, retriable: boolean, status?: number, retryAfterMs?: number, options?: ErrorOptions) {
-    super(message, options);
-    this.retriable = retriable;
-    this.status = status;
-    this.retryAfterMs = retryAfterMs;
+  /**
+   * A failure the record itself may cause, so repeated ones (while the Worker is otherwise
+   * healthy) lead to isolation: a 5xx other than 503 `room_unavailable`, or a timeout. Never a
+   * network error, a 401/403/429, or a room the Worker reports unavailable (contract 1).
+   */
+  readonly countsTowardIsolation: boolean;
+  constructor(message: string, opts: { retriable: boolean; status?: number; code?: string; timedOut?: boolean; retryAfterMs?: number; cause?: unknown }) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.retriable = opts.retriable;
+    this.status = opts.status;
+    this.code = opts.code;
+    this.timedOut = opts.timedOut ?? false;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.countsTowardIsolation = this.timedOut || (this.status !== undefined && this.status >= 500 && !(this.status === 503 && this.code === 'room_unavailable'));
   }
 }
 
@@ -22,92 +37,82 @@ export type ForwardOptions = {
   workerUrl: string;
   ingestToken: string;
   timeoutMs: number;
+  /** Sent as `x-request-id` (contract 3), so a failure can be found in the Worker's logs. */
+  requestId?: string;
   fetch?: typeof fetch;
   /** Aborts an in-flight request (shutdown): the batch is then abandoned, not committed. */
   signal?: AbortSignal;
 };
 
-/** One POST /internal/ingest. Throws ForwardError; a whole-batch 400/413 is not retriable. */
+const STATUSES = new Set(['stored', 'duplicate', 'rejected']);
+
+/** One result as the bridge can use it; anything else makes the whole answer of unexpected shape. */
+function isIngestResult(r: unknown): r is IngestResult {
+  if (typeof r !== 'object' || r === null) return false;
+  const { status, reason } = r as { status?: unknown; reason?: unknown };
+  return typeof status === 'string' && STATUSES.has(status) && (status !== 'rejected' || typeof reason === 'string');
+}
+
+/**
+ * One POST /internal/ingest. Resolves to one result per record, in order. Throws ForwardError;
+ * a whole-batch 400/413/422 is not retriable (the caller splits the batch).
+ */
 export async function forwardBatch(records: IngestRecord[], opts: ForwardOptions): Promise<IngestResult[]> {
   const doFetch = opts.fetch ?? fetch;
   let res: Response;
   try {
     res = await doFetch(`${opts.workerUrl}/internal/ingest`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${opts.ingestToken}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${opts.ingestToken}`, 'content-type': 'application/json', ...(opts.requestId ? { 'x-request-id': opts.requestId } : {}) },
       body: JSON.stringify({ records }),
       signal: opts.signal ? AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal]) : AbortSignal.timeout(opts.timeoutMs),
     });
   } catch (err) {
-    const timeout = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    const message = opts.signal?.aborted ? 'forward aborted: the bridge is stopping' : timeout ? `worker did not answer in ${opts.timeoutMs} ms` : `worker unreachable: ${(err as Error).message}`;
-    throw new ForwardError(message, true, undefined, undefined, { cause: err });
+    const aborted = opts.signal?.aborted === true;
+    const timedOut = !aborted && err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    const message = aborted ? 'forward aborted: the bridge is stopping' : timedOut ? `worker did not answer in ${opts.timeoutMs} ms` : `worker unreachable: ${(err as Error).message}`;
+    throw new ForwardError(message, { retriable: true, timedOut, cause: err });
   }
   if (res.ok) {
-    const body = (await res.json().catch(() => null)) as { results?: IngestResult[] } | null;
-    if (!body || !Array.isArray(body.results) || body.results.length !== records.length) {
-      throw new ForwardError(`worker answered ${res.status} without one result per record`, true, res.status);
+    const body = (await res.json().catch(() => null)) as { results?: unknown } | null;
+    const results = body?.results;
+    if (!Array.isArray(results) || results.length !== records.length || !results.every(isIngestResult)) {
+      throw new ForwardError(`worker answered ${res.status} without one valid result per record`, { retriable: true, status: res.status });
     }
-    return body.results;
+    return results;
   }
   const text = await res.text().catch(() => '');
   let message = text.slice(0, 300);
+  let code: string | undefined;
   try {
-    message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
+    const error = (JSON.parse(text) as { error?: { message?: unknown; code?: unknown } } | null)?.error;
+    if (typeof error?.message === 'string') message = error.message.slice(0, 300);
+    if (typeof error?.code === 'string') code = error.code.slice(0, 100);
   } catch {
     // not the API's JSON error shape (a proxy's page): keep the raw text
   }
   const retryAfter = Number(res.headers.get('retry-after'));
   const retriable = res.status >= 500 || res.status === 429 || res.status === 401 || res.status === 403 || res.status === 408;
-  throw new ForwardError(`worker answered ${res.status}: ${message}`, retriable, res.status, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
+  throw new ForwardError(`worker answered ${res.status}${code ? ` ${code}` : ''}: ${message}`, {
+    retriable,
+    status: res.status,
+    code,
+    retryAfterMs: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+  });
 }
 
-export type RetryOptions = ForwardOptions & {
-  retryInitialMs: number;
-  retryMaxMs: number;
-  /** Stop retrying (shutdown, rebalance): the batch is abandoned without results. */
-  shouldStop: () => boolean;
-  /** Called while a request is in flight and while waiting between attempts, so the consumer group keeps us. */
-  heartbeat?: () => Promise<void>;
-  /** How often `heartbeat` is called while a request is in flight (kafkajs throttles it further). */
-  heartbeatIntervalMs?: number;
-  onRetry?: (err: ForwardError, attempt: number, delayMs: number) => void;
-  signal?: AbortSignal;
-};
-
 /**
- * Forwards until the Worker has answered for every record, or `shouldStop()`. A batch the Worker
- * refuses as a whole (400/413) is split; a single record it refuses is `rejected` (dead-lettered
- * by the caller), so one bad record never holds its partition.
+ * Whether the Worker's `GET /healthz` answers 200 within `timeoutMs`: one half of the evidence
+ * that a record failing alone is the record's fault, not the Worker's.
  */
-export async function forwardWithRetry(records: IngestRecord[], opts: RetryOptions): Promise<IngestResult[] | 'stopped'> {
-  for (let attempt = 0; ; attempt++) {
-    if (opts.shouldStop()) return 'stopped';
-    // A slow Worker (up to timeoutMs) must not cost us the partitions: beat while waiting for it.
-    const beat = opts.heartbeat ? setInterval(() => void opts.heartbeat!().catch(() => undefined), opts.heartbeatIntervalMs ?? 1000) : undefined;
-    try {
-      return await forwardBatch(records, opts);
-    } catch (err) {
-      if (!(err instanceof ForwardError)) throw err;
-      if (!err.retriable) {
-        if (records.length === 1) return [{ status: 'rejected', reason: err.message }];
-        const mid = Math.ceil(records.length / 2);
-        const left = await forwardWithRetry(records.slice(0, mid), opts);
-        if (left === 'stopped') return left;
-        const right = await forwardWithRetry(records.slice(mid), opts);
-        if (right === 'stopped') return right;
-        return [...left, ...right];
-      }
-      const delay = err.retryAfterMs ?? backoffMs(attempt, opts.retryInitialMs, opts.retryMaxMs);
-      opts.onRetry?.(err, attempt + 1, delay);
-      // Heartbeat while waiting so a long outage does not cost us our partitions.
-      const until = Date.now() + delay;
-      while (Date.now() < until && !opts.shouldStop()) {
-        await sleep(Math.min(1000, until - Date.now()), opts.signal);
-        await opts.heartbeat?.().catch(() => undefined); // a failed heartbeat surfaces as isStale()
-      }
-    } finally {
-      clearInterval(beat);
-    }
+export async function workerIsHealthy(workerUrl: string, timeoutMs: number, opts: { fetch?: typeof fetch; signal?: AbortSignal } = {}): Promise<boolean> {
+  const doFetch = opts.fetch ?? fetch;
+  try {
+    const signal = opts.signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), opts.signal]) : AbortSignal.timeout(timeoutMs);
+    const res = await doFetch(`${workerUrl}/healthz`, { signal });
+    await res.body?.cancel().catch(() => undefined);
+    return res.status === 200;
+  } catch {
+    return false; // unreachable or too slow: not healthy
   }
 }

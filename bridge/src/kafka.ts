@@ -3,13 +3,13 @@
  * client later means replacing one module.
  */
 import kafkajs, { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer, type SASLOptions } from 'kafkajs';
-import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
-import { backoffMs, sleep } from './backoff.ts';
-import { splitBatches } from './batcher.ts';
+import type { IngestRecord } from '../../protocol/ingest.ts';
+import { sleep } from './backoff.ts';
+import { createBatchHandler, type PartitionSnapshot } from './batch-handler.ts';
 import { registerCodecs } from './codecs.ts';
 import type { BridgeConfig, KafkaConnectionConfig } from './config.ts';
-import { deadLetterOf, type DeadLetter } from './dlq.ts';
-import { forwardWithRetry } from './forwarder.ts';
+import type { DeadLetter } from './dlq.ts';
+import { forwardBatch, workerIsHealthy } from './forwarder.ts';
 import { errorFields, log } from './log.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -46,8 +46,11 @@ export function createProducer(kafka: Kafka): Producer {
   return kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 }
 
+/** The parts of a fetched record the Worker gets. */
+type FetchedRecord = Pick<KafkaMessage, 'offset' | 'key' | 'value' | 'headers' | 'timestamp'>;
+
 /** Record headers as text (lineage for the Worker). */
-function headersOf(m: KafkaMessage): Record<string, string> {
+function headersOf(m: FetchedRecord): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.headers ?? {})) {
     if (v === undefined) continue;
@@ -56,7 +59,8 @@ function headersOf(m: KafkaMessage): Record<string, string> {
   return out;
 }
 
-export function toIngestRecord(topic: string, partition: number, m: KafkaMessage): IngestRecord {
+/** A fetched record as the Worker's ingest route takes it (value as UTF-8 text, headers as text). */
+export function toIngestRecord(topic: string, partition: number, m: FetchedRecord): IngestRecord {
   return {
     topic,
     partition,
@@ -97,20 +101,31 @@ export type Bridge = {
    * that relays the outbox (so N bridges do not publish every event N times). Moves with rebalances.
    */
   leadsOutbox(): boolean;
+  /** The partitions assigned to this member now (empty before the first join and after a stop). */
+  assigned(): TopicPartition[];
+  /** Per-partition forwarding state (stalled since, last error) of the current generation. */
+  partitions(): PartitionSnapshot[];
+  /** The group's committed offsets and the high watermarks of the consumed topics, from the broker. */
+  readOffsets(): Promise<PartitionOffsets[]>;
 };
 
-/**
- * The consumer loop. For each partition batch: split into forwardable batches, forward each
- * (retrying without committing), dead-letter what the Worker rejected, and only then resolve
- * and commit the offset. Stops on `!isRunning() || isStale()`.
- */
+export type TopicPartition = { topic: string; partition: number };
+
+/** One partition's offsets as the broker has them: the group's committed offset (null: none) and the log's ends. */
+export type PartitionOffsets = TopicPartition & { committed: string | null; low: string; high: string };
+
 /**
  * `onGiveUp`: kafkajs crashed and will not restart the consumer (a non-retriable error). The
  * process should exit non-zero so its supervisor (systemd, Docker, Kubernetes) starts it again,
  * rather than stay up idle and healthy-looking.
  */
-export type BridgeHooks = { onGiveUp?: (err: unknown) => void };
+export type BridgeHooks = { onGiveUp?: (err: unknown) => void; onAssignment?: (assigned: TopicPartition[]) => void };
 
+/**
+ * The consumer: `eachBatch` is `batch-handler.ts` (forward from each partition's head, dead-letter
+ * what the Worker rejected or a healthy Worker keeps failing, resolve and commit only what is
+ * done, pause only a partition that has to wait). Rebalances and restarts reset its state.
+ */
 export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = createKafka(config), hooks: BridgeHooks = {}): Bridge {
   const heartbeatIntervalMs = Math.min(3000, Math.floor(config.sessionTimeoutMs / 3));
   const consumer: Consumer = kafka.consumer({
@@ -122,102 +137,79 @@ export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = cre
     allowAutoTopicCreation: false,
   });
   const producer = createProducer(kafka);
+  const admin = kafka.admin();
+  let adminConnected: Promise<void> | undefined;
   const abort = new AbortController();
   let stopping = false;
   let outboxLeader = false;
+  let assignment: TopicPartition[] = [];
 
-  async function sendDeadLetters(letters: DeadLetter[], shouldStop: () => boolean, heartbeat: () => Promise<void>): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      if (shouldStop()) return false;
-      try {
-        for (const topic of new Set(letters.map((l) => l.topic))) {
-          await producer.send({ topic, acks: -1, messages: letters.filter((l) => l.topic === topic).map((l) => l.message) });
-        }
-        return true;
-      } catch (err) {
-        const delay = backoffMs(attempt, config.retryInitialMs, config.retryMaxMs);
-        log('warn', 'dead-letter write failed; retrying before the offset moves', { attempt: attempt + 1, delayMs: delay, ...errorFields(err) });
-        await sleep(delay, abort.signal);
-        await heartbeat().catch(() => undefined); // a failed heartbeat surfaces as isStale()
+  const handler = createBatchHandler({
+    settings: {
+      maxWindow: config.batchMaxMessages,
+      maxBytes: config.batchMaxBytes,
+      isolateAfter: config.isolateAfterAttempts,
+      retryInitialMs: config.retryInitialMs,
+      retryMaxMs: config.retryMaxMs,
+    },
+    stepWaitMs: config.forwardWaitMs,
+    metrics,
+    toRecord: toIngestRecord,
+    forward: (records, requestId) => forwardBatch(records, { workerUrl: config.workerUrl, ingestToken: config.ingestToken, timeoutMs: config.requestTimeoutMs, requestId, signal: abort.signal }),
+    workerIsHealthy: () => workerIsHealthy(config.workerUrl, Math.min(3000, config.requestTimeoutMs), { signal: abort.signal }),
+    sendDeadLetters: async (letters: DeadLetter[]) => {
+      for (const topic of new Set(letters.map((l) => l.topic))) {
+        await producer.send({ topic, acks: -1, messages: letters.filter((l) => l.topic === topic).map((l) => l.message) });
       }
-    }
-  }
+    },
+    stopping: () => stopping,
+  });
 
-  async function eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
-    const { topic, partition } = batch;
-    const shouldStop = () => stopping || !isRunning() || isStale();
-    const labels = { topic, partition: String(partition) };
-    const groups = splitBatches(batch.messages, (m) => m.value?.length ?? 0, { maxMessages: config.batchMaxMessages, maxBytes: config.batchMaxBytes });
-    for (const group of groups) {
-      if (shouldStop()) return;
-      metrics.inc('quaycast_bridge_consumed_total', labels, group.length);
-      const live = group.filter((m) => m.value !== null);
-      if (live.length < group.length) metrics.inc('quaycast_bridge_tombstones_total', labels, group.length - live.length);
-      const started = performance.now();
-      let results: IngestResult[] = [];
-      if (live.length > 0) {
-        const answer = await forwardWithRetry(
-          live.map((m) => toIngestRecord(topic, partition, m)),
-          {
-            workerUrl: config.workerUrl,
-            ingestToken: config.ingestToken,
-            timeoutMs: config.requestTimeoutMs,
-            retryInitialMs: config.retryInitialMs,
-            retryMaxMs: config.retryMaxMs,
-            shouldStop,
-            heartbeat,
-            heartbeatIntervalMs: heartbeatIntervalMs,
-            signal: abort.signal,
-            onRetry: (err, attempt, delayMs) => {
-              metrics.inc('quaycast_bridge_retried_total', labels);
-              log('warn', 'forward failed; retrying', { topic, partition, records: live.length, attempt, delayMs, status: err.status, errorMessage: err.message });
-            },
-          },
-        );
-        if (answer === 'stopped') {
-          log('info', 'batch abandoned without commit', { topic, partition, fromOffset: live[0]!.offset, records: live.length });
-          return;
-        }
-        results = answer;
-      }
-      if (live.length > 0) metrics.observe('quaycast_bridge_batch_latency_seconds', (performance.now() - started) / 1000);
-      const letters: DeadLetter[] = [];
-      results.forEach((r, i) => {
-        metrics.inc('quaycast_bridge_forwarded_total', { ...labels, result: r.status });
-        if (r.status === 'rejected') {
-          const m = live[i]!;
-          letters.push(deadLetterOf({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} }, r.reason));
-        }
-      });
-      if (letters.length > 0) {
-        if (!(await sendDeadLetters(letters, shouldStop, heartbeat))) return;
-        metrics.inc('quaycast_bridge_dead_lettered_total', labels, letters.length);
-        log('warn', 'records dead-lettered', { topic, partition, offsets: letters.map((l) => l.message.headers['x-original-offset']), reasons: letters.map((l) => l.message.headers['x-error']) });
-      }
-      const last = group[group.length - 1]!.offset;
-      resolveOffset(last);
-      await commitOffsetsIfNecessary();
-      metrics.set('quaycast_bridge_committed_offset', labels, Number(last) + 1);
-      log('debug', 'batch committed', { topic, partition, records: group.length, nextOffset: Number(last) + 1 });
-      await heartbeat();
-    }
-    metrics.set('quaycast_bridge_lag', labels, Number(batch.offsetLag()));
-  }
+  const setAssignment = (next: TopicPartition[]) => {
+    assignment = next;
+    hooks.onAssignment?.(next);
+  };
 
   return {
     producer,
     leadsOutbox: () => outboxLeader && !stopping,
+    assigned: () => assignment,
+    partitions: () => handler.snapshot(),
+    async readOffsets() {
+      adminConnected ??= admin.connect().catch((err: unknown) => {
+        adminConnected = undefined; // connect again next time
+        throw err;
+      });
+      await adminConnected;
+      const committed = new Map<string, string>();
+      for (const t of await admin.fetchOffsets({ groupId: config.groupId, topics: config.topics })) {
+        for (const p of t.partitions) committed.set(`${t.topic}/${p.partition}`, p.offset);
+      }
+      const out: PartitionOffsets[] = [];
+      for (const topic of config.topics) {
+        for (const o of await admin.fetchTopicOffsets(topic)) {
+          const c = committed.get(`${topic}/${o.partition}`);
+          out.push({ topic, partition: o.partition, committed: c === undefined || BigInt(c) < 0n ? null : c, low: o.low, high: o.high });
+        }
+      }
+      return out;
+    },
     async run() {
       consumer.on(consumer.events.CRASH, (e) => {
         outboxLeader = false;
+        handler.reset();
+        setAssignment([]);
         log('error', 'consumer crashed', { restart: e.payload.restart, ...errorFields(e.payload.error) });
         if (!e.payload.restart) hooks.onGiveUp?.(e.payload.error);
       });
       consumer.on(consumer.events.STOP, () => {
         outboxLeader = false;
+        setAssignment([]);
       });
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        // A new generation: the old one's pauses, timers and kept answers must not act on it.
+        handler.reset();
+        setAssignment(Object.entries(e.payload.memberAssignment).flatMap(([topic, ps]) => (ps ?? []).map((partition) => ({ topic, partition }))));
         outboxLeader = (e.payload.memberAssignment[config.topics[0]!] ?? []).includes(0);
         log('info', 'joined consumer group', { groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment, outboxLeader });
       });
@@ -229,14 +221,16 @@ export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = cre
         autoCommitThreshold: 1, // commitOffsetsIfNecessary commits every resolved offset
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: config.partitionsConcurrently,
-        eachBatch,
+        eachBatch: (payload: EachBatchPayload) => handler.eachBatch(payload),
       });
     },
     async stop() {
       stopping = true;
       abort.abort();
+      handler.reset();
       await consumer.disconnect().catch((err) => log('warn', 'consumer disconnect failed', errorFields(err)));
       await producer.disconnect().catch((err) => log('warn', 'producer disconnect failed', errorFields(err)));
+      if (adminConnected) await admin.disconnect().catch(() => undefined);
     },
   };
 }

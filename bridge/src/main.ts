@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import { sleep } from './backoff.ts';
 import { ConfigError, parseConfig, type BridgeConfig } from './config.ts';
 import { createBridge, createKafka, waitForBroker } from './kafka.ts';
+import { bridgeIdOf, createLiveness } from './liveness.ts';
 import { errorFields, log, setLogLevel } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { outboxTopicMapper, runOutboxRelay } from './outbox.ts';
@@ -41,22 +42,39 @@ async function main(): Promise<void> {
   let stopped = false;
   let ready = false;
   let relay: Promise<void> = Promise.resolve();
-
-  const server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
-    } else if (req.url === '/healthz') {
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: ready, stopping: stopped }));
-    } else {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'try /metrics or /healthz' } }));
-    }
-  });
-  server.listen(config.metricsPort, config.metricsHost, () => log('info', `metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`));
+  let watching: Promise<void> = Promise.resolve();
 
   const kafka = createKafka(config);
   const bridge = createBridge(config, metrics, kafka, {
     onGiveUp: () => void shutdown('consumer gave up (kafkajs will not restart it)', 1),
   });
+  const liveness = createLiveness({
+    workerUrl: config.workerUrl,
+    ingestToken: config.ingestToken,
+    stallThresholdMs: config.stallThresholdMs,
+    statusIntervalMs: config.statusIntervalMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    metrics,
+    bridgeId: bridgeIdOf(config.clientId),
+    startedAt: new Date(),
+    state: () => (stopped ? 'stopping' : ready ? 'consuming' : 'starting'),
+    assigned: bridge.assigned,
+    partitions: bridge.partitions,
+    readOffsets: bridge.readOffsets,
+  });
+
+  const server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
+    } else if (req.url === '/healthz') {
+      // 503 while starting or stopping, and while a partition's head has been failing beyond STALL_THRESHOLD_MS.
+      const health = ready ? liveness.health() : { ok: false as const, reason: stopped ? 'stopping' : 'starting' };
+      res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ...health, stopping: stopped }));
+    } else {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'try /metrics or /healthz' } }));
+    }
+  });
+  server.listen(config.metricsPort, config.metricsHost, () => log('info', `metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`));
 
   const shutdown = async (signal: string, exitCode = 0) => {
     if (stopped) return;
@@ -70,6 +88,8 @@ async function main(): Promise<void> {
     }, 20_000);
     force.unref();
     await relay; // the relay's pass in flight ends first: it still needs the producer
+    await Promise.race([watching, sleep(1000)]); // its loop ends on the abort; a read of offsets in flight is not waited for
+    await Promise.race([liveness.report(), sleep(2000)]); // 'stopping': best effort, never holding the shutdown
     await bridge.stop();
     server.close();
     log(exitCode === 0 ? 'info' : 'error', exitCode === 0 ? 'stopped' : 'stopped; exiting non-zero so the supervisor restarts the bridge');
@@ -79,12 +99,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   log('info', 'starting', { brokers: config.brokers, groupId: config.groupId, topics: config.topics, workerUrl: config.workerUrl });
+  // From the start, so the Worker hears of a bridge that is up but still waiting for Kafka or for it.
+  watching = liveness.run(abort.signal).catch((err) => log('error', 'liveness stopped', errorFields(err)));
   if (!(await waitForBroker(config, () => stopped, abort.signal))) return;
   if (!(await waitForWorker(config, () => stopped, abort.signal))) return;
   await bridge.run();
   if (stopped) return;
   ready = true;
   log('info', 'consuming', { topics: config.topics, groupId: config.groupId });
+
   if (config.outboxEnabled) {
     relay = runOutboxRelay({
       workerUrl: config.workerUrl,

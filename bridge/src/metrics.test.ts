@@ -12,7 +12,9 @@ describe('bridge > Metrics', () => {
       ['quaycast_bridge_forwarded_total', 'counter'],
       ['quaycast_bridge_retried_total', 'counter'],
       ['quaycast_bridge_dead_lettered_total', 'counter'],
+      ['quaycast_bridge_isolated_total', 'counter'],
       ['quaycast_bridge_lag', 'gauge'],
+      ['quaycast_bridge_partition_stalled_seconds', 'gauge'],
       ['quaycast_bridge_committed_offset', 'gauge'],
       ['quaycast_bridge_batch_latency_seconds', 'histogram'],
     ]) {
@@ -107,5 +109,22 @@ describe('bridge > Metrics', () => {
     m.observe('quaycast_bridge_batch_latency_seconds', 0.1);
     const sample = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*")*\})? -?[0-9.e+-]+$/;
     for (const line of lines(m).filter((l) => l !== '' && !l.startsWith('#'))) expect(line).toMatch(sample);
+  });
+
+  it('drops series: one by its labels, or all that fail a test of their labels', () => {
+    const m = new Metrics();
+    for (const p of ['0', '1', '2']) m.set('quaycast_bridge_lag', { topic: 't', partition: p }, Number(p));
+    m.delete('quaycast_bridge_lag', { partition: '1', topic: 't' });
+    expect(lines(m).filter((l) => l.startsWith('quaycast_bridge_lag'))).toEqual(['quaycast_bridge_lag{partition="0",topic="t"} 0', 'quaycast_bridge_lag{partition="2",topic="t"} 2']);
+    m.retain('quaycast_bridge_lag', (labels) => labels.partition === '2');
+    expect(lines(m).filter((l) => l.startsWith('quaycast_bridge_lag'))).toEqual(['quaycast_bridge_lag{partition="2",topic="t"} 2']);
+  });
+
+  it('runs its collectors before each render', () => {
+    const m = new Metrics();
+    let seconds = 1;
+    m.addCollector(() => m.set('quaycast_bridge_partition_stalled_seconds', { topic: 't', partition: '0' }, seconds++));
+    expect(m.render()).toContain('quaycast_bridge_partition_stalled_seconds{partition="0",topic="t"} 1\n');
+    expect(m.render()).toContain('quaycast_bridge_partition_stalled_seconds{partition="0",topic="t"} 2\n');
   });
 });

@@ -5,12 +5,14 @@ const HELP: Record<string, [type: 'counter' | 'gauge' | 'histogram', help: strin
   quaycast_bridge_consumed_total: ['counter', 'Kafka records consumed'],
   quaycast_bridge_forwarded_total: ['counter', 'Records the Worker answered for, by result (stored, duplicate, rejected)'],
   quaycast_bridge_retried_total: ['counter', 'Forward attempts that failed and were retried'],
-  quaycast_bridge_dead_lettered_total: ['counter', 'Records written to a .dlq topic'],
+  quaycast_bridge_dead_lettered_total: ['counter', 'Records written to a .dlq topic (rejected by the Worker, or isolated)'],
+  quaycast_bridge_isolated_total: ['counter', 'Records isolated to a .dlq topic: a healthy Worker kept failing them alone'],
   quaycast_bridge_tombstones_total: ['counter', 'Records with a null value, skipped'],
   quaycast_bridge_outbox_published_total: ['counter', 'API-made events published to Kafka'],
-  quaycast_bridge_lag: ['gauge', 'Records behind the high watermark, per partition'],
+  quaycast_bridge_lag: ['gauge', 'Records between the group\'s committed offset and the high watermark, per assigned partition'],
+  quaycast_bridge_partition_stalled_seconds: ['gauge', 'How long the head record of a partition has been failing to forward (0 while flowing)'],
   quaycast_bridge_committed_offset: ['gauge', 'Last committed offset, per partition'],
-  quaycast_bridge_batch_latency_seconds: ['histogram', 'Time to forward one batch to the Worker (including retries)'],
+  quaycast_bridge_batch_latency_seconds: ['histogram', 'Time for one forward to the Worker to be answered (one attempt)'],
 };
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -20,6 +22,14 @@ const key = (labels: Labels) => Object.entries(labels).sort(([a], [b]) => a.loca
 export class Metrics {
   private readonly values = new Map<string, Map<string, number>>();
   private readonly histograms = new Map<string, { labels: string; counts: number[]; sum: number; count: number }>();
+  private readonly collectors: (() => void)[] = [];
+  /** The labels behind each rendered label key, for retain(). */
+  private readonly labelsOf = new Map<string, Labels>();
+
+  /** Runs `collect` before every render: for gauges computed from state (e.g. seconds since a time). */
+  addCollector(collect: () => void): void {
+    this.collectors.push(collect);
+  }
 
   inc(name: string, labels: Labels = {}, by = 1): void {
     const series = this.series(name);
@@ -28,7 +38,21 @@ export class Metrics {
   }
 
   set(name: string, labels: Labels, value: number): void {
-    this.series(name).set(key(labels), value);
+    const k = key(labels);
+    this.labelsOf.set(k, labels);
+    this.series(name).set(k, value);
+  }
+
+  /** Drops one series (a gauge of a partition this bridge no longer holds). */
+  delete(name: string, labels: Labels): void {
+    this.values.get(name)?.delete(key(labels));
+  }
+
+  /** Keeps only the series of `name` whose labels pass `keep` (e.g. the partitions still assigned). */
+  retain(name: string, keep: (labels: Labels) => boolean): void {
+    const series = this.values.get(name);
+    if (!series) return;
+    for (const k of [...series.keys()]) if (!keep(this.labelsOf.get(k) ?? {})) series.delete(k);
   }
 
   get(name: string, labels: Labels = {}): number {
@@ -56,6 +80,7 @@ export class Metrics {
   }
 
   render(): string {
+    for (const collect of this.collectors) collect();
     const lines: string[] = [];
     for (const [name, [type, help]] of Object.entries(HELP)) {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);

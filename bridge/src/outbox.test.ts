@@ -132,7 +132,9 @@ describe('bridge > runOutboxRelay', () => {
       }),
       signal: abort.signal,
     });
-    await new Promise((r) => setTimeout(r, 80));
+    // Waits for the second pass (a condition, not a fixed sleep: under load 80 ms was sometimes one pass).
+    const deadline = Date.now() + 5000;
+    while (attempts < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     abort.abort();
     await relay;
     expect(attempts).toBeGreaterThanOrEqual(2);

@@ -1,0 +1,334 @@
+/**
+ * The consumer's `eachBatch`, built so that one partition never holds the others: kafkajs fetches
+ * again only when every `eachBatch` of the last fetch has returned (docs/bridge.md, "Why one
+ * partition could stop all"), so this handler never sleeps out a backoff and never waits longer
+ * than `stepWaitMs` for the Worker. A partition that must wait is paused alone (the payload's
+ * `pause`) and resumed when its backoff ends or its forward is answered; kafkajs then fetches it
+ * again from its last resolved offset, and the answer kept for that head is applied to it.
+ *
+ * What to forward and what a failure means is `partition-flow.ts` (pure). This module does the
+ * I/O around it: the forward, dead letters, resolving and committing, pausing and resuming.
+ * It takes the kafkajs payload structurally, so only kafka.ts imports kafkajs.
+ */
+import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
+import { deadLetterOf, type DeadLetter } from './dlq.ts';
+import { ForwardError } from './forwarder.ts';
+import { log } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import { HealthLedger, PartitionFlow, type Decision, type FlowRecord, type FlowSettings, type StepOutcome, type Window } from './partition-flow.ts';
+
+type Headers = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
+/** One fetched record, as kafkajs gives it. */
+export type BatchMessage = { offset: string; key: Buffer | null; value: Buffer | null; headers?: Headers; timestamp: string };
+
+/** The part of kafkajs' EachBatchPayload this handler uses. */
+export type BatchPayload = {
+  batch: { topic: string; partition: number; highWatermark: string; messages: BatchMessage[] };
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+  /** Pauses fetching this topic-partition; the function it returns resumes it. */
+  pause(): () => void;
+  commitOffsetsIfNecessary(): Promise<void>;
+  isRunning(): boolean;
+  isStale(): boolean;
+};
+
+export type BatchHandlerDeps = {
+  settings: FlowSettings;
+  /** Longest one eachBatch waits for a step (FORWARD_WAIT_MS) before pausing only its partition. */
+  stepWaitMs: number;
+  metrics: Metrics;
+  toRecord(topic: string, partition: number, m: BatchMessage): IngestRecord;
+  /** One POST /internal/ingest with this request id; throws ForwardError. */
+  forward(records: IngestRecord[], requestId: string): Promise<IngestResult[]>;
+  /** GET /healthz of the Worker answers 200. */
+  workerIsHealthy(): Promise<boolean>;
+  /** Writes dead letters with acks=-1; throws when Kafka did not take them. */
+  sendDeadLetters(letters: DeadLetter[]): Promise<void>;
+  /** The bridge is shutting down: in-flight forwards are aborted and nothing more is committed. */
+  stopping(): boolean;
+  now?: () => number;
+};
+
+/** What the liveness report and /healthz need to know of one partition. */
+export type PartitionSnapshot = { topic: string; partition: number; stalledSince: number | undefined; lastError: string | undefined };
+
+type StepResult = StepOutcome | { kind: 'aborted' };
+
+/** A forward (or an isolation) under way for a window; it may outlive the eachBatch that started it. */
+type Step = { window: Window; messages: BatchMessage[]; promise: Promise<StepResult>; result?: StepResult };
+
+type PartitionState = {
+  flow: PartitionFlow;
+  /** A step whose answer is kept for the refetched batch of the same head. */
+  inFlight?: Step;
+  /** Set while this handler has the partition paused: resumes it (once). */
+  resume?: () => void;
+  timer?: ReturnType<typeof setTimeout>;
+};
+
+export type BatchHandler = {
+  eachBatch(payload: BatchPayload): Promise<void>;
+  /**
+   * A new group generation (rebalance) or a consumer restart: forget every partition's state,
+   * cancel its timers and lift this handler's pauses, so no timer or late answer of the old
+   * generation resumes or commits anything; a partition still ours starts again from its
+   * committed offset.
+   */
+  reset(): void;
+  /** Partitions this handler has seen in the current generation. */
+  snapshot(): PartitionSnapshot[];
+};
+
+const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const flowRecord = (m: BatchMessage): FlowRecord => ({ offset: m.offset, bytes: m.value?.length ?? 0, tombstone: m.value === null });
+
+/** Heartbeats at least this often while eachBatch waits for a step (kafkajs throttles them to its heartbeatInterval). */
+const HEARTBEAT_EVERY_MS = 1000;
+
+/**
+ * Waits up to `ms` for the step, heartbeating in between so a long FORWARD_WAIT_MS does not cost
+ * the group membership; undefined when the step is still running.
+ */
+async function settleWithin(step: Step, ms: number, heartbeat: () => Promise<void>): Promise<StepResult | undefined> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (step.result) return step.result;
+    const left = deadline - Date.now();
+    if (left <= 0) return undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), Math.min(left, HEARTBEAT_EVERY_MS));
+    });
+    const result = await Promise.race([step.promise, timeout]).finally(() => clearTimeout(timer));
+    if (result) return result;
+    await heartbeat(); // a rebalance surfaces here as an error: kafkajs rejoins, and reset() drops this state
+  }
+}
+
+/**
+ * The consumer's eachBatch and the per-partition state behind it (one HealthLedger for all
+ * partitions of this bridge). Never sleeps a backoff; waits at most `stepWaitMs` for a step.
+ */
+export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
+  const ledger = new HealthLedger();
+  const now = deps.now ?? Date.now;
+  let partitions = new Map<string, PartitionState>();
+
+  function stateOf(topic: string, partition: number): PartitionState {
+    const key = keyOf(topic, partition);
+    let state = partitions.get(key);
+    if (!state) {
+      state = { flow: new PartitionFlow(topic, partition, ledger, deps.settings) };
+      partitions.set(key, state);
+    }
+    return state;
+  }
+
+  /** Whether `state` is still this generation's state of its partition (not reset, not shutting down). */
+  const isCurrent = (state: PartitionState) => !deps.stopping() && partitions.get(keyOf(state.flow.topic, state.flow.partition)) === state;
+
+  /** Pauses the partition until `until` (a delay, or a step settling), when it is resumed if still current. */
+  function pauseUntil(state: PartitionState, payload: BatchPayload, until: number | Promise<unknown>): void {
+    const resumeFetching = payload.pause();
+    state.resume = () => {
+      state.resume = undefined;
+      clearTimeout(state.timer);
+      state.timer = undefined;
+      resumeFetching();
+    };
+    const wake = () => {
+      if (isCurrent(state)) state.resume?.();
+    };
+    if (typeof until === 'number') state.timer = setTimeout(wake, until);
+    else void until.then(wake);
+  }
+
+  function startForward(topic: string, partition: number, window: Window, messages: BatchMessage[]): Step {
+    const labels = { topic, partition: String(partition) };
+    const live = messages.filter((m) => m.value !== null);
+    const run = async (): Promise<StepResult> => {
+      if (live.length === 0) return { kind: 'skipped' };
+      const started = performance.now();
+      let results: IngestResult[];
+      try {
+        results = await deps.forward(live.map((m) => deps.toRecord(topic, partition, m)), window.requestId);
+        deps.metrics.observe('quaycast_bridge_batch_latency_seconds', (performance.now() - started) / 1000);
+      } catch (err) {
+        if (deps.stopping()) {
+          // Shutdown aborted the forward (it may outlive the eachBatch that started it): the next owner forwards it again.
+          log('info', 'batch abandoned without commit', { topic, partition, fromOffset: window.firstOffset, records: window.count });
+          return { kind: 'aborted' };
+        }
+        if (!(err instanceof ForwardError)) {
+          return { kind: 'failed', countsTowardIsolation: false, status: undefined, message: `forward failed: ${err instanceof Error ? err.message : String(err)}` };
+        }
+        if (err.retriable) {
+          return { kind: 'failed', countsTowardIsolation: err.countsTowardIsolation, status: err.timedOut ? 'timeout' : err.status, code: err.code, retryAfterMs: err.retryAfterMs, message: err.message };
+        }
+        if (window.count > 1) return { kind: 'refused', message: err.message };
+        results = [{ status: 'rejected', reason: err.message }]; // refused alone: this record's rejection
+      }
+      const letters: DeadLetter[] = [];
+      results.forEach((r, i) => {
+        deps.metrics.inc('quaycast_bridge_forwarded_total', { ...labels, result: r.status });
+        if (r.status === 'rejected') {
+          const m = live[i]!;
+          letters.push(deadLetterOf({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} }, r.reason));
+        }
+      });
+      if (letters.length > 0) {
+        try {
+          await deps.sendDeadLetters(letters);
+        } catch (err) {
+          if (deps.stopping()) return { kind: 'aborted' };
+          // Not committed: the window is forwarded again later and its rejected records come back rejected.
+          return { kind: 'failed', countsTowardIsolation: false, status: undefined, message: `dead-letter write failed: ${err instanceof Error ? err.message : String(err)}` };
+        }
+        deps.metrics.inc('quaycast_bridge_dead_lettered_total', labels, letters.length);
+        log('warn', 'records dead-lettered', { topic, partition, offsets: letters.map((l) => l.message.headers['x-original-offset']), reasons: letters.map((l) => l.message.headers['x-error']) });
+      }
+      return { kind: 'answered' };
+    };
+    return track({ window, messages, promise: run() });
+  }
+
+  function startIsolation(topic: string, partition: number, window: Window, message: BatchMessage, decision: Extract<Decision, { action: 'isolate' }>): Step {
+    const run = async (): Promise<StepResult> => {
+      if (!(await deps.workerIsHealthy())) return { kind: 'isolation-deferred', message: "the Worker's /healthz did not answer 200" };
+      const letter = deadLetterOf({ topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {} }, decision.reason);
+      try {
+        await deps.sendDeadLetters([letter]);
+      } catch (err) {
+        if (deps.stopping()) return { kind: 'aborted' };
+        return { kind: 'isolation-deferred', message: `dead-letter write failed: ${err instanceof Error ? err.message : String(err)}` };
+      }
+      const labels = { topic, partition: String(partition) };
+      deps.metrics.inc('quaycast_bridge_isolated_total', labels);
+      deps.metrics.inc('quaycast_bridge_dead_lettered_total', labels);
+      log('warn', 'record isolated', { topic, partition, offset: message.offset, attempts: decision.attempts, lastStatus: decision.lastStatus, requestId: decision.requestId, dlq: letter.topic });
+      return { kind: 'isolated' };
+    };
+    return track({ window, messages: [message], promise: run() });
+  }
+
+  function track(step: Step): Step {
+    // Steps never reject (every failure is an outcome), but a bug must not become an unhandled rejection.
+    step.promise = step.promise.catch((err: unknown): StepResult => ({ kind: 'failed', countsTowardIsolation: false, status: undefined, message: `bridge error: ${String(err)}` }));
+    void step.promise.then((r) => (step.result = r));
+    return step;
+  }
+
+  /**
+   * Applies a settled step to its partition. 'advance': the window is done (committed); 'again':
+   * forward from the same head now (split); 'paused' / 'stopped': return from eachBatch.
+   */
+  async function apply(state: PartitionState, payload: BatchPayload, step: Step, result: StepResult): Promise<'advance' | 'again' | 'paused' | 'stopped'> {
+    const { topic, partition } = state.flow;
+    const labels = { topic, partition: String(partition) };
+    if (result.kind === 'aborted') return 'stopped'; // logged by the step
+    const decision = state.flow.settle(step.window, result, now());
+    switch (decision.action) {
+      case 'commit': {
+        payload.resolveOffset(step.window.lastOffset);
+        await payload.commitOffsetsIfNecessary();
+        const next = BigInt(step.window.lastOffset) + 1n;
+        deps.metrics.inc('quaycast_bridge_consumed_total', labels, step.window.count);
+        const tombstones = step.messages.filter((m) => m.value === null).length;
+        if (tombstones > 0) deps.metrics.inc('quaycast_bridge_tombstones_total', labels, tombstones);
+        deps.metrics.set('quaycast_bridge_committed_offset', labels, Number(next));
+        // Lag as of this fetch; liveness.ts also reads it from the broker, for partitions that are paused.
+        const high = BigInt(payload.batch.highWatermark);
+        deps.metrics.set('quaycast_bridge_lag', labels, Number(high > next ? high - next : 0n));
+        log('debug', 'batch committed', { topic, partition, records: step.window.count, nextOffset: next.toString() });
+        await payload.heartbeat();
+        return 'advance';
+      }
+      case 'split':
+        deps.metrics.inc('quaycast_bridge_retried_total', labels);
+        log('info', 'batch refused whole; splitting', { topic, partition, fromOffset: step.window.firstOffset, records: step.window.count, window: state.flow.window, errorMessage: result.kind === 'refused' ? result.message : undefined });
+        return 'again';
+      case 'wait':
+        deps.metrics.inc('quaycast_bridge_retried_total', labels);
+        log('warn', 'forward failed; retrying', {
+          topic,
+          partition,
+          fromOffset: step.window.firstOffset,
+          records: step.window.count,
+          requestId: step.window.requestId,
+          delayMs: decision.delayMs,
+          window: state.flow.window,
+          ...(result.kind === 'failed' ? { status: result.status, code: result.code, counted: result.countsTowardIsolation, errorMessage: result.message } : {}),
+          ...(result.kind === 'isolation-deferred' ? { errorMessage: result.message } : {}),
+        });
+        pauseUntil(state, payload, decision.delayMs);
+        return 'paused';
+      case 'isolate': {
+        const isolation = startIsolation(topic, partition, step.window, step.messages[0]!, decision);
+        const settled = await settleWithin(isolation, deps.stepWaitMs, payload.heartbeat);
+        if (!settled) {
+          state.inFlight = isolation;
+          pauseUntil(state, payload, isolation.promise);
+          return 'paused';
+        }
+        return apply(state, payload, isolation, settled);
+      }
+    }
+  }
+
+  async function eachBatch(payload: BatchPayload): Promise<void> {
+    const { topic, partition } = payload.batch;
+    const state = stateOf(topic, partition);
+    const shouldStop = () => deps.stopping() || !payload.isRunning() || payload.isStale();
+    let messages = payload.batch.messages;
+    if (state.resume) state.resume(); // fetched although paused (a resume from outside): our pause is over
+
+    const held = state.inFlight;
+    if (held) {
+      state.inFlight = undefined;
+      if (messages[0]?.offset !== held.window.firstOffset) {
+        // The head is not where the step started (records deleted by retention, a seek): its answer is for other records.
+        log('warn', 'dropping an answer kept for another head', { topic, partition, keptFor: held.window.firstOffset, head: messages[0]?.offset });
+      } else {
+        const result = await settleWithin(held, deps.stepWaitMs, payload.heartbeat);
+        if (!result) {
+          state.inFlight = held;
+          pauseUntil(state, payload, held.promise);
+          return;
+        }
+        const next = await apply(state, payload, held, result);
+        if (next === 'paused' || next === 'stopped') return;
+        if (next === 'advance') messages = messages.filter((m) => BigInt(m.offset) > BigInt(held.window.lastOffset));
+      }
+    }
+
+    while (messages.length > 0) {
+      if (shouldStop()) return;
+      const window = state.flow.next(messages.map(flowRecord));
+      const step = startForward(topic, partition, window, messages.slice(0, window.count));
+      const result = await settleWithin(step, deps.stepWaitMs, payload.heartbeat);
+      if (!result) {
+        // Slow answer: pause only this partition and keep the answer for its refetched batch.
+        state.inFlight = step;
+        pauseUntil(state, payload, step.promise);
+        return;
+      }
+      const next = await apply(state, payload, step, result);
+      if (next === 'paused' || next === 'stopped') return;
+      if (next === 'advance') messages = messages.slice(window.count);
+    }
+  }
+
+  return {
+    eachBatch,
+    reset() {
+      for (const state of partitions.values()) {
+        clearTimeout(state.timer);
+        state.resume?.();
+      }
+      partitions = new Map();
+    },
+    snapshot: () => [...partitions.values()].map(({ flow }) => ({ topic: flow.topic, partition: flow.partition, stalledSince: flow.stalledSince, lastError: flow.lastError })),
+  };
+}
