@@ -103,6 +103,19 @@ describe('bridge > batch handler', () => {
     expect(metrics.get('quaycast_bridge_lag', { topic: 't', partition: '0' })).toBe(0);
   });
 
+  it('dead-letters a value that is not valid UTF-8 itself, bytes untouched, and forwards the others of its window', async () => {
+    const sent: string[][] = [];
+    const { h, letters } = handler({ forward: async (records) => (sent.push(records.map((r) => r.offset)), records.map(stored)) });
+    const c = fakeConsumer();
+    const bad = Buffer.concat([Buffer.from('{"title":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    await h.eachBatch(c.payload('t', 0, [msg(0), { ...msg(1), value: bad }, msg(2)]));
+    expect(sent).toEqual([['0', '2']]);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.message.value).toEqual(bad);
+    expect(letters[0]!.message.headers).toMatchObject({ 'x-error': 'value is not valid UTF-8', 'x-original-offset': '1' });
+    expect(c.committed.get('t/0')).toBe('2');
+  });
+
   it('sends a request id per forward (contract 3)', async () => {
     const ids: string[] = [];
     const { h } = handler({ forward: async (records, id) => (ids.push(id), records.map(stored)) });

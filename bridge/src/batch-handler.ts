@@ -10,6 +10,7 @@
  * I/O around it: the forward, dead letters, resolving and committing, pausing and resuming.
  * It takes the kafkajs payload structurally, so only kafka.ts imports kafkajs.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
 import { deadLetterOf, type DeadLetter } from './dlq.ts';
 import { ForwardError } from './forwarder.ts';
@@ -82,6 +83,9 @@ export type BatchHandler = {
 };
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+/** The dead letter's reason for a record value that is not valid UTF-8. */
+export const NOT_UTF8 = 'value is not valid UTF-8';
+
 const flowRecord = (m: BatchMessage): FlowRecord => ({ offset: m.offset, bytes: m.value?.length ?? 0, tombstone: m.value === null });
 
 /** Heartbeats at least this often while eachBatch waits for a step (kafkajs throttles them to its heartbeatInterval). */
@@ -152,8 +156,14 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       if (live.length === 0) return { kind: 'skipped' };
       const started = performance.now();
       let results: IngestResult[];
+      // A value that is not UTF-8 can never be an event, and the Worker would only see it with
+      // replacement characters: refuse it here, with the bytes kept untouched in the dead letter.
+      const readable = live.map((m) => isUtf8(m.value!));
       try {
-        results = await deps.forward(live.map((m) => deps.toRecord(topic, partition, m)), window.requestId);
+        const sendable = live.filter((_, i) => readable[i]);
+        const answers = sendable.length > 0 ? await deps.forward(sendable.map((m) => deps.toRecord(topic, partition, m)), window.requestId) : [];
+        let next = 0;
+        results = live.map((_, i) => (readable[i] ? answers[next++]! : { status: 'rejected', reason: NOT_UTF8 }));
         deps.metrics.observe('quaycast_bridge_batch_latency_seconds', (performance.now() - started) / 1000);
       } catch (err) {
         if (deps.stopping()) {
