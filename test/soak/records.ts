@@ -43,8 +43,8 @@ export function validRecord(id: string, room: Category, severity: Severity): Soa
 const ODD: ((id: string, room: Category, severity: Severity) => Buffer)[] = [
   // keys named like Object's own properties end up in metadata.extra as plain data
   (id, room, severity) => Buffer.from(`{"constructor":{"prototype":{"x":1}},"toString":"no","hasOwnProperty":1,${JSON.stringify(base(id, room, severity)).slice(1)}`),
-  // control characters and NUL in text
-  (id, room, severity) => json({ ...base(id, room, severity), description: 'bell \u0007 nul \u0000 esc \u001b[31m red \u001b[0m tab\tnewline\n' }),
+  // the whitespace controls text may hold: tab, line feed, carriage return
+  (id, room, severity) => json({ ...base(id, room, severity), description: 'line one\r\nline two\ttabbed\n' }),
   // non-Latin text, emoji, right-to-left and combining marks
   (id, room, severity) => json({ ...base(id, room, severity), title: `Ærø 港口 🚢 ميناء e\u0301 ${id}` }),
   // huge and odd numbers in free-form data
@@ -82,6 +82,8 @@ const HOSTILE: [kind: string, make: (key: string) => Buffer][] = [
   ['bad-coordinates', (key) => json({ id: key, eventType: 'GateIn', title: 'off the map', coordinates: { lat: 200, lon: 'east' } })],
   // `__proto__` is refused by name (docs/limits.md): kept, it would be dropped or set a prototype
   ['proto-key', (key) => Buffer.from(`{"__proto__":{"polluted":true},"id":"${key}","eventType":"GateIn","title":"proto"}`)],
+  // other control characters are refused in text (docs/limits.md): NUL, bell, terminal escapes
+  ['control-chars', (key) => json({ id: key, eventType: 'GateIn', title: 'bell \u0007 nul \u0000 esc \u001b[31m red' })],
   ['infinite-id', (key) => Buffer.from(`{"id":1e400,"eventType":"GateIn","title":"${key}"}`)],
   // not UTF-8 at all: the bytes 0xC3 0x28 are an invalid sequence
   ['invalid-utf8', (key) => Buffer.concat([Buffer.from(`{"id":"${key}","eventType":"GateIn","title":"`), Buffer.from([0xc3, 0x28]), Buffer.from('"}')])],
