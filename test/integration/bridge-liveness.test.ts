@@ -2,13 +2,15 @@
  * Liveness on real parts (broker, `wrangler dev`, the bridge process, the fault proxy): while a
  * partition's head keeps failing beyond STALL_THRESHOLD_MS, the bridge's /healthz answers 503
  * naming it and its gauges say so; the liveness report (contract 2) goes to the Worker at once
- * when the partition stalls and when it recovers; afterwards /healthz is 200 again.
+ * when the partition stalls and when it recovers, and the Worker's GET /api/stats says stalled
+ * from it; afterwards /healthz is 200 again.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BridgeStatusSchema, type BridgeStatus } from '../../protocol/bridge-status.ts';
 import { startBridge, type BridgeProcess } from '../support/bridge.ts';
 import { roomUnavailable, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { createTopics, produce, unique } from '../support/kafka.ts';
+import { tokenFor } from '../support/fixture.ts';
 import { TEST_SECRETS } from '../support/paths.ts';
 import { metricSum, until } from '../support/wait.ts';
 import { startWorker, type WorkerHost } from '../support/worker.ts';
@@ -18,7 +20,8 @@ let proxy: FaultProxy | undefined;
 const bridges: BridgeProcess[] = [];
 
 beforeAll(async () => {
-  worker = await startWorker();
+  // The Worker calls a partition stalled after 1.5 s here (default 60 s), a little under the bridge's threshold below.
+  worker = await startWorker({ vars: { PIPELINE_STALL_MS: '1500' } });
 });
 
 afterEach(async () => {
@@ -30,6 +33,10 @@ afterEach(async () => {
 afterAll(async () => {
   await worker?.stop();
 });
+
+type Pipeline = { state: string; reasons: string[] };
+/** What the Worker tells operators: GET /api/stats's pipeline, as the dashboard reads it. */
+const pipeline = async () => ((await (await fetch(`${worker.url}/api/stats`, { headers: { authorization: `Bearer ${await tokenFor('viewer')}` } })).json()) as { pipeline: Pipeline }).pipeline;
 
 const event = (id: string) => JSON.stringify({ id, eventType: 'ShipDeparted', title: `Departure ${id}`, category: 'Ship', eventTime: new Date().toISOString() });
 
@@ -97,6 +104,10 @@ describe('bridge > liveness', () => {
     expect(stalledReport.partitions.find((p) => p.partition === 1)!.stalledSince).toBeUndefined();
     expect(await metricSum(bridge.metricsUrl, 'quaycast_bridge_lag', `topic="${topic}"`, 'partition="0"')).toBe(3);
     expect(await bridge.waitForLog(/"msg":"partition stalled"/, 5000)).toContain(topic);
+    // ...and the Worker, from that report, tells the operator: GET /api/stats (the dashboard's pill) says stalled, naming it.
+    const seen = await pipeline();
+    expect(seen.state).toBe('stalled');
+    expect(seen.reasons.join(' ')).toContain(`${topic}/0`);
 
     proxy.mode = { kind: 'pass' };
     await until('/healthz 200 again', async () => ((await health(bridge)).status === 200 ? true : undefined), 20_000);
@@ -109,5 +120,6 @@ describe('bridge > liveness', () => {
     expect(await bridge.waitForLog(/"msg":"partition recovered"/, 5000)).toContain(`${topic}/0`);
     // Four reports in all: starting, consuming, the stall, the recovery (none from the 10-minute interval).
     expect(reports(proxy)).toHaveLength(4);
+    expect((await pipeline()).state).not.toBe('stalled');
   });
 });
