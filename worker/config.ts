@@ -26,7 +26,7 @@ export type TokenLimits = {
   exportRowsPerMinute: number;
   /** LONG_POLLS_PER_TOKEN (default 10): long-polls (`wait`) one token may have open at once. */
   longPollsPerToken: number;
-  /** CONNECTIONS_PER_TOKEN (default 50): room WebSockets and SSE streams one token may have open at once, across rooms. */
+  /** CONNECTIONS_PER_TOKEN (default 40): room WebSockets and SSE streams one token may have open at once, across rooms. */
   connectionsPerToken: number;
   /** ROOM_CONNECTIONS_PER_TOKEN (default 10): the same in one room (on one shard of a sharded room). */
   roomConnectionsPerToken: number;
@@ -67,7 +67,7 @@ export function getConfig(env: Env): Config {
         exportMaxRows: positiveInt(vars.EXPORT_MAX_ROWS, 100_000),
         exportRowsPerMinute: positiveInt(vars.EXPORT_ROWS_PER_MINUTE, 200_000),
         longPollsPerToken: positiveInt(vars.LONG_POLLS_PER_TOKEN, 10),
-        connectionsPerToken: positiveInt(vars.CONNECTIONS_PER_TOKEN, 50),
+        connectionsPerToken: positiveInt(vars.CONNECTIONS_PER_TOKEN, 40),
         roomConnectionsPerToken: positiveInt(vars.ROOM_CONNECTIONS_PER_TOKEN, 10),
       },
       retention: parseRetention(vars.RETENTION_DAYS),
