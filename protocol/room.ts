@@ -66,10 +66,7 @@ export const MAX_CLIENT_FRAME_BYTES = 4096;
 export const ROOM_SUBPROTOCOL = 'quaycast.v1';
 export const TOKEN_SUBPROTOCOL_PREFIX = 'bearer.';
 
-/**
- * Parses `severity=Critical,High` (case-insensitive, repeats folded, at most MAX_FILTER_LIST_ENTRIES
- * entries as written); undefined for "all", null when invalid.
- */
+/** Parses `severity=Critical,High` (case-insensitive, repeats folded); undefined for "all", null when invalid. */
 export function parseSeverityList(value: string | null | undefined): Severity[] | undefined | null {
   if (value === null || value === undefined || value.trim() === '') return undefined;
   return parseFilterList(value, (part) => SEVERITIES.find((s) => s.toLowerCase() === part.toLowerCase())) ?? null;

@@ -9,6 +9,7 @@ export type SlotLimits = { total: number; perHolder: number };
 export class ReplaySlots {
   private readonly held = new Map<string, number>();
   private inUse = 0;
+  private peak = 0;
   private readonly waiting: { holder: string; grant: () => void }[] = [];
 
   private readonly limits: () => SlotLimits;
@@ -45,6 +46,11 @@ export class ReplaySlots {
     return this.waiting.length;
   }
 
+  /** The most slots one holder has held at once, ever (an invariant check: never above the share). */
+  get peakPerHolder(): number {
+    return this.peak;
+  }
+
   private releaser(holder: string): () => void {
     let done = false;
     return () => {
@@ -70,7 +76,9 @@ export class ReplaySlots {
       }
       this.waiting.splice(i, 1);
       this.inUse++;
-      this.held.set(w.holder, (this.held.get(w.holder) ?? 0) + 1);
+      const n = (this.held.get(w.holder) ?? 0) + 1;
+      this.held.set(w.holder, n);
+      if (n > this.peak) this.peak = n;
       w.grant();
     }
   }

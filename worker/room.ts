@@ -180,7 +180,8 @@ export class Room extends DurableObject<Env> {
   private lastStats = { seq: -1, connections: -1 };
   /** Per-advance [time, count] of stored changes, for `eventsLastMinute`. */
   private rate: [number, number][] = [];
-  private readonly replay = new ReplaySlots(() => ({ total: this.limits.maxConcurrentReplays, perHolder: this.limits.replaySlotsPerToken }));
+  /** Replay reads from D1, shared per token (public for tests, like `limits`). */
+  readonly replay = new ReplaySlots(() => ({ total: this.limits.maxConcurrentReplays, perHolder: this.limits.replaySlotsPerToken }));
   private readonly waiters = new Set<{ after: number; resolve: (seq: number) => void; timer: ReturnType<typeof setTimeout> }>();
 
   constructor(ctx: DurableObjectState, env: Env) {

@@ -13,7 +13,7 @@ import { errorFields, log } from '../log.ts';
 import { exportBudget } from '../limits/export-budget.ts';
 import { holdLongPoll } from '../limits/long-poll.ts';
 import { eventsInBody, limitSearch, limitWrites } from '../limits/middleware.ts';
-import { MAX_FILTER_LIST_ENTRIES, parseFilterList } from '../../protocol/filter-list.ts';
+import { parseFilterList } from '../../protocol/filter-list.ts';
 import { roomFailure } from '../room-failure.ts';
 import { roomStub, type ChangeResult } from '../room.ts';
 import type { AppEnv } from '../types.ts';
@@ -47,7 +47,7 @@ const IdParams = z.object({ id: z.string().min(1).max(200).openapi({ param: { na
 const commaList = <T extends string>(values: readonly T[], parse: (s: string) => T | undefined) =>
   z
     .string()
-    .refine((s) => parseFilterList(s, parse) !== undefined, { message: `must be a comma-separated list of ${values.join(', ')} (at most ${MAX_FILTER_LIST_ENTRIES} entries)` })
+    .refine((s) => parseFilterList(s, parse) !== undefined, { message: `must be a comma-separated list of ${values.join(', ')}` })
     .optional();
 
 const isoTime = z.string().refine((s) => parseTimestamp(s) !== undefined, { message: 'must be an ISO-8601 date-time' }).optional();
