@@ -53,17 +53,13 @@ export function eventsInBody(maxEvents: number): (c: Context<AppEnv>) => Promise
 }
 
 /**
- * Limits text search (`q` on the list or the export) per token: SEARCH_RATE_PER_MINUTE a
- * minute. Requests without `q` pass untouched.
+ * Charges one text search (`q` on the list or the export) to the token: SEARCH_RATE_PER_MINUTE
+ * a minute; 429 over it. Called by the handlers after validation, so only a search that would
+ * run costs; a request without `q` costs nothing.
  */
-export function limitSearch(): MiddlewareHandler<AppEnv> {
-  return async function limitSearchMiddleware(c, next) {
-    const q = c.req.query('q');
-    if (q !== undefined && q.trim() !== '') {
-      const { searchPerMinute } = getConfig(c.env).limits;
-      const result = await rateLimiterStub(c.env, c.get('user').sub).takeFrom('search', searchPerMinute, 1);
-      if (!result.ok) refuse('search', `more than ${searchPerMinute} text searches per minute for this token; retry in ${result.retryAfterSeconds} s`, result.retryAfterSeconds);
-    }
-    await next();
-  };
+export async function chargeSearch(c: Context<AppEnv>, q: string | undefined): Promise<void> {
+  if (q === undefined || q.trim() === '') return;
+  const { searchPerMinute } = getConfig(c.env).limits;
+  const result = await rateLimiterStub(c.env, c.get('user').sub).takeFrom('search', searchPerMinute, 1);
+  if (!result.ok) refuse('search', `more than ${searchPerMinute} text searches per minute for this token; retry in ${result.retryAfterSeconds} s`, result.retryAfterSeconds);
 }

@@ -12,7 +12,7 @@ import { commitEvents } from '../ingest.ts';
 import { errorFields, log } from '../log.ts';
 import { exportBudget } from '../limits/export-budget.ts';
 import { holdLongPoll } from '../limits/long-poll.ts';
-import { eventsInBody, limitSearch, limitWrites } from '../limits/middleware.ts';
+import { chargeSearch, eventsInBody, limitWrites } from '../limits/middleware.ts';
 import { parseFilterList } from '../../protocol/filter-list.ts';
 import { roomFailure } from '../room-failure.ts';
 import { roomStub, type ChangeResult } from '../room.ts';
@@ -191,7 +191,7 @@ events.openapi(
       "With `category` and `after`: the room's changes after that seq in seq order, tombstones (`deleted: true`) included; " +
       `add \`wait=<seconds ≤ ${MAX_WAIT_SECONDS}>\` to long-poll until a newer change matches.`,
     security: PEOPLE,
-    middleware: [requireRole('viewer'), limitSearch()],
+    middleware: [requireRole('viewer')],
     request: { query: ListQuerySchema },
     responses: {
       200: { description: 'A page of events', content: { 'application/json': { schema: z.object({ data: z.array(ListedEventSchema), nextCursor: z.string().nullable() }) } } },
@@ -201,6 +201,7 @@ events.openapi(
   async (c) => {
     const input = c.req.valid('query');
     const user = c.get('user').sub;
+    await chargeSearch(c, input.q);
     const db = createDb(c.env.DB);
     const query = await planText(db, toListQuery(input, user));
     if (input.wait !== undefined && query.after === undefined) apiError(400, 'invalid_request', '1 invalid field', [{ path: 'wait', message: 'requires category and after' }]);
@@ -245,7 +246,7 @@ events.openapi(
       'RFC 4180 (CRLF, quoted commas/quotes/newlines), UTF-8, header row; ' +
       'text cells starting with = + - @ tab or CR are prefixed with a single quote against formula injection.',
     security: PEOPLE,
-    middleware: [requireRole('viewer'), limitSearch()],
+    middleware: [requireRole('viewer')],
     request: { query: FilterQuery },
     responses: {
       200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } },
@@ -253,8 +254,10 @@ events.openapi(
     },
   }),
   async (c) => {
+    const input = c.req.valid('query');
+    await chargeSearch(c, input.q);
     const db = createDb(c.env.DB);
-    const query = await planText(db, toListQuery({ ...c.req.valid('query'), limit: EXPORT_PAGE_ROWS }, c.get('user').sub));
+    const query = await planText(db, toListQuery({ ...input, limit: EXPORT_PAGE_ROWS }, c.get('user').sub));
     const encoder = new TextEncoder();
     let position: Position | undefined;
     let done = false;
