@@ -14,7 +14,10 @@ class FakeSocket implements SocketLike {
   onclose: SocketLike['onclose'] = null;
   onmessage: SocketLike['onmessage'] = null;
   onerror: SocketLike['onerror'] = null;
-  constructor(readonly url: string) {}
+  readonly url: string;
+  constructor(url: string) {
+    this.url = url;
+  }
   send(d: string) {
     this.sent.push(d);
   }
@@ -36,7 +39,10 @@ class FakeEventSource implements EventSourceLike {
   onopen: EventSourceLike['onopen'] = null;
   onerror: EventSourceLike['onerror'] = null;
   closed = false;
-  constructor(readonly url: string) {}
+  readonly url: string;
+  constructor(url: string) {
+    this.url = url;
+  }
   addEventListener() {}
   close() {
     this.closed = true;
