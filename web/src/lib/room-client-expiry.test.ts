@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { QuaycastEvent } from '../../../protocol/event.ts';
 import { RoomClient, type EventSourceLike, type RoomClientEnv, type SocketLike } from './room-client.ts';
+import { summarize } from './status.ts';
 
 class FakeSocket implements SocketLike {
   sent: string[] = [];
@@ -101,6 +102,7 @@ describe('web > RoomClient > tokens that end, caps', () => {
     sockets[0]!.close(4401);
     expect(client.status.state).toBe('expired');
     expect(expiries).toHaveBeenCalledTimes(1);
+    expect(summarize([client.status], true, Date.now()).label).toBe('Sign-in expired — sign in again');
     await vi.advanceTimersByTimeAsync(120_000);
     expect(sockets).toHaveLength(1); // nothing tried with the ended token
     client.resume();
