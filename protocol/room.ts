@@ -7,12 +7,17 @@ import { z } from 'zod';
 import { SEVERITIES, type Category, type Severity } from './enums.ts';
 import type { Change } from './event.ts';
 import { isTombstone } from './change.ts';
+import { parseFilterList } from './filter-list.ts';
 
 export type HelloMessage = { type: 'hello'; room: Category; connections: number; lastSeq: number };
 export type EventsMessage = { type: 'events'; events: Change[] };
 export type PresenceMessage = { type: 'presence'; connections: number };
 export type StatsMessage = { type: 'stats'; room: Category; lastSeq: number; connections: number; eventsLastMinute: number; at: string };
-export type ErrorMessage = { type: 'error'; code: string; message: string };
+/**
+ * Something went wrong for this client. `token_expired` (then close 4401) means sign in again;
+ * `rate_limited` (then close 4429) carries the limit's name and when to try again.
+ */
+export type ErrorMessage = { type: 'error'; code: string; message: string; details?: { limit: string; retryAfterSeconds: number } };
 /** Sent before the room closes sockets on purpose (deploy, overload): come back later with your cursor. */
 export type ReconnectMessage = { type: 'reconnect'; afterMs: number; reason: ReconnectReason };
 /** Why a room asked a client to reconnect: an admin drain (deploy), a slow consumer, an overloaded room. */
@@ -61,16 +66,10 @@ export const MAX_CLIENT_FRAME_BYTES = 4096;
 export const ROOM_SUBPROTOCOL = 'quaycast.v1';
 export const TOKEN_SUBPROTOCOL_PREFIX = 'bearer.';
 
-/** Parses `severity=Critical,High` (case-insensitive); undefined for "all", null when invalid. */
+/** Parses `severity=Critical,High` (case-insensitive, repeats folded); undefined for "all", null when invalid. */
 export function parseSeverityList(value: string | null | undefined): Severity[] | undefined | null {
   if (value === null || value === undefined || value.trim() === '') return undefined;
-  const out: Severity[] = [];
-  for (const part of value.split(',')) {
-    const found = SEVERITIES.find((s) => s.toLowerCase() === part.trim().toLowerCase());
-    if (!found) return null;
-    if (!out.includes(found)) out.push(found);
-  }
-  return out;
+  return parseFilterList(value, (part) => SEVERITIES.find((s) => s.toLowerCase() === part.toLowerCase())) ?? null;
 }
 
 /** Close codes the rooms use. */
@@ -84,4 +83,8 @@ export const CLOSE = {
   serviceRestart: 1012,
   /** Overload or slow consumer: reconnect later with your cursor. */
   tryAgainLater: 1013,
+  /** The token's `exp` passed (after an `error` `token_expired`): sign in again, then resume with your cursor. */
+  tokenExpired: 4401,
+  /** A connection cap of the token (after an `error` `rate_limited` with `details`): come back after `retryAfterSeconds`. */
+  rateLimited: 4429,
 } as const;

@@ -19,6 +19,8 @@ export type RoomLimits = {
   replayStallMs: number;
   /** Replay pages read from D1 at once, room-wide (keeps old cursors from starving the writer). */
   maxConcurrentReplays: number;
+  /** Of those, the most one token may hold at once (its fair share: one token cannot hold them all). */
+  replaySlotsPerToken: number;
   /** Client frames allowed per window before the socket is closed as abusive (1008). */
   clientFramesPerWindow: number;
   clientWindowMs: number;
@@ -43,6 +45,7 @@ export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = {
   replayWindowBytes: 4 * 1024 * 1024,
   replayStallMs: 15_000,
   maxConcurrentReplays: 4,
+  replaySlotsPerToken: 2,
   clientFramesPerWindow: 100,
   clientWindowMs: 10_000,
   frameCoalesceMs: 20,

@@ -29,6 +29,17 @@
  * stream writers; an open SSE stream keeps the room awake). Both are `Subscriber`s and share
  * the broadcast, catch-up and slow-consumer paths.
  *
+ * Tokens end (docs/rooms.md, "Token expiry"): each subscriber keeps its token's `exp` (in the
+ * attachment, so it survives hibernation). The object's one alarm is the durable timer of both
+ * the stats and the expiries: it is set to the earliest of the stats time (`statsAt` in storage)
+ * and the earliest `exp`, and each firing does what is due and sets the next. A subscriber whose
+ * `exp` passed gets `error` `token_expired` and close 4401 (SSE: `event: error`, then the end).
+ *
+ * One client cannot tie a room up: connections per token are capped here (per room) and by the
+ * token's limiter (across rooms; the room gives the lease back when a connection ends), replay
+ * reads are shared per token (`ReplaySlots`), and an `ack` counts only for seqs the socket was
+ * sent (`SentLedger`).
+ *
  * Sharding (ROOM_SHARDS = N > 1; docs/rooms.md, "Sharded rooms"): the object named by the
  * category stays the only sequencer and writer (the *primary*); after each settle it forwards the
  * batch to N *shards* (`<Category>#1`…`#N`, this same class, bound as a shard through the call
@@ -55,8 +66,12 @@ import { createDb, type Db } from './db/client.ts';
 import { getConfig, MAX_ROOM_SHARDS } from './config.ts';
 import { changesAfter, insertNewEvents, maxSeq, replaceEvent, toInsertRow, type OutboxEntry } from './db/events.ts';
 import { errorFields, log } from './log.ts';
+import { releaseConnection } from './limits/connections.ts';
+import { CONNECTION_RETRY_SECONDS, refusalResponse } from './limits/refusal.ts';
 import { RecentChanges } from './recent-changes.ts';
 import { framesOf, takeDelivery, type Frame } from './room-frames.ts';
+import { SentLedger } from './room-ledger.ts';
+import { ReplaySlots } from './room-replay-slots.ts';
 import { DEFAULT_ROOM_LIMITS, type RoomLimits } from './room-limits.ts';
 import type { ChangeRequest, ChangeResult, CommitOptions, CommitResult, DrainOptions, RoomInfo, ShardDelivery } from './room-rpc.ts';
 
@@ -79,12 +94,24 @@ const MAX_DELIVERY_CHANGES = MAX_WRITE_EVENTS;
 const MAX_SHARD_BACKLOG = 10 * MAX_WRITE_EVENTS;
 /** A failed delivery is retried this many times, after these pauses (ms); then the shard's next delivery shows the gap. */
 const SHARD_RETRY_MS = [100, 500, 2_000] as const;
+/**
+ * The alarm is never set further ahead than this for an expiry: a token signed with an `exp` far
+ * in the future (year 275760, 1e300) must not reach setAlarm as an impossible date. A firing
+ * with nothing due simply sets the next one.
+ */
+const MAX_ALARM_AHEAD_MS = 24 * 60 * 60 * 1000;
 
 /** A primary's queue of deliveries for one shard, sent in order by one pump. */
 type ShardOutlet = { queue: ShardDelivery[]; queued: number; sending: boolean; failures: number };
 
-/** What a socket's attachment holds (survives hibernation). */
-type Attachment = { severities: Severity[] | null; live: boolean; cursor: number; user: string; connectedAt: number };
+/**
+ * What a socket's attachment holds (survives hibernation). `exp`: the token's expiry (seconds
+ * since epoch), if it has one; `conn`: the token limiter's lease of this connection.
+ */
+type Attachment = { severities: Severity[] | null; live: boolean; cursor: number; user: string; connectedAt: number; exp?: number; conn?: string };
+
+/** Who a new subscriber is: its token's `sub`, `exp` and connection lease (from the Worker's headers). */
+type Identity = { user: string; exp: number | undefined; conn: string | undefined };
 
 type Transport =
   | { kind: 'ws'; ws: WebSocket }
@@ -93,8 +120,10 @@ type Transport =
 /** One subscriber of the room, in memory. WebSocket ones are rebuilt from attachments after a wake. */
 type Subscriber = Attachment & {
   transport: Transport;
-  /** WebSocket: bytes sent since the last ack/ping. SSE: bytes written and not yet read by the runtime. */
+  /** SSE: bytes written and not yet read by the runtime. (WebSockets count in `ledger`.) */
   unacked: number;
+  /** WebSocket: what was sent and not acknowledged, by seq. */
+  ledger: SentLedger;
   /** WebSocket: when the latest ack/ping was seen (ms). */
   evidenceAt: number;
   /** A catch-up loop is running for this subscriber. */
@@ -151,8 +180,8 @@ export class Room extends DurableObject<Env> {
   private lastStats = { seq: -1, connections: -1 };
   /** Per-advance [time, count] of stored changes, for `eventsLastMinute`. */
   private rate: [number, number][] = [];
-  private replaySlots = 0;
-  private readonly replayQueue: (() => void)[] = [];
+  /** Replay reads from D1, shared per token (public for tests, like `limits`). */
+  readonly replay = new ReplaySlots(() => ({ total: this.limits.maxConcurrentReplays, perHolder: this.limits.replaySlotsPerToken }));
   private readonly waiters = new Set<{ after: number; resolve: (seq: number) => void; timer: ReturnType<typeof setTimeout> }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -580,7 +609,7 @@ export class Room extends DurableObject<Env> {
     if (t.kind === 'ws') {
       try {
         t.ws.send(json);
-        s.unacked += json.length;
+        s.ledger.sent(json.length, id);
         return true;
       } catch (err) {
         log('warn', 'room send failed; closing socket', { room: this.category, ...errorFields(err) });
@@ -612,16 +641,17 @@ export class Room extends DurableObject<Env> {
 
   /** Bytes the subscriber has not shown it has read (see RoomLimits.maxUnackedBytes). */
   private outstanding(s: Subscriber, limit = 0): number {
+    if (s.transport.kind !== 'ws') return s.unacked;
     // The auto-response timestamp is a runtime call per socket: only consult it when it could matter.
-    if (s.transport.kind === 'ws' && s.unacked > limit) {
+    if (s.ledger.unacked > limit) {
       // A `ping` answered by the auto-response never wakes us; its timestamp is our evidence.
       const pinged = this.ctx.getWebSocketAutoResponseTimestamp(s.transport.ws)?.getTime() ?? 0;
       if (pinged > s.evidenceAt) {
         s.evidenceAt = pinged;
-        s.unacked = 0;
+        s.ledger.clear();
       }
     }
-    return s.unacked;
+    return s.ledger.unacked;
   }
 
   /** Asks a subscriber to come back later with its cursor, then closes it. */
@@ -638,6 +668,7 @@ export class Room extends DurableObject<Env> {
     const t = s.transport;
     if (t.kind === 'ws') {
       if (!this.sockets.delete(t.ws)) return;
+      this.releaseLease(s);
       try {
         t.ws.close(code, reason);
       } catch {
@@ -647,6 +678,7 @@ export class Room extends DurableObject<Env> {
       if (t.closed) return;
       t.closed = true;
       this.streams.delete(s);
+      this.releaseLease(s);
       t.writer.close().catch(() => {
         // the reader is gone already: the stream is finished either way
       });
@@ -697,7 +729,7 @@ export class Room extends DurableObject<Env> {
         const severities = s.severities;
         const from = s.cursor;
         const limit = this.limits.replayPageEvents;
-        const page = await this.withReplaySlot(() => changesAfter(this.db, { category, after: from, upTo, severities: severities ?? undefined, limit }));
+        const page = await this.replay.run(s.user, () => changesAfter(this.db, { category, after: from, upTo, severities: severities ?? undefined, limit }));
         if (!this.isOpen(s)) return;
         if (s.severities !== severities || s.cursor !== from) continue; // the filter changed meanwhile: read again
         s.cursor = page.length === limit ? page[page.length - 1]!.seq : upTo;
@@ -727,18 +759,6 @@ export class Room extends DurableObject<Env> {
     return this.isOpen(s);
   }
 
-  /** Runs a replay read when a room-wide slot is free (old cursors never starve the writer's D1 time). */
-  private async withReplaySlot<T>(read: () => Promise<T>): Promise<T> {
-    while (this.replaySlots >= this.limits.maxConcurrentReplays) await new Promise<void>((r) => this.replayQueue.push(r));
-    this.replaySlots++;
-    try {
-      return await read();
-    } finally {
-      this.replaySlots--;
-      this.replayQueue.shift()?.();
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------
   // Connections
 
@@ -765,37 +785,87 @@ export class Room extends DurableObject<Env> {
         : after === null
           ? 'after must be a non-negative integer seq (at most 15 digits)'
           : undefined;
-    const user = request.headers.get('x-qc-user') ?? 'anonymous';
-    if (url.pathname.endsWith('/sse')) {
-      if (badRequest) return Response.json({ error: { code: 'invalid_request', message: badRequest } }, { status: 400 });
-      return this.openStream(category, severities ?? null, after ?? undefined, user, shardHeader);
+    const who = identityOf(request);
+    const browser = request.headers.get('x-qc-subprotocol') !== null;
+    const sse = url.pathname.endsWith('/sse');
+    if (!sse && request.headers.get('upgrade')?.toLowerCase() !== 'websocket') {
+      this.releaseLease(who);
+      return new Response('expected a WebSocket upgrade', { status: 426 });
     }
-    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('expected a WebSocket upgrade', { status: 426 });
+    // The per-room cap of one token, counted and taken in this one synchronous step.
+    const cap = getConfig(this.env).limits.roomConnectionsPerToken;
+    const full = !badRequest && this.connectionsOf(who.user) >= cap;
+    if (full) {
+      this.releaseLease(who);
+      log('info', 'room refused a connection over the per-token cap', { room: roleName(category, this.shard), user: who.user, cap });
+    }
+    const capMessage = `this token has ${cap} connections open in room ${category} (at most ${cap}); close one or retry in ${CONNECTION_RETRY_SECONDS} s`;
+    if (sse) {
+      if (badRequest) {
+        this.releaseLease(who);
+        return Response.json({ error: { code: 'invalid_request', message: badRequest } }, { status: 400 });
+      }
+      if (full) return refusalResponse('room_connections', capMessage, CONNECTION_RETRY_SECONDS);
+      return this.openStream(category, severities ?? null, after ?? undefined, who, shardHeader);
+    }
+    // A program reads a refused upgrade's body; a browser cannot, so it is told inside the socket.
+    if (full && !browser) return refusalResponse('room_connections', capMessage, CONNECTION_RETRY_SECONDS);
 
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
-    const headers = request.headers.get('x-qc-subprotocol') ? { 'sec-websocket-protocol': ROOM_SUBPROTOCOL, ...shardHeader } : shardHeader;
-    if (badRequest) {
-      server.send(JSON.stringify({ type: 'error', code: 'bad_request', message: badRequest } satisfies ServerMessage));
-      server.close(CLOSE.policy, 'bad request');
+    const headers = browser ? { 'sec-websocket-protocol': ROOM_SUBPROTOCOL, ...shardHeader } : shardHeader;
+    if (badRequest || full) {
+      this.releaseLease(who);
+      const message: ServerMessage = badRequest
+        ? { type: 'error', code: 'bad_request', message: badRequest }
+        : { type: 'error', code: 'rate_limited', message: capMessage, details: { limit: 'room_connections', retryAfterSeconds: CONNECTION_RETRY_SECONDS } };
+      server.send(JSON.stringify(message));
+      server.close(badRequest ? CLOSE.policy : CLOSE.rateLimited, badRequest ? 'bad request' : 'too many connections');
       return new Response(null, { status: 101, webSocket: client, headers });
     }
     // Synchronous from here to the hello: the cursor and the hello's lastSeq are the same instant.
-    const s = this.subscriber({ kind: 'ws', ws: server }, severities ?? null, after ?? undefined, user);
+    const s = this.subscriber({ kind: 'ws', ws: server }, severities ?? null, after ?? undefined, who);
     this.sockets.set(server, s);
     this.persist(s);
     this.send(s, { type: 'hello', room: category, connections: this.connectionCount(), lastSeq: this.lastSeq });
     if (!s.live) void this.catchUp(s);
     this.schedulePresence();
     this.armStats();
+    this.scheduleExpiry(s);
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
+  /** Open connections (WebSockets and SSE streams) of one token in this object. */
+  private connectionsOf(user: string): number {
+    let n = 0;
+    for (const s of this.subscribers()) if (s.user === user && this.isOpen(s)) n++;
+    return n;
+  }
+
+  /**
+   * The token limiter asks which of these connection leases are still held here (a release lost
+   * with a crashed instance is found out this way; see worker/ratelimit.ts).
+   */
+  async openConnections(ids: string[]): Promise<string[]> {
+    const wanted = new Set(ids);
+    const open: string[] = [];
+    for (const s of this.subscribers()) if (s.conn !== undefined && wanted.has(s.conn) && this.isOpen(s)) open.push(s.conn);
+    return open;
+  }
+
+  /** Gives a connection's lease back to its token's limiter (once: the lease id is cleared). */
+  private releaseLease(who: { user: string; conn?: string | undefined }): void {
+    if (who.conn === undefined) return;
+    const id = who.conn;
+    who.conn = undefined;
+    this.ctx.waitUntil(releaseConnection(this.env, who.user, id));
+  }
+
   /** Server-Sent Events: the same messages as the socket, `id:` = seq of the frame's last change. */
-  private openStream(category: Category, severities: Severity[] | null, after: number | undefined, user: string, extraHeaders: Record<string, string>): Response {
+  private openStream(category: Category, severities: Severity[] | null, after: number | undefined, who: Identity, extraHeaders: Record<string, string>): Response {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const s = this.subscriber({ kind: 'sse', writer: writable.getWriter(), closed: false }, severities, after, user);
+    const s = this.subscriber({ kind: 'sse', writer: writable.getWriter(), closed: false }, severities, after, who);
     this.streams.add(s);
     this.writeSse(s, utf8.encode(`retry: ${SSE_RETRY_MS}\n\n`));
     this.send(s, { type: 'hello', room: category, connections: this.connectionCount(), lastSeq: this.lastSeq });
@@ -807,6 +877,7 @@ export class Room extends DurableObject<Env> {
     }
     this.schedulePresence();
     this.armStats();
+    this.scheduleExpiry(s);
     return new Response(readable, {
       headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no', ...extraHeaders },
     });
@@ -821,16 +892,20 @@ export class Room extends DurableObject<Env> {
     }
   }
 
-  private subscriber(transport: Transport, severities: Severity[] | null, after: number | undefined, user: string): Subscriber {
+  private subscriber(transport: Transport, severities: Severity[] | null, after: number | undefined, who: Identity): Subscriber {
     const now = Date.now();
+    const cursor = after === undefined ? this.lastSeq : Math.min(after, this.lastSeq);
     return {
       transport,
       severities: severities && severities.length < SEVERITIES.length ? severities : null,
       live: after === undefined || after >= this.lastSeq,
-      cursor: after === undefined ? this.lastSeq : Math.min(after, this.lastSeq),
-      user,
+      cursor,
+      user: who.user,
       connectedAt: now,
+      ...(who.exp === undefined ? {} : { exp: who.exp }),
+      ...(who.conn === undefined ? {} : { conn: who.conn }),
       unacked: 0,
+      ledger: new SentLedger(cursor),
       evidenceAt: now,
       catchingUp: false,
       frames: 0,
@@ -844,11 +919,13 @@ export class Room extends DurableObject<Env> {
     if (!s) {
       const a = (ws.deserializeAttachment() as Attachment | null) ?? { severities: null, live: true, cursor: this.lastSeq, user: 'unknown', connectedAt: Date.now() };
       const now = Date.now();
+      const cursor = a.live ? Math.max(a.cursor, this.lastSeq) : a.cursor;
       s = {
         ...a,
         transport: { kind: 'ws', ws },
-        cursor: a.live ? Math.max(a.cursor, this.lastSeq) : a.cursor,
+        cursor,
         unacked: 0,
+        ledger: new SentLedger(cursor),
         evidenceAt: now,
         catchingUp: false,
         frames: 0,
@@ -864,6 +941,11 @@ export class Room extends DurableObject<Env> {
     if (ws.readyState !== WebSocket.OPEN) return;
     const s = this.socket(ws);
     const now = Date.now();
+    if (this.expired(s, now)) {
+      // the alarm is on its way; a frame arriving first must not find the socket still served
+      this.expire(s);
+      return;
+    }
     if (now - s.windowStart > this.limits.clientWindowMs) {
       s.windowStart = now;
       s.frames = 0;
@@ -899,8 +981,8 @@ export class Room extends DurableObject<Env> {
     }
     const m = parsed.data;
     if (m.type === 'ack') {
-      s.unacked = 0;
-      s.evidenceAt = now;
+      // Counts only for seqs this socket was sent: an ack of more releases nothing (SentLedger).
+      if (s.ledger.ack(m.seq)) s.evidenceAt = now;
       return;
     }
     // subscribe: the new filter applies to every change above the cursor (replay pages included).
@@ -912,7 +994,10 @@ export class Room extends DurableObject<Env> {
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    // In the map unless the room closed it itself (drop released its lease then).
+    const s = this.sockets.get(ws);
     this.sockets.delete(ws);
+    if (s) this.releaseLease(s);
     try {
       ws.close(code === 1005 || code === 1006 ? CLOSE.normal : code, 'closing');
     } catch {
@@ -922,7 +1007,10 @@ export class Room extends DurableObject<Env> {
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
+    // In the map unless the room closed it itself (drop released its lease then).
+    const s = this.sockets.get(ws);
     this.sockets.delete(ws);
+    if (s) this.releaseLease(s);
     this.schedulePresence();
   }
 
@@ -949,7 +1037,12 @@ export class Room extends DurableObject<Env> {
     if (this.statsArmed) return;
     this.statsArmed = true;
     void (async () => {
-      if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + STATS_INTERVAL_MS);
+      let at = await this.ctx.storage.get<number>('statsAt');
+      if (at === undefined) {
+        at = Date.now() + STATS_INTERVAL_MS;
+        await this.ctx.storage.put('statsAt', at);
+      }
+      await this.alarmNoLaterThan(at);
     })().catch((err: unknown) => {
       // stats are best effort; the next activity tries again
       this.statsArmed = false;
@@ -957,14 +1050,79 @@ export class Room extends DurableObject<Env> {
     });
   }
 
+  /** Makes sure the alarm fires by the time this subscriber's token expires. */
+  private scheduleExpiry(s: Subscriber): void {
+    if (s.exp === undefined) return;
+    const at = Math.min(s.exp * 1000, Date.now() + MAX_ALARM_AHEAD_MS);
+    this.alarmNoLaterThan(at).catch((err: unknown) => {
+      // the subscriber is still closed at its next frame or the next alarm; say why it was late
+      log('warn', 'room expiry alarm not set', { room: this.category, ...errorFields(err) });
+    });
+  }
+
+  /** The one alarm serves stats and expiries: it only ever moves earlier here; each firing sets the next. */
+  private async alarmNoLaterThan(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** The earliest token expiry among the subscribers (ms), within MAX_ALARM_AHEAD_MS of `now`. */
+  private nextExpiry(now: number): number | undefined {
+    let next: number | undefined;
+    for (const s of this.subscribers()) {
+      if (s.exp === undefined || !this.isOpen(s)) continue;
+      const at = Math.min(s.exp * 1000, now + MAX_ALARM_AHEAD_MS);
+      if (next === undefined || at < next) next = at;
+    }
+    return next;
+  }
+
+  private expired(s: Subscriber, now: number): boolean {
+    return s.exp !== undefined && s.exp * 1000 <= now;
+  }
+
+  /** Ends a subscriber whose token expired: `error` `token_expired`, then 4401 (SSE: `event: error`, then the end). */
+  private expire(s: Subscriber): void {
+    const message = { type: 'error', code: 'token_expired', message: 'the token of this connection has expired; sign in again and resume with your cursor' } satisfies ServerMessage;
+    log('info', 'room closed a subscriber whose token expired', { room: this.category, transport: s.transport.kind, user: s.user });
+    if (s.transport.kind === 'sse') this.writeSse(s, utf8.encode(`event: error\ndata: ${JSON.stringify(message)}\n\n`));
+    else this.send(s, message);
+    this.drop(s, CLOSE.tokenExpired, 'token expired');
+  }
+
   override async alarm(): Promise<void> {
     this.statsArmed = false;
+    const now = Date.now();
+    let expiredAny = false;
+    for (const s of [...this.subscribers()]) {
+      if (!this.expired(s, now)) continue;
+      this.expire(s);
+      expiredAny = true;
+    }
+    const statsAt = await this.ctx.storage.get<number>('statsAt');
+    let nextStats = statsAt;
+    // Stats are due at their time; a firing that found no expiry due was for them too (an alarm
+    // run early, as tests do, or one whose expiring subscriber has left).
+    if (statsAt !== undefined && (statsAt <= now || !expiredAny)) {
+      await this.ctx.storage.delete('statsAt');
+      nextStats = await this.sendStats(now);
+      if (nextStats !== undefined) {
+        await this.ctx.storage.put('statsAt', nextStats);
+        this.statsArmed = true;
+      }
+    }
+    const expiry = this.nextExpiry(now);
+    const next = nextStats === undefined ? expiry : expiry === undefined ? nextStats : Math.min(nextStats, expiry);
+    if (next !== undefined) await this.ctx.storage.setAlarm(next);
+  }
+
+  /** The stats message to every subscriber; returns when the next one is due (undefined: the room may rest). */
+  private async sendStats(now: number): Promise<number | undefined> {
     const connections = this.connectionCount();
-    if (connections === 0 || !this.category) return; // nobody to tell: let the room rest
+    if (connections === 0 || !this.category) return undefined; // nobody to tell: let the room rest
     // A shard checks its seq against the primary's: a delivery lost after every retry, with no
     // later delivery to reveal the gap, is healed within one stats interval.
     if (this.shard !== undefined) await this.syncBaseline(this.category);
-    const now = Date.now();
     this.rate = this.rate.filter(([t]) => now - t < 60_000);
     const message = {
       type: 'stats',
@@ -975,15 +1133,12 @@ export class Room extends DurableObject<Env> {
       at: new Date(now).toISOString(),
     } satisfies ServerMessage;
     for (const s of [...this.subscribers()]) this.send(s, message);
-    // An idle room (nothing changed since the last stats) stops its alarm, so it can hibernate
-    // for free; the next event or connection re-arms it. A shard with subscribers keeps it: it
+    // An idle room (nothing changed since the last stats) stops its stats, so it can hibernate
+    // for free; the next event or connection re-arms them. A shard with subscribers keeps them: it
     // cannot know that a delivery it never received exists other than by asking.
     const idle = this.shard === undefined && this.lastStats.seq === this.lastSeq && this.lastStats.connections === connections;
     this.lastStats = { seq: this.lastSeq, connections };
-    if (!idle) {
-      await this.ctx.storage.setAlarm(now + STATS_INTERVAL_MS);
-      this.statsArmed = true;
-    }
+    return idle ? undefined : now + STATS_INTERVAL_MS;
   }
 
   /**
@@ -1037,7 +1192,29 @@ export class Room extends DurableObject<Env> {
 }
 
 function attachmentOf(s: Subscriber): Attachment {
-  return { severities: s.severities, live: s.live, cursor: s.cursor, user: s.user, connectedAt: s.connectedAt };
+  return {
+    severities: s.severities,
+    live: s.live,
+    cursor: s.cursor,
+    user: s.user,
+    connectedAt: s.connectedAt,
+    ...(s.exp === undefined ? {} : { exp: s.exp }),
+    ...(s.conn === undefined ? {} : { conn: s.conn }),
+  };
+}
+
+/**
+ * Who a connect request is for, from the headers the Worker set after authenticating it
+ * (`x-qc-user`: the token's sub; `x-qc-exp`: its `exp` in seconds; `x-qc-conn`: the connection's
+ * lease). An `exp` that is not a positive finite number is treated as none.
+ */
+function identityOf(request: Request): Identity {
+  const exp = Number(request.headers.get('x-qc-exp') ?? '');
+  return {
+    user: request.headers.get('x-qc-user') ?? 'anonymous',
+    exp: Number.isFinite(exp) && exp > 0 ? exp : undefined,
+    conn: request.headers.get('x-qc-conn') ?? undefined,
+  };
 }
 
 function validShard(shard: number): boolean {

@@ -7,7 +7,7 @@ interface __BaseEnv_Env {
 	CORS_ORIGINS: "https://quaycast-staging.example.workers.dev" | "https://quaycast.example.com" | "http://127.0.0.1:8787,http://localhost:8787,http://127.0.0.1:5173";
 	LOG_LEVEL: "info";
 	RETENTION_DAYS: "14" | "30";
-	WRITE_RATE_PER_MINUTE: "600";
+	WRITE_RATE_PER_MINUTE: "6000";
 	JWT_SECRET: string;
 	INGEST_TOKEN: string;
 	ROOMS: DurableObjectNamespace<import("./index").Room>;
@@ -24,7 +24,7 @@ declare namespace Cloudflare {
 		CORS_ORIGINS: "https://quaycast-staging.example.workers.dev";
 		LOG_LEVEL: "info";
 		RETENTION_DAYS: "14";
-		WRITE_RATE_PER_MINUTE: "600";
+		WRITE_RATE_PER_MINUTE: "6000";
 		JWT_SECRET: string;
 		INGEST_TOKEN: string;
 		ROOMS: DurableObjectNamespace<import("./index").Room>;
@@ -36,7 +36,7 @@ declare namespace Cloudflare {
 		CORS_ORIGINS: "https://quaycast.example.com";
 		LOG_LEVEL: "info";
 		RETENTION_DAYS: "30";
-		WRITE_RATE_PER_MINUTE: "600";
+		WRITE_RATE_PER_MINUTE: "6000";
 		JWT_SECRET: string;
 		INGEST_TOKEN: string;
 		ROOMS: DurableObjectNamespace<import("./index").Room>;

@@ -1,6 +1,7 @@
 import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { BASE, api, apiAs, postEvents, token, uid, type ApiErrorBody } from './helpers.ts';
+import { getConfig } from '../../worker/config.ts';
 import { rateLimiterStub } from '../../worker/ratelimit.ts';
 import { env } from 'cloudflare:test';
 
@@ -28,7 +29,8 @@ describe('api > guards', () => {
   it('limits writes per token sub with 429 and Retry-After, without touching other tokens', async () => {
     const sub = uid('hasty');
     // Drain this sub's bucket through the real Durable Object, then write over HTTP.
-    const drained = await rateLimiterStub(env, sub).take(600, 600);
+    const budget = getConfig(env).writeRatePerMinute;
+    const drained = await rateLimiterStub(env, sub).take(budget, budget);
     expect(drained.ok).toBe(true);
     const res = await apiAs('producer', sub, '/api/events', { method: 'POST', body: JSON.stringify({ eventType: 'X', title: 'x' }) });
     expect(res.status).toBe(429);

@@ -42,11 +42,19 @@ function ThemeRoot() {
   return null;
 }
 
-function Shell() {
+/**
+ * Signed in: the dashboard. When the token expires (a room said so) the sign-in form opens over
+ * it as a dialog and the dashboard stays mounted underneath — rooms watched, filters, the
+ * selected event and the feed's scroll are still there after the new sign-in.
+ */
+export function Shell() {
   const [session] = useSession();
   return (
     <Show when={session.token} fallback={<SignIn />}>
       <Dashboard />
+      <Show when={session.expired}>
+        <SignIn again />
+      </Show>
     </Show>
   );
 }

@@ -10,7 +10,10 @@ import { EXPORT_COLUMNS, planText, decodeCursor, encodeCursor, eventHistoryOf, e
 import { apiError } from '../errors.ts';
 import { commitEvents } from '../ingest.ts';
 import { errorFields, log } from '../log.ts';
-import { limitWrites } from '../ratelimit.ts';
+import { exportBudget } from '../limits/export-budget.ts';
+import { holdLongPoll } from '../limits/long-poll.ts';
+import { chargeSearch, eventsInBody, limitWrites } from '../limits/middleware.ts';
+import { parseFilterList } from '../../protocol/filter-list.ts';
 import { roomFailure } from '../room-failure.ts';
 import { roomStub, type ChangeResult } from '../room.ts';
 import type { AppEnv } from '../types.ts';
@@ -44,7 +47,7 @@ const IdParams = z.object({ id: z.string().min(1).max(200).openapi({ param: { na
 const commaList = <T extends string>(values: readonly T[], parse: (s: string) => T | undefined) =>
   z
     .string()
-    .refine((s) => s.split(',').every((v) => parse(v.trim()) !== undefined), { message: `must be a comma-separated list of ${values.join(', ')}` })
+    .refine((s) => parseFilterList(s, parse) !== undefined, { message: `must be a comma-separated list of ${values.join(', ')}` })
     .optional();
 
 const isoTime = z.string().refine((s) => parseTimestamp(s) !== undefined, { message: 'must be an ISO-8601 date-time' }).optional();
@@ -81,7 +84,8 @@ function toListQuery(input: FilterInput & { limit: number; cursor?: string }, us
     if (!position || (position.kind === 'seq') !== (input.after !== undefined)) details.push({ path: 'cursor', message: 'is not a cursor of this listing' });
   }
   if (details.length > 0) apiError(400, 'invalid_request', `${details.length} invalid field${details.length === 1 ? '' : 's'}`, details);
-  const split = <T>(s: string | undefined, parse: (v: string) => T | undefined) => (s === undefined ? undefined : s.split(',').map((v) => parse(v.trim())!));
+  // De-duplicated here, before SQL: 120 copies of one severity are one parameter, not 120.
+  const split = <T>(s: string | undefined, parse: (v: string) => T | undefined) => (s === undefined ? undefined : parseFilterList(s, parse));
   return {
     user,
     category: input.category as Category | undefined,
@@ -122,7 +126,7 @@ events.openapi(
       'The id is the idempotency key: re-posting an id answers `duplicate` with its current seq and stores nothing. ' +
       'Stored events are pushed to their room and queued (outbox) for publishing to Kafka.',
     security: PEOPLE,
-    middleware: [requireRole('producer'), limitWrites()],
+    middleware: [requireRole('producer'), limitWrites({ cost: eventsInBody(MAX_POST_EVENTS) })],
     request: {
       // Not a zod schema on purpose: legacy payloads are normalised before validation (protocol/event.ts),
       // so the handler validates; the document still describes the canonical shape.
@@ -137,7 +141,7 @@ events.openapi(
     },
     responses: {
       201: { description: 'Per event, in order: stored or duplicate, with its seq', content: { 'application/json': { schema: z.object({ data: z.array(PostResultSchema) }) } } },
-      ...errors({ 400: 'Invalid events; details name every bad field (`<index>.<field>` for arrays)', 401: 'Missing or invalid token', 403: 'Role below producer', 413: 'Body too large', 415: 'Not JSON', 429: 'Write rate exceeded', 503: 'A room could not store (`room_unavailable`, `details.rooms`, `Retry-After: 1`); the other rooms stored theirs: re-post' }),
+      ...errors({ 400: 'Invalid events; details name every bad field (`<index>.<field>` for arrays)', 401: 'Missing or invalid token', 403: 'Role below producer', 413: 'Body too large', 415: 'Not JSON', 429: 'Write budget exceeded: a POST costs its event count (`details.limit` = `writes`, `Retry-After`)', 503: 'A room could not store (`room_unavailable`, `details.rooms`, `Retry-After: 1`); the other rooms stored theirs: re-post' }),
     },
   }),
   async (c) => {
@@ -191,12 +195,13 @@ events.openapi(
     request: { query: ListQuerySchema },
     responses: {
       200: { description: 'A page of events', content: { 'application/json': { schema: z.object({ data: z.array(ListedEventSchema), nextCursor: z.string().nullable() }) } } },
-      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'Forbidden' }),
+      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'Forbidden', 429: 'A budget of the token: text searches (`search`) or long-polls open at once (`long_polls`); `Retry-After`' }),
     },
   }),
   async (c) => {
     const input = c.req.valid('query');
     const user = c.get('user').sub;
+    await chargeSearch(c, input.q);
     const db = createDb(c.env.DB);
     const query = await planText(db, toListQuery(input, user));
     if (input.wait !== undefined && query.after === undefined) apiError(400, 'invalid_request', '1 invalid field', [{ path: 'wait', message: 'requires category and after' }]);
@@ -207,15 +212,20 @@ events.openapi(
       const deadline = Date.now() + input.wait * 1000;
       let seen = query.position?.kind === 'seq' ? query.position.seq : query.after;
       const room = roomStub(c.env, query.category);
-      while (page.rows.length === 0) {
-        const remaining = deadline - Date.now();
-        if (remaining <= 0) break;
-        const lastSeq = await room.waitForChange(query.category, seen, remaining).catch((err: unknown) => {
-          throw roomFailure([[query.category!, err]]);
-        });
-        if (lastSeq <= seen) break; // timed out
-        seen = lastSeq;
-        page = await listEvents(db, query);
+      const release = await holdLongPoll(c.env, user, input.wait);
+      try {
+        while (page.rows.length === 0) {
+          const remaining = deadline - Date.now();
+          if (remaining <= 0) break;
+          const lastSeq = await room.waitForChange(query.category, seen, remaining).catch((err: unknown) => {
+            throw roomFailure([[query.category!, err]]);
+          });
+          if (lastSeq <= seen) break; // timed out
+          seen = lastSeq;
+          page = await listEvents(db, query);
+        }
+      } finally {
+        await release();
       }
     }
     return c.json({ data: page.rows, nextCursor: page.next ? encodeCursor(page.next) : null }, 200);
@@ -231,24 +241,31 @@ events.openapi(
     path: '/api/events/export.csv',
     summary: 'Export events as CSV',
     description:
-      'The list filters; every matching event (no limit), streamed page by page. RFC 4180 (CRLF, quoted commas/quotes/newlines), UTF-8, header row; ' +
+      'The list filters; the matching events up to `EXPORT_MAX_ROWS` (default 100,000; the `x-export-row-cap` header says it: a file with that many rows was cut there, ' +
+      'narrow `from`/`to` for the rest), streamed page by page within the token\'s `EXPORT_ROWS_PER_MINUTE` budget (over it: 429 before the first byte, a slower stream after it). ' +
+      'RFC 4180 (CRLF, quoted commas/quotes/newlines), UTF-8, header row; ' +
       'text cells starting with = + - @ tab or CR are prefixed with a single quote against formula injection.',
     security: PEOPLE,
     middleware: [requireRole('viewer')],
     request: { query: FilterQuery },
     responses: {
       200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } },
-      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'Forbidden' }),
+      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'Forbidden', 429: 'A budget of the token: CSV rows streamed (`export_rows`) or text searches (`search`); `Retry-After`' }),
     },
   }),
   async (c) => {
+    const input = c.req.valid('query');
+    await chargeSearch(c, input.q);
     const db = createDb(c.env.DB);
-    const query = await planText(db, toListQuery({ ...c.req.valid('query'), limit: EXPORT_PAGE_ROWS }, c.get('user').sub));
+    const query = await planText(db, toListQuery({ ...input, limit: EXPORT_PAGE_ROWS }, c.get('user').sub));
     const encoder = new TextEncoder();
     let position: Position | undefined;
     let done = false;
     let rows = 0;
     const requestId = c.get('requestId');
+    const budget = exportBudget(c.env, c.get('user').sub);
+    await budget.take(Math.min(EXPORT_PAGE_ROWS, budget.cap)); // over the budget: 429 before any byte
+    let charged = true;
     // Pull-driven: the next D1 page is read only when the client has taken the previous one.
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -256,15 +273,19 @@ events.openapi(
       },
       async pull(controller) {
         if (done) return;
-        const page = await exportPage(db, { ...query, position: position ?? query.position });
+        const limit = Math.min(EXPORT_PAGE_ROWS, budget.remaining);
+        if (!charged) await budget.take(limit); // waits while the token's streaming budget refills
+        charged = false;
+        const page = await exportPage(db, { ...query, limit, position: position ?? query.position });
         rows += page.rows.length;
+        budget.streamed(page.rows.length);
         if (page.rows.length > 0) controller.enqueue(encoder.encode(page.rows.map(csvRow).join('')));
-        if (page.next) position = page.next;
+        if (page.next && budget.remaining > 0) position = page.next;
         else {
           done = true;
           controller.close();
           // The request's own log line is written when the headers go out; this one closes the stream.
-          log('info', 'export finished', { requestId, rows });
+          log('info', 'export finished', { requestId, rows, capped: page.next !== undefined && page.next !== null });
         }
       },
     }, { highWaterMark: 1 });
@@ -274,6 +295,7 @@ events.openapi(
       'content-type': 'text/csv; charset=utf-8; header=present',
       'content-disposition': `attachment; filename="quaycast-events-${stamp}.csv"`,
       'cache-control': 'no-store',
+      'x-export-row-cap': String(budget.cap),
     });
   },
 );

@@ -5,6 +5,7 @@ import { parseCursor, parseSeverityList } from '../../protocol/room.ts';
 import { offersRoomProtocol, requireRole } from '../auth.ts';
 import { getConfig } from '../config.ts';
 import { apiError } from '../errors.ts';
+import { refuseConnection, takeConnection } from '../limits/room-connection.ts';
 import { roomShardStub, roomStub, type Room } from '../room.ts';
 import type { AppEnv } from '../types.ts';
 import { ErrorSchema } from './schemas.ts';
@@ -89,16 +90,24 @@ rooms.openapi(
       403: { description: 'Origin not allowed', content: { 'application/json': { schema: ErrorSchema } } },
       404: { description: 'No such room', content: { 'application/json': { schema: ErrorSchema } } },
       426: { description: 'Not a WebSocket upgrade', content: { 'application/json': { schema: ErrorSchema } } },
+      429: {
+        description:
+          'Too many connections of this token (`details.limit`: `connections` across rooms, `room_connections` in this room), with `Retry-After`. ' +
+          'A browser (offering `quaycast.v1`) is told inside the socket instead: `error` `rate_limited` with `details`, then close 4429.',
+        content: { 'application/json': { schema: ErrorSchema } },
+      },
     },
   }),
   async (c) => {
     const category = roomOf(c.req.param('category'));
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') apiError(426, 'upgrade_required', 'this endpoint takes a WebSocket upgrade');
     const headers = new Headers(c.req.raw.headers);
-    headers.set('x-qc-user', c.get('user').sub);
-    if (offersRoomProtocol(c.req.raw)) headers.set('x-qc-subprotocol', '1');
+    const browser = offersRoomProtocol(c.req.raw);
+    if (browser) headers.set('x-qc-subprotocol', '1');
     const { stub, shard } = subscriberRoom(c.env, category);
     c.set('logFields', shard === undefined ? { room: category } : { room: category, shard });
+    const lease = await takeConnection(c.env, c.get('user'), stub, headers);
+    if (!lease.ok) return refuseConnection(lease, browser);
     // Bad `severity` / `after` are answered inside the socket (an `error` message, then 1008).
     return stub.fetch(new Request(roomUrl(c.req.url, category, shard), { headers })) as unknown as Response;
   },
@@ -121,6 +130,7 @@ rooms.openapi(
       401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorSchema } } },
       403: { description: 'Origin not allowed', content: { 'application/json': { schema: ErrorSchema } } },
       404: { description: 'No such room', content: { 'application/json': { schema: ErrorSchema } } },
+      429: { description: 'Too many connections of this token (`details.limit`: `connections` or `room_connections`), with `Retry-After`', content: { 'application/json': { schema: ErrorSchema } } },
     },
   }),
   async (c) => {
@@ -132,7 +142,9 @@ rooms.openapi(
     if (parseSeverityList(c.req.query('severity')) === null) apiError(400, 'invalid_request', 'severity must be a comma-separated list of Critical, High, Medium, Low');
     const { stub, shard } = subscriberRoom(c.env, category);
     c.set('logFields', shard === undefined ? { room: category, transport: 'sse' } : { room: category, transport: 'sse', shard });
-    const headers = new Headers({ 'x-qc-user': c.get('user').sub });
+    const headers = new Headers();
+    const lease = await takeConnection(c.env, c.get('user'), stub, headers);
+    if (!lease.ok) return refuseConnection(lease, false);
     return stub.fetch(new Request(roomUrl(c.req.url, category, shard, lastEventId ?? after), { headers })) as unknown as Response;
   },
 );

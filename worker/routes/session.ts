@@ -6,7 +6,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { requireRole } from '../auth.ts';
 import { apiError } from '../errors.ts';
-import { limitWrites } from '../ratelimit.ts';
+import { limitWrites } from '../limits/middleware.ts';
 import type { AppEnv } from '../types.ts';
 import { ErrorSchema } from './schemas.ts';
 

@@ -7,7 +7,7 @@ import { filterCsv, parseCsv } from './csv.ts';
 import { pipelineStages } from './format.ts';
 import { EMPTY_FILTER, exportRowFilter, makePredicate, matchesText, toQuery, words, type FindFilter } from './filters.ts';
 import { pillOf, summarize } from './status.ts';
-import { ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, parseRoomMessage } from './wire.ts';
+import { CLOSE_RATE_LIMITED, CLOSE_TOKEN_EXPIRED, ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, parseRoomMessage } from './wire.ts';
 import { availableActions } from './workflow.ts';
 
 const ALL = { categories: ['Container', 'Ship', 'Berth', 'Port', 'System'], severities: ['Critical', 'High', 'Medium', 'Low'] } as const;
@@ -21,6 +21,8 @@ describe('web > wire', () => {
   it('uses the same subprotocol names as protocol/room.ts', () => {
     expect(ROOM_SUBPROTOCOL).toBe(protocolRoom.ROOM_SUBPROTOCOL);
     expect(TOKEN_SUBPROTOCOL_PREFIX).toBe(protocolRoom.TOKEN_SUBPROTOCOL_PREFIX);
+    expect(CLOSE_TOKEN_EXPIRED).toBe(protocolRoom.CLOSE.tokenExpired);
+    expect(CLOSE_RATE_LIMITED).toBe(protocolRoom.CLOSE.rateLimited);
   });
   it('accepts room messages and bare changes, and rejects the rest', () => {
     expect(parseRoomMessage('{"type":"hello","room":"Ship","connections":2,"lastSeq":9}')).toEqual({ type: 'hello', room: 'Ship', connections: 2, lastSeq: 9 });

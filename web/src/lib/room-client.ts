@@ -4,16 +4,21 @@
  * (re)connect carries the room cursor (`after=<seq>`), so nothing is missed; overlapping
  * deliveries are harmless because the feed admits a change only when its seq is new for its id.
  *
+ * A token that ends is not a network fault: a room's `error` `token_expired` / close 4401 (or a
+ * long-poll's 401) moves the client to `expired`, where it stops trying and keeps its cursor;
+ * `resume()` after a new sign-in carries on from that cursor, so nothing is missed or doubled.
+ * A connection cap (`rate_limited`, close 4429) is waited out for the time the room names.
+ *
  * The class holds no DOM globals: sockets, EventSource, fetch, timers, randomness and the
  * online flag come in through `env`, so the whole state machine is unit-tested with fakes.
  */
 import type { Category, Severity } from '../../../protocol/enums.ts';
 import type { Change } from '../../../protocol/event.ts';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.ts';
-import { ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, parseRoomMessage, toChange, type RoomMessage } from './wire.ts';
+import { CLOSE_RATE_LIMITED, CLOSE_TOKEN_EXPIRED, ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, parseRoomMessage, toChange, type RoomMessage } from './wire.ts';
 
 export type Transport = 'ws' | 'sse' | 'poll';
-export type RoomState = 'connecting' | 'open' | 'waiting' | 'offline' | 'stopped';
+export type RoomState = 'connecting' | 'open' | 'waiting' | 'offline' | 'stopped' | 'expired';
 
 export type RoomStatus = {
   state: RoomState;
@@ -36,6 +41,7 @@ export type SocketLike = {
 
 export type EventSourceLike = {
   onopen: ((ev: unknown) => void) | null;
+  /** Also called with a server's `event: error` message (then `data` is its JSON). */
   onerror: ((ev: unknown) => void) | null;
   addEventListener(type: string, fn: (ev: { data: string; lastEventId?: string }) => void): void;
   close(): void;
@@ -74,6 +80,10 @@ export type RoomClientOptions = {
   onStatus?(status: RoomStatus): void;
   /** Connections in the room (hello, presence, stats). */
   onPresence?(connections: number): void;
+  /** The room said the token expired: sign in again, then `resume()`. */
+  onTokenExpired?(): void;
+  /** After a failed attempt: is the token past its `exp` by this clock? (A refused upgrade says nothing else.) */
+  isTokenExpired?(): boolean;
   env: RoomClientEnv;
   backoff?: BackoffOptions;
   /** Consecutive failures of a transport before the next one is tried. */
@@ -93,7 +103,7 @@ export type RoomClientOptions = {
 const SSE_EVENT_NAMES = ['message', 'events', 'event', 'change', 'changes', 'hello', 'presence', 'stats', 'reconnect'];
 
 export class RoomClient {
-  private readonly o: Required<Omit<RoomClientOptions, 'severities' | 'cursor' | 'onStatus' | 'onPresence'>> & RoomClientOptions;
+  private readonly o: Required<Omit<RoomClientOptions, 'severities' | 'cursor' | 'onStatus' | 'onPresence' | 'onTokenExpired' | 'isTokenExpired'>> & RoomClientOptions;
   private cursorValue: number | undefined;
   private severitiesValue: Severity[] | undefined;
   private transportValue: Transport = 'ws';
@@ -177,6 +187,19 @@ export class RoomClient {
     this.setStatus({ state: 'offline' });
   }
 
+  /**
+   * After a new sign-in: reconnects a client that stopped because its token expired, from its
+   * cursor, on WebSocket again. Does nothing in any other state.
+   */
+  resume(): void {
+    if (this.stopped || this.statusValue.state !== 'expired') return;
+    this.attempt = 0;
+    this.failures = 0;
+    this.probingFrom = undefined;
+    this.transportValue = 'ws';
+    this.reconnectNow();
+  }
+
   /** Drops the current connection as a network cut would (tests, diagnostics). */
   dropConnection(): void {
     if (this.socket) this.socket.close(4000, 'dropped by client');
@@ -229,6 +252,9 @@ export class RoomClient {
     this.socket = ws;
     let greeted = false;
     let reconnectAfterMs: number | undefined;
+    let tokenExpired = false;
+    /** Highest seq received on this socket: the only seq the room believes an ack of. */
+    let received: number | undefined;
     const openTimer = this.o.env.setTimeout(() => {
       if (gen === this.generation && !greeted) ws.close(4001, 'open timeout');
     }, this.o.openTimeoutMs);
@@ -247,7 +273,7 @@ export class RoomClient {
       if (ackTimer !== undefined) return;
       ackTimer = this.o.env.setTimeout(() => {
         ackTimer = undefined;
-        if (gen === this.generation && this.cursorValue !== undefined) trySend(JSON.stringify({ type: 'ack', seq: this.cursorValue }));
+        if (gen === this.generation && received !== undefined) trySend(JSON.stringify({ type: 'ack', seq: received }));
       }, ACK_INTERVAL_MS);
     };
     let pingTimer: TimerHandle | undefined;
@@ -285,6 +311,12 @@ export class RoomClient {
         this.connected('ws');
       } else if (m.type === 'reconnect') {
         reconnectAfterMs = m.afterMs;
+      } else if (m.type === 'error' && m.code === 'token_expired') {
+        tokenExpired = true;
+      } else if (m.type === 'error' && m.code === 'rate_limited' && m.retryAfterSeconds !== undefined) {
+        reconnectAfterMs = m.retryAfterSeconds * 1000;
+      } else if (m.type === 'events') {
+        for (const c of m.events) if (received === undefined || c.seq > received) received = c.seq;
       }
       this.handle(m);
       if (m.type === 'events') scheduleAck();
@@ -295,7 +327,11 @@ export class RoomClient {
       this.o.env.clearTimeout(openTimer);
       this.socket = undefined;
       this.teardown = undefined;
-      if (reconnectAfterMs !== undefined) {
+      if (tokenExpired || ev.code === CLOSE_TOKEN_EXPIRED) {
+        this.expired('the token expired');
+      } else if (reconnectAfterMs !== undefined || ev.code === CLOSE_RATE_LIMITED) {
+        // A cap of this token (4429) frees when one of its connections closes: wait what the room said.
+        reconnectAfterMs ??= backoffDelay(this.attempt++, this.o.env.random, this.o.backoff);
         // The server asked to come back later (deploy, overload): honour it, with a little jitter, cursor kept.
         this.scheduleIn(reconnectAfterMs + Math.round(this.o.env.random() * Math.min(1000, reconnectAfterMs / 4 + 100)));
       } else if (!greeted) {
@@ -352,8 +388,18 @@ export class RoomClient {
       if (m) this.handle(m);
     };
     for (const name of SSE_EVENT_NAMES) es.addEventListener(name, onFrame);
-    es.onerror = () => {
+    es.onerror = (ev) => {
       if (gen !== this.generation) return;
+      // The room's own `event: error` (token_expired) arrives here too, with its JSON in `data`.
+      const data = typeof ev === 'object' && ev !== null ? (ev as { data?: unknown }).data : undefined;
+      const m = typeof data === 'string' ? parseRoomMessage(data) : undefined;
+      if (m?.type === 'error' && m.code === 'token_expired') {
+        this.o.env.clearTimeout(openTimer);
+        es.close();
+        this.teardown = undefined;
+        this.expired('the token expired');
+        return;
+      }
       // EventSource would retry on its own, without our cursor bookkeeping or fallback: take over.
       this.o.env.clearTimeout(openTimer);
       es.close();
@@ -375,6 +421,7 @@ export class RoomClient {
         // Live only, like a socket without `after`: start at the room's newest change.
         const q = new URLSearchParams({ category: this.o.category, limit: '1' });
         const res = await this.o.env.fetch(`${base}?${q}`, { headers, signal: controller.signal, credentials: 'same-origin' });
+        if (res.status === 401) throw new TokenRefused();
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const body = (await res.json()) as { data?: unknown[] };
         const newest = toChange(body.data?.[0]);
@@ -385,6 +432,7 @@ export class RoomClient {
         const q = this.query({ category: this.o.category, wait: String(this.o.pollWaitSeconds), limit: '500' });
         const res = await this.o.env.fetch(`${base}${q}`, { headers, signal: controller.signal, credentials: 'same-origin' });
         if (gen !== this.generation) return;
+        if (res.status === 401) throw new TokenRefused();
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const body = (await res.json()) as { data?: unknown[] };
         if (gen !== this.generation) return;
@@ -398,6 +446,8 @@ export class RoomClient {
     } catch (err) {
       if (gen !== this.generation) return;
       this.teardown = undefined;
+      // A long-poll simply fails at its next request once its token has ended.
+      if (err instanceof TokenRefused) return this.expired('the token was refused');
       if (this.statusValue.state === 'open') this.lost(`long-poll: ${(err as Error).message}`);
       else this.failed(gen, `long-poll: ${(err as Error).message}`);
     }
@@ -459,10 +509,22 @@ export class RoomClient {
     this.reconnectNow();
   }
 
+  /** The token ended: stop trying (a reconnect loop would only be refused) until `resume()`. */
+  private expired(why: string): void {
+    if (this.stopped) return;
+    this.generation++;
+    this.clearTimers();
+    this.socket = undefined;
+    this.setStatus({ state: 'expired', retryAt: null, lastError: why });
+    this.o.onTokenExpired?.();
+  }
+
   /** An attempt that never got going. */
   private failed(gen: number, why: string): void {
     if (gen !== this.generation || this.stopped) return;
     this.socket = undefined;
+    // A refused upgrade or EventSource says nothing about why: the token's own exp can.
+    if (this.o.isTokenExpired?.()) return this.expired(why);
     this.setStatus({ lastError: why });
     if (this.probingFrom) {
       // WebSocket is still blocked: back to the fallback at once, try again later.
@@ -514,6 +576,13 @@ export class RoomClient {
   private setStatus(patch: Partial<RoomStatus>): void {
     this.statusValue = { ...this.statusValue, ...patch };
     this.o.onStatus?.(this.statusValue);
+  }
+}
+
+/** A 401 from the API: the token is no longer accepted. */
+class TokenRefused extends Error {
+  constructor() {
+    super('HTTP 401');
   }
 }
 

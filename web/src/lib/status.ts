@@ -14,6 +14,8 @@ const TRANSPORT_LABEL: Record<Transport, string> = { ws: 'WebSocket', sse: 'Serv
 
 export function summarize(rooms: RoomStatus[], online: boolean, now: number): ConnectionSummary {
   if (rooms.length === 0) return { kind: 'idle', label: 'No rooms watched' };
+  // Not a network state: the rooms wait for a new sign-in (never a calm "Live" then).
+  if (rooms.some((r) => r.state === 'expired')) return { kind: 'offline', label: 'Sign-in expired — sign in again' };
   if (!online && rooms.some((r) => r.state !== 'open')) return { kind: 'offline', label: 'Offline — waiting for the network' };
   const waiting = rooms.filter((r) => r.state === 'waiting' || r.state === 'offline');
   if (waiting.length > 0) {

@@ -12,6 +12,9 @@ import type { Change, QuaycastEvent, Tombstone } from '../../../protocol/event.t
 
 export const ROOM_SUBPROTOCOL = 'quaycast.v1';
 export const TOKEN_SUBPROTOCOL_PREFIX = 'bearer.';
+/** Close codes with a meaning for the client (protocol/room.ts CLOSE): sign in again; over a connection cap. */
+export const CLOSE_TOKEN_EXPIRED = 4401;
+export const CLOSE_RATE_LIMITED = 4429;
 
 /** What a room may say to a client, after validation. Unknown types are ignored, never fatal. */
 export type RoomMessage =
@@ -19,7 +22,7 @@ export type RoomMessage =
   | { type: 'events'; events: Change[] }
   | { type: 'presence'; connections: number }
   | { type: 'stats'; connections: number; lastSeq: number; eventsLastMinute?: number }
-  | { type: 'error'; code: string; message: string }
+  | { type: 'error'; code: string; message: string; retryAfterSeconds?: number }
   | { type: 'reconnect'; afterMs: number; reason?: string }
   | { type: 'subscribed'; severities: string[] };
 
@@ -70,8 +73,10 @@ export function parseRoomMessage(text: string): RoomMessage | undefined {
       return isInt(data.connections) && isInt(data.lastSeq)
         ? { type: 'stats', connections: data.connections, lastSeq: data.lastSeq, ...(isInt(data.eventsLastMinute) ? { eventsLastMinute: data.eventsLastMinute } : {}) }
         : undefined;
-    case 'error':
-      return { type: 'error', code: isStr(data.code) ? data.code : 'error', message: isStr(data.message) ? data.message : '' };
+    case 'error': {
+      const retry = isObj(data.details) && isInt(data.details.retryAfterSeconds) && data.details.retryAfterSeconds > 0 ? data.details.retryAfterSeconds : undefined;
+      return { type: 'error', code: isStr(data.code) ? data.code : 'error', message: isStr(data.message) ? data.message : '', ...(retry === undefined ? {} : { retryAfterSeconds: retry }) };
+    }
     case 'reconnect':
       return isInt(data.afterMs) && data.afterMs >= 0 ? { type: 'reconnect', afterMs: data.afterMs, ...(isStr(data.reason) ? { reason: data.reason } : {}) } : undefined;
     case 'subscribed':

@@ -2,6 +2,10 @@
  * The watched rooms: one RoomClient per subscribed category, each started from a snapshot of the
  * newest events (GET /api/events) and resumed from that snapshot's highest seq, so the list and
  * the live stream join without a gap.
+ *
+ * When the token expires (contract 4) the rooms stop where they are (`expired`, cursors kept) and
+ * the store says so once through `onTokenExpired`; `resumeExpired()` after a new sign-in carries
+ * every such room on from its cursor: nothing missed, nothing twice, no new snapshot.
  */
 import { onCleanup } from 'solid-js';
 import { createStore } from 'solid-js/store';
@@ -17,6 +21,8 @@ export type ConnectionActions = {
   /** Opens, closes and re-filters room connections to match the subscription. */
   sync(sub: Subscription): void;
   stopAll(): void;
+  /** After a new sign-in: every room that stopped on an expired token resumes from its cursor. */
+  resumeExpired(): void;
   client(c: Category): RoomClient | undefined;
 };
 
@@ -29,11 +35,17 @@ export function createConnectionStore(deps: {
   origin: string;
   token: () => string | undefined;
   env: RoomClientEnv | undefined;
+  /** A room said the token expired (called once per expiry, not once per room). */
+  onTokenExpired?: () => void;
+  /** Is the token past its `exp` by this clock (asked after a failed attempt)? */
+  isTokenExpired?: () => boolean;
 }): [ConnectionState, ConnectionActions] {
   const [state, setState] = createStore<ConnectionState>({ rooms: {}, online: typeof navigator === 'undefined' || navigator.onLine !== false });
   const clients = new Map<Category, RoomClient>();
   const starting = new Map<Category, AbortController>();
   let severities: Severity[] = [...SEVERITIES];
+  /** True from a room's token expiry until the rooms resume: the store reports one expiry, not five. */
+  let expiryReported = false;
 
   const serverFilter = () => (severities.length === SEVERITIES.length ? undefined : severities);
 
@@ -71,6 +83,12 @@ export function createConnectionStore(deps: {
       },
       onStatus: (s) => setState('rooms', category, { ...s, cursor: client.cursor ?? null }),
       onPresence: (n) => setState('rooms', category, 'connections', n),
+      onTokenExpired: () => {
+        if (expiryReported) return;
+        expiryReported = true;
+        deps.onTokenExpired?.();
+      },
+      ...(deps.isTokenExpired ? { isTokenExpired: deps.isTokenExpired } : {}),
     });
     clients.set(category, client);
     client.start();
@@ -116,6 +134,11 @@ export function createConnectionStore(deps: {
     },
     stopAll() {
       for (const c of [...clients.keys(), ...starting.keys()]) close(c);
+      expiryReported = false;
+    },
+    resumeExpired() {
+      expiryReported = false;
+      for (const client of clients.values()) client.resume();
     },
     client: (c) => clients.get(c),
   };

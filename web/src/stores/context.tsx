@@ -4,6 +4,7 @@
  */
 import { createContext, createEffect, createSignal, on, onCleanup, useContext, type Accessor, type JSX } from 'solid-js';
 import { createApi, type Api } from '../lib/api.ts';
+import { isExpired } from '../lib/auth.ts';
 import { browserRoomEnv, type RoomClientEnv } from '../lib/room-client.ts';
 import { createConnectionStore, type ConnectionActions, type ConnectionState } from './connection.ts';
 import { createFeedStore, type FeedActions, type FeedOptions, type FeedState } from './feed.ts';
@@ -55,6 +56,8 @@ export function AppProvider(props: AppProviderProps) {
     origin: props.origin ?? (typeof location !== 'undefined' ? location.origin : 'http://localhost'),
     token: () => session[0].token,
     env: roomEnv,
+    onTokenExpired: () => session[1].expire(),
+    isTokenExpired: () => (session[0].claims ? isExpired(session[0].claims) : false),
   });
   const stats = createStatsStore(api, () => !!session[0].token && props.roomEnv !== null);
   const [now, setNow] = createSignal(Date.now());
@@ -75,6 +78,8 @@ export function AppProvider(props: AppProviderProps) {
     ),
   );
   createEffect(on(() => session[0].token, (t) => t && void stats[1].refresh(), { defer: true }));
+  // A new sign-in after an expiry: the rooms carry on from their cursors (the page kept its place).
+  createEffect(on(() => [session[0].token, session[0].expired] as const, ([t, expired]) => t && !expired && connection[1].resumeExpired(), { defer: true }));
 
   const stores: Stores = { session, prefs, feed, find, connection, stats, toasts, api, now };
   return <AppContext.Provider value={stores}>{props.children}</AppContext.Provider>;

@@ -2,8 +2,9 @@
 import { createStore } from 'solid-js/store';
 import { TOKEN_KEY, decodeClaims, isExpired, type UserClaims } from '../lib/auth.ts';
 
-export type SessionState = { token: string | undefined; claims: UserClaims | undefined; error: string | undefined };
-export type SessionActions = { signIn(token: string): boolean; signOut(): void };
+/** `expired`: a room said the token ended; the dashboard stays as it is behind the sign-in form until a new sign-in. */
+export type SessionState = { token: string | undefined; claims: UserClaims | undefined; error: string | undefined; expired: boolean };
+export type SessionActions = { signIn(token: string): boolean; signOut(): void; expire(): void };
 
 export function createSessionStore(initial: string | undefined, storage: Storage | undefined = globalThis.sessionStorage): [SessionState, SessionActions] {
   const initialClaims = initial ? decodeClaims(initial) : undefined;
@@ -12,6 +13,7 @@ export function createSessionStore(initial: string | undefined, storage: Storage
     token: usable ? initial : undefined,
     claims: usable ? initialClaims : undefined,
     error: initial && !usable ? (initialClaims ? 'That token has expired.' : 'That is not a Quaycast token.') : undefined,
+    expired: false,
   });
   return [
     state,
@@ -28,12 +30,16 @@ export function createSessionStore(initial: string | undefined, storage: Storage
           return false;
         }
         storage?.setItem(TOKEN_KEY, t);
-        setState({ token: t, claims, error: undefined });
+        setState({ token: t, claims, error: undefined, expired: false });
         return true;
       },
       signOut() {
         storage?.removeItem(TOKEN_KEY);
-        setState({ token: undefined, claims: undefined, error: undefined });
+        setState({ token: undefined, claims: undefined, error: undefined, expired: false });
+      },
+      expire() {
+        storage?.removeItem(TOKEN_KEY);
+        setState({ expired: true, error: 'Your sign-in has expired. Sign in again to carry on where you were.' });
       },
     },
   ];

@@ -1,0 +1,194 @@
+/**
+ * The room client and tokens that end (contract 4) or connections over a cap (contract 5):
+ * `token_expired` / 4401 / a long-poll's 401 stop the client (no reconnect loop) with its cursor
+ * kept, `resume()` carries on from that cursor; a 4429 is waited out for the time the room named.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { QuaycastEvent } from '../../../protocol/event.ts';
+import { RoomClient, type EventSourceLike, type RoomClientEnv, type SocketLike } from './room-client.ts';
+import { summarize } from './status.ts';
+
+class FakeSocket implements SocketLike {
+  sent: string[] = [];
+  closed = false;
+  onopen: SocketLike['onopen'] = null;
+  onclose: SocketLike['onclose'] = null;
+  onmessage: SocketLike['onmessage'] = null;
+  onerror: SocketLike['onerror'] = null;
+  readonly url: string;
+  constructor(url: string) {
+    this.url = url;
+  }
+  send(d: string) {
+    this.sent.push(d);
+  }
+  close(code = 1000) {
+    if (this.closed) return;
+    this.closed = true;
+    this.onclose?.({ code });
+  }
+  hello(lastSeq: number) {
+    this.onopen?.({});
+    this.push({ type: 'hello', room: 'Container', connections: 1, lastSeq });
+  }
+  push(m: unknown) {
+    this.onmessage?.({ data: JSON.stringify(m) });
+  }
+}
+
+class FakeEventSource implements EventSourceLike {
+  onopen: EventSourceLike['onopen'] = null;
+  onerror: EventSourceLike['onerror'] = null;
+  closed = false;
+  readonly url: string;
+  constructor(url: string) {
+    this.url = url;
+  }
+  addEventListener() {}
+  close() {
+    this.closed = true;
+  }
+}
+
+const ev = (seq: number): QuaycastEvent => ({ id: `e${seq}`, seq, category: 'Container', severity: 'Low', status: 'New', title: `t${seq}`, eventTime: '2026-11-29T08:00:00.000Z' }) as QuaycastEvent;
+
+function setup(opts: { fetch?: typeof fetch; tokenExpired?: () => boolean } = {}) {
+  const sockets: FakeSocket[] = [];
+  const sources: FakeEventSource[] = [];
+  const expiries = vi.fn();
+  const env: RoomClientEnv = {
+    openSocket: (url) => {
+      const s = new FakeSocket(url);
+      sockets.push(s);
+      return s;
+    },
+    openEventSource: (url) => {
+      const s = new FakeEventSource(url);
+      sources.push(s);
+      return s;
+    },
+    fetch: opts.fetch ?? (vi.fn(async () => new Response('{}', { status: 503 })) as unknown as typeof fetch),
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+    random: () => 0.5,
+    now: () => Date.now(),
+    isOnline: () => true,
+    openSession: vi.fn(async () => {}),
+  };
+  const client = new RoomClient({
+    category: 'Container',
+    origin: 'http://dash.test',
+    token: () => 'TOKEN',
+    severities: ['Critical', 'High'],
+    env,
+    onChanges: () => {},
+    onTokenExpired: expiries,
+    ...(opts.tokenExpired ? { isTokenExpired: opts.tokenExpired } : {}),
+    backoff: { initialMs: 1000, maxMs: 30_000, factor: 2 },
+  });
+  return { client, sockets, sources, expiries };
+}
+
+describe('web > RoomClient > tokens that end, caps', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('stops on token_expired + 4401 (no reconnect loop), keeps its cursor, and resume() carries on from it with the same filter', async () => {
+    const { client, sockets, expiries } = setup();
+    client.start();
+    sockets[0]!.hello(10);
+    sockets[0]!.push({ type: 'events', events: [ev(11), ev(12)] });
+    sockets[0]!.push({ type: 'error', code: 'token_expired', message: 'the token of this connection has expired' });
+    sockets[0]!.close(4401);
+    expect(client.status.state).toBe('expired');
+    expect(expiries).toHaveBeenCalledTimes(1);
+    expect(summarize([client.status], true, Date.now()).label).toBe('Sign-in expired — sign in again');
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(sockets).toHaveLength(1); // nothing tried with the ended token
+    client.resume();
+    expect(sockets).toHaveLength(2);
+    expect(sockets[1]!.url).toBe('ws://dash.test/api/rooms/Container/ws?severity=Critical%2CHigh&after=12');
+    sockets[1]!.hello(12);
+    expect(client.status.state).toBe('open');
+    client.stop();
+  });
+
+  it('treats a bare 4401 close the same way, and resume() does nothing unless expired', () => {
+    const { client, sockets } = setup();
+    client.start();
+    client.resume();
+    expect(sockets).toHaveLength(1);
+    sockets[0]!.hello(5);
+    sockets[0]!.close(4401);
+    expect(client.status.state).toBe('expired');
+    client.stop();
+  });
+
+  it("stops when the SSE stream ends with the room's event: error token_expired", async () => {
+    const { client, sockets, sources, expiries } = setup();
+    client.start();
+    sockets[0]!.close(1006); // WebSocket blocked twice: SSE takes over
+    await vi.advanceTimersByTimeAsync(1_000);
+    sockets[1]!.close(1006);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sources).toHaveLength(1);
+    sources[0]!.onopen?.({});
+    sources[0]!.onerror?.({ data: JSON.stringify({ type: 'error', code: 'token_expired', message: 'expired' }) });
+    expect(client.status.state).toBe('expired');
+    expect(sources[0]!.closed).toBe(true);
+    expect(expiries).toHaveBeenCalledTimes(1);
+    client.stop();
+  });
+
+  it('stops when a long-poll is answered 401 (it fails at its next request)', async () => {
+    const fetch = vi.fn(async () => new Response('{"error":{"code":"unauthorized","message":"expired"}}', { status: 401 })) as unknown as typeof globalThis.fetch;
+    const { client, sockets, sources, expiries } = setup({ fetch });
+    client.start();
+    sockets[0]!.close(1006);
+    await vi.advanceTimersByTimeAsync(1_000);
+    sockets[1]!.close(1006); // then SSE, which fails twice too: long-polling
+    await vi.advanceTimersByTimeAsync(0);
+    sources[0]!.onerror?.({});
+    await vi.advanceTimersByTimeAsync(1_000);
+    sources[1]!.onerror?.({});
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sources).toHaveLength(2);
+    expect(fetch).toHaveBeenCalled();
+    expect(client.status.state).toBe('expired');
+    expect(expiries).toHaveBeenCalledTimes(1);
+    client.stop();
+  });
+
+  it('asks the token’s own exp after a refused attempt: an upgrade refused for an ended token is not retried', () => {
+    const { client, sockets } = setup({ tokenExpired: () => true });
+    client.start();
+    sockets[0]!.close(1006);
+    expect(client.status.state).toBe('expired');
+    client.stop();
+  });
+
+  it('waits out a 4429 for the retryAfterSeconds the room named, on WebSocket, without counting it as a blocked socket', async () => {
+    const { client, sockets } = setup();
+    client.start();
+    sockets[0]!.onopen?.({});
+    sockets[0]!.push({ type: 'error', code: 'rate_limited', message: 'too many', details: { limit: 'room_connections', retryAfterSeconds: 30 } });
+    sockets[0]!.close(4429);
+    expect(client.status.state).toBe('waiting');
+    await vi.advanceTimersByTimeAsync(29_000);
+    expect(sockets).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(sockets).toHaveLength(2);
+    expect(client.transport).toBe('ws');
+    client.stop();
+  });
+
+  it('acks the highest seq this socket received, not a cursor it brought from elsewhere', async () => {
+    const { client, sockets } = setup();
+    client.start();
+    sockets[0]!.hello(100);
+    sockets[0]!.push({ type: 'events', events: [ev(101), ev(103)] });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(sockets[0]!.sent).toEqual([JSON.stringify({ type: 'ack', seq: 103 })]);
+    client.stop();
+  });
+});
