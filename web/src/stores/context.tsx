@@ -3,6 +3,7 @@
  * so a component that forgets the provider fails loudly in tests instead of rendering nothing.
  */
 import { createContext, createEffect, createSignal, on, onCleanup, useContext, type Accessor, type JSX } from 'solid-js';
+import { allowedCategories } from '../../../protocol/scope.ts';
 import { createApi, type Api } from '../lib/api.ts';
 import { browserRoomEnv, type RoomClientEnv } from '../lib/room-client.ts';
 import { createConnectionStore, type ConnectionActions, type ConnectionState } from './connection.ts';
@@ -42,8 +43,9 @@ export type AppProviderProps = {
 };
 
 export function AppProvider(props: AppProviderProps) {
-  const session = createSessionStore(props.token, props.storage?.session);
-  const api = props.api ?? createApi({ token: () => session[0].token });
+  // The thunk reads `api` only when called (at sign-out), after it exists.
+  const session = createSessionStore(props.token, props.storage?.session, () => api.closeSession());
+  const api: Api = props.api ?? createApi({ token: () => session[0].token });
   const prefs = createPreferencesStore(props.storage?.local);
   const feed = createFeedStore(props.feed);
   const find = createFindStore();
@@ -70,7 +72,9 @@ export function AppProvider(props: AppProviderProps) {
           connection[1].stopAll();
           return;
         }
-        connection[1].sync({ categories: severities.length === 0 ? [] : [...categories], severities: [...severities] });
+        // Only the rooms the token may open (a scoped token's categories): the others would be 403.
+        const visible = allowedCategories(session[0].claims ?? {});
+        connection[1].sync({ categories: severities.length === 0 ? [] : categories.filter((c) => visible.includes(c)), severities: [...severities] });
       },
     ),
   );
