@@ -103,4 +103,13 @@ describe('security > tokens that end', () => {
     // Not configured (the project's bindings): iss and aud are not looked at.
     expect((await SELF.fetch(`${BASE}/api/events?limit=1`, { headers: { authorization: `Bearer ${wrongIss}` } })).status).toBe(200);
   });
+
+  it('the bridge’s service token opens no people’s route, and a people token no /internal route', async () => {
+    for (const path of ['/api/events?limit=1', '/api/stats', '/api/rooms/Port/sse']) {
+      const res = await SELF.fetch(`${BASE}${path}`, { headers: { authorization: `Bearer ${env.INGEST_TOKEN}` } });
+      expect(res.status, path).toBe(401);
+    }
+    const admin = await sign({ sub: uid('adm'), role: 'admin', iat: now(), exp: now() + 600 });
+    expect((await SELF.fetch(`${BASE}/internal/outbox`, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(401);
+  });
 });
