@@ -67,6 +67,17 @@ describe('security > sessions', () => {
     expect((await SELF.fetch(`${BASE}/api/session`, { method: 'DELETE' })).status).toBe(204);
   });
 
+  it('a browser starting a new session replaces its old one: the old id stops working', async () => {
+    const jwt = await token('viewer', uid('renew'));
+    const first = await startSession(jwt);
+    const res = await SELF.fetch(`${BASE}/api/session`, { method: 'POST', headers: { authorization: `Bearer ${jwt}`, cookie: first.cookie } });
+    expect(res.status).toBe(200);
+    const second = res.headers.get('set-cookie')!.split(';')[0]!;
+    expect(second).not.toBe(first.cookie);
+    expect((await read(READS[0], first.cookie)).status).toBe(401);
+    expect((await read(READS[0], second)).status).toBe(200);
+  });
+
   it('ends only the session signed out: another session of the same token keeps working', async () => {
     const jwt = await token('viewer', uid('two-tabs'));
     const a = await startSession(jwt);

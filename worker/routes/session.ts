@@ -60,7 +60,11 @@ session.openapi(
     // The session lives only as long as the secret that verified its token is configured.
     const secret = c.get('authSecret');
     if (!secret) apiError(401, 'unauthorized', 'POST /api/session takes the token in the Authorization header');
-    const id = await createSession(createDb(c.env.DB), user, await keyTag(secret));
+    const db = createDb(c.env.DB);
+    // A browser that starts a new session replaces its old one: the id it held stops working.
+    const previous = sessionCredentialOf(c.req.header('cookie'));
+    if (previous.kind === 'session') await endSession(db, previous.id);
+    const id = await createSession(db, user, await keyTag(secret));
     const maxAge = Math.max(0, user.exp - Math.floor(Date.now() / 1000));
     setCookie(c, SESSION_COOKIE, id, { ...cookieOptions(new URL(c.req.url)), maxAge });
     c.header('cache-control', 'no-store');

@@ -1,7 +1,7 @@
 import { fireEvent, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it, vi } from 'vitest';
 import { TOKEN_KEY } from '../lib/auth.ts';
-import { createSessionStore } from '../stores/session.ts';
+import { createSessionStore, sharedSessionStart } from '../stores/session.ts';
 import { useConnection, useSession } from '../stores/context.tsx';
 import { fakeApi, fakeToken, liveRoomEnv, renderApp } from '../test/helpers.tsx';
 import { SignIn } from './SignIn.tsx';
@@ -54,6 +54,29 @@ describe('web > sign-in and sign-out', () => {
     fireEvent.input(screen.getByLabelText('Token (JWT)'), { target: { value: `${never[0]}.${payload}.sig` } });
     fireEvent.click(screen.getByRole('button', { name: 'Sign in' }));
     expect((await screen.findByRole('alert')).textContent).toContain('never expires');
+  });
+});
+
+describe('web > one server session for all rooms', () => {
+  it('starts the session once per token however many rooms ask at once, again for a new token, and after a failure', async () => {
+    let token = 'a';
+    let fail = false;
+    const start = vi.fn(async () => {
+      if (fail) throw new Error('offline');
+    });
+    const open = sharedSessionStart(() => token, start);
+    await Promise.all([open(), open(), open(), open(), open()]);
+    expect(start).toHaveBeenCalledTimes(1);
+    token = 'b';
+    await open();
+    await open();
+    expect(start).toHaveBeenCalledTimes(2);
+    token = 'c';
+    fail = true;
+    await expect(open()).rejects.toThrow('offline');
+    fail = false;
+    await open();
+    expect(start).toHaveBeenCalledTimes(4);
   });
 });
 

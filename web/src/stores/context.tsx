@@ -11,7 +11,7 @@ import { createFeedStore, type FeedActions, type FeedOptions, type FeedState } f
 import { createFindStore, type FindActions } from './find.ts';
 import type { FindFilter } from '../lib/filters.ts';
 import { createPreferencesStore, type PreferencesActions, type PreferencesState } from './preferences.ts';
-import { createSessionStore, type SessionActions, type SessionState } from './session.ts';
+import { createSessionStore, sharedSessionStart, type SessionActions, type SessionState } from './session.ts';
 import { createStatsStore, type StatsState } from './stats.ts';
 import { createToastStore, type Toast, type ToastActions } from './toasts.ts';
 
@@ -50,7 +50,9 @@ export function AppProvider(props: AppProviderProps) {
   const feed = createFeedStore(props.feed);
   const find = createFindStore();
   const toasts = createToastStore();
-  const roomEnv = props.roomEnv === null ? undefined : (props.roomEnv ?? browserRoomEnv(() => api.openSession()));
+  // One server session per token for all rooms: each POST replaces the browser's previous session.
+  const openSession = sharedSessionStart(() => session[0].token, () => api.openSession());
+  const roomEnv = props.roomEnv === null ? undefined : (props.roomEnv ?? browserRoomEnv(openSession));
   const connection = createConnectionStore({
     api,
     feed: feed[1],

@@ -61,3 +61,23 @@ export function createSessionStore(
     },
   ];
 }
+
+/**
+ * Starts the server session (POST /api/session) once per token, however many rooms ask at once:
+ * every start replaces the browser's previous session, so parallel starts would orphan sessions.
+ * A failed start is forgotten, so the next caller tries again.
+ */
+export function sharedSessionStart(token: () => string | undefined, start: () => Promise<void>): () => Promise<void> {
+  let current: { token: string | undefined; started: Promise<void> } | undefined;
+  return () => {
+    const t = token();
+    if (current?.token !== t) {
+      const started = start();
+      current = { token: t, started };
+      started.catch(() => {
+        if (current?.started === started) current = undefined;
+      });
+    }
+    return current!.started;
+  };
+}
