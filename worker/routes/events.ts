@@ -210,7 +210,7 @@ events.openapi(
     request: { query: ListQuerySchema },
     responses: {
       200: { description: 'A page of events', content: { 'application/json': { schema: z.object({ data: z.array(ListedEventSchema), nextCursor: z.string().nullable() }) } } },
-      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'Forbidden' }),
+      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'A category outside the token’s scope' }),
     },
   }),
   async (c) => {
@@ -256,7 +256,7 @@ events.openapi(
     request: { query: FilterQuery },
     responses: {
       200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } },
-      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'Forbidden' }),
+      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'A category outside the token’s scope' }),
     },
   }),
   async (c) => {
@@ -309,7 +309,7 @@ events.openapi(
     request: { params: IdParams },
     responses: {
       200: { description: 'The event, with the caller’s read flag', content: { 'application/json': { schema: EventWithReadSchema } } },
-      ...errors({ 401: 'Missing or invalid token', 403: 'Forbidden', 404: 'No such event (or deleted)' }),
+      ...errors({ 401: 'Missing or invalid token', 403: 'Forbidden', 404: 'No such event (or deleted, or outside the token’s categories)' }),
     },
   }),
   async (c) => {
