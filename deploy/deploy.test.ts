@@ -10,7 +10,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Metrics } from '../bridge/src/metrics.ts';
+import { deployProblems, dotenv, tomlTable } from '../scripts/deploy-check.ts';
+import { DEV_VARS_EXAMPLE } from '../worker/secret-policy.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const read = (rel: string) => readFileSync(path.join(ROOT, rel), 'utf8');
@@ -350,5 +354,58 @@ describe('deploy > scripts/deploy.sh', () => {
     const none = spawnSync('bash', [path.join(ROOT, 'scripts/deploy.sh')], { encoding: 'utf8' });
     expect(none.status).toBe(2);
     expect(none.stderr).toContain('name the environment to deploy');
+  });
+});
+
+describe('deploy > refuses what the Worker would refuse (scripts/deploy-check.ts)', () => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'quaycast-deploy-'));
+  const file = (name: string, text: string) => {
+    const f = path.join(tmp, name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const strong = `JWT_SECRET=${'j'.repeat(48)}\nINGEST_TOKEN=${'i'.repeat(48)}\n`;
+
+  it('refuses `--dry-run --secrets-file` with the published dev secrets, before building anything', () => {
+    const r = spawnSync('bash', [path.join(ROOT, 'scripts/deploy.sh'), 'production', '--dry-run', '--secrets-file', file('dev.env', read('.dev.vars.example'))], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('refused: secrets file: JWT_SECRET is a published development value (from .dev.vars.example)');
+    expect(r.stderr).toContain('refused: secrets file: INGEST_TOKEN is a published development value');
+    expect(r.stderr).toContain('env production would fail closed');
+    expect(r.stdout).not.toContain('type-checking'); // stopped before the build
+    for (const v of Object.values(DEV_VARS_EXAMPLE)) expect(r.stdout + r.stderr).not.toContain(v);
+  });
+
+  it('refuses a short secret in the file for staging too', () => {
+    const r = spawnSync('bash', [path.join(ROOT, 'scripts/deploy.sh'), 'staging', '--dry-run', `--secrets-file=${file('short.env', `JWT_SECRET=${'x'.repeat(31)}\nINGEST_TOKEN=${'i'.repeat(40)}\n`)}`], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('JWT_SECRET is 31 bytes long; at least 32 are required');
+  });
+
+  it('accepts wrangler.toml’s staging and production vars and a strong secrets file', () => {
+    for (const env of ['staging', 'production']) {
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/deploy-check.ts'), env, '--secrets-file', file('strong.env', strong)], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status, env).toBe(0);
+    }
+  });
+
+  it('refuses a config whose env says development, or keeps a secret as a plain var', () => {
+    const config = file('wrangler.toml', ['[env.production]', 'name = "x"', '', '[env.production.vars]', 'ENVIRONMENT = "development"', `JWT_SECRET = "${'s'.repeat(40)}"`, 'JWT_MAX_LIFETIME_S = "1 day"', ''].join('\n'));
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/deploy-check.ts'), 'production', '--config', config], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('ENVIRONMENT is "development": it must be "staging" or "production"');
+    expect(r.stderr).toContain('sets JWT_SECRET as a plain var');
+    expect(r.stderr).toContain('JWT_MAX_LIFETIME_S must be a positive integer');
+  });
+
+  it('judges the vars and secrets alone (unit): a missing ENVIRONMENT, unknown secret names, the *_PREVIOUS ones', () => {
+    expect(deployProblems('staging', {}, undefined)).toEqual(['[env.staging.vars] ENVIRONMENT is not set: it must be "staging" or "production" (development accepts published secrets)']);
+    expect(deployProblems('staging', undefined, undefined)).toEqual(['wrangler.toml has no [env.staging.vars]']);
+    expect(deployProblems('production', { ENVIRONMENT: 'production' }, { ...dotenv(strong), JWT_SECRET_PREVIOUS: 'old', TYPO_SECRET: 'x' })).toEqual([
+      'the secrets file sets names this Worker does not read: TYPO_SECRET',
+      'secrets file: JWT_SECRET_PREVIOUS is 3 bytes long; at least 32 are required',
+    ]);
+    expect(deployProblems('production', tomlTable(read('wrangler.toml'), 'env.production.vars'), dotenv(strong))).toEqual([]);
   });
 });

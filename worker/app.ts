@@ -85,7 +85,7 @@ app.route('/', session);
 
 // The OpenAPI document, generated from the routes' schemas (every route is a createRoute).
 app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT with a `role` claim: viewer < producer < operator < admin' });
-app.openAPIRegistry.registerComponent('securitySchemes', 'cookie', { type: 'apiKey', in: 'cookie', name: 'qc_token', description: 'Set by POST /api/session (browsers)' });
+app.openAPIRegistry.registerComponent('securitySchemes', 'cookie', { type: 'apiKey', in: 'cookie', name: 'qc_session', description: 'An opaque session id set by POST /api/session (browsers); authenticates GET requests only' });
 app.openAPIRegistry.registerComponent('securitySchemes', 'serviceToken', { type: 'http', scheme: 'bearer', description: "The bridge's INGEST_TOKEN; opens /internal/* only" });
 registerEventSchemas(app.openAPIRegistry);
 let openApiDocument: Record<string, unknown> | undefined;

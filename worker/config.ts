@@ -1,7 +1,28 @@
+import { DEFAULT_MAX_LIFETIME_SECONDS } from '../protocol/jwt.ts';
+import { log } from './log.ts';
+import { parseEnvironment, secretProblems, type Environment } from './secret-policy.ts';
+
+/** Problems already logged by this isolate: one error line each, not one per request. */
+const loggedProblems = new Set<string>();
+
 /** The Worker's configuration, read once per environment object and typed; nothing else reads bindings ad hoc. */
 export type Config = {
-  jwtSecret: string;
-  ingestToken: string;
+  /** ENVIRONMENT: development (wrangler.toml's top level), staging or production; missing or unknown = production. */
+  environment: Environment;
+  /** JWT_SECRET, then JWT_SECRET_PREVIOUS when set (a rotation: both verify, the first is current). */
+  jwtSecrets: readonly string[];
+  /** INGEST_TOKEN, then INGEST_TOKEN_PREVIOUS when set. */
+  ingestTokens: readonly string[];
+  /**
+   * Why nobody may be authenticated, or undefined: outside development, a secret that is short
+   * or a published dev value (worker/secret-policy.ts); anywhere, a missing one. Never a secret.
+   */
+  insecure: string | undefined;
+  /** JWT_MAX_LIFETIME_S (default 86400): the longest lifetime (exp − iat) of a token accepted. */
+  jwtMaxLifetimeSeconds: number;
+  /** JWT_ISSUER / JWT_AUDIENCE: checked against iss / aud when set. */
+  jwtIssuer: string | undefined;
+  jwtAudience: string | undefined;
   corsOrigins: readonly string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** WRITE_RATE_PER_MINUTE (default 6000): events (and workflow changes, deletes) one token may write per minute; a POST costs its event count (worker/limits/). */
@@ -56,9 +77,17 @@ export function getConfig(env: Env): Config {
   if (!config) {
     const vars = env as unknown as Record<string, string | undefined>;
     const level = vars.LOG_LEVEL;
+    const environment = parseEnvironment(vars.ENVIRONMENT);
+    const secrets = { JWT_SECRET: vars.JWT_SECRET, INGEST_TOKEN: vars.INGEST_TOKEN, JWT_SECRET_PREVIOUS: vars.JWT_SECRET_PREVIOUS, INGEST_TOKEN_PREVIOUS: vars.INGEST_TOKEN_PREVIOUS };
+    const problems = environment === 'development' ? secretProblems(secrets).filter((p) => p.endsWith('is not set')) : secretProblems(secrets);
     config = {
-      jwtSecret: vars.JWT_SECRET ?? '',
-      ingestToken: vars.INGEST_TOKEN ?? '',
+      environment,
+      jwtSecrets: [secrets.JWT_SECRET, secrets.JWT_SECRET_PREVIOUS].filter((s): s is string => !!s),
+      ingestTokens: [secrets.INGEST_TOKEN, secrets.INGEST_TOKEN_PREVIOUS].filter((s): s is string => !!s),
+      insecure: problems.length === 0 ? undefined : `${problems.join('; ')} (ENVIRONMENT=${environment})`,
+      jwtMaxLifetimeSeconds: positiveInt(vars.JWT_MAX_LIFETIME_S, DEFAULT_MAX_LIFETIME_SECONDS),
+      jwtIssuer: vars.JWT_ISSUER?.trim() || undefined,
+      jwtAudience: vars.JWT_AUDIENCE?.trim() || undefined,
       corsOrigins: (vars.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
       logLevel: level === 'debug' || level === 'warn' || level === 'error' ? level : 'info',
       writeRatePerMinute: positiveInt(vars.WRITE_RATE_PER_MINUTE, 6000),
@@ -75,6 +104,10 @@ export function getConfig(env: Env): Config {
       pipelineStallMs: positiveInt(vars.PIPELINE_STALL_MS, 60_000),
     };
     cache.set(env, config);
+    if (config.insecure && !loggedProblems.has(config.insecure)) {
+      loggedProblems.add(config.insecure);
+      log('error', 'insecure configuration: refusing to authenticate anyone', { problem: config.insecure });
+    }
   }
   return config;
 }

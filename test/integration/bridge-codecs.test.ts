@@ -89,7 +89,7 @@ describe('bridge > compatibility', () => {
     const topic = unique('it-codecs');
     await createTopics([topic], CODECS.length);
     const runId = unique('codec');
-    const token = await signJwt({ sub: 'it-viewer', role: 'viewer' }, TEST_SECRETS.JWT_SECRET);
+    const token = await signJwt({ sub: 'it-viewer', role: 'viewer', exp: Math.floor(Date.now() / 1000) + 3600 }, TEST_SECRETS.JWT_SECRET);
     const socket = await openRoom(worker.url, 'Container', token);
 
     // The broker must store the producer's batches as they are, not recompress them.

@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 async function post(body: unknown): Promise<Response> {
-  const token = await signJwt({ sub: 'it-producer', role: 'producer' }, TEST_SECRETS.JWT_SECRET);
+  const token = await signJwt({ sub: 'it-producer', role: 'producer', exp: Math.floor(Date.now() / 1000) + 3600 }, TEST_SECRETS.JWT_SECRET);
   return fetch(`${worker.url}/api/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
 

@@ -118,7 +118,7 @@ describe('api > POST /api/events', () => {
     const forged = await post(`Bearer ${await token('admin', 'mallory', { secret: 'not-the-secret' })}`);
     expect(forged.status).toBe(401);
     expect(((await forged.json()) as ApiErrorBody).error.message).toContain('signature');
-    const expired = await post(`Bearer ${await token('admin', 'late', { exp: Math.floor(Date.now() / 1000) - 10 })}`);
+    const expired = await post(`Bearer ${await token('admin', 'late', { exp: Math.floor(Date.now() / 1000) - 120, iat: Math.floor(Date.now() / 1000) - 600 })}`);
     expect(expired.status).toBe(401);
     expect(((await expired.json()) as ApiErrorBody).error.message).toContain('expired');
     expect((await post('Bearer not.a.jwt')).status).toBe(401);

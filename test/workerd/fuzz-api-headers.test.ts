@@ -1,13 +1,13 @@
 /**
  * Fuzzing request headers with fast-check against the real app in workerd: Authorization
- * (garbage, Bearer variants, JWTs signed with the real secret but hostile claims), the qc_token
- * cookie, x-request-id, Content-Type, Origin, a lying Content-Length, and the service token of
+ * (garbage, Bearer variants, JWTs signed with the real secret but hostile claims), the session
+ * cookie (and the old qc_token one, no longer read), x-request-id, Content-Type, Origin, a lying Content-Length, and the service token of
  * /internal/*. Never a 5xx, every 4xx in the error shape, and the Worker keeps serving.
  */
 import { SELF, env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { signJwt, type Claims } from '../../protocol/jwt.ts';
+import { signJwt, type TokenClaims } from '../../protocol/jwt.ts';
 import { ROLES } from '../../protocol/roles.ts';
 import { BASE, apiAs, token, uid } from './helpers.ts';
 import { RUNS, codeUnits, expectErrorShape, expectNoServerError, expectServing, headerText } from './fuzz-support.ts';
@@ -20,7 +20,12 @@ const hostileClaims = fc.record(
   {
     sub: fc.oneof(fc.string({ maxLength: 20 }), codeUnits(), fc.jsonValue({ maxDepth: 2 })),
     role: fc.oneof(fc.constantFrom(...ROLES), fc.constantFrom('Admin', 'root', ' viewer', 'admin\u0000'), fc.integer({ min: 1000, max: 20_000 }).map((n) => 'a'.repeat(n)), fc.jsonValue({ maxDepth: 2 })),
-    exp: fc.oneof(fc.constantFrom(1e308, 2 ** 53, -1, 0, 1, 4102444800, '4102444800', 'never', null, true), fc.integer(), fc.jsonValue({ maxDepth: 1 })),
+    exp: fc.oneof(
+      fc.constantFrom(1e308, 1e20, 2 ** 63, 2 ** 53, -1, 0, 1, 4102444800, '4102444800', 'never', null, true),
+      fc.integer(),
+      fc.integer({ min: -7200, max: 2 * 86_400 }).map((d) => Math.floor(Date.now() / 1000) + d),
+      fc.jsonValue({ maxDepth: 1 }),
+    ),
     name: fc.oneof(codeUnits(), fc.jsonValue({ maxDepth: 3 })),
     nested: fc.integer({ min: 1, max: 3000 }).map((n) => JSON.parse(`${'['.repeat(n)}${']'.repeat(n)}`) as unknown),
   },
@@ -41,16 +46,18 @@ describe('fuzz > Authorization', () => {
     );
   });
 
-  it('judges JWTs signed with the real secret but hostile claims: 200 only for a valid sub, role and unexpired numeric exp', async () => {
+  it('judges JWTs signed with the real secret but hostile claims: 200 only for a valid sub and role and a numeric exp within the lifetime', async () => {
     const now = Math.floor(Date.now() / 1000);
     await fc.assert(
       fc.asyncProperty(hostileClaims, async (claims) => {
-        const jwt = await signJwt(claims as unknown as Claims, env.JWT_SECRET);
+        const jwt = await signJwt(claims as unknown as TokenClaims, env.JWT_SECRET);
         const res = await SELF.fetch(listPath, { headers: { authorization: `Bearer ${jwt}` } });
         const status = await expectNoServerError(res);
         const validRole = (ROLES as readonly unknown[]).includes(claims.role);
-        const expired = typeof claims.exp === 'number' && claims.exp <= now;
-        if (typeof claims.sub !== 'string' || !validRole || expired) expect(status).toBe(401);
+        const validSub = typeof claims.sub === 'string' && claims.sub.length >= 1 && claims.sub.length <= 200;
+        // exp must be a number, not past (30 s tolerance), and at most a day away (no iat here: the lifetime counts from now).
+        const validExp = typeof claims.exp === 'number' && claims.exp > now - 30 && claims.exp - now <= 86_400;
+        if (!validSub || !validRole || !validExp) expect(status).toBe(401);
         else expect(status).toBe(200);
       }),
       { numRuns: RUNS.headers },
@@ -60,7 +67,7 @@ describe('fuzz > Authorization', () => {
   it('refuses a token signed with another secret or another algorithm whatever its claims', async () => {
     await fc.assert(
       fc.asyncProperty(hostileClaims, fc.string({ minLength: 1, maxLength: 20 }), async (claims, secret) => {
-        const jwt = await signJwt(claims as unknown as Claims, `${secret}-not-the-secret`);
+        const jwt = await signJwt(claims as unknown as TokenClaims, `${secret}-not-the-secret`);
         const res = await SELF.fetch(listPath, { headers: { authorization: `Bearer ${jwt}` } });
         expect(res.status).toBe(401);
       }),
@@ -69,12 +76,12 @@ describe('fuzz > Authorization', () => {
   });
 });
 
-describe('fuzz > qc_token cookie', () => {
-  it('answers 401, never a URIError 500, for any cookie text (malformed percent-encoding included)', async () => {
-    const cookie = fc.tuple(headerText(20), fc.oneof(headerText(60), fc.constantFrom('%E0%A4%A', '%', '%ZZ', '%C0', '%ED%A0%80', 'a%2Eb%2Ec')), headerText(20));
+describe('fuzz > session cookies', () => {
+  it('answers 401, never a URIError 500, for any cookie text (malformed percent-encoding included), under the old and the new name', async () => {
+    const cookie = fc.tuple(headerText(20), fc.constantFrom('qc_token', 'qc_session'), fc.oneof(headerText(60), fc.constantFrom('%E0%A4%A', '%', '%ZZ', '%C0', '%ED%A0%80', 'a%2Eb%2Ec')), headerText(20));
     await fc.assert(
-      fc.asyncProperty(cookie, async ([before, value, after]) => {
-        const res = await SELF.fetch(listPath, { headers: { cookie: `${before}; qc_token=${value}; ${after}` } });
+      fc.asyncProperty(cookie, async ([before, name, value, after]) => {
+        const res = await SELF.fetch(listPath, { headers: { cookie: `${before}; ${name}=${value}; ${after}` } });
         expect(res.status).toBe(401);
         await expectErrorShape(res);
       }),
@@ -84,11 +91,15 @@ describe('fuzz > qc_token cookie', () => {
 
   // Found by the property above run against the code before this branch: seed 906837844,
   // path "4:0:0", counterexample ["", "%E0%A4%A", ""] (cookie "; qc_token=%E0%A4%A; ").
-  it('regression: qc_token=%E0%A4%A was a 500 (decodeURIComponent threw URIError); it is 401', async () => {
+  // The qc_token cookie is no longer read (sessions are server-side: qc_session); the same bytes under either name stay a 401.
+  it('regression: qc_token=%E0%A4%A was a 500 (decodeURIComponent threw URIError); it is 401, and so is qc_session=%E0%A4%A', async () => {
     for (const path of ['/api/events?limit=1', '/api/stats', '/api/rooms/Port/sse']) {
-      const res = await SELF.fetch(`${BASE}${path}`, { headers: { cookie: 'qc_token=%E0%A4%A' } });
+      const old = await SELF.fetch(`${BASE}${path}`, { headers: { cookie: 'qc_token=%E0%A4%A' } });
+      expect(old.status, path).toBe(401);
+      expect((await expectErrorShape(old)).error.message).toBe('missing bearer token or session cookie');
+      const res = await SELF.fetch(`${BASE}${path}`, { headers: { cookie: 'qc_session=%E0%A4%A' } });
       expect(res.status, path).toBe(401);
-      expect((await expectErrorShape(res)).error.message).toBe('the bearer token is not a well-formed JWT');
+      expect((await expectErrorShape(res)).error.message).toBe('the qc_session cookie is not a session id');
     }
   });
 });

@@ -1,13 +1,19 @@
 /** Helpers for tests that drive the Worker inside workerd through SELF. */
 import { SELF, env } from 'cloudflare:test';
+import type { Category } from '../../protocol/enums.ts';
 import { signJwt } from '../../protocol/jwt.ts';
 import type { Role } from '../../protocol/roles.ts';
 import type { ServerMessage } from '../../protocol/room.ts';
 
 export const BASE = 'https://quaycast.test';
 
-export function token(role: Role, sub = `${role}-user`, extra: { exp?: number; secret?: string } = {}): Promise<string> {
-  return signJwt({ sub, role, name: `Test ${role}`, ...(extra.exp ? { exp: extra.exp } : {}) }, extra.secret ?? env.JWT_SECRET);
+/** A token for the test secret: an hour long unless `exp` says otherwise; `categories` scopes it. */
+export function token(role: Role, sub = `${role}-user`, extra: { exp?: number; iat?: number; secret?: string; categories?: Category[] } = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return signJwt(
+    { sub, role, name: `Test ${role}`, iat: extra.iat ?? now, exp: extra.exp ?? now + 3600, ...(extra.categories ? { categories: extra.categories } : {}) },
+    extra.secret ?? env.JWT_SECRET,
+  );
 }
 
 export async function api(path: string, init: RequestInit & { role?: Role } = {}): Promise<Response> {

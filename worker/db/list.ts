@@ -24,6 +24,11 @@ export type EventFilter = {
   unread?: boolean;
   /** How to run `q` (see planText); decided once per query. */
   textPlan?: 'set' | 'scan';
+  /**
+   * A scoped token's categories (protocol/scope.ts): only these are read. Undefined = every
+   * category; never empty (a scope names at least one category).
+   */
+  scope?: readonly Category[];
 };
 
 /**
@@ -92,6 +97,7 @@ function filterTerms(s: Sql, f: EventFilter): string[] {
   // index out and the newest-first scan filters instead (measured in docs/api.md).
   const oneOf = (column: string, values: readonly string[]) =>
     values.length === 1 ? `${column} = ${bind(s, values[0])}` : `+${column} IN (${values.map((v) => bind(s, v)).join(', ')})`;
+  if (f.scope) terms.push(oneOf('e.category', f.scope));
   if (f.severities?.length) terms.push(oneOf('e.severity', f.severities));
   if (f.statuses?.length) terms.push(oneOf('e.status', f.statuses));
   if (f.from !== undefined) terms.push(`e.received_at >= ${bind(s, f.from)}`);
@@ -237,13 +243,16 @@ export async function eventHistoryOf(db: Db, id: string): Promise<EventHistoryRo
   return results;
 }
 
-/** The current seq of each id that is stored (duplicates answer with the seq they already have). */
-export async function seqsOf(db: Db, ids: string[]): Promise<Map<string, number>> {
+/**
+ * The current seq of each id that is stored (duplicates answer with the seq they already have);
+ * with a scope, only of events in it (a scoped token learns no seq of another category).
+ */
+export async function seqsOf(db: Db, ids: string[], scope?: readonly Category[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (ids.length === 0) return out;
   const { results } = await db.$client
-    .prepare('SELECT id, seq FROM events WHERE id IN (SELECT value FROM json_each(?1))')
-    .bind(JSON.stringify(ids))
+    .prepare('SELECT id, seq FROM events WHERE id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR category IN (SELECT value FROM json_each(?2)))')
+    .bind(JSON.stringify(ids), scope ? JSON.stringify(scope) : null)
     .all<{ id: string; seq: number }>();
   for (const r of results) out.set(r.id, r.seq);
   return out;

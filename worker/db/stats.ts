@@ -23,21 +23,29 @@ export type EventStats = {
 const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 const DONE: ReadonlySet<Status> = new Set(['Resolved', 'Closed']);
 
-/** Counts of live events from the `event_counts` counters, arrivals today and per minute for the last hour. */
-export async function eventStats(db: Db, now = Date.now()): Promise<EventStats> {
+/**
+ * Counts of live events from the `event_counts` counters, arrivals today and per minute for the
+ * last hour. With a scope (a scoped token's categories) every figure counts only those
+ * categories: the counters are kept per category, and the arrival counts are range scans of the
+ * (category, received_at) index, so no total of another category is ever summed in.
+ */
+export async function eventStats(db: Db, now = Date.now(), scope?: readonly Category[]): Promise<EventStats> {
   const minute = 60_000;
   const currentMinute = Math.floor(now / minute);
   const hourStart = (currentMinute - 59) * minute;
   const dayStart = Math.floor(now / 86_400_000) * 86_400_000;
   const d1 = db.$client;
-  const [counts, today, perMinute] = await Promise.all([
+  const inScope = scope ? ` AND category IN (${scope.map((_, i) => `?${i + 2}`).join(', ')})` : '';
+  const scopeParams = scope ?? [];
+  const [allCounts, today, perMinute] = await Promise.all([
     db.select().from(eventCounts),
-    d1.prepare('SELECT COUNT(*) AS n FROM events WHERE received_at >= ?1').bind(dayStart).first<{ n: number }>(),
+    d1.prepare(`SELECT COUNT(*) AS n FROM events WHERE received_at >= ?1${inScope}`).bind(dayStart, ...scopeParams).first<{ n: number }>(),
     d1
-      .prepare('SELECT received_at / 60000 AS m, COUNT(*) AS n FROM events WHERE received_at >= ?1 GROUP BY m')
-      .bind(hourStart)
+      .prepare(`SELECT received_at / 60000 AS m, COUNT(*) AS n FROM events WHERE received_at >= ?1${inScope} GROUP BY m`)
+      .bind(hourStart, ...scopeParams)
       .all<{ m: number; n: number }>(),
   ]);
+  const counts = scope ? allCounts.filter((c) => scope.includes(c.category)) : allCounts;
   const stats: EventStats = {
     total: 0,
     byCategory: zeros(CATEGORIES),

@@ -2,8 +2,9 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { CATEGORIES, SEVERITIES, STATUSES, parseSeverity, parseStatus, type Category, type Severity, type Status } from '../../protocol/enums.ts';
 import { EventInputSchema, EventSchema, isTombstone, normalizeEvent, oneLine, type FieldIssue, type IngestContext, type NewEvent, type NormalizeResult, type QuaycastEvent } from '../../protocol/event.ts';
+import { allowedCategories, mayView, seesEverything, type Scoped } from '../../protocol/scope.ts';
 import { parseTimestamp } from '../../protocol/time.ts';
-import { requireRole } from '../auth.ts';
+import { requireRole, type Claims } from '../auth.ts';
 import { csvRow } from '../csv.ts';
 import { createDb, type Db } from '../db/client.ts';
 import { EXPORT_COLUMNS, planText, decodeCursor, encodeCursor, eventHistoryOf, exportPage, findEvent, listEvents, seqsOf, setRead, type ListQuery, type Position } from '../db/list.ts';
@@ -71,8 +72,21 @@ const ListQuerySchema = FilterQuery.extend({
 
 type FilterInput = z.infer<typeof FilterQuery>;
 
-/** Turns validated query values into a list query; cross-field rules answer 400 naming the field. */
-function toListQuery(input: FilterInput & { limit: number; cursor?: string }, user: string): ListQuery {
+/** 403 for a category outside the token's scope (a filter or a room the token may not see). */
+export function refuseOutOfScope(user: Scoped, category: Category): void {
+  if (!mayView(user, category)) {
+    apiError(403, 'forbidden', `this token may not see ${category}; its scope is ${allowedCategories(user).join(', ')}`, { scope: allowedCategories(user) });
+  }
+}
+
+/**
+ * Turns validated query values into a list query; cross-field rules answer 400 naming the field.
+ * The token's scope: a category filter outside it is 403; without one, only its categories are read.
+ */
+function toListQuery(input: FilterInput & { limit: number; cursor?: string }, claims: Claims): ListQuery {
+  const user = claims.sub;
+  if (input.category) refuseOutOfScope(claims, input.category as Category);
+  const scope = input.category || seesEverything(claims) ? undefined : allowedCategories(claims);
   const details: FieldIssue[] = [];
   if (input.after !== undefined && !input.category) details.push({ path: 'after', message: 'requires category (seqs are per room)' });
   const from = input.from === undefined ? undefined : parseTimestamp(input.from);
@@ -98,6 +112,7 @@ function toListQuery(input: FilterInput & { limit: number; cursor?: string }, us
     after: input.after,
     position,
     limit: input.limit,
+    ...(scope ? { scope } : {}),
   };
 }
 
@@ -168,10 +183,14 @@ events.openapi(
     });
     // All or nothing: a producer fixes the batch and re-posts it (ids make that safe).
     if (details.length > 0) apiError(400, 'invalid_request', `${details.length} invalid field${details.length === 1 ? '' : 's'}`, details);
+    // A scoped token writes only into the categories it may see.
+    const user = c.get('user');
+    const outside = valid.flatMap((e, i) => (mayView(user, e.category) ? [] : [{ path: many ? `${i}.category` : 'category', message: `${e.category} is outside this token's scope (${allowedCategories(user).join(', ')})` }]));
+    if (outside.length > 0) apiError(403, 'forbidden', `${outside.length} event${outside.length === 1 ? '' : 's'} outside this token's scope`, outside);
 
     const results = await commitEvents(c.env, valid, { outbox: true });
     const duplicates = results.filter((r) => r.status === 'duplicate').map((r) => r.id);
-    const existing = await seqsOf(createDb(c.env.DB), duplicates);
+    const existing = await seqsOf(createDb(c.env.DB), duplicates, seesEverything(user) ? undefined : allowedCategories(user));
     const data = results.map((r) => ({ id: r.id, seq: r.status === 'stored' ? r.seq : (existing.get(r.id) ?? 0), status: r.status }));
     c.set('logFields', { events: data.length, duplicates: duplicates.length });
     return c.json({ data }, 201);
@@ -195,15 +214,15 @@ events.openapi(
     request: { query: ListQuerySchema },
     responses: {
       200: { description: 'A page of events', content: { 'application/json': { schema: z.object({ data: z.array(ListedEventSchema), nextCursor: z.string().nullable() }) } } },
-      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'Forbidden', 429: 'A budget of the token: text searches (`search`) or long-polls open at once (`long_polls`); `Retry-After`' }),
+      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'A category outside the token’s scope', 429: 'A budget of the token: text searches (`search`) or long-polls open at once (`long_polls`); `Retry-After`' }),
     },
   }),
   async (c) => {
     const input = c.req.valid('query');
     const user = c.get('user').sub;
-    await chargeSearch(c, input.q);
     const db = createDb(c.env.DB);
-    const query = await planText(db, toListQuery(input, user));
+    const query = await planText(db, toListQuery(input, c.get('user')));
+    await chargeSearch(c, input.q); // after validation and scope: only a search that runs costs
     if (input.wait !== undefined && query.after === undefined) apiError(400, 'invalid_request', '1 invalid field', [{ path: 'wait', message: 'requires category and after' }]);
     let page = await listEvents(db, query);
     if (page.rows.length === 0 && input.wait && query.category && query.after !== undefined) {
@@ -250,14 +269,14 @@ events.openapi(
     request: { query: FilterQuery },
     responses: {
       200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } },
-      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'Forbidden', 429: 'A budget of the token: CSV rows streamed (`export_rows`) or text searches (`search`); `Retry-After`' }),
+      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'A category outside the token’s scope', 429: 'A budget of the token: CSV rows streamed (`export_rows`) or text searches (`search`); `Retry-After`' }),
     },
   }),
   async (c) => {
     const input = c.req.valid('query');
-    await chargeSearch(c, input.q);
     const db = createDb(c.env.DB);
-    const query = await planText(db, toListQuery({ ...input, limit: EXPORT_PAGE_ROWS }, c.get('user').sub));
+    const query = await planText(db, toListQuery({ ...input, limit: EXPORT_PAGE_ROWS }, c.get('user')));
+    await chargeSearch(c, input.q);
     const encoder = new TextEncoder();
     let position: Position | undefined;
     let done = false;
@@ -313,13 +332,15 @@ events.openapi(
     request: { params: IdParams },
     responses: {
       200: { description: 'The event, with the caller’s read flag', content: { 'application/json': { schema: EventWithReadSchema } } },
-      ...errors({ 401: 'Missing or invalid token', 403: 'Forbidden', 404: 'No such event (or deleted)' }),
+      ...errors({ 401: 'Missing or invalid token', 403: 'Forbidden', 404: 'No such event (or deleted, or outside the token’s categories)' }),
     },
   }),
   async (c) => {
     const { id } = c.req.valid('param');
-    const found = await findEvent(createDb(c.env.DB), id, c.get('user').sub);
-    if (!found || found.deleted) apiError(404, 'not_found', `no event ${id}`);
+    const user = c.get('user');
+    const found = await findEvent(createDb(c.env.DB), id, user.sub);
+    // Outside the scope is 404 like a missing event: existence does not leak.
+    if (!found || found.deleted || !mayView(user, found.category)) apiError(404, 'not_found', `no event ${id}`);
     return c.json({ ...found.event, read: found.read }, 200);
   },
 );
@@ -352,8 +373,9 @@ events.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const db = createDb(c.env.DB);
-    const found = await findEvent(db, id, c.get('user').sub);
-    if (!found) apiError(404, 'not_found', `no event ${id}`);
+    const user = c.get('user');
+    const found = await findEvent(db, id, user.sub);
+    if (!found || !mayView(user, found.category)) apiError(404, 'not_found', `no event ${id}`);
     return c.json({ data: await eventHistoryOf(db, id) }, 200);
   },
 );
@@ -382,12 +404,13 @@ async function changeEvent(
   db: Db,
   env: Env,
   id: string,
-  user: string,
+  claims: Claims,
   decide: (found: NonNullable<Awaited<ReturnType<typeof findEvent>>>) => { next: NewEvent; deleted: boolean; action: string; fromStatus: string | null; toStatus: string | null; note: string | null },
 ) {
+  const user = claims.sub;
   for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
     const found = await findEvent(db, id, user);
-    if (!found || found.deleted) apiError(404, 'not_found', `no event ${id}`);
+    if (!found || found.deleted || !mayView(claims, found.category)) apiError(404, 'not_found', `no event ${id}`);
     const d = decide(found);
     // Cast: the RPC stub's type drops the `changed` branch (unknown-valued records are not provably serializable).
     const result = (await roomStub(env, found.category)
@@ -432,14 +455,14 @@ events.openapi(
     c.set('logFields', { eventId: id, action: body.action });
     if (!isWorkflowAction(body.action)) {
       const found = await findEvent(db, id, user.sub);
-      if (!found || found.deleted) apiError(404, 'not_found', `no event ${id}`);
+      if (!found || found.deleted || !mayView(user, found.category)) apiError(404, 'not_found', `no event ${id}`);
       const read = body.action === 'markRead';
       await setRead(db, user.sub, id, read);
       return c.json({ ...found.event, read }, 200);
     }
     const action = body.action;
     const actor: Actor = { sub: user.sub, ...(user.name ? { name: user.name } : {}) };
-    const { result, read } = await changeEvent(db, c.env, id, user.sub, (found) => {
+    const { result, read } = await changeEvent(db, c.env, id, user, (found) => {
       const t = transition(found.event, { action, assignee: body.assignee, resolution: body.resolution }, actor, Date.now());
       if (!t.ok && t.reason === 'illegal') {
         apiError(409, 'illegal_transition', `cannot ${action} an event that is ${found.event.status}`, { status: found.event.status, allowed: t.allowed });
@@ -471,7 +494,7 @@ events.openapi(
     const { id } = c.req.valid('param');
     const user = c.get('user');
     c.set('logFields', { eventId: id, action: 'delete' });
-    await changeEvent(createDb(c.env.DB), c.env, id, user.sub, (found) => ({
+    await changeEvent(createDb(c.env.DB), c.env, id, user, (found) => ({
       next: withoutSeq(found.event),
       deleted: true,
       action: 'delete',

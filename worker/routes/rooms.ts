@@ -2,6 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { CATEGORIES, parseCategory, type Category } from '../../protocol/enums.ts';
 import { parseCursor, parseSeverityList } from '../../protocol/room.ts';
+import { mayView } from '../../protocol/scope.ts';
 import { offersRoomProtocol, requireRole } from '../auth.ts';
 import { getConfig } from '../config.ts';
 import { apiError } from '../errors.ts';
@@ -41,8 +42,21 @@ export function allowedOrigin(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/**
+ * A scoped token opens only the rooms of its categories: 403 at the door for the WebSocket
+ * upgrade, SSE and drain alike (an unknown room stays the 404 of roomOf).
+ */
+export function roomInScope(): MiddlewareHandler<AppEnv> {
+  return async function roomInScopeMiddleware(c, next) {
+    const category = parseCategory(c.req.param('category') ?? '');
+    if (category && !mayView(c.get('user'), category)) apiError(403, 'forbidden', `this token may not open the ${category} room; its scope is ${c.get('user').categories!.join(', ')}`);
+    await next();
+  };
+}
+
 rooms.use('/api/rooms/*', allowedOrigin());
 rooms.use('/api/rooms/*', requireRole('viewer'));
+rooms.use('/api/rooms/:category/*', roomInScope());
 rooms.use('/api/rooms/:category/drain', requireRole('admin'));
 
 function roomOf(raw: string): Category {
@@ -87,7 +101,7 @@ rooms.openapi(
     responses: {
       101: { description: 'Switching protocols (bad `severity`/`after` are answered inside the socket: `error` `bad_request`, then close 1008)' },
       401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorSchema } } },
-      403: { description: 'Origin not allowed', content: { 'application/json': { schema: ErrorSchema } } },
+      403: { description: 'Origin not allowed, or a room outside the token’s scope', content: { 'application/json': { schema: ErrorSchema } } },
       404: { description: 'No such room', content: { 'application/json': { schema: ErrorSchema } } },
       426: { description: 'Not a WebSocket upgrade', content: { 'application/json': { schema: ErrorSchema } } },
       429: {
@@ -121,14 +135,14 @@ rooms.openapi(
     description:
       'The room messages as SSE `data:` lines (JSON, same shapes as the socket); `events` frames carry `id: <seq of their last change>`. ' +
       'Resumes from the `Last-Event-ID` header (EventSource sends it on reconnect) or `after`; the header wins. Heartbeat comments every 15 s. ' +
-      'Browsers authenticate with the `qc_token` cookie.',
+      'Browsers authenticate with the `qc_session` cookie (POST /api/session).',
     security: [{ bearer: [] }],
     request: { params: RoomParams, query: RoomQuery },
     responses: {
       200: { description: 'text/event-stream' },
       400: { description: 'Bad or repeated severity, after or Last-Event-ID', content: { 'application/json': { schema: ErrorSchema } } },
       401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorSchema } } },
-      403: { description: 'Origin not allowed', content: { 'application/json': { schema: ErrorSchema } } },
+      403: { description: 'Origin not allowed, or a room outside the token’s scope', content: { 'application/json': { schema: ErrorSchema } } },
       404: { description: 'No such room', content: { 'application/json': { schema: ErrorSchema } } },
       429: { description: 'Too many connections of this token (`details.limit`: `connections` or `room_connections`), with `Retry-After`', content: { 'application/json': { schema: ErrorSchema } } },
     },

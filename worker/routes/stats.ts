@@ -2,6 +2,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { CATEGORIES, SEVERITIES, STATUSES } from '../../protocol/enums.ts';
 import { PIPELINE_STATES } from '../../protocol/pipeline.ts';
+import { allowedCategories, seesEverything } from '../../protocol/scope.ts';
 import { requireRole } from '../auth.ts';
 import { getConfig } from '../config.ts';
 import { bridgeStatuses } from '../db/bridge-status.ts';
@@ -61,6 +62,9 @@ stats.openapi(
     method: 'get',
     path: '/api/stats',
     summary: 'Event counts, room connections and pipeline liveness',
+    description:
+      'A scoped token (a `categories` claim) gets counts of its categories only (the others count 0) and the rooms of its categories only. ' +
+      '`pipeline` describes the shared pipeline (bridges, lag, the newest stored event) for every caller: it carries no counts or content of events.',
     security: [{ bearer: [] }, { cookie: [] }] as { [scheme: string]: string[] }[],
     middleware: [requireRole('viewer')],
     responses: {
@@ -72,13 +76,15 @@ stats.openapi(
   async (c) => {
     const now = Date.now();
     const db = createDb(c.env.DB);
+    const user = c.get('user');
+    const visible = allowedCategories(user);
     const [counted, bridges, lastStoredAt, ...infos] = await Promise.all([
-      eventStats(db, now),
+      eventStats(db, now, seesEverything(user) ? undefined : visible),
       bridgeStatuses(db),
       newestReceivedAt(db),
-      ...CATEGORIES.map((cat) => roomStub(c.env, cat).info()),
+      ...visible.map((cat) => roomStub(c.env, cat).info()),
     ]);
-    const rooms = Object.fromEntries(CATEGORIES.map((cat, i) => [cat, infos[i]!]));
+    const rooms = Object.fromEntries(visible.map((cat, i) => [cat, infos[i]!]));
     const pipeline = pipelineState({ bridges, lastStoredAt, now, stallMs: getConfig(c.env).pipelineStallMs });
     return c.json({ ...counted, rooms, pipeline, at: new Date(now).toISOString() }, 200);
   },

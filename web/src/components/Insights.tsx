@@ -1,10 +1,11 @@
 /** "Understand": totals, shares, severity distribution, the per-minute chart and stream health. */
 import { For, Show, createMemo } from 'solid-js';
 import { unwrap } from 'solid-js/store';
-import { CATEGORIES, SEVERITIES } from '../../../protocol/enums.ts';
+import { SEVERITIES } from '../../../protocol/enums.ts';
+import { allowedCategories } from '../../../protocol/scope.ts';
 import { formatCount } from '../lib/format.ts';
 import { startOfToday } from '../lib/filters.ts';
-import { useConnection, useFeed, useNow, useStats } from '../stores/context.tsx';
+import { useConnection, useFeed, useNow, useStats, useSession } from '../stores/context.tsx';
 import { RateChart } from './RateChart.tsx';
 
 function ms(v: number | undefined): string {
@@ -16,6 +17,9 @@ export function Insights() {
   const [stats] = useStats();
   const [feed, feedActions] = useFeed();
   const [conn] = useConnection();
+  const [session] = useSession();
+  /** The categories this token may see (a scoped token's only). */
+  const visible = () => allowedCategories(session.claims ?? {});
   const now = useNow();
 
   const server = () => (stats.available ? stats.data : undefined);
@@ -47,7 +51,7 @@ export function Insights() {
   const pick = (k: 'total' | 'critical' | 'today' | 'unresolved') => server()?.[k] ?? local()?.[k] ?? 0;
   const byCategory = () => server()?.byCategory ?? local()?.byCategory ?? {};
   const bySeverity = () => server()?.bySeverity ?? local()?.bySeverity ?? {};
-  const catTotal = () => Math.max(1, CATEGORIES.reduce((s, c) => s + (byCategory()[c] ?? 0), 0));
+  const catTotal = () => Math.max(1, visible().reduce((s, c) => s + (byCategory()[c] ?? 0), 0));
   const sevTotal = () => Math.max(1, SEVERITIES.reduce((s, v) => s + (bySeverity()[v] ?? 0), 0));
 
   // Meter readings are plain numbers: re-read them on the clock tick.
@@ -94,7 +98,7 @@ export function Insights() {
 
       <h3>By category</h3>
       <ul class="shares">
-        <For each={CATEGORIES}>
+        <For each={visible()}>
           {(c) => {
             const n = () => byCategory()[c] ?? 0;
             const pct = () => Math.round((100 * n()) / catTotal());

@@ -1,18 +1,22 @@
 /** What this dashboard watches: categories are rooms (sockets), severities a server-side filter. */
 import { For } from 'solid-js';
-import { CATEGORIES, SEVERITIES } from '../../../protocol/enums.ts';
-import { useConnection, usePreferences } from '../stores/context.tsx';
+import { SEVERITIES } from '../../../protocol/enums.ts';
+import { allowedCategories } from '../../../protocol/scope.ts';
+import { useConnection, usePreferences, useSession } from '../stores/context.tsx';
 import { SeverityIcon } from './Icons.tsx';
 
 export function SubscriptionPanel() {
   const [prefs, actions] = usePreferences();
   const [conn] = useConnection();
+  const [session] = useSession();
+  // A scoped token sees only its rooms (the Worker refuses the others).
+  const rooms = () => allowedCategories(session.claims ?? {});
   return (
     <section class="panel" aria-labelledby="sub-h">
       <h2 id="sub-h">Watching</h2>
       <fieldset class="chips">
         <legend>Rooms</legend>
-        <For each={CATEGORIES}>
+        <For each={rooms()}>
           {(c) => (
             <label class="chip">
               <input type="checkbox" checked={prefs.subscription.categories.includes(c)} onChange={() => actions.toggleCategory(c)} />

@@ -98,9 +98,13 @@ export function createApi(opts: { token: () => string | undefined; baseUrl?: str
     async exportCsv(query: URLSearchParams): Promise<Blob> {
       return (await request('GET', `/api/events/export.csv?${query}`)).blob();
     },
-    /** Sets the `qc_token` cookie that EventSource and long-polling authenticate with. */
+    /** Starts the server session whose `qc_session` cookie EventSource and long-polling authenticate with. */
     async openSession(): Promise<void> {
       await request('POST', '/api/session');
+    },
+    /** Ends the server session (sign-out): the cookie no longer authenticates anything. */
+    async closeSession(): Promise<void> {
+      await request('DELETE', '/api/session');
     },
   };
 }

@@ -2,11 +2,14 @@
  * The signed-in user, as far as the UI needs it. The token is verified by the Worker on every
  * request; here its claims are only decoded to decide which buttons to show.
  */
+import { CATEGORIES, type Category } from '../../../protocol/enums.ts';
 import { isRole, roleAtLeast, type Role } from '../../../protocol/roles.ts';
 
+/** The sessionStorage key of the token (this tab only; the server session is the qc_session cookie). */
 export const TOKEN_KEY = 'qc_token';
 
-export type UserClaims = { sub: string; role: Role; name?: string; exp?: number };
+/** `categories`: the token's scope (protocol/scope.ts), absent = every category. */
+export type UserClaims = { sub: string; role: Role; name?: string; exp?: number; categories?: Category[] };
 
 /** Decodes a JWT's payload without verifying it (UI only); undefined when it is not a usable token. */
 export function decodeClaims(token: string): UserClaims | undefined {
@@ -19,7 +22,16 @@ export function decodeClaims(token: string): UserClaims | undefined {
     );
     const c = JSON.parse(json) as Record<string, unknown>;
     if (typeof c.sub !== 'string' || !isRole(c.role)) return undefined;
-    return { sub: c.sub, role: c.role, ...(typeof c.name === 'string' ? { name: c.name } : {}), ...(typeof c.exp === 'number' ? { exp: c.exp } : {}) };
+    // The same rule as the Worker's (protocol/jwt.ts): a scope is a non-empty list of known categories.
+    const scope = c.categories;
+    if (scope !== undefined && (!Array.isArray(scope) || scope.length === 0 || !scope.every((v) => (CATEGORIES as readonly unknown[]).includes(v)))) return undefined;
+    return {
+      sub: c.sub,
+      role: c.role,
+      ...(typeof c.name === 'string' ? { name: c.name } : {}),
+      ...(typeof c.exp === 'number' ? { exp: c.exp } : {}),
+      ...(Array.isArray(scope) ? { categories: CATEGORIES.filter((k) => (scope as unknown[]).includes(k)) } : {}),
+    };
   } catch {
     return undefined; // not base64url JSON: treated as no token
   }

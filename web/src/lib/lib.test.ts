@@ -51,6 +51,11 @@ describe('web > auth', () => {
     expect(decodeClaims(token({ sub: 'a', role: 'root' }))).toBeUndefined();
     expect(decodeClaims('nope')).toBeUndefined();
   });
+  it('decodes a scope as the Worker reads it: de-duplicated, canonical order; an empty or unknown one is no usable token', () => {
+    expect(decodeClaims(token({ sub: 'a', role: 'viewer', exp: 9, categories: ['Ship', 'Container', 'Ship'] }))).toEqual({ sub: 'a', role: 'viewer', exp: 9, categories: ['Container', 'Ship'] });
+    expect(decodeClaims(token({ sub: 'a', role: 'viewer', categories: [] }))).toBeUndefined();
+    expect(decodeClaims(token({ sub: 'a', role: 'viewer', categories: ['Secret'] }))).toBeUndefined();
+  });
   it('takes #token= into sessionStorage and out of the address bar', () => {
     history.replaceState(null, '', '/dash?x=1#token=abc.def.ghi');
     expect(captureToken(location, sessionStorage, history)).toBe('abc.def.ghi');

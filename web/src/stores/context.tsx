@@ -3,6 +3,7 @@
  * so a component that forgets the provider fails loudly in tests instead of rendering nothing.
  */
 import { createContext, createEffect, createSignal, on, onCleanup, useContext, type Accessor, type JSX } from 'solid-js';
+import { allowedCategories } from '../../../protocol/scope.ts';
 import { createApi, type Api } from '../lib/api.ts';
 import { isExpired } from '../lib/auth.ts';
 import { browserRoomEnv, type RoomClientEnv } from '../lib/room-client.ts';
@@ -11,7 +12,7 @@ import { createFeedStore, type FeedActions, type FeedOptions, type FeedState } f
 import { createFindStore, type FindActions } from './find.ts';
 import type { FindFilter } from '../lib/filters.ts';
 import { createPreferencesStore, type PreferencesActions, type PreferencesState } from './preferences.ts';
-import { createSessionStore, type SessionActions, type SessionState } from './session.ts';
+import { createSessionStore, sharedSessionStart, type SessionActions, type SessionState } from './session.ts';
 import { createStatsStore, type StatsState } from './stats.ts';
 import { createToastStore, type Toast, type ToastActions } from './toasts.ts';
 
@@ -43,13 +44,16 @@ export type AppProviderProps = {
 };
 
 export function AppProvider(props: AppProviderProps) {
-  const session = createSessionStore(props.token, props.storage?.session);
-  const api = props.api ?? createApi({ token: () => session[0].token });
+  // The thunk reads `api` only when called (at sign-out), after it exists.
+  const session = createSessionStore(props.token, props.storage?.session, () => api.closeSession());
+  const api: Api = props.api ?? createApi({ token: () => session[0].token });
   const prefs = createPreferencesStore(props.storage?.local);
   const feed = createFeedStore(props.feed);
   const find = createFindStore();
   const toasts = createToastStore();
-  const roomEnv = props.roomEnv === null ? undefined : (props.roomEnv ?? browserRoomEnv(() => api.openSession()));
+  // One server session per token for all rooms: each POST replaces the browser's previous session.
+  const openSession = sharedSessionStart(() => session[0].token, () => api.openSession());
+  const roomEnv = props.roomEnv === null ? undefined : (props.roomEnv ?? browserRoomEnv(openSession));
   const connection = createConnectionStore({
     api,
     feed: feed[1],
@@ -73,7 +77,9 @@ export function AppProvider(props: AppProviderProps) {
           connection[1].stopAll();
           return;
         }
-        connection[1].sync({ categories: severities.length === 0 ? [] : [...categories], severities: [...severities] });
+        // Only the rooms the token may open (a scoped token's categories): the others would be 403.
+        const visible = allowedCategories(session[0].claims ?? {});
+        connection[1].sync({ categories: severities.length === 0 ? [] : categories.filter((c) => visible.includes(c)), severities: [...severities] });
       },
     ),
   );

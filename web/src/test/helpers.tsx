@@ -2,15 +2,17 @@
 import { render } from '@solidjs/testing-library';
 import type { JSX } from 'solid-js';
 import { vi } from 'vitest';
+import type { Category } from '../../../protocol/enums.ts';
 import type { Role } from '../../../protocol/roles.ts';
 import type { QuaycastEvent } from '../../../protocol/event.ts';
 import type { Api } from '../lib/api.ts';
 import type { RoomClientEnv, SocketLike } from '../lib/room-client.ts';
 import { AppProvider, useFeed } from '../stores/context.tsx';
 
-export function fakeToken(role: Role, sub = `${role}-1`): string {
+/** An unsigned token the UI decodes (an hour long; `categories` scopes it). */
+export function fakeToken(role: Role, sub = `${role}-1`, extra: { categories?: Category[]; exp?: number } = {}): string {
   const b64 = (o: object) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-  return `${b64({ alg: 'HS256' })}.${b64({ sub, role })}.sig`;
+  return `${b64({ alg: 'HS256' })}.${b64({ sub, role, exp: extra.exp ?? Math.floor(Date.now() / 1000) + 3600, ...(extra.categories ? { categories: extra.categories } : {}) })}.sig`;
 }
 
 export function fakeApi(overrides: Partial<Record<keyof Api, unknown>> = {}): Api {
@@ -26,6 +28,7 @@ export function fakeApi(overrides: Partial<Record<keyof Api, unknown>> = {}): Ap
     }),
     exportCsv: vi.fn(),
     openSession: vi.fn(async () => {}),
+    closeSession: vi.fn(async () => {}),
     ...overrides,
   } as unknown as Api;
 }
@@ -68,7 +71,7 @@ export const sampleEvent = (p: Partial<QuaycastEvent> = {}): QuaycastEvent => ({
  * Renders `ui` inside the provider; `events` are put in the feed first. Without `roomEnv` no
  * room connects (and the stats store stays off); with one, rooms connect through it.
  */
-export function renderApp(ui: () => JSX.Element, opts: { role?: Role; api?: Api; events?: QuaycastEvent[]; roomEnv?: RoomClientEnv } = {}) {
+export function renderApp(ui: () => JSX.Element, opts: { role?: Role; token?: string; api?: Api; events?: QuaycastEvent[]; roomEnv?: RoomClientEnv } = {}) {
   const api = opts.api ?? fakeApi();
   const mem = () => {
     const m = new Map<string, string>();
@@ -80,7 +83,7 @@ export function renderApp(ui: () => JSX.Element, opts: { role?: Role; api?: Api;
     return props.children;
   }
   const result = render(() => (
-    <AppProvider token={fakeToken(opts.role ?? 'operator')} api={api} roomEnv={opts.roomEnv ?? null} storage={{ local: mem(), session: mem() }} feed={{ schedule: (fn) => queueMicrotask(fn) }}>
+    <AppProvider token={opts.token ?? fakeToken(opts.role ?? 'operator')} api={api} roomEnv={opts.roomEnv ?? null} storage={{ local: mem(), session: mem() }} feed={{ schedule: (fn) => queueMicrotask(fn) }}>
       <Seed>{ui()}</Seed>
     </AppProvider>
   ));
