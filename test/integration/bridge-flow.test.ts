@@ -7,12 +7,11 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestRecord } from '../../protocol/ingest.ts';
-import { signJwt } from '../../protocol/jwt.ts';
+import { tokenFor } from '../support/fixture.ts';
 import { startBridge, type BridgeProcess } from '../support/bridge.ts';
 import { roomUnavailable, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { BROKER, createTopics, kafka, produce, unique } from '../support/kafka.ts';
 import { kcatRead } from '../support/kcat.ts';
-import { TEST_SECRETS } from '../support/paths.ts';
 import { openRoom, type RoomSocket } from '../support/room-client.ts';
 import { until } from '../support/wait.ts';
 import { startWorker, type WorkerHost } from '../support/worker.ts';
@@ -62,7 +61,7 @@ function timesSeen(socket: RoomSocket, prefix: string): Map<string, number> {
 }
 
 async function viewerSocket(room: string): Promise<RoomSocket> {
-  const token = await signJwt({ sub: 'it-viewer', role: 'viewer' }, TEST_SECRETS.JWT_SECRET);
+  const token = await tokenFor('viewer');
   const socket = await openRoom(worker.url, room, token);
   sockets.push(socket);
   return socket;

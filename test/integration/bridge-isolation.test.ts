@@ -6,12 +6,11 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestRecord } from '../../protocol/ingest.ts';
-import { signJwt } from '../../protocol/jwt.ts';
+import { tokenFor } from '../support/fixture.ts';
 import { startBridge, type BridgeProcess } from '../support/bridge.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { BROKER, createTopics, kafka, produce, unique } from '../support/kafka.ts';
 import { kcatRead } from '../support/kcat.ts';
-import { TEST_SECRETS } from '../support/paths.ts';
 import { openRoom, type RoomSocket } from '../support/room-client.ts';
 import { metricSum, until } from '../support/wait.ts';
 import { startWorker, type WorkerHost } from '../support/worker.ts';
@@ -52,7 +51,7 @@ async function committedOffsets(groupId: string, topic: string): Promise<Map<num
 }
 
 async function portSocket(): Promise<RoomSocket> {
-  const token = await signJwt({ sub: 'it-viewer', role: 'viewer' }, TEST_SECRETS.JWT_SECRET);
+  const token = await tokenFor('viewer');
   const socket = await openRoom(worker.url, 'Port', token);
   sockets.push(socket);
   return socket;
