@@ -162,11 +162,26 @@ describe('protocol > normalizeEvent > Kafka lineage bounds', () => {
 });
 
 /** A small valid event (canonical names), for the properties below. */
+/** True when a JSON value holds a `__proto__` key at any depth (refused by name: not a valid event). */
+function hasProtoKey(v: unknown): boolean {
+  const stack = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (x === null || typeof x !== 'object') continue;
+    if (!Array.isArray(x) && Object.hasOwn(x, '__proto__')) return true;
+    stack.push(...Object.values(x));
+  }
+  return false;
+}
+
+/** JSON values without a `__proto__` key anywhere (fast-check does generate that key, on purpose). */
+const plainJson = (maxDepth: number) => fc.jsonValue({ maxDepth }).filter((v) => !hasProtoKey(v));
+
 const validEvent = fc.record({
   id: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/[\u0000-\u001f\u007f]/.test(s)),
   eventType: fc.constantFrom('GateIn', 'BerthAssigned', 'CraneFault'),
   title: fc.string({ minLength: 1, maxLength: 80 }).filter((s) => s.trim().length > 0 && !/[\u0000-\u001f\u007f]/.test(s)).map((s) => s.trim()),
-  eventData: fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }),
+  eventData: fc.dictionary(fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'), plainJson(3), { maxKeys: 5 }),
 });
 
 describe('protocol > normalizeEvent > properties', () => {
@@ -202,9 +217,16 @@ describe('protocol > normalizeEvent > properties', () => {
     );
   });
 
+  it('regression (seed -262614471): the valid-event generator made eventData {"": {"__proto__": 0}}, which is rightly refused; generators now keep __proto__ out at every depth', () => {
+    const r = normalizeEvent(JSON.parse('{"id":" ","eventType":"GateIn","title":"!","eventData":{"":{"__proto__":0}}}'), ctx);
+    expect(r.ok).toBe(false);
+    expect(hasProtoKey(JSON.parse('{"a":[{"b":{"__proto__":1}}]}'))).toBe(true);
+    expect(hasProtoKey(JSON.parse('{"a":[{"b":{"proto":1}}]}'))).toBe(false);
+  });
+
   it('accepts every valid event again as the outbox republishes it (the stored event with its seq), so the round trip is a duplicate, not a dead letter', () => {
     fc.assert(
-      fc.property(validEvent, fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }).filter((k) => k !== '__proto__'), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 }), (event, metadata) => {
+      fc.property(validEvent, fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }).filter((k) => k !== '__proto__'), plainJson(2), { maxKeys: 3 }), (event, metadata) => {
         const first = normalizeEvent({ ...event, metadata }, { kind: 'api', receivedAt: ctx.receivedAt, newId: () => 'unused' });
         if (!first.ok) throw new Error(describeIssues(first.issues));
         const republished = JSON.parse(JSON.stringify({ ...first.event, seq: 41 })) as unknown;
