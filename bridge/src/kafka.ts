@@ -265,7 +265,9 @@ const SCAN_MAX_BYTES = 1024 * 1024;
  * kafkajs fetches again only after `onRecord` has returned for the fetched records. `onRecord`
  * returning false stops the scan. A throwaway consumer group commits nothing and is deleted
  * afterwards (kafkajs has no manual assignment). Fails when nothing arrives for `idleTimeoutMs`
- * while records are still due. For tools like the DLQ CLI, not for the consumer loop.
+ * while records are still due, or when `onRecord` throws (the records before it stay handled,
+ * once). Name every partition of the topic in `ranges`: one whose `last` is before its `from` is
+ * paused, never read. For tools like the DLQ CLI, not for the consumer loop.
  */
 export async function scanTopic(
   kafka: Kafka,
@@ -310,7 +312,13 @@ export async function scanTopic(
               const offset = BigInt(m.offset);
               if (offset < range.from) continue;
               if (offset > range.last) break;
-              const more = await onRecord({ partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headersOf(m), timestamp: m.timestamp });
+              let more: boolean | void;
+              try {
+                more = await onRecord({ partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headersOf(m), timestamp: m.timestamp });
+              } catch (err) {
+                // Ends the scan: thrown into kafkajs, the batch would be retried and the records before it handed on again.
+                return finish(err);
+              }
               if (stopped) return;
               resolveOffset(m.offset); // the next fetch starts after it (nothing is committed: autoCommit is off)
               if (more === false) return finish();

@@ -10,6 +10,8 @@ import type { IngestResult } from '../../protocol/ingest.ts';
 /** The answer was not what the contract says: too large, not JSON, or of the wrong shape. */
 export class UnexpectedAnswerError extends Error {
   override name = 'UnexpectedAnswerError';
+  /** Worth asking again: the next answer may be right (a proxy's page, a Worker mid-deploy). */
+  readonly retriable = true;
 }
 
 /** Most bytes of an ingest answer: a result is ≤ ~4 KiB (a 1,000-character reason, a 200-character id), so this is far above any honest one. */
