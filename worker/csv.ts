@@ -1,17 +1,18 @@
 /**
  * RFC 4180 CSV cells and rows, neutralised against spreadsheet formula injection
- * (OWASP "CSV injection"): a text cell starting with = + - @, a tab or a CR is prefixed with a
- * single quote so spreadsheets show it as text instead of evaluating it.
+ * (protocol/csv-formula.ts): a text cell starting with = + - @ — also after leading whitespace or
+ * line breaks — or with a tab or a CR is prefixed with a single quote so spreadsheets show it as
+ * text instead of evaluating it.
  */
-const FORMULA_START = /^[=+\-@\t\r]/;
+import { neutraliseFormula } from '../protocol/csv-formula.ts';
+
 const NEEDS_QUOTES = /[",\r\n]/;
 
 /** One cell: null/undefined empty, numbers and booleans as is, text guarded and quoted when needed. */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  let text = typeof value === 'string' ? value : JSON.stringify(value);
-  if (FORMULA_START.test(text)) text = `'${text}`;
+  const text = neutraliseFormula(typeof value === 'string' ? value : JSON.stringify(value));
   return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

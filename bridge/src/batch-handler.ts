@@ -174,6 +174,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         if (!(err instanceof ForwardError)) {
           return { kind: 'failed', countsTowardIsolation: false, status: undefined, message: `forward failed: ${err instanceof Error ? err.message : String(err)}` };
         }
+        if (err.unexpectedAnswer) deps.metrics.inc('quaycast_bridge_forward_unexpected_answers_total', labels);
         if (err.retriable) {
           return { kind: 'failed', countsTowardIsolation: err.countsTowardIsolation, status: err.timedOut ? 'timeout' : err.status, code: err.code, retryAfterMs: err.retryAfterMs, message: err.message };
         }

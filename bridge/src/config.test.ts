@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, parseKafkaConfig, type BridgeConfig } from './config.ts';
+import { ConfigError, parseConfig, parseKafkaConfig, parseTopics, type BridgeConfig } from './config.ts';
 
 const minimal = { INGEST_TOKEN: 'token-1' };
 
@@ -74,6 +75,7 @@ describe('bridge > parseConfig', () => {
       OUTBOX_CONTAINER_TOPIC: 'prod.container-events',
       OUTBOX_PORT_TOPIC: 'prod.port-events',
       KAFKA_SSL: 'true',
+      KAFKA_ALLOW_PLAINTEXT_SASL: 'false',
       KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
       KAFKA_SASL_USERNAME: 'u',
       KAFKA_SASL_PASSWORD: 'p',
@@ -113,11 +115,15 @@ describe('bridge > parseConfig', () => {
   it.each([
     ['true', true],
     ['1', true],
+    ['TRUE', true],
     ['false', false],
     ['0', false],
-    ['yes', false],
   ])('reads KAFKA_SSL=%s as %s', (value, expected) => {
     expect(parseConfig({ ...minimal, KAFKA_SSL: value }).ssl).toBe(expected);
+  });
+
+  it('refuses a KAFKA_SSL that is not a boolean (a typo must not mean plaintext)', () => {
+    expect(errorOf({ ...minimal, KAFKA_SSL: 'yes' }).message).toBe('KAFKA_SSL must be true or false, got "yes"');
   });
 
   it('rejects an OUTBOX_ENABLED that is not a boolean, naming it', () => {
@@ -128,8 +134,87 @@ describe('bridge > parseConfig', () => {
     expect(parseKafkaConfig({ KAFKA_BROKERS: 'k1:1,k2:2' })).toEqual({ brokers: ['k1:1', 'k2:2'], clientId: 'quaycast-bridge', ssl: false, sasl: undefined });
   });
 
-  it.each(['plain', 'scram-sha-256', 'scram-sha-512'])('accepts SASL mechanism %s', (mechanism) => {
-    expect(parseConfig({ ...minimal, KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }).sasl?.mechanism).toBe(mechanism);
+  it.each(['plain', 'scram-sha-256', 'scram-sha-512'])('accepts SASL mechanism %s over TLS', (mechanism) => {
+    expect(parseConfig({ ...minimal, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }).sasl?.mechanism).toBe(mechanism);
+  });
+
+  it.each(['plain', 'scram-sha-256', 'scram-sha-512'])('refuses SASL %s without TLS unless KAFKA_ALLOW_PLAINTEXT_SASL=true', (mechanism) => {
+    const sasl = { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' };
+    for (const env of [{ ...minimal, ...sasl }, { ...minimal, ...sasl, KAFKA_SSL: 'false' }, { ...minimal, ...sasl, KAFKA_ALLOW_PLAINTEXT_SASL: 'false' }]) {
+      const err = errorOf(env);
+      expect(err.message).toMatch(/^KAFKA_SASL_MECHANISM is set without KAFKA_SSL=true/);
+      expect(err.message).toContain('KAFKA_ALLOW_PLAINTEXT_SASL=true');
+      expect(err.message).not.toContain('p"'); // never the password
+    }
+    expect(parseConfig({ ...minimal, ...sasl, KAFKA_ALLOW_PLAINTEXT_SASL: 'true' })).toMatchObject({ ssl: false, sasl: { mechanism, username: 'u', password: 'p' } });
+    expect(() => parseKafkaConfig(sasl)).toThrow(/KAFKA_SSL=true/); // the DLQ CLI too
+  });
+
+  it('refuses a KAFKA_ALLOW_PLAINTEXT_SASL that is not a boolean', () => {
+    expect(errorOf({ ...minimal, KAFKA_ALLOW_PLAINTEXT_SASL: 'please' }).message).toContain('KAFKA_ALLOW_PLAINTEXT_SASL');
+  });
+
+  it.each([
+    'http://127.0.0.1:8787',
+    'http://127.10.20.30:8787',
+    'http://127.1:8787', // URL reads it as 127.0.0.1
+    'http://localhost:8787',
+    'http://LOCALHOST:8787',
+    'http://[::1]:8787',
+    'https://quaycast.example.com',
+    'https://quaycast.example.com/base/',
+    'https://10.0.0.5:8443',
+  ])('accepts WORKER_URL %s', (url) => {
+    expect(parseConfig({ ...minimal, WORKER_URL: url }).workerUrl).toBe(url.replace(/\/+$/, ''));
+  });
+
+  it.each<[string, string, RegExp]>([
+    ['plain http to another host', 'http://quaycast.example.com', /must use https unless it is a loopback address/],
+    ['plain http to a private address', 'http://10.0.0.5:8787', /must use https/],
+    ['plain http to 0.0.0.0 (not loopback)', 'http://0.0.0.0:8787', /must use https/],
+    ['plain http to a name that merely starts like one', 'http://127.0.0.1.example.com', /must use https/],
+    ['plain http to localhost. with a dot', 'http://localhost.example.com:8787', /must use https/],
+    ['a user and password', 'https://bridge:secret@quaycast.example.com', /must not carry a user name or password/],
+    ['a query', 'https://quaycast.example.com/?x=1', /must not have a query or fragment/],
+    ['a fragment', 'https://quaycast.example.com/#x', /must not have a query or fragment/],
+  ])('refuses WORKER_URL with %s, naming the variable', (_label, url, message) => {
+    const err = errorOf({ ...minimal, WORKER_URL: url });
+    expect(err.message.startsWith('WORKER_URL ')).toBe(true);
+    expect(err.message).toMatch(message);
+    expect(err.message).not.toContain('secret');
+  });
+
+  it('property: any WORKER_URL is refused naming the variable, or is https, or plain http to a loopback host', () => {
+    const hosts = fc.oneof(fc.domain(), fc.ipV4(), fc.ipV6().map((h) => `[${h}]`), fc.constantFrom('localhost', '127.0.0.1', '[::1]', '127.1', '0x7f.1', 'localhost.', '[::ffff:127.0.0.1]'));
+    const urls = fc.oneof(
+      fc.tuple(fc.constantFrom('http', 'https', 'HTTP', 'ftp', 'ws'), fc.constantFrom('://', ':', ':///'), fc.option(fc.constantFrom('u:p@', 'u@'), { nil: '' }), hosts, fc.option(fc.integer({ min: 0, max: 70_000 }).map((p) => `:${p}`), { nil: '' }), fc.webPath(), fc.option(fc.constantFrom('?q', '#f'), { nil: '' })).map((parts) => parts.join('')),
+      fc.webUrl({ withQueryParameters: true, withFragments: true }),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(urls, (raw) => {
+        let workerUrl: string;
+        try {
+          workerUrl = parseConfig({ ...minimal, WORKER_URL: raw }).workerUrl;
+        } catch (err) {
+          expect(err).toBeInstanceOf(ConfigError);
+          expect((err as Error).message.startsWith('WORKER_URL ')).toBe(true);
+          return;
+        }
+        const url = new URL(workerUrl);
+        expect(url.username + url.password + url.search + url.hash).toBe('');
+        if (url.protocol !== 'https:') {
+          expect(url.protocol).toBe('http:');
+          expect(['localhost', '[::1]'].includes(url.hostname) || /^127\./.test(url.hostname)).toBe(true);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads KAFKA_TOPICS alone for the DLQ CLI', () => {
+    expect(parseTopics({ KAFKA_TOPICS: ' a , b ' })).toEqual(['a', 'b']);
+    expect(parseTopics({})).toEqual(['port-events', 'container-events']);
   });
 
   it.each([
@@ -170,8 +255,8 @@ describe('bridge > parseConfig', () => {
     ['a Worker URL without a scheme', 'WORKER_URL', { ...minimal, WORKER_URL: 'localhost:8787' }],
     ['a Worker URL with another scheme', 'WORKER_URL', { ...minimal, WORKER_URL: 'ftp://worker.example.com' }],
     ['an unknown SASL mechanism', 'KAFKA_SASL_MECHANISM', { ...minimal, KAFKA_SASL_MECHANISM: 'gssapi' }],
-    ['SASL without a username', 'KAFKA_SASL_USERNAME', { ...minimal, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'p' }],
-    ['SASL without a password', 'KAFKA_SASL_PASSWORD', { ...minimal, KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' }],
+    ['SASL without a username', 'KAFKA_SASL_USERNAME', { ...minimal, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'p' }],
+    ['SASL without a password', 'KAFKA_SASL_PASSWORD', { ...minimal, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' }],
     ['an unknown log level', 'LOG_LEVEL', { ...minimal, LOG_LEVEL: 'verbose' }],
     ['topics that are only commas', 'KAFKA_TOPICS', { ...minimal, KAFKA_TOPICS: ' , ,' }],
     ['brokers that are only commas', 'KAFKA_BROKERS', { ...minimal, KAFKA_BROKERS: ',' }],

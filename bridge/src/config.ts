@@ -88,27 +88,63 @@ function list(env: Source, name: string, fallback: string): string[] {
 /** What a Kafka client needs (the bridge, and the DLQ CLI which needs nothing else). */
 export type KafkaConnectionConfig = Pick<BridgeConfig, 'brokers' | 'clientId' | 'ssl' | 'sasl'>;
 
+/**
+ * The cluster connection. SASL over a plaintext connection sends the credentials (PLAIN: the
+ * password itself) and every record unencrypted, so it needs KAFKA_ALLOW_PLAINTEXT_SASL=true
+ * (a local test cluster); a typo in KAFKA_SSL is an error, never a silent plaintext connection.
+ */
 export function parseKafkaConfig(env: Source): KafkaConnectionConfig {
   const mechanism = env.KAFKA_SASL_MECHANISM?.trim().toLowerCase();
   if (mechanism && mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
     throw new ConfigError(`KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512, got "${mechanism}"`);
   }
+  const ssl = bool(env, 'KAFKA_SSL', false);
+  const allowPlaintextSasl = bool(env, 'KAFKA_ALLOW_PLAINTEXT_SASL', false);
+  if (mechanism && !ssl && !allowPlaintextSasl) {
+    throw new ConfigError('KAFKA_SASL_MECHANISM is set without KAFKA_SSL=true: the credentials would cross the network unencrypted; set KAFKA_SSL=true, or KAFKA_ALLOW_PLAINTEXT_SASL=true for a cluster on a trusted network');
+  }
   return {
     brokers: list(env, 'KAFKA_BROKERS', '127.0.0.1:9092'),
     clientId: str(env, 'KAFKA_CLIENT_ID', 'quaycast-bridge'),
-    ssl: env.KAFKA_SSL === 'true' || env.KAFKA_SSL === '1',
+    ssl,
     sasl: mechanism
       ? { mechanism: mechanism as 'plain', username: str(env, 'KAFKA_SASL_USERNAME'), password: str(env, 'KAFKA_SASL_PASSWORD') }
       : undefined,
   };
 }
 
-export function parseConfig(env: Source): BridgeConfig {
+/** The topics the bridge consumes (KAFKA_TOPICS): also the only ones the DLQ CLI replays to. */
+export function parseTopics(env: Source): string[] {
+  return list(env, 'KAFKA_TOPICS', 'port-events,container-events');
+}
+
+/** Hosts that are this machine: the only ones a Worker may be reached on over plain http. */
+function isLoopbackHost(hostname: string): boolean {
+  // URL has already normalised the host: `127.1` and `2130706433` read as 127.0.0.1, IPv6 is bracketed and compressed.
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/**
+ * WORKER_URL: https, or http to a loopback address only (the service token and every record
+ * travel on it). No credentials in it (the URL is logged at start-up), no query or fragment
+ * (paths are appended to it).
+ */
+function parseWorkerUrl(env: Source): string {
   const workerUrl = str(env, 'WORKER_URL', 'http://127.0.0.1:8787').replace(/\/+$/, '');
   // `new URL('localhost:8787')` parses (scheme "localhost:"): insist on http(s) so the mistake fails here, not at the first fetch.
-  if (!URL.canParse(workerUrl) || !['http:', 'https:'].includes(new URL(workerUrl).protocol)) {
-    throw new ConfigError(`WORKER_URL must be an absolute http(s) URL, got "${workerUrl}"`);
+  const url = URL.canParse(workerUrl) ? new URL(workerUrl) : undefined;
+  if (!url || !['http:', 'https:'].includes(url.protocol)) throw new ConfigError(`WORKER_URL must be an absolute http(s) URL, got "${workerUrl}"`);
+  if (url.username || url.password) throw new ConfigError('WORKER_URL must not carry a user name or password (the bridge authenticates with INGEST_TOKEN)');
+  if (url.search || url.hash) throw new ConfigError(`WORKER_URL must not have a query or fragment, got "${workerUrl}"`);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new ConfigError(`WORKER_URL must use https unless it is a loopback address (localhost, 127.0.0.0/8, [::1]), got "${workerUrl}"`);
   }
+  return workerUrl;
+}
+
+/** The bridge's whole configuration; throws ConfigError naming the first bad variable. */
+export function parseConfig(env: Source): BridgeConfig {
+  const workerUrl = parseWorkerUrl(env);
   const kafka = parseKafkaConfig(env);
   const level = env.LOG_LEVEL?.trim();
   if (level && !['debug', 'info', 'warn', 'error'].includes(level)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
@@ -116,7 +152,7 @@ export function parseConfig(env: Source): BridgeConfig {
     brokers: kafka.brokers,
     clientId: kafka.clientId,
     groupId: str(env, 'KAFKA_GROUP_ID', 'container-tracking-group'),
-    topics: list(env, 'KAFKA_TOPICS', 'port-events,container-events'),
+    topics: parseTopics(env),
     workerUrl,
     ingestToken: str(env, 'INGEST_TOKEN'),
     batchMaxMessages: int(env, 'BATCH_MAX_MESSAGES', 500, 1, 1000),

@@ -4,6 +4,7 @@
  * splitting and isolating are decided per partition by `partition-flow.ts`.
  */
 import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
+import { MAX_ERROR_BODY_BYTES, UnexpectedAnswerError, maxIngestAnswerBytes, parseIngestAnswer, readBoundedText } from './worker-answer.ts';
 
 export class ForwardError extends Error {
   override name = 'ForwardError';
@@ -22,13 +23,16 @@ export class ForwardError extends Error {
    * network error, a 401/403/429, or a room the Worker reports unavailable (contract 1).
    */
   readonly countsTowardIsolation: boolean;
-  constructor(message: string, opts: { retriable: boolean; status?: number; code?: string; timedOut?: boolean; retryAfterMs?: number; cause?: unknown }) {
+  /** A 2xx whose body was too large, not JSON, or not one valid result per record (worker-answer.ts). */
+  readonly unexpectedAnswer: boolean;
+  constructor(message: string, opts: { retriable: boolean; status?: number; code?: string; timedOut?: boolean; retryAfterMs?: number; unexpectedAnswer?: boolean; cause?: unknown }) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.retriable = opts.retriable;
     this.status = opts.status;
     this.code = opts.code;
     this.timedOut = opts.timedOut ?? false;
     this.retryAfterMs = opts.retryAfterMs;
+    this.unexpectedAnswer = opts.unexpectedAnswer ?? false;
     this.countsTowardIsolation = this.timedOut || (this.status !== undefined && this.status >= 500 && !(this.status === 503 && this.code === 'room_unavailable'));
   }
 }
@@ -43,15 +47,6 @@ export type ForwardOptions = {
   /** Aborts an in-flight request (shutdown): the batch is then abandoned, not committed. */
   signal?: AbortSignal;
 };
-
-const STATUSES = new Set(['stored', 'duplicate', 'rejected']);
-
-/** One result as the bridge can use it; anything else makes the whole answer of unexpected shape. */
-function isIngestResult(r: unknown): r is IngestResult {
-  if (typeof r !== 'object' || r === null) return false;
-  const { status, reason } = r as { status?: unknown; reason?: unknown };
-  return typeof status === 'string' && STATUSES.has(status) && (status !== 'rejected' || typeof reason === 'string');
-}
 
 /**
  * One POST /internal/ingest. Resolves to one result per record, in order. Throws ForwardError;
@@ -74,14 +69,22 @@ export async function forwardBatch(records: IngestRecord[], opts: ForwardOptions
     throw new ForwardError(message, { retriable: true, timedOut, cause: err });
   }
   if (res.ok) {
-    const body = (await res.json().catch(() => null)) as { results?: unknown } | null;
-    const results = body?.results;
-    if (!Array.isArray(results) || results.length !== records.length || !results.every(isIngestResult)) {
-      throw new ForwardError(`worker answered ${res.status} without one valid result per record`, { retriable: true, status: res.status });
+    // The answer is not trusted: bounded in size, then exactly one valid result per record, or a retriable failure.
+    try {
+      return parseIngestAnswer(await readBoundedText(res, maxIngestAnswerBytes(records.length)), records.length);
+    } catch (err) {
+      const aborted = opts.signal?.aborted === true;
+      const timedOut = !aborted && err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      const why = err instanceof UnexpectedAnswerError ? err.message : aborted ? 'the bridge is stopping' : timedOut ? `the body did not arrive in ${opts.timeoutMs} ms` : `the body was cut off: ${String(err)}`;
+      throw new ForwardError(`worker answered ${res.status} without one valid result per record: ${why}`, { retriable: true, status: res.status, timedOut, unexpectedAnswer: err instanceof UnexpectedAnswerError, cause: err });
     }
-    return results;
   }
-  const text = await res.text().catch(() => '');
+  let text: string;
+  try {
+    text = await readBoundedText(res, MAX_ERROR_BODY_BYTES);
+  } catch {
+    text = ''; // too large or cut off: the status alone says what happened
+  }
   let message = text.slice(0, 300);
   let code: string | undefined;
   try {

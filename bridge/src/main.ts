@@ -121,6 +121,7 @@ async function main(): Promise<void> {
         await bridge.producer.sendBatch({ acks: -1, topicMessages });
       },
       onPublished: (topic, n) => metrics.inc('quaycast_bridge_outbox_published_total', { topic }, n),
+      onRefused: (n) => metrics.inc('quaycast_bridge_outbox_refused_total', {}, n),
       isLeader: bridge.leadsOutbox,
       signal: abort.signal,
     }).catch((err) => log('error', 'outbox relay stopped', errorFields(err)));

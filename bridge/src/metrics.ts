@@ -9,6 +9,8 @@ const HELP: Record<string, [type: 'counter' | 'gauge' | 'histogram', help: strin
   quaycast_bridge_isolated_total: ['counter', 'Records isolated to a .dlq topic: a healthy Worker kept failing them alone'],
   quaycast_bridge_tombstones_total: ['counter', 'Records with a null value, skipped'],
   quaycast_bridge_outbox_published_total: ['counter', 'API-made events published to Kafka'],
+  quaycast_bridge_outbox_refused_total: ['counter', 'Outbox rows refused and never published: a topic the outbox does not publish to, or not of the outbox row shape'],
+  quaycast_bridge_forward_unexpected_answers_total: ['counter', 'Worker answers to a forward that were too large, not JSON, or not one valid result per record (retried)'],
   quaycast_bridge_lag: ['gauge', 'Records between the group\'s committed offset and the high watermark, per assigned partition'],
   quaycast_bridge_partition_stalled_seconds: ['gauge', 'How long the head record of a partition has been failing to forward (0 while flowing)'],
   quaycast_bridge_committed_offset: ['gauge', 'Last committed offset, per partition'],

@@ -3,12 +3,17 @@
  * Each pass reads the pending rows (`GET /internal/outbox`), publishes them with acks=-1, and only
  * then acknowledges them (`POST /internal/outbox/ack`). A crash between publish and ack publishes
  * the rows again on the next pass; consumers dedupe by the event id, which is also the key.
+ *
+ * The Worker is not trusted to pick topics: a row may only name the outbox's two destinations
+ * (the Worker's `container-events` / `port-events`, or the configured names they map to). A row
+ * naming any other topic, or not of the expected shape, is refused: logged, counted, never
+ * published, and acknowledged so that it cannot sit at the head of every page forever.
  */
 import { backoffMs, sleep } from './backoff.ts';
 import { errorFields, log } from './log.ts';
+import { MAX_ERROR_BODY_BYTES, MAX_OUTBOX_PAGE_BYTES, parseOutboxPage, readBoundedText, type OutboxRow } from './worker-answer.ts';
 
-/** One pending row as the Worker answers it. */
-export type OutboxRow = { id: string; topic: string; createdAt: number; event: Record<string, unknown> };
+export type { OutboxRow } from './worker-answer.ts';
 
 /** Messages for one topic, in the shape kafkajs' `sendBatch` takes. */
 export type TopicMessages = { topic: string; messages: { key: string; value: string; headers: Record<string, string> }[] };
@@ -21,8 +26,7 @@ export const OUTBOX_PAGE = 200;
 
 /**
  * Groups rows into per-topic messages: key = event id, value = the canonical event JSON, header
- * `x-quaycast-origin: api`. `topicOf` maps the Worker's default topic names to the configured ones.
- * Pure.
+ * `x-quaycast-origin: api`. `topicOf` gives each row's (already allowed) topic. Pure.
  */
 export function outboxMessages(rows: readonly OutboxRow[], topicOf: (row: OutboxRow) => string): TopicMessages[] {
   const byTopic = new Map<string, TopicMessages>();
@@ -38,9 +42,43 @@ export function outboxMessages(rows: readonly OutboxRow[], topicOf: (row: Outbox
   return [...byTopic.values()];
 }
 
-/** Maps the Worker's topic names (`container-events`, `port-events`) to the configured ones. */
-export function outboxTopicMapper(containerTopic: string, portTopic: string): (row: OutboxRow) => string {
-  return (row) => (row.topic === 'container-events' ? containerTopic : row.topic === 'port-events' ? portTopic : row.topic);
+/**
+ * Where a row may be published: the Worker's topic names (`container-events`, `port-events`)
+ * map to the configured ones, which are accepted as named too; any other name gives undefined
+ * (refused).
+ */
+export function outboxTopicMapper(containerTopic: string, portTopic: string): (row: OutboxRow) => string | undefined {
+  const allowed = new Map([
+    ['container-events', containerTopic],
+    ['port-events', portTopic],
+    [containerTopic, containerTopic],
+    [portTopic, portTopic],
+  ]);
+  return (row) => allowed.get(row.topic);
+}
+
+/** A row the relay will not publish, and why (for the log line). */
+export type RefusedOutboxRow = { id: string | undefined; topic?: string; problem: string };
+
+/**
+ * Splits a page into rows to publish (with their topic) and rows refused: a topic not allowed,
+ * an event whose own id is not the row's id (the id is the Kafka key consumers dedupe by), or
+ * a row of the wrong shape. Pure.
+ */
+export function screenOutboxRows(
+  rows: readonly OutboxRow[],
+  malformed: readonly { id: string | undefined; problem: string }[],
+  topicOf: (row: OutboxRow) => string | undefined,
+): { publish: { row: OutboxRow; topic: string }[]; refused: RefusedOutboxRow[] } {
+  const publish: { row: OutboxRow; topic: string }[] = [];
+  const refused: RefusedOutboxRow[] = malformed.map((m) => ({ id: m.id, problem: `not an outbox row: ${m.problem}` }));
+  for (const row of rows) {
+    const topic = topicOf(row);
+    if (topic === undefined) refused.push({ id: row.id, topic: row.topic.slice(0, 249), problem: 'names a topic the outbox does not publish to' });
+    else if (row.event.id !== row.id) refused.push({ id: row.id, problem: "the event's id is not the row's id" });
+    else publish.push({ row, topic });
+  }
+  return { publish, refused };
 }
 
 export type OutboxRelayOptions = {
@@ -50,10 +88,13 @@ export type OutboxRelayOptions = {
   intervalMs: number;
   retryInitialMs: number;
   retryMaxMs: number;
-  topicOf: (row: OutboxRow) => string;
+  /** The row's topic, or undefined when it names one the outbox must not publish to (outboxTopicMapper). */
+  topicOf: (row: OutboxRow) => string | undefined;
   /** Publishes with acks=-1; resolves only when Kafka has the records. */
   publish: (batches: TopicMessages[]) => Promise<void>;
   onPublished?: (topic: string, count: number) => void;
+  /** Rows refused (never published) in one pass. */
+  onRefused?: (count: number) => void;
   /** Whether this bridge relays now (the group's outbox leader); checked before every pass. */
   isLeader?: () => boolean;
   signal: AbortSignal;
@@ -64,27 +105,39 @@ class OutboxError extends Error {
   override name = 'OutboxError';
 }
 
-async function call<T>(opts: OutboxRelayOptions, path: string, init: RequestInit = {}): Promise<T> {
+async function call(opts: OutboxRelayOptions, path: string, init: RequestInit = {}, maxBytes = MAX_ERROR_BODY_BYTES): Promise<string> {
   const res = await (opts.fetch ?? fetch)(`${opts.workerUrl}${path}`, {
     ...init,
     headers: { authorization: `Bearer ${opts.ingestToken}`, 'content-type': 'application/json' },
     signal: AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal]),
   });
-  if (!res.ok) throw new OutboxError(`worker answered ${res.status} to ${init.method ?? 'GET'} ${path}: ${(await res.text().catch(() => '')).slice(0, 200)}`);
-  return (await res.json()) as T;
+  if (!res.ok) {
+    const text = await readBoundedText(res, MAX_ERROR_BODY_BYTES).catch(() => '(body not read)');
+    throw new OutboxError(`worker answered ${res.status} to ${init.method ?? 'GET'} ${path}: ${text.slice(0, 200)}`);
+  }
+  return readBoundedText(res, maxBytes);
 }
 
-/** One pass: read, publish, acknowledge. Returns how many rows were published. */
-export async function relayOnce(opts: OutboxRelayOptions): Promise<number> {
-  const { data } = await call<{ data: OutboxRow[] }>(opts, `/internal/outbox?limit=${OUTBOX_PAGE}`);
-  if (!Array.isArray(data)) throw new OutboxError('worker answered the outbox poll without a data array');
-  if (data.length === 0) return 0;
-  const batches = outboxMessages(data, opts.topicOf);
-  await opts.publish(batches);
+/** What one pass did: rows published, and rows refused (acknowledged, never published). */
+export type RelayPass = { published: number; refused: number };
+
+/** One pass: read, screen, publish, acknowledge. */
+export async function relayOnce(opts: OutboxRelayOptions): Promise<RelayPass> {
+  const { rows, malformed } = parseOutboxPage(await call(opts, `/internal/outbox?limit=${OUTBOX_PAGE}`, {}, MAX_OUTBOX_PAGE_BYTES));
+  if (rows.length === 0 && malformed.length === 0) return { published: 0, refused: 0 };
+  const { publish, refused } = screenOutboxRows(rows, malformed, opts.topicOf);
+  if (refused.length > 0) {
+    log('error', 'outbox rows refused: not published', { refused: refused.length, rows: refused.slice(0, 20) });
+    opts.onRefused?.(refused.length);
+  }
+  const topics = new Map(publish.map((p) => [p.row, p.topic]));
+  const batches = outboxMessages(publish.map((p) => p.row), (row) => topics.get(row)!);
+  if (batches.length > 0) await opts.publish(batches);
   // Published: from here a crash only means publishing these rows again (at least once).
-  await call(opts, '/internal/outbox/ack', { method: 'POST', body: JSON.stringify({ ids: data.map((r) => r.id) }) });
+  const ids = [...publish.map((p) => p.row.id), ...refused.flatMap((r) => (r.id === undefined ? [] : [r.id]))];
+  if (ids.length > 0) await call(opts, '/internal/outbox/ack', { method: 'POST', body: JSON.stringify({ ids }) });
   for (const b of batches) opts.onPublished?.(b.topic, b.messages.length);
-  return data.length;
+  return { published: publish.length, refused: refused.length };
 }
 
 /** Relays until the signal aborts: every intervalMs, or at once after a full page; backs off on failure. */
@@ -97,10 +150,10 @@ export async function runOutboxRelay(opts: OutboxRelayOptions): Promise<void> {
       continue;
     }
     try {
-      const n = await relayOnce(opts);
+      const pass = await relayOnce(opts);
       failures = 0;
-      if (n > 0) log('info', 'outbox published', { events: n });
-      if (n >= OUTBOX_PAGE) delay = 0;
+      if (pass.published > 0) log('info', 'outbox published', { events: pass.published });
+      if (pass.published + pass.refused >= OUTBOX_PAGE) delay = 0;
     } catch (err) {
       if (opts.signal.aborted) break;
       delay = Math.max(opts.intervalMs, backoffMs(failures++, opts.retryInitialMs, opts.retryMaxMs));

@@ -105,6 +105,7 @@ describe('bridge > PartitionFlow waits', () => {
   it("waits the Worker's Retry-After, capped by retryMaxMs", () => {
     const { flow } = pair({ retryMaxMs: 700 });
     expect(flow.settle(flow.next(recs(1)), roomDown, 0)).toEqual({ action: 'wait', delayMs: 700 });
+    expect(flow.settle(flow.next(recs(1)), { ...roomDown, retryAfterMs: 86_400_000 }, 0)).toEqual({ action: 'wait', delayMs: 700 }); // a day, as told: capped
     expect(flow.settle(flow.next(recs(1)), { ...roomDown, retryAfterMs: 300 }, 0)).toEqual({ action: 'wait', delayMs: 300 });
   });
 

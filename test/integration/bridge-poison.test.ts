@@ -44,7 +44,8 @@ async function committed(groupId: string, topic: string): Promise<number> {
   }
 }
 
-const dlqCli = async (...args: string[]) => (await exec(process.execPath, [path.join(ROOT, 'bridge/src/dlq-cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, KAFKA_BROKERS: BROKER }, timeout: 60_000 })).stdout;
+/** The DLQ CLI, replaying only to `topics` (KAFKA_TOPICS, as the bridge consumes). */
+const dlqCli = async (topics: string, ...args: string[]) => (await exec(process.execPath, [path.join(ROOT, 'bridge/src/dlq-cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, KAFKA_BROKERS: BROKER, KAFKA_TOPICS: topics }, timeout: 60_000 })).stdout;
 
 describe('bridge > dead letters', () => {
   it('dead-letters invalid JSON and schema-invalid records with their headers, delivers the valid ones after them, and the CLI lists and replays', async () => {
@@ -83,13 +84,13 @@ describe('bridge > dead letters', () => {
     expect(c.headers['x-error']).toMatch(/severity/);
 
     // The CLI lists both, oldest-first per partition, with where they came from.
-    const listed = (await dlqCli('list', topic, '--json')).trim().split('\n').map((l) => JSON.parse(l) as { id: string; originalOffset: string; error: string; key: string });
+    const listed = (await dlqCli(topic, 'list', topic, '--json')).trim().split('\n').map((l) => JSON.parse(l) as { id: string; originalOffset: string; error: string; key: string });
     expect(listed.map((l) => l.key).sort()).toEqual([`${run}-b`, `${run}-c`]);
     expect(listed.find((l) => l.key === `${run}-c`)).toMatchObject({ id: `${c.partition}:${c.offset}`, originalOffset: '2' });
-    expect(await dlqCli('list', `${topic}.dlq`, '--limit', '1')).toMatch(/2 dead letters, showing 1/);
+    expect(await dlqCli(topic, 'list', `${topic}.dlq`, '--limit', '1')).toMatch(/2 dead letters, showing 1/);
 
     // Replaying c puts it back on the topic, marked; still invalid, it comes back to the DLQ marked as a replay.
-    expect(await dlqCli('replay', topic, '--offsets', `${c.partition}:${c.offset}`)).toMatch(/replayed 1/);
+    expect(await dlqCli(topic, 'replay', topic, '--offsets', `${c.partition}:${c.offset}`)).toMatch(/replayed 1/);
     const replayed = (await kcatRead(BROKER, topic)).find((r) => r.offset === 5)!;
     expect(replayed).toMatchObject({ key: `${run}-c`, value: c.value, headers: { trace: 't-c', 'x-quaycast-replay-of': `${topic}.dlq:${c.partition}:${c.offset}` } });
     expect(replayed.headers['x-error']).toBeUndefined();

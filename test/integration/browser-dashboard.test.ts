@@ -99,9 +99,18 @@ async function produceEvents(runId: string, kinds: Kind[]): Promise<string[]> {
   return ids;
 }
 
-/** A page with the WebSockets it opens recorded (to cut them as a network drop would). */
-async function openDashboard(opts: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: opts.width ?? 1440, height: 900 }, colorScheme: opts.colorScheme ?? 'light', acceptDownloads: true });
+/**
+ * A page with the WebSockets it opens recorded (to cut them as a network drop would), and every
+ * Content-Security-Policy violation it reports (`csp`: the console's and the page's
+ * securitypolicyviolation events). `bypassCSP` only for injecting test tools (axe) as inline scripts.
+ */
+async function openDashboard(opts: { colorScheme?: 'light' | 'dark'; width?: number; bypassCSP?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[]; csp: () => Promise<string[]> }> {
+  const context = await browser.newContext({ viewport: { width: opts.width ?? 1440, height: 900 }, colorScheme: opts.colorScheme ?? 'light', acceptDownloads: true, bypassCSP: opts.bypassCSP ?? false });
+  await context.addInitScript(() => {
+    const v = window as unknown as { __csp: string[] };
+    v.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => v.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+  });
   await context.addInitScript(() => {
     const w = window as unknown as { __sockets: WebSocket[]; __socketUrls: string[] };
     w.__sockets = [];
@@ -117,10 +126,15 @@ async function openDashboard(opts: { colorScheme?: 'light' | 'dark'; width?: num
   });
   const page = await context.newPage();
   const errors: string[] = [];
+  const consoleCsp: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to (load|execute|apply|connect|evaluate|frame)/i.test(m.text())) consoleCsp.push(m.text());
+  });
   await page.goto(`${baseUrl}/#token=${token}`);
   await page.locator('[data-testid="connection-status"][data-kind="connected"]').waitFor({ timeout: 30_000 });
-  return { context, page, errors };
+  const csp = async () => [...consoleCsp, ...(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp))];
+  return { context, page, errors, csp };
 }
 
 const row = (page: Page, id: string) => page.locator(`article[data-id="${id}"]`);
@@ -136,8 +150,47 @@ afterAll(async () => {
 }, 60_000);
 
 describe('browser > dashboard', () => {
+  it('runs under its Content-Security-Policy with no violation: signs in, goes live on a WebSocket, shows an event, opens the create form', async () => {
+    const res = await fetch(`${baseUrl}/`);
+    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    const { context, page, errors, csp } = await openDashboard();
+    expect(await page.evaluate(() => (window as unknown as { __socketUrls: string[] }).__socketUrls.some((u) => /^ws:\/\/.*\/api\/rooms\/\w+\/ws/.test(u)))).toBe(true);
+    const runId = unique('bt-csp');
+    const [id] = await produceEvents(runId, [{ severity: 'High', title: `Crane stop ${runId}`, eventType: 'CraneFault', ids: { berthId: 'EMX-01' } }]);
+    await row(page, id!).waitFor({ timeout: 30_000 });
+    await row(page, id!).click();
+    await page.getByTestId('detail').waitFor();
+    // The create form validates with the shared zod schema: no eval, so nothing for script-src to refuse.
+    await page.getByTestId('create-event').click();
+    await page.getByTestId('submit-create').click();
+    await page.getByText('Required', { exact: true }).first().waitFor();
+    await page.keyboard.press('Escape');
+    // The dashboard refuses to be framed (frame-ancestors 'none', X-Frame-Options: DENY), even by itself.
+    const renderedInFrame = await page.evaluate(async (url) => {
+      const frame = document.createElement('iframe');
+      const loaded = new Promise((resolve) => {
+        frame.addEventListener('load', resolve, { once: true });
+        setTimeout(resolve, 5000);
+      });
+      frame.src = url;
+      document.body.append(frame);
+      await loaded;
+      try {
+        return frame.contentDocument?.getElementById('root') != null;
+      } catch {
+        return false; // an error page of another origin: not the dashboard
+      }
+    }, `${baseUrl}/`);
+    expect(renderedInFrame).toBe(false);
+    const violations = (await csp()).filter((v) => !/frame-ancestors/.test(v)); // the refused frame is the only expected report
+    expect(violations).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('signs in from #token=, removes it from the address bar, and shows an event produced to Kafka', async () => {
-    const { context, page, errors } = await openDashboard();
+    const { context, page, errors, csp } = await openDashboard();
     expect(page.url()).toBe(`${baseUrl}/`);
     expect(await page.evaluate(() => sessionStorage.getItem('qc_token'))).toBe(token);
     const runId = unique('bt-live');
@@ -149,6 +202,7 @@ describe('browser > dashboard', () => {
     await expect(r.textContent()).resolves.toMatch(/container-events\/\d+@\d+/);
     expect(await page.locator('[role="feed"]').count()).toBe(1);
     expect(errors).toEqual([]);
+    expect(await csp()).toEqual([]);
     await context.close();
   });
 
@@ -260,7 +314,8 @@ describe('browser > dashboard', () => {
     const shots = path.join(ROOT, 'docs/screenshots');
     mkdirSync(shots, { recursive: true });
     for (const scheme of ['light', 'dark'] as const) {
-      const { context, page } = await openDashboard({ colorScheme: scheme });
+      // bypassCSP: axe is injected as an inline script, which the dashboard's CSP rightly refuses.
+      const { context, page } = await openDashboard({ colorScheme: scheme, bypassCSP: true });
       await row(page, `${runId}-7`).waitFor({ timeout: 30_000 });
       expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe(scheme);
       await page.locator(`article[data-id="${runId}-2"]`).click();

@@ -2,7 +2,7 @@
  * A tiny HTTP proxy between the bridge and the Worker that injects faults on demand, so tests
  * exercise the real Worker without a test-only switch inside it.
  */
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** The API's error body (`{ error: { code, message, details? } }`) an injected failure answers with. */
@@ -20,7 +20,15 @@ export type FaultMode =
    */
   | { kind: 'refuse-body'; marker: string; status: number; error?: InjectedError; headers?: Record<string, string> }
   /** Forward every request; hold the answer `ms` when the body contains `marker`. */
-  | { kind: 'delay-body'; marker: string; ms: number };
+  | { kind: 'delay-body'; marker: string; ms: number }
+  /**
+   * Answer each matching request with the next of `answers` (without forwarding it), whatever it
+   * holds — a 200 that is not JSON, of the wrong shape, huge — then forward once they are used up.
+   */
+  | { kind: 'answers'; answers: CannedAnswer[] };
+
+/** One answer of the `answers` mode: `body` sent `repeat` times (streamed, for huge bodies), with `headers`. */
+export type CannedAnswer = { status: number; body: string; repeat?: number; headers?: Record<string, string> };
 
 /** One request that went through the proxy (every path, matching or not). */
 export type ProxiedRequest = {
@@ -64,6 +72,14 @@ export async function startFaultProxy(target: string, match: (req: IncomingMessa
     proxy.requests.push(entry);
     if (proxy.requests.length > 10_000) proxy.requests.shift();
 
+    const canned = mode.kind === 'answers' ? mode.answers.shift() : undefined;
+    if (canned) {
+      proxy.counts.failed++;
+      entry.status = canned.status;
+      entry.injected = true;
+      await sendCanned(res, canned);
+      return;
+    }
     const refused = mode.kind === 'fail' || (mode.kind === 'refuse-body' && body.includes(mode.marker));
     if (refused) {
       const status = mode.kind === 'fail' ? (mode.status ?? 500) : mode.status;
@@ -106,6 +122,16 @@ export async function startFaultProxy(target: string, match: (req: IncomingMessa
     server.close(() => resolve());
   });
   return proxy;
+}
+
+/** Streams a canned answer, honouring backpressure, and stops when the client goes away (it may stop reading). */
+async function sendCanned(res: ServerResponse, answer: CannedAnswer): Promise<void> {
+  res.writeHead(answer.status, answer.headers ?? {});
+  const chunk = Buffer.from(answer.body);
+  for (let i = 0; i < (answer.repeat ?? 1) && !res.destroyed; i++) {
+    if (!res.write(chunk)) await new Promise<void>((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+  }
+  if (!res.destroyed) res.end();
 }
 
 /** What a room storage failure looks like from the Worker (contract 1): 503, Retry-After: 1, code room_unavailable. */

@@ -4,6 +4,7 @@
  */
 import { For, Show, createSignal, onMount } from 'solid-js';
 import { createStore } from 'solid-js/store';
+import '../lib/zod-jitless.ts'; // first: before protocol/event.ts builds its schemas
 import { CATEGORIES, SEVERITIES } from '../../../protocol/enums.ts';
 import { EventInputSchema } from '../../../protocol/event.ts';
 import { ApiError } from '../lib/api.ts';

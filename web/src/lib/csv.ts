@@ -1,4 +1,9 @@
-/** Just enough RFC 4180 to filter the API's CSV export by column on the client. */
+/**
+ * Just enough RFC 4180 to filter the API's CSV export by column on the client. What it writes
+ * is guarded against spreadsheet formulas by the same rule as the Worker's export
+ * (protocol/csv-formula.ts), so a cell that reached the client unguarded is not saved that way.
+ */
+import { neutraliseFormula } from '../../../protocol/csv-formula.ts';
 
 /** Parses CSV text into rows of cells (quoted cells may hold commas, quotes and newlines). */
 export function parseCsv(text: string): string[][] {
@@ -34,10 +39,18 @@ export function parseCsv(text: string): string[][] {
   return rows;
 }
 
-const quote = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+/** A number as the Worker writes one (seq, coordinates): not text, so not guarded (`-4.5` stays a number). */
+const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
+/** One cell: guarded against formulas (unless a plain number), then quoted when needed. */
+function cell(value: string): string {
+  const v = NUMBER.test(value) ? value : neutraliseFormula(value);
+  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
+}
+
+/** Rows as RFC 4180 CSV (CRLF line ends), every text cell formula-guarded. */
 export function toCsv(rows: string[][]): string {
-  return rows.map((r) => r.map(quote).join(',')).join('\r\n') + (rows.length ? '\r\n' : '');
+  return rows.map((r) => r.map(cell).join(',')).join('\r\n') + (rows.length ? '\r\n' : '');
 }
 
 /** Keeps the header and the rows `keep` accepts (cells addressed by header name). */
