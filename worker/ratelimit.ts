@@ -1,6 +1,6 @@
 /**
  * Per-token budgets: one Durable Object per token `sub` (idFromName), so every limit holds across
- * isolates and colos instead of per isolate. It keeps two kinds of thing (docs/security-limits.md):
+ * isolates and colos instead of per isolate. It keeps two kinds of thing (docs/security.md#limits-that-hold):
  *
  *  - **Buckets** (rates): token buckets by name (`writes`, `search`, `export`), each refilled at
  *    its per-minute rate with a minute's worth of burst. A request takes what it costs (a
