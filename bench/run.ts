@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     brokers: ['127.0.0.1:9092'],
     jwtSecret,
     ingestToken: `bench-ingest-${Math.random().toString(36).slice(2)}`,
-    token: await signJwt({ sub: 'bench', role: 'viewer', iat: now, exp: now + 24 * 3600 }, jwtSecret),
+    tokenFor: (sub) => signJwt({ sub, role: 'viewer', iat: now, exp: now + 23 * 3600 }, jwtSecret),
     log,
   };
 

@@ -23,8 +23,8 @@ export type Context = {
   brokers: string[];
   jwtSecret: string;
   ingestToken: string;
-  /** A viewer JWT for the clients. */
-  token: string;
+  /** A viewer JWT of this sub, for one client. */
+  tokenFor: (sub: string) => Promise<string>;
   log: (line: string) => void;
 };
 
@@ -163,11 +163,14 @@ function produce(ctx: Context, run: Run, rooms: Category[], spec: Partial<Produc
 async function openClients(ctx: Context, run: Run, system: SystemUnderTest, rooms: Category[], specs: ClientSpec[], capacity: number, procs = run.clientProcs): Promise<{ ok: number; failed: number; ms: number }> {
   const addresses = sourceAddresses(specs.length);
   const parts = procs.map((_, i) => specs.filter((__, j) => j % procs.length === i));
+  // Each client is its own viewer (its own token sub), as screens are: one token is capped at a few
+  // sockets per room (ROOM_CONNECTIONS_PER_TOKEN), and one limiter per sub would serialise every connect.
+  const tokens = await Promise.all(parts.map((part, i) => Promise.all(part.map((_, j) => ctx.tokenFor(`bench-${run.runId}-${i}-${j}`)))));
   const replies = await Promise.all(
     procs.map((p, i) =>
       ask<{ type: string; ok: number; failed: number; ms: number; errors: string[] }>(
         p,
-        { type: 'open', baseUrl: system.url, token: ctx.token, runId: run.runId, rooms, clients: parts[i]!, addresses, deflate: ctx.options.deflate, concurrency: 50, capacity } satisfies OpenCommand,
+        { type: 'open', baseUrl: system.url, tokens: tokens[i]!, runId: run.runId, rooms, clients: parts[i]!, addresses, deflate: ctx.options.deflate, concurrency: 50, capacity } satisfies OpenCommand,
         'opened',
         300_000,
       ),

@@ -17,7 +17,8 @@ export type ClientSpec = { room: Category; severities: Severity[] | null };
 export type OpenCommand = {
   type: 'open';
   baseUrl: string;
-  token: string;
+  /** One viewer JWT per client, in `clients` order (each client is its own token sub). */
+  tokens: string[];
   runId: string;
   rooms: Category[];
   clients: ClientSpec[];
@@ -63,10 +64,12 @@ class Client {
 
   readonly spec: ClientSpec;
   readonly address: string;
+  readonly token: string;
 
-  constructor(spec: ClientSpec, address: string) {
+  constructor(spec: ClientSpec, address: string, token: string) {
     this.spec = spec;
     this.address = address;
+    this.token = token;
     this.counts = new Uint8Array(Math.max(16, config.capacity));
   }
 
@@ -83,7 +86,7 @@ class Client {
     this.backAt = 0;
     return new Promise<void>((resolve, reject) => {
       const ws = new WebSocket(this.url(), {
-        headers: { authorization: `Bearer ${config.token}` },
+        headers: { authorization: `Bearer ${this.token}` },
         localAddress: this.address,
         perMessageDeflate: config.deflate,
         handshakeTimeout: 20_000,
@@ -189,7 +192,7 @@ let clients: Client[] = [];
 async function openAll(cmd: OpenCommand): Promise<{ ok: number; failed: number; ms: number; errors: string[] }> {
   config = cmd;
   const started = now();
-  clients = cmd.clients.map((spec, i) => new Client(spec, cmd.addresses[i % cmd.addresses.length]!));
+  clients = cmd.clients.map((spec, i) => new Client(spec, cmd.addresses[i % cmd.addresses.length]!, cmd.tokens[i]!));
   const errors: string[] = [];
   let next = 0;
   let ok = 0;

@@ -115,9 +115,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     launch(1);
     await Promise.all(bridges.map((b) => b!.waitForLog(/"msg":"(consuming|joined consumer group)"/, 90_000)));
 
-    // Clients: spread over the rooms; every third one filters on Critical/High.
-    const viewer = await tokenFor('viewer', `${run}-viewer`);
+    // Clients: spread over the rooms; every third one filters on Critical/High. Each is its own
+    // viewer (its own token sub), as screens are: one token is capped at a few sockets per room.
     for (let i = 0; i < o.clients; i++) {
+      const viewer = await tokenFor('viewer', `${run}-viewer-${i}`);
       const c = new SoakClient(worker.url, { room: SOAK_ROOMS[i % SOAK_ROOMS.length]!, severities: i % 3 === 2 ? ['Critical', 'High'] : null, token: viewer });
       c.start();
       clients.push(c);
