@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produce, unique } from '../support/kafka.ts';
 import { ROOT } from '../support/paths.ts';
 import { freePort } from '../support/worker.ts';
+import { signJwt } from '../../protocol/jwt.ts';
+import { devSecrets } from '../../scripts/dev-secrets.ts';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
 const TOPIC = 'container-events';
@@ -104,7 +106,7 @@ async function produceEvents(runId: string, kinds: Kind[]): Promise<string[]> {
  * Content-Security-Policy violation it reports (`csp`: the console's and the page's
  * securitypolicyviolation events). `bypassCSP` only for injecting test tools (axe) as inline scripts.
  */
-async function openDashboard(opts: { colorScheme?: 'light' | 'dark'; width?: number; bypassCSP?: boolean } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[]; csp: () => Promise<string[]> }> {
+async function openDashboard(opts: { colorScheme?: 'light' | 'dark'; width?: number; bypassCSP?: boolean; token?: string } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[]; csp: () => Promise<string[]> }> {
   const context = await browser.newContext({ viewport: { width: opts.width ?? 1440, height: 900 }, colorScheme: opts.colorScheme ?? 'light', acceptDownloads: true, bypassCSP: opts.bypassCSP ?? false });
   await context.addInitScript(() => {
     const v = window as unknown as { __csp: string[] };
@@ -131,7 +133,7 @@ async function openDashboard(opts: { colorScheme?: 'light' | 'dark'; width?: num
   page.on('console', (m) => {
     if (/Content Security Policy|Refused to (load|execute|apply|connect|evaluate|frame)/i.test(m.text())) consoleCsp.push(m.text());
   });
-  await page.goto(`${baseUrl}/#token=${token}`);
+  await page.goto(`${baseUrl}/#token=${opts.token ?? token}`);
   await page.locator('[data-testid="connection-status"][data-kind="connected"]').waitFor({ timeout: 30_000 });
   const csp = async () => [...consoleCsp, ...(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp))];
   return { context, page, errors, csp };
@@ -222,12 +224,44 @@ describe('browser > dashboard', () => {
     await context.setOffline(false);
     await page.locator('[data-testid="connection-status"][data-kind="connected"]').waitFor({ timeout: 30_000 });
     for (const id of ids) await row(page, id).waitFor({ timeout: 30_000 });
-    await page.waitForTimeout(1500); // duplicates, if any, would land now
+    // A sentinel produced after them: the room pushes in seq order, so a duplicate would be here by the time it is.
+    const [sentinel] = await produceEvents(`${runId}-s`, [{ severity: 'Low', title: `Sentinel ${runId}`, eventType: 'GateOut', ids: { containerId: 'MSCU7100099' } }]);
+    await row(page, sentinel!).waitFor({ timeout: 30_000 });
     for (const id of ids) expect(await row(page, id).count()).toBe(1);
     const urls = await page.evaluate(() => (window as unknown as { __socketUrls: string[] }).__socketUrls);
     const resumed = urls.slice(before).filter((u) => u.includes('/api/rooms/Container/ws'));
     expect(resumed.length).toBeGreaterThan(0);
     expect(resumed.at(-1)).toMatch(/after=\d+/);
+    await context.close();
+  });
+
+  it('asks to sign in again when its token expires under it, keeps its place, and after the new sign-in shows what arrived meanwhile, once', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const mint = (sub: string, seconds: number) => signJwt({ sub, name: sub, role: 'operator', iat: now, exp: Math.floor(Date.now() / 1000) + seconds }, devSecrets().JWT_SECRET);
+    const { context, page, errors } = await openDashboard({ token: await mint('bt-expiring', 15) });
+    const runId = unique('bt-expiry');
+    const [opened] = await produceEvents(runId, [{ severity: 'High', title: `Reefer drift ${runId}`, eventType: 'ReeferAlarm', ids: { containerId: 'MSCU7200001' } }]);
+    await row(page, opened!).click();
+    await page.getByTestId('detail').getByText(`Reefer drift ${runId}`).first().waitFor();
+    // The rooms close the sockets at the token's exp (4401); the sign-in opens over the dashboard.
+    const dialog = page.getByRole('dialog', { name: 'Sign in again' });
+    await dialog.waitFor({ timeout: 60_000 });
+    await expect(page.getByTestId('detail').textContent()).resolves.toContain(`Reefer drift ${runId}`); // its place, underneath
+    // Meanwhile an event arrives that the expired dashboard cannot see yet.
+    const [missed] = await produceEvents(`${runId}-m`, [{ severity: 'Medium', title: `Gate-in ${runId}`, eventType: 'GateIn', ids: { containerId: 'MSCU7200002' } }]);
+    await waitStored([missed!]);
+    expect(await row(page, missed!).count()).toBe(0);
+    await dialog.locator('textarea').fill(await mint('bt-renewed', 3600));
+    await dialog.locator('button[type="submit"]').click();
+    await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+    await row(page, missed!).waitFor({ timeout: 30_000 }); // resumed from the cursor
+    await expect(page.getByTestId('detail').textContent()).resolves.toContain(`Reefer drift ${runId}`);
+    await expect(page.getByTestId('user').textContent()).resolves.toContain('bt-renewed');
+    const [sentinel] = await produceEvents(`${runId}-s`, [{ severity: 'Low', title: `Sentinel ${runId}`, eventType: 'GateIn', ids: { containerId: 'MSCU7200003' } }]);
+    await row(page, sentinel!).waitFor({ timeout: 30_000 });
+    expect(await row(page, opened!).count()).toBe(1);
+    expect(await row(page, missed!).count()).toBe(1);
+    expect(errors).toEqual([]);
     await context.close();
   });
 
@@ -322,7 +356,11 @@ describe('browser > dashboard', () => {
       await page.getByTestId('detail').waitFor();
       // Lineage with per-stage times: the record's Kafka timestamp, then the Worker's receipt.
       expect(await page.getByTestId('pipeline').textContent()).toMatch(/^Kafka [+−]\d+(\.\d)? m?s → Worker [+−]\d+(\.\d)? m?s/);
-      await page.waitForTimeout(500);
+      // Fonts loaded and two frames painted: the screenshot shows what settled, not a transition.
+      await page.evaluate(async () => {
+        await document.fonts.ready;
+        for (let i = 0; i < 2; i++) await new Promise((r) => requestAnimationFrame(r));
+      });
       await page.screenshot({ path: path.join(shots, `dashboard-${scheme}.png`) });
       // WCAG AA contrast, checked by axe-core on the rendered page (feed, overview, detail panel).
       await page.addScriptTag({ path: AXE_PATH });
