@@ -22,6 +22,25 @@ function depthOf(v: unknown): number {
   return 1 + Math.max(0, ...children.map(depthOf));
 }
 
+
+/** True when a JSON value holds a `__proto__` key at any depth (boundJson refuses that key by name). */
+function hasProtoKey(v: unknown): boolean {
+  const stack = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (x === null || typeof x !== 'object') continue;
+    if (!Array.isArray(x) && Object.hasOwn(x, '__proto__')) return true;
+    stack.push(...Object.values(x));
+  }
+  return false;
+}
+
+/**
+ * Any JSON value without a `__proto__` key (fast-check generates that key on purpose; it has its
+ * own test). Seeds -1005806973 and 1095404544 failed on it before this filter.
+ */
+const plainJson = (maxDepth?: number) => fc.jsonValue(maxDepth === undefined ? {} : { maxDepth }).filter((v) => !hasProtoKey(v));
+
 describe('protocol > json-shape > wellFormed', () => {
   it('counts UTF-8 bytes as TextEncoder does and replaces lone surrogates as toWellFormed does', () => {
     fc.assert(
@@ -47,7 +66,7 @@ describe('protocol > json-shape > wellFormed', () => {
 describe('protocol > json-shape > boundJson', () => {
   it('returns an equal copy of any JSON value within loose bounds, and a byte count that is a lower bound of JSON.stringify', () => {
     fc.assert(
-      fc.property(fc.jsonValue(), (v) => {
+      fc.property(plainJson(), (v) => {
         const r = boundJson(v, LOOSE);
         if (!r.ok) throw new Error(`rejected ${JSON.stringify(v)}: ${r.issue.message}`);
         expect(JSON.stringify(r.value)).toBe(JSON.stringify(v));
@@ -62,7 +81,7 @@ describe('protocol > json-shape > boundJson', () => {
 
   it('accepts exactly the values whose depth is within maxDepth (checked against a recursive reference)', () => {
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 1, max: 8 }), (v, maxDepth) => {
+      fc.property(plainJson(8), fc.integer({ min: 1, max: 8 }), (v, maxDepth) => {
         const r = boundJson(v, { ...LOOSE, maxDepth });
         expect(r.ok).toBe(depthOf(v) <= maxDepth);
         if (!r.ok) expect(r.issue).toMatchObject({ kind: 'depth', path: [], message: `nested deeper than ${maxDepth} levels` });
