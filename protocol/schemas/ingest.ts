@@ -1,6 +1,10 @@
-/** The ingest route's validation of a bridge batch (the types and bounds: protocol/ingest.ts). */
+/**
+ * Both directions of `POST /internal/ingest` (the types and bounds: protocol/ingest.ts): the
+ * Worker validates the bridge's batch, and the bridge the Worker's answer before it decides
+ * commits and dead letters from it (bridge/src/worker-answer.ts).
+ */
 import { z } from 'zod';
-import { MAX_INGEST_RECORDS, type IngestBatch, type IngestRecord } from '../ingest.ts';
+import { MAX_INGEST_RECORDS, type IngestBatch, type IngestRecord, type IngestResponse, type IngestResult } from '../ingest.ts';
 import type { SameType } from '../same-type.ts';
 
 export const IngestRecordSchema = z.object({
@@ -18,3 +22,13 @@ export const IngestBatchSchema = z.object({
   records: z.array(IngestRecordSchema).min(1).max(MAX_INGEST_RECORDS),
 });
 true satisfies SameType<z.infer<typeof IngestBatchSchema>, IngestBatch>;
+
+export const IngestResultSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('stored'), id: z.string(), seq: z.number().int().nonnegative(), category: z.string() }),
+  z.object({ status: z.literal('duplicate'), id: z.string(), category: z.string() }),
+  z.object({ status: z.literal('rejected'), reason: z.string() }),
+]);
+true satisfies SameType<z.infer<typeof IngestResultSchema>, IngestResult>;
+
+export const IngestResponseSchema = z.object({ results: z.array(IngestResultSchema) });
+true satisfies SameType<z.infer<typeof IngestResponseSchema>, IngestResponse>;
