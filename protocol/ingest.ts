@@ -1,29 +1,28 @@
 /**
  * The bridge → Worker contract: `POST /internal/ingest` takes a batch of raw Kafka records and
- * answers one result per record, in the same order.
+ * answers one result per record, in the same order. The Worker validates the batch with
+ * protocol/schemas/ingest.ts.
  */
-import { z } from 'zod';
 
 /** Largest batch the ingest route accepts, in records. */
 export const MAX_INGEST_RECORDS = 1000;
 
-export const IngestRecordSchema = z.object({
-  topic: z.string().min(1),
-  partition: z.number().int().min(0),
-  offset: z.string().regex(/^\d+$/),
-  key: z.string().nullable().optional(),
+/** One Kafka record, as the bridge forwards it. */
+export type IngestRecord = {
+  topic: string;
+  partition: number;
+  /** The record's offset, decimal digits (a 64-bit number does not fit a JSON number). */
+  offset: string;
+  key?: string | null;
   /** The record value as UTF-8 text, untouched; the Worker parses and validates it. */
-  value: z.string(),
-  headers: z.record(z.string(), z.string()).optional(),
+  value: string;
+  headers?: Record<string, string>;
   /** Kafka record timestamp (ms since epoch, as a string like kafkajs gives it). */
-  timestamp: z.string().optional(),
-});
-export type IngestRecord = z.infer<typeof IngestRecordSchema>;
+  timestamp?: string;
+};
 
-export const IngestBatchSchema = z.object({
-  records: z.array(IngestRecordSchema).min(1).max(MAX_INGEST_RECORDS),
-});
-export type IngestBatch = z.infer<typeof IngestBatchSchema>;
+/** 1 to MAX_INGEST_RECORDS records. */
+export type IngestBatch = { records: IngestRecord[] };
 
 export type IngestResult =
   | { status: 'stored'; id: string; seq: number; category: string }

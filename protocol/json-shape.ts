@@ -12,7 +12,8 @@
  *     (zod's records and `obj[key] = value` would drop it or set a prototype: a silent loss);
  *   - numbers that are not finite (`1e400` parses as Infinity) are refused: JSON.stringify
  *     would store them as null.
- * Zod-free, like the rest of the protocol core: the dashboard imports it too.
+ * Part of the zod-free core: protocol/schemas/event-bounds.ts builds the payload bounds on it, and
+ * protocol/reason.ts its one-line reasons.
  */
 
 /** Bounds of one walk. Depth counts the walked value itself as level 1 (`{}` is 1, `{"a":[]}` is 2). */

@@ -1,8 +1,8 @@
 /**
  * The pipeline's liveness as `GET /api/stats` reports it (`pipeline`), computed by the Worker
- * from the bridges' reports (protocol/bridge-status.ts) and the newest stored event. A zod-free
- * module: the dashboard imports its types and constants without pulling in a schema library.
+ * from the bridges' reports (protocol/bridge-status.ts) and the newest stored event.
  */
+import type { BridgeState } from './bridge-status.ts';
 
 /**
  * `flowing`: records wait in Kafka and the bridges move them; `idle`: nothing waits;
@@ -17,7 +17,7 @@ export type PipelineState = (typeof PIPELINE_STATES)[number];
 export type PipelineBridge = {
   bridgeId: string;
   /** The bridge's own state in its latest report. */
-  state: 'starting' | 'consuming' | 'stopping';
+  state: BridgeState;
   /** No report within three of its intervals: the process is gone. */
   gone: boolean;
   /** When the Worker received its latest report (ISO-8601, the Worker's clock). */

@@ -3,7 +3,9 @@
  * normalise each record alone, group by category, and hand each group to its room in one RPC.
  */
 import type { Category } from '../protocol/enums.ts';
-import { describeIssues, normalizeEvent, oneLine, producerIdOf, type IngestContext, type NewEvent } from '../protocol/event.ts';
+import type { NewEvent } from '../protocol/event.ts';
+import { describeIssues, oneLine } from '../protocol/reason.ts';
+import { normalizeEvent, producerIdOf, type IngestContext } from '../protocol/schemas/normalize.ts';
 import type { IngestRecord, IngestResult } from '../protocol/ingest.ts';
 import { errorFields, log } from './log.ts';
 import { roomFailure } from './room-failure.ts';

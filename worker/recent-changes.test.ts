@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Severity } from '../protocol/enums.ts';
 import type { Change } from '../protocol/event.ts';
+import { sampleEvent, sampleTombstone } from '../protocol/fixtures.ts';
 import { RecentChanges } from './recent-changes.ts';
 
-const ev = (id: string, seq: number, severity: Severity = 'Low') => ({ id, seq, severity, category: 'Ship' }) as unknown as Change;
-const tomb = (id: string, seq: number): Change => ({ id, seq, category: 'Ship', deleted: true });
+const ev = (id: string, seq: number, severity: Severity = 'Low'): Change => sampleEvent({ id, seq, severity, category: 'Ship' });
+const tomb = (id: string, seq: number): Change => sampleTombstone({ id, seq, category: 'Ship' });
 
 describe('worker > RecentChanges', () => {
   it('covers exactly (from, to] and serves the changes above a cursor in seq order', () => {

@@ -1,7 +1,7 @@
 /** The room's RPC vocabulary: what the Worker sends a room and what it answers. */
-import type { ReconnectReason } from '../protocol/room.ts';
 import type { Change, NewEvent } from '../protocol/event.ts';
-import type { HistoryEntry } from './db/events.ts';
+import type { NewHistoryEntry } from '../protocol/history.ts';
+import type { ReconnectReason } from '../protocol/room.ts';
 
 /** Outcome of one event handed to the room. */
 export type CommitResult = { id: string; status: 'stored'; seq: number } | { id: string; status: 'duplicate' };
@@ -14,7 +14,7 @@ export type ChangeRequest = {
   /** The event's new state; for a delete, its last state (the row becomes a tombstone). */
   next: NewEvent;
   deleted: boolean;
-  history: HistoryEntry;
+  history: NewHistoryEntry;
 };
 export type ChangeResult = { status: 'changed'; seq: number; change: Change } | { status: 'conflict' };
 

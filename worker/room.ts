@@ -53,7 +53,6 @@ import { SEVERITIES, isCategory, topicForCategory, type Category, type Severity 
 import type { Change, NewEvent } from '../protocol/event.ts';
 import {
   CLOSE,
-  ClientMessageSchema,
   MAX_CLIENT_FRAME_BYTES,
   ROOM_SUBPROTOCOL,
   changeMatches,
@@ -62,6 +61,7 @@ import {
   type ReconnectReason,
   type ServerMessage,
 } from '../protocol/room.ts';
+import { ClientMessageSchema } from '../protocol/schemas/room.ts';
 import { createDb, type Db } from './db/client.ts';
 import { getConfig, MAX_ROOM_SHARDS } from './config.ts';
 import { changesAfter, insertNewEvents, maxSeq, replaceEvent, toInsertRow, type OutboxEntry } from './db/events.ts';

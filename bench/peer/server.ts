@@ -1,7 +1,7 @@
 /**
  * The peer: what a good team would write instead of Quaycast, in one Node process.
  *
- *   Kafka (kafkajs, eachBatch) ─▶ validate (the same protocol/event.ts normaliser)
+ *   Kafka (kafkajs, eachBatch) ─▶ validate (the same protocol/schemas/normalize.ts normaliser)
  *     ─▶ SQLite (node:sqlite, WAL; one transaction per batch; INSERT OR IGNORE by id; per-room seq)
  *     ─▶ `ws` server: category rooms, severity filters, resume with `after` (replay from SQLite, then live)
  *
@@ -19,7 +19,8 @@ import { DatabaseSync } from 'node:sqlite';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createKafka } from '../../bridge/src/kafka.ts';
 import { SEVERITIES, parseCategory, type Category, type Severity } from '../../protocol/enums.ts';
-import { normalizeEvent, type NewEvent } from '../../protocol/event.ts';
+import type { NewEvent } from '../../protocol/event.ts';
+import { normalizeEvent } from '../../protocol/schemas/normalize.ts';
 import { verifyJwt } from '../../protocol/jwt.ts';
 import { parseSeverityList } from '../../protocol/room.ts';
 

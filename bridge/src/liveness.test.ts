@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BridgeStatusSchema, MAX_STATUS_PARTITIONS } from '../../protocol/bridge-status.ts';
+import { MAX_STATUS_PARTITIONS } from '../../protocol/bridge-status.ts';
+import { BridgeStatusSchema } from '../../protocol/schemas/bridge-status.ts';
 import type { PartitionSnapshot } from './batch-handler.ts';
 import type { PartitionOffsets, TopicPartition } from './kafka.ts';
 import { buildStatus, createLiveness, lagOf, stalledPartitions, stallReason, type LivenessDeps } from './liveness.ts';

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { IngestResult } from '../../protocol/ingest.ts';
+import { IngestResponseSchema } from '../../protocol/schemas/ingest.ts';
 
 /** The answer was not what the contract says: too large, not JSON, or of the wrong shape. */
 export class UnexpectedAnswerError extends Error {
@@ -58,14 +59,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-const IngestResultSchema = z.discriminatedUnion('status', [
-  z.object({ status: z.literal('stored'), id: z.string(), seq: z.number().int().nonnegative(), category: z.string() }),
-  z.object({ status: z.literal('duplicate'), id: z.string(), category: z.string() }),
-  z.object({ status: z.literal('rejected'), reason: z.string() }),
-]);
-
-const IngestAnswerSchema = z.object({ results: z.array(IngestResultSchema) });
-
 /** The first issue of a zod failure, one short line (path and message). */
 function firstIssue(error: z.ZodError): string {
   const issue = error.issues[0];
@@ -74,7 +67,7 @@ function firstIssue(error: z.ZodError): string {
 
 /** An ingest answer's text as exactly one valid result per record, in order; UnexpectedAnswerError otherwise. */
 export function parseIngestAnswer(text: string, records: number): IngestResult[] {
-  const parsed = IngestAnswerSchema.safeParse(parseJson(text));
+  const parsed = IngestResponseSchema.safeParse(parseJson(text));
   if (!parsed.success) throw new UnexpectedAnswerError(`answer is not one result per record (${firstIssue(parsed.error)})`);
   const { results } = parsed.data;
   if (results.length !== records) throw new UnexpectedAnswerError(`answer has ${results.length} results for ${records} records`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeIssues, normalizeEvent, type IngestContext } from '../../protocol/event.ts';
+import { describeIssues } from '../../protocol/reason.ts';
+import { normalizeEvent, type IngestContext } from '../../protocol/schemas/normalize.ts';
 import { isValidContainerNumber, isValidImo } from './identifiers.ts';
 import { createPortDay, type PortDayOptions, type SimRecord } from './portday.ts';
 

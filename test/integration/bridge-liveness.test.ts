@@ -6,7 +6,8 @@
  * from it; afterwards /healthz is 200 again.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BridgeStatusSchema, type BridgeStatus } from '../../protocol/bridge-status.ts';
+import type { BridgeStatus } from '../../protocol/bridge-status.ts';
+import { BridgeStatusSchema } from '../../protocol/schemas/bridge-status.ts';
 import { startBridge, type BridgeProcess } from '../support/bridge.ts';
 import { roomUnavailable, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { createTopics, produce, unique } from '../support/kafka.ts';

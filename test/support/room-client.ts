@@ -2,6 +2,7 @@
 import WebSocket from 'ws';
 import type { Change } from '../../protocol/event.ts';
 import type { ServerMessage } from '../../protocol/room.ts';
+import { readServerFrame } from './server-frame.ts';
 
 export type RoomSocket = {
   ws: WebSocket;
@@ -20,8 +21,16 @@ export async function openRoom(baseUrl: string, room: string, token: string, que
   const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` } });
   const messages: ServerMessage[] = [];
   const events: Change[] = [];
+  let drift: Error | undefined;
   ws.on('message', (data) => {
-    const m = JSON.parse(data.toString()) as ServerMessage;
+    let m: ServerMessage | undefined;
+    try {
+      m = readServerFrame(data.toString());
+    } catch (err) {
+      drift = err as Error; // thrown by every wait below: the test cannot miss it
+      return;
+    }
+    if (!m) return;
     messages.push(m);
     if (m.type === 'events') events.push(...m.events);
   });
@@ -37,6 +46,7 @@ export async function openRoom(baseUrl: string, room: string, token: string, que
     async waitForEvents(count, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (events.length < count) {
+        if (drift) throw drift;
         if (Date.now() > deadline) throw new Error(`received ${events.length} of ${count} events in ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 20));
       }
@@ -45,6 +55,7 @@ export async function openRoom(baseUrl: string, room: string, token: string, que
     async waitForId(id, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
+        if (drift) throw drift;
         const found = events.find((e) => e.id === id);
         if (found) return found;
         if (Date.now() > deadline) throw new Error(`${id} did not arrive in ${timeoutMs} ms (${events.length} events, last ${events.at(-1)?.id})`);
@@ -56,6 +67,7 @@ export async function openRoom(baseUrl: string, room: string, token: string, que
       for (;;) {
         const have = new Set(events.map((e) => e.id));
         const missing = ids.filter((id) => !have.has(id));
+        if (drift) throw drift;
         if (missing.length === 0) return;
         if (Date.now() > deadline) throw new Error(`${missing.length} of ${ids.length} ids did not arrive in ${timeoutMs} ms (first missing ${missing[0]})`);
         await new Promise((r) => setTimeout(r, 20));

@@ -4,6 +4,7 @@ import type { Category } from '../../protocol/enums.ts';
 import { signJwt } from '../../protocol/jwt.ts';
 import type { Role } from '../../protocol/roles.ts';
 import type { ServerMessage } from '../../protocol/room.ts';
+import { readServerFrame } from '../support/server-frame.ts';
 
 export const BASE = 'https://quaycast.test';
 
@@ -62,11 +63,21 @@ export async function connect(room: string, query = '', role: Role = 'viewer'): 
   if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
   const ws = res.webSocket;
   const messages: ServerMessage[] = [];
-  const waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
+  const waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (err: Error) => void }[] = [];
+  let drift: Error | undefined;
   let onClose: (v: { code: number; reason: string }) => void = () => {};
   const closed = new Promise<{ code: number; reason: string }>((r) => (onClose = r));
   ws.addEventListener('message', (e) => {
-    const m = JSON.parse(e.data as string) as ServerMessage;
+    let m: ServerMessage | undefined;
+    try {
+      m = readServerFrame(e.data as string);
+    } catch (err) {
+      // fails every wait of this client from now on: the test cannot miss it
+      drift = err as Error;
+      for (const w of waiters.splice(0)) w.reject(drift);
+      return;
+    }
+    if (!m) return;
     messages.push(m);
     for (let i = waiters.length - 1; i >= 0; i--) {
       if (waiters[i]!.pred(m)) {
@@ -82,11 +93,12 @@ export async function connect(room: string, query = '', role: Role = 'viewer'): 
     messages,
     closed,
     waitFor(pred: (m: ServerMessage) => boolean, timeoutMs = 5000) {
+      if (drift) return Promise.reject(drift);
       const found = messages.find(pred);
       if (found) return Promise.resolve(found);
       return new Promise<ServerMessage>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages).slice(0, 500)}`)), timeoutMs);
-        waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+        waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)), reject: (err) => (clearTimeout(timer), reject(err)) });
       });
     },
     seqs: () => messages.flatMap((m) => (m.type === 'events' ? m.events.map((e) => e.seq) : [])),

@@ -150,7 +150,7 @@ describe('worker > POST /internal/ingest', () => {
   });
 
   it('answers duplicate, not rejected, for a record naming an id already stored, whatever it holds now (the outbox round trip of a near-16-KiB event)', async () => {
-    // Found while fuzzing the outbox round trip in protocol/event-bounds.test.ts: an API event with
+    // Found while fuzzing the outbox round trip in protocol/schemas/event-bounds.test.ts: an API event with
     // metadata near 16 KiB is stored; the outbox republishes it with seq, origin and times, which
     // land in metadata.extra and push it over 16 KiB: it was rejected and dead-lettered.
     const id = uid('roundtrip');

@@ -6,7 +6,8 @@
 import { env, evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Category } from '../../protocol/enums.ts';
-import { normalizeEvent, type NewEvent } from '../../protocol/event.ts';
+import type { NewEvent } from '../../protocol/event.ts';
+import { normalizeEvent } from '../../protocol/schemas/normalize.ts';
 import { CLOSE, type ReconnectMessage } from '../../protocol/room.ts';
 import { DEFAULT_ROOM_LIMITS, type Room, type RoomLimits } from '../../worker/room.ts';
 import { api } from './helpers.ts';

@@ -14,11 +14,12 @@ import type { Category, Severity } from '../../protocol/enums.ts';
 import type { Change } from '../../protocol/event.ts';
 import type { HelloMessage, ServerMessage } from '../../protocol/room.ts';
 import type { Role } from '../../protocol/roles.ts';
+import { readServerFrame } from '../support/server-frame.ts';
 import { BASE, ingest, record, token, uid } from './helpers.ts';
 
 export const isHello = (m: ServerMessage): m is HelloMessage => m.type === 'hello';
 
-type Waiter = { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void };
+type Waiter = { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (err: Error) => void };
 
 /** What both transports' clients share: the messages received and waiting on them. */
 export type Received = {
@@ -33,13 +34,34 @@ export type Received = {
   waitForIds(ids: readonly string[], timeoutMs?: number): Promise<void>;
 };
 
-function receiver(): Received & { push(m: ServerMessage): void } {
+/** What a transport hands the receiver: a frame's text, read strictly (readServerFrame); false when it was not JSON. */
+type Receiver = Received & { take(text: string): boolean };
+
+/** A wait for the room's hello that only the tests expecting one await: a refused connection's never rejects unhandled. */
+function helloOf(r: Received): Promise<HelloMessage> {
+  const hello = r.waitFor(isHello);
+  hello.catch(() => undefined); // awaited where a hello is expected; a 5 s timeout elsewhere is no error
+  return hello;
+}
+
+function receiver(): Receiver {
   const messages: ServerMessage[] = [];
   const waiters: Waiter[] = [];
+  let drift: Error | undefined;
   const changes = () => messages.flatMap((m) => (m.type === 'events' ? m.events : []));
   return {
     messages,
-    push(m) {
+    take(text) {
+      let m: ServerMessage | undefined;
+      try {
+        m = readServerFrame(text);
+      } catch (err) {
+        // fails every wait of this client from now on: the test cannot miss it
+        drift = err as Error;
+        for (const w of waiters.splice(0)) w.reject(drift);
+        return true;
+      }
+      if (!m) return false;
       messages.push(m);
       for (let i = waiters.length - 1; i >= 0; i--) {
         if (waiters[i]!.pred(m)) {
@@ -47,13 +69,15 @@ function receiver(): Received & { push(m: ServerMessage): void } {
           waiters.splice(i, 1);
         }
       }
+      return true;
     },
     waitFor(pred: (m: ServerMessage) => boolean, timeoutMs = 5000) {
+      if (drift) return Promise.reject(drift);
       const found = messages.find(pred);
       if (found) return Promise.resolve(found);
       return new Promise<ServerMessage>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages).slice(-600)}`)), timeoutMs);
-        waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+        waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)), reject: (err) => (clearTimeout(timer), reject(err)) });
       });
     },
     changes,
@@ -64,12 +88,13 @@ function receiver(): Received & { push(m: ServerMessage): void } {
       for (;;) {
         const got = new Set(changes().map((c) => c.id));
         const missing = ids.filter((id) => !got.has(id));
+        if (drift) throw drift;
         if (missing.length === 0) return;
         if (Date.now() > deadline) throw new Error(`missing ${missing.length} of ${ids.length} ids, e.g. ${missing.slice(0, 3).join(', ')}`);
         await new Promise((r) => setTimeout(r, 10));
       }
     },
-  } as Received & { push(m: ServerMessage): void };
+  } as Receiver;
 }
 
 export type SocketClient = Received & {
@@ -115,16 +140,13 @@ export function adoptSocket(response: Response, opts: Pick<SocketOptions, 'autoA
   const closed = new Promise<{ code: number; reason: string }>((resolve) => (onClose = resolve));
   ws.addEventListener('message', (e) => {
     if (typeof e.data !== 'string') return;
-    let m: ServerMessage;
-    try {
-      m = JSON.parse(e.data) as ServerMessage;
-    } catch {
+    if (!r.take(e.data)) {
       texts.push(e.data); // `pong` and other plain text
       return;
     }
-    r.push(m);
+    const m = r.messages[r.messages.length - 1];
     // a frame can still arrive after this side called close(): no ack then
-    if (opts.autoAck && m.type === 'events' && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ack', seq: m.events[m.events.length - 1]!.seq }));
+    if (opts.autoAck && m?.type === 'events' && m.events.length > 0 && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ack', seq: m.events[m.events.length - 1]!.seq }));
   });
   ws.addEventListener('close', (e) => onClose({ code: e.code, reason: e.reason }));
   ws.accept();
@@ -133,7 +155,7 @@ export function adoptSocket(response: Response, opts: Pick<SocketOptions, 'autoA
     response,
     texts,
     closed,
-    hello: r.waitFor(isHello),
+    hello: helloOf(r),
     close: () => {
       try {
         ws.close(1000, 'done');
@@ -194,13 +216,13 @@ export function adoptSse(response: Response): SseClient {
           else if (line.startsWith('retry: ')) retry.push(Number(line.slice(7)));
           else if (line.startsWith('data: ')) data += line.slice(6);
         }
-        if (data) r.push(JSON.parse(data) as ServerMessage);
+        if (data && !r.take(data)) throw new Error(`an SSE data line that is not JSON: ${data.slice(0, 200)}`);
       }
     }
   })();
   return Object.assign(r, {
     response,
-    hello: r.waitFor(isHello),
+    hello: helloOf(r),
     ids_: ids,
     comments,
     retry,

@@ -1,8 +1,9 @@
 // @vitest-environment node
 /**
  * The production build as deployed (`vite build`, the same config): no source maps are
- * published, and the HTML fits the Content-Security-Policy of `public/_headers` (no inline
- * script, style or event handler, nothing loaded from another origin).
+ * published, the HTML fits the Content-Security-Policy of `public/_headers` (no inline
+ * script, style or event handler, nothing loaded from another origin), and the main bundle
+ * carries the contract's zod-free core only (protocol/README.md).
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,5 +53,17 @@ describe('web > production build', () => {
     expect(html).not.toMatch(/\sstyle=/);
     expect(html).not.toMatch(/\son[a-z]+=/i);
     for (const [, url] of html.matchAll(/(?:src|href)="([^"]+)"/g)) expect(url).toMatch(/^\/(?!\/)/);
+  });
+
+  it('keeps zod out of the main bundle: only the lazily loaded create form carries it', () => {
+    // zod names its classes with strings (`$constructor("ZodError", …)`), which minifying keeps.
+    const html = readFileSync(path.join(outDir, 'index.html'), 'utf8');
+    const entries = [...html.matchAll(/<script\b[^>]*\bsrc="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+    const preloaded = [...html.matchAll(/<link\b[^>]*rel="modulepreload"[^>]*href="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+    const main = [...entries, ...preloaded];
+    expect(main.length).toBeGreaterThan(0);
+    for (const f of main) expect(readFileSync(path.join(outDir, f), 'utf8'), f).not.toContain('ZodError');
+    const lazy = files.filter((f) => f.endsWith('.js') && !main.includes(f));
+    expect(lazy.some((f) => /CreateEventForm/.test(f) && readFileSync(path.join(outDir, f), 'utf8').includes('ZodError'))).toBe(true);
   });
 });

@@ -3,7 +3,8 @@
  * each bridge process, bounded in age and in count at every write.
  */
 import { desc } from 'drizzle-orm';
-import { BridgeStatusSchema, type BridgeStatus } from '../../protocol/bridge-status.ts';
+import type { BridgeStatus } from '../../protocol/bridge-status.ts';
+import { BridgeStatusSchema } from '../../protocol/schemas/bridge-status.ts';
 import type { Db } from './client.ts';
 import { bridgeStatus } from './schema.ts';
 

@@ -2,6 +2,7 @@
 import { and, asc, eq, gt, inArray, lte, max, sql } from 'drizzle-orm';
 import type { Category, Severity } from '../../protocol/enums.ts';
 import type { Change, NewEvent, QuaycastEvent } from '../../protocol/event.ts';
+import type { NewHistoryEntry } from '../../protocol/history.ts';
 import type { Db } from './client.ts';
 import { events, type EventRow } from './schema.ts';
 
@@ -131,9 +132,6 @@ export async function insertNewEvents(db: Db, rows: InsertRow[], outbox: OutboxE
   return inserted;
 }
 
-/** One workflow change as recorded in `event_history`. */
-export type HistoryEntry = { at: number; actor: string; action: string; fromStatus: string | null; toStatus: string | null; note: string | null };
-
 /**
  * Moves an event to a new seq with its new state (or marks it deleted, a tombstone), if it is
  * still at `expectedSeq` (optimistic concurrency), and records the history entry in the same
@@ -141,7 +139,7 @@ export type HistoryEntry = { at: number; actor: string; action: string; fromStat
  */
 export async function replaceEvent(
   db: Db,
-  change: { id: string; expectedSeq: number; row: InsertRow; deleted: boolean; history: HistoryEntry },
+  change: { id: string; expectedSeq: number; row: InsertRow; deleted: boolean; history: NewHistoryEntry },
 ): Promise<boolean> {
   const d1 = db.$client;
   const r = change.row;

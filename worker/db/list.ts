@@ -4,11 +4,10 @@
  * values and the FTS5 MATCH have no drizzle form; every value is a bound parameter.
  */
 import type { Category, Severity, Status } from '../../protocol/enums.ts';
-import type { Change, QuaycastEvent } from '../../protocol/event.ts';
-import { isTombstone } from '../../protocol/change.ts';
+import { isTombstone, type Change, type QuaycastEvent } from '../../protocol/event.ts';
+import type { HistoryEntry } from '../../protocol/history.ts';
 import type { Db } from './client.ts';
 import { rowToChange } from './events.ts';
-import type { EventHistoryRow } from './schema.ts';
 
 /** Filters shared by the list and the CSV export. */
 export type EventFilter = {
@@ -235,11 +234,11 @@ export async function findEvent(db: Db, id: string, user: string): Promise<{ seq
 }
 
 /** An event's workflow history, oldest first. */
-export async function eventHistoryOf(db: Db, id: string): Promise<EventHistoryRow[]> {
+export async function eventHistoryOf(db: Db, id: string): Promise<HistoryEntry[]> {
   const { results } = await db.$client
     .prepare('SELECT event_id AS eventId, seq, at, actor, action, from_status AS fromStatus, to_status AS toStatus, note FROM event_history WHERE event_id = ?1 ORDER BY seq')
     .bind(id)
-    .all<EventHistoryRow>();
+    .all<HistoryEntry>();
   return results;
 }
 

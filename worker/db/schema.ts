@@ -1,6 +1,8 @@
 /** Drizzle schema of the D1 database; the SQL lives in migrations/ (append-only, numbered). */
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { Category, Severity, Status } from '../../protocol/enums.ts';
+import type { HistoryAction, HistoryEntry } from '../../protocol/history.ts';
+import type { SameType } from '../../protocol/same-type.ts';
 
 export const events = sqliteTable(
   'events',
@@ -56,9 +58,9 @@ export const eventHistory = sqliteTable(
     seq: integer('seq').notNull(),
     at: integer('at').notNull(),
     actor: text('actor').notNull(),
-    action: text('action').notNull(),
-    fromStatus: text('from_status'),
-    toStatus: text('to_status'),
+    action: text('action').$type<HistoryAction>().notNull(),
+    fromStatus: text('from_status').$type<Status>(),
+    toStatus: text('to_status').$type<Status>(),
     note: text('note'),
   },
   (t) => [primaryKey({ columns: [t.eventId, t.seq] })],
@@ -66,6 +68,7 @@ export const eventHistory = sqliteTable(
 
 export type OutboxRow = typeof outbox.$inferSelect;
 export type EventHistoryRow = typeof eventHistory.$inferSelect;
+true satisfies SameType<EventHistoryRow, HistoryEntry>;
 
 /** Per-user read state (migrations/0003_api.sql); outside the changefeed: marking read changes no seq. */
 export const readState = sqliteTable(

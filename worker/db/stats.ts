@@ -1,24 +1,8 @@
 /** Aggregates for GET /api/stats, cheap at a million rows: trigger-kept counters plus index range scans. */
 import { CATEGORIES, SEVERITIES, STATUSES, type Category, type Severity, type Status } from '../../protocol/enums.ts';
+import type { EventStats } from '../../protocol/stats.ts';
 import type { Db } from './client.ts';
 import { eventCounts } from './schema.ts';
-
-export type EventStats = {
-  total: number;
-  byCategory: Record<Category, number>;
-  bySeverity: Record<Severity, number>;
-  byStatus: Record<Status, number>;
-  /** Received since 00:00 UTC today (deleted ones included: they did arrive). */
-  today: number;
-  /** Severity Critical and not Resolved/Closed. */
-  critical: number;
-  /** Not Resolved/Closed. */
-  unresolved: number;
-  /** requiresAction and not Resolved/Closed. */
-  requiresAction: number;
-  /** Events received in each of the last 60 minutes, oldest first (the last entry is the current minute). */
-  perMinute: number[];
-};
 
 const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 const DONE: ReadonlySet<Status> = new Set(['Resolved', 'Closed']);

@@ -1,6 +1,6 @@
 /** POST /internal/bridge/status: a bridge's liveness report (protocol/bridge-status.ts), kept for GET /api/stats. */
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
-import { BridgeStatusSchema } from '../../protocol/bridge-status.ts';
+import { BridgeStatusSchema } from '../../protocol/schemas/bridge-status.ts';
 import { requireServiceToken } from '../auth.ts';
 import { saveBridgeStatus } from '../db/bridge-status.ts';
 import { createDb } from '../db/client.ts';

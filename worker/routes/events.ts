@@ -1,9 +1,15 @@
 /** The events resource: post, list (with long-poll), export, read, workflow changes, delete. */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { CATEGORIES, SEVERITIES, STATUSES, parseSeverity, parseStatus, type Category, type Severity, type Status } from '../../protocol/enums.ts';
-import { EventInputSchema, EventSchema, isTombstone, normalizeEvent, oneLine, type FieldIssue, type IngestContext, type NewEvent, type NormalizeResult, type QuaycastEvent } from '../../protocol/event.ts';
+import { isTombstone, type FieldIssue, type NewEvent, type QuaycastEvent } from '../../protocol/event.ts';
+import { HISTORY_ACTIONS, type HistoryEntry, type NewHistoryEntry } from '../../protocol/history.ts';
+import { oneLine } from '../../protocol/reason.ts';
+import { EventInputSchema, EventSchema } from '../../protocol/schemas/event.ts';
+import { normalizeEvent, type IngestContext, type NormalizeResult } from '../../protocol/schemas/normalize.ts';
+import type { SameType } from '../../protocol/same-type.ts';
 import { allowedCategories, mayView, seesEverything, type Scoped } from '../../protocol/scope.ts';
 import { parseTimestamp } from '../../protocol/time.ts';
+import { WORKFLOW_ACTIONS, isTransitionAction, transition, type Actor } from '../../protocol/workflow.ts';
 import { requireRole, type Claims } from '../auth.ts';
 import { csvRow } from '../csv.ts';
 import { createDb, type Db } from '../db/client.ts';
@@ -18,7 +24,6 @@ import { parseFilterList } from '../../protocol/filter-list.ts';
 import { roomFailure } from '../room-failure.ts';
 import { roomStub, type ChangeResult } from '../room.ts';
 import type { AppEnv } from '../types.ts';
-import { ACTIONS, isWorkflowAction, transition, type Actor } from '../workflow.ts';
 import { ErrorSchema } from './schemas.ts';
 
 /** Most events one POST takes. */
@@ -143,7 +148,7 @@ events.openapi(
     security: PEOPLE,
     middleware: [requireRole('producer'), limitWrites({ cost: eventsInBody(MAX_POST_EVENTS) })],
     request: {
-      // Not a zod schema on purpose: legacy payloads are normalised before validation (protocol/event.ts),
+      // Not a zod schema on purpose: legacy payloads are normalised before validation (protocol/schemas/normalize.ts),
       // so the handler validates; the document still describes the canonical shape.
       body: {
         required: true,
@@ -350,11 +355,12 @@ const HistorySchema = z.object({
   seq: z.number().int(),
   at: z.number().int().openapi({ description: 'ms since epoch' }),
   actor: z.string().openapi({ description: 'JWT sub of who changed it' }),
-  action: z.string(),
-  fromStatus: z.string().nullable(),
-  toStatus: z.string().nullable(),
+  action: z.enum(HISTORY_ACTIONS),
+  fromStatus: z.enum(STATUSES).nullable(),
+  toStatus: z.enum(STATUSES).nullable(),
   note: z.string().nullable(),
 });
+true satisfies SameType<z.infer<typeof HistorySchema>, HistoryEntry>;
 
 events.openapi(
   createRoute({
@@ -384,7 +390,7 @@ events.openapi(
 // PATCH /api/events/{id}, DELETE /api/events/{id}
 
 const PatchSchema = z.object({
-  action: z.enum(ACTIONS),
+  action: z.enum(WORKFLOW_ACTIONS),
   assignee: z.string().max(200).nullable().optional().openapi({ description: 'For assign: who (null or "" unassigns)' }),
   resolution: z.string().max(4000).optional().openapi({ description: 'For resolve: required' }),
   note: z.string().max(1000).optional().openapi({ description: "Kept in the event's history" }),
@@ -405,7 +411,7 @@ async function changeEvent(
   env: Env,
   id: string,
   claims: Claims,
-  decide: (found: NonNullable<Awaited<ReturnType<typeof findEvent>>>) => { next: NewEvent; deleted: boolean; action: string; fromStatus: string | null; toStatus: string | null; note: string | null },
+  decide: (found: NonNullable<Awaited<ReturnType<typeof findEvent>>>) => { next: NewEvent; deleted: boolean } & Omit<NewHistoryEntry, 'at' | 'actor'>,
 ) {
   const user = claims.sub;
   for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
@@ -453,7 +459,7 @@ events.openapi(
     const user = c.get('user');
     const db = createDb(c.env.DB);
     c.set('logFields', { eventId: id, action: body.action });
-    if (!isWorkflowAction(body.action)) {
+    if (!isTransitionAction(body.action)) {
       const found = await findEvent(db, id, user.sub);
       if (!found || found.deleted || !mayView(user, found.category)) apiError(404, 'not_found', `no event ${id}`);
       const read = body.action === 'markRead';

@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { IngestBatchSchema } from '../../protocol/ingest.ts';
+import { IngestBatchSchema } from '../../protocol/schemas/ingest.ts';
 import { requireServiceToken } from '../auth.ts';
 import { ingestRecords } from '../ingest.ts';
 import type { AppEnv } from '../types.ts';

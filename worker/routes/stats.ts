@@ -1,8 +1,11 @@
 /** GET /api/stats: counts for the dashboard's header and charts, live connections per room, and whether the pipeline flows. */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { CATEGORIES, SEVERITIES, STATUSES } from '../../protocol/enums.ts';
+import { BRIDGE_STATES } from '../../protocol/bridge-status.ts';
 import { PIPELINE_STATES } from '../../protocol/pipeline.ts';
+import type { SameType } from '../../protocol/same-type.ts';
 import { allowedCategories, seesEverything } from '../../protocol/scope.ts';
+import type { StatsResponse } from '../../protocol/stats.ts';
 import { requireRole } from '../auth.ts';
 import { getConfig } from '../config.ts';
 import { bridgeStatuses } from '../db/bridge-status.ts';
@@ -40,7 +43,7 @@ const StatsSchema = z.object({
       bridges: z.array(
         z.object({
           bridgeId: z.string(),
-          state: z.enum(['starting', 'consuming', 'stopping']),
+          state: z.enum(BRIDGE_STATES),
           gone: z.boolean().openapi({ description: 'No report within 3 of its intervals' }),
           reportedAt: z.string(),
           intervalMs: z.number().int(),
@@ -54,6 +57,7 @@ const StatsSchema = z.object({
     .openapi({ description: "Is the pipeline flowing? From the bridges' reports (POST /internal/bridge/status) and the newest stored event (docs/operations.md)" }),
   at: z.string(),
 });
+true satisfies SameType<z.infer<typeof StatsSchema>, StatsResponse>;
 
 export const stats = new OpenAPIHono<AppEnv>();
 
@@ -86,6 +90,6 @@ stats.openapi(
     ]);
     const rooms = Object.fromEntries(visible.map((cat, i) => [cat, infos[i]!]));
     const pipeline = pipelineState({ bridges, lastStoredAt, now, stallMs: getConfig(c.env).pipelineStallMs });
-    return c.json({ ...counted, rooms, pipeline, at: new Date(now).toISOString() }, 200);
+    return c.json({ ...counted, rooms, pipeline, at: new Date(now).toISOString() } satisfies StatsResponse, 200);
   },
 );

@@ -1,12 +1,13 @@
 /**
  * The create-event form, validated inline with the same schema the Worker applies
- * (protocol/event.ts EventInputSchema). Loaded on demand: zod stays out of the main bundle.
+ * (protocol/schemas/event.ts EventInputSchema), the one module of protocol/schemas/ the
+ * dashboard imports. Loaded on demand: zod stays out of the main bundle.
  */
 import { For, Show, createSignal, onMount } from 'solid-js';
 import { createStore } from 'solid-js/store';
-import '../lib/zod-jitless.ts'; // first: before protocol/event.ts builds its schemas
+import '../lib/zod-jitless.ts'; // first: before protocol/schemas/event.ts builds its schemas
 import { CATEGORIES, SEVERITIES } from '../../../protocol/enums.ts';
-import { EventInputSchema } from '../../../protocol/event.ts';
+import { EventInputSchema } from '../../../protocol/schemas/event.ts';
 import { ApiError } from '../lib/api.ts';
 import { useApi, useToasts } from '../stores/context.tsx';
 

@@ -2,7 +2,8 @@ import { fireEvent, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../lib/api.ts';
 import { useFeed } from '../stores/context.tsx';
-import { fakeApi, renderApp, sampleEvent } from '../test/helpers.tsx';
+import { sampleEvent } from '../../../protocol/fixtures.ts';
+import { fakeApi, renderApp } from '../test/helpers.tsx';
 import { EventActions } from './EventActions.tsx';
 
 function Actions(props: { id: string }) {

@@ -5,7 +5,8 @@
  */
 import { For, Match, Show, Switch, createSignal } from 'solid-js';
 import type { QuaycastEvent } from '../../../protocol/event.ts';
-import { ApiError, type WorkflowAction } from '../lib/api.ts';
+import type { WorkflowAction } from '../../../protocol/workflow.ts';
+import { ApiError } from '../lib/api.ts';
 import { ACTION_LABEL, availableActions, optimisticPatch, type EventAction } from '../lib/workflow.ts';
 import { useApi, useFeed, useSession, useToasts } from '../stores/context.tsx';
 
@@ -35,8 +36,9 @@ export function EventActions(props: { event: QuaycastEvent; onDeleted?: () => vo
       feed.setRead(id, action === 'markRead');
       rollback = () => feed.setRead(id, before);
     } else {
-      // the API records the actor's display name when the token has one
-      const local = optimisticPatch(action, session.claims?.name ?? me(), new Date().toISOString(), extra.assignee);
+      // as the Worker will: the actor's display name when the token has one
+      const name = session.claims?.name;
+      const local = optimisticPatch(props.event, action, { sub: me(), ...(name ? { name } : {}) }, Date.now(), extra.assignee);
       if (local) rollback = feed.patchLocal(id, local);
     }
     try {

@@ -1,7 +1,8 @@
 import { render, fireEvent, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it, vi } from 'vitest';
 import { useFeed } from '../stores/context.tsx';
-import { renderApp, sampleEvent } from '../test/helpers.tsx';
+import { sampleEvent } from '../../../protocol/fixtures.ts';
+import { renderApp } from '../test/helpers.tsx';
 import { Feed } from './Feed.tsx';
 
 describe('web > Feed', () => {

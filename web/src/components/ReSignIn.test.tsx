@@ -10,7 +10,8 @@ import { CATEGORIES } from '../../../protocol/enums.ts';
 import { Shell } from '../App.tsx';
 import type { RoomClientEnv, SocketLike } from '../lib/room-client.ts';
 import { AppProvider } from '../stores/context.tsx';
-import { fakeApi, fakeToken, sampleEvent } from '../test/helpers.tsx';
+import { sampleEvent } from '../../../protocol/fixtures.ts';
+import { fakeApi, fakeToken } from '../test/helpers.tsx';
 
 type Fake = SocketLike & { url: string; room: string; push(m: unknown): void; closedWith?: number };
 

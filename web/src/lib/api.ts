@@ -1,7 +1,10 @@
 /** The Worker's HTTP API as the dashboard uses it: bearer auth, the API's error shape, typed results. */
 import type { QuaycastEvent, Change } from '../../../protocol/event.ts';
+import type { HistoryEntry } from '../../../protocol/history.ts';
+import { toChange } from '../../../protocol/server-message.ts';
+import type { StatsResponse } from '../../../protocol/stats.ts';
+import type { WorkflowAction } from '../../../protocol/workflow.ts';
 import type { PipelineView } from './status.ts';
-import { toChange } from './wire.ts';
 
 /** An error answer of the API (`{ error: { code, message, details? } }`) or a network failure. */
 export class ApiError extends Error {
@@ -17,11 +20,7 @@ export class ApiError extends Error {
   }
 }
 
-export type WorkflowAction = 'acknowledge' | 'assign' | 'start' | 'resolve' | 'close' | 'reopen' | 'markRead' | 'markUnread';
 export type PatchBody = { action: WorkflowAction; assignee?: string; resolution?: string; note?: string };
-
-/** One entry of an event's history, as worker/db/events.ts records it. */
-export type HistoryEntry = { at: number | string; actor: string; action: string; fromStatus: string | null; toStatus: string | null; note: string | null };
 
 export type Stats = {
   total?: number;
@@ -94,7 +93,7 @@ export function createApi(opts: { token: () => string | undefined; baseUrl?: str
     },
     /** 201 with, per event, `stored` or `duplicate` and its seq; the event itself arrives through its room. */
     create: (input: Record<string, unknown>) => json<{ data: { id: string; seq: number; status: 'stored' | 'duplicate' }[] }>('POST', '/api/events', input),
-    stats: () => json<Stats & Record<string, unknown>>('GET', '/api/stats'),
+    stats: () => json<StatsResponse>('GET', '/api/stats'),
     async exportCsv(query: URLSearchParams): Promise<Blob> {
       return (await request('GET', `/api/events/export.csv?${query}`)).blob();
     },

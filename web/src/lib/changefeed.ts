@@ -3,8 +3,7 @@
  * already known for its id, so replays, overlapping transports and retries never show an
  * event twice or roll it back to an older state.
  */
-import type { Change } from '../../../protocol/event.ts';
-import { isTombstone } from '../../../protocol/change.ts';
+import { isTombstone, type Change } from '../../../protocol/event.ts';
 
 export type ChangeOutcome = 'insert' | 'replace' | 'delete' | 'stale';
 

@@ -1,37 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import * as protocolRoom from '../../../protocol/room.ts';
 import type { QuaycastEvent } from '../../../protocol/event.ts';
+import { sampleEvent } from '../../../protocol/fixtures.ts';
 import { captureToken, can, decodeClaims } from './auth.ts';
 import { backoffDelay } from './backoff.ts';
 import { filterCsv, parseCsv } from './csv.ts';
 import { pipelineStages } from './format.ts';
 import { EMPTY_FILTER, exportRowFilter, makePredicate, matchesText, toQuery, words, type FindFilter } from './filters.ts';
 import { pillOf, summarize } from './status.ts';
-import { CLOSE_RATE_LIMITED, CLOSE_TOKEN_EXPIRED, ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, parseRoomMessage } from './wire.ts';
-import { availableActions } from './workflow.ts';
+import { STATUSES } from '../../../protocol/enums.ts';
+import { allowedActions } from '../../../protocol/workflow.ts';
+import { availableActions, optimisticPatch } from './workflow.ts';
 
 const ALL = { categories: ['Container', 'Ship', 'Berth', 'Port', 'System'], severities: ['Critical', 'High', 'Medium', 'Low'] } as const;
 const sub = { categories: [...ALL.categories], severities: [...ALL.severities] };
 const e = (p: Partial<QuaycastEvent>): QuaycastEvent =>
-  ({ id: 'x', seq: 1, category: 'Container', severity: 'Low', status: 'New', title: 'Gate-in MSCU1234567 at RWG', description: null, eventTime: '2026-11-29T08:00:00Z', receivedAt: '2026-11-29T08:00:01Z', requiresAction: false, assignedTo: null, ...p }) as QuaycastEvent;
+  sampleEvent({ id: 'x', seq: 1, severity: 'Low', title: 'Gate-in MSCU1234567 at RWG', eventTime: '2026-11-29T08:00:00Z', receivedAt: '2026-11-29T08:00:01Z', requiresAction: false, ...p });
 const filter = (p: Partial<FindFilter> = {}, quick: Partial<FindFilter['quick']> = {}): FindFilter => ({ ...structuredClone(EMPTY_FILTER), ...p, quick: { ...EMPTY_FILTER.quick, ...quick } });
 const ctx = { now: Date.parse('2026-11-29T12:00:00Z'), me: 'ops-1', isRead: () => false };
-
-describe('web > wire', () => {
-  it('uses the same subprotocol names as protocol/room.ts', () => {
-    expect(ROOM_SUBPROTOCOL).toBe(protocolRoom.ROOM_SUBPROTOCOL);
-    expect(TOKEN_SUBPROTOCOL_PREFIX).toBe(protocolRoom.TOKEN_SUBPROTOCOL_PREFIX);
-    expect(CLOSE_TOKEN_EXPIRED).toBe(protocolRoom.CLOSE.tokenExpired);
-    expect(CLOSE_RATE_LIMITED).toBe(protocolRoom.CLOSE.rateLimited);
-  });
-  it('accepts room messages and bare changes, and rejects the rest', () => {
-    expect(parseRoomMessage('{"type":"hello","room":"Ship","connections":2,"lastSeq":9}')).toEqual({ type: 'hello', room: 'Ship', connections: 2, lastSeq: 9 });
-    expect(parseRoomMessage('{"type":"reconnect","afterMs":1500,"reason":"drain"}')).toEqual({ type: 'reconnect', afterMs: 1500, reason: 'drain' });
-    expect(parseRoomMessage('{"type":"hello","room":"Nowhere","lastSeq":1}')).toBeUndefined();
-    expect(parseRoomMessage('pong')).toBeUndefined();
-    expect(parseRoomMessage('{"id":"a","seq":3,"deleted":true}')).toMatchObject({ type: 'events', events: [{ id: 'a', seq: 3 }] });
-  });
-});
 
 describe('web > backoff', () => {
   it('grows exponentially, is capped, and is never below half the step', () => {
@@ -112,6 +97,22 @@ describe('web > workflow actions', () => {
     expect(availableActions({ status: 'New' }, 'operator', false)).toEqual(['acknowledge', 'start', 'assign', 'resolve', 'markRead']);
     expect(availableActions({ status: 'Resolved' }, 'operator', true)).toEqual(['assign', 'close', 'reopen', 'markUnread']);
     expect(availableActions({ status: 'Closed' }, 'admin', false)).toEqual(['reopen', 'markRead', 'delete']);
+  });
+
+  it('offers, in every status, exactly the actions the Worker allows (the shared table)', () => {
+    for (const status of STATUSES) expect([...availableActions({ status }, 'operator', false)].sort(), status).toEqual(allowedActions(status).filter((a) => a !== 'markUnread').sort());
+  });
+
+  it('shows at once what the Worker will do, with the actor it will record, and waits for the server otherwise', () => {
+    const now = Date.parse('2026-11-29T09:00:00.000Z');
+    const actor = { sub: 'ops-1', name: 'Åsa' };
+    expect(optimisticPatch(sampleEvent(), 'acknowledge', actor, now)).toEqual({ status: 'Acknowledged', acknowledgedAt: '2026-11-29T09:00:00.000Z', acknowledgedBy: 'Åsa', updatedAt: '2026-11-29T09:00:00.000Z' });
+    expect(optimisticPatch(sampleEvent({ status: 'Acknowledged', acknowledgedAt: 'earlier', acknowledgedBy: 'x' }), 'start', actor, now)).toEqual({ status: 'InProgress', updatedAt: '2026-11-29T09:00:00.000Z' });
+    expect(optimisticPatch(sampleEvent(), 'assign', { sub: 'ops-1' }, now, ' crew-7 ')).toEqual({ assignedTo: 'crew-7', updatedAt: '2026-11-29T09:00:00.000Z' });
+    expect(optimisticPatch(sampleEvent(), 'assign', actor, now)).toBeUndefined();
+    expect(optimisticPatch(sampleEvent(), 'resolve', actor, now)).toBeUndefined();
+    expect(optimisticPatch(sampleEvent({ status: 'Resolved' }), 'reopen', actor, now)).toBeUndefined();
+    expect(optimisticPatch(sampleEvent(), 'close', actor, now)).toBeUndefined(); // New → Closed is not allowed
   });
 });
 

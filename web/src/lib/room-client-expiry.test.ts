@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { QuaycastEvent } from '../../../protocol/event.ts';
+import { sampleEvent } from '../../../protocol/fixtures.ts';
 import { RoomClient, type EventSourceLike, type RoomClientEnv, type SocketLike } from './room-client.ts';
 import { summarize } from './status.ts';
 
@@ -50,7 +51,7 @@ class FakeEventSource implements EventSourceLike {
   }
 }
 
-const ev = (seq: number): QuaycastEvent => ({ id: `e${seq}`, seq, category: 'Container', severity: 'Low', status: 'New', title: `t${seq}`, eventTime: '2026-11-29T08:00:00.000Z' }) as QuaycastEvent;
+const ev = (seq: number): QuaycastEvent => sampleEvent({ id: `e${seq}`, seq, severity: 'Low', title: `t${seq}` });
 
 function setup(opts: { fetch?: typeof fetch; tokenExpired?: () => boolean } = {}) {
   const sockets: FakeSocket[] = [];

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Change, QuaycastEvent } from '../../../protocol/event.ts';
+import { sampleEvent } from '../../../protocol/fixtures.ts';
 import { RoomClient, type EventSourceLike, type RoomClientEnv, type SocketLike } from './room-client.ts';
 
 class FakeSocket implements SocketLike {
@@ -52,8 +53,7 @@ class FakeEventSource implements EventSourceLike {
   }
 }
 
-const ev = (seq: number, id = `e${seq}`): QuaycastEvent =>
-  ({ id, seq, category: 'Container', severity: 'Low', status: 'New', title: `t${seq}`, eventTime: '2026-11-29T08:00:00.000Z' }) as QuaycastEvent;
+const ev = (seq: number, id = `e${seq}`): QuaycastEvent => sampleEvent({ id, seq, severity: 'Low', title: `t${seq}` });
 
 function setup(opts: { cursor?: number; fetch?: typeof fetch } = {}) {
   const sockets: FakeSocket[] = [];

@@ -15,7 +15,8 @@
 import type { Category, Severity } from '../../../protocol/enums.ts';
 import type { Change } from '../../../protocol/event.ts';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.ts';
-import { CLOSE_RATE_LIMITED, CLOSE_TOKEN_EXPIRED, ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, parseRoomMessage, toChange, type RoomMessage } from './wire.ts';
+import { CLOSE, ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX, type ServerMessage } from '../../../protocol/room.ts';
+import { parseServerMessage, toChange } from '../../../protocol/server-message.ts';
 
 export type Transport = 'ws' | 'sse' | 'poll';
 export type RoomState = 'connecting' | 'open' | 'waiting' | 'offline' | 'stopped' | 'expired';
@@ -303,7 +304,7 @@ export class RoomClient {
     };
     ws.onmessage = (ev) => {
       if (gen !== this.generation || typeof ev.data !== 'string') return;
-      const m = parseRoomMessage(ev.data);
+      const m = parseServerMessage(ev.data);
       if (!m) return;
       if (m.type === 'hello') {
         greeted = true;
@@ -313,8 +314,8 @@ export class RoomClient {
         reconnectAfterMs = m.afterMs;
       } else if (m.type === 'error' && m.code === 'token_expired') {
         tokenExpired = true;
-      } else if (m.type === 'error' && m.code === 'rate_limited' && m.retryAfterSeconds !== undefined) {
-        reconnectAfterMs = m.retryAfterSeconds * 1000;
+      } else if (m.type === 'error' && m.code === 'rate_limited' && m.details && m.details.retryAfterSeconds > 0) {
+        reconnectAfterMs = m.details.retryAfterSeconds * 1000;
       } else if (m.type === 'events') {
         for (const c of m.events) if (received === undefined || c.seq > received) received = c.seq;
       }
@@ -327,9 +328,9 @@ export class RoomClient {
       this.o.env.clearTimeout(openTimer);
       this.socket = undefined;
       this.teardown = undefined;
-      if (tokenExpired || ev.code === CLOSE_TOKEN_EXPIRED) {
+      if (tokenExpired || ev.code === CLOSE.tokenExpired) {
         this.expired('the token expired');
-      } else if (reconnectAfterMs !== undefined || ev.code === CLOSE_RATE_LIMITED) {
+      } else if (reconnectAfterMs !== undefined || ev.code === CLOSE.rateLimited) {
         // A cap of this token (4429) frees when one of its connections closes: wait what the room said.
         reconnectAfterMs ??= backoffDelay(this.attempt++, this.o.env.random, this.o.backoff);
         // The server asked to come back later (deploy, overload): honour it, with a little jitter, cursor kept.
@@ -384,7 +385,7 @@ export class RoomClient {
     };
     const onFrame = (ev: { data: string; lastEventId?: string }) => {
       if (gen !== this.generation) return;
-      const m = parseRoomMessage(ev.data);
+      const m = parseServerMessage(ev.data);
       if (m) this.handle(m);
     };
     for (const name of SSE_EVENT_NAMES) es.addEventListener(name, onFrame);
@@ -392,7 +393,7 @@ export class RoomClient {
       if (gen !== this.generation) return;
       // The room's own `event: error` (token_expired) arrives here too, with its JSON in `data`.
       const data = typeof ev === 'object' && ev !== null ? (ev as { data?: unknown }).data : undefined;
-      const m = typeof data === 'string' ? parseRoomMessage(data) : undefined;
+      const m = typeof data === 'string' ? parseServerMessage(data) : undefined;
       if (m?.type === 'error' && m.code === 'token_expired') {
         this.o.env.clearTimeout(openTimer);
         es.close();
@@ -453,7 +454,7 @@ export class RoomClient {
     }
   }
 
-  private handle(m: RoomMessage): void {
+  private handle(m: ServerMessage): void {
     switch (m.type) {
       case 'hello':
         if (this.cursorValue === undefined) this.cursorValue = m.lastSeq;

@@ -1,9 +1,14 @@
-/** Which workflow actions an event offers to a role, and which are safe to show before the server answers. */
-import type { Role } from '../../../protocol/roles.ts';
+/**
+ * Which workflow actions an event offers to a role, in display order, and which are safe to show
+ * before the server answers. The workflow itself (which status allows which action, what each
+ * changes) is the shared table of protocol/workflow.ts, the same the Worker applies.
+ */
 import type { QuaycastEvent } from '../../../protocol/event.ts';
-import type { WorkflowAction } from './api.ts';
+import type { Role } from '../../../protocol/roles.ts';
+import { TRANSITION_FROM, transition, type Actor, type TransitionAction, type WorkflowAction } from '../../../protocol/workflow.ts';
 import { can } from './auth.ts';
 
+/** A button of the detail panel: a workflow action, or the admin's delete. */
 export type EventAction = WorkflowAction | 'delete';
 
 export const ACTION_LABEL: Record<EventAction, string> = {
@@ -18,38 +23,33 @@ export const ACTION_LABEL: Record<EventAction, string> = {
   delete: 'Delete',
 };
 
+/** The order the buttons appear in: the usual path of an event first. */
+const DISPLAY_ORDER: readonly TransitionAction[] = ['acknowledge', 'start', 'assign', 'resolve', 'close', 'reopen'];
+
 /** The actions a role may take on an event in its current state, in display order. */
 export function availableActions(e: Pick<QuaycastEvent, 'status'>, role: Role | undefined, read: boolean): EventAction[] {
   const out: EventAction[] = [];
   if (can(role, 'workflow')) {
-    const s = e.status;
-    if (s === 'New') out.push('acknowledge');
-    if (s === 'New' || s === 'Acknowledged') out.push('start');
-    if (s !== 'Closed') out.push('assign');
-    if (s === 'New' || s === 'Acknowledged' || s === 'InProgress') out.push('resolve');
-    if (s === 'Resolved') out.push('close');
-    if (s === 'Resolved' || s === 'Closed') out.push('reopen');
+    out.push(...DISPLAY_ORDER.filter((a) => TRANSITION_FROM[a].includes(e.status)));
     out.push(read ? 'markUnread' : 'markRead');
   }
   if (can(role, 'delete')) out.push('delete');
   return out;
 }
 
+/** Actions whose outcome the dashboard may show at once; resolve (its note) and reopen wait for the server. */
+const OPTIMISTIC: ReadonlySet<TransitionAction> = new Set(['acknowledge', 'start', 'close', 'assign']);
+
 /**
- * The local state to show at once for an action, or undefined when the outcome depends on the
- * server (resolve with its note, reopen's target state, delete) and the UI waits for the answer.
+ * The fields an action changes, computed with the Worker's own `transition`, to show at once; or
+ * undefined when the outcome depends on the server (resolve with its note, reopen) or the table
+ * does not allow it, and the UI waits for the answer.
  */
-export function optimisticPatch(action: WorkflowAction, me: string, nowIso: string, assignee?: string): Partial<QuaycastEvent> | undefined {
-  switch (action) {
-    case 'acknowledge':
-      return { status: 'Acknowledged', acknowledgedAt: nowIso, acknowledgedBy: me };
-    case 'start':
-      return { status: 'InProgress' };
-    case 'close':
-      return { status: 'Closed' };
-    case 'assign':
-      return assignee ? { assignedTo: assignee } : undefined;
-    default:
-      return undefined;
-  }
+export function optimisticPatch(event: QuaycastEvent, action: TransitionAction, actor: Actor, nowMs: number, assignee?: string): Partial<QuaycastEvent> | undefined {
+  if (!OPTIMISTIC.has(action) || (action === 'assign' && !assignee)) return undefined;
+  const t = transition(event, { action, ...(action === 'assign' ? { assignee } : {}) }, actor, nowMs);
+  if (!t.ok) return undefined;
+  const patch: Partial<Record<keyof QuaycastEvent, unknown>> = {};
+  for (const key of Object.keys(t.next) as (keyof typeof t.next)[]) if (t.next[key] !== event[key]) patch[key] = t.next[key];
+  return patch as Partial<QuaycastEvent>;
 }

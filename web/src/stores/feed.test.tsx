@@ -1,11 +1,12 @@
 import { createRoot } from 'solid-js';
 import { describe, expect, it } from 'vitest';
 import type { QuaycastEvent } from '../../../protocol/event.ts';
+import { sampleEvent } from '../../../protocol/fixtures.ts';
 import { createFeedStore } from './feed.ts';
 
 const at = (n: number) => new Date(Date.UTC(2026, 10, 29, 8, 0, n)).toISOString();
 const ev = (id: string, seq: number, n: number, patch: Partial<QuaycastEvent> = {}): QuaycastEvent =>
-  ({ id, seq, category: 'Container', severity: 'Low', status: 'New', title: id, eventTime: at(n), createdAt: at(n), receivedAt: at(n), ...patch }) as QuaycastEvent;
+  sampleEvent({ id, seq, severity: 'Low', title: id, eventTime: at(n), createdAt: at(n), receivedAt: at(n), ...patch });
 
 function withFeed(run: (f: ReturnType<typeof createFeedStore>) => void) {
   createRoot((dispose) => {

@@ -33,40 +33,6 @@ export function fakeApi(overrides: Partial<Record<keyof Api, unknown>> = {}): Ap
   } as unknown as Api;
 }
 
-export const sampleEvent = (p: Partial<QuaycastEvent> = {}): QuaycastEvent => ({
-  id: 'evt-1',
-  seq: 10,
-  category: 'Container',
-  severity: 'High',
-  priority: 'High',
-  status: 'New',
-  eventType: 'ReeferAlarm',
-  title: 'Reefer MSCU1234567 above set point',
-  description: null,
-  source: null,
-  eventTime: '2026-11-29T08:00:00.000Z',
-  containerId: 'MSCU1234567',
-  shipId: null,
-  berthId: null,
-  portId: null,
-  requiresAction: true,
-  isResolved: false,
-  eventData: {},
-  metadata: {},
-  coordinates: null,
-  acknowledgedAt: null,
-  acknowledgedBy: null,
-  assignedTo: null,
-  resolvedAt: null,
-  resolvedBy: null,
-  resolution: null,
-  origin: { kind: 'kafka', topic: 'container-events', partition: 1, offset: '42' },
-  receivedAt: '2026-11-29T08:00:01.000Z',
-  createdAt: '2026-11-29T08:00:01.000Z',
-  updatedAt: '2026-11-29T08:00:01.000Z',
-  ...p,
-});
-
 /**
  * Renders `ui` inside the provider; `events` are put in the feed first. Without `roomEnv` no
  * room connects (and the stats store stays off); with one, rooms connect through it.

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_JSON_FIELD_BYTES,
-  MAX_TITLE_CHARS,
-  canonicalize,
-  deriveCategory,
-  describeIssues,
-  normalizeEvent,
-  toEvent,
-  type EventInput,
-  type IngestContext,
-  type NewEvent,
-  type NormalizeResult,
-} from './event.ts';
+import { MAX_TITLE_CHARS, type EventInput, type NewEvent } from '../event.ts';
+import { describeIssues } from '../reason.ts';
+import { sampleNewEvent } from '../fixtures.ts';
+import { MAX_JSON_FIELD_BYTES } from './event-bounds.ts';
+import { canonicalize, deriveCategory, normalizeEvent, toEvent, type IngestContext, type NormalizeResult } from './normalize.ts';
 
 const RECEIVED_AT = Date.UTC(2026, 10, 29, 9, 0, 0, 0);
 const RECEIVED_ISO = '2026-11-29T09:00:00.000Z';
@@ -42,7 +34,7 @@ function reject(raw: unknown, ctx: IngestContext = kafka()): { paths: string[]; 
   return { paths: result.issues.map((i) => i.path), result };
 }
 
-describe('protocol > normalizeEvent', () => {
+describe('protocol > schemas > normalizeEvent', () => {
   describe('legacy .NET payload', () => {
     // As the existing ASP.NET producer writes it: PascalCase, numeric ids, .NET timestamp without a
     // zone, only Priority, no Category, nulls for optional fields and properties Quaycast does not know.
@@ -531,7 +523,7 @@ describe('protocol > normalizeEvent', () => {
   });
 });
 
-describe('protocol > canonicalize', () => {
+describe('protocol > schemas > canonicalize', () => {
   it('maps names in any case and aliases to canonical fields', () => {
     const { input, extra } = canonicalize({ EVENTID: 5, EventTimestamp: '2026-01-01', TYPE: 'X', Title: 'T' });
     expect(input).toEqual({ id: '5', eventTime: '2026-01-01', eventType: 'X', title: 'T' });
@@ -568,7 +560,7 @@ describe('protocol > canonicalize', () => {
   });
 });
 
-describe('protocol > deriveCategory', () => {
+describe('protocol > schemas > deriveCategory', () => {
   it.each([
     [{ containerId: 'C', shipId: 'S', berthId: 'B', portId: 'P' }, undefined, 'Container'],
     [{ containerId: null, shipId: 'S', berthId: 'B', portId: 'P' }, undefined, 'Ship'],
@@ -588,42 +580,37 @@ describe('protocol > deriveCategory', () => {
   });
 });
 
-describe('protocol > toEvent', () => {
+describe('protocol > schemas > toEvent', () => {
   const input: EventInput = { eventType: 'Arrival', title: 'Ship arrived', shipId: 'IMO9321483' };
 
   it('fills every derived field for a Kafka record', () => {
     const event = toEvent(input, {}, kafka('port-events', 3, '42'));
-    expect(event).toEqual({
-      id: 'kafka:port-events:3:42',
-      category: 'Ship',
-      severity: 'Medium',
-      priority: 'Medium',
-      status: 'New',
-      eventType: 'Arrival',
-      title: 'Ship arrived',
-      description: null,
-      source: null,
-      eventTime: RECEIVED_ISO,
-      containerId: null,
-      shipId: 'IMO9321483',
-      berthId: null,
-      portId: null,
-      requiresAction: false,
-      isResolved: false,
-      eventData: {},
-      metadata: {},
-      coordinates: null,
-      acknowledgedAt: null,
-      acknowledgedBy: null,
-      assignedTo: null,
-      resolvedAt: null,
-      resolvedBy: null,
-      resolution: null,
-      origin: { kind: 'kafka', topic: 'port-events', partition: 3, offset: '42' },
-      receivedAt: RECEIVED_ISO,
-      createdAt: RECEIVED_ISO,
-      updatedAt: RECEIVED_ISO,
-    } satisfies NewEvent);
+    // The fixture holds every field; what toEvent must fill differently from it is stated here.
+    expect(event).toEqual(
+      sampleNewEvent({
+        id: 'kafka:port-events:3:42',
+        category: 'Ship',
+        severity: 'Medium',
+        priority: 'Medium',
+        status: 'New',
+        eventType: 'Arrival',
+        title: 'Ship arrived',
+        description: null,
+        source: null,
+        eventTime: RECEIVED_ISO,
+        containerId: null,
+        shipId: 'IMO9321483',
+        requiresAction: false,
+        isResolved: false,
+        eventData: {},
+        metadata: {},
+        coordinates: null,
+        origin: { kind: 'kafka', topic: 'port-events', partition: 3, offset: '42' },
+        receivedAt: RECEIVED_ISO,
+        createdAt: RECEIVED_ISO,
+        updatedAt: RECEIVED_ISO,
+      }),
+    );
   });
 
   it('uses the API context: newId() and origin api, no topic fallback', () => {
@@ -645,13 +632,7 @@ describe('protocol > toEvent', () => {
   });
 });
 
-describe('protocol > describeIssues', () => {
-  it('joins path and message of every issue', () => {
-    expect(describeIssues([{ path: 'title', message: 'too long' }, { path: '(root)', message: 'bad' }])).toBe('title: too long; (root): bad');
-  });
-});
-
-describe('protocol > normalizeEvent > Kafka lineage', () => {
+describe('protocol > schemas > normalizeEvent > Kafka lineage', () => {
   const base = { topic: 'port-events', partition: 0, offset: '9', receivedAt: Date.UTC(2026, 10, 29, 8, 0, 1) } as const;
   const raw = { eventType: 'Weather', title: 'Fog' };
 

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_CONTAINER_ENTRIES, MAX_EXTRA_NESTING_DEPTH, MAX_ISSUES_PER_EVENT, MAX_JSON_FIELD_BYTES, MAX_NESTING_DEPTH } from './event-bounds.ts';
-import { MAX_REASON_CHARS, canonicalize, describeIssues, normalizeEvent, producerIdOf, type IngestContext, type NewEvent, type NormalizeResult } from './event.ts';
-import { isWellFormed } from './json-shape.ts';
+import type { NewEvent } from '../event.ts';
+import { isWellFormed } from '../json-shape.ts';
+import { MAX_REASON_CHARS, describeIssues } from '../reason.ts';
+import { canonicalize, normalizeEvent, producerIdOf, type IngestContext, type NormalizeResult } from './normalize.ts';
 
 const ctx: IngestContext = { kind: 'kafka', topic: 'port-events', partition: 0, offset: '7', receivedAt: Date.UTC(2026, 10, 29, 9) };
 const base = { id: 'evt-1', eventType: 'GateIn', title: 'Container gated in' };

@@ -1,6 +1,7 @@
 /**
  * The event workflow (PATCH /api/events/:id): which action is allowed from which status and
- * what it changes. Pure; the route applies the result through the event's room.
+ * what it changes. Pure and shared: the Worker applies `transition` through the event's room;
+ * the dashboard offers the actions the table allows and shows a change before the answer.
  *
  *   New ──acknowledge──▶ Acknowledged
  *   New, Acknowledged ──start──▶ InProgress
@@ -10,16 +11,21 @@
  *   assign: any status but Closed; the status stays
  *   markRead / markUnread: any status; per-user read state only (no seq, not pushed)
  */
-import type { Status } from '../protocol/enums.ts';
-import type { NewEvent, QuaycastEvent } from '../protocol/event.ts';
+import type { Status } from './enums.ts';
+import type { NewEvent, QuaycastEvent } from './event.ts';
 
-export const ACTIONS = ['acknowledge', 'assign', 'start', 'resolve', 'close', 'reopen', 'markRead', 'markUnread'] as const;
-export type Action = (typeof ACTIONS)[number];
+/** Actions that change the event (and so its seq), through `transition`. */
+export const TRANSITION_ACTIONS = ['acknowledge', 'assign', 'start', 'resolve', 'close', 'reopen'] as const;
+export type TransitionAction = (typeof TRANSITION_ACTIONS)[number];
+/** The per-user read state: no new seq, not pushed, allowed in every status. */
+export const READ_STATE_ACTIONS = ['markRead', 'markUnread'] as const;
+export type ReadStateAction = (typeof READ_STATE_ACTIONS)[number];
+/** Every action of `PATCH /api/events/:id` (its `action` field). */
+export const WORKFLOW_ACTIONS = [...TRANSITION_ACTIONS, ...READ_STATE_ACTIONS] as const;
+export type WorkflowAction = (typeof WORKFLOW_ACTIONS)[number];
 
-/** Actions that change the event (and so its seq); the read-state ones are per user. */
-export type WorkflowAction = Exclude<Action, 'markRead' | 'markUnread'>;
-
-const FROM: Record<WorkflowAction, readonly Status[]> = {
+/** The statuses each transition is allowed from. */
+export const TRANSITION_FROM: Readonly<Record<TransitionAction, readonly Status[]>> = {
   acknowledge: ['New'],
   start: ['New', 'Acknowledged'],
   resolve: ['New', 'Acknowledged', 'InProgress'],
@@ -28,29 +34,30 @@ const FROM: Record<WorkflowAction, readonly Status[]> = {
   assign: ['New', 'Acknowledged', 'InProgress', 'Resolved'],
 };
 
-/** Every action allowed from a status, in ACTIONS order (the 409's `details.allowed`). */
-export function allowedActions(status: Status): Action[] {
-  return ACTIONS.filter((a) => a === 'markRead' || a === 'markUnread' || FROM[a].includes(status));
+/** Every action allowed from a status, in WORKFLOW_ACTIONS order (the 409's `details.allowed`). */
+export function allowedActions(status: Status): WorkflowAction[] {
+  return WORKFLOW_ACTIONS.filter((a) => !isTransitionAction(a) || TRANSITION_FROM[a].includes(status));
 }
 
-export function isWorkflowAction(action: Action): action is WorkflowAction {
+/** True for an action that changes the event; false for the read-state ones. */
+export function isTransitionAction(action: WorkflowAction): action is TransitionAction {
   return action !== 'markRead' && action !== 'markUnread';
 }
 
 /** Who acts: the JWT's `sub`, and its `name` when it has one (shown in the event's `...By` fields). */
 export type Actor = { sub: string; name?: string };
 
-export type ActionInput = { action: WorkflowAction; assignee?: string | null; resolution?: string };
+export type ActionInput = { action: TransitionAction; assignee?: string | null; resolution?: string };
 
 export type Transition =
   | { ok: true; next: NewEvent; fromStatus: Status; toStatus: Status }
-  | { ok: false; reason: 'illegal'; allowed: Action[] }
+  | { ok: false; reason: 'illegal'; allowed: WorkflowAction[] }
   | { ok: false; reason: 'invalid'; path: string; message: string };
 
 /** The event after `input` by `actor` at `now`, or why it cannot happen. */
 export function transition(event: QuaycastEvent | NewEvent, input: ActionInput, actor: Actor, now: number): Transition {
   const from = event.status;
-  if (!FROM[input.action].includes(from)) return { ok: false, reason: 'illegal', allowed: allowedActions(from) };
+  if (!TRANSITION_FROM[input.action].includes(from)) return { ok: false, reason: 'illegal', allowed: allowedActions(from) };
   const at = new Date(now).toISOString();
   const by = actor.name ?? actor.sub;
   const { seq: _seq, ...current } = event as QuaycastEvent;

@@ -1,18 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { NewEvent } from '../protocol/event.ts';
+import { sampleNewEvent } from './fixtures.ts';
 import { allowedActions, transition } from './workflow.ts';
 
-const base: NewEvent = {
-  id: 'e1', category: 'Ship', severity: 'High', priority: 'High', status: 'New', eventType: 'Arrival', title: 'Ship arrived',
-  description: null, source: null, eventTime: '2026-01-01T00:00:00.000Z', containerId: null, shipId: 'S1', berthId: null, portId: null,
-  requiresAction: true, isResolved: false, eventData: {}, metadata: {}, coordinates: null, acknowledgedAt: null, acknowledgedBy: null,
-  assignedTo: null, resolvedAt: null, resolvedBy: null, resolution: null, origin: { kind: 'api' },
-  receivedAt: '2026-01-01T00:00:00.000Z', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
-};
+const base = sampleNewEvent({ id: 'e1', status: 'New' });
 const actor = { sub: 'u1', name: 'Ada' };
 const now = Date.UTC(2026, 0, 2);
 
-describe('worker > workflow', () => {
+describe('protocol > workflow', () => {
   it('acknowledges a New event and records who and when', () => {
     const t = transition(base, { action: 'acknowledge' }, actor, now);
     expect(t).toMatchObject({ ok: true, fromStatus: 'New', toStatus: 'Acknowledged' });

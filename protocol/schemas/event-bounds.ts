@@ -3,8 +3,8 @@
  * `JSON.stringify`, the Durable Object RPC's structured clone). The numbers are far above what
  * a real producer sends and far below what could hurt: docs/limits.md lists them.
  */
-import type { FieldIssue } from './event.ts';
-import { boundJson, formatPath, isWellFormed, setOwn, type ShapeBounds, type ShapeIssue } from './json-shape.ts';
+import type { FieldIssue } from '../event.ts';
+import { boundJson, formatPath, isWellFormed, setOwn, type ShapeBounds, type ShapeIssue } from '../json-shape.ts';
 
 /** Serialized size bound of `eventData` and `metadata` (UTF-8 bytes), and of the unknown properties together. */
 export const MAX_JSON_FIELD_BYTES = 16 * 1024;
