@@ -8,47 +8,14 @@ import { fireEvent, render, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it, vi } from 'vitest';
 import { CATEGORIES } from '../../../protocol/enums.ts';
 import { Shell } from '../App.tsx';
-import type { RoomClientEnv, SocketLike } from '../lib/room-client.ts';
 import { AppProvider } from '../stores/context.tsx';
 import { sampleEvent } from '../../../protocol/fixtures.ts';
 import { fakeApi, fakeToken } from '../test/helpers.tsx';
-
-type Fake = SocketLike & { url: string; room: string; push(m: unknown): void; closedWith?: number };
+import { fakeRoomEnv } from '../test/room-fakes.ts';
 
 function fakeRooms() {
-  const sockets: Fake[] = [];
-  const env: RoomClientEnv = {
-    openSocket: (url) => {
-      const socket: Fake = {
-        url,
-        room: new URL(url).pathname.split('/')[3]!,
-        onopen: null,
-        onclose: null,
-        onmessage: null,
-        onerror: null,
-        send: () => {},
-        close: (code = 1000) => {
-          if (socket.closedWith !== undefined) return;
-          socket.closedWith = code;
-          socket.onclose?.({ code });
-        },
-        push: (m) => socket.onmessage?.({ data: JSON.stringify(m) }),
-      };
-      sockets.push(socket);
-      return socket;
-    },
-    openEventSource: () => {
-      throw new Error('not in this test');
-    },
-    fetch: (async () => new Response('{}', { status: 503 })) as unknown as typeof fetch,
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-    random: () => 0.5,
-    now: () => Date.now(),
-    isOnline: () => true,
-    openSession: async () => {},
-  };
-  const open = () => sockets.filter((s) => s.closedWith === undefined);
+  const { env, sockets } = fakeRoomEnv();
+  const open = () => sockets.filter((s) => !s.closed);
   return { env, sockets, open };
 }
 
@@ -68,10 +35,7 @@ describe('web > re-sign-in after a token expired', () => {
     ));
     // Every watched room connects and goes live; the Container room delivers 40 events.
     await waitFor(() => expect(rooms.open()).toHaveLength(CATEGORIES.length));
-    for (const s of rooms.open()) {
-      s.onopen?.({});
-      s.push({ type: 'hello', room: s.room, connections: 1, lastSeq: 100 });
-    }
+    for (const s of rooms.open()) s.hello(100);
     const container = rooms.open().find((s) => s.room === 'Container')!;
     const events = Array.from({ length: 40 }, (_, i) => sampleEvent({ id: `c-${i}`, seq: 101 + i, title: `Reefer ${i}` }));
     container.push({ type: 'events', events });

@@ -4,7 +4,7 @@
  * it says *Stalled* and shows why instead of a calm *Live*.
  */
 import { Show, createMemo } from 'solid-js';
-import type { RoomStatus } from '../lib/room-client.ts';
+import type { RoomStatus } from '../lib/room-client/index.ts';
 import { pillOf, summarize } from '../lib/status.ts';
 import { useConnection, useNow, useStats } from '../stores/context.tsx';
 

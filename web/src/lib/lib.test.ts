@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import type { QuaycastEvent } from '../../../protocol/event.ts';
 import { sampleEvent } from '../../../protocol/fixtures.ts';
 import { captureToken, can, decodeClaims } from './auth.ts';
-import { backoffDelay } from './backoff.ts';
 import { filterCsv, parseCsv } from './csv.ts';
 import { pipelineStages } from './format.ts';
 import { EMPTY_FILTER, exportRowFilter, makePredicate, matchesText, toQuery, words, type FindFilter } from './filters.ts';
@@ -17,16 +16,6 @@ const e = (p: Partial<QuaycastEvent>): QuaycastEvent =>
   sampleEvent({ id: 'x', seq: 1, severity: 'Low', title: 'Gate-in MSCU1234567 at RWG', eventTime: '2026-11-29T08:00:00Z', receivedAt: '2026-11-29T08:00:01Z', requiresAction: false, ...p });
 const filter = (p: Partial<FindFilter> = {}, quick: Partial<FindFilter['quick']> = {}): FindFilter => ({ ...structuredClone(EMPTY_FILTER), ...p, quick: { ...EMPTY_FILTER.quick, ...quick } });
 const ctx = { now: Date.parse('2026-11-29T12:00:00Z'), me: 'ops-1', isRead: () => false };
-
-describe('web > backoff', () => {
-  it('grows exponentially, is capped, and is never below half the step', () => {
-    const o = { initialMs: 500, maxMs: 8000, factor: 2 };
-    expect(backoffDelay(0, () => 0, o)).toBe(250);
-    expect(backoffDelay(0, () => 1, o)).toBe(500);
-    expect(backoffDelay(3, () => 0.5, o)).toBe(3000);
-    expect(backoffDelay(20, () => 1, o)).toBe(8000);
-  });
-});
 
 describe('web > auth', () => {
   const b64 = (s: string) => btoa(Array.from(new TextEncoder().encode(s), (b) => String.fromCharCode(b)).join(''));

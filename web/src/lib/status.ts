@@ -1,6 +1,6 @@
 /** One line for the whole connection: what an operator needs to know at a glance. */
 import { pipelineNeedsAttention, type PipelineState } from '../../../protocol/pipeline.ts';
-import type { RoomStatus, Transport } from './room-client.ts';
+import type { RoomStatus, Transport } from './room-client/index.ts';
 
 export type ConnectionSummary =
   | { kind: 'idle'; label: string }

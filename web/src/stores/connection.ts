@@ -12,7 +12,7 @@ import { createStore } from 'solid-js/store';
 import { CATEGORIES, SEVERITIES, type Category, type Severity } from '../../../protocol/enums.ts';
 import type { Api } from '../lib/api.ts';
 import type { Subscription } from '../lib/filters.ts';
-import { RoomClient, type RoomClientEnv, type RoomStatus } from '../lib/room-client.ts';
+import { RoomClient, type RoomClientEnv, type RoomStatus } from '../lib/room-client/index.ts';
 import type { FeedActions } from './feed.ts';
 
 export type RoomView = RoomStatus & { connections: number | null; cursor: number | null };

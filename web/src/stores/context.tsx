@@ -6,7 +6,7 @@ import { createContext, createEffect, createSignal, on, onCleanup, useContext, t
 import { allowedCategories } from '../../../protocol/scope.ts';
 import { createApi, type Api } from '../lib/api.ts';
 import { isExpired } from '../lib/auth.ts';
-import { browserRoomEnv, type RoomClientEnv } from '../lib/room-client.ts';
+import { browserRoomEnv, type RoomClientEnv } from '../lib/room-client/index.ts';
 import { createConnectionStore, type ConnectionActions, type ConnectionState } from './connection.ts';
 import { createFeedStore, type FeedActions, type FeedOptions, type FeedState } from './feed.ts';
 import { createFindStore, type FindActions } from './find.ts';

@@ -6,8 +6,9 @@ import type { Category } from '../../../protocol/enums.ts';
 import type { Role } from '../../../protocol/roles.ts';
 import type { QuaycastEvent } from '../../../protocol/event.ts';
 import type { Api } from '../lib/api.ts';
-import type { RoomClientEnv, SocketLike } from '../lib/room-client.ts';
+import type { RoomClientEnv } from '../lib/room-client/index.ts';
 import { AppProvider, useFeed } from '../stores/context.tsx';
+import { fakeRoomEnv } from './room-fakes.ts';
 
 /** An unsigned token the UI decodes (an hour long; `categories` scopes it). */
 export function fakeToken(role: Role, sub = `${role}-1`, extra: { categories?: Category[]; exp?: number } = {}): string {
@@ -61,32 +62,5 @@ export function renderApp(ui: () => JSX.Element, opts: { role?: Role; token?: st
  * for components that show the connection. SSE and long-poll are never reached.
  */
 export function liveRoomEnv(): RoomClientEnv {
-  return {
-    openSocket: (url) => {
-      const room = new URL(url).pathname.split('/')[3];
-      const socket: SocketLike = {
-        onopen: null,
-        onclose: null,
-        onmessage: null,
-        onerror: null,
-        send: () => {},
-        close: (code = 1000) => socket.onclose?.({ code }),
-      };
-      queueMicrotask(() => {
-        socket.onopen?.({});
-        socket.onmessage?.({ data: JSON.stringify({ type: 'hello', room, connections: 1, lastSeq: 0 }) });
-      });
-      return socket;
-    },
-    openEventSource: () => {
-      throw new Error('not in these tests');
-    },
-    fetch: (async () => new Response('{}', { status: 503 })) as unknown as typeof fetch,
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-    random: () => 0.5,
-    now: () => Date.now(),
-    isOnline: () => true,
-    openSession: async () => {},
-  };
+  return fakeRoomEnv({ onSocket: (s) => queueMicrotask(() => s.hello(0)) }).env;
 }

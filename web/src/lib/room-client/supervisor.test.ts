@@ -1,83 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Change, QuaycastEvent } from '../../../protocol/event.ts';
-import { sampleEvent } from '../../../protocol/fixtures.ts';
-import { RoomClient, type EventSourceLike, type RoomClientEnv, type SocketLike } from './room-client.ts';
-
-class FakeSocket implements SocketLike {
-  sent: string[] = [];
-  closed = false;
-  onopen: SocketLike['onopen'] = null;
-  onclose: SocketLike['onclose'] = null;
-  onmessage: SocketLike['onmessage'] = null;
-  onerror: SocketLike['onerror'] = null;
-  readonly url: string;
-  readonly protocols: string[];
-  constructor(url: string, protocols: string[]) {
-    this.url = url;
-    this.protocols = protocols;
-  }
-  send(d: string) {
-    this.sent.push(d);
-  }
-  close(code = 1000) {
-    if (this.closed) return;
-    this.closed = true;
-    this.onclose?.({ code });
-  }
-  hello(lastSeq: number) {
-    this.onopen?.({});
-    this.push({ type: 'hello', room: 'Container', connections: 3, lastSeq });
-  }
-  push(m: unknown) {
-    this.onmessage?.({ data: JSON.stringify(m) });
-  }
-}
-
-class FakeEventSource implements EventSourceLike {
-  onopen: EventSourceLike['onopen'] = null;
-  onerror: EventSourceLike['onerror'] = null;
-  listeners = new Map<string, ((ev: { data: string }) => void)[]>();
-  closed = false;
-  readonly url: string;
-  constructor(url: string) {
-    this.url = url;
-  }
-  addEventListener(type: string, fn: (ev: { data: string }) => void) {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
-  }
-  close() {
-    this.closed = true;
-  }
-  emit(m: unknown) {
-    for (const fn of this.listeners.get('message') ?? []) fn({ data: JSON.stringify(m) });
-  }
-}
+import type { Change, QuaycastEvent } from '../../../../protocol/event.ts';
+import { sampleEvent } from '../../../../protocol/fixtures.ts';
+import { fakeRoomEnv } from '../../test/room-fakes.ts';
+import { RoomClient } from './supervisor.ts';
 
 const ev = (seq: number, id = `e${seq}`): QuaycastEvent => sampleEvent({ id, seq, severity: 'Low', title: `t${seq}` });
 
 function setup(opts: { cursor?: number; fetch?: typeof fetch } = {}) {
-  const sockets: FakeSocket[] = [];
-  const sources: FakeEventSource[] = [];
+  const { env, sockets, sources } = fakeRoomEnv(opts.fetch ? { fetch: opts.fetch } : {});
   const received: Change[] = [];
-  const env: RoomClientEnv = {
-    openSocket: (url, protocols) => {
-      const s = new FakeSocket(url, protocols);
-      sockets.push(s);
-      return s;
-    },
-    openEventSource: (url) => {
-      const s = new FakeEventSource(url);
-      sources.push(s);
-      return s;
-    },
-    fetch: opts.fetch ?? (vi.fn(async () => new Response('{}', { status: 503 })) as unknown as typeof fetch),
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-    random: () => 0.5,
-    now: () => Date.now(),
-    isOnline: () => true,
-    openSession: vi.fn(async () => {}),
-  };
   const client = new RoomClient({
     category: 'Container',
     origin: 'http://dash.test',

@@ -4,78 +4,17 @@
  * kept, `resume()` carries on from that cursor; a 4429 is waited out for the time the room named.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { QuaycastEvent } from '../../../protocol/event.ts';
-import { sampleEvent } from '../../../protocol/fixtures.ts';
-import { RoomClient, type EventSourceLike, type RoomClientEnv, type SocketLike } from './room-client.ts';
-import { summarize } from './status.ts';
-
-class FakeSocket implements SocketLike {
-  sent: string[] = [];
-  closed = false;
-  onopen: SocketLike['onopen'] = null;
-  onclose: SocketLike['onclose'] = null;
-  onmessage: SocketLike['onmessage'] = null;
-  onerror: SocketLike['onerror'] = null;
-  readonly url: string;
-  constructor(url: string) {
-    this.url = url;
-  }
-  send(d: string) {
-    this.sent.push(d);
-  }
-  close(code = 1000) {
-    if (this.closed) return;
-    this.closed = true;
-    this.onclose?.({ code });
-  }
-  hello(lastSeq: number) {
-    this.onopen?.({});
-    this.push({ type: 'hello', room: 'Container', connections: 1, lastSeq });
-  }
-  push(m: unknown) {
-    this.onmessage?.({ data: JSON.stringify(m) });
-  }
-}
-
-class FakeEventSource implements EventSourceLike {
-  onopen: EventSourceLike['onopen'] = null;
-  onerror: EventSourceLike['onerror'] = null;
-  closed = false;
-  readonly url: string;
-  constructor(url: string) {
-    this.url = url;
-  }
-  addEventListener() {}
-  close() {
-    this.closed = true;
-  }
-}
+import type { QuaycastEvent } from '../../../../protocol/event.ts';
+import { sampleEvent } from '../../../../protocol/fixtures.ts';
+import { fakeRoomEnv } from '../../test/room-fakes.ts';
+import { summarize } from '../status.ts';
+import { RoomClient } from './supervisor.ts';
 
 const ev = (seq: number): QuaycastEvent => sampleEvent({ id: `e${seq}`, seq, severity: 'Low', title: `t${seq}` });
 
 function setup(opts: { fetch?: typeof fetch; tokenExpired?: () => boolean } = {}) {
-  const sockets: FakeSocket[] = [];
-  const sources: FakeEventSource[] = [];
+  const { env, sockets, sources } = fakeRoomEnv(opts.fetch ? { fetch: opts.fetch } : {});
   const expiries = vi.fn();
-  const env: RoomClientEnv = {
-    openSocket: (url) => {
-      const s = new FakeSocket(url);
-      sockets.push(s);
-      return s;
-    },
-    openEventSource: (url) => {
-      const s = new FakeEventSource(url);
-      sources.push(s);
-      return s;
-    },
-    fetch: opts.fetch ?? (vi.fn(async () => new Response('{}', { status: 503 })) as unknown as typeof fetch),
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-    random: () => 0.5,
-    now: () => Date.now(),
-    isOnline: () => true,
-    openSession: vi.fn(async () => {}),
-  };
   const client = new RoomClient({
     category: 'Container',
     origin: 'http://dash.test',
@@ -171,7 +110,6 @@ describe('web > RoomClient > tokens that end, caps', () => {
   it('waits out a 4429 for the retryAfterSeconds the room named, on WebSocket, without counting it as a blocked socket', async () => {
     const { client, sockets } = setup();
     client.start();
-    sockets[0]!.onopen?.({});
     sockets[0]!.push({ type: 'error', code: 'rate_limited', message: 'too many', details: { limit: 'room_connections', retryAfterSeconds: 30 } });
     sockets[0]!.close(4429);
     expect(client.status.state).toBe('waiting');
