@@ -4,7 +4,9 @@
  * with vitest's fake timers). Pure-logic tests only: the real rooms are tested in workerd.
  */
 import { vi } from 'vitest';
+import type { ServerMessage } from '../../../protocol/room.ts';
 import type { EventSourceLike, RoomClientEnv, SocketLike } from '../lib/room-client/index.ts';
+import type { ConnectionEnd, ConnectionListener } from '../lib/room-client/transport.ts';
 
 export class FakeSocket implements SocketLike {
   sent: string[] = [];
@@ -93,4 +95,24 @@ export function fakeRoomEnv(opts: { fetch?: typeof fetch; online?: () => boolean
     openSession: vi.fn(async () => {}),
   };
   return { env, sockets, sources };
+}
+
+/** A connection listener that records what a transport reported, in order. */
+export function recordingListener() {
+  const log: string[] = [];
+  const messages: ServerMessage[] = [];
+  const ends: ConnectionEnd[] = [];
+  const listener: ConnectionListener = {
+    opened: () => log.push('opened'),
+    message: (m) => {
+      log.push(`message:${m.type}`);
+      messages.push(m);
+    },
+    joinedAt: (seq) => log.push(`joinedAt:${seq}`),
+    ended: (end) => {
+      log.push(`ended:${end.kind}`);
+      ends.push(end);
+    },
+  };
+  return { listener, log, messages, ends };
 }

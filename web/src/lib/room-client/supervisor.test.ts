@@ -36,21 +36,15 @@ describe('web > RoomClient', () => {
     client.stop();
   });
 
-  it('acks its cursor at most every 200 ms and pings every 20 s, so the room knows it reads', async () => {
-    const { client, sockets } = setup();
+  it('stop() closes the open socket and tries nothing more', async () => {
+    const { client, sockets } = setup({ cursor: 3 });
     client.start();
-    sockets[0]!.hello(10);
-    sockets[0]!.push({ type: 'events', events: [ev(11)] });
-    sockets[0]!.push({ type: 'events', events: [ev(12), ev(13)] });
-    expect(sockets[0]!.sent).toEqual([]);
-    await vi.advanceTimersByTimeAsync(200);
-    expect(sockets[0]!.sent).toEqual([JSON.stringify({ type: 'ack', seq: 13 })]);
-    await vi.advanceTimersByTimeAsync(20_000);
-    expect(sockets[0]!.sent.filter((f) => f === 'ping')).toHaveLength(1);
+    sockets[0]!.hello(3);
     client.stop();
-    const sentBefore = sockets[0]!.sent.length;
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(sockets[0]!.sent).toHaveLength(sentBefore);
+    expect(sockets[0]!.closedWith).toBe(1000);
+    expect(client.status.state).toBe('stopped');
+    await vi.advanceTimersByTimeAsync(10 * 60_000);
+    expect(sockets).toHaveLength(1);
   });
 
   it('resumes after a lost socket from the last seq it received, after a backoff step', async () => {

@@ -232,10 +232,11 @@ export class RoomClient {
   }
 
   private message(attempt: Attempt, m: ServerMessage): void {
-    // What decides the next step once this connection closes: the close follows the message.
-    if (m.type === 'error' && m.code === 'token_expired') attempt.tokenExpired = true;
+    // What decides the next step once this socket closes: the close follows the message. (A
+    // stream's token_expired ends it at once, sse.ts; its `reconnect` is not honoured yet.)
     if (attempt.transport === 'ws') {
-      if (m.type === 'reconnect') attempt.retryAfterMs = m.afterMs;
+      if (m.type === 'error' && m.code === 'token_expired') attempt.tokenExpired = true;
+      else if (m.type === 'reconnect') attempt.retryAfterMs = m.afterMs;
       else if (m.type === 'error' && m.code === 'rate_limited' && m.details && m.details.retryAfterSeconds > 0) attempt.retryAfterMs = m.details.retryAfterSeconds * 1000;
     }
     switch (m.type) {
