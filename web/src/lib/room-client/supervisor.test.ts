@@ -99,6 +99,26 @@ describe('web > RoomClient', () => {
     client.stop();
   });
 
+  it('honours reconnect on an SSE stream too: the room sheds it with retry: and reconnect, then ends it', async () => {
+    const { client, sockets, sources } = setup({ cursor: 5 });
+    client.start();
+    sockets[0]!.close(1006);
+    await vi.advanceTimersByTimeAsync(1000);
+    sockets[1]!.close(1006); // WebSocket blocked: SSE
+    await vi.advanceTimersByTimeAsync(0);
+    sources[0]!.onopen?.({});
+    sources[0]!.emit({ type: 'events', events: [ev(6)] });
+    sources[0]!.emit({ type: 'reconnect', afterMs: 4000, reason: 'slow_consumer' });
+    sources[0]!.onerror?.({}); // the stream ends
+    expect(sources[0]!.closed).toBe(true);
+    await vi.advanceTimersByTimeAsync(3999); // a backoff step would have come back after 750 ms
+    expect(sources).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(sources).toHaveLength(2);
+    expect(sources[1]!.url).toBe('http://dash.test/api/rooms/Container/sse?after=6');
+    client.stop();
+  });
+
   it('falls back to SSE after two failed socket attempts, then to long-polling, keeping the cursor', async () => {
     // a long-poll server: what is after the cursor, else an empty page
     const fetchMock = vi.fn(async (url: string) => {

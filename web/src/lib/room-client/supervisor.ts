@@ -232,13 +232,11 @@ export class RoomClient {
   }
 
   private message(attempt: Attempt, m: ServerMessage): void {
-    // What decides the next step once this socket closes: the close follows the message. (A
-    // stream's token_expired ends it at once, sse.ts; its `reconnect` is not honoured yet.)
-    if (attempt.transport === 'ws') {
-      if (m.type === 'error' && m.code === 'token_expired') attempt.tokenExpired = true;
-      else if (m.type === 'reconnect') attempt.retryAfterMs = m.afterMs;
-      else if (m.type === 'error' && m.code === 'rate_limited' && m.details && m.details.retryAfterSeconds > 0) attempt.retryAfterMs = m.details.retryAfterSeconds * 1000;
-    }
+    // What decides the next step once this connection ends, on every transport: the end follows
+    // the message (a socket's close, the end of a stream shed with `retry:` and `reconnect`).
+    if (m.type === 'error' && m.code === 'token_expired') attempt.tokenExpired = true;
+    else if (m.type === 'reconnect') attempt.retryAfterMs = m.afterMs;
+    else if (m.type === 'error' && m.code === 'rate_limited' && m.details && m.details.retryAfterSeconds > 0) attempt.retryAfterMs = m.details.retryAfterSeconds * 1000;
     switch (m.type) {
       case 'hello':
         this.joinedAt(m.lastSeq);
