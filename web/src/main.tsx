@@ -1,7 +1,7 @@
 import { render } from 'solid-js/web';
 import { App } from './App.tsx';
 import { captureToken } from './lib/auth.ts';
-import './styles.css';
+import './styles/index.css';
 
 // Before anything renders: take `#token=` out of the address bar.
 const token = captureToken();

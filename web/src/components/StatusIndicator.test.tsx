@@ -90,7 +90,7 @@ describe('web > styles > stalled colours', () => {
     return (hi! + 0.05) / (lo! + 0.05);
   };
   // Read from disk: vitest hands CSS imports to tests as empty strings.
-  const css = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../styles.css'), 'utf8');
+  const css = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../styles/tokens.css'), 'utf8');
   const theme = (name: 'light' | 'dark') => {
     const block = new RegExp(`\\[data-theme='${name}'\\] \\{([^}]*)\\}`).exec(css)![1]!;
     return (v: string) => new RegExp(`--${v}: (#[0-9a-f]{6});`).exec(block)![1]!;
