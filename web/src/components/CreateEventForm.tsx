@@ -135,6 +135,15 @@ export default function CreateEventForm(props: { onClose: () => void }) {
     </div>
   );
 
+  const choice = (k: 'category' | 'severity', label: string, options: readonly string[]) => (
+    <div class="field">
+      <label for={`f-${k}`}>{label}</label>
+      <select id={`f-${k}`} value={values[k]} onChange={(e) => set(k, e.currentTarget.value)}>
+        <For each={options}>{(o) => <option value={o}>{o}</option>}</For>
+      </select>
+    </div>
+  );
+
   return (
     <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && props.onClose()}>
       <div class="modal" role="dialog" aria-modal="true" aria-labelledby="create-h" onKeyDown={(e) => e.key === 'Escape' && props.onClose()}>
@@ -143,18 +152,8 @@ export default function CreateEventForm(props: { onClose: () => void }) {
           {field('title', 'Title', { required: true, placeholder: 'Reefer temperature above set point', ref: (el) => (first = el) })}
           {field('eventType', 'Type', { required: true, placeholder: 'ReeferAlarm' })}
           <div class="field-row">
-            <div class="field">
-              <label for="f-category">Category</label>
-              <select id="f-category" value={values.category} onChange={(e) => set('category', e.currentTarget.value)}>
-                <For each={CATEGORIES}>{(c) => <option value={c}>{c}</option>}</For>
-              </select>
-            </div>
-            <div class="field">
-              <label for="f-severity">Severity</label>
-              <select id="f-severity" value={values.severity} onChange={(e) => set('severity', e.currentTarget.value)}>
-                <For each={SEVERITIES}>{(s) => <option value={s}>{s}</option>}</For>
-              </select>
-            </div>
+            {choice('category', 'Category', CATEGORIES)}
+            {choice('severity', 'Severity', SEVERITIES)}
           </div>
           <div class="field">
             <label for="f-description">Description</label>

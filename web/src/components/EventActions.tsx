@@ -9,6 +9,7 @@ import type { WorkflowAction } from '../../../protocol/workflow.ts';
 import { ApiError } from '../lib/api.ts';
 import { ACTION_LABEL, availableActions, optimisticPatch, type EventAction } from '../lib/workflow.ts';
 import { useApi, useFeed, useSession, useToasts } from '../stores/context.tsx';
+import { FormButtons, InlineForm } from './InlineForm.tsx';
 
 const describe = (err: unknown) => (err instanceof ApiError ? `${err.message}${err.status ? ` (${err.code})` : ''}` : (err as Error).message);
 
@@ -74,6 +75,8 @@ export function EventActions(props: { event: QuaycastEvent; onDeleted?: () => vo
     }
   }
 
+  const closeForm = () => setForm(undefined);
+
   function click(a: EventAction) {
     if (a === 'resolve' || a === 'assign' || a === 'delete') {
       setForm(form() === a ? undefined : a);
@@ -96,61 +99,52 @@ export function EventActions(props: { event: QuaycastEvent; onDeleted?: () => vo
       </div>
       <Switch>
         <Match when={form() === 'resolve'}>
-          <form
-            class="inline-form"
-            onSubmit={(e) => {
-              e.preventDefault();
+          <InlineForm
+            label="Resolution note"
+            for="resolution"
+            onCancel={closeForm}
+            onSubmit={() => {
               if (!note().trim()) return setError('A resolution note is required.');
               void patch('resolve', { resolution: note().trim(), note: note().trim() });
             }}
-          >
-            <label for="resolution">Resolution note</label>
-            <textarea id="resolution" rows="3" value={note()} onInput={(e) => setNote(e.currentTarget.value)} maxLength={4000} required />
-            <div class="row-buttons">
+            control={<textarea id="resolution" rows="3" value={note()} onInput={(e) => setNote(e.currentTarget.value)} maxLength={4000} required />}
+            buttons={
               <button type="submit" class="primary" disabled={!!busy()} data-testid="confirm-resolve">
                 {busy() === 'resolve' ? 'Resolving…' : 'Resolve'}
               </button>
-              <button type="button" onClick={() => setForm(undefined)}>
-                Cancel
-              </button>
-            </div>
-          </form>
+            }
+          />
         </Match>
         <Match when={form() === 'assign'}>
-          <form
-            class="inline-form"
-            onSubmit={(e) => {
-              e.preventDefault();
+          <InlineForm
+            label="Assign to"
+            for="assignee"
+            onCancel={closeForm}
+            onSubmit={() => {
               if (!assignee().trim()) return setError('Say who to assign it to.');
               void patch('assign', { assignee: assignee().trim() });
             }}
-          >
-            <label for="assignee">Assign to</label>
-            <input id="assignee" value={assignee()} onInput={(e) => setAssignee(e.currentTarget.value)} maxLength={200} />
-            <div class="row-buttons">
-              <button type="submit" class="primary" disabled={!!busy()}>
-                Assign
-              </button>
-              <button type="button" onClick={() => setAssignee(me())}>
-                Me
-              </button>
-              <button type="button" onClick={() => setForm(undefined)}>
-                Cancel
-              </button>
-            </div>
-          </form>
+            control={<input id="assignee" value={assignee()} onInput={(e) => setAssignee(e.currentTarget.value)} maxLength={200} />}
+            buttons={
+              <>
+                <button type="submit" class="primary" disabled={!!busy()}>
+                  Assign
+                </button>
+                <button type="button" onClick={() => setAssignee(me())}>
+                  Me
+                </button>
+              </>
+            }
+          />
         </Match>
         <Match when={form() === 'delete'}>
           <div class="inline-form confirm" role="alertdialog" aria-labelledby="del-q">
             <p id="del-q">Delete this event for everyone? Dashboards receive a tombstone; it cannot be undone here.</p>
-            <div class="row-buttons">
+            <FormButtons onCancel={closeForm}>
               <button type="button" class="danger" onClick={() => void remove()} disabled={!!busy()} data-testid="confirm-delete">
                 {busy() === 'delete' ? 'Deleting…' : 'Delete'}
               </button>
-              <button type="button" onClick={() => setForm(undefined)}>
-                Cancel
-              </button>
-            </div>
+            </FormButtons>
           </div>
         </Match>
       </Switch>

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { QuaycastEvent } from '../../../../protocol/event.ts';
 import { sampleEvent } from '../../../../protocol/fixtures.ts';
 import { fakeRoomEnv, recordingListener } from '../../test/room-fakes.ts';
-import { LongPollTransport } from './long-poll.ts';
+import { longPollTransport } from './long-poll.ts';
 import type { ConnectionRequest } from './transport.ts';
 
 const ev = (seq: number): QuaycastEvent => sampleEvent({ id: `e${seq}`, seq, severity: 'Low', title: `t${seq}` });
@@ -43,11 +43,11 @@ function setup(cursor: number | undefined, token: string | null = 'TOKEN') {
     },
   };
   const request: ConnectionRequest = { category: 'Port', origin: 'https://dash.test', token: token ?? undefined, severities: ['High'], cursor: () => held };
-  const connection = new LongPollTransport(env, { waitSeconds: 25, minIntervalMs: 1_000 }).open(request, listener);
+  const connection = longPollTransport(env, { waitSeconds: 25, minIntervalMs: 1_000 }).open(request, listener);
   return { ...server, ...rec, connection };
 }
 
-describe('web > room-client > LongPollTransport', () => {
+describe('web > room-client > longPollTransport', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 

@@ -20,19 +20,8 @@ export type LongPollOptions = {
 const PAGE_LIMIT = '500';
 
 /** Polls a room's changes through the events API. */
-export class LongPollTransport implements RoomTransport {
-  readonly kind = 'poll';
-  private readonly env: RoomClientEnv;
-  private readonly options: LongPollOptions;
-
-  constructor(env: RoomClientEnv, options: LongPollOptions) {
-    this.env = env;
-    this.options = options;
-  }
-
-  open(request: ConnectionRequest, listener: ConnectionListener): Connection {
-    return new RoomPoll(request, listener, this.env, this.options);
-  }
+export function longPollTransport(env: RoomClientEnv, options: LongPollOptions): RoomTransport {
+  return { kind: 'poll', open: (request, listener) => new RoomPoll(request, listener, env, options) };
 }
 
 /** A 401 from the API: the token is no longer accepted. */

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { QuaycastEvent } from '../../../../protocol/event.ts';
 import { sampleEvent } from '../../../../protocol/fixtures.ts';
 import { fakeRoomEnv, recordingListener } from '../../test/room-fakes.ts';
-import { EventStreamTransport } from './sse.ts';
+import { eventStreamTransport } from './sse.ts';
 import type { ConnectionRequest } from './transport.ts';
 
 const ev = (seq: number): QuaycastEvent => sampleEvent({ id: `e${seq}`, seq, severity: 'Low', title: `t${seq}` });
@@ -10,11 +10,11 @@ const request = (over: Partial<ConnectionRequest> = {}): ConnectionRequest => ({
 
 function setup() {
   const fakes = fakeRoomEnv();
-  const transport = new EventStreamTransport(fakes.env, { openTimeoutMs: 5_000 });
+  const transport = eventStreamTransport(fakes.env, { openTimeoutMs: 5_000 });
   return { ...fakes, transport };
 }
 
-describe('web > room-client > EventStreamTransport', () => {
+describe('web > room-client > eventStreamTransport', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 

@@ -18,33 +18,27 @@ export type EventStreamOptions = {
 };
 
 /** Opens room streams, starting a server session first whenever the token is new to this client. */
-export class EventStreamTransport implements RoomTransport {
-  readonly kind = 'sse';
-  private readonly env: RoomClientEnv;
-  private readonly options: EventStreamOptions;
+export function eventStreamTransport(env: RoomClientEnv, options: EventStreamOptions): RoomTransport {
   /** The token the current server session was started for. */
-  private sessionFor: string | undefined;
-
-  constructor(env: RoomClientEnv, options: EventStreamOptions) {
-    this.env = env;
-    this.options = options;
-  }
-
-  open(request: ConnectionRequest, listener: ConnectionListener): Connection {
-    const token = request.token ?? '';
-    const session =
-      this.sessionFor === token
-        ? undefined
-        : this.env.openSession().then(
-            () => {
-              this.sessionFor = token;
-            },
-            () => {
-              // no session cookie: the EventSource will fail and long-polling (which sends the header) takes over
-            },
-          );
-    return new RoomEventStream(request, listener, this.env, this.options, session);
-  }
+  let sessionFor: string | undefined;
+  return {
+    kind: 'sse',
+    open(request, listener) {
+      const token = request.token ?? '';
+      const session =
+        sessionFor === token
+          ? undefined
+          : env.openSession().then(
+              () => {
+                sessionFor = token;
+              },
+              () => {
+                // no session cookie: the EventSource will fail and long-polling (which sends the header) takes over
+              },
+            );
+      return new RoomEventStream(request, listener, env, options, session);
+    },
+  };
 }
 
 /** One room stream, from its opening to its end. */

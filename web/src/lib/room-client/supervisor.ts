@@ -18,10 +18,10 @@ import type { Change } from '../../../../protocol/event.ts';
 import type { ServerMessage } from '../../../../protocol/room.ts';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.ts';
 import type { RoomClientEnv, TimerHandle } from './env.ts';
-import { LongPollTransport } from './long-poll.ts';
-import { EventStreamTransport } from './sse.ts';
+import { longPollTransport } from './long-poll.ts';
+import { eventStreamTransport } from './sse.ts';
 import type { Connection, ConnectionEnd, RoomTransport, Transport } from './transport.ts';
-import { WebSocketTransport } from './websocket.ts';
+import { webSocketTransport } from './websocket.ts';
 
 export type RoomState = 'connecting' | 'open' | 'waiting' | 'offline' | 'stopped' | 'expired';
 
@@ -114,9 +114,9 @@ export class RoomClient {
     this.o = { ...DEFAULTS, ...options };
     const { env, openTimeoutMs } = this.o;
     this.transports = {
-      ws: new WebSocketTransport(env, { openTimeoutMs }),
-      sse: new EventStreamTransport(env, { openTimeoutMs }),
-      poll: new LongPollTransport(env, { waitSeconds: this.o.pollWaitSeconds, minIntervalMs: this.o.minPollIntervalMs }),
+      ws: webSocketTransport(env, { openTimeoutMs }),
+      sse: eventStreamTransport(env, { openTimeoutMs }),
+      poll: longPollTransport(env, { waitSeconds: this.o.pollWaitSeconds, minIntervalMs: this.o.minPollIntervalMs }),
     };
     this.cursorValue = options.cursor;
     this.severitiesValue = options.severities;

@@ -3,19 +3,19 @@ import type { QuaycastEvent } from '../../../../protocol/event.ts';
 import { sampleEvent } from '../../../../protocol/fixtures.ts';
 import { fakeRoomEnv, recordingListener } from '../../test/room-fakes.ts';
 import type { ConnectionRequest } from './transport.ts';
-import { WebSocketTransport } from './websocket.ts';
+import { webSocketTransport } from './websocket.ts';
 
 const ev = (seq: number): QuaycastEvent => sampleEvent({ id: `e${seq}`, seq, severity: 'Low', title: `t${seq}` });
 
 function setup(request: Partial<ConnectionRequest> = {}, openTimeoutMs = 5_000) {
   const { env, sockets } = fakeRoomEnv();
-  const transport = new WebSocketTransport(env, { openTimeoutMs });
+  const transport = webSocketTransport(env, { openTimeoutMs });
   const rec = recordingListener();
   const connection = transport.open({ category: 'Container', origin: 'https://dash.test', token: 'TOKEN', severities: undefined, cursor: () => undefined, ...request }, rec.listener);
   return { env, sockets, connection, ...rec, socket: () => sockets[0]! };
 }
 
-describe('web > room-client > WebSocketTransport', () => {
+describe('web > room-client > webSocketTransport', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
@@ -114,7 +114,7 @@ describe('web > room-client > WebSocketTransport', () => {
       throw new SyntaxError('invalid URL');
     };
     const { listener, ends } = recordingListener();
-    const connection = new WebSocketTransport(env, { openTimeoutMs: 5_000 }).open({ category: 'Ship', origin: 'http://x', token: undefined, severities: undefined, cursor: () => undefined }, listener);
+    const connection = webSocketTransport(env, { openTimeoutMs: 5_000 }).open({ category: 'Ship', origin: 'http://x', token: undefined, severities: undefined, cursor: () => undefined }, listener);
     expect(ends).toEqual([{ kind: 'closed', why: 'WebSocket: invalid URL' }]);
     expect(connection.changeFilter(undefined)).toBe(false);
     connection.close();

@@ -9,7 +9,7 @@ import type { Severity } from '../../../../protocol/enums.ts';
 import { CLOSE, ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '../../../../protocol/room.ts';
 import { parseServerMessage } from '../../../../protocol/server-message.ts';
 import type { RoomClientEnv, SocketLike, TimerHandle } from './env.ts';
-import { roomQuery, type Connection, type ConnectionEnd, type ConnectionListener, type ConnectionRequest, type RoomTransport } from './transport.ts';
+import { roomQuery, type Connection, type ConnectionEnd, type ConnectionListener, type RoomTransport } from './transport.ts';
 
 /** Shortest spacing of `ack` frames (the room allows a few client frames per second). */
 export const ACK_INTERVAL_MS = 200;
@@ -24,27 +24,21 @@ export type WebSocketOptions = {
 };
 
 /** Opens room sockets: `ws(s)://host/api/rooms/<Category>/ws?severity=&after=`. */
-export class WebSocketTransport implements RoomTransport {
-  readonly kind = 'ws';
-  private readonly env: RoomClientEnv;
-  private readonly options: WebSocketOptions;
-
-  constructor(env: RoomClientEnv, options: WebSocketOptions) {
-    this.env = env;
-    this.options = options;
-  }
-
-  open(request: ConnectionRequest, listener: ConnectionListener): Connection {
-    const url = `${request.origin.replace(/^http/, 'ws')}/api/rooms/${request.category}/ws${roomQuery(request)}`;
-    let ws: SocketLike;
-    try {
-      ws = this.env.openSocket(url, [ROOM_SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${request.token ?? ''}`]);
-    } catch (err) {
-      listener.ended({ kind: 'closed', why: `WebSocket: ${(err as Error).message}` });
-      return { close() {}, changeFilter: () => false };
-    }
-    return new RoomSocket(ws, this.env, this.options, listener);
-  }
+export function webSocketTransport(env: RoomClientEnv, options: WebSocketOptions): RoomTransport {
+  return {
+    kind: 'ws',
+    open(request, listener) {
+      const url = `${request.origin.replace(/^http/, 'ws')}/api/rooms/${request.category}/ws${roomQuery(request)}`;
+      let ws: SocketLike;
+      try {
+        ws = env.openSocket(url, [ROOM_SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${request.token ?? ''}`]);
+      } catch (err) {
+        listener.ended({ kind: 'closed', why: `WebSocket: ${(err as Error).message}` });
+        return { close() {}, changeFilter: () => false };
+      }
+      return new RoomSocket(ws, env, options, listener);
+    },
+  };
 }
 
 /** One room socket, from its opening to its close. */
