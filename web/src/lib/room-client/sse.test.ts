@@ -6,7 +6,14 @@ import { eventStreamTransport } from './sse.ts';
 import type { ConnectionRequest } from './transport.ts';
 
 const ev = (seq: number): QuaycastEvent => sampleEvent({ id: `e${seq}`, seq, severity: 'Low', title: `t${seq}` });
-const request = (over: Partial<ConnectionRequest> = {}): ConnectionRequest => ({ category: 'Berth', origin: 'https://dash.test', token: 'T1', severities: undefined, cursor: () => 7, ...over });
+const request = (over: Partial<ConnectionRequest> = {}): ConnectionRequest => ({
+  category: 'Berth',
+  origin: 'https://dash.test',
+  token: 'T1',
+  severities: undefined,
+  cursor: () => 7,
+  ...over,
+});
 
 function setup() {
   const fakes = fakeRoomEnv();

@@ -59,7 +59,8 @@ describe('web > room-client > RoomClient (property)', () => {
           return openSource(url);
         };
         const delivered: number[] = [];
-        const client = new RoomClient({ category: 'Ship', origin: 'http://dash.test', token: () => 'T', cursor: start, env, onChanges: (cs) => delivered.push(...cs.map((c) => c.seq)) });
+        const onChanges = (cs: { seq: number }[]) => delivered.push(...cs.map((c) => c.seq));
+        const client = new RoomClient({ category: 'Ship', origin: 'http://dash.test', token: () => 'T', cursor: start, env, onChanges });
         let roomSeq = start;
         let lastCursor = start;
         const unclosed = (): (FakeSocket | FakeEventSource)[] => [...sockets, ...sources].filter((c) => !c.closed);

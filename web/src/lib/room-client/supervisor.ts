@@ -236,7 +236,9 @@ export class RoomClient {
     // the message (a socket's close, the end of a stream shed with `retry:` and `reconnect`).
     if (m.type === 'error' && m.code === 'token_expired') attempt.tokenExpired = true;
     else if (m.type === 'reconnect') attempt.retryAfterMs = m.afterMs;
-    else if (m.type === 'error' && m.code === 'rate_limited' && m.details && m.details.retryAfterSeconds > 0) attempt.retryAfterMs = m.details.retryAfterSeconds * 1000;
+    else if (m.type === 'error' && m.code === 'rate_limited' && m.details && m.details.retryAfterSeconds > 0) {
+      attempt.retryAfterMs = m.details.retryAfterSeconds * 1000;
+    }
     switch (m.type) {
       case 'hello':
         this.joinedAt(m.lastSeq);
