@@ -7,7 +7,7 @@ import { methodNotAllowed } from 'hono/method-not-allowed';
 import { getConfig } from './config.ts';
 import { apiError, type ErrorBody } from './errors.ts';
 import { errorFields, log, setLogLevel } from './log.ts';
-import { RoomUnavailableError } from './room-failure.ts';
+import { RoomUnavailableError } from './room/failure.ts';
 import { bridgeStatus } from './routes/bridge-status.ts';
 import { events, registerEventSchemas } from './routes/events.ts';
 import { health } from './routes/health.ts';

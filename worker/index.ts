@@ -5,7 +5,7 @@
 import { app } from './app.ts';
 import { runRetention } from './retention.ts';
 
-export { Room } from './room.ts';
+export { Room } from './room/room.ts';
 export { RateLimiter } from './ratelimit.ts';
 
 export default {

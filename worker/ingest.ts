@@ -8,8 +8,9 @@ import { describeIssues, oneLine } from '../protocol/reason.ts';
 import { normalizeEvent, producerIdOf, type IngestContext } from '../protocol/schemas/normalize.ts';
 import type { IngestRecord, IngestResult } from '../protocol/ingest.ts';
 import { errorFields, log } from './log.ts';
-import { roomFailure } from './room-failure.ts';
-import { roomStub, type CommitOptions, type CommitResult } from './room.ts';
+import { roomFailure } from './room/failure.ts';
+import type { CommitOptions, CommitResult } from './room/rpc.ts';
+import { roomStub } from './room/stubs.ts';
 
 /**
  * Hands events to their rooms (one call per room, in parallel) and returns results in input order.

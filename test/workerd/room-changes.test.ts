@@ -1,8 +1,8 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../protocol/event.ts';
-import type { ChangeRequest, ChangeResult } from '../../worker/room.ts';
-import type { Room } from '../../worker/room.ts';
+import type { ChangeRequest, ChangeResult } from '../../worker/room/rpc.ts';
+import type { Room } from '../../worker/room/room.ts';
 import { claimStorage, event, fence, ingestEvents, openSocket, roomOf, strictlyIncreasing, until } from './room-support.ts';
 
 const ROOM = 'Container';

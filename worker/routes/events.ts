@@ -21,8 +21,9 @@ import { exportBudget } from '../limits/export-budget.ts';
 import { holdLongPoll } from '../limits/long-poll.ts';
 import { chargeSearch, eventsInBody, limitWrites } from '../limits/middleware.ts';
 import { parseFilterList } from '../../protocol/filter-list.ts';
-import { roomFailure } from '../room-failure.ts';
-import { roomStub, type ChangeResult } from '../room.ts';
+import { roomFailure } from '../room/failure.ts';
+import type { ChangeResult } from '../room/rpc.ts';
+import { roomStub } from '../room/stubs.ts';
 import type { AppEnv } from '../types.ts';
 import { ErrorSchema } from './schemas.ts';
 

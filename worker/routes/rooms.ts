@@ -7,7 +7,8 @@ import { offersRoomProtocol, requireRole } from '../auth.ts';
 import { getConfig } from '../config.ts';
 import { apiError } from '../errors.ts';
 import { refuseConnection, takeConnection } from '../limits/room-connection.ts';
-import { roomShardStub, roomStub, type Room } from '../room.ts';
+import type { Room } from '../room/room.ts';
+import { roomShardStub, roomStub } from '../room/stubs.ts';
 import type { AppEnv } from '../types.ts';
 import { ErrorSchema } from './schemas.ts';
 

@@ -12,7 +12,7 @@ import { bridgeStatuses } from '../db/bridge-status.ts';
 import { createDb } from '../db/client.ts';
 import { eventStats, newestReceivedAt } from '../db/stats.ts';
 import { pipelineState } from '../pipeline.ts';
-import { roomStub } from '../room.ts';
+import { roomStub } from '../room/stubs.ts';
 import type { AppEnv } from '../types.ts';
 import { ErrorSchema } from './schemas.ts';
 

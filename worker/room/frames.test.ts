@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Change } from '../protocol/event.ts';
-import { framesOf, takeDelivery } from './room-frames.ts';
-import type { ShardDelivery } from './room-rpc.ts';
+import type { Change } from '../../protocol/event.ts';
+import { framesOf, sseFrame } from './frames.ts';
 
 const change = (seq: number, pad = 0): Change => ({ id: `e${seq}`, seq, category: 'Port', deleted: true, ...(pad ? { pad: 'x'.repeat(pad) } : {}) }) as Change;
 
-describe('worker > room-frames > framesOf', () => {
+describe('worker > room > frames > framesOf', () => {
   it('puts a batch that fits in one frame, tagged with its last seq', () => {
     const frames = framesOf([change(1), change(2), change(3)], 10_000);
     expect(frames).toHaveLength(1);
@@ -29,19 +28,17 @@ describe('worker > room-frames > framesOf', () => {
   });
 });
 
-describe('worker > room-frames > takeDelivery', () => {
-  const d = (after: number, upTo: number, uncertain = false): ShardDelivery => ({ after, upTo, changes: [change(upTo)], uncertain });
-
-  it('merges contiguous deliveries up to the change bound and leaves the rest queued', () => {
-    const queue = [d(0, 1), d(1, 2), d(2, 3)];
-    const merged = takeDelivery(queue, 2);
-    expect(merged).toMatchObject({ after: 0, upTo: 2, uncertain: false });
-    expect(merged.changes.map((c) => c.seq)).toEqual([1, 2]);
-    expect(queue).toEqual([d(2, 3)]);
+describe('worker > room > frames > sseFrame', () => {
+  it('writes each frame the room sends, byte for byte as the stream has always carried them', () => {
+    expect(sseFrame({ id: 12, data: '{"type":"events","events":[]}' })).toBe('id: 12\ndata: {"type":"events","events":[]}\n\n');
+    expect(sseFrame({ data: '{"type":"presence","connections":2}' })).toBe('data: {"type":"presence","connections":2}\n\n');
+    expect(sseFrame({ retry: 2000 })).toBe('retry: 2000\n\n');
+    expect(sseFrame({ retry: 750, data: '{"type":"reconnect"}' })).toBe('retry: 750\ndata: {"type":"reconnect"}\n\n');
+    expect(sseFrame({ event: 'error', data: '{"type":"error"}' })).toBe('event: error\ndata: {"type":"error"}\n\n');
+    expect(sseFrame({ comment: 'hb 41' })).toBe(': hb 41\n\n');
   });
 
-  it('marks a merge across a gap, or with an uncertain part, as uncertain', () => {
-    expect(takeDelivery([d(0, 1), d(5, 6)], 10).uncertain).toBe(true);
-    expect(takeDelivery([d(0, 1), d(1, 2, true)], 10).uncertain).toBe(true);
+  it('keeps seq 0 as an id (only a missing field is left out)', () => {
+    expect(sseFrame({ id: 0, data: '{}' })).toBe('id: 0\ndata: {}\n\n');
   });
 });

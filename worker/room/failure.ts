@@ -3,7 +3,7 @@
  * (docs/api.md). It says "not the events' fault": the bridge waits it out instead of counting
  * it toward poison isolation, so it must never stand for something a record contains.
  */
-import type { Category } from '../protocol/enums.ts';
+import type { Category } from '../../protocol/enums.ts';
 
 /** One or more rooms failed to store (their D1 write threw, or the call to them failed). Retrying later may succeed. */
 export class RoomUnavailableError extends Error {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SentLedger } from './room-ledger.ts';
+import { SentLedger } from './ledger.ts';
 
-describe('worker > SentLedger', () => {
+describe('worker > room > SentLedger', () => {
   it('releases what was sent up to an acked seq, and nothing for an ack beyond what was sent', () => {
     const l = new SentLedger(10);
     l.sent(100, 12);

@@ -1,4 +1,4 @@
-/** The room's bounds (worker/room.ts), in one place; docs/limits.md maps them. */
+/** The room's bounds, in one place; docs/limits.md maps them. */
 
 /**
  * The room's bounds, in one place. Public on the instance so that tests can tighten them with

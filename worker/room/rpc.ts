@@ -1,7 +1,7 @@
 /** The room's RPC vocabulary: what the Worker sends a room and what it answers. */
-import type { Change, NewEvent } from '../protocol/event.ts';
-import type { NewHistoryEntry } from '../protocol/history.ts';
-import type { ReconnectReason } from '../protocol/room.ts';
+import type { Change, NewEvent } from '../../protocol/event.ts';
+import type { NewHistoryEntry } from '../../protocol/history.ts';
+import type { ReconnectReason } from '../../protocol/room.ts';
 
 /** Outcome of one event handed to the room. */
 export type CommitResult = { id: string; status: 'stored'; seq: number } | { id: string; status: 'duplicate' };

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Severity } from '../protocol/enums.ts';
-import type { Change } from '../protocol/event.ts';
-import { sampleEvent, sampleTombstone } from '../protocol/fixtures.ts';
+import type { Severity } from '../../protocol/enums.ts';
+import type { Change } from '../../protocol/event.ts';
+import { sampleEvent, sampleTombstone } from '../../protocol/fixtures.ts';
 import { RecentChanges } from './recent-changes.ts';
 
 const ev = (id: string, seq: number, severity: Severity = 'Low'): Change => sampleEvent({ id, seq, severity, category: 'Ship' });
 const tomb = (id: string, seq: number): Change => sampleTombstone({ id, seq, category: 'Ship' });
 
-describe('worker > RecentChanges', () => {
+describe('worker > room > RecentChanges', () => {
   it('covers exactly (from, to] and serves the changes above a cursor in seq order', () => {
     const r = new RecentChanges(10, 100);
     r.append([ev('a', 101), ev('b', 102)], 102);

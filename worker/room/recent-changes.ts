@@ -8,9 +8,9 @@
  * one of the same id (workflow change, delete) hides the older entry, exactly as D1 (which keeps
  * one row per id) would.
  */
-import type { Severity } from '../protocol/enums.ts';
-import type { Change } from '../protocol/event.ts';
-import { changeMatches } from '../protocol/room.ts';
+import type { Severity } from '../../protocol/enums.ts';
+import type { Change } from '../../protocol/event.ts';
+import { changeMatches } from '../../protocol/room.ts';
 
 export class RecentChanges {
   private entries: Change[] = [];

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ReplaySlots } from './room-replay-slots.ts';
+import { ReplaySlots } from './replay-slots.ts';
 
 const tick = () => new Promise<void>((r) => setTimeout(r, 0));
 
-describe('worker > ReplaySlots', () => {
+describe('worker > room > ReplaySlots', () => {
   it('keeps one holder to its share while another holder is served from the free slots', async () => {
     const slots = new ReplaySlots(() => ({ total: 4, perHolder: 2 }));
     const hog = await Promise.all([slots.acquire('hog'), slots.acquire('hog')]);

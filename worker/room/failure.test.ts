@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { RoomUnavailableError, failedBeforeSending, roomFailure } from './room-failure.ts';
+import { RoomUnavailableError, failedBeforeSending, roomFailure } from './failure.ts';
 
 const remote = (message: string) => Object.assign(new Error(message), { remote: true });
 
-describe('worker > room-failure', () => {
+describe('worker > room > failure', () => {
   it('names every failed room in one retriable RoomUnavailableError, keeping the first cause', () => {
     const d1 = remote('D1_ERROR: injected');
     const err = roomFailure([['Ship', d1], ['Berth', new Error('Network connection lost.')]]);
