@@ -2,7 +2,7 @@ import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { BASE, api, apiAs, postEvents, token, uid, type ApiErrorBody } from './helpers.ts';
 import { getConfig } from '../../worker/config.ts';
-import { rateLimiterStub } from '../../worker/ratelimit.ts';
+import { rateLimiterStub } from '../../worker/limiter/stub.ts';
 import { env } from 'cloudflare:test';
 
 describe('api > guards', () => {

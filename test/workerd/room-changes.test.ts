@@ -13,7 +13,7 @@ async function stored(id: string): Promise<{ seq: number; doc: NewEvent }> {
   return { seq: row.seq, doc: JSON.parse(row.doc) as NewEvent };
 }
 
-/** RPC's Serializable mapping cannot express `unknown` (eventData): the result is cast back, as worker/routes/events.ts does. */
+/** RPC's Serializable mapping cannot express `unknown` (eventData): the result is cast back, as worker/routes/events/workflow.ts does. */
 async function change(req: ChangeRequest): Promise<ChangeResult> {
   return (await roomOf(ROOM).change(ROOM, req)) as unknown as ChangeResult;
 }

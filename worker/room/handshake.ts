@@ -9,7 +9,7 @@
  */
 import { SEVERITIES, isCategory, type Category, type Severity } from '../../protocol/enums.ts';
 import { CLOSE, ROOM_SUBPROTOCOL, parseCursor, parseSeverityList, type ServerMessage } from '../../protocol/room.ts';
-import { CONNECTION_RETRY_SECONDS, refusalResponse } from '../limits/refusal.ts';
+import { CONNECTION_RETRY_SECONDS, refusalResponse } from '../limiter/refusal.ts';
 import { log } from '../log.ts';
 import { validShard, type RoomRole } from './shards.ts';
 import { SocketSubscriber, type SocketHost } from './socket-subscriber.ts';

@@ -23,7 +23,7 @@ import type { Change, NewEvent } from '../../protocol/event.ts';
 import { CLOSE } from '../../protocol/room.ts';
 import { getConfig } from '../config.ts';
 import { createDb, type Db } from '../db/client.ts';
-import { releaseConnection } from '../limits/connections.ts';
+import { releaseConnection } from '../limiter/connections.ts';
 import { log } from '../log.ts';
 import { CatchUp } from './catch-up.ts';
 import { answerClientFrame } from './client-frames.ts';
@@ -174,7 +174,7 @@ export class Room extends DurableObject<Env> {
 
   /**
    * The token limiter asks which of these connection leases are still held here (a release lost
-   * with a crashed instance is found out this way; see worker/limits/rate-limiter.ts).
+   * with a crashed instance is found out this way; see worker/limiter/rate-limiter.ts).
    */
   async openConnections(ids: string[]): Promise<string[]> {
     return this.subscribers.openLeases(ids);

@@ -1,12 +1,14 @@
 /**
- * Cost limits as Hono middleware (place after requireRole: they read the token's `sub`). Each
- * takes from the token's budget what the request costs, not 1 per request.
+ * Rate and cost limits as Hono middleware (place after requireRole: they read the token's `sub`),
+ * against the token's limiter (worker/limiter/). Each takes from the token's budget what the
+ * request costs, not 1 per request. A text search is charged by its handler instead
+ * (`chargeSearch`): only after validation and scope, so that only a search that runs costs.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { getConfig } from '../config.ts';
-import { rateLimiterStub } from '../ratelimit.ts';
-import type { AppEnv } from '../types.ts';
-import { refuse } from './refusal.ts';
+import { getConfig } from '../../config.ts';
+import { refuse } from '../../limiter/refusal.ts';
+import { rateLimiterStub } from '../../limiter/stub.ts';
+import type { AppEnv } from '../../types.ts';
 
 export type WriteLimitOptions = {
   /** What the request costs in writes (default 1): a POST of events costs its event count. */

@@ -1,9 +1,9 @@
+/** POST /internal/ingest: a batch of Kafka records from the bridge, each judged alone. */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { IngestBatchSchema } from '../../protocol/schemas/ingest.ts';
-import { requireServiceToken } from '../auth.ts';
-import { ingestRecords } from '../ingest.ts';
-import type { AppEnv } from '../types.ts';
-import { ErrorSchema } from './schemas.ts';
+import { IngestBatchSchema } from '../../../protocol/schemas/ingest.ts';
+import { ingestRecords } from '../../ingest.ts';
+import type { AppEnv } from '../../types.ts';
+import { SERVICE, errors } from '../openapi.ts';
 
 const IngestResultSchema = z.union([
   z.object({ status: z.literal('stored'), id: z.string(), seq: z.number().int(), category: z.string() }),
@@ -13,23 +13,23 @@ const IngestResultSchema = z.union([
 
 export const ingest = new OpenAPIHono<AppEnv>();
 
-ingest.use('/internal/*', requireServiceToken());
-
 ingest.openapi(
   createRoute({
     method: 'post',
-    path: '/internal/ingest',
+    path: '/',
     summary: 'A batch of Kafka records from the bridge',
     description:
       'Answers one result per record, in order: stored (with its seq), duplicate (id seen before) or rejected (with the reason; the bridge dead-letters it). ' +
       'Each record is judged alone: nothing a record contains makes the batch fail.',
-    security: [{ serviceToken: [] }],
+    security: SERVICE,
     request: { body: { required: true, content: { 'application/json': { schema: IngestBatchSchema } } } },
     responses: {
       200: { description: 'Per-record results', content: { 'application/json': { schema: z.object({ results: z.array(IngestResultSchema) }) } } },
-      400: { description: 'The batch itself is malformed', content: { 'application/json': { schema: ErrorSchema } } },
-      401: { description: 'Missing or wrong service token', content: { 'application/json': { schema: ErrorSchema } } },
-      503: { description: 'A room could not store (`room_unavailable`, `details.rooms`, `Retry-After: 1`): the other rooms stored theirs; retry the batch', content: { 'application/json': { schema: ErrorSchema } } },
+      ...errors({
+        400: 'The batch itself is malformed',
+        401: 'Missing or wrong service token',
+        503: 'A room could not store (`room_unavailable`, `details.rooms`, `Retry-After: 1`): the other rooms stored theirs; retry the batch',
+      }),
     },
   }),
   async (c) => {

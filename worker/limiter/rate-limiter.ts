@@ -1,5 +1,5 @@
 /**
- * Per-token budgets: one Durable Object per token `sub` (idFromName), so every limit holds across
+ * Per-token budgets: one Durable Object per token `sub` (idFromName; stub.ts), so every limit holds across
  * isolates and colos instead of per isolate. It keeps two kinds of thing (docs/security.md#limits-that-hold):
  *
  *  - **Buckets** (rates): token buckets by name (`writes`, `search`, `export`), each refilled at
@@ -14,7 +14,7 @@
  *    the rooms named in its leases which connections are still open and forgets the rest.
  */
 import { DurableObject } from 'cloudflare:workers';
-import { errorFields, log } from './log.ts';
+import { errorFields, log } from '../log.ts';
 
 /** The answer of one take: allowed, or how long until `cost` tokens are back. */
 export type TakeResult = { ok: true; remaining: number } | { ok: false; retryAfterSeconds: number };
@@ -120,9 +120,4 @@ export class RateLimiter extends DurableObject<Env> {
 
 function key(kind: LeaseKind, id: string): string {
   return `${kind}:${id}`;
-}
-
-/** The limiter of one token subject. */
-export function rateLimiterStub(env: Env, sub: string): DurableObjectStub<RateLimiter> {
-  return env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(sub));
 }

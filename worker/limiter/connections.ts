@@ -3,11 +3,11 @@
  * (CONNECTIONS_PER_TOKEN). The Worker takes a lease before it hands the request to a room; the
  * room gives it back when the connection ends (or refuses it at once: its own per-room cap,
  * bad parameters). The lease names the room, so a release lost with a room is found out
- * (worker/ratelimit.ts, reconcile).
+ * (rate-limiter.ts, reconcile).
  */
 import { getConfig } from '../config.ts';
 import { errorFields, log } from '../log.ts';
-import { rateLimiterStub } from '../ratelimit.ts';
+import { rateLimiterStub } from './stub.ts';
 
 export type ConnectionLease = { ok: true; id: string } | { ok: false; open: number; max: number };
 

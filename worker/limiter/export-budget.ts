@@ -5,7 +5,7 @@
  * slows down, it is never cut short, and a client that goes away stops it.
  */
 import { getConfig } from '../config.ts';
-import { rateLimiterStub } from '../ratelimit.ts';
+import { rateLimiterStub } from './stub.ts';
 import { refuse } from './refusal.ts';
 
 export type ExportBudget = {

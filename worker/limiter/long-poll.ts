@@ -1,6 +1,6 @@
 /** Long-polls open at once per token (LONG_POLLS_PER_TOKEN): each holds a lease for its wait. */
 import { getConfig } from '../config.ts';
-import { rateLimiterStub } from '../ratelimit.ts';
+import { rateLimiterStub } from './stub.ts';
 import { refuse } from './refusal.ts';
 
 /** Slack over the wait itself before a lease that was never released lapses on its own. */
