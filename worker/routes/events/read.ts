@@ -14,14 +14,15 @@ import { EventWithReadSchema, IdParams } from './query.ts';
 
 export const readEvent = new OpenAPIHono<AppEnv>();
 
+/** Who may read one event, and how it is named: both routes of this file. */
+const ONE_EVENT = { security: PEOPLE, middleware: [requireRole('viewer')], request: { params: IdParams } };
+
 readEvent.openapi(
   createRoute({
     method: 'get',
     path: '/{id}',
     summary: 'One event',
-    security: PEOPLE,
-    middleware: [requireRole('viewer')],
-    request: { params: IdParams },
+    ...ONE_EVENT,
     responses: {
       200: { description: 'The event, with the caller’s read flag', content: { 'application/json': { schema: EventWithReadSchema } } },
       ...errors({ 401: 'Missing or invalid token', 403: 'Forbidden', 404: 'No such event (or deleted, or outside the token’s categories)' }),
@@ -55,9 +56,7 @@ readEvent.openapi(
     path: '/{id}/history',
     summary: "An event's workflow history",
     description: 'Every change (acknowledge, assign, resolve, delete, ...) oldest first; also for deleted events.',
-    security: PEOPLE,
-    middleware: [requireRole('viewer')],
-    request: { params: IdParams },
+    ...ONE_EVENT,
     responses: {
       200: { description: 'History entries', content: { 'application/json': { schema: z.object({ data: z.array(HistorySchema) }) } } },
       ...errors({ 401: 'Missing or invalid token', 403: 'Forbidden', 404: 'No such event' }),
