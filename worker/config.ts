@@ -25,9 +25,9 @@ export type Config = {
   jwtAudience: string | undefined;
   corsOrigins: readonly string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
-  /** WRITE_RATE_PER_MINUTE (default 6000): events (and workflow changes, deletes) one token may write per minute; a POST costs its event count (worker/limits/). */
+  /** WRITE_RATE_PER_MINUTE (default 6000): events (and workflow changes, deletes) one token may write per minute; a POST costs its event count (worker/limiter/, worker/middleware/rate-limit/). */
   writeRatePerMinute: number;
-  /** The read and connection budgets of one token (worker/limits/, docs/security.md "Limits that hold"). */
+  /** The read and connection budgets of one token (worker/limiter/, docs/security.md "Limits that hold"). */
   limits: TokenLimits;
   /** RETENTION_DAYS (default 30): events older than this are deleted by the cron (worker/retention.ts); a bad value is reported there. */
   retention: { days: number } | { error: string };

@@ -5,8 +5,8 @@
 import { app } from './app.ts';
 import { runRetention } from './retention.ts';
 
-export { Room } from './room.ts';
-export { RateLimiter } from './ratelimit.ts';
+export { Room } from './room/room.ts';
+export { RateLimiter } from './limiter/rate-limiter.ts';
 
 export default {
   fetch: app.fetch,

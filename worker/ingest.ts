@@ -7,9 +7,12 @@ import type { NewEvent } from '../protocol/event.ts';
 import { describeIssues, oneLine } from '../protocol/reason.ts';
 import { normalizeEvent, producerIdOf, type IngestContext } from '../protocol/schemas/normalize.ts';
 import type { IngestRecord, IngestResult } from '../protocol/ingest.ts';
+import { createDb } from './db/client.ts';
+import { categoriesOf } from './db/events.ts';
 import { errorFields, log } from './log.ts';
-import { roomFailure } from './room-failure.ts';
-import { roomStub, type CommitOptions, type CommitResult } from './room.ts';
+import { roomFailure } from './room/failure.ts';
+import type { CommitOptions, CommitResult } from './room/rpc.ts';
+import { roomStub } from './room/stubs.ts';
 
 /**
  * Hands events to their rooms (one call per room, in parallel) and returns results in input order.
@@ -83,10 +86,7 @@ async function storedCategories(env: Env, ids: string[]): Promise<Map<string, st
   const out = new Map<string, string>();
   if (ids.length === 0) return out;
   try {
-    const { results } = await env.DB.prepare('SELECT id, category FROM events WHERE id IN (SELECT value FROM json_each(?1))')
-      .bind(JSON.stringify(ids))
-      .all<{ id: string; category: string }>();
-    for (const r of results) out.set(r.id, r.category);
+    for (const r of await categoriesOf(createDb(env.DB), ids)) out.set(r.id, r.category);
   } catch (err) {
     log('warn', 'ingest could not look up the ids of rejected records', { ids: ids.length, ...errorFields(err) });
   }

@@ -6,7 +6,9 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { Category } from '../../protocol/enums.ts';
-import { roomShardStub, type Room, type ShardDelivery } from '../../worker/room.ts';
+import type { Room } from '../../worker/room/room.ts';
+import type { ShardDelivery } from '../../worker/room/rpc.ts';
+import { roomShardStub } from '../../worker/room/stubs.ts';
 import { api } from '../workerd/helpers.ts';
 import { claimStorage, event, ingestEvents, openSocket, openSse, roomOf, storedChanges, strictlyIncreasing, until, type Received, type SocketClient } from '../workerd/room-support.ts';
 
@@ -28,13 +30,15 @@ function expectExactly(c: Received, ids: readonly string[]): void {
 }
 
 type Patchable = { shardStub(shard: number): { deliver(category: Category, shard: number, d: ShardDelivery): Promise<unknown> } };
+/** The primary's role (worker/room/shards.ts, ShardingPrimary): its `shardStub` is where a test stands in for one shard. */
+const sharding = (r: Room): Patchable => (r as unknown as { role: Patchable }).role;
 
 /** Makes the primary lose the next `count` deliveries to one shard (as if the calls vanished). */
 async function loseDeliveries(room: Category, shard: number, count: number): Promise<{ lost: () => number; restore: () => Promise<void> }> {
   let lost = 0;
   await runInDurableObject(roomOf(room), (r: Room) => {
-    const p = r as unknown as Patchable;
-    const original = p.shardStub.bind(r);
+    const p = sharding(r);
+    const original = p.shardStub.bind(p);
     p.shardStub = (k) => {
       if (k !== shard || lost >= count) return original(k);
       return {
@@ -49,7 +53,7 @@ async function loseDeliveries(room: Category, shard: number, count: number): Pro
     lost: () => lost,
     restore: () =>
       runInDurableObject(roomOf(room), (r: Room) => {
-        delete (r as unknown as Partial<Patchable>).shardStub; // the prototype's method again
+        delete (sharding(r) as Partial<Patchable>).shardStub; // the prototype's method again
       }),
   };
 }
@@ -221,8 +225,8 @@ describe('worker > Room > sharded (ROOM_SHARDS = 3)', () => {
     const target = shardOf(clients[0]!);
     let failed = 0;
     await runInDurableObject(roomOf(room), (r: Room) => {
-      const p = r as unknown as Patchable;
-      const original = p.shardStub.bind(r);
+      const p = sharding(r);
+      const original = p.shardStub.bind(p);
       p.shardStub = (k) => {
         if (k !== target || failed > 0) return original(k);
         return {
@@ -240,7 +244,7 @@ describe('worker > Room > sharded (ROOM_SHARDS = 3)', () => {
       for (const c of clients) expectExactly(c, ids);
     } finally {
       await runInDurableObject(roomOf(room), (r: Room) => {
-        delete (r as unknown as Partial<Patchable>).shardStub;
+        delete (sharding(r) as Partial<Patchable>).shardStub;
       });
     }
     for (const c of clients) c.close();

@@ -8,7 +8,7 @@ import { SELF, env } from 'cloudflare:test';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CATEGORIES, type Category } from '../../protocol/enums.ts';
 import { CLOSE, ROOM_SUBPROTOCOL, type ErrorMessage } from '../../protocol/room.ts';
-import { rateLimiterStub } from '../../worker/ratelimit.ts';
+import { rateLimiterStub } from '../../worker/limiter/stub.ts';
 import { BASE, token, uid, type ApiErrorBody } from './helpers.ts';
 import { adoptSocket, claimStorage, event, ingestEvents, openSocket, roomOf, until, type SocketClient } from './room-support.ts';
 

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SEVERITIES, STATUSES } from '../../protocol/enums.ts';
 import { getConfig } from '../../worker/config.ts';
-import { rateLimiterStub } from '../../worker/ratelimit.ts';
+import { rateLimiterStub } from '../../worker/limiter/stub.ts';
 import { BASE, apiAs, postEvents, token, uid, word, type ApiErrorBody } from './helpers.ts';
 
 const limits = getConfig(env).limits;

@@ -6,7 +6,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { getConfig } from '../../worker/config.ts';
-import { rateLimiterStub } from '../../worker/ratelimit.ts';
+import { rateLimiterStub } from '../../worker/limiter/stub.ts';
 import { apiAs, uid, type ApiErrorBody } from './helpers.ts';
 
 const budget = getConfig(env).writeRatePerMinute;

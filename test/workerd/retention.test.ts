@@ -1,7 +1,8 @@
 import { createScheduledController, env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import worker from '../../worker/index.ts';
-import { purgeExpired } from '../../worker/retention.ts';
+import { createDb } from '../../worker/db/client.ts';
+import { purgeExpired } from '../../worker/db/retention.ts';
 import { uid } from './helpers.ts';
 
 const DAY_MS = 86_400_000;
@@ -66,7 +67,7 @@ describe('worker > retention (scheduled)', () => {
     // Received long ago but deleted yesterday: clients resuming within the window must still see the delete.
     await insertEvent({ id: recentTombstone, receivedAt: now - 50 * DAY_MS, updatedAt: now - DAY_MS, deleted: true });
 
-    const report = await purgeExpired(env.DB, { now, retentionDays: 30 });
+    const report = await purgeExpired(createDb(env.DB), { now, retentionDays: 30 });
 
     expect(await present([agedTombstone, recentTombstone])).toEqual([recentTombstone]);
     expect(report.tombstones).toBeGreaterThanOrEqual(1);
@@ -84,12 +85,12 @@ describe('worker > retention (scheduled)', () => {
       ),
     );
 
-    const first = await purgeExpired(env.DB, { now, retentionDays: 60, batchRows: 10, maxBatches: 2 });
+    const first = await purgeExpired(createDb(env.DB), { now, retentionDays: 60, batchRows: 10, maxBatches: 2 });
     expect(first).toMatchObject({ batches: 2, more: true, retentionDays: 60 });
     expect(first.events).toBe(20);
     expect(await present(ids)).toHaveLength(5);
 
-    const second = await purgeExpired(env.DB, { now, retentionDays: 60, batchRows: 10, maxBatches: 2 });
+    const second = await purgeExpired(createDb(env.DB), { now, retentionDays: 60, batchRows: 10, maxBatches: 2 });
     expect(second.more).toBe(false);
     expect(second.events).toBe(5);
     expect(second.byCategory).toEqual({ Port: 5 });
@@ -105,7 +106,7 @@ describe('worker > retention (scheduled)', () => {
     await insertEvent({ id, category: 'Berth', receivedAt: now - 45 * DAY_MS });
     expect(await count()).toBe(before + 1);
 
-    await purgeExpired(env.DB, { now, retentionDays: 30 });
+    await purgeExpired(createDb(env.DB), { now, retentionDays: 30 });
 
     expect(await present([id])).toEqual([]);
     expect(await count()).toBe(before);

@@ -1,8 +1,8 @@
 import { env, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../protocol/event.ts';
-import type { ChangeRequest, ChangeResult } from '../../worker/room.ts';
-import type { Room } from '../../worker/room.ts';
+import type { ChangeRequest, ChangeResult } from '../../worker/room/rpc.ts';
+import type { Room } from '../../worker/room/room.ts';
 import { claimStorage, event, fence, ingestEvents, openSocket, roomOf, strictlyIncreasing, until } from './room-support.ts';
 
 const ROOM = 'Container';
@@ -13,7 +13,7 @@ async function stored(id: string): Promise<{ seq: number; doc: NewEvent }> {
   return { seq: row.seq, doc: JSON.parse(row.doc) as NewEvent };
 }
 
-/** RPC's Serializable mapping cannot express `unknown` (eventData): the result is cast back, as worker/routes/events.ts does. */
+/** RPC's Serializable mapping cannot express `unknown` (eventData): the result is cast back, as worker/routes/events/workflow.ts does. */
 async function change(req: ChangeRequest): Promise<ChangeResult> {
   return (await roomOf(ROOM).change(ROOM, req)) as unknown as ChangeResult;
 }

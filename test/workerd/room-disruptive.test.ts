@@ -9,7 +9,8 @@ import type { Category } from '../../protocol/enums.ts';
 import type { NewEvent } from '../../protocol/event.ts';
 import { normalizeEvent } from '../../protocol/schemas/normalize.ts';
 import { CLOSE, type ReconnectMessage } from '../../protocol/room.ts';
-import { DEFAULT_ROOM_LIMITS, type Room, type RoomLimits } from '../../worker/room.ts';
+import { DEFAULT_ROOM_LIMITS, type RoomLimits } from '../../worker/room/limits.ts';
+import type { Room } from '../../worker/room/room.ts';
 import { api } from './helpers.ts';
 import { SEVS, claimStorage, event, expectStreamMatchesD1, fence, ingestEvents, ingestMany, openSocket, openSse, roomOf, storedChanges, strictlyIncreasing } from './room-support.ts';
 

@@ -8,7 +8,7 @@ import { SELF, evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Category } from '../../protocol/enums.ts';
 import { CLOSE, type ErrorMessage } from '../../protocol/room.ts';
-import type { Room } from '../../worker/room.ts';
+import type { Room } from '../../worker/room/room.ts';
 import { BASE, token, uid } from './helpers.ts';
 import { adoptSse, claimStorage, event, ingestEvents, openSocket, roomOf, until } from './room-support.ts';
 

@@ -7,7 +7,8 @@ import { runInDurableObject } from 'cloudflare:test';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Category } from '../../protocol/enums.ts';
 import { CLOSE, type ReconnectMessage } from '../../protocol/room.ts';
-import { DEFAULT_ROOM_LIMITS, type Room, type RoomLimits } from '../../worker/room.ts';
+import { DEFAULT_ROOM_LIMITS, type RoomLimits } from '../../worker/room/limits.ts';
+import type { Room } from '../../worker/room/room.ts';
 import { token, uid } from './helpers.ts';
 import { claimStorage, event, expectStreamMatchesD1, ingestEvents, ingestMany, openSocket, roomOf, strictlyIncreasing } from './room-support.ts';
 

@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE, MAX_CLIENT_FRAME_BYTES, ROOM_SUBPROTOCOL, type StatsMessage } from '../../protocol/room.ts';
-import type { Room } from '../../worker/room.ts';
+import type { Room } from '../../worker/room/room.ts';
 import { BASE, token } from './helpers.ts';
 import { claimStorage, event, ingestEvents, openSocket, roomOf, until, upgrade } from './room-support.ts';
 

@@ -1,6 +1,6 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Room } from '../../worker/room.ts';
+import type { Room } from '../../worker/room/room.ts';
 import { claimStorage, event, fence, ingestEvents, ingestMany, openSocket, roomOf, strictlyIncreasing, until } from './room-support.ts';
 
 const ROOM = 'Berth';

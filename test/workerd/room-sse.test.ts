@@ -1,6 +1,6 @@
 import { runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Room } from '../../worker/room.ts';
+import type { Room } from '../../worker/room/room.ts';
 import { api } from './helpers.ts';
 import { claimStorage, event, ingestEvents, openSse, roomOf, strictlyIncreasing, until } from './room-support.ts';
 

@@ -7,3 +7,8 @@ export type Db = DrizzleD1Database<typeof schema> & { $client: D1Database };
 export function createDb(d1: D1Database): Db {
   return drizzle(d1, { schema });
 }
+
+/** A round trip to D1 (the health check's probe); throws when D1 does not answer. */
+export async function pingDb(db: Db): Promise<void> {
+  await db.$client.prepare('SELECT 1').first();
+}

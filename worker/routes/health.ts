@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { getConfig } from '../config.ts';
+import { createDb, pingDb } from '../db/client.ts';
 import type { AppEnv } from '../types.ts';
 
 const HealthSchema = z.object({ ok: z.literal(true), service: z.string(), environment: z.string(), time: z.string(), db: z.enum(['ok', 'error']) });
@@ -28,7 +29,7 @@ health.openapi(
     if (config.insecure) return c.json({ ok: false as const, service: 'quaycast', environment: config.environment, problem: config.insecure }, 503);
     let db: 'ok' | 'error' = 'ok';
     try {
-      await c.env.DB.prepare('SELECT 1').first();
+      await pingDb(createDb(c.env.DB));
     } catch {
       db = 'error'; // reported in the body; liveness itself stays true
     }

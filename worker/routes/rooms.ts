@@ -1,15 +1,20 @@
+/**
+ * The rooms resource, mounted at /api/rooms: a category room's WebSocket, its SSE fallback, and
+ * the drain before a deploy. Behind the origin guard, a viewer token and the token's scope.
+ */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
 import { CATEGORIES, parseCategory, type Category } from '../../protocol/enums.ts';
 import { parseCursor, parseSeverityList } from '../../protocol/room.ts';
-import { mayView } from '../../protocol/scope.ts';
-import { offersRoomProtocol, requireRole } from '../auth.ts';
 import { getConfig } from '../config.ts';
 import { apiError } from '../errors.ts';
-import { refuseConnection, takeConnection } from '../limits/room-connection.ts';
-import { roomShardStub, roomStub, type Room } from '../room.ts';
+import { offersRoomProtocol } from '../middleware/auth/credentials.ts';
+import { requireRole, roomInScope } from '../middleware/auth/index.ts';
+import { allowedOrigin } from '../middleware/origin/index.ts';
+import { leaseRoomConnection } from '../middleware/room-connection/index.ts';
+import type { Room } from '../room/room.ts';
+import { roomShardStub, roomStub } from '../room/stubs.ts';
 import type { AppEnv } from '../types.ts';
-import { ErrorSchema } from './schemas.ts';
+import { BEARER, errors } from './openapi.ts';
 
 export const rooms = new OpenAPIHono<AppEnv>();
 
@@ -28,36 +33,10 @@ const SocketQuery = z.object({
   after: z.union([z.string(), z.array(z.string())]).optional().openapi({ type: 'string', description: 'Resume cursor (a seq, up to 15 digits): replay every matching change with a greater seq, then live; at most once' }),
 });
 
-/**
- * Cross-site WebSocket hijacking guard: a browser always sends Origin on a socket or EventSource;
- * one that is neither this host nor in the CORS allow-list is refused before the cookie is read.
- */
-export function allowedOrigin(): MiddlewareHandler<AppEnv> {
-  return async function allowedOriginMiddleware(c, next) {
-    const origin = c.req.header('origin');
-    if (origin && origin !== new URL(c.req.url).origin && !getConfig(c.env).corsOrigins.includes(origin)) {
-      apiError(403, 'forbidden_origin', `origin ${origin} may not open rooms`);
-    }
-    await next();
-  };
-}
-
-/**
- * A scoped token opens only the rooms of its categories: 403 at the door for the WebSocket
- * upgrade, SSE and drain alike (an unknown room stays the 404 of roomOf).
- */
-export function roomInScope(): MiddlewareHandler<AppEnv> {
-  return async function roomInScopeMiddleware(c, next) {
-    const category = parseCategory(c.req.param('category') ?? '');
-    if (category && !mayView(c.get('user'), category)) apiError(403, 'forbidden', `this token may not open the ${category} room; its scope is ${c.get('user').categories!.join(', ')}`);
-    await next();
-  };
-}
-
-rooms.use('/api/rooms/*', allowedOrigin());
-rooms.use('/api/rooms/*', requireRole('viewer'));
-rooms.use('/api/rooms/:category/*', roomInScope());
-rooms.use('/api/rooms/:category/drain', requireRole('admin'));
+rooms.use('*', allowedOrigin());
+rooms.use('*', requireRole('viewer'));
+rooms.use('/:category/*', roomInScope());
+rooms.use('/:category/drain', requireRole('admin'));
 
 function roomOf(raw: string): Category {
   const category = parseCategory(raw);
@@ -91,25 +70,24 @@ function roomUrl(requestUrl: string, category: Category, shard: number | undefin
 rooms.openapi(
   createRoute({
     method: 'get',
-    path: '/api/rooms/{category}/ws',
+    path: '/{category}/ws',
     summary: 'WebSocket into a category room',
     description:
       'Upgrade to the room protocol (DESIGN.md, Rooms; docs/rooms.md). Query: `severity=Critical,High` (default all), `after=<seq>` (replay then live). ' +
       `Browsers offer the subprotocols \`quaycast.v1\` and \`bearer.<jwt>\` instead of an Authorization header. Rooms: ${CATEGORIES.join(', ')}.`,
-    security: [{ bearer: [] }],
+    security: BEARER,
     request: { params: RoomParams, query: SocketQuery },
     responses: {
       101: { description: 'Switching protocols (bad `severity`/`after` are answered inside the socket: `error` `bad_request`, then close 1008)' },
-      401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorSchema } } },
-      403: { description: 'Origin not allowed, or a room outside the token’s scope', content: { 'application/json': { schema: ErrorSchema } } },
-      404: { description: 'No such room', content: { 'application/json': { schema: ErrorSchema } } },
-      426: { description: 'Not a WebSocket upgrade', content: { 'application/json': { schema: ErrorSchema } } },
-      429: {
-        description:
+      ...errors({
+        401: 'Missing or invalid token',
+        403: 'Origin not allowed, or a room outside the token’s scope',
+        404: 'No such room',
+        426: 'Not a WebSocket upgrade',
+        429:
           'Too many connections of this token (`details.limit`: `connections` across rooms, `room_connections` in this room), with `Retry-After`. ' +
           'A browser (offering `quaycast.v1`) is told inside the socket instead: `error` `rate_limited` with `details`, then close 4429.',
-        content: { 'application/json': { schema: ErrorSchema } },
-      },
+      }),
     },
   }),
   async (c) => {
@@ -120,8 +98,8 @@ rooms.openapi(
     if (browser) headers.set('x-qc-subprotocol', '1');
     const { stub, shard } = subscriberRoom(c.env, category);
     c.set('logFields', shard === undefined ? { room: category } : { room: category, shard });
-    const lease = await takeConnection(c.env, c.get('user'), stub, headers);
-    if (!lease.ok) return refuseConnection(lease, browser);
+    const refused = await leaseRoomConnection(c, stub, headers, browser);
+    if (refused) return refused;
     // Bad `severity` / `after` are answered inside the socket (an `error` message, then 1008).
     return stub.fetch(new Request(roomUrl(c.req.url, category, shard), { headers })) as unknown as Response;
   },
@@ -130,21 +108,17 @@ rooms.openapi(
 rooms.openapi(
   createRoute({
     method: 'get',
-    path: '/api/rooms/{category}/sse',
+    path: '/{category}/sse',
     summary: 'Server-Sent Events fallback of a category room',
     description:
       'The room messages as SSE `data:` lines (JSON, same shapes as the socket); `events` frames carry `id: <seq of their last change>`. ' +
       'Resumes from the `Last-Event-ID` header (EventSource sends it on reconnect) or `after`; the header wins. Heartbeat comments every 15 s. ' +
       'Browsers authenticate with the `qc_session` cookie (POST /api/session).',
-    security: [{ bearer: [] }],
+    security: BEARER,
     request: { params: RoomParams, query: RoomQuery },
     responses: {
       200: { description: 'text/event-stream' },
-      400: { description: 'Bad or repeated severity, after or Last-Event-ID', content: { 'application/json': { schema: ErrorSchema } } },
-      401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorSchema } } },
-      403: { description: 'Origin not allowed, or a room outside the token’s scope', content: { 'application/json': { schema: ErrorSchema } } },
-      404: { description: 'No such room', content: { 'application/json': { schema: ErrorSchema } } },
-      429: { description: 'Too many connections of this token (`details.limit`: `connections` or `room_connections`), with `Retry-After`', content: { 'application/json': { schema: ErrorSchema } } },
+      ...errors({ 400: 'Bad or repeated severity, after or Last-Event-ID', 401: 'Missing or invalid token', 403: 'Origin not allowed, or a room outside the token’s scope', 404: 'No such room', 429: 'Too many connections of this token (`details.limit`: `connections` or `room_connections`), with `Retry-After`' }),
     },
   }),
   async (c) => {
@@ -157,8 +131,8 @@ rooms.openapi(
     const { stub, shard } = subscriberRoom(c.env, category);
     c.set('logFields', shard === undefined ? { room: category, transport: 'sse' } : { room: category, transport: 'sse', shard });
     const headers = new Headers();
-    const lease = await takeConnection(c.env, c.get('user'), stub, headers);
-    if (!lease.ok) return refuseConnection(lease, false);
+    const refused = await leaseRoomConnection(c, stub, headers, false);
+    if (refused) return refused;
     return stub.fetch(new Request(roomUrl(c.req.url, category, shard, lastEventId ?? after), { headers })) as unknown as Response;
   },
 );
@@ -171,18 +145,16 @@ const DrainBody = z.object({
 rooms.openapi(
   createRoute({
     method: 'post',
-    path: '/api/rooms/{category}/drain',
+    path: '/{category}/drain',
     summary: 'Drain a room (before a deploy)',
     description:
       'Sends every subscriber `{ type: "reconnect", afterMs, reason }` with a jittered delay, then closes it with 1012. Clients come back with their cursor. ' +
       'A sharded room (ROOM_SHARDS > 1) drains all its shards.',
-    security: [{ bearer: [] }],
+    security: BEARER,
     request: { params: RoomParams, body: { required: false, content: { 'application/json': { schema: DrainBody } } } },
     responses: {
       200: { description: 'How many subscribers were asked to reconnect', content: { 'application/json': { schema: z.object({ closed: z.number().int() }) } } },
-      401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorSchema } } },
-      403: { description: 'Not an admin', content: { 'application/json': { schema: ErrorSchema } } },
-      404: { description: 'No such room', content: { 'application/json': { schema: ErrorSchema } } },
+      ...errors({ 401: 'Missing or invalid token', 403: 'Not an admin', 404: 'No such room' }),
     },
   }),
   async (c) => {

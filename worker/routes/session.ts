@@ -3,19 +3,21 @@
  * whose opaque id travels in the HttpOnly cookie `qc_session`, which EventSource and long-polls
  * send by themselves. The session ends with its token, on DELETE /api/session (sign-out), or
  * when the secret that verified the token is rotated out. SameSite=Strict and the CORS
- * allow-list keep other sites from riding on it; it authenticates reads only (worker/auth.ts).
+ * allow-list keep other sites from riding on it; it authenticates reads only (worker/middleware/auth/).
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { deleteCookie, setCookie } from 'hono/cookie';
 import { CATEGORIES } from '../../protocol/enums.ts';
-import { SESSION_COOKIE, credentialOf, refuseWhenInsecure, requireRole, sessionCredentialOf } from '../auth.ts';
+
 import { getConfig } from '../config.ts';
 import { createDb } from '../db/client.ts';
 import { createSession, endSession, keyTag } from '../db/sessions.ts';
 import { apiError } from '../errors.ts';
-import { limitWrites } from '../limits/middleware.ts';
+import { SESSION_COOKIE, credentialOf, sessionCredentialOf } from '../middleware/auth/credentials.ts';
+import { refuseWhenInsecure, requireRole } from '../middleware/auth/index.ts';
+import { limitWrites } from '../middleware/rate-limit/index.ts';
 import type { AppEnv } from '../types.ts';
-import { ErrorSchema } from './schemas.ts';
+import { BEARER, errors } from './openapi.ts';
 
 /** Secure everywhere but plain-http loopback (local dev), where browsers would drop a Secure cookie. */
 function isPlainLoopback(url: URL): boolean {
@@ -29,13 +31,13 @@ export const session = new OpenAPIHono<AppEnv>();
 session.openapi(
   createRoute({
     method: 'post',
-    path: '/api/session',
+    path: '/',
     summary: 'Start a browser session from a bearer token',
     description:
       `Stores a session on the server and sets the HttpOnly cookie \`${SESSION_COOKIE}\` (Path=/api, SameSite=Strict, Secure) to its opaque id for the token's remaining lifetime. ` +
       'The session carries the token’s claims (role, scope) and ends with the token, on DELETE /api/session, or when the secret that verified the token is rotated out. ' +
       'Only a bearer header starts one; the cookie authenticates GET requests only.',
-    security: [{ bearer: [] }],
+    security: BEARER,
     middleware: [requireRole('viewer'), limitWrites()],
     responses: {
       200: {
@@ -46,9 +48,7 @@ session.openapi(
           },
         },
       },
-      401: { description: 'No bearer header, or an invalid token', content: { 'application/json': { schema: ErrorSchema } } },
-      429: { description: 'Write rate exceeded', content: { 'application/json': { schema: ErrorSchema } } },
-      503: { description: 'insecure_configuration: the Worker refuses to authenticate anyone', content: { 'application/json': { schema: ErrorSchema } } },
+      ...errors({ 401: 'No bearer header, or an invalid token', 429: 'Write rate exceeded', 503: 'insecure_configuration: the Worker refuses to authenticate anyone' }),
     },
   }),
   async (c) => {
@@ -75,14 +75,14 @@ session.openapi(
 session.openapi(
   createRoute({
     method: 'delete',
-    path: '/api/session',
+    path: '/',
     summary: 'End the browser session (sign out)',
     description:
       `Deletes the session named by the \`${SESSION_COOKIE}\` cookie on the server and clears the cookie: the cookie no longer authenticates anything, even if a copy was kept. ` +
       'Needs no other credential (the cookie is the session’s own); idempotent: 204 also when there was no session.',
     responses: {
       204: { description: 'Session ended, cookie cleared' },
-      503: { description: 'insecure_configuration', content: { 'application/json': { schema: ErrorSchema } } },
+      ...errors({ 503: 'insecure_configuration' }),
     },
   }),
   async (c) => {

@@ -6,15 +6,15 @@ import { PIPELINE_STATES } from '../../protocol/pipeline.ts';
 import type { SameType } from '../../protocol/same-type.ts';
 import { allowedCategories, seesEverything } from '../../protocol/scope.ts';
 import type { StatsResponse } from '../../protocol/stats.ts';
-import { requireRole } from '../auth.ts';
 import { getConfig } from '../config.ts';
 import { bridgeStatuses } from '../db/bridge-status.ts';
 import { createDb } from '../db/client.ts';
 import { eventStats, newestReceivedAt } from '../db/stats.ts';
+import { requireRole } from '../middleware/auth/index.ts';
 import { pipelineState } from '../pipeline.ts';
-import { roomStub } from '../room.ts';
+import { roomStub } from '../room/stubs.ts';
 import type { AppEnv } from '../types.ts';
-import { ErrorSchema } from './schemas.ts';
+import { PEOPLE, errors } from './openapi.ts';
 
 const counts = <T extends string>(keys: readonly T[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<T, z.ZodNumber>);
 
@@ -64,17 +64,16 @@ export const stats = new OpenAPIHono<AppEnv>();
 stats.openapi(
   createRoute({
     method: 'get',
-    path: '/api/stats',
+    path: '/',
     summary: 'Event counts, room connections and pipeline liveness',
     description:
       'A scoped token (a `categories` claim) gets counts of its categories only (the others count 0) and the rooms of its categories only. ' +
       '`pipeline` describes the shared pipeline (bridges, lag, the newest stored event) for every caller: it carries no counts or content of events.',
-    security: [{ bearer: [] }, { cookie: [] }] as { [scheme: string]: string[] }[],
+    security: PEOPLE,
     middleware: [requireRole('viewer')],
     responses: {
       200: { description: 'Stats', content: { 'application/json': { schema: StatsSchema } } },
-      401: { description: 'Missing or invalid token', content: { 'application/json': { schema: ErrorSchema } } },
-      403: { description: 'Forbidden', content: { 'application/json': { schema: ErrorSchema } } },
+      ...errors({ 401: 'Missing or invalid token', 403: 'Forbidden' }),
     },
   }),
   async (c) => {

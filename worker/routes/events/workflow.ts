@@ -1,0 +1,146 @@
+/** PATCH /api/events/{id} (workflow actions, read state) and DELETE /api/events/{id}, through the event's room. */
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { isTombstone, type NewEvent, type QuaycastEvent } from '../../../protocol/event.ts';
+import type { NewHistoryEntry } from '../../../protocol/history.ts';
+import type { Claims } from '../../../protocol/jwt.ts';
+import { mayView } from '../../../protocol/scope.ts';
+import { WORKFLOW_ACTIONS, isTransitionAction, transition, type Actor } from '../../../protocol/workflow.ts';
+import { createDb, type Db } from '../../db/client.ts';
+import { findEvent, setRead } from '../../db/list.ts';
+import { apiError } from '../../errors.ts';
+import { requireRole } from '../../middleware/auth/index.ts';
+import { limitWrites } from '../../middleware/rate-limit/index.ts';
+import { roomFailure } from '../../room/failure.ts';
+import type { ChangeResult } from '../../room/rpc.ts';
+import { roomStub } from '../../room/stubs.ts';
+import type { AppEnv } from '../../types.ts';
+import { PEOPLE, errors } from '../openapi.ts';
+import { EventWithReadSchema, IdParams } from './query.ts';
+
+/** Attempts of a workflow change that keeps meeting concurrent changes. */
+const CHANGE_ATTEMPTS = 4;
+
+export const eventWorkflow = new OpenAPIHono<AppEnv>();
+
+const PatchSchema = z.object({
+  action: z.enum(WORKFLOW_ACTIONS),
+  assignee: z.string().max(200).nullable().optional().openapi({ description: 'For assign: who (null or "" unassigns)' }),
+  resolution: z.string().max(4000).optional().openapi({ description: 'For resolve: required' }),
+  note: z.string().max(1000).optional().openapi({ description: "Kept in the event's history" }),
+});
+
+/** The event's state as a room change takes it (everything but seq). */
+function withoutSeq(event: QuaycastEvent): NewEvent {
+  const { seq: _seq, ...rest } = event;
+  return rest;
+}
+
+/**
+ * Reads the event and applies `decide` through its room, retrying when another change won the
+ * race (the room answers `conflict` when the event is no longer at the seq we read).
+ */
+async function changeEvent(
+  db: Db,
+  env: Env,
+  id: string,
+  claims: Claims,
+  decide: (found: NonNullable<Awaited<ReturnType<typeof findEvent>>>) => { next: NewEvent; deleted: boolean } & Omit<NewHistoryEntry, 'at' | 'actor'>,
+) {
+  const user = claims.sub;
+  for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
+    const found = await findEvent(db, id, user);
+    if (!found || found.deleted || !mayView(claims, found.category)) apiError(404, 'not_found', `no event ${id}`);
+    const d = decide(found);
+    // Cast: the RPC stub's type drops the `changed` branch (unknown-valued records are not provably serializable).
+    const result = (await roomStub(env, found.category)
+      .change(found.category, {
+        id,
+        expectedSeq: found.seq,
+        next: d.next,
+        deleted: d.deleted,
+        history: { at: Date.now(), actor: user, action: d.action, fromStatus: d.fromStatus, toStatus: d.toStatus, note: d.note },
+      })
+      .catch((err: unknown) => {
+        throw roomFailure([[found.category, err]]);
+      })) as unknown as ChangeResult;
+    if (result.status === 'changed') return { result, read: found.read };
+  }
+  apiError(409, 'conflict', `event ${id} kept changing concurrently; read it again and retry`);
+}
+
+eventWorkflow.openapi(
+  createRoute({
+    method: 'patch',
+    path: '/{id}',
+    summary: 'Change an event’s workflow state, or the caller’s read state',
+    description:
+      'Actions: acknowledge (New→Acknowledged), start (New/Acknowledged→InProgress), resolve (New/Acknowledged/InProgress→Resolved, needs resolution), ' +
+      'close (Resolved→Closed), reopen (Resolved/Closed→Acknowledged), assign (any but Closed; assignee, null unassigns), ' +
+      'markRead/markUnread (per caller; no new seq, not pushed). A workflow change gives the event a new seq and pushes it to its room. ' +
+      'An illegal transition answers 409 with `details.allowed`.',
+    security: PEOPLE,
+    middleware: [requireRole('operator'), limitWrites()],
+    request: { params: IdParams, body: { required: true, content: { 'application/json': { schema: PatchSchema } } } },
+    responses: {
+      200: { description: 'The event after the change', content: { 'application/json': { schema: EventWithReadSchema } } },
+      ...errors({ 400: 'Invalid body', 401: 'Missing or invalid token', 403: 'Role below operator', 404: 'No such event', 409: 'Illegal transition (details.allowed) or concurrent changes', 429: 'Write rate exceeded', 503: 'The room could not store the change (`room_unavailable`)' }),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const body = c.req.valid('json');
+    const user = c.get('user');
+    const db = createDb(c.env.DB);
+    c.set('logFields', { eventId: id, action: body.action });
+    if (!isTransitionAction(body.action)) {
+      const found = await findEvent(db, id, user.sub);
+      if (!found || found.deleted || !mayView(user, found.category)) apiError(404, 'not_found', `no event ${id}`);
+      const read = body.action === 'markRead';
+      await setRead(db, user.sub, id, read);
+      return c.json({ ...found.event, read }, 200);
+    }
+    const action = body.action;
+    const actor: Actor = { sub: user.sub, ...(user.name ? { name: user.name } : {}) };
+    const { result, read } = await changeEvent(db, c.env, id, user, (found) => {
+      const t = transition(found.event, { action, assignee: body.assignee, resolution: body.resolution }, actor, Date.now());
+      if (!t.ok && t.reason === 'illegal') {
+        apiError(409, 'illegal_transition', `cannot ${action} an event that is ${found.event.status}`, { status: found.event.status, allowed: t.allowed });
+      }
+      if (!t.ok) apiError(400, 'invalid_request', '1 invalid field', [{ path: t.path, message: t.message }]);
+      const note = body.note ?? (action === 'assign' ? `assigned to ${t.next.assignedTo ?? 'nobody'}` : null);
+      return { next: t.next, deleted: false, action, fromStatus: t.fromStatus, toStatus: t.toStatus, note };
+    });
+    if (result.status !== 'changed' || isTombstone(result.change)) apiError(500, 'internal', 'unexpected change result');
+    return c.json({ ...result.change, read }, 200);
+  },
+);
+
+eventWorkflow.openapi(
+  createRoute({
+    method: 'delete',
+    path: '/{id}',
+    summary: 'Delete an event',
+    description: 'Leaves a tombstone `{ id, seq, deleted: true }` with a new seq in the room, so replays carry the delete.',
+    security: PEOPLE,
+    middleware: [requireRole('admin'), limitWrites()],
+    request: { params: IdParams },
+    responses: {
+      204: { description: 'Deleted' },
+      ...errors({ 401: 'Missing or invalid token', 403: 'Role below admin', 404: 'No such event', 409: 'Concurrent changes', 429: 'Write rate exceeded', 503: 'The room could not store the delete (`room_unavailable`)' }),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const user = c.get('user');
+    c.set('logFields', { eventId: id, action: 'delete' });
+    await changeEvent(createDb(c.env.DB), c.env, id, user, (found) => ({
+      next: withoutSeq(found.event),
+      deleted: true,
+      action: 'delete',
+      fromStatus: found.event.status,
+      toStatus: null,
+      note: null,
+    }));
+    return c.body(null, 204);
+  },
+);
