@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   const ctx: Context = {
     options: o,
-    brokers: ['127.0.0.1:9092'],
+    brokers: [`127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`], // scripts/kafka.sh's port
     jwtSecret,
     ingestToken: `bench-ingest-${Math.random().toString(36).slice(2)}`,
     tokenFor: (sub) => signJwt({ sub, role: 'viewer', iat: now, exp: now + 23 * 3600 }, jwtSecret),
