@@ -11,7 +11,7 @@ import type { BridgeConfig, KafkaConnectionConfig } from './config.ts';
 import type { DeadLetter } from './dlq.ts';
 import { forwardBatch, workerIsHealthy } from './forwarder.ts';
 import { errorFields, log } from './log.ts';
-import type { Metrics } from './metrics.ts';
+import type { BridgeMetrics } from './metrics.ts';
 
 // kafkajs is CommonJS: its named exports do not survive Node's ESM loader.
 const { Kafka: KafkaClient, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
@@ -126,7 +126,7 @@ export type BridgeHooks = { onGiveUp?: (err: unknown) => void; onAssignment?: (a
  * what the Worker rejected or a healthy Worker keeps failing, resolve and commit only what is
  * done, pause only a partition that has to wait). Rebalances and restarts reset its state.
  */
-export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = createKafka(config), hooks: BridgeHooks = {}): Bridge {
+export function createBridge(config: BridgeConfig, metrics: BridgeMetrics, kafka = createKafka(config), hooks: BridgeHooks = {}): Bridge {
   const heartbeatIntervalMs = Math.min(3000, Math.floor(config.sessionTimeoutMs / 3));
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,

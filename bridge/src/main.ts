@@ -8,7 +8,7 @@ import { ConfigError, parseConfig, type BridgeConfig } from './config.ts';
 import { createBridge, createKafka, waitForBroker } from './kafka.ts';
 import { bridgeIdOf, createLiveness } from './liveness.ts';
 import { errorFields, log, setLogLevel } from './log.ts';
-import { Metrics } from './metrics.ts';
+import { createMetrics } from './metrics.ts';
 import { outboxTopicMapper, runOutboxRelay } from './outbox.ts';
 
 async function waitForWorker(config: BridgeConfig, stopped: () => boolean, signal: AbortSignal): Promise<boolean> {
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     throw err;
   }
   setLogLevel(config.logLevel);
-  const metrics = new Metrics();
+  const metrics = createMetrics({ processMetrics: true });
   const abort = new AbortController();
   let stopped = false;
   let ready = false;
@@ -65,7 +65,13 @@ async function main(): Promise<void> {
 
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
+      metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        (err: unknown) => {
+          log('error', 'rendering /metrics failed', errorFields(err));
+          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'metrics_failed', message: 'metrics could not be rendered' } }));
+        },
+      );
     } else if (req.url === '/healthz') {
       // 503 while starting or stopping, and while a partition's head has been failing beyond STALL_THRESHOLD_MS.
       const health = ready ? liveness.health() : { ok: false as const, reason: stopped ? 'stopping' : 'starting' };
@@ -120,8 +126,8 @@ async function main(): Promise<void> {
       publish: async (topicMessages) => {
         await bridge.producer.sendBatch({ acks: -1, topicMessages });
       },
-      onPublished: (topic, n) => metrics.inc('quaycast_bridge_outbox_published_total', { topic }, n),
-      onRefused: (n) => metrics.inc('quaycast_bridge_outbox_refused_total', {}, n),
+      onPublished: (topic, n) => metrics.outboxPublished.inc({ topic }, n),
+      onRefused: (n) => metrics.outboxRefused.inc(n),
       isLeader: bridge.leadsOutbox,
       signal: abort.signal,
     }).catch((err) => log('error', 'outbox relay stopped', errorFields(err)));
