@@ -5,6 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createKafka } from '../bridge/src/kafka.ts';
 import type { Category, Severity } from '../protocol/enums.ts';
 import type { Options, ScenarioName } from './lib/args.ts';
@@ -14,7 +15,7 @@ import { NO_DELIVERY, addDelivery, cpuPerThousand, mergeEncoded, summarize, type
 import type { ClientSpec, OpenCommand } from './load/clients.ts';
 import type { ProduceCommand } from './load/producer.ts';
 import { startPeer, startQuaycast, type SystemName, type SystemUnderTest } from './stack/systems.ts';
-import { ROOT } from './stack/worker.ts';
+import { ROOT } from '../scripts/lib/paths.ts';
 
 const HERE = import.meta.dirname;
 
@@ -43,7 +44,6 @@ export type Scenario = {
 };
 
 const ALL_ROOMS: Category[] = ['Container', 'Ship', 'Berth', 'Port', 'System'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Plumbing shared by the scenarios

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { ChildProcess } from 'node:child_process';
-import { freePort } from '../../test/support/worker.ts';
+import { freePort } from '../../scripts/lib/free-port.ts';
 import { forkModule, nextMessage, onShutdown, registerTempDir, removeTempDir, spawnGroup, stopChild } from '../lib/children.ts';
 import { processTree, rssBytes } from '../lib/proc.ts';
-import { hostWorker, ROOT } from './worker.ts';
+import { ROOT } from '../../scripts/lib/paths.ts';
+import { hostWorker } from './worker.ts';
 
 export type SystemName = 'quaycast' | 'peer';
 

@@ -3,13 +3,16 @@
  * Worker; SIGTERM/SIGINT stop it without committing unfinished batches.
  */
 import { createServer } from 'node:http';
-import { sleep } from './backoff.ts';
+import { backoffMs, sleep, type BackoffPolicy } from './backoff.ts';
 import { ConfigError, parseConfig, type BridgeConfig } from './config.ts';
 import { createBridge, createKafka, waitForBroker } from './kafka.ts';
 import { bridgeIdOf, createLiveness } from './liveness.ts';
 import { errorFields, log, setLogLevel } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { outboxTopicMapper, runOutboxRelay } from './outbox.ts';
+
+/** Start-up probes of the Worker's /healthz: 250 ms doubling to 4 s between attempts. */
+const WORKER_PROBE_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 4000, jitter: 'none' };
 
 async function waitForWorker(config: BridgeConfig, stopped: () => boolean, signal: AbortSignal): Promise<boolean> {
   for (let attempt = 0; !stopped(); attempt++) {
@@ -20,7 +23,7 @@ async function waitForWorker(config: BridgeConfig, stopped: () => boolean, signa
     } catch (err) {
       log('warn', `waiting for the Worker at ${config.workerUrl}`, { attempt: attempt + 1, ...errorFields(err) });
     }
-    await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 4)), signal);
+    await sleep(backoffMs(attempt, WORKER_PROBE_BACKOFF), signal);
   }
   return false;
 }

@@ -14,7 +14,8 @@ import { kcatProduce } from '../support/kcat.ts';
 import { ROOT } from '../support/paths.ts';
 import { eventOf, storedIds, untilCommittedToEnd, untilStored } from '../support/fixture.ts';
 import { until } from '../support/wait.ts';
-import { freePort, startWorker, type WorkerHost } from '../support/worker.ts';
+import { freePort } from '../../scripts/lib/free-port.ts';
+import { startWorker, type WorkerHost } from '../support/worker.ts';
 
 const exec = promisify(execFile);
 let worker: WorkerHost;

@@ -22,7 +22,8 @@ import { BROKER, createTopics, kafka, produce, unique } from '../support/kafka.t
 import { kcatRead } from '../support/kcat.ts';
 import { openRoom } from '../support/room-client.ts';
 import { metricSum, until } from '../support/wait.ts';
-import { freePort, startWorker, type WorkerHost } from '../support/worker.ts';
+import { freePort } from '../../scripts/lib/free-port.ts';
+import { startWorker, type WorkerHost } from '../support/worker.ts';
 
 let worker: WorkerHost;
 let proxy: FaultProxy | undefined;

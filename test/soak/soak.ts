@@ -11,16 +11,19 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Producer } from 'kafkajs';
 import { createKafka, createProducer } from '../../bridge/src/kafka.ts';
+import { groupByTopic } from '../../bridge/src/topic-messages.ts';
 import { startBridge, type BridgeProcess } from '../support/bridge.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { tokenFor } from '../support/fixture.ts';
 import { createTopics, unique } from '../support/kafka.ts';
 import { kcatRead } from '../support/kcat.ts';
 import { ROOT } from '../support/paths.ts';
-import { freePort, startWorker, type WorkerHost } from '../support/worker.ts';
+import { freePort } from '../../scripts/lib/free-port.ts';
+import { startWorker, type WorkerHost } from '../support/worker.ts';
 import { SoakClient } from './clients.ts';
 import { SOAK_ROOMS, SOAK_SEVERITIES, hostileRecord, oddRecord, topicOf, validRecord, type SoakRecord } from './records.ts';
 
@@ -56,8 +59,6 @@ export type SoakResult = {
   loadAverage: { start: number[]; end: number[] };
   ok: boolean;
 };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A private broker for the soak (it gets stopped and started): its own ports and data folder. */
 async function privateBroker(): Promise<{ brokers: string; start(): Promise<void>; stop(): Promise<void>; remove(): void }> {
@@ -175,12 +176,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const tick = 100;
     const perTick = Math.max(1, Math.round((o.rate * tick) / 1000));
     for (let i = 0; i < records.length; i += perTick) {
-      const slice = records.slice(i, i + perTick);
-      const byTopic = new Map<string, SoakRecord[]>();
-      for (const { record, topic } of slice) byTopic.set(topic, [...(byTopic.get(topic) ?? []), record]);
+      const topicMessages = groupByTopic(records.slice(i, i + perTick), (r) => r.topic, ({ record }) => ({ key: record.key, value: record.value }));
       for (;;) {
         try {
-          await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, rs]) => ({ topic, messages: rs.map((r) => ({ key: r.key, value: r.value })) })) });
+          await producer.sendBatch({ acks: -1, topicMessages });
           break;
         } catch {
           await sleep(250); // the broker is restarting: the same records again, until acknowledged
