@@ -288,6 +288,20 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
     }
   }
 
+  /**
+   * Waits up to stepWaitMs for a step and applies its result. A slow answer ('held'): only this
+   * partition pauses, and the step is kept for its refetched batch (its answer is not sent again).
+   */
+  async function settleOrHold(state: PartitionState, payload: BatchPayload, step: Step): Promise<'advance' | 'again' | 'paused' | 'stopped' | 'held'> {
+    const result = await settleWithin(step, deps.stepWaitMs, payload.heartbeat);
+    if (!result) {
+      state.inFlight = step;
+      pauseUntil(state, payload, step.promise);
+      return 'held';
+    }
+    return apply(state, payload, step, result);
+  }
+
   async function eachBatch(payload: BatchPayload): Promise<void> {
     const { topic, partition } = payload.batch;
     const state = stateOf(topic, partition);
@@ -302,14 +316,8 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         // The head is not where the step started (records deleted by retention, a seek): its answer is for other records.
         log('warn', 'dropping an answer kept for another head', { topic, partition, keptFor: held.window.firstOffset, head: messages[0]?.offset });
       } else {
-        const result = await settleWithin(held, deps.stepWaitMs, payload.heartbeat);
-        if (!result) {
-          state.inFlight = held;
-          pauseUntil(state, payload, held.promise);
-          return;
-        }
-        const next = await apply(state, payload, held, result);
-        if (next === 'paused' || next === 'stopped') return;
+        const next = await settleOrHold(state, payload, held);
+        if (next === 'held' || next === 'paused' || next === 'stopped') return;
         if (next === 'advance') messages = messages.filter((m) => BigInt(m.offset) > BigInt(held.window.lastOffset));
       }
     }
@@ -318,15 +326,8 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       if (shouldStop()) return;
       const window = state.flow.next(messages.map(flowRecord));
       const step = startForward(topic, partition, window, messages.slice(0, window.count));
-      const result = await settleWithin(step, deps.stepWaitMs, payload.heartbeat);
-      if (!result) {
-        // Slow answer: pause only this partition and keep the answer for its refetched batch.
-        state.inFlight = step;
-        pauseUntil(state, payload, step.promise);
-        return;
-      }
-      const next = await apply(state, payload, step, result);
-      if (next === 'paused' || next === 'stopped') return;
+      const next = await settleOrHold(state, payload, step);
+      if (next === 'held' || next === 'paused' || next === 'stopped') return;
       if (next === 'advance') messages = messages.slice(window.count);
     }
   }
