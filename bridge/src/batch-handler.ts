@@ -277,27 +277,22 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         return 'paused';
       case 'isolate': {
         const isolation = startIsolation(topic, partition, step.window, step.messages[0]!, decision);
-        const settled = await settleWithin(isolation, deps.stepWaitMs, payload.heartbeat);
-        if (!settled) {
-          state.inFlight = isolation;
-          pauseUntil(state, payload, isolation.promise);
-          return 'paused';
-        }
-        return apply(state, payload, isolation, settled);
+        return settleOrApply(state, payload, isolation);
       }
     }
   }
 
   /**
-   * Waits up to stepWaitMs for a step and applies its result. A slow answer ('held'): only this
-   * partition pauses, and the step is kept for its refetched batch (its answer is not sent again).
+   * Waits up to stepWaitMs for a step (a forward or an isolation) and applies its result. A slow
+   * answer: only this partition pauses ('paused'), and the step is kept for its refetched batch
+   * (its answer is not sent again).
    */
-  async function settleOrHold(state: PartitionState, payload: BatchPayload, step: Step): Promise<'advance' | 'again' | 'paused' | 'stopped' | 'held'> {
+  async function settleOrApply(state: PartitionState, payload: BatchPayload, step: Step): Promise<'advance' | 'again' | 'paused' | 'stopped'> {
     const result = await settleWithin(step, deps.stepWaitMs, payload.heartbeat);
     if (!result) {
       state.inFlight = step;
       pauseUntil(state, payload, step.promise);
-      return 'held';
+      return 'paused';
     }
     return apply(state, payload, step, result);
   }
@@ -316,8 +311,8 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         // The head is not where the step started (records deleted by retention, a seek): its answer is for other records.
         log('warn', 'dropping an answer kept for another head', { topic, partition, keptFor: held.window.firstOffset, head: messages[0]?.offset });
       } else {
-        const next = await settleOrHold(state, payload, held);
-        if (next === 'held' || next === 'paused' || next === 'stopped') return;
+        const next = await settleOrApply(state, payload, held);
+        if (next === 'paused' || next === 'stopped') return;
         if (next === 'advance') messages = messages.filter((m) => BigInt(m.offset) > BigInt(held.window.lastOffset));
       }
     }
@@ -326,8 +321,8 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       if (shouldStop()) return;
       const window = state.flow.next(messages.map(flowRecord));
       const step = startForward(topic, partition, window, messages.slice(0, window.count));
-      const next = await settleOrHold(state, payload, step);
-      if (next === 'held' || next === 'paused' || next === 'stopped') return;
+      const next = await settleOrApply(state, payload, step);
+      if (next === 'paused' || next === 'stopped') return;
       if (next === 'advance') messages = messages.slice(window.count);
     }
   }

@@ -1,26 +1,16 @@
 /** What the simulator writes: the canonical event, the Kafka record around it, and a draft of one. */
 import type { Category, Severity } from '../../protocol/enums.ts';
+import type { QuaycastEvent } from '../../protocol/event.ts';
 
-/** A canonical event as the simulator writes it (DESIGN.md, "The event"). */
-export type SimEvent = {
-  id: string;
-  eventType: string;
-  title: string;
-  description: string;
-  category: Category;
-  severity: Severity;
-  status: 'New';
-  source: string;
-  eventTime: string;
-  containerId: string | null;
-  shipId: string | null;
-  berthId: string | null;
-  portId: string | null;
-  requiresAction: boolean;
-  eventData: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  coordinates: { lat: number; lon: number } | null;
-};
+/**
+ * A canonical event as the simulator writes it (DESIGN.md, "The event"): the contract's event
+ * without what the Worker adds (seq, priority, resolution, origin), always with a description
+ * and a source, and new.
+ */
+export type SimEvent = Pick<
+  QuaycastEvent,
+  'id' | 'eventType' | 'title' | 'category' | 'severity' | 'eventTime' | 'containerId' | 'shipId' | 'berthId' | 'portId' | 'requiresAction' | 'eventData' | 'metadata' | 'coordinates'
+> & { description: string; source: string; status: 'New' };
 
 /** One Kafka record to produce, with what the simulator knows about it for its own counters. */
 export type SimRecord = {
