@@ -4,6 +4,7 @@
  * test/integration/bridge-flow, bridge-isolation and bridge-liveness.)
  */
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
 import { createBatchHandler, type BatchHandlerDeps, type BatchMessage, type BatchPayload } from './batch-handler.ts';
@@ -25,7 +26,7 @@ async function until(what: string, probe: () => boolean, timeoutMs = 3000): Prom
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
+    await sleep(2);
   }
 }
 
@@ -180,7 +181,7 @@ describe('bridge > batch handler', () => {
     expect(c.paused.has('a/0')).toBe(false); // its pause lifted (kafkajs keeps pauses across rebalances)
     const logBefore = c.log.length;
     pending[0]!();
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     expect(c.log.length).toBe(logBefore); // the late answer resumed nothing
     expect(c.committed.has('a/0')).toBe(false);
     await h.eachBatch(c.payload('a', 0, msgs(0, 2))); // still ours: forwarded again, not taken from the old generation
@@ -193,7 +194,7 @@ describe('bridge > batch handler', () => {
     await h.eachBatch(c.payload('a', 0, msgs(0, 1)));
     h.reset();
     const logBefore = c.log.length;
-    await new Promise((r) => setTimeout(r, 80));
+    await sleep(80);
     expect(c.log.slice(logBefore)).toEqual([]);
   });
 
@@ -280,7 +281,7 @@ describe('bridge > batch handler', () => {
     await h.eachBatch(c.payload('t', 0, msgs(0, 2)));
     stop();
     reject(new ForwardError('forward aborted: the bridge is stopping', { retriable: true }));
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
     expect(c.committed.has('t/0')).toBe(false);
     expect(c.paused.has('t/0')).toBe(true); // not resumed while stopping
   });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { MAX_STATUS_PARTITIONS } from '../../protocol/bridge-status.ts';
 import { BridgeStatusSchema } from '../../protocol/schemas/bridge-status.ts';
@@ -241,6 +242,6 @@ async function waitFor(probe: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {
     if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
   }
 }

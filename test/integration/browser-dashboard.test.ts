@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produce, unique } from '../support/kafka.ts';
@@ -39,7 +40,7 @@ async function waitStored(ids: string[], timeoutMs = 30_000): Promise<void> {
     const found = await Promise.all(ids.map((id) => fetch(`${baseUrl}/api/events/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.ok)));
     if (found.every(Boolean)) return;
     if (Date.now() > deadline) throw new Error(`stored ${found.filter(Boolean).length} of ${ids.length} in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 }
 

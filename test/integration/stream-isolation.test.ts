@@ -4,6 +4,7 @@
  * a record nested 5,000 levels deep, and one room's D1 writes failing (a trigger in D1 that
  * aborts that category's inserts, installed and dropped from outside the Worker).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { committedOffsets, eventOf, expectSeenOnceInOrder, flushRoom, produceEvents, runIds, storedIds, tokenFor, untilCommittedToEnd, untilStored } from '../support/fixture.ts';
 import { createTopics, produce, unique } from '../support/kafka.ts';
@@ -33,7 +34,7 @@ function watchCommits(groupId: string, topic: string, records: { partition: numb
         for (const r of below) if (!stored.has(r.id) && !dead.has(r.key)) violations.push(`${topic}/${r.partition} committed ${committed.get(r.partition)} past offset ${r.offset} (${r.key}), neither stored nor dead-lettered`);
       }
       samples++;
-      await new Promise((r) => setTimeout(r, 100)); // sampling pace
+      await sleep(100); // sampling pace
     }
   })();
   return {
