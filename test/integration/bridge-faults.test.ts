@@ -71,6 +71,8 @@ describe('bridge > faults', () => {
     const bridge = pipe.bridge({ WORKER_URL: pipe.worker.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '10', OUTBOX_ENABLED: 'false' });
     await produceEvents(topic, 'Ship', runIds(run, 0, 30));
     await untilStored(pipe.worker, `${run}-`, runIds(run, 0, 30));
+    // Stored is not yet answered: a Worker stopped between its D1 write and its answer leaves the last window uncommitted.
+    await untilCommittedToEnd(groupId, topic);
 
     await pipe.worker.stop();
     const retriedBefore = await bridge.metric('quaycast_bridge_retried_total');
