@@ -8,14 +8,14 @@
  *
  * Writes bench/results/dashboard.json and prints it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { freePort } from '../test/support/worker.ts';
-import { ROOT } from '../test/support/paths.ts';
+import { startLocalStack, type LocalStack } from '../scripts/lib/local-stack.ts';
+import { ROOT } from '../scripts/lib/paths.ts';
+import { spawnProcessGroup, stopProcessGroup } from '../scripts/lib/process-group.ts';
 
 const { values } = parseArgs({ options: { rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '20' } } });
 const rate = Number(values.rate);
@@ -26,54 +26,20 @@ if (!(rate > 0 && seconds > 0)) {
 }
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
-const children: ChildProcess[] = [];
-const persist = mkdtempSync(path.join(tmpdir(), 'quaycast-dash-bench-'));
-
-function group(cmd: string, args: string[], env: Record<string, string>): ChildProcess {
-  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  children.push(child);
-  return child;
-}
+let stack: LocalStack | undefined;
+let sim: ChildProcess | undefined;
 
 async function stopAll(): Promise<void> {
-  for (const c of children.reverse()) {
-    if (!c.pid || c.exitCode !== null) continue;
-    const exited = new Promise((r) => c.once('exit', r));
-    try {
-      process.kill(-c.pid, 'SIGTERM');
-    } catch {
-      continue; // already gone
-    }
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-  }
-  rmSync(persist, { recursive: true, force: true });
+  if (sim) await stopProcessGroup(sim, { graceMs: 20_000 });
+  await stack?.stop(20_000);
 }
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 try {
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const stack = group(process.execPath, [path.join(ROOT, 'scripts/start.ts')], { PORT: String(port), METRICS_PORT: String(metricsPort), PERSIST_TO: persist, SIMULATE: '0' });
-  const log: string[] = [];
-  const link = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no dashboard link in 240 s:\n${log.slice(-20).join('\n')}`)), 240_000);
-    const onData = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) {
-        log.push(line);
-        const m = /dashboard: (http:\/\/\S+)/.exec(line);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      }
-    };
-    stack.stdout!.on('data', onData);
-    stack.stderr!.on('data', onData);
-    stack.once('exit', (code) => reject(new Error(`scripts/start.ts exited (${code}):\n${log.slice(-20).join('\n')}`)));
-  });
-  while (!log.some((l) => l.includes('[bridge]') && l.includes('"msg":"consuming"'))) await new Promise((r) => setTimeout(r, 200));
-
+  stack = await startLocalStack();
+  const { link, origin } = stack;
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   await page.goto(link);
@@ -95,15 +61,19 @@ try {
   });
 
   const runId = `dash${Date.now().toString(36)}`;
-  const sim = group(process.execPath, [path.join(ROOT, 'scripts/simulate.ts'), '--rate', String(rate), '--minutes', String(seconds / 60), '--run-id', runId, '--seed', '7'], {});
-  await new Promise((r) => sim.once('exit', r));
+  sim = spawnProcessGroup(process.execPath, [path.join(ROOT, 'scripts/simulate.ts'), '--rate', String(rate), '--minutes', String(seconds / 60), '--run-id', runId, '--seed', '7'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const simulated = sim;
+  await new Promise((r) => simulated.once('exit', r));
   await page.waitForTimeout(3000); // let the tail of the stream arrive
 
   const raw = await page.evaluate(() => {
     const w = window as unknown as { __frames: number[]; __longTasks: number[] };
     return { frames: w.__frames, longTasks: w.__longTasks, shown: document.querySelector('[data-testid="shown-count"]')?.textContent ?? '' };
   });
-  const res = await fetch(`http://127.0.0.1:${port}/api/stats`, { headers: { authorization: `Bearer ${new URLSearchParams(new URL(link).hash.slice(1)).get('token')}` } });
+  const res = await fetch(`${origin}/api/stats`, { headers: { authorization: `Bearer ${stack.token}` } });
   const stats = (await res.json()) as { total?: number };
   await browser.close();
 

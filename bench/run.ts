@@ -8,11 +8,13 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { signJwt } from '../protocol/jwt.ts';
+import { LOCAL_BROKER } from '../scripts/lib/local-broker.ts';
 import { parseArgs, UsageError, type Options } from './lib/args.ts';
 import { installSignalHandlers, isShuttingDown, shutdownAll } from './lib/children.ts';
 import { cell, compare, ratioCell, summarizeSystem, type Round } from './lib/report.ts';
 import { scenarios, type Context } from './scenarios.ts';
-import { buildWorker, ROOT } from './stack/worker.ts';
+import { ROOT } from '../scripts/lib/paths.ts';
+import { buildWorker } from './stack/worker.ts';
 
 const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
   const now = Math.floor(Date.now() / 1000);
   const ctx: Context = {
     options: o,
-    brokers: ['127.0.0.1:9092'],
+    brokers: [LOCAL_BROKER],
     jwtSecret,
     ingestToken: `bench-ingest-${Math.random().toString(36).slice(2)}`,
     tokenFor: (sub) => signJwt({ sub, role: 'viewer', iat: now, exp: now + 23 * 3600 }, jwtSecret),

@@ -9,7 +9,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 
 # Dependencies first (cached while the lockfile is unchanged). --omit=dev leaves out wrangler,
-# vitest, vite...; the bridge needs kafkajs, snappyjs, lz4js, fzstd and zod (deploy/deploy.test.ts
+# vitest, vite...; the bridge needs kafkajs, snappyjs, lz4js, fzstd, zod and prom-client (deploy/deploy.test.ts
 # checks that every package it imports is a production dependency).
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force

@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { POLICED_SECRETS, secretProblems, type PolicedSecret } from '../worker/secret-policy.ts';
-import { ROOT } from './dev-secrets.ts';
+import { ROOT } from './lib/paths.ts';
 
 /** `key = "value"` lines of one `[table]` of a wrangler.toml (the subset this repository's file uses). */
 export function tomlTable(text: string, table: string): Record<string, string> | undefined {

@@ -1,9 +1,7 @@
 /** Reads the local development secrets from .dev.vars (created from .dev.vars.example). */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { ROOT } from './lib/paths.ts';
 
 export function devSecrets(): { JWT_SECRET: string; INGEST_TOKEN: string } {
   const file = path.join(ROOT, '.dev.vars');

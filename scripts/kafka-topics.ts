@@ -3,8 +3,9 @@
  * container-events with 3 partitions each, and their .dlq topics. Idempotent.
  */
 import { createKafka } from '../bridge/src/kafka.ts';
+import { LOCAL_BROKER } from './lib/local-broker.ts';
 
-const brokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`).split(',');
+const brokers = (process.env.KAFKA_BROKERS ?? LOCAL_BROKER).split(',');
 const base = (process.env.KAFKA_TOPICS ?? 'port-events,container-events').split(',').map((t) => t.trim()).filter(Boolean);
 const topics = base.flatMap((t) => [t, `${t}.dlq`]);
 

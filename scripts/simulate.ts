@@ -10,9 +10,9 @@
  * Exit codes: 0 done or stopped by a signal, 1 the target refused or could not be reached, 2 bad arguments.
  */
 import { parseArgs } from 'node:util';
-import kafkajs from 'kafkajs'; // CommonJS: named value imports do not survive Node's ESM loader
-import type { Producer } from 'kafkajs';
-import { createKafka } from '../bridge/src/kafka.ts';
+import { sleep } from '../bridge/src/backoff.ts';
+import { COMPRESSION, createKafka, createProducer } from '../bridge/src/kafka.ts';
+import { groupByTopic } from '../bridge/src/topic-messages.ts';
 import { createPortDay, type SimRecord } from './sim/portday.ts';
 
 const USAGE = `usage: node scripts/simulate.ts --rate <events/s> --minutes <n, 0 = until stopped>
@@ -149,27 +149,19 @@ type SendOutcome = { sent: SimRecord[]; failed: number; error?: string; retryAft
 type Sink = { send(records: SimRecord[]): Promise<SendOutcome>; close(): Promise<void> };
 
 async function createKafkaSink(config: SimulatorConfig): Promise<Sink> {
-  const kafka = createKafka({ brokers: config.brokers, clientId: 'quaycast-simulator', ssl: false, sasl: undefined });
-  // The default (murmur2, Java-compatible) partitioner, named so kafkajs does not warn about its v2 switch.
-  const producer: Producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: kafkajs.Partitioners.DefaultPartitioner });
+  const producer = createProducer(createKafka({ brokers: config.brokers, clientId: 'quaycast-simulator', ssl: false, sasl: undefined }));
   try {
     await producer.connect();
   } catch (err) {
     throw new FatalSinkError(`cannot connect to Kafka at ${config.brokers.join(',')}: ${errorMessage(err)}`);
   }
-  const { CompressionTypes } = kafkajs;
-  const compression = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy }[config.compression];
+  const compression = COMPRESSION[config.compression];
   const headers = { 'content-type': 'application/json', 'x-producer': 'quaycast-simulator', 'x-sim-run': config.runId };
   return {
     async send(records) {
-      const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
-      for (const r of records) {
-        const list = byTopic.get(r.topic) ?? [];
-        list.push({ key: r.key, value: JSON.stringify(r.value), headers });
-        byTopic.set(r.topic, list);
-      }
+      const topicMessages = groupByTopic(records, (r) => r.topic, (r) => ({ key: r.key, value: JSON.stringify(r.value), headers }));
       try {
-        await producer.sendBatch({ acks: -1, compression, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+        await producer.sendBatch({ acks: -1, compression, topicMessages });
         return { sent: records, failed: 0 };
       } catch (err) {
         // kafkajs has already retried; these events are dropped and counted, the next tick tries again.
@@ -235,19 +227,6 @@ const emptyCounters = (): Counters => ({ sent: 0, failed: 0, skipped: 0, legacy:
 const bump = (m: Record<string, number>, k: string) => {
   m[k] = (m[k] ?? 0) + 1;
 };
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** Produces at the configured rate until the duration is over or `signal` aborts. */
 async function run(config: SimulatorConfig, sink: Sink, signal: AbortSignal): Promise<Counters> {

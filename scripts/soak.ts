@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runSoak } from '../test/soak/soak.ts';
-import { ROOT } from '../test/support/paths.ts';
+import { ROOT } from './lib/paths.ts';
 
 const { values } = parseArgs({
   options: {

@@ -3,14 +3,17 @@
  * local D1, Durable Objects and the built dashboard) on http://127.0.0.1:8787, the bridge, and
  * the simulator (SIMULATE=0 turns it off). Logs are prefixed per process; Ctrl-C stops all.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { signJwt } from '../protocol/jwt.ts';
-import { ROOT, devSecrets } from './dev-secrets.ts';
+import { devSecrets } from './dev-secrets.ts';
+import { LOCAL_BROKER } from './lib/local-broker.ts';
+import { ROOT } from './lib/paths.ts';
+import { spawnProcessGroup, stopProcessGroup } from './lib/process-group.ts';
 
 const PORT = Number(process.env.PORT ?? 8787);
-/** The local broker (scripts/kafka.sh listens on KAFKA_PORT, default 9092). */
-const BROKERS = process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
+const BROKERS = process.env.KAFKA_BROKERS ?? LOCAL_BROKER;
 const SIMULATE = process.env.SIMULATE !== '0';
 const SIM_RATE = process.env.SIM_RATE ?? '5';
 /** PERSIST_TO: keep local D1/DO state elsewhere than .wrangler/state (tests use a fresh folder). */
@@ -34,7 +37,7 @@ function step(name: string, cmd: string, args: string[]): void {
 const children: { name: string; child: ChildProcess }[] = [];
 
 function run(name: string, cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawnProcessGroup(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const pipe = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line.trim()) say(name, line);
   };
@@ -55,23 +58,7 @@ async function stop(code: number): Promise<void> {
   stopping = true;
   say('start', 'stopping…');
   for (const { name, child } of [...children].reverse()) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
-    const exited = new Promise((r) => child.once('exit', r));
-    try {
-      process.kill(-child.pid!, 'SIGTERM');
-    } catch {
-      continue; // already gone
-    }
-    const timer = setTimeout(() => {
-      say('start', `${name} did not stop in 10 s; killing`);
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, 10_000);
-    await exited;
-    clearTimeout(timer);
+    await stopProcessGroup(child, { graceMs: 10_000, onKill: () => say('start', `${name} did not stop in 10 s; killing`) });
   }
   if (startedKafka) spawnSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
   say('start', 'stopped');
@@ -99,7 +86,7 @@ for (let i = 0; ; i++) {
     say('start', 'the Worker did not come up in 60 s');
     await stop(1);
   }
-  await new Promise((r) => setTimeout(r, 200));
+  await sleep(200);
 }
 
 run('bridge', process.execPath, [path.join(ROOT, 'bridge/src/main.ts')], { WORKER_URL: workerUrl, INGEST_TOKEN: secrets.INGEST_TOKEN, KAFKA_BROKERS: BROKERS });

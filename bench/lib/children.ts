@@ -2,8 +2,9 @@
  * Child processes of the bench: each in its own process group, all registered so that an error,
  * Ctrl-C or a normal exit stops every one of them (and their children).
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { signalProcessGroup, spawnProcessGroup, stopProcessGroup } from '../../scripts/lib/process-group.ts';
 
 const live = new Set<ChildProcess>();
 const cleanups = new Set<() => Promise<void>>();
@@ -26,15 +27,6 @@ export function isShuttingDown(): boolean {
   return shuttingDown !== undefined;
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // the group is already gone
-  }
-}
-
 function track(child: ChildProcess): ChildProcess {
   live.add(child);
   child.on('exit', () => live.delete(child));
@@ -48,17 +40,12 @@ export function forkModule(modulePath: string, env: Record<string, string> = {})
 
 /** Spawns a command in its own process group (stdout/stderr piped). */
 export function spawnGroup(command: string, args: string[], env: Record<string, string>, cwd: string): ChildProcess {
-  return track(spawn(command, args, { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
+  return track(spawnProcessGroup(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
 }
 
 /** Stops a child's whole group: SIGTERM, then SIGKILL after `graceMs`. */
-export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  killGroup(child, 'SIGTERM');
-  const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
+export function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  return stopProcessGroup(child, { graceMs });
 }
 
 /** Registers an async cleanup (e.g. disposing Miniflare) run on shutdown; returns its remover. */
@@ -95,7 +82,7 @@ export function installSignalHandlers(): void {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('exit', () => {
-    for (const c of live) killGroup(c, 'SIGKILL');
+    for (const c of live) signalProcessGroup(c, 'SIGKILL');
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   });
 }

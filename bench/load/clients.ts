@@ -6,8 +6,10 @@
  *
  * IPC in: open, latency, drop, close, resume, progress, result; each answered (see `handle`).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as hdr from 'hdr-histogram-js';
 import WebSocket from 'ws';
+import { backoffMs, type BackoffPolicy } from '../../bridge/src/backoff.ts';
 import type { Category, Severity } from '../../protocol/enums.ts';
 import { eventIndex, expects } from '../lib/plan.ts';
 import { account, addDelivery, NO_DELIVERY, newLatencyHistogram, type Delivery } from '../lib/stats.ts';
@@ -35,9 +37,11 @@ export type OpenCommand = {
 type EventLike = { id: string; seq: number; eventData?: { producedAtMs?: number; warm?: boolean } };
 
 const now = () => performance.timeOrigin + performance.now();
-/** The room protocol: acknowledgements at most every 200 ms (protocol/room.ts, AckMessageSchema; docs/rooms.md). */
+/** The room protocol: acknowledgements at most every 200 ms (protocol/schemas/room.ts, AckMessageSchema; docs/rooms.md). */
 const ACK_INTERVAL_MS = 200;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Reconnecting after a failed connect, and retrying the first connects of a burst. */
+const RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 5000, jitter: 'full' };
+const CONNECT_RETRY_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 1600, jitter: 'none' };
 
 let config: OpenCommand;
 const latency = newLatencyHistogram();
@@ -175,7 +179,7 @@ class Client {
         return;
       } catch {
         failedConnects++;
-        await sleep(Math.random() * Math.min(5000, 250 * 2 ** attempt));
+        await sleep(backoffMs(attempt, RECONNECT_BACKOFF));
       }
     }
   }
@@ -209,7 +213,7 @@ async function openAll(cmd: OpenCommand): Promise<{ ok: number; failed: number; 
             if (errors.length < 5) errors.push(String((err as Error).message ?? err));
             break;
           }
-          await sleep(200 * 2 ** attempt);
+          await sleep(backoffMs(attempt, CONNECT_RETRY_BACKOFF));
         }
       }
     }

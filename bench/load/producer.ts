@@ -4,8 +4,10 @@
  * Each event carries its send time in `eventData.producedAtMs` (same host clock as the clients).
  * IPC in: `{ type: 'produce', ... }`, `{ type: 'stop' }`; out: `{ type: 'produced', produced, ms }`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message } from 'kafkajs';
 import { createKafka, createProducer } from '../../bridge/src/kafka.ts';
+import { groupByTopic } from '../../bridge/src/topic-messages.ts';
 import type { Category } from '../../protocol/enums.ts';
 import { benchEvent, eventId, planOf } from '../lib/plan.ts';
 
@@ -39,13 +41,7 @@ function record(cmd: ProduceCommand, n: number, stamp: number, warm: boolean): {
 }
 
 async function send(producer: ReturnType<typeof createProducer>, items: { topic: string; message: Message }[]): Promise<void> {
-  const byTopic = new Map<string, Message[]>();
-  for (const i of items) {
-    const list = byTopic.get(i.topic);
-    if (list) list.push(i.message);
-    else byTopic.set(i.topic, [i.message]);
-  }
-  await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+  await producer.sendBatch({ acks: -1, topicMessages: groupByTopic(items, (i) => i.topic, (i) => i.message) });
 }
 
 async function produce(cmd: ProduceCommand): Promise<{ produced: number; ms: number }> {
@@ -83,7 +79,7 @@ async function produce(cmd: ProduceCommand): Promise<{ produced: number; ms: num
           for (; n < due; n++) items.push(record(cmd, n, stamp, elapsed < warmupMs));
           await send(producer, items);
         } else {
-          await new Promise((r) => setTimeout(r, 2));
+          await sleep(2);
         }
       }
     }

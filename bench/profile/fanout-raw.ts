@@ -8,6 +8,7 @@
  *
  * Prints workerd CPU µs per delivery for 100-byte and 900-byte frames (900 ≈ one event).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import WebSocket from 'ws';
 import { cpuSeconds, descendantsNamed } from '../lib/proc.ts';
@@ -68,7 +69,7 @@ try {
     const c0 = cpu();
     const t0 = performance.now();
     for (let i = 0; i < broadcasts; i++) await (await fetch(`${url.origin}/send?size=${size}`)).text();
-    while (received < sockets * broadcasts && performance.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 20));
+    while (received < sockets * broadcasts && performance.now() - t0 < 60_000) await sleep(20);
     const seconds = cpu() - c0;
     const deliveries = sockets * broadcasts;
     console.log(

@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { ChildProcess } from 'node:child_process';
-import { freePort } from '../../test/support/worker.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../scripts/lib/free-port.ts';
 import { forkModule, nextMessage, onShutdown, registerTempDir, removeTempDir, spawnGroup, stopChild } from '../lib/children.ts';
 import { processTree, rssBytes } from '../lib/proc.ts';
-import { hostWorker, ROOT } from './worker.ts';
+import { ROOT } from '../../scripts/lib/paths.ts';
+import { hostWorker } from './worker.ts';
 
 export type SystemName = 'quaycast' | 'peer';
 
@@ -63,7 +65,7 @@ async function waitForLine(lines: string[], pattern: RegExp, child: ChildProcess
   while (!lines.some((l) => pattern.test(l))) {
     if (child.exitCode !== null) throw new Error(`process exited (${child.exitCode}):\n${lines.slice(-20).join('\n')}`);
     if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${lines.slice(-20).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

@@ -8,9 +8,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Log, LogLevel, Miniflare, convertV4MiniflareOptions } from 'miniflare';
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from 'wrangler';
+import { ROOT } from '../../scripts/lib/paths.ts';
 import { descendantsNamed } from '../lib/proc.ts';
 
-export const ROOT = path.resolve(import.meta.dirname, '../..');
 /** The bench's own bundle folder (the tests build into .data/build/worker; never race them). */
 export const BUNDLE_DIR = path.join(ROOT, '.data/build/bench-worker');
 

@@ -4,13 +4,14 @@
  * test/integration/bridge-flow, bridge-isolation and bridge-liveness.)
  */
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
 import { createBatchHandler, type BatchHandlerDeps, type BatchMessage, type BatchPayload } from './batch-handler.ts';
 import type { DeadLetter } from './dlq.ts';
 import { ForwardError } from './forwarder.ts';
 import { setLogStream } from './log.ts';
-import { Metrics } from './metrics.ts';
+import { createMetrics, valueOf } from './metrics.ts';
 
 // The bridge logs every retry and report; these tests read the effects, not the log lines.
 setLogStream(new Writable({ write: (_chunk, _encoding, done) => done() }));
@@ -25,7 +26,7 @@ async function until(what: string, probe: () => boolean, timeoutMs = 3000): Prom
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
+    await sleep(2);
   }
 }
 
@@ -73,7 +74,7 @@ function fakeConsumer() {
 
 function handler(over: Partial<BatchHandlerDeps> & { forward: BatchHandlerDeps['forward'] }) {
   const letters: DeadLetter[] = [];
-  const metrics = new Metrics();
+  const metrics = createMetrics();
   let stopping = false;
   const h = createBatchHandler({
     settings: { maxWindow: 4, maxBytes: 10_000, isolateAfter: 3, retryInitialMs: 4, retryMaxMs: 10 },
@@ -97,10 +98,10 @@ describe('bridge > batch handler', () => {
     expect(calls).toEqual([['0', '1', '2', '3'], ['4']]); // the tombstone at 5 is not forwarded
     expect(c.committed.get('t/0')).toBe('5');
     expect(c.paused.size).toBe(0);
-    expect(metrics.get('quaycast_bridge_consumed_total', { topic: 't', partition: '0' })).toBe(6);
-    expect(metrics.get('quaycast_bridge_tombstones_total', { topic: 't', partition: '0' })).toBe(1);
-    expect(metrics.get('quaycast_bridge_committed_offset', { topic: 't', partition: '0' })).toBe(6);
-    expect(metrics.get('quaycast_bridge_lag', { topic: 't', partition: '0' })).toBe(0);
+    expect(await valueOf(metrics.consumed, { partition: '0', topic: 't' })).toBe(6);
+    expect(await valueOf(metrics.tombstones, { partition: '0', topic: 't' })).toBe(1);
+    expect(await valueOf(metrics.committedOffset, { partition: '0', topic: 't' })).toBe(6);
+    expect(await valueOf(metrics.lag, { partition: '0', topic: 't' })).toBe(0);
   });
 
   it('dead-letters a value that is not valid UTF-8 itself, bytes untouched, and forwards the others of its window', async () => {
@@ -180,7 +181,7 @@ describe('bridge > batch handler', () => {
     expect(c.paused.has('a/0')).toBe(false); // its pause lifted (kafkajs keeps pauses across rebalances)
     const logBefore = c.log.length;
     pending[0]!();
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     expect(c.log.length).toBe(logBefore); // the late answer resumed nothing
     expect(c.committed.has('a/0')).toBe(false);
     await h.eachBatch(c.payload('a', 0, msgs(0, 2))); // still ours: forwarded again, not taken from the old generation
@@ -193,7 +194,7 @@ describe('bridge > batch handler', () => {
     await h.eachBatch(c.payload('a', 0, msgs(0, 1)));
     h.reset();
     const logBefore = c.log.length;
-    await new Promise((r) => setTimeout(r, 80));
+    await sleep(80);
     expect(c.log.slice(logBefore)).toEqual([]);
   });
 
@@ -204,7 +205,7 @@ describe('bridge > batch handler', () => {
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ topic: 't.dlq', message: { key: Buffer.from('k1'), value: Buffer.from('{"n":1}'), headers: { trace: 't1', 'x-error': 'title: Required', 'x-original-topic': 't', 'x-original-partition': '0', 'x-original-offset': '1' } } });
     expect(c.committed.get('t/0')).toBe('2');
-    expect(metrics.get('quaycast_bridge_dead_lettered_total', { topic: 't', partition: '0' })).toBe(1);
+    expect(await valueOf(metrics.deadLettered, { partition: '0', topic: 't' })).toBe(1);
   });
 
   it('does not commit when the dead letters cannot be written; the window is forwarded again later', async () => {
@@ -256,7 +257,7 @@ describe('bridge > batch handler', () => {
     expect(letters[0]!.message.headers['x-error']).toMatch(/^isolated: the Worker failed this record 3 times while healthy \(last: 500, request id p\.0\.1\.\d+\)$/);
     await h.eachBatch(c.payload('p', 0, msgs(2, 1)));
     expect(c.committed.get('p/0')).toBe('2');
-    expect(metrics.get('quaycast_bridge_isolated_total', { topic: 'p', partition: '0' })).toBe(1);
+    expect(await valueOf(metrics.isolated, { partition: '0', topic: 'p' })).toBe(1);
   });
 
   it('isolates nothing while the Worker\'s /healthz does not answer 200', async () => {
@@ -280,7 +281,7 @@ describe('bridge > batch handler', () => {
     await h.eachBatch(c.payload('t', 0, msgs(0, 2)));
     stop();
     reject(new ForwardError('forward aborted: the bridge is stopping', { retriable: true }));
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
     expect(c.committed.has('t/0')).toBe(false);
     expect(c.paused.has('t/0')).toBe(true); // not resumed while stopping
   });

@@ -15,7 +15,7 @@ import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
 import { deadLetterOf, type DeadLetter } from './dlq.ts';
 import { ForwardError } from './forwarder.ts';
 import { log } from './log.ts';
-import type { Metrics } from './metrics.ts';
+import { partitionLabels, type BridgeMetrics } from './metrics.ts';
 import { HealthLedger, PartitionFlow, type Decision, type FlowRecord, type FlowSettings, type StepOutcome, type Window } from './partition-flow.ts';
 
 type Headers = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
@@ -39,7 +39,7 @@ export type BatchHandlerDeps = {
   settings: FlowSettings;
   /** Longest one eachBatch waits for a step (FORWARD_WAIT_MS) before pausing only its partition. */
   stepWaitMs: number;
-  metrics: Metrics;
+  metrics: BridgeMetrics;
   toRecord(topic: string, partition: number, m: BatchMessage): IngestRecord;
   /** One POST /internal/ingest with this request id; throws ForwardError. */
   forward(records: IngestRecord[], requestId: string): Promise<IngestResult[]>;
@@ -150,7 +150,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
   }
 
   function startForward(topic: string, partition: number, window: Window, messages: BatchMessage[]): Step {
-    const labels = { topic, partition: String(partition) };
+    const labels = partitionLabels(topic, partition);
     const live = messages.filter((m) => m.value !== null);
     const run = async (): Promise<StepResult> => {
       if (live.length === 0) return { kind: 'skipped' };
@@ -164,7 +164,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         const answers = sendable.length > 0 ? await deps.forward(sendable.map((m) => deps.toRecord(topic, partition, m)), window.requestId) : [];
         let next = 0;
         results = live.map((_, i) => (readable[i] ? answers[next++]! : { status: 'rejected', reason: NOT_UTF8 }));
-        deps.metrics.observe('quaycast_bridge_batch_latency_seconds', (performance.now() - started) / 1000);
+        deps.metrics.batchLatency.observe((performance.now() - started) / 1000);
       } catch (err) {
         if (deps.stopping()) {
           // Shutdown aborted the forward (it may outlive the eachBatch that started it): the next owner forwards it again.
@@ -174,7 +174,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         if (!(err instanceof ForwardError)) {
           return { kind: 'failed', countsTowardIsolation: false, status: undefined, message: `forward failed: ${err instanceof Error ? err.message : String(err)}` };
         }
-        if (err.unexpectedAnswer) deps.metrics.inc('quaycast_bridge_forward_unexpected_answers_total', labels);
+        if (err.unexpectedAnswer) deps.metrics.forwardUnexpectedAnswers.inc(labels);
         if (err.retriable) {
           return { kind: 'failed', countsTowardIsolation: err.countsTowardIsolation, status: err.timedOut ? 'timeout' : err.status, code: err.code, retryAfterMs: err.retryAfterMs, message: err.message };
         }
@@ -183,7 +183,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       }
       const letters: DeadLetter[] = [];
       results.forEach((r, i) => {
-        deps.metrics.inc('quaycast_bridge_forwarded_total', { ...labels, result: r.status });
+        deps.metrics.forwarded.inc({ partition: labels.partition, result: r.status, topic });
         if (r.status === 'rejected') {
           const m = live[i]!;
           letters.push(deadLetterOf({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} }, r.reason));
@@ -197,7 +197,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
           // Not committed: the window is forwarded again later and its rejected records come back rejected.
           return { kind: 'failed', countsTowardIsolation: false, status: undefined, message: `dead-letter write failed: ${err instanceof Error ? err.message : String(err)}` };
         }
-        deps.metrics.inc('quaycast_bridge_dead_lettered_total', labels, letters.length);
+        deps.metrics.deadLettered.inc(labels, letters.length);
         log('warn', 'records dead-lettered', { topic, partition, offsets: letters.map((l) => l.message.headers['x-original-offset']), reasons: letters.map((l) => l.message.headers['x-error']) });
       }
       return { kind: 'answered' };
@@ -215,9 +215,9 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         if (deps.stopping()) return { kind: 'aborted' };
         return { kind: 'isolation-deferred', message: `dead-letter write failed: ${err instanceof Error ? err.message : String(err)}` };
       }
-      const labels = { topic, partition: String(partition) };
-      deps.metrics.inc('quaycast_bridge_isolated_total', labels);
-      deps.metrics.inc('quaycast_bridge_dead_lettered_total', labels);
+      const labels = partitionLabels(topic, partition);
+      deps.metrics.isolated.inc(labels);
+      deps.metrics.deadLettered.inc(labels);
       log('warn', 'record isolated', { topic, partition, offset: message.offset, attempts: decision.attempts, lastStatus: decision.lastStatus, requestId: decision.requestId, dlq: letter.topic });
       return { kind: 'isolated' };
     };
@@ -237,7 +237,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
    */
   async function apply(state: PartitionState, payload: BatchPayload, step: Step, result: StepResult): Promise<'advance' | 'again' | 'paused' | 'stopped'> {
     const { topic, partition } = state.flow;
-    const labels = { topic, partition: String(partition) };
+    const labels = partitionLabels(topic, partition);
     if (result.kind === 'aborted') return 'stopped'; // logged by the step
     const decision = state.flow.settle(step.window, result, now());
     switch (decision.action) {
@@ -245,23 +245,23 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         payload.resolveOffset(step.window.lastOffset);
         await payload.commitOffsetsIfNecessary();
         const next = BigInt(step.window.lastOffset) + 1n;
-        deps.metrics.inc('quaycast_bridge_consumed_total', labels, step.window.count);
+        deps.metrics.consumed.inc(labels, step.window.count);
         const tombstones = step.messages.filter((m) => m.value === null).length;
-        if (tombstones > 0) deps.metrics.inc('quaycast_bridge_tombstones_total', labels, tombstones);
-        deps.metrics.set('quaycast_bridge_committed_offset', labels, Number(next));
+        if (tombstones > 0) deps.metrics.tombstones.inc(labels, tombstones);
+        deps.metrics.committedOffset.set(labels, Number(next));
         // Lag as of this fetch; liveness.ts also reads it from the broker, for partitions that are paused.
         const high = BigInt(payload.batch.highWatermark);
-        deps.metrics.set('quaycast_bridge_lag', labels, Number(high > next ? high - next : 0n));
+        deps.metrics.lag.set(labels, Number(high > next ? high - next : 0n));
         log('debug', 'batch committed', { topic, partition, records: step.window.count, nextOffset: next.toString() });
         await payload.heartbeat();
         return 'advance';
       }
       case 'split':
-        deps.metrics.inc('quaycast_bridge_retried_total', labels);
+        deps.metrics.retried.inc(labels);
         log('info', 'batch refused whole; splitting', { topic, partition, fromOffset: step.window.firstOffset, records: step.window.count, window: state.flow.window, errorMessage: result.kind === 'refused' ? result.message : undefined });
         return 'again';
       case 'wait':
-        deps.metrics.inc('quaycast_bridge_retried_total', labels);
+        deps.metrics.retried.inc(labels);
         log('warn', 'forward failed; retrying', {
           topic,
           partition,
@@ -277,15 +277,24 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         return 'paused';
       case 'isolate': {
         const isolation = startIsolation(topic, partition, step.window, step.messages[0]!, decision);
-        const settled = await settleWithin(isolation, deps.stepWaitMs, payload.heartbeat);
-        if (!settled) {
-          state.inFlight = isolation;
-          pauseUntil(state, payload, isolation.promise);
-          return 'paused';
-        }
-        return apply(state, payload, isolation, settled);
+        return settleOrApply(state, payload, isolation);
       }
     }
+  }
+
+  /**
+   * Waits up to stepWaitMs for a step (a forward or an isolation) and applies its result. A slow
+   * answer: only this partition pauses ('paused'), and the step is kept for its refetched batch
+   * (its answer is not sent again).
+   */
+  async function settleOrApply(state: PartitionState, payload: BatchPayload, step: Step): Promise<'advance' | 'again' | 'paused' | 'stopped'> {
+    const result = await settleWithin(step, deps.stepWaitMs, payload.heartbeat);
+    if (!result) {
+      state.inFlight = step;
+      pauseUntil(state, payload, step.promise);
+      return 'paused';
+    }
+    return apply(state, payload, step, result);
   }
 
   async function eachBatch(payload: BatchPayload): Promise<void> {
@@ -302,13 +311,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         // The head is not where the step started (records deleted by retention, a seek): its answer is for other records.
         log('warn', 'dropping an answer kept for another head', { topic, partition, keptFor: held.window.firstOffset, head: messages[0]?.offset });
       } else {
-        const result = await settleWithin(held, deps.stepWaitMs, payload.heartbeat);
-        if (!result) {
-          state.inFlight = held;
-          pauseUntil(state, payload, held.promise);
-          return;
-        }
-        const next = await apply(state, payload, held, result);
+        const next = await settleOrApply(state, payload, held);
         if (next === 'paused' || next === 'stopped') return;
         if (next === 'advance') messages = messages.filter((m) => BigInt(m.offset) > BigInt(held.window.lastOffset));
       }
@@ -318,14 +321,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       if (shouldStop()) return;
       const window = state.flow.next(messages.map(flowRecord));
       const step = startForward(topic, partition, window, messages.slice(0, window.count));
-      const result = await settleWithin(step, deps.stepWaitMs, payload.heartbeat);
-      if (!result) {
-        // Slow answer: pause only this partition and keep the answer for its refetched batch.
-        state.inFlight = step;
-        pauseUntil(state, payload, step.promise);
-        return;
-      }
-      const next = await apply(state, payload, step, result);
+      const next = await settleOrApply(state, payload, step);
       if (next === 'paused' || next === 'stopped') return;
       if (next === 'advance') messages = messages.slice(window.count);
     }

@@ -4,17 +4,20 @@
  */
 import kafkajs, { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer, type SASLOptions } from 'kafkajs';
 import type { IngestRecord } from '../../protocol/ingest.ts';
-import { sleep } from './backoff.ts';
+import { backoffMs, sleep, type BackoffPolicy } from './backoff.ts';
 import { createBatchHandler, type PartitionSnapshot } from './batch-handler.ts';
 import { registerCodecs } from './codecs.ts';
 import type { BridgeConfig, KafkaConnectionConfig } from './config.ts';
 import type { DeadLetter } from './dlq.ts';
 import { forwardBatch, workerIsHealthy } from './forwarder.ts';
 import { errorFields, log } from './log.ts';
-import type { Metrics } from './metrics.ts';
+import type { BridgeMetrics } from './metrics.ts';
 
 // kafkajs is CommonJS: its named exports do not survive Node's ESM loader.
-const { Kafka: KafkaClient, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
+const { CompressionTypes, Kafka: KafkaClient, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
+
+/** kafkajs' codec of each compression a producer here may ask for (`send({ compression })`). */
+export const COMPRESSION = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy } as const;
 
 registerCodecs();
 
@@ -72,6 +75,9 @@ export function toIngestRecord(topic: string, partition: number, m: FetchedRecor
   };
 }
 
+/** Start-up probes of the cluster: 500 ms doubling to 5 s between attempts. */
+const BROKER_PROBE_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 5000, jitter: 'none' };
+
 /** Waits until the cluster answers, logging once per attempt; returns false when stopped. */
 export async function waitForBroker(config: KafkaConnection, stopped: () => boolean, signal?: AbortSignal): Promise<boolean> {
   // One quick probe per attempt (kafkajs' own retries would hide the outage for ~25 s): this loop is the retry.
@@ -86,7 +92,7 @@ export async function waitForBroker(config: KafkaConnection, stopped: () => bool
     } catch (err) {
       await admin.disconnect().catch(() => undefined);
       log('warn', `waiting for Kafka at ${config.brokers.join(',')}`, { attempt: attempt + 1, ...errorFields(err) });
-      await sleep(Math.min(5000, 500 * 2 ** Math.min(attempt, 4)), signal);
+      await sleep(backoffMs(attempt, BROKER_PROBE_BACKOFF), signal);
     }
   }
   return false;
@@ -126,7 +132,7 @@ export type BridgeHooks = { onGiveUp?: (err: unknown) => void; onAssignment?: (a
  * what the Worker rejected or a healthy Worker keeps failing, resolve and commit only what is
  * done, pause only a partition that has to wait). Rebalances and restarts reset its state.
  */
-export function createBridge(config: BridgeConfig, metrics: Metrics, kafka = createKafka(config), hooks: BridgeHooks = {}): Bridge {
+export function createBridge(config: BridgeConfig, metrics: BridgeMetrics, kafka = createKafka(config), hooks: BridgeHooks = {}): Bridge {
   const heartbeatIntervalMs = Math.min(3000, Math.floor(config.sessionTimeoutMs / 3));
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { MAX_STATUS_PARTITIONS } from '../../protocol/bridge-status.ts';
 import { BridgeStatusSchema } from '../../protocol/schemas/bridge-status.ts';
@@ -7,7 +8,7 @@ import type { PartitionSnapshot } from './batch-handler.ts';
 import type { PartitionOffsets, TopicPartition } from './kafka.ts';
 import { buildStatus, createLiveness, lagOf, stalledPartitions, stallReason, type LivenessDeps } from './liveness.ts';
 import { setLogStream } from './log.ts';
-import { Metrics } from './metrics.ts';
+import { createMetrics, valueOf } from './metrics.ts';
 
 // The bridge logs every retry and report; these tests read the effects, not the log lines.
 setLogStream(new Writable({ write: (_chunk, _encoding, done) => done() }));
@@ -105,7 +106,7 @@ describe('bridge > createLiveness', () => {
   function setup(over: Partial<LivenessDeps> = {}) {
     const posts: { url: string; init: RequestInit }[] = [];
     const answers: number[] = [];
-    const metrics = new Metrics();
+    const metrics = createMetrics();
     let now = T0;
     let snapshots: PartitionSnapshot[] = [snap('a', 0), snap('a', 1)];
     let assigned = [tp('a', 0), tp('a', 1)];
@@ -178,22 +179,22 @@ describe('bridge > createLiveness', () => {
     const bodies = () => posts.map((p) => BridgeStatusSchema.parse(JSON.parse(String(p.init.body))));
     await waitFor(() => posts.length === 1);
     expect(bodies()[0]!.state).toBe('starting');
-    expect(metrics.get('quaycast_bridge_lag', { topic: 'a', partition: '0' })).toBe(0); // no offsets read before consuming
+    expect(await valueOf(metrics.lag, { partition: '0', topic: 'a' })).toBe(0); // no offsets read before consuming
     state = 'consuming';
     await waitFor(() => posts.length === 2);
     expect(bodies()[1]!.state).toBe('consuming');
-    expect(metrics.get('quaycast_bridge_lag', { topic: 'a', partition: '0' })).toBe(5);
-    expect(metrics.get('quaycast_bridge_lag', { topic: 'a', partition: '1' })).toBe(2);
+    expect(await valueOf(metrics.lag, { partition: '0', topic: 'a' })).toBe(5);
+    expect(await valueOf(metrics.lag, { partition: '1', topic: 'a' })).toBe(2);
     set([snap('a', 0, T0, '503'), snap('a', 1)]);
     advance(1500);
     await waitFor(() => posts.length === 3);
     expect(bodies()[2]!.partitions[0]).toMatchObject({ partition: 0, stalledSince: new Date(T0).toISOString(), lastError: '503' });
-    expect(metrics.render()).toContain('quaycast_bridge_partition_stalled_seconds{partition="0",topic="a"} 1.5');
+    expect(await metrics.render()).toContain('quaycast_bridge_partition_stalled_seconds{partition="0",topic="a"} 1.5');
     set([snap('a', 0), snap('a', 1)]);
     await waitFor(() => posts.length === 4);
     expect(bodies()[3]!.partitions.every((p) => p.stalledSince === undefined)).toBe(true);
     assign([tp('a', 1)]); // a rebalance took a/0
-    expect(metrics.render()).not.toMatch(/partition="0"/);
+    expect(await metrics.render()).not.toMatch(/partition="0"/);
     abort.abort();
     await running;
     expect(posts).toHaveLength(4); // nothing from the 60 s interval
@@ -212,7 +213,7 @@ describe('bridge > createLiveness without the broker', () => {
       statusIntervalMs: 60_000,
       requestTimeoutMs: 1000,
       offsetsTimeoutMs: 20,
-      metrics: new Metrics(),
+      metrics: createMetrics(),
       bridgeId: 'b1',
       startedAt: new Date(T0),
       state: () => state,
@@ -241,6 +242,6 @@ async function waitFor(probe: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {
     if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
+    await sleep(5);
   }
 }

@@ -12,7 +12,7 @@ import { sleep } from './backoff.ts';
 import type { PartitionSnapshot } from './batch-handler.ts';
 import type { PartitionOffsets, TopicPartition } from './kafka.ts';
 import { errorFields, log } from './log.ts';
-import type { Metrics } from './metrics.ts';
+import { partitionLabels, retainSeries, totalOf, type BridgeMetrics, type PartitionLabels } from './metrics.ts';
 
 export type LivenessDeps = {
   workerUrl: string;
@@ -20,7 +20,7 @@ export type LivenessDeps = {
   stallThresholdMs: number;
   statusIntervalMs: number;
   requestTimeoutMs: number;
-  metrics: Metrics;
+  metrics: BridgeMetrics;
   bridgeId: string;
   startedAt: Date;
   state(): BridgeStatus['state'];
@@ -129,28 +129,26 @@ export type Liveness = {
 /** Longest a report waits for the broker's offsets before it goes out with the last ones read (default). */
 const OFFSETS_TIMEOUT_MS = 5000;
 
-const labelsOf = (p: TopicPartition) => ({ topic: p.topic, partition: String(p.partition) });
-
 /** The liveness of one bridge process: health for /healthz, the stalled and lag gauges, the report loop. */
 export function createLiveness(deps: LivenessDeps): Liveness {
   const now = deps.now ?? Date.now;
   const doFetch = deps.fetch ?? fetch;
   let offsets: PartitionOffsets[] = [];
-  const mine = (labels: Record<string, string>) => deps.assigned().some((a) => a.topic === labels.topic && String(a.partition) === labels.partition);
+  const mine = (labels: PartitionLabels) => deps.assigned().some((a) => a.topic === labels.topic && String(a.partition) === labels.partition);
   let notFoundLogged = false;
   let failing = false;
 
   const stalled = () => stalledPartitions(deps.assigned(), deps.partitions(), now(), deps.stallThresholdMs);
 
   // Seconds since the head started failing, computed at scrape time; gauges of partitions no longer ours are dropped.
-  deps.metrics.addCollector(() => {
+  deps.metrics.beforeRender(async () => {
     const t = now();
     const assigned = new Set(deps.assigned().map((a) => `${a.topic}/${a.partition}`));
     for (const s of deps.partitions()) {
-      if (assigned.has(`${s.topic}/${s.partition}`)) deps.metrics.set('quaycast_bridge_partition_stalled_seconds', labelsOf(s), s.stalledSince === undefined ? 0 : (t - s.stalledSince) / 1000);
+      if (assigned.has(`${s.topic}/${s.partition}`)) deps.metrics.partitionStalledSeconds.set(partitionLabels(s.topic, s.partition), s.stalledSince === undefined ? 0 : (t - s.stalledSince) / 1000);
     }
-    deps.metrics.retain('quaycast_bridge_partition_stalled_seconds', mine);
-    deps.metrics.retain('quaycast_bridge_lag', mine);
+    await retainSeries(deps.metrics.partitionStalledSeconds, mine);
+    await retainSeries(deps.metrics.lag, mine);
   });
 
   async function refreshOffsets(): Promise<void> {
@@ -169,7 +167,7 @@ export function createLiveness(deps: LivenessDeps): Liveness {
     const byKey = new Map(offsets.map((o) => [`${o.topic}/${o.partition}`, o]));
     for (const a of deps.assigned()) {
       const lag = lagOf(byKey.get(`${a.topic}/${a.partition}`));
-      if (lag !== null) deps.metrics.set('quaycast_bridge_lag', labelsOf(a), lag);
+      if (lag !== null) deps.metrics.lag.set(partitionLabels(a.topic, a.partition), lag);
     }
   }
 
@@ -183,7 +181,7 @@ export function createLiveness(deps: LivenessDeps): Liveness {
       assigned: deps.assigned(),
       snapshots: deps.partitions(),
       offsets,
-      deadLettered: deps.metrics.total('quaycast_bridge_dead_lettered_total'),
+      deadLettered: await totalOf(deps.metrics.deadLettered),
     });
     try {
       const res = await doFetch(`${deps.workerUrl}/internal/bridge/status`, {

@@ -3,13 +3,16 @@
  * Worker; SIGTERM/SIGINT stop it without committing unfinished batches.
  */
 import { createServer } from 'node:http';
-import { sleep } from './backoff.ts';
+import { backoffMs, sleep, type BackoffPolicy } from './backoff.ts';
 import { ConfigError, parseConfig, type BridgeConfig } from './config.ts';
 import { createBridge, createKafka, waitForBroker } from './kafka.ts';
 import { bridgeIdOf, createLiveness } from './liveness.ts';
 import { errorFields, log, setLogLevel } from './log.ts';
-import { Metrics } from './metrics.ts';
+import { createMetrics } from './metrics.ts';
 import { outboxTopicMapper, runOutboxRelay } from './outbox.ts';
+
+/** Start-up probes of the Worker's /healthz: 250 ms doubling to 4 s between attempts. */
+const WORKER_PROBE_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 4000, jitter: 'none' };
 
 async function waitForWorker(config: BridgeConfig, stopped: () => boolean, signal: AbortSignal): Promise<boolean> {
   for (let attempt = 0; !stopped(); attempt++) {
@@ -20,7 +23,7 @@ async function waitForWorker(config: BridgeConfig, stopped: () => boolean, signa
     } catch (err) {
       log('warn', `waiting for the Worker at ${config.workerUrl}`, { attempt: attempt + 1, ...errorFields(err) });
     }
-    await sleep(Math.min(5000, 250 * 2 ** Math.min(attempt, 4)), signal);
+    await sleep(backoffMs(attempt, WORKER_PROBE_BACKOFF), signal);
   }
   return false;
 }
@@ -37,7 +40,7 @@ async function main(): Promise<void> {
     throw err;
   }
   setLogLevel(config.logLevel);
-  const metrics = new Metrics();
+  const metrics = createMetrics({ processMetrics: true });
   const abort = new AbortController();
   let stopped = false;
   let ready = false;
@@ -65,7 +68,13 @@ async function main(): Promise<void> {
 
   const server = createServer((req, res) => {
     if (req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
+      metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+        (err: unknown) => {
+          log('error', 'rendering /metrics failed', errorFields(err));
+          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'metrics_failed', message: 'metrics could not be rendered' } }));
+        },
+      );
     } else if (req.url === '/healthz') {
       // 503 while starting or stopping, and while a partition's head has been failing beyond STALL_THRESHOLD_MS.
       const health = ready ? liveness.health() : { ok: false as const, reason: stopped ? 'stopping' : 'starting' };
@@ -120,8 +129,8 @@ async function main(): Promise<void> {
       publish: async (topicMessages) => {
         await bridge.producer.sendBatch({ acks: -1, topicMessages });
       },
-      onPublished: (topic, n) => metrics.inc('quaycast_bridge_outbox_published_total', { topic }, n),
-      onRefused: (n) => metrics.inc('quaycast_bridge_outbox_refused_total', {}, n),
+      onPublished: (topic, n) => metrics.outboxPublished.inc({ topic }, n),
+      onRefused: (n) => metrics.outboxRefused.inc(n),
       isLeader: bridge.leadsOutbox,
       signal: abort.signal,
     }).catch((err) => log('error', 'outbox relay stopped', errorFields(err)));

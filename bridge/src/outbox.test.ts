@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ORIGIN_HEADER, OUTBOX_PAGE, outboxMessages, outboxTopicMapper, relayOnce, runOutboxRelay, screenOutboxRows, type OutboxRelayOptions, type OutboxRow, type TopicMessages } from './outbox.ts';
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setLogStream } from './log.ts';
 import { parseOutboxPage } from './worker-answer.ts';
 
@@ -232,7 +233,7 @@ describe('bridge > runOutboxRelay', () => {
     const abort = new AbortController();
     const relay = runOutboxRelay({ ...relayOptions(fetch, async (batches) => void published.push(...batches.flatMap((b) => b.messages.map((m) => `${b.topic}:${m.key}`)))), signal: abort.signal });
     const deadline = Date.now() + 5000;
-    while (published.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (published.length === 0 && Date.now() < deadline) await sleep(5);
     abort.abort();
     await relay;
     expect(published).toEqual(['port-events:real']);
@@ -244,10 +245,10 @@ describe('bridge > runOutboxRelay', () => {
     let leader = false;
     const abort = new AbortController();
     const relay = runOutboxRelay({ ...relayOptions(worker.fetch, async () => undefined), isLeader: () => leader, signal: abort.signal });
-    await new Promise((r) => setTimeout(r, 60));
+    await sleep(60);
     expect(worker.paths).toEqual([]);
     leader = true;
-    await new Promise((r) => setTimeout(r, 60));
+    await sleep(60);
     abort.abort();
     await relay;
     expect(worker.paths.length).toBeGreaterThanOrEqual(2);
@@ -265,7 +266,7 @@ describe('bridge > runOutboxRelay', () => {
     });
     // Waits for the second pass (a condition, not a fixed sleep: under load 80 ms was sometimes one pass).
     const deadline = Date.now() + 5000;
-    while (attempts < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (attempts < 2 && Date.now() < deadline) await sleep(5);
     abort.abort();
     await relay;
     expect(attempts).toBeGreaterThanOrEqual(2);

@@ -11,12 +11,16 @@
  */
 import { backoffMs, sleep } from './backoff.ts';
 import { errorFields, log } from './log.ts';
+import { groupByTopic, type TopicMessages as TopicBatch } from './topic-messages.ts';
 import { MAX_ERROR_BODY_BYTES, MAX_OUTBOX_PAGE_BYTES, parseOutboxPage, readBoundedText, type OutboxRow } from './worker-answer.ts';
 
 export type { OutboxRow } from './worker-answer.ts';
 
+/** A published outbox row: key = event id, value = the canonical event, the origin header. */
+export type OutboxMessage = { key: string; value: string; headers: Record<string, string> };
+
 /** Messages for one topic, in the shape kafkajs' `sendBatch` takes. */
-export type TopicMessages = { topic: string; messages: { key: string; value: string; headers: Record<string, string> }[] };
+export type TopicMessages = TopicBatch<OutboxMessage>;
 
 /** The header that marks a record as made through the API (so consumers can tell the loop apart). */
 export const ORIGIN_HEADER = 'x-quaycast-origin';
@@ -29,17 +33,7 @@ export const OUTBOX_PAGE = 200;
  * `x-quaycast-origin: api`. `topicOf` gives each row's (already allowed) topic. Pure.
  */
 export function outboxMessages(rows: readonly OutboxRow[], topicOf: (row: OutboxRow) => string): TopicMessages[] {
-  const byTopic = new Map<string, TopicMessages>();
-  for (const row of rows) {
-    const topic = topicOf(row);
-    let entry = byTopic.get(topic);
-    if (!entry) {
-      entry = { topic, messages: [] };
-      byTopic.set(topic, entry);
-    }
-    entry.messages.push({ key: row.id, value: JSON.stringify(row.event), headers: { [ORIGIN_HEADER]: 'api' } });
-  }
-  return [...byTopic.values()];
+  return groupByTopic(rows, topicOf, (row): OutboxMessage => ({ key: row.id, value: JSON.stringify(row.event), headers: { [ORIGIN_HEADER]: 'api' } }));
 }
 
 /**
@@ -156,7 +150,7 @@ export async function runOutboxRelay(opts: OutboxRelayOptions): Promise<void> {
       if (pass.published + pass.refused >= OUTBOX_PAGE) delay = 0;
     } catch (err) {
       if (opts.signal.aborted) break;
-      delay = Math.max(opts.intervalMs, backoffMs(failures++, opts.retryInitialMs, opts.retryMaxMs));
+      delay = Math.max(opts.intervalMs, backoffMs(failures++, { initialMs: opts.retryInitialMs, maxMs: opts.retryMaxMs, jitter: 'full' }));
       log('warn', 'outbox pass failed; retrying', { attempt: failures, delayMs: delay, ...errorFields(err) });
     }
     if (delay > 0) await sleep(delay, opts.signal);

@@ -221,7 +221,7 @@ export class PartitionFlow {
   /** The Worker's Retry-After when it gave one (capped by retryMaxMs), else backoff with full jitter. */
   private backoff(retryAfterMs: number | undefined): number {
     if (retryAfterMs !== undefined) return Math.min(this.settings.retryMaxMs, retryAfterMs);
-    return backoffMs(this.failuresAtHead - 1, this.settings.retryInitialMs, this.settings.retryMaxMs, this.settings.random);
+    return backoffMs(this.failuresAtHead - 1, { initialMs: this.settings.retryInitialMs, maxMs: this.settings.retryMaxMs, jitter: 'full' }, this.settings.random);
   }
 
   private headMoved(lastOffset: string): void {

@@ -6,7 +6,7 @@
  */
 import type { Category } from '../../protocol/enums.ts';
 import type { Rng } from './random.ts';
-import type { SimEvent } from './portday.ts';
+import type { SimEvent } from './event.ts';
 
 /** Only these categories survive the trip: without `Category`, System would be derived as Port from its topic. */
 export function hasLegacyForm(category: Category): boolean {

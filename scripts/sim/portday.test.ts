@@ -140,6 +140,12 @@ describe('scripts/sim > createPortDay', () => {
     });
   });
 
+  it('keeps container numbers six digits and valid past the serial wrap (regression: seed 42 threw at event 8,437)', () => {
+    const containers = take(9000, { seed: 42, legacyShare: 0 }).flatMap((r) => (r.value.containerId ? [r.value.containerId as string] : []));
+    expect(containers.length).toBeGreaterThan(4000);
+    for (const id of containers) expect(isValidContainerNumber(id), id).toBe(true);
+  });
+
   it('stamps events with the injected clock', () => {
     let t = START;
     const day = createPortDay({ runId: 'clock', seed: 3, legacyShare: 0, now: () => t });

@@ -2,52 +2,35 @@
  * The broker stopped and restarted while events are being produced, on a second, private broker
  * (never the shared one on 9092): the bridge rides it out and D1 ends with every event once.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBridge, type BridgeProcess } from '../support/bridge.ts';
+import { eventOf, storedIds, untilCommittedToEnd, untilStored } from '../support/fixture.ts';
 import { unique } from '../support/kafka.ts';
 import { kcatProduce } from '../support/kcat.ts';
-import { ROOT } from '../support/paths.ts';
-import { eventOf, storedIds, untilCommittedToEnd, untilStored } from '../support/fixture.ts';
+import { usePipeline } from '../support/pipeline.ts';
+import { privateBroker, type PrivateBroker } from '../support/private-broker.ts';
 import { until } from '../support/wait.ts';
-import { freePort, startWorker, type WorkerHost } from '../support/worker.ts';
 
-const exec = promisify(execFile);
-let worker: WorkerHost;
-let brokerEnv: Record<string, string>;
-let dataDir: string;
-const bridges: BridgeProcess[] = [];
+const pipe = usePipeline();
 const topic = unique('it-brokerfault');
-
-async function broker(command: 'start' | 'stop'): Promise<void> {
-  await exec('bash', [path.join(ROOT, 'scripts/kafka.sh'), command], { cwd: ROOT, env: { ...process.env, ...brokerEnv }, timeout: 120_000 });
-}
+let privateKafka: PrivateBroker | undefined;
+const broker = (command: 'start' | 'stop') => privateKafka![command]();
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'quaycast-kafka2-'));
-  const [port, controllerPort] = [await freePort(), await freePort()];
-  brokerEnv = { KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort), KAFKA_DATA_DIR: dataDir, KAFKA_BROKERS: `127.0.0.1:${port}`, KAFKA_TOPICS: topic };
-  [worker] = await Promise.all([startWorker(), broker('start')]);
+  privateKafka = await privateBroker(topic); // kafka.sh creates the topic at start
+  await privateKafka.start();
 });
 
 afterAll(async () => {
-  await Promise.all(bridges.map((b) => b.kill('SIGKILL')));
-  await worker?.stop();
-  if (brokerEnv) await broker('stop').catch(() => undefined);
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await privateKafka?.remove();
 });
 
 describe('bridge > broker restart', () => {
   it('(d) rides out the broker stopping and restarting while events are produced; D1 holds each once', async () => {
-    const brokers = brokerEnv.KAFKA_BROKERS!;
+    const brokers = privateKafka!.brokers;
     const groupId = unique('it-group');
     const run = unique('fbroker');
-    const bridge = startBridge({ WORKER_URL: worker.url, KAFKA_BROKERS: brokers, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '10', OUTBOX_ENABLED: 'false' });
-    bridges.push(bridge);
+    const bridge = pipe.bridge({ WORKER_URL: pipe.worker.url, KAFKA_BROKERS: brokers, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '10', OUTBOX_ENABLED: 'false' });
     await bridge.waitForLog(/"msg":"consuming"/);
 
     // An independent producer (kcat) sending 2 events every 250 ms; each run ends only when the
@@ -64,11 +47,11 @@ describe('bridge > broker restart', () => {
         } catch {
           failedSends++; // kcat gave up while the broker was away: send the same ids again
         }
-        await new Promise((r) => setTimeout(r, 250)); // the producer's pace, not a wait for a condition
+        await sleep(250); // the producer's pace, not a wait for a condition
       }
     })();
 
-    await until('some events through before the stop', () => (storedIds(worker, `${run}-`).length >= 20 ? true : undefined), 30_000);
+    await until('some events through before the stop', () => (storedIds(pipe.worker, `${run}-`).length >= 20 ? true : undefined), 30_000);
     await broker('stop');
     const logsAtStop = bridge.logs.length;
     // The outage is felt on both sides before the broker comes back: kcat failed, the bridge's client complained.
@@ -79,9 +62,9 @@ describe('bridge > broker restart', () => {
     expect(beforeRestart).toBeLessThan(total); // the producer was still at work across the outage
 
     const ids = Array.from({ length: total }, (_, i) => `${run}-${i}`);
-    await untilStored(worker, `${run}-`, ids, 90_000);
+    await untilStored(pipe.worker, `${run}-`, ids, 90_000);
     await untilCommittedToEnd(groupId, topic, 60_000, [brokers]);
-    expect(storedIds(worker, `${run}-`)).toEqual([...ids].sort()); // and nothing beyond them arrived
+    expect(storedIds(pipe.worker, `${run}-`)).toEqual([...ids].sort()); // and nothing beyond them arrived
     expect(bridge.child.exitCode).toBeNull(); // it stayed up through the outage
   });
 });

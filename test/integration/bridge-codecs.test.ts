@@ -6,39 +6,16 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signJwt } from '../../protocol/jwt.ts';
-import { startBridge, type BridgeProcess } from '../support/bridge.ts';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { describe, expect, it } from 'vitest';
 import { BROKER, createTopics, kafka, unique } from '../support/kafka.ts';
 import { kcatProduce } from '../support/kcat.ts';
-import { TEST_SECRETS } from '../support/paths.ts';
-import { openRoom } from '../support/room-client.ts';
-import { startWorker, type WorkerHost } from '../support/worker.ts';
+import { usePipeline } from '../support/pipeline.ts';
+import { until } from '../support/wait.ts';
 
 const CODECS = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
 const PER_CODEC = 6;
 
-let worker: WorkerHost;
-let proxy: FaultProxy | undefined;
-const bridges: BridgeProcess[] = [];
-
-beforeAll(async () => {
-  worker = await startWorker();
-});
-
-afterAll(async () => {
-  await Promise.all(bridges.map((b) => b.kill('SIGKILL')));
-  await proxy?.close();
-  await worker?.stop();
-});
-
-/** The value of one metric series in Prometheus text (0 when absent). */
-async function metric(url: string, series: string): Promise<number> {
-  const text = await (await fetch(url)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
+const pipe = usePipeline();
 
 /**
  * The running broker serving BROKER, from its command line: its server.properties and
@@ -89,8 +66,7 @@ describe('bridge > compatibility', () => {
     const topic = unique('it-codecs');
     await createTopics([topic], CODECS.length);
     const runId = unique('codec');
-    const token = await signJwt({ sub: 'it-viewer', role: 'viewer', exp: Math.floor(Date.now() / 1000) + 3600 }, TEST_SECRETS.JWT_SECRET);
-    const socket = await openRoom(worker.url, 'Container', token);
+    const socket = await pipe.socket('Container');
 
     // The broker must store the producer's batches as they are, not recompress them.
     const admin = kafka().admin();
@@ -136,12 +112,11 @@ describe('bridge > compatibility', () => {
     CODECS.forEach((codec, p) => expect([...(codecs.get(p) ?? [])], `partition ${p}`).toContain(codec));
 
     // A pass-through proxy records what the bridge sends: keys and headers travel as lineage.
-    proxy = await startFaultProxy(worker.url);
-    const bridge = startBridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: unique('it-group'), BATCH_MAX_MESSAGES: '4', PARTITIONS_CONCURRENTLY: '4', OUTBOX_ENABLED: 'false' });
-    bridges.push(bridge);
+    const proxy = await pipe.proxy();
+    const bridge = pipe.bridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: unique('it-group'), BATCH_MAX_MESSAGES: '4', PARTITIONS_CONCURRENTLY: '4', OUTBOX_ENABLED: 'false' });
     const total = CODECS.length * PER_CODEC + 1;
     await socket.waitForEvents(total, 60_000).catch((err: Error) => {
-      const [row] = worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE id LIKE ?', `${runId}-%`);
+      const [row] = pipe.worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE id LIKE ?', `${runId}-%`);
       throw new Error(`${err.message}; D1 holds ${row?.n}; bridge log:\n${bridge.logs.slice(-15).join('\n')}`);
     });
 
@@ -160,26 +135,24 @@ describe('bridge > compatibility', () => {
     expect(snappyFirst).toMatchObject({ partition: 1, offset: '0', headers: { 'x-producer': 'kcat-snappy' } });
     expect(sent.some((r) => r.key === `${runId}-deleted`)).toBe(false); // the tombstone is not forwarded
 
-    const [row] = worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE id LIKE ? OR id = ?', `${runId}-%`, String(legacyId));
+    const [row] = pipe.worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE id LIKE ? OR id = ?', `${runId}-%`, String(legacyId));
     expect(row!.n).toBe(total);
 
     // The tombstone was counted and its offset committed with the rest; nothing was dead-lettered.
-    const deadline = Date.now() + 10_000;
-    while ((await metric(bridge.metricsUrl, `quaycast_bridge_tombstones_total{partition="0",topic="${topic}"}`)) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await metric(bridge.metricsUrl, `quaycast_bridge_tombstones_total{partition="0",topic="${topic}"}`)).toBe(1);
-    expect(await metric(bridge.metricsUrl, 'quaycast_bridge_dead_lettered_total')).toBe(0);
+    await until('the tombstone counted', async () => ((await bridge.metric('quaycast_bridge_tombstones_total', { topic, partition: '0' })) >= 1 ? true : undefined), 10_000, 100);
+    expect(await bridge.metric('quaycast_bridge_tombstones_total', { topic, partition: '0' })).toBe(1);
+    expect(await bridge.metric('quaycast_bridge_dead_lettered_total')).toBe(0);
     for (const p of CODECS.keys()) {
-      expect(await metric(bridge.metricsUrl, `quaycast_bridge_forwarded_total{partition="${p}",result="stored",topic="${topic}"}`)).toBe(PER_CODEC + (p === 0 ? 1 : 0));
+      expect(await bridge.metric('quaycast_bridge_forwarded_total', { topic, partition: String(p), result: 'stored' })).toBe(PER_CODEC + (p === 0 ? 1 : 0));
     }
     const text = await (await fetch(bridge.metricsUrl)).text();
     expect(text).toMatch(/quaycast_bridge_batch_latency_seconds_count [1-9]/);
     expect(text).toMatch(new RegExp(`quaycast_bridge_lag\\{partition="0",topic="${topic}"\\} 0`));
-    const health = await fetch(bridge.metricsUrl.replace('/metrics', '/healthz'));
+    const health = await bridge.health();
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ ok: true });
+    expect(health.body).toMatchObject({ ok: true });
 
     await bridge.kill('SIGTERM');
     expect(bridge.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
-    socket.close();
   });
 });

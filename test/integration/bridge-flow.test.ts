@@ -5,67 +5,18 @@
  * read back from Kafka during the fault, never passes a record that was not stored; afterwards
  * every event arrives once and nothing is dead-lettered.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IngestRecord } from '../../protocol/ingest.ts';
-import { tokenFor } from '../support/fixture.ts';
-import { startBridge, type BridgeProcess } from '../support/bridge.ts';
-import { roomUnavailable, startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
-import { BROKER, createTopics, kafka, produce, unique } from '../support/kafka.ts';
-import { kcatRead } from '../support/kcat.ts';
-import { openRoom, type RoomSocket } from '../support/room-client.ts';
+import { committedOffsets, eventOf, storedIds, timesSeen } from '../support/fixture.ts';
+import { roomUnavailable } from '../support/fault-proxy.ts';
+import { createTopics, produce, unique } from '../support/kafka.ts';
+import { deadLetters } from '../support/kcat.ts';
+import { usePipeline } from '../support/pipeline.ts';
 import { until } from '../support/wait.ts';
-import { startWorker, type WorkerHost } from '../support/worker.ts';
 
-let worker: WorkerHost;
-let proxy: FaultProxy | undefined;
-const bridges: BridgeProcess[] = [];
-const sockets: RoomSocket[] = [];
-
-beforeAll(async () => {
-  worker = await startWorker();
-});
-
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.close();
-  await Promise.all(bridges.splice(0).map((b) => b.kill('SIGKILL')));
-  await proxy?.close();
-  proxy = undefined;
-});
-
-afterAll(async () => {
-  await worker?.stop();
-});
-
-const event = (id: string, category: string) => JSON.stringify({ id, eventType: 'Update', title: `Event ${id}`, category, eventTime: new Date().toISOString() });
-
-/** The ids of `prefix` D1 holds, sorted. */
-const storedIds = (prefix: string) => worker.query<{ id: string }>('SELECT id FROM events WHERE id LIKE ? ORDER BY id', `${prefix}-%`).map((r) => r.id);
-
-/** The group's committed offset per partition of a topic (-1: nothing committed). */
-async function committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return new Map(t!.partitions.map((p) => [p.partition, Number(p.offset)]));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** How often each id reached the socket (a redelivery the Worker did not recognise shows as 2). */
-function timesSeen(socket: RoomSocket, prefix: string): Map<string, number> {
-  const seen = new Map<string, number>();
-  for (const e of socket.events) if (e.id.startsWith(`${prefix}-`)) seen.set(e.id, (seen.get(e.id) ?? 0) + 1);
-  return seen;
-}
-
-async function viewerSocket(room: string): Promise<RoomSocket> {
-  const token = await tokenFor('viewer');
-  const socket = await openRoom(worker.url, room, token);
-  sockets.push(socket);
-  return socket;
-}
+const pipe = usePipeline();
+const event = (id: string, room: 'Ship' | 'Berth' | 'Port') => JSON.stringify(eventOf(room, id));
+const stored = (run: string) => storedIds(pipe.worker, `${run}-`);
 
 const recordsOf = (body: string) => (JSON.parse(body) as { records: IngestRecord[] }).records;
 
@@ -75,16 +26,15 @@ describe('bridge > one partition retrying never stops the others', () => {
     const groupId = unique('it-group');
     await createTopics([topicA, topicB], 2);
     const [runA, runB] = [unique('fa'), unique('fb')];
-    const shipSocket = await viewerSocket('Ship');
-    const berthSocket = await viewerSocket('Berth');
-    proxy = await startFaultProxy(worker.url);
-    const bridge = startBridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: `${topicA},${topicB}`, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '5', OUTBOX_ENABLED: 'false' });
-    bridges.push(bridge);
+    const shipSocket = await pipe.socket('Ship');
+    const berthSocket = await pipe.socket('Berth');
+    const proxy = await pipe.proxy();
+    const bridge = pipe.bridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: `${topicA},${topicB}`, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '5', OUTBOX_ENABLED: 'false' });
     await bridge.waitForLog(/"msg":"consuming"/);
 
     // A's partition 0 stores a first run (so it has a committed offset); partition 1 stays without one (kafkajs #1599).
     await produce(topicA, Array.from({ length: 4 }, (_, i) => ({ key: `${runA}-0${i}`, value: event(`${runA}-0${i}`, 'Ship'), partition: 0 })));
-    await until('A\'s first run in D1', () => (storedIds(runA).length === 4 ? true : undefined));
+    await until('A\'s first run in D1', () => (stored(runA).length === 4 ? true : undefined));
     await until('A/0 committed at 4', async () => ((await committedOffsets(groupId, topicA)).get(0) === 4 ? true : undefined));
 
     proxy.mode = { kind: 'refuse-body', marker: `"topic":"${topicA}"`, ...roomUnavailable(['Ship']) };
@@ -93,33 +43,33 @@ describe('bridge > one partition retrying never stops the others', () => {
       ...Array.from({ length: 6 }, (_, i) => ({ id: `${runA}-2${i}`, partition: 1 })),
     ];
     await produce(topicA, idsA.map(({ id, partition }) => ({ key: id, value: event(id, 'Ship'), partition })));
-    await until('A refused a few times', () => (proxy!.counts.failed >= 4 ? true : undefined));
+    await until('A refused a few times', () => (proxy.counts.failed >= 4 ? true : undefined));
 
     // B, produced while A is failing, arrives: in D1 and on a subscribed socket.
     for (let round = 0; round < 3; round++) {
       const ids = Array.from({ length: 4 }, (_, i) => `${runB}-${round}${i}`);
       const failedBefore = proxy.counts.failed;
       await produce(topicB, ids.map((id, i) => ({ key: id, value: event(id, 'Berth'), partition: i % 2 })));
-      await until(`B round ${round} on the socket`, () => (ids.every((id) => timesSeen(berthSocket, runB).get(id) === 1) ? true : undefined), 20_000);
-      expect(storedIds(runB)).toEqual(expect.arrayContaining(ids));
+      await until(`B round ${round} on the socket`, () => (ids.every((id) => timesSeen(berthSocket, `${runB}-`).get(id) === 1) ? true : undefined), 20_000);
+      expect(stored(runB)).toEqual(expect.arrayContaining(ids));
       // A is still being refused meanwhile (the fault is live, not over).
-      await until('A refused again', () => (proxy!.counts.failed > failedBefore ? true : undefined), 20_000);
+      await until('A refused again', () => (proxy.counts.failed > failedBefore ? true : undefined), 20_000);
       const committed = await committedOffsets(groupId, topicA);
       expect(committed.get(0)).toBe(4); // never past A/0's failing record (offset 4)
       expect(committed.get(1)).toBe(-1); // nothing of A/1 was stored: nothing committed
-      expect(storedIds(runA)).toHaveLength(4);
+      expect(stored(runA)).toHaveLength(4);
     }
 
     proxy.mode = { kind: 'pass' };
-    await until('all of A in D1', () => (storedIds(runA).length === 16 ? true : undefined), 30_000);
-    await until('A on the socket', () => (timesSeen(shipSocket, runA).size === 16 ? true : undefined));
+    await until('all of A in D1', () => (stored(runA).length === 16 ? true : undefined), 30_000);
+    await until('A on the socket', () => (timesSeen(shipSocket, `${runA}-`).size === 16 ? true : undefined));
     await until('A committed to the end', async () => {
       const c = await committedOffsets(groupId, topicA);
       return c.get(0) === 10 && c.get(1) === 6 ? true : undefined;
     });
-    expect([...timesSeen(shipSocket, runA).values()].every((n) => n === 1)).toBe(true);
-    expect([...timesSeen(berthSocket, runB).values()].every((n) => n === 1)).toBe(true);
-    expect(await kcatRead(BROKER, `${topicA}.dlq`)).toHaveLength(0);
+    expect([...timesSeen(shipSocket, `${runA}-`).values()].every((n) => n === 1)).toBe(true);
+    expect([...timesSeen(berthSocket, `${runB}-`).values()].every((n) => n === 1)).toBe(true);
+    expect(await deadLetters(topicA)).toHaveLength(0);
     // Every forward carried a request id naming its first record (contract 3).
     for (const r of proxy.requests.filter((q) => q.path === '/internal/ingest')) {
       const first = recordsOf(r.body)[0]!;
@@ -132,22 +82,21 @@ describe('bridge > one partition retrying never stops the others', () => {
     const groupId = unique('it-group');
     await createTopics([topicA, topicB], 1);
     const [runA, runB] = [unique('sa'), unique('sb')];
-    const berthSocket = await viewerSocket('Berth');
-    proxy = await startFaultProxy(worker.url);
+    const berthSocket = await pipe.socket('Berth');
+    const proxy = await pipe.proxy();
     proxy.mode = { kind: 'delay-body', marker: `"topic":"${topicA}"`, ms: 4000 }; // stored at once, answered 4 s later
-    const bridge = startBridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: `${topicA},${topicB}`, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '3', FORWARD_WAIT_MS: '300', OUTBOX_ENABLED: 'false' });
-    bridges.push(bridge);
+    const bridge = pipe.bridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: `${topicA},${topicB}`, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '3', FORWARD_WAIT_MS: '300', OUTBOX_ENABLED: 'false' });
     await bridge.waitForLog(/"msg":"consuming"/);
     await produce(topicA, Array.from({ length: 6 }, (_, i) => ({ key: `${runA}-${i}`, value: event(`${runA}-${i}`, 'Ship') })));
-    await until('A\'s first forward held', () => (proxy!.counts.held >= 1 ? true : undefined));
+    await until('A\'s first forward held', () => (proxy.counts.held >= 1 ? true : undefined));
     const firstA = proxy.requests.find((r) => r.path === '/internal/ingest' && r.body.includes(`"topic":"${topicA}"`))!;
     const idsB = Array.from({ length: 3 }, (_, i) => `${runB}-${i}`);
     await produce(topicB, idsB.map((id) => ({ key: id, value: event(id, 'Berth') })));
-    await until('B on the socket', () => (idsB.every((id) => timesSeen(berthSocket, runB).get(id) === 1) ? true : undefined), 20_000);
+    await until('B on the socket', () => (idsB.every((id) => timesSeen(berthSocket, `${runB}-`).get(id) === 1) ? true : undefined), 20_000);
     // B arrived while A's first answer was still held by the proxy (the old bridge waited it out inside the fetch round).
     expect(firstA.status).toBeUndefined();
 
-    await until('all of A in D1', () => (storedIds(runA).length === 6 ? true : undefined), 30_000);
+    await until('all of A in D1', () => (stored(runA).length === 6 ? true : undefined), 30_000);
     await until('A committed to the end', async () => ((await committedOffsets(groupId, topicA)).get(0) === 6 ? true : undefined), 30_000);
     const forwardsA = proxy.requests.filter((r) => r.path === '/internal/ingest' && r.body.includes(`"topic":"${topicA}"`));
     // Two windows of 3, each forwarded once: the answers were kept for the refetched batches, not re-sent.
@@ -161,21 +110,19 @@ describe('bridge > one partition retrying never stops the others', () => {
     const groupId = unique('it-group');
     await createTopics([topic], 3);
     const run = unique('rb');
-    proxy = await startFaultProxy(worker.url);
+    const proxy = await pipe.proxy();
     proxy.mode = { kind: 'refuse-body', marker: `"topic":"${topic}","partition":0,`, ...roomUnavailable(['Port']) };
     const env = { WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, OUTBOX_ENABLED: 'false', RETRY_INITIAL_MS: '200', RETRY_MAX_MS: '400' };
-    const first = startBridge(env);
-    bridges.push(first);
+    const first = pipe.bridge(env);
     await first.waitForLog(/"msg":"consuming"/);
     const ids = Array.from({ length: 9 }, (_, i) => ({ id: `${run}-${i}`, partition: i % 3 }));
     await produce(topic, ids.map(({ id, partition }) => ({ key: id, value: event(id, 'Port'), partition })));
-    await until('partitions 1 and 2 stored', () => (storedIds(run).length === 6 ? true : undefined));
-    await until('partition 0 refused (paused by the first bridge)', () => (proxy!.counts.failed >= 2 ? true : undefined));
+    await until('partitions 1 and 2 stored', () => (stored(run).length === 6 ? true : undefined));
+    await until('partition 0 refused (paused by the first bridge)', () => (proxy.counts.failed >= 2 ? true : undefined));
 
     // A second member joins and leaves again: two rebalances; the first bridge ends with every partition.
     const joined = () => first.logs.filter((l) => l.includes('"msg":"joined consumer group"')).length;
-    const second = startBridge(env);
-    bridges.push(second);
+    const second = pipe.bridge(env);
     await until('a rebalance', () => (joined() >= 2 ? true : undefined), 60_000);
     await second.waitForLog(/"msg":"joined consumer group"/);
     expect(await second.kill('SIGTERM')).toBe(0);
@@ -185,11 +132,11 @@ describe('bridge > one partition retrying never stops the others', () => {
     }, 60_000);
 
     proxy.mode = { kind: 'pass' };
-    await until('partition 0 stored', () => (storedIds(run).length === 9 ? true : undefined), 30_000);
+    await until('partition 0 stored', () => (stored(run).length === 9 ? true : undefined), 30_000);
     await until('committed to the end', async () => {
       const c = await committedOffsets(groupId, topic);
       return [0, 1, 2].every((p) => c.get(p) === 3) ? true : undefined;
     }, 30_000);
-    expect(await kcatRead(BROKER, `${topic}.dlq`)).toHaveLength(0);
+    expect(await deadLetters(topic)).toHaveLength(0);
   });
 });

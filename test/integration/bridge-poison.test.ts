@@ -6,43 +6,21 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBridge, type BridgeProcess } from '../support/bridge.ts';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
-import { BROKER, createTopics, kafka, produce, unique } from '../support/kafka.ts';
-import { kcatRead, type KcatRecord } from '../support/kcat.ts';
+import { describe, expect, it } from 'vitest';
+import { committedOffsets, storedIds } from '../support/fixture.ts';
+import { BROKER, createTopics, produce, unique } from '../support/kafka.ts';
+import { deadLetters, kcatRead, type KcatRecord } from '../support/kcat.ts';
 import { ROOT } from '../support/paths.ts';
+import { usePipeline } from '../support/pipeline.ts';
 import { until } from '../support/wait.ts';
-import { startWorker, type WorkerHost } from '../support/worker.ts';
 
 const exec = promisify(execFile);
-let worker: WorkerHost;
-let proxy: FaultProxy | undefined;
-const bridges: BridgeProcess[] = [];
-
-beforeAll(async () => {
-  worker = await startWorker();
-});
-
-afterAll(async () => {
-  await Promise.all(bridges.map((b) => b.kill('SIGKILL')));
-  await proxy?.close();
-  await worker?.stop();
-});
+const pipe = usePipeline();
 
 const valid = (id: string) => JSON.stringify({ id, eventType: 'BerthAssigned', title: `Berth for ${id}`, berthId: 'B7', eventTime: new Date().toISOString() });
 
 /** The group's committed offset of partition 0 (-1 when none). */
-async function committed(groupId: string, topic: string): Promise<number> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return Number(t!.partitions.find((p) => p.partition === 0)!.offset);
-  } finally {
-    await admin.disconnect();
-  }
-}
+const committed = async (groupId: string, topic: string) => (await committedOffsets(groupId, topic)).get(0)!;
 
 /** The DLQ CLI, replaying only to `topics` (KAFKA_TOPICS, as the bridge consumes). */
 const dlqCli = async (topics: string, ...args: string[]) => (await exec(process.execPath, [path.join(ROOT, 'bridge/src/dlq-cli.ts'), ...args], { cwd: ROOT, env: { ...process.env, KAFKA_BROKERS: BROKER, KAFKA_TOPICS: topics }, timeout: 60_000 })).stdout;
@@ -60,17 +38,16 @@ describe('bridge > dead letters', () => {
       { key: `${run}-d`, value: valid(`${run}-d`), partition: 0 },
       { key: `${run}-e`, value: valid(`${run}-e`), partition: 0 },
     ]);
-    const bridge = startBridge({ WORKER_URL: worker.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '2', OUTBOX_ENABLED: 'false' });
-    bridges.push(bridge);
+    const bridge = pipe.bridge({ WORKER_URL: pipe.worker.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '2', OUTBOX_ENABLED: 'false' });
 
     await until('the valid records in D1', () => {
-      const rows = worker.query<{ id: string }>('SELECT id FROM events WHERE id LIKE ? ORDER BY seq', `${run}-%`);
+      const rows = pipe.worker.query<{ id: string }>('SELECT id FROM events WHERE id LIKE ? ORDER BY seq', `${run}-%`);
       return rows.length === 3 ? rows : undefined;
     });
-    expect(worker.query<{ id: string }>('SELECT id FROM events WHERE id LIKE ? ORDER BY seq', `${run}-%`).map((r) => r.id)).toEqual([`${run}-a`, `${run}-d`, `${run}-e`]);
+    expect(storedIds(pipe.worker, `${run}-`, 'seq')).toEqual([`${run}-a`, `${run}-d`, `${run}-e`]);
     await until('the offset past the last record committed', async () => ((await committed(groupId, topic)) === 5 ? true : undefined));
 
-    const letters = await kcatRead(BROKER, `${topic}.dlq`);
+    const letters = await deadLetters(topic);
     expect(letters).toHaveLength(2);
     const byKey = new Map(letters.map((l) => [l.key, l]));
     const b = byKey.get(`${run}-b`)!;
@@ -91,11 +68,11 @@ describe('bridge > dead letters', () => {
 
     // Replaying c puts it back on the topic, marked; still invalid, it comes back to the DLQ marked as a replay.
     expect(await dlqCli(topic, 'replay', topic, '--offsets', `${c.partition}:${c.offset}`)).toMatch(/replayed 1/);
-    const replayed = (await kcatRead(BROKER, topic)).find((r) => r.offset === 5)!;
+    const replayed = (await kcatRead(topic)).find((r) => r.offset === 5)!;
     expect(replayed).toMatchObject({ key: `${run}-c`, value: c.value, headers: { trace: 't-c', 'x-quaycast-replay-of': `${topic}.dlq:${c.partition}:${c.offset}` } });
     expect(replayed.headers['x-error']).toBeUndefined();
     const again = await until('the replayed record dead-lettered again', async () => {
-      const all = await kcatRead(BROKER, `${topic}.dlq`);
+      const all = await deadLetters(topic);
       return all.length === 3 ? all.find((l: KcatRecord) => l.headers['x-original-offset'] === '5') : undefined;
     });
     expect(again.headers).toMatchObject({ 'x-quaycast-replay-of': `${topic}.dlq:${c.partition}:${c.offset}`, 'x-original-topic': topic });
@@ -109,24 +86,23 @@ describe('bridge > dead letters', () => {
     const groupId = unique('it-group');
     await createTopics([topic], 1);
     const run = unique('p4xx');
-    proxy = await startFaultProxy(worker.url);
+    const proxy = await pipe.proxy();
     proxy.mode = { kind: 'refuse-body', marker: `${run}-refused`, status: 422 };
     await produce(topic, Array.from({ length: 6 }, (_, i) => {
       const id = i === 2 ? `${run}-refused` : `${run}-${i}`;
       return { key: id, value: valid(id), partition: 0 };
     }));
-    const bridge = startBridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '6', OUTBOX_ENABLED: 'false' });
-    bridges.push(bridge);
+    const bridge = pipe.bridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '6', OUTBOX_ENABLED: 'false' });
     await until('the other five records in D1', () => {
-      const [row] = worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE id LIKE ?', `${run}-%`);
+      const [row] = pipe.worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE id LIKE ?', `${run}-%`);
       return row!.n === 5 ? true : undefined;
     });
     await until('the offset past the last record committed', async () => ((await committed(groupId, topic)) === 6 ? true : undefined));
-    const letters = await kcatRead(BROKER, `${topic}.dlq`);
+    const letters = await deadLetters(topic);
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ key: `${run}-refused`, headers: { 'x-original-offset': '2', 'x-original-partition': '0' } });
     expect(letters[0]!.headers['x-error']).toMatch(/422/);
-    expect(worker.query('SELECT id FROM events WHERE id = ?', `${run}-refused`)).toHaveLength(0);
+    expect(pipe.worker.query('SELECT id FROM events WHERE id = ?', `${run}-refused`)).toHaveLength(0);
     // The 6-record batch was refused whole, then split down to the one bad record.
     expect(proxy.counts.failed).toBeGreaterThanOrEqual(3);
     await bridge.kill('SIGTERM');

@@ -9,39 +9,21 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { IngestRecord } from '../../protocol/ingest.ts';
 import { createProducer, scanTopic, topicRanges, type TopicRecord } from '../../bridge/src/kafka.ts';
-import { startBridge, type BridgeProcess } from '../support/bridge.ts';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { storedIds } from '../support/fixture.ts';
 import { BROKER, createTopics, kafka, unique } from '../support/kafka.ts';
 import { ROOT } from '../support/paths.ts';
-import { metricSum, until } from '../support/wait.ts';
-import { startWorker, type WorkerHost } from '../support/worker.ts';
+import { usePipeline } from '../support/pipeline.ts';
+import { until } from '../support/wait.ts';
 
 const exec = promisify(execFile);
-let worker: WorkerHost;
-let proxy: FaultProxy | undefined;
-const bridges: BridgeProcess[] = [];
-
-beforeAll(async () => {
-  worker = await startWorker();
-});
-
-afterEach(async () => {
-  await Promise.all(bridges.splice(0).map((b) => b.kill('SIGKILL')));
-  await proxy?.close();
-  proxy = undefined;
-});
-
-afterAll(async () => {
-  await worker?.stop();
-});
+const pipe = usePipeline();
 
 /** Starts the bridge with `env` and waits for it to exit by itself (a configuration error). */
 async function exitOf(env: Record<string, string>): Promise<{ code: number | null; logs: string[] }> {
-  const bridge = startBridge({ KAFKA_TOPICS: unique('it-trust-cfg'), OUTBOX_ENABLED: 'false', ...env });
-  bridges.push(bridge);
+  const bridge = pipe.bridge({ KAFKA_TOPICS: unique('it-trust-cfg'), OUTBOX_ENABLED: 'false', ...env });
   const code = await Promise.race([new Promise<number | null>((resolve) => bridge.child.once('exit', resolve)), new Promise<'running'>((r) => setTimeout(() => r('running'), 30_000))]);
   expect(code, `the bridge kept running:\n${bridge.logs.join('\n')}`).not.toBe('running');
   return { code: code as number | null, logs: bridge.logs };
@@ -63,8 +45,7 @@ describe('bridge > refuses an unsafe configuration at start', () => {
   });
 
   it('accepts SASL over plaintext with KAFKA_ALLOW_PLAINTEXT_SASL=true (then only the broker can refuse it)', async () => {
-    const bridge = startBridge({ KAFKA_TOPICS: unique('it-trust-cfg'), OUTBOX_ENABLED: 'false', WORKER_URL: worker.url, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', KAFKA_ALLOW_PLAINTEXT_SASL: 'true' });
-    bridges.push(bridge);
+    const bridge = pipe.bridge({ KAFKA_TOPICS: unique('it-trust-cfg'), OUTBOX_ENABLED: 'false', WORKER_URL: pipe.worker.url, KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p', KAFKA_ALLOW_PLAINTEXT_SASL: 'true' });
     await bridge.waitForLog(/"msg":"starting"/, 30_000);
     expect(bridge.logs.join('\n')).not.toContain('configuration error');
   });
@@ -108,13 +89,12 @@ describe('bridge > a record value that is not UTF-8', () => {
     await producer.send({ topic, acks: -1, messages: values.map((value, i) => ({ key: `${run}-k${i}`, value, partition: 0, headers: { trace: `t-${i}` } })) });
     await producer.disconnect();
 
-    proxy = await startFaultProxy(worker.url);
-    const bridge = startBridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, OUTBOX_ENABLED: 'false' });
-    bridges.push(bridge);
-    await until('the valid records in D1', () => (worker.query('SELECT id FROM events WHERE id LIKE ?', `${run}-%`).length === 3 ? true : undefined), 30_000);
-    await until('the four dead letters', async () => ((await metricSum(bridge.metricsUrl, 'quaycast_bridge_dead_lettered_total')) === 4 ? true : undefined), 30_000);
+    const proxy = await pipe.proxy();
+    const bridge = pipe.bridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, OUTBOX_ENABLED: 'false' });
+    await until('the valid records in D1', () => (storedIds(pipe.worker, `${run}-`).length === 3 ? true : undefined), 30_000);
+    await until('the four dead letters', async () => ((await bridge.metric('quaycast_bridge_dead_lettered_total')) === 4 ? true : undefined), 30_000);
 
-    expect(worker.query<{ id: string }>('SELECT id FROM events WHERE id LIKE ? ORDER BY seq', `${run}-%`).map((r) => r.id)).toEqual([`${run}-0`, `${run}-2`, `${run}-6`]);
+    expect(storedIds(pipe.worker, `${run}-`, 'seq')).toEqual([`${run}-0`, `${run}-2`, `${run}-6`]);
     const letters = await readBytes(`${topic}.dlq`);
     expect(letters.map((l) => l.headers['x-original-offset'])).toEqual(['1', '3', '4', '5']);
     for (const l of letters) {

@@ -2,16 +2,15 @@
  * The dashboard in real headless Chromium against `npm start`'s stack (scripts/start.ts with
  * SIMULATE=0): real Kafka broker, bridge, Worker under wrangler dev serving the built web/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produce, unique } from '../support/kafka.ts';
 import { ROOT } from '../support/paths.ts';
-import { freePort } from '../support/worker.ts';
+import { startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.ts';
 import { signJwt } from '../../protocol/jwt.ts';
 import { devSecrets } from '../../scripts/dev-secrets.ts';
 
@@ -19,52 +18,10 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const TOPIC = 'container-events';
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-let stack: ChildProcess | undefined;
-const stackLog: string[] = [];
+let stack: LocalStack | undefined;
 let baseUrl = '';
 let token = '';
 let browser: Browser;
-
-/** Starts scripts/start.ts in its own process group and waits for the dashboard link it prints. */
-async function startStack(): Promise<void> {
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const persist = mkdtempSync(path.join(tmpdir(), 'quaycast-browser-'));
-  stack = spawn(process.execPath, [path.join(ROOT, 'scripts/start.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), PERSIST_TO: persist, SIMULATE: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const link = new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      for (const line of chunk.toString().split('\n')) {
-        if (line.trim()) stackLog.push(line);
-        const m = /dashboard: (http:\/\/\S+)/.exec(line);
-        if (m) resolve(m[1]!);
-      }
-    };
-    stack!.stdout!.on('data', onData);
-    stack!.stderr!.on('data', onData);
-    stack!.once('exit', (code) => reject(new Error(`scripts/start.ts exited (${code}):\n${stackLog.slice(-30).join('\n')}`)));
-  });
-  const url = await Promise.race([link, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no dashboard link in 240 s:\n${stackLog.slice(-30).join('\n')}`)), 240_000))]);
-  const u = new URL(url);
-  baseUrl = u.origin;
-  token = new URLSearchParams(u.hash.slice(1)).get('token')!;
-  // the bridge joins the consumer group after the link is printed
-  const deadline = Date.now() + 60_000;
-  while (!stackLog.some((l) => l.includes('[bridge]') && l.includes('"msg":"consuming"'))) {
-    if (Date.now() > deadline) throw new Error(`the bridge did not start consuming:\n${stackLog.slice(-30).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function stopStack(): Promise<void> {
-  if (!stack?.pid || stack.exitCode !== null) return;
-  const exited = new Promise((r) => stack!.once('exit', r));
-  process.kill(-stack.pid, 'SIGTERM');
-  await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
-}
 
 async function api<T>(method: string, p: string, body?: unknown): Promise<T> {
   const res = await fetch(`${baseUrl}${p}`, {
@@ -83,7 +40,7 @@ async function waitStored(ids: string[], timeoutMs = 30_000): Promise<void> {
     const found = await Promise.all(ids.map((id) => fetch(`${baseUrl}/api/events/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.ok)));
     if (found.every(Boolean)) return;
     if (Date.now() > deadline) throw new Error(`stored ${found.filter(Boolean).length} of ${ids.length} in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 }
 
@@ -142,13 +99,14 @@ async function openDashboard(opts: { colorScheme?: 'light' | 'dark'; width?: num
 const row = (page: Page, id: string) => page.locator(`article[data-id="${id}"]`);
 
 beforeAll(async () => {
-  await startStack();
+  stack = await startLocalStack();
+  ({ origin: baseUrl, token } = stack);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }, 300_000);
 
 afterAll(async () => {
   await browser?.close();
-  await stopStack();
+  await stack?.stop();
 }, 60_000);
 
 describe('browser > dashboard', () => {

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createProducer } from '../../bridge/src/kafka.ts';
-import { BROKER, createTopics, kafka, produce, unique } from '../support/kafka.ts';
+import { BROKER, createTopics, highWatermarks, kafka, produce, unique } from '../support/kafka.ts';
 import { kcatRead } from '../support/kcat.ts';
 import { ROOT } from '../support/paths.ts';
 
@@ -38,17 +38,6 @@ function dlq(args: string[], env: Record<string, string> = {}, nodeFlags: string
       resolve({ code, stdout, stderr: stderr.replace(/maxrss_kib=\d+\n/, ''), maxRssKiB: rss ? Number(rss[1]) : Number.NaN });
     });
   });
-}
-
-/** Each partition's high watermark, `partition:high`, sorted: what changes when anything is written. */
-async function highWatermarks(topic: string): Promise<string[]> {
-  const admin = kafka().admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic)).map((o) => `${o.partition}:${o.high}`).sort();
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 const created: string[] = [];
@@ -96,7 +85,7 @@ describe('dlq CLI > replay refuses what a dead letter cannot claim', () => {
     expect(await highWatermarks(other)).toEqual(before.other);
     expect(await highWatermarks(outsider)).toEqual(before.outsider);
     expect(await highWatermarks(`${home}.dlq`)).toEqual(before.dlq);
-    const back = await kcatRead(BROKER, home);
+    const back = await kcatRead(home);
     expect(back).toHaveLength(1);
     expect(back[0]).toMatchObject({ key: 'genuine', headers: { trace: 't-1', 'x-quaycast-replay-of': `${home}.dlq:0:0` } });
     expect(back[0]!.headers['x-original-topic']).toBeUndefined();

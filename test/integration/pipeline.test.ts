@@ -4,29 +4,13 @@
  * is made to land between the Worker storing a batch and the bridge committing it, so the
  * redelivery really happens and must be harmless.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBridge, type BridgeProcess } from '../support/bridge.ts';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
-import { committedOffsets, expectSeenOnceInOrder, flushRoom, runIds, storedIds, tokenFor, untilCommittedToEnd, untilStored } from '../support/fixture.ts';
+import { describe, expect, it } from 'vitest';
+import { committedOffsets, expectSeenOnceInOrder, flushRoom, runIds, storedIds, untilCommittedToEnd, untilStored } from '../support/fixture.ts';
 import { createTopics, produce, unique } from '../support/kafka.ts';
-import { openRoom } from '../support/room-client.ts';
-import { metricSum, until } from '../support/wait.ts';
-import { startWorker, type WorkerHost } from '../support/worker.ts';
+import { usePipeline } from '../support/pipeline.ts';
+import { until } from '../support/wait.ts';
 
-let worker: WorkerHost;
-let proxy: FaultProxy;
-const bridges: BridgeProcess[] = [];
-
-beforeAll(async () => {
-  worker = await startWorker();
-  proxy = await startFaultProxy(worker.url);
-});
-
-afterAll(async () => {
-  await Promise.all(bridges.map((b) => b.kill('SIGKILL')));
-  await proxy?.close();
-  await worker?.stop();
-});
+const pipe = usePipeline();
 
 const containerEvent = (id: string, n: number) => ({
   id,
@@ -58,11 +42,11 @@ describe('pipeline > Kafka to a room socket', () => {
     const group = unique('it-group');
     await createTopics([topic]);
     const runId = unique('run');
-    const socket = await openRoom(worker.url, 'Container', await tokenFor('viewer'));
+    const socket = await pipe.socket('Container');
+    const proxy = await pipe.proxy();
 
     const bridgeEnv = { WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: group, BATCH_MAX_MESSAGES: '20' };
-    const first = startBridge(bridgeEnv);
-    bridges.push(first);
+    const first = pipe.bridge(bridgeEnv);
     await first.waitForLog(/"msg":"consuming"/);
 
     const legacyId = 900_000 + Math.floor(Math.random() * 99_999);
@@ -74,20 +58,19 @@ describe('pipeline > Kafka to a room socket', () => {
     proxy.mode = { kind: 'delay-response', ms: 60_000 };
     await until('a batch stored whose answer is held', () => (proxy.counts.held >= 1 ? true : undefined));
     await first.kill('SIGKILL');
-    const storedAtKill = storedIds(worker, `${runId}-`).length + 1; // + the legacy record
+    const storedAtKill = storedIds(pipe.worker, `${runId}-`).length + 1; // + the legacy record
     const committedAtKill = [...(await committedOffsets(group, topic)).values()].reduce((n, o) => n + Math.max(0, o), 0);
     expect(committedAtKill, 'some stored records were not committed when the bridge died').toBeLessThan(storedAtKill);
     proxy.mode = { kind: 'pass' };
     await produce(topic, ids.slice(150).map((id, n) => ({ key: id, value: JSON.stringify(containerEvent(id, 150 + n)) })));
 
-    const second = startBridge(bridgeEnv);
-    bridges.push(second);
-    await untilStored(worker, `${runId}-`, ids);
+    const second = pipe.bridge(bridgeEnv);
+    await untilStored(pipe.worker, `${runId}-`, ids);
     await untilCommittedToEnd(group, topic);
     // The kill landed after a store and before its commit: the second bridge got those records again.
-    expect(await metricSum(second.metricsUrl, 'quaycast_bridge_forwarded_total', 'result="duplicate"')).toBeGreaterThanOrEqual(1);
+    expect(await second.metric('quaycast_bridge_forwarded_total', { result: 'duplicate' })).toBeGreaterThanOrEqual(1);
 
-    await flushRoom(worker, socket, 'Container', runId);
+    await flushRoom(pipe.worker, socket, 'Container', runId);
     const seen = expectSeenOnceInOrder(socket, `${runId}-`).filter((id) => !id.includes('sentinel'));
     expect(seen.sort()).toEqual([...ids].sort());
     const legacyCount = socket.events.filter((e) => e.id === String(legacyId)).length;
@@ -105,10 +88,9 @@ describe('pipeline > Kafka to a room socket', () => {
       metadata: { extra: { TerminalCode: 'RTM-ECT' } },
       origin: { kind: 'kafka', topic },
     });
-    expect(storedIds(worker, String(legacyId))).toEqual([String(legacyId)]);
+    expect(storedIds(pipe.worker, String(legacyId))).toEqual([String(legacyId)]);
 
     await second.kill('SIGTERM');
     expect(second.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
-    socket.close();
   });
 });

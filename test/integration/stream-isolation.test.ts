@@ -4,31 +4,15 @@
  * a record nested 5,000 levels deep, and one room's D1 writes failing (a trigger in D1 that
  * aborts that category's inserts, installed and dropped from outside the Worker).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startBridge, type BridgeProcess } from '../support/bridge.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
 import { committedOffsets, eventOf, expectSeenOnceInOrder, flushRoom, produceEvents, runIds, storedIds, tokenFor, untilCommittedToEnd, untilStored } from '../support/fixture.ts';
-import { BROKER, createTopics, produce, unique } from '../support/kafka.ts';
-import { kcatRead } from '../support/kcat.ts';
-import { openRoom, type RoomSocket } from '../support/room-client.ts';
-import { metricSum, until } from '../support/wait.ts';
-import { startWorker, type WorkerHost } from '../support/worker.ts';
+import { createTopics, produce, unique } from '../support/kafka.ts';
+import { deadLetters } from '../support/kcat.ts';
+import { usePipeline } from '../support/pipeline.ts';
+import { until } from '../support/wait.ts';
 
-let worker: WorkerHost;
-const bridges: BridgeProcess[] = [];
-const sockets: RoomSocket[] = [];
-
-beforeAll(async () => {
-  worker = await startWorker();
-});
-
-afterEach(async () => {
-  await Promise.all(bridges.splice(0).map((b) => b.kill('SIGKILL')));
-  for (const s of sockets.splice(0)) s.close();
-});
-
-afterAll(async () => {
-  await worker?.stop();
-});
+const pipe = usePipeline();
 
 /**
  * Samples the group's committed offsets while a test runs and checks, at every sample, that each
@@ -45,12 +29,12 @@ function watchCommits(groupId: string, topic: string, records: { partition: numb
       const committed = await committedOffsets(groupId, topic).catch(() => new Map<number, number>());
       const below = records.filter((r) => r.offset < (committed.get(r.partition) ?? -1));
       if (below.length > 0) {
-        const stored = new Set(storedIds(worker, ''));
-        const dead = new Set((await kcatRead(BROKER, `${topic}.dlq`)).map((l) => l.key));
+        const stored = new Set(storedIds(pipe.worker, ''));
+        const dead = new Set((await deadLetters(topic)).map((l) => l.key));
         for (const r of below) if (!stored.has(r.id) && !dead.has(r.key)) violations.push(`${topic}/${r.partition} committed ${committed.get(r.partition)} past offset ${r.offset} (${r.key}), neither stored nor dead-lettered`);
       }
       samples++;
-      await new Promise((r) => setTimeout(r, 100)); // sampling pace
+      await sleep(100); // sampling pace
     }
   })();
   return {
@@ -69,9 +53,8 @@ describe('stream isolation > one record, one room', () => {
     const groupId = unique('it-group');
     await createTopics([portTopic, containerTopic]);
     const run = unique('deep');
-    const berthSocket = await openRoom(worker.url, 'Berth', await tokenFor('viewer'));
-    const containerSocket = await openRoom(worker.url, 'Container', await tokenFor('viewer'));
-    sockets.push(berthSocket, containerSocket);
+    const berthSocket = await pipe.socket('Berth');
+    const containerSocket = await pipe.socket('Container');
 
     // About 10 KB: a valid event whose eventData holds an array nested 5,000 levels deep (the issue's record).
     const deep = `{"id":"${run}-deep","eventType":"BerthAssigned","title":"deep","berthId":"EMX-01","eventData":{"a":${'['.repeat(5000)}1${']'.repeat(5000)}}}`;
@@ -88,12 +71,11 @@ describe('stream isolation > one record, one room', () => {
       { partition: 1, offset: 1, id: behind, key: behind },
     ]);
 
-    const bridge = startBridge({ WORKER_URL: worker.url, KAFKA_TOPICS: `${portTopic},${containerTopic}`, KAFKA_GROUP_ID: groupId, OUTBOX_ENABLED: 'false' });
-    bridges.push(bridge);
+    const bridge = pipe.bridge({ WORKER_URL: pipe.worker.url, KAFKA_TOPICS: `${portTopic},${containerTopic}`, KAFKA_GROUP_ID: groupId, OUTBOX_ENABLED: 'false' });
     await Promise.all([berthSocket.waitForId(behind), containerSocket.waitForId(other)]);
 
     const letters = await until('the deep record in the DLQ', async () => {
-      const l = await kcatRead(BROKER, `${portTopic}.dlq`);
+      const l = await deadLetters(portTopic);
       return l.length > 0 ? l : undefined;
     });
     expect(letters).toHaveLength(1);
@@ -107,10 +89,10 @@ describe('stream isolation > one record, one room', () => {
     const { samples, violations } = await watch.stop();
     expect(samples).toBeGreaterThan(0);
     expect(violations).toEqual([]);
-    expect(storedIds(worker, run)).toEqual([behind, other].sort());
-    expect(await kcatRead(BROKER, `${containerTopic}.dlq`)).toEqual([]);
+    expect(storedIds(pipe.worker, run)).toEqual([behind, other].sort());
+    expect(await deadLetters(containerTopic)).toEqual([]);
     // The same body through the API is a 400 naming the field, not a 500.
-    const res = await fetch(`${worker.url}/api/events`, { method: 'POST', headers: { authorization: `Bearer ${await tokenFor('producer')}`, 'content-type': 'application/json' }, body: deep.replace(`${run}-deep`, `${run}-deep-api`) });
+    const res = await fetch(`${pipe.worker.url}/api/events`, { method: 'POST', headers: { authorization: `Bearer ${await tokenFor('producer')}`, 'content-type': 'application/json' }, body: deep.replace(`${run}-deep`, `${run}-deep-api`) });
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toMatch(/eventData/);
   });
@@ -121,20 +103,18 @@ describe('stream isolation > one record, one room', () => {
     const groupId = unique('it-group');
     await createTopics([shipTopic, containerTopic]);
     const run = unique('outage');
-    const shipSocket = await openRoom(worker.url, 'Ship', await tokenFor('viewer'));
-    const containerSocket = await openRoom(worker.url, 'Container', await tokenFor('viewer'));
-    sockets.push(shipSocket, containerSocket);
+    const shipSocket = await pipe.socket('Ship');
+    const containerSocket = await pipe.socket('Container');
     const trigger = `qc_fault_${run.replace(/\W/g, '_')}`;
     // A real storage failure for one room: every insert of a Ship event of this run aborts inside D1.
-    worker.exec(`CREATE TRIGGER ${trigger} BEFORE INSERT ON events WHEN NEW.category = 'Ship' AND NEW.id LIKE '${run}-%' BEGIN SELECT RAISE(ABORT, 'injected: Ship storage down'); END`);
+    pipe.worker.exec(`CREATE TRIGGER ${trigger} BEFORE INSERT ON events WHEN NEW.category = 'Ship' AND NEW.id LIKE '${run}-%' BEGIN SELECT RAISE(ABORT, 'injected: Ship storage down'); END`);
     try {
-      const bridge = startBridge({ WORKER_URL: worker.url, KAFKA_TOPICS: `${shipTopic},${containerTopic}`, KAFKA_GROUP_ID: groupId, OUTBOX_ENABLED: 'false', BATCH_MAX_MESSAGES: '20' });
-      bridges.push(bridge);
+      const bridge = pipe.bridge({ WORKER_URL: pipe.worker.url, KAFKA_TOPICS: `${shipTopic},${containerTopic}`, KAFKA_GROUP_ID: groupId, OUTBOX_ENABLED: 'false', BATCH_MAX_MESSAGES: '20' });
       await bridge.waitForLog(/"msg":"consuming"/);
       const ships = runIds(`${run}-ship`, 0, 30);
       await produceEvents(shipTopic, 'Ship', ships);
       // The Ship partitions are failing now; Container events produced after that still flow, in several rounds.
-      await until('the Ship partitions retrying', async () => ((await metricSum(bridge.metricsUrl, 'quaycast_bridge_retried_total', `topic="${shipTopic}"`)) >= 2 ? true : undefined));
+      await until('the Ship partitions retrying', async () => ((await bridge.metric('quaycast_bridge_retried_total', { topic: shipTopic })) >= 2 ? true : undefined));
       const containers: string[] = [];
       for (let round = 0; round < 3; round++) {
         const ids = runIds(`${run}-cont${round}`, 0, 20);
@@ -143,23 +123,23 @@ describe('stream isolation > one record, one room', () => {
         containers.push(...ids);
       }
       // ...while no Ship event got through and no Ship offset was committed past an unstored record.
-      expect(storedIds(worker, `${run}-ship`)).toEqual([]);
+      expect(storedIds(pipe.worker, `${run}-ship`)).toEqual([]);
       const during = await committedOffsets(groupId, shipTopic);
       expect([...during.values()].every((o) => o <= 0)).toBe(true);
       await untilCommittedToEnd(groupId, containerTopic);
 
-      worker.exec(`DROP TRIGGER ${trigger}`);
-      await untilStored(worker, `${run}-ship`, ships);
+      pipe.worker.exec(`DROP TRIGGER ${trigger}`);
+      await untilStored(pipe.worker, `${run}-ship`, ships);
       await untilCommittedToEnd(groupId, shipTopic);
       await shipSocket.waitForIds(ships);
-      await flushRoom(worker, shipSocket, 'Ship', run);
-      await flushRoom(worker, containerSocket, 'Container', run);
+      await flushRoom(pipe.worker, shipSocket, 'Ship', run);
+      await flushRoom(pipe.worker, containerSocket, 'Container', run);
       expect(expectSeenOnceInOrder(shipSocket, `${run}-ship`).sort()).toEqual([...ships].sort());
       expect(expectSeenOnceInOrder(containerSocket, `${run}-cont`).sort()).toEqual([...containers].sort());
-      expect(await kcatRead(BROKER, `${shipTopic}.dlq`)).toEqual([]);
-      expect(await kcatRead(BROKER, `${containerTopic}.dlq`)).toEqual([]);
+      expect(await deadLetters(shipTopic)).toEqual([]);
+      expect(await deadLetters(containerTopic)).toEqual([]);
     } finally {
-      worker.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
+      pipe.worker.exec(`DROP TRIGGER IF EXISTS ${trigger}`);
     }
   });
 });

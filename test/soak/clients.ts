@@ -4,6 +4,7 @@
  * does. Each one counts what it received per id and every seq that did not increase.
  */
 import WebSocket from 'ws';
+import { backoffMs, type BackoffPolicy } from '../../bridge/src/backoff.ts';
 import type { Category, Severity } from '../../protocol/enums.ts';
 import type { ServerMessage } from '../../protocol/room.ts';
 import { parseServerMessage } from '../../protocol/server-message.ts';
@@ -12,6 +13,8 @@ export type ClientSpec = { room: Category; severities: Severity[] | null; token:
 
 /** How often a client acknowledges what it processed (the room's flow control). */
 const ACK_EVERY_MS = 500;
+/** After its socket closed: 100 ms doubling to 3 s, half of it random, so the clients of a restarted Worker do not come back at once. */
+const RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 3000, jitter: 'equal' };
 
 export class SoakClient {
   readonly spec: ClientSpec;
@@ -99,7 +102,7 @@ export class SoakClient {
       this.ws = undefined;
       // The Worker restarting, a room draining, a refused upgrade: back off a little and resume.
       this.failures++;
-      this.schedule(Math.min(3000, 100 * 2 ** Math.min(this.failures, 5)) * (0.5 + Math.random() / 2));
+      this.schedule(backoffMs(this.failures, RECONNECT_BACKOFF));
     });
   }
 

@@ -7,24 +7,21 @@
  * record is in its topic's `.dlq` (and no valid one is), and every client saw every matching event
  * once, in seq order. `npm run soak` runs the full size; `test/integration/soak.test.ts` a short one.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Producer } from 'kafkajs';
 import { createKafka, createProducer } from '../../bridge/src/kafka.ts';
+import { groupByTopic } from '../../bridge/src/topic-messages.ts';
 import { startBridge, type BridgeProcess } from '../support/bridge.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 import { tokenFor } from '../support/fixture.ts';
 import { createTopics, unique } from '../support/kafka.ts';
 import { kcatRead } from '../support/kcat.ts';
-import { ROOT } from '../support/paths.ts';
-import { freePort, startWorker, type WorkerHost } from '../support/worker.ts';
+import { privateBroker } from '../support/private-broker.ts';
+import { startWorker, type WorkerHost } from '../support/worker.ts';
 import { SoakClient } from './clients.ts';
 import { SOAK_ROOMS, SOAK_SEVERITIES, hostileRecord, oddRecord, topicOf, validRecord, type SoakRecord } from './records.ts';
 
-const exec = promisify(execFile);
 
 export type SoakOptions = {
   /** Records produced in all (valid, odd and hostile). */
@@ -57,26 +54,8 @@ export type SoakResult = {
   ok: boolean;
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A private broker for the soak (it gets stopped and started): its own ports and data folder. */
-async function privateBroker(): Promise<{ brokers: string; start(): Promise<void>; stop(): Promise<void>; remove(): void }> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'quaycast-soak-kafka-'));
-  const [port, controllerPort] = [await freePort(), await freePort()];
-  // kafka.sh creates these topics at start; the soak makes its own.
-  const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort), KAFKA_DATA_DIR: dataDir, KAFKA_BROKERS: `127.0.0.1:${port}`, KAFKA_TOPICS: 'soak-bootstrap' };
-  const run = (cmd: string) => exec('bash', [path.join(ROOT, 'scripts/kafka.sh'), cmd], { cwd: ROOT, env, timeout: 120_000 }).then(() => undefined);
-  return { brokers: `127.0.0.1:${port}`, start: () => run('start'), stop: () => run('stop'), remove: () => rmSync(dataDir, { recursive: true, force: true }) };
-}
-
-async function metric(b: BridgeProcess, name: string): Promise<number> {
-  try {
-    const text = await (await fetch(b.metricsUrl, { signal: AbortSignal.timeout(2000) })).text();
-    return text.split('\n').filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `)).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
-  } catch {
-    return 0; // a bridge that is down counts nothing; its successor reports its own
-  }
-}
+/** A bridge's metric summed over its series; 0 from a bridge that is down (its successor reports its own). */
+const metric = (b: BridgeProcess, name: string) => b.metric(name).catch(() => 0);
 
 /** Runs one soak and returns its figures (never throws for a failed check: `ok` says it). */
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
@@ -84,7 +63,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const loadStart = os.loadavg();
   const run = unique('soak');
   const topics = { container: `${run}-container`, port: `${run}-port` };
-  const broker = await privateBroker();
+  const broker = await privateBroker('soak-bootstrap'); // kafka.sh creates it at start; the soak makes its own topics
   let worker: WorkerHost | undefined;
   let proxy: FaultProxy | undefined;
   let producer: Producer | undefined;
@@ -175,12 +154,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const tick = 100;
     const perTick = Math.max(1, Math.round((o.rate * tick) / 1000));
     for (let i = 0; i < records.length; i += perTick) {
-      const slice = records.slice(i, i + perTick);
-      const byTopic = new Map<string, SoakRecord[]>();
-      for (const { record, topic } of slice) byTopic.set(topic, [...(byTopic.get(topic) ?? []), record]);
+      const topicMessages = groupByTopic(records.slice(i, i + perTick), (r) => r.topic, ({ record }) => ({ key: record.key, value: record.value }));
       for (;;) {
         try {
-          await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, rs]) => ({ topic, messages: rs.map((r) => ({ key: r.key, value: r.value })) })) });
+          await producer.sendBatch({ acks: -1, topicMessages });
           break;
         } catch {
           await sleep(250); // the broker is restarting: the same records again, until acknowledged
@@ -201,7 +178,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const expectedIds = new Set(expected.map((r) => r.key));
     const perClient = clients.map((c) => expected.filter((r) => r.room === c.spec.room && (!c.spec.severities || c.spec.severities.includes(r.severity!))).map((r) => r.key));
     const storedIds = () => new Set(worker!.query<{ id: string }>('SELECT id FROM events WHERE id LIKE ?', `${run}-%`).map((r) => r.id));
-    const readDlq = async () => [...(await kcatRead(broker.brokers, `${topics.container}.dlq`)), ...(await kcatRead(broker.brokers, `${topics.port}.dlq`))];
+    const readDlq = async () => [...(await kcatRead(`${topics.container}.dlq`, broker.brokers)), ...(await kcatRead(`${topics.port}.dlq`, broker.brokers))];
     const settleStart = Date.now();
     let letters = await readDlq();
     for (;;) {
@@ -300,7 +277,6 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     await Promise.all([...retired, ...bridges].map((b) => b?.kill('SIGKILL')));
     await proxy?.close();
     await worker?.stop();
-    await broker.stop().catch(() => undefined);
-    broker.remove();
+    await broker.remove();
   }
 }

@@ -1,8 +1,12 @@
 /** Runs the real bridge (`node bridge/src/main.ts`) as a child process, as production would. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { sumSamples } from '../../scripts/lib/prometheus-text.ts';
 import { BROKER } from './kafka.ts';
 import { ROOT, TEST_SECRETS } from './paths.ts';
+
+/** What the bridge's `/healthz` answers. */
+export type BridgeHealth = { ok: boolean; reason?: string; stopping?: boolean; stalled?: { topic: string; partition: number; stalledForMs: number }[] };
 
 export type BridgeProcess = {
   child: ChildProcess;
@@ -10,8 +14,23 @@ export type BridgeProcess = {
   metricsUrl: string;
   /** Resolves when a log line matches. */
   waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** The JSON log lines whose `msg` is `msg`, parsed. */
+  logLines(msg: string): Record<string, unknown>[];
+  /** A metric from `/metrics`, summed over the series carrying every one of `labels` (0 when none). */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
+  /** `GET /healthz`: its status and body. */
+  health(): Promise<{ status: number; body: BridgeHealth }>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 };
+
+/** A log line as JSON; undefined for one that is not (a stack trace, a line a pipe chunk cut in two). */
+function parsedLine(line: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
 
 let nextMetricsPort = 19_464 + Math.floor(Math.random() * 500);
 
@@ -35,10 +54,11 @@ export function startBridge(env: Record<string, string>): BridgeProcess {
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const base = `http://127.0.0.1:${metricsPort}`;
   return {
     child,
     logs,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    metricsUrl: `${base}/metrics`,
     waitForLog(pattern, timeoutMs = 60_000) {
       const found = logs.find((l) => pattern.test(l));
       if (found) return Promise.resolve(found);
@@ -46,6 +66,14 @@ export function startBridge(env: Record<string, string>): BridgeProcess {
         const timer = setTimeout(() => reject(new Error(`bridge never logged ${pattern}; last lines:\n${logs.slice(-20).join('\n')}`)), timeoutMs);
         waiters.push({ pattern, resolve: (l) => (clearTimeout(timer), resolve(l)) });
       });
+    },
+    logLines: (msg) => logs.filter((l) => l.includes(`"msg":${JSON.stringify(msg)}`)).flatMap((l) => { const line = parsedLine(l); return line ? [line] : []; }),
+    async metric(name, labels = {}) {
+      return sumSamples(await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) })).text(), name, labels);
+    },
+    async health() {
+      const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) });
+      return { status: res.status, body: (await res.json()) as BridgeHealth };
     },
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

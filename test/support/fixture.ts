@@ -37,9 +37,10 @@ export async function produceEvents(topic: string, room: Category, ids: string[]
   await produce(topic, ids.map((id) => ({ key: id, value: JSON.stringify(eventOf(room, id)), ...(partition === undefined ? {} : { partition }) })));
 }
 
-/** The ids D1 holds that start with `prefix`, sorted. */
-export function storedIds(worker: WorkerHost, prefix: string): string[] {
-  return worker.query<{ id: string }>('SELECT id FROM events WHERE id LIKE ? ORDER BY id', `${prefix}%`).map((r) => r.id);
+/** The ids D1 holds that start with `prefix`, sorted by id (or in the order they were stored: `'seq'`). */
+export function storedIds(worker: WorkerHost, prefix: string, order: 'id' | 'seq' = 'id'): string[] {
+  const sql = order === 'seq' ? 'SELECT id FROM events WHERE id LIKE ? ORDER BY seq' : 'SELECT id FROM events WHERE id LIKE ? ORDER BY id';
+  return worker.query<{ id: string }>(sql, `${prefix}%`).map((r) => r.id);
 }
 
 /** Waits until D1 holds exactly `ids` among the ids starting with `prefix` (none missing, none extra). */
@@ -111,4 +112,11 @@ export function expectSeenOnceInOrder(socket: RoomSocket, prefix: string): strin
   const seqs = seen.map((e) => e.seq);
   expect(seqs, 'seqs in arrival order').toEqual([...seqs].sort((a, b) => a - b));
   return ids;
+}
+
+/** How often each id starting with `prefix` reached the socket (a redelivery the Worker did not recognise shows as 2). */
+export function timesSeen(socket: RoomSocket, prefix: string): Map<string, number> {
+  const seen = new Map<string, number>();
+  for (const e of socket.events) if (e.id.startsWith(prefix)) seen.set(e.id, (seen.get(e.id) ?? 0) + 1);
+  return seen;
 }

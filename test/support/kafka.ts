@@ -1,11 +1,10 @@
-/** Test helpers over the real local broker: fresh topics per test, producing, reading back. */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+/** Test helpers over the real local broker: fresh topics per test, producing, the log's ends. */
 import type { Kafka } from 'kafkajs';
 import { createKafka, createProducer } from '../../bridge/src/kafka.ts';
+import { LOCAL_BROKER } from '../../scripts/lib/local-broker.ts';
 
-/** The test broker: scripts/kafka.sh's port (KAFKA_PORT, default 9092), so two checkouts can each run their own. */
-export const BROKER = `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
+/** The test broker: scripts/kafka.sh's (KAFKA_PORT, default 9092), so two checkouts can each run their own. */
+export const BROKER = LOCAL_BROKER;
 export const BROKERS = [BROKER];
 
 export function kafka(brokers: string[] = BROKERS): Kafka {
@@ -39,14 +38,13 @@ export async function produce(topic: string, messages: Produced[]): Promise<void
   }
 }
 
-const exec = promisify(execFile);
-
-/** Reads a topic from the beginning with kcat, an independent client (librdkafka). */
-export async function readWithKcat(topic: string, opts: { timeoutMs?: number } = {}): Promise<{ key: string; value: string; headers: string; partition: number; offset: number }[]> {
-  const { stdout } = await exec('kcat', ['-b', BROKERS[0]!, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], { timeout: opts.timeoutMs ?? 20_000, maxBuffer: 64 * 1024 * 1024 });
-  return stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { key: string; payload: string; headers?: string[]; partition: number; offset: number })
-    .map((m) => ({ key: m.key, value: m.payload, headers: (m.headers ?? []).join(','), partition: m.partition, offset: m.offset }));
+/** Each partition's high watermark as `partition:high`, sorted: what changes when anything is written. */
+export async function highWatermarks(topic: string): Promise<string[]> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).map((o) => `${o.partition}:${o.high}`).sort();
+  } finally {
+    await admin.disconnect();
+  }
 }

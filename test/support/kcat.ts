@@ -4,6 +4,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
+import { BROKER } from './kafka.ts';
 
 const exec = promisify(execFile);
 
@@ -29,8 +30,8 @@ export async function kcatProduce(opts: { brokers: string; topic: string; partit
   });
 }
 
-/** Reads a topic from the beginning to its current end with kcat -J (headers included). */
-export async function kcatRead(brokers: string, topic: string): Promise<KcatRecord[]> {
+/** Reads a topic from the beginning to its current end with kcat -J (headers included), partition by partition in offset order. */
+export async function kcatRead(topic: string, brokers = BROKER): Promise<KcatRecord[]> {
   const { stdout } = await exec('kcat', ['-b', brokers, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], { timeout: 20_000, maxBuffer: 64 * 1024 * 1024 });
   return stdout
     .split('\n')
@@ -43,4 +44,9 @@ export async function kcatRead(brokers: string, topic: string): Promise<KcatReco
       return { topic: m.topic, partition: m.partition, offset: m.offset, key: m.key, value: m.payload, headers };
     })
     .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
+/** The dead letters of `topic`: its `.dlq`, read back with kcat. */
+export function deadLetters(topic: string, brokers = BROKER): Promise<KcatRecord[]> {
+  return kcatRead(`${topic}.dlq`, brokers);
 }

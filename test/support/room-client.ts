@@ -1,4 +1,5 @@
 /** A real WebSocket client of a room (the `ws` package, which can send an Authorization header). */
+import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import type { Change } from '../../protocol/event.ts';
 import type { ServerMessage } from '../../protocol/room.ts';
@@ -48,7 +49,7 @@ export async function openRoom(baseUrl: string, room: string, token: string, que
       while (events.length < count) {
         if (drift) throw drift;
         if (Date.now() > deadline) throw new Error(`received ${events.length} of ${count} events in ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
       return events;
     },
@@ -59,7 +60,7 @@ export async function openRoom(baseUrl: string, room: string, token: string, que
         const found = events.find((e) => e.id === id);
         if (found) return found;
         if (Date.now() > deadline) throw new Error(`${id} did not arrive in ${timeoutMs} ms (${events.length} events, last ${events.at(-1)?.id})`);
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
     },
     async waitForIds(ids, timeoutMs = 30_000) {
@@ -70,7 +71,7 @@ export async function openRoom(baseUrl: string, room: string, token: string, que
         if (drift) throw drift;
         if (missing.length === 0) return;
         if (Date.now() > deadline) throw new Error(`${missing.length} of ${ids.length} ids did not arrive in ${timeoutMs} ms (first missing ${missing[0]})`);
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
     },
     close: () => ws.close(),

@@ -4,28 +4,19 @@
  * the same state. D1 is read back directly from its SQLite file (node:sqlite), independently of
  * the Worker.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../scripts/lib/free-port.ts';
+import { spawnProcessGroup, stopProcessGroup } from '../../scripts/lib/process-group.ts';
 import { BUILD_DIR, ROOT, TEST_SECRETS } from './paths.ts';
 
 /** Bundles the Worker exactly as a deploy would; a type or bundling error fails fast here. */
 export function buildWorker(): void {
   execFileSync('wrangler', ['deploy', '--dry-run', '--env=', '--outdir', BUILD_DIR], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 export type WorkerHost = {
@@ -69,11 +60,11 @@ export async function startWorker(opts: { vars?: Record<string, string> } = {}):
     persistDir,
     logs,
     async start() {
-      child = spawn(
+      child = spawnProcessGroup(
         'wrangler',
         ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir, '--show-interactive-dev-session=false', '--inspector-port', '0',
           ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
-        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' }, detached: true },
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } },
       );
       const onData = (chunk: Buffer) => {
         for (const line of chunk.toString().split('\n')) if (line.trim()) logs.push(line);
@@ -91,27 +82,11 @@ export async function startWorker(opts: { vars?: Record<string, string> } = {}):
           // not listening yet
         }
         if (Date.now() > deadline) throw new Error(`wrangler dev did not answer /healthz in 60 s:\n${logs.slice(-30).join('\n')}`);
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
     },
     async stop() {
-      const c = child;
-      if (!c || c.exitCode !== null) return;
-      const exited = new Promise((r) => c.on('exit', r));
-      try {
-        process.kill(-c.pid!, 'SIGTERM'); // the whole group: wrangler and its workerd
-      } catch {
-        // already gone
-      }
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-c.pid!, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }, 5000);
-      await exited;
-      clearTimeout(timer);
+      if (child) await stopProcessGroup(child, { graceMs: 5000 }); // the whole group: wrangler and its workerd
     },
     query<T>(sql: string, ...params: (string | number)[]): T[] {
       const db = new DatabaseSync(d1File(persistDir), { readOnly: true });
