@@ -5,8 +5,7 @@
  * IPC in: `{ type: 'produce', ... }`, `{ type: 'stop' }`; out: `{ type: 'produced', produced, ms }`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Message } from 'kafkajs';
-import { createKafka, createProducer } from '../../bridge/src/kafka.ts';
+import { createKafka, createProducer, type ProducerMessage } from '../../bridge/src/kafka.ts';
 import { groupByTopic } from '../../bridge/src/topic-messages.ts';
 import type { Category } from '../../protocol/enums.ts';
 import { benchEvent, eventId, planOf } from '../lib/plan.ts';
@@ -32,7 +31,7 @@ export type ProduceCommand = {
 const now = () => performance.timeOrigin + performance.now();
 let stopRequested = false;
 
-function record(cmd: ProduceCommand, n: number, stamp: number, warm: boolean): { topic: string; message: Message } {
+function record(cmd: ProduceCommand, n: number, stamp: number, warm: boolean): { topic: string; message: ProducerMessage } {
   const room = planOf(n, cmd.rooms).room;
   return {
     topic: room === 'Container' ? cmd.topics.container : cmd.topics.port,
@@ -40,7 +39,7 @@ function record(cmd: ProduceCommand, n: number, stamp: number, warm: boolean): {
   };
 }
 
-async function send(producer: ReturnType<typeof createProducer>, items: { topic: string; message: Message }[]): Promise<void> {
+async function send(producer: ReturnType<typeof createProducer>, items: { topic: string; message: ProducerMessage }[]): Promise<void> {
   await producer.sendBatch({ acks: -1, topicMessages: groupByTopic(items, (i) => i.topic, (i) => i.message) });
 }
 
@@ -58,7 +57,7 @@ async function produce(cmd: ProduceCommand): Promise<{ produced: number; ms: num
       while (n < end && !stopRequested) {
         const sends: Promise<void>[] = [];
         for (let k = 0; k < IN_FLIGHT && n < end; k++) {
-          const items: { topic: string; message: Message }[] = [];
+          const items: { topic: string; message: ProducerMessage }[] = [];
           const stamp = now();
           for (; items.length < CHUNK && n < end; n++) items.push(record(cmd, n, stamp, true));
           sends.push(send(producer, items));
@@ -75,7 +74,7 @@ async function produce(cmd: ProduceCommand): Promise<{ produced: number; ms: num
         const due = cmd.from + Math.floor((elapsed * rate) / 1000);
         if (due > n) {
           const stamp = now();
-          const items: { topic: string; message: Message }[] = [];
+          const items: { topic: string; message: ProducerMessage }[] = [];
           for (; n < due; n++) items.push(record(cmd, n, stamp, elapsed < warmupMs));
           await send(producer, items);
         } else {

@@ -2,7 +2,7 @@
  * Everything that touches kafkajs (2.2.4, in maintenance mode) lives here, so replacing the
  * client later means replacing one module.
  */
-import kafkajs, { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Producer, type SASLOptions } from 'kafkajs';
+import kafkajs, { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Message, type Producer, type SASLOptions } from 'kafkajs';
 import type { IngestRecord } from '../../protocol/ingest.ts';
 import { backoffMs, sleep, type BackoffPolicy } from './backoff.ts';
 import { createBatchHandler, type PartitionSnapshot } from './batch-handler.ts';
@@ -22,6 +22,8 @@ export const COMPRESSION = { none: CompressionTypes.None, gzip: CompressionTypes
 registerCodecs();
 
 export type KafkaConnection = KafkaConnectionConfig;
+/** A record to produce, as kafkajs takes it (re-exported so no module outside this one names kafkajs). */
+export type ProducerMessage = Message;
 
 /**
  * A kafkajs client for the configured cluster, logging through our JSON logger. `retries` is
