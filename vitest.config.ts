@@ -12,7 +12,15 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['protocol/**/*.test.ts', 'bridge/**/*.test.ts', 'worker/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts', 'deploy/**/*.test.ts', 'test/architecture.test.ts'],
+          include: [
+            'protocol/**/*.test.ts',
+            'bridge/**/*.test.ts',
+            'worker/**/*.test.ts',
+            'scripts/**/*.test.ts',
+            'bench/**/*.test.ts',
+            'deploy/**/*.test.ts',
+            'test/architecture.test.ts',
+          ],
           environment: 'node',
         },
       },

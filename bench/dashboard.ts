@@ -17,7 +17,9 @@ import { startLocalStack, type LocalStack } from '../scripts/lib/local-stack.ts'
 import { ROOT } from '../scripts/lib/paths.ts';
 import { spawnProcessGroup, stopProcessGroup } from '../scripts/lib/process-group.ts';
 
-const { values } = parseArgs({ options: { rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: { rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '20' } },
+});
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 if (!(rate > 0 && seconds > 0)) {
@@ -25,7 +27,16 @@ if (!(rate > 0 && seconds > 0)) {
   process.exit(2);
 }
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
 let stack: LocalStack | undefined;
 let sim: ChildProcess | undefined;
 
@@ -35,7 +46,8 @@ async function stopAll(): Promise<void> {
 }
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 
 try {
   stack = await startLocalStack();
@@ -61,17 +73,35 @@ try {
   });
 
   const runId = `dash${Date.now().toString(36)}`;
-  sim = spawnProcessGroup(process.execPath, [path.join(ROOT, 'scripts/simulate.ts'), '--rate', String(rate), '--minutes', String(seconds / 60), '--run-id', runId, '--seed', '7'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  sim = spawnProcessGroup(
+    process.execPath,
+    [
+      path.join(ROOT, 'scripts/simulate.ts'),
+      '--rate',
+      String(rate),
+      '--minutes',
+      String(seconds / 60),
+      '--run-id',
+      runId,
+      '--seed',
+      '7',
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const simulated = sim;
   await new Promise((r) => simulated.once('exit', r));
   await page.waitForTimeout(3000); // let the tail of the stream arrive
 
   const raw = await page.evaluate(() => {
     const w = window as unknown as { __frames: number[]; __longTasks: number[] };
-    return { frames: w.__frames, longTasks: w.__longTasks, shown: document.querySelector('[data-testid="shown-count"]')?.textContent ?? '' };
+    return {
+      frames: w.__frames,
+      longTasks: w.__longTasks,
+      shown: document.querySelector('[data-testid="shown-count"]')?.textContent ?? '',
+    };
   });
   const res = await fetch(`${origin}/api/stats`, { headers: { authorization: `Bearer ${stack.token}` } });
   const stats = (await res.json()) as { total?: number };
@@ -87,8 +117,17 @@ try {
     feedShown: raw.shown,
     frames: frames.length,
     fps: Math.round((frames.length / (seconds + 3)) * 10) / 10,
-    frameMs: { p50: percentile(frames, 50), p95: percentile(frames, 95), p99: percentile(frames, 99), max: frames[frames.length - 1] ?? 0 },
-    longTasks: { count: raw.longTasks.length, totalMs: Math.round(raw.longTasks.reduce((a, b) => a + b, 0)), maxMs: Math.round(Math.max(0, ...raw.longTasks)) },
+    frameMs: {
+      p50: percentile(frames, 50),
+      p95: percentile(frames, 95),
+      p99: percentile(frames, 99),
+      max: frames[frames.length - 1] ?? 0,
+    },
+    longTasks: {
+      count: raw.longTasks.length,
+      totalMs: Math.round(raw.longTasks.reduce((a, b) => a + b, 0)),
+      maxMs: Math.round(Math.max(0, ...raw.longTasks)),
+    },
   };
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(path.join(ROOT, 'bench/results/dashboard.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -80,7 +80,10 @@ async function createTopics(brokers: string[], names: string[]): Promise<void> {
   const admin = createKafka({ brokers, clientId: 'quaycast-bench-admin', ssl: false, sasl: undefined }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: names.flatMap((t) => [t, `${t}.dlq`]).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })) });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: names.flatMap((t) => [t, `${t}.dlq`]).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
+    });
   } finally {
     await admin.disconnect();
   }
@@ -120,7 +123,16 @@ export async function withRun<T>(
   const producer = forkModule(path.join(HERE, 'load/producer.ts'));
   const clientProcs = Array.from({ length: opts.clientProcs }, () => forkModule(path.join(HERE, 'load/clients.ts')));
   const loadPids = () => [producer, ...clientProcs].flatMap((c) => (c.pid ? processTree(c.pid) : []));
-  const run: Run = { runId, topics, system: undefined, producer, clientProcs, sut: cpuMeter(() => []), load: cpuMeter(loadPids), partMeters: {} };
+  const run: Run = {
+    runId,
+    topics,
+    system: undefined,
+    producer,
+    clientProcs,
+    sut: cpuMeter(() => []),
+    load: cpuMeter(loadPids),
+    partMeters: {},
+  };
   try {
     await Promise.all([producer, ...clientProcs].map((c) => nextMessage(c, 'ready', 30_000)));
     if (opts.beforeStart) await opts.beforeStart(run);
@@ -135,7 +147,9 @@ export async function withRun<T>(
     });
     run.system = system;
     run.sut = cpuMeter(() => system.pids());
-    run.partMeters = Object.fromEntries(Object.keys(system.parts()).map((k) => [k, cpuMeter(() => system.parts()[k] ?? [])]));
+    run.partMeters = Object.fromEntries(
+      Object.keys(system.parts()).map((k) => [k, cpuMeter(() => system.parts()[k] ?? [])]),
+    );
     return await body(run, system);
   } finally {
     await Promise.allSettled([stopChild(producer), ...clientProcs.map((c) => stopChild(c))]);
@@ -144,44 +158,106 @@ export async function withRun<T>(
   }
 }
 
-export function produce(ctx: Context, run: Run, rooms: Category[], spec: Partial<ProduceCommand>, timeoutMs: number): Promise<{ produced: number; ms: number }> {
-  const cmd: ProduceCommand = { type: 'produce', brokers: ctx.brokers, topics: run.topics, runId: run.runId, rooms, from: 0, ...spec };
+export function produce(
+  ctx: Context,
+  run: Run,
+  rooms: Category[],
+  spec: Partial<ProduceCommand>,
+  timeoutMs: number,
+): Promise<{ produced: number; ms: number }> {
+  const cmd: ProduceCommand = {
+    type: 'produce',
+    brokers: ctx.brokers,
+    topics: run.topics,
+    runId: run.runId,
+    rooms,
+    from: 0,
+    ...spec,
+  };
   return ask<{ type: string; produced: number; ms: number }>(run.producer, cmd, 'produced', timeoutMs);
 }
 
 /** Opens the clients, split evenly over the client processes. */
-export async function openClients(ctx: Context, run: Run, system: SystemUnderTest, rooms: Category[], specs: ClientSpec[], capacity: number, procs = run.clientProcs): Promise<{ ok: number; failed: number; ms: number }> {
+export async function openClients(
+  ctx: Context,
+  run: Run,
+  system: SystemUnderTest,
+  rooms: Category[],
+  specs: ClientSpec[],
+  capacity: number,
+  procs = run.clientProcs,
+): Promise<{ ok: number; failed: number; ms: number }> {
   const addresses = sourceAddresses(specs.length);
   const parts = procs.map((_, i) => specs.filter((__, j) => j % procs.length === i));
   // Each client is its own viewer (its own token sub), as screens are: one token is capped at a few
   // sockets per room (ROOM_CONNECTIONS_PER_TOKEN), and one limiter per sub would serialise every connect.
-  const tokens = await Promise.all(parts.map((part, i) => Promise.all(part.map((_, j) => ctx.tokenFor(`bench-${run.runId}-${i}-${j}`)))));
+  const tokens = await Promise.all(
+    parts.map((part, i) => Promise.all(part.map((_, j) => ctx.tokenFor(`bench-${run.runId}-${i}-${j}`)))),
+  );
   const replies = await Promise.all(
     procs.map((p, i) =>
       ask<{ type: string; ok: number; failed: number; ms: number; errors: string[] }>(
         p,
-        { type: 'open', baseUrl: system.url, tokens: tokens[i]!, runId: run.runId, rooms, clients: parts[i]!, addresses, deflate: ctx.options.deflate, concurrency: 50, capacity } satisfies OpenCommand,
+        {
+          type: 'open',
+          baseUrl: system.url,
+          tokens: tokens[i]!,
+          runId: run.runId,
+          rooms,
+          clients: parts[i]!,
+          addresses,
+          deflate: ctx.options.deflate,
+          concurrency: 50,
+          capacity,
+        } satisfies OpenCommand,
         'opened',
         300_000,
       ),
     ),
   );
   const failed = replies.reduce((a, r) => a + r.failed, 0);
-  if (failed > 0) ctx.log(`  ${failed} client(s) failed to connect: ${replies.flatMap((r) => r.errors).slice(0, 3).join('; ')}`);
+  if (failed > 0)
+    ctx.log(
+      `  ${failed} client(s) failed to connect: ${replies
+        .flatMap((r) => r.errors)
+        .slice(0, 3)
+        .join('; ')}`,
+    );
   return { ok: replies.reduce((a, r) => a + r.ok, 0), failed, ms: Math.max(...replies.map((r) => r.ms)) };
 }
 
 export type Progress = { expected: number; received: number; back: number; clients: number; lastBackMs: number };
 
 export async function progressOf(run: Run, produced: number, procs = run.clientProcs): Promise<Progress> {
-  const all = await Promise.all(procs.map((p) => ask<Progress & { type: string }>(p, { type: 'progress', produced }, 'progress', 60_000)));
-  return all.reduce((a, p) => ({ expected: a.expected + p.expected, received: a.received + p.received, back: a.back + p.back, clients: a.clients + p.clients, lastBackMs: Math.max(a.lastBackMs, p.lastBackMs) }), {
-    expected: 0, received: 0, back: 0, clients: 0, lastBackMs: -1,
-  });
+  const all = await Promise.all(
+    procs.map((p) => ask<Progress & { type: string }>(p, { type: 'progress', produced }, 'progress', 60_000)),
+  );
+  return all.reduce(
+    (a, p) => ({
+      expected: a.expected + p.expected,
+      received: a.received + p.received,
+      back: a.back + p.back,
+      clients: a.clients + p.clients,
+      lastBackMs: Math.max(a.lastBackMs, p.lastBackMs),
+    }),
+    {
+      expected: 0,
+      received: 0,
+      back: 0,
+      clients: 0,
+      lastBackMs: -1,
+    },
+  );
 }
 
 /** Waits until the clients hold every expected event, or nothing moved for `stallMs`. */
-export async function drain(run: Run, produced: number, stallMs = 5000, maxMs = 60_000, procs = run.clientProcs): Promise<Progress> {
+export async function drain(
+  run: Run,
+  produced: number,
+  stallMs = 5000,
+  maxMs = 60_000,
+  procs = run.clientProcs,
+): Promise<Progress> {
   const deadline = Date.now() + maxMs;
   let last = -1;
   let lastMove = Date.now();
@@ -197,10 +273,20 @@ export async function drain(run: Run, produced: number, stallMs = 5000, maxMs = 
   }
 }
 
-type ClientResult = { delivery: Delivery; histogram: string; errorsFromServer: number; unexpectedCloses: number; failedConnects: number; foreign: number; memoryBytes: number };
+type ClientResult = {
+  delivery: Delivery;
+  histogram: string;
+  errorsFromServer: number;
+  unexpectedCloses: number;
+  failedConnects: number;
+  foreign: number;
+  memoryBytes: number;
+};
 
 export async function results(run: Run, produced: number, procs = run.clientProcs) {
-  const all = await Promise.all(procs.map((p) => ask<ClientResult & { type: string }>(p, { type: 'result', produced }, 'result', 120_000)));
+  const all = await Promise.all(
+    procs.map((p) => ask<ClientResult & { type: string }>(p, { type: 'result', produced }, 'result', 120_000)),
+  );
   const delivery = all.reduce((a, r) => addDelivery(a, r.delivery), NO_DELIVERY);
   return {
     delivery,
@@ -213,7 +299,15 @@ export async function results(run: Run, produced: number, procs = run.clientProc
 }
 
 export function deliveryFields(d: Delivery): RunResult {
-  return { expected: d.expected, deliveries: d.received, lost: d.lost, duplicated: d.duplicated, unexpected: d.unexpected, outOfOrder: d.outOfOrder, failed: d.lost > 0 || d.duplicated > 0 || d.unexpected > 0 };
+  return {
+    expected: d.expected,
+    deliveries: d.received,
+    lost: d.lost,
+    duplicated: d.duplicated,
+    unexpected: d.unexpected,
+    outOfOrder: d.outOfOrder,
+    failed: d.lost > 0 || d.duplicated > 0 || d.unexpected > 0,
+  };
 }
 
 export const clientProcsFor = (clients: number) => (clients >= 200 ? 2 : 1);
@@ -221,7 +315,11 @@ export const clientProcsFor = (clients: number) => (clients >= 200 ? 2 : 1);
 // ---------------------------------------------------------------------------------------------
 // Live streaming: latency and fan-out share one shape
 
-export async function liveRun(ctx: Context, name: SystemName, p: { rooms: Category[]; clients: number; rate: number; durationS: number; warmupS: number; filtered: boolean }): Promise<RunResult> {
+export async function liveRun(
+  ctx: Context,
+  name: SystemName,
+  p: { rooms: Category[]; clients: number; rate: number; durationS: number; warmupS: number; filtered: boolean },
+): Promise<RunResult> {
   return withRun(ctx, name, { clientProcs: clientProcsFor(p.clients) }, async (run, system) => {
     // every 4th client watches only Critical + High: filters are part of the load
     const specs: ClientSpec[] = Array.from({ length: p.clients }, (_, i) => ({
@@ -233,7 +331,13 @@ export async function liveRun(ctx: Context, name: SystemName, p: { rooms: Catego
     startSut(run);
     run.load.start();
     const t0 = Date.now();
-    const { produced } = await produce(ctx, run, p.rooms, { rate: p.rate, durationMs: p.durationS * 1000, warmupMs: p.warmupS * 1000 }, p.durationS * 1000 + 120_000);
+    const { produced } = await produce(
+      ctx,
+      run,
+      p.rooms,
+      { rate: p.rate, durationMs: p.durationS * 1000, warmupMs: p.warmupS * 1000 },
+      p.durationS * 1000 + 120_000,
+    );
     await drain(run, produced);
     const wallS = (Date.now() - t0) / 1000;
     const sut = readSut(run);

@@ -9,7 +9,23 @@ import type { Category } from '../protocol/enums.ts';
 import type { Options, ScenarioName } from './lib/args.ts';
 import { ask } from './lib/children.ts';
 import { cpuPerThousand } from './lib/stats.ts';
-import { ALL_ROOMS, clientProcsFor, deliveryFields, drain, liveRun, openClients, produce, progressOf, readSut, results, startSut, withRun, type Context, type Progress, type RunResult } from './harness.ts';
+import {
+  ALL_ROOMS,
+  clientProcsFor,
+  deliveryFields,
+  drain,
+  liveRun,
+  openClients,
+  produce,
+  progressOf,
+  readSut,
+  results,
+  startSut,
+  withRun,
+  type Context,
+  type Progress,
+  type RunResult,
+} from './harness.ts';
 import type { SystemName } from './stack/systems.ts';
 
 export type { Context, RunResult } from './harness.ts';
@@ -31,7 +47,13 @@ export const scenarios: Record<ScenarioName, Scenario> = {
   latency: {
     goal: 'p50 ≤ 20 ms, p99 ≤ 100 ms, 0 lost, 0 duplicated',
     estimateS: (o) => 2 * ((o.durationS ?? 60) + (o.clients ?? 500) / 500 + 3),
-    params: (o) => ({ rate: o.rate ?? 500, rooms: 5, clients: o.clients ?? 500, durationS: o.durationS ?? 60, warmupS: 2 }),
+    params: (o) => ({
+      rate: o.rate ?? 500,
+      rooms: 5,
+      clients: o.clients ?? 500,
+      durationS: o.durationS ?? 60,
+      warmupS: 2,
+    }),
     headline: [
       { key: 'p50Ms', better: 'lower' },
       { key: 'p99Ms', better: 'lower' },
@@ -40,7 +62,14 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     passed: (r) => !r.failed && Number(r.p50Ms) <= 20 && Number(r.p99Ms) <= 100,
     run: (ctx, name) => {
       const p = scenarios.latency.params(ctx.options);
-      return liveRun(ctx, name, { rooms: ALL_ROOMS, clients: Number(p.clients), rate: Number(p.rate), durationS: Number(p.durationS), warmupS: 2, filtered: true });
+      return liveRun(ctx, name, {
+        rooms: ALL_ROOMS,
+        clients: Number(p.clients),
+        rate: Number(p.rate),
+        durationS: Number(p.durationS),
+        warmupS: 2,
+        filtered: true,
+      });
     },
   },
 
@@ -118,7 +147,14 @@ export const scenarios: Record<ScenarioName, Scenario> = {
     passed: (r) => !r.failed && Number(r.p99Ms) <= 150,
     run: (ctx, name) => {
       const p = scenarios.fanout.params(ctx.options);
-      return liveRun(ctx, name, { rooms: ['Ship'], clients: Number(p.clients), rate: Number(p.rate), durationS: Number(p.durationS), warmupS: 2, filtered: false });
+      return liveRun(ctx, name, {
+        rooms: ['Ship'],
+        clients: Number(p.clients),
+        rate: Number(p.rate),
+        durationS: Number(p.durationS),
+        warmupS: 2,
+        filtered: false,
+      });
     },
   },
 
@@ -134,11 +170,22 @@ export const scenarios: Record<ScenarioName, Scenario> = {
       return withRun(ctx, name, { clientProcs: 3 }, async (run, system) => {
         // one warm socket per room first, so the baseline includes the rooms themselves
         const [warm, ...bulk] = run.clientProcs as [ChildProcess, ...ChildProcess[]];
-        await openClients(ctx, run, system, ALL_ROOMS, ALL_ROOMS.map((room) => ({ room, severities: null })), 16, [warm]);
+        await openClients(
+          ctx,
+          run,
+          system,
+          ALL_ROOMS,
+          ALL_ROOMS.map((room) => ({ room, severities: null })),
+          16,
+          [warm],
+        );
         await sleep(3000);
         const before = system.serverRss();
         startSut(run);
-        const specs = Array.from({ length: sockets }, (_, i) => ({ room: ALL_ROOMS[i % ALL_ROOMS.length]!, severities: null }));
+        const specs = Array.from({ length: sockets }, (_, i) => ({
+          room: ALL_ROOMS[i % ALL_ROOMS.length]!,
+          severities: null,
+        }));
         const opened = await openClients(ctx, run, system, ALL_ROOMS, specs, 16, bulk);
         const connected = system.serverRss();
         const connectSut = readSut(run);
@@ -208,7 +255,13 @@ export const scenarios: Record<ScenarioName, Scenario> = {
   storm: {
     goal: 'all clients back and gap-free within 10 s of a mass drop',
     estimateS: (o) => 2 * (5 + (o.durationS ?? 12) + (o.clients ?? 2000) / 1000 + 3),
-    params: (o) => ({ clients: o.clients ?? 2000, rate: o.rate ?? 20, beforeS: 5, afterS: o.durationS ?? 12, jitterMs: 1000 }),
+    params: (o) => ({
+      clients: o.clients ?? 2000,
+      rate: o.rate ?? 20,
+      beforeS: 5,
+      afterS: o.durationS ?? 12,
+      jitterMs: 1000,
+    }),
     headline: [{ key: 'ms', better: 'lower' }],
     passed: (r) => !r.failed && Number(r.ms) >= 0 && Number(r.ms) <= 10_000,
     run: (ctx, name) => {
@@ -222,10 +275,18 @@ export const scenarios: Record<ScenarioName, Scenario> = {
         await sleep(1000);
         startSut(run);
         run.load.start();
-        const producing = produce(ctx, run, rooms, { rate: Number(p.rate), durationMs: totalS * 1000 }, totalS * 1000 + 120_000);
+        const producing = produce(
+          ctx,
+          run,
+          rooms,
+          { rate: Number(p.rate), durationMs: totalS * 1000 },
+          totalS * 1000 + 120_000,
+        );
         await sleep(Number(p.beforeS) * 1000);
         await Promise.all(run.clientProcs.map((c) => ask(c, { type: 'latency', on: false }, 'latency', 10_000)));
-        await Promise.all(run.clientProcs.map((c) => ask(c, { type: 'drop', jitterMs: p.jitterMs }, 'dropped', 10_000)));
+        await Promise.all(
+          run.clientProcs.map((c) => ask(c, { type: 'drop', jitterMs: p.jitterMs }, 'dropped', 10_000)),
+        );
         const droppedAt = Date.now();
         let backMs = -1;
         let pr: Progress;

@@ -47,7 +47,25 @@ function parseDockerfile(text: string): Instruction[] {
   return out;
 }
 
-const DOCKER_KEYWORDS = new Set(['FROM', 'RUN', 'CMD', 'LABEL', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER', 'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL']);
+const DOCKER_KEYWORDS = new Set([
+  'FROM',
+  'RUN',
+  'CMD',
+  'LABEL',
+  'EXPOSE',
+  'ENV',
+  'ADD',
+  'COPY',
+  'ENTRYPOINT',
+  'VOLUME',
+  'USER',
+  'WORKDIR',
+  'ARG',
+  'ONBUILD',
+  'STOPSIGNAL',
+  'HEALTHCHECK',
+  'SHELL',
+]);
 const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|CREDENTIAL/i;
 
 /** The relative .ts imports reachable from an entry, and the packages they name. */
@@ -58,11 +76,14 @@ function importClosure(entry: string): { files: Set<string>; packages: Set<strin
     if (files.has(file)) return;
     files.add(file);
     const source = readFileSync(file, 'utf8');
-    for (const m of source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g)) {
+    for (const m of source.matchAll(
+      /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/g,
+    )) {
       const spec = (m[1] ?? m[2])!;
       if (/^import\s+type\s/.test(m[0].trim())) continue; // erased at run time
       if (spec.startsWith('.')) visit(path.resolve(path.dirname(file), spec));
-      else if (!spec.startsWith('node:') && !builtinModules.includes(spec)) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      else if (!spec.startsWith('node:') && !builtinModules.includes(spec))
+        packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
     }
   };
   visit(entry);
@@ -100,7 +121,10 @@ describe('deploy > bridge.Dockerfile', () => {
     expect(copyLock).toBeLessThan(install);
     expect(install).toBeLessThan(copySources);
     for (const copy of find('COPY')) {
-      const sources = copy.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1);
+      const sources = copy.args
+        .split(/\s+/)
+        .filter((a) => !a.startsWith('--'))
+        .slice(0, -1);
       for (const s of sources) expect(existsSync(path.join(ROOT, s)), `COPY source ${s}`).toBe(true);
     }
   });
@@ -117,22 +141,33 @@ describe('deploy > bridge.Dockerfile', () => {
 
   it('copies everything the bridge imports, and every package it imports is a production dependency', () => {
     const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
-    const copied = find('COPY').flatMap((c) => c.args.split(/\s+/).slice(0, -1)).filter((s) => s.endsWith('/'));
+    const copied = find('COPY')
+      .flatMap((c) => c.args.split(/\s+/).slice(0, -1))
+      .filter((s) => s.endsWith('/'));
     for (const entry of ['bridge/src/main.ts', 'bridge/src/dlq-cli.ts'].filter((e) => existsSync(path.join(ROOT, e)))) {
       const { files, packages } = importClosure(path.join(ROOT, entry));
       for (const f of files) {
         const rel = path.relative(ROOT, f);
-        expect(copied.some((dir) => rel.startsWith(dir)), `${rel} (imported from ${entry}) is not copied`).toBe(true);
+        expect(
+          copied.some((dir) => rel.startsWith(dir)),
+          `${rel} (imported from ${entry}) is not copied`,
+        ).toBe(true);
       }
       expect(packages.size).toBeGreaterThan(0);
-      for (const p of packages) expect(pkg.dependencies[p], `${p} (imported from ${entry}) must be in dependencies`).toBeDefined();
+      for (const p of packages)
+        expect(pkg.dependencies[p], `${p} (imported from ${entry}) must be in dependencies`).toBeDefined();
     }
   });
 
   it('has a BuildKit ignore file that sends only what the image copies', () => {
-    const ignore = read('deploy/bridge.Dockerfile.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignore = read('deploy/bridge.Dockerfile.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(ignore[0]).toBe('**');
-    expect(ignore).toEqual(expect.arrayContaining(['!package.json', '!package-lock.json', '!protocol/**', '!bridge/src/**']));
+    expect(ignore).toEqual(
+      expect.arrayContaining(['!package.json', '!package-lock.json', '!protocol/**', '!bridge/src/**']),
+    );
   });
 });
 
@@ -167,12 +202,45 @@ function parseUnit(text: string): Map<string, Map<string, string[]>> {
 const UNIT_KEYS: Record<string, string[]> = {
   Unit: ['Description', 'Documentation', 'Wants', 'After', 'Requires', 'StartLimitIntervalSec', 'StartLimitBurst'],
   Service: [
-    'Type', 'DynamicUser', 'User', 'Group', 'WorkingDirectory', 'EnvironmentFile', 'Environment', 'ExecStart', 'Restart', 'RestartSec',
-    'KillSignal', 'TimeoutStopSec', 'LimitNOFILE', 'StandardOutput', 'StandardError', 'SyslogIdentifier', 'NoNewPrivileges',
-    'CapabilityBoundingSet', 'AmbientCapabilities', 'ProtectSystem', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'ProtectClock',
-    'ProtectHostname', 'ProtectKernelTunables', 'ProtectKernelModules', 'ProtectKernelLogs', 'ProtectControlGroups', 'ProtectProc',
-    'RestrictAddressFamilies', 'RestrictNamespaces', 'RestrictRealtime', 'RestrictSUIDSGID', 'LockPersonality', 'SystemCallArchitectures',
-    'SystemCallFilter', 'SystemCallErrorNumber', 'UMask',
+    'Type',
+    'DynamicUser',
+    'User',
+    'Group',
+    'WorkingDirectory',
+    'EnvironmentFile',
+    'Environment',
+    'ExecStart',
+    'Restart',
+    'RestartSec',
+    'KillSignal',
+    'TimeoutStopSec',
+    'LimitNOFILE',
+    'StandardOutput',
+    'StandardError',
+    'SyslogIdentifier',
+    'NoNewPrivileges',
+    'CapabilityBoundingSet',
+    'AmbientCapabilities',
+    'ProtectSystem',
+    'ProtectHome',
+    'PrivateTmp',
+    'PrivateDevices',
+    'ProtectClock',
+    'ProtectHostname',
+    'ProtectKernelTunables',
+    'ProtectKernelModules',
+    'ProtectKernelLogs',
+    'ProtectControlGroups',
+    'ProtectProc',
+    'RestrictAddressFamilies',
+    'RestrictNamespaces',
+    'RestrictRealtime',
+    'RestrictSUIDSGID',
+    'LockPersonality',
+    'SystemCallArchitectures',
+    'SystemCallFilter',
+    'SystemCallErrorNumber',
+    'UMask',
   ],
   Install: ['WantedBy'],
 };
@@ -187,7 +255,8 @@ describe('deploy > quaycast-bridge.service', () => {
 
   it('has the Unit, Service and Install sections with known directives only', () => {
     expect([...unit.keys()]).toEqual(['Unit', 'Service', 'Install']);
-    for (const [section, keys] of unit) for (const key of keys.keys()) expect(UNIT_KEYS[section], `[${section}] ${key}`).toContain(key);
+    for (const [section, keys] of unit)
+      for (const key of keys.keys()) expect(UNIT_KEYS[section], `[${section}] ${key}`).toContain(key);
     expect(one('Install', 'WantedBy')).toBe('multi-user.target');
     expect(one('Unit', 'After')).toContain('network-online.target');
   });
@@ -225,7 +294,14 @@ describe('deploy > quaycast-bridge.service', () => {
 // ------------------------------------------------------------------------------------------------
 // Prometheus alert rules
 
-type Rule = { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+type Rule = {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+};
 
 describe('deploy > prometheus-alerts.yml', () => {
   const doc = parseYaml(read('deploy/prometheus-alerts.yml')) as { groups: { name: string; rules: Rule[] }[] };
@@ -236,14 +312,29 @@ describe('deploy > prometheus-alerts.yml', () => {
     expect(doc.groups.map((g) => g.name)).toEqual(['quaycast-bridge', 'quaycast-worker']);
     expect(rules.map((r) => r.alert).sort()).toEqual(
       [
-        'QuaycastBatchLatencyHigh', 'QuaycastBridgeDown', 'QuaycastConsumerLagHigh', 'QuaycastDeadLetterRateHigh', 'QuaycastDeadLetters',
-        'QuaycastPartitionHeadStalled', 'QuaycastPartitionStalled', 'QuaycastRetryStorm', 'QuaycastWorkerDown',
+        'QuaycastBatchLatencyHigh',
+        'QuaycastBridgeDown',
+        'QuaycastConsumerLagHigh',
+        'QuaycastDeadLetterRateHigh',
+        'QuaycastDeadLetters',
+        'QuaycastPartitionHeadStalled',
+        'QuaycastPartitionStalled',
+        'QuaycastRetryStorm',
+        'QuaycastWorkerDown',
       ].sort(),
     );
   });
 
   it('gives every alert an expression, a duration, a severity and a runbook that exists in docs/operations.md', () => {
-    const anchors = new Set([...operations.matchAll(/^#+\s+(.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^\w\s-]/g, '').replace(/\s+/g, '-')));
+    const anchors = new Set(
+      [...operations.matchAll(/^#+\s+(.+)$/gm)].map((m) =>
+        m[1]!
+          .trim()
+          .toLowerCase()
+          .replace(/[^\w\s-]/g, '')
+          .replace(/\s+/g, '-'),
+      ),
+    );
     for (const r of rules) {
       expect(typeof r.expr, r.alert).toBe('string');
       expect(r.expr.trim().length).toBeGreaterThan(0);
@@ -263,7 +354,11 @@ describe('deploy > prometheus-alerts.yml', () => {
   });
 
   it('uses only metrics the bridge exports', async () => {
-    const exported = new Set([...(await createMetrics({ processMetrics: true }).render()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) => (m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!])));
+    const exported = new Set(
+      [...(await createMetrics({ processMetrics: true }).render()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) =>
+        m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!],
+      ),
+    );
     const used = new Set(rules.flatMap((r) => [...r.expr.matchAll(/quaycast_\w+/g)].map((m) => m[0])));
     expect(used.size).toBeGreaterThan(4);
     for (const name of used) expect(exported, name).toContain(name);
@@ -297,24 +392,44 @@ function parseWranglerToml(text: string): { tables: Map<string, Table[]> } {
     const kv = /^([\w-]+)\s*=\s*(.+)$/.exec(line);
     expect(kv, `not a key = value line: ${line}`).not.toBeNull();
     const value = kv![2]!.trim();
-    current[kv![1]!] = value.startsWith('[') ? (JSON.parse(value) as string[]) : value === 'true' || value === 'false' ? value === 'true' : value.startsWith('"') ? (JSON.parse(value) as string) : value;
+    current[kv![1]!] = value.startsWith('[')
+      ? (JSON.parse(value) as string[])
+      : value === 'true' || value === 'false'
+        ? value === 'true'
+        : value.startsWith('"')
+          ? (JSON.parse(value) as string)
+          : value;
   }
   return { tables };
 }
 
 describe('deploy > wrangler.toml environments', () => {
   const { tables } = parseWranglerToml(read('wrangler.toml'));
-  const envs = [...tables.keys()].flatMap((k) => (/^env\.([\w-]+)$/.exec(k)?.[1] ? [/^env\.([\w-]+)$/.exec(k)![1]!] : []));
+  const envs = [...tables.keys()].flatMap((k) =>
+    /^env\.([\w-]+)$/.exec(k)?.[1] ? [/^env\.([\w-]+)$/.exec(k)![1]!] : [],
+  );
   const at = (prefix: string, key: string) => tables.get(prefix ? `${prefix}.${key}` : key) ?? [];
   const bindingNames = (prefix: string) => ({
-    d1: at(prefix, 'd1_databases').map((t) => t.binding).sort(),
-    durableObjects: at(prefix, 'durable_objects.bindings').map((t) => `${t.name}:${t.class_name}`).sort(),
+    d1: at(prefix, 'd1_databases')
+      .map((t) => t.binding)
+      .sort(),
+    durableObjects: at(prefix, 'durable_objects.bindings')
+      .map((t) => `${t.name}:${t.class_name}`)
+      .sort(),
     assets: at(prefix, 'assets').map((t) => t.binding),
     vars: Object.keys(at(prefix, 'vars')[0] ?? {}).sort(),
-    kv: at(prefix, 'kv_namespaces').map((t) => t.binding).sort(),
-    r2: at(prefix, 'r2_buckets').map((t) => t.binding).sort(),
-    queues: at(prefix, 'queues.producers').map((t) => t.binding).sort(),
-    services: at(prefix, 'services').map((t) => t.binding).sort(),
+    kv: at(prefix, 'kv_namespaces')
+      .map((t) => t.binding)
+      .sort(),
+    r2: at(prefix, 'r2_buckets')
+      .map((t) => t.binding)
+      .sort(),
+    queues: at(prefix, 'queues.producers')
+      .map((t) => t.binding)
+      .sort(),
+    services: at(prefix, 'services')
+      .map((t) => t.binding)
+      .sort(),
   });
 
   it('defines staging and production', () => {
@@ -332,7 +447,9 @@ describe('deploy > wrangler.toml environments', () => {
   it.each(['staging', 'production'])('env %s has its own D1 database, a cron trigger and Workers Logs', (name) => {
     const [db] = at(`env.${name}`, 'd1_databases');
     expect(db).toMatchObject({ binding: 'DB', database_name: `quaycast-${name}`, migrations_dir: 'migrations' });
-    expect(String(db!.database_id)).toMatch(/^(REPLACE_WITH_[A-Z]+_D1_ID|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/);
+    expect(String(db!.database_id)).toMatch(
+      /^(REPLACE_WITH_[A-Z]+_D1_ID|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+    );
     expect(at(`env.${name}`, 'triggers')[0]?.crons).toEqual(['*/15 * * * *']);
     expect(at(`env.${name}`, 'observability')[0]?.enabled).toBe(true);
     expect(Number(at(`env.${name}`, 'vars')[0]?.RETENTION_DAYS)).toBeGreaterThan(0);
@@ -341,7 +458,10 @@ describe('deploy > wrangler.toml environments', () => {
   });
 
   it('has a migration for every Durable Object class bound at the top level', () => {
-    const migrated = at('', 'migrations').flatMap((m) => [...((m.new_sqlite_classes as string[]) ?? []), ...((m.new_classes as string[]) ?? [])]);
+    const migrated = at('', 'migrations').flatMap((m) => [
+      ...((m.new_sqlite_classes as string[]) ?? []),
+      ...((m.new_classes as string[]) ?? []),
+    ]);
     for (const binding of at('', 'durable_objects.bindings')) expect(migrated).toContain(binding.class_name);
   });
 });
@@ -367,9 +487,21 @@ describe('deploy > refuses what the Worker would refuse (scripts/deploy-check.ts
   const strong = `JWT_SECRET=${'j'.repeat(48)}\nINGEST_TOKEN=${'i'.repeat(48)}\n`;
 
   it('refuses `--dry-run --secrets-file` with the published dev secrets, before building anything', () => {
-    const r = spawnSync('bash', [path.join(ROOT, 'scripts/deploy.sh'), 'production', '--dry-run', '--secrets-file', file('dev.env', read('.dev.vars.example'))], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      [
+        path.join(ROOT, 'scripts/deploy.sh'),
+        'production',
+        '--dry-run',
+        '--secrets-file',
+        file('dev.env', read('.dev.vars.example')),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('refused: secrets file: JWT_SECRET is a published development value (from .dev.vars.example)');
+    expect(r.stderr).toContain(
+      'refused: secrets file: JWT_SECRET is a published development value (from .dev.vars.example)',
+    );
     expect(r.stderr).toContain('refused: secrets file: INGEST_TOKEN is a published development value');
     expect(r.stderr).toContain('env production would fail closed');
     expect(r.stdout).not.toContain('type-checking'); // stopped before the build
@@ -377,22 +509,51 @@ describe('deploy > refuses what the Worker would refuse (scripts/deploy-check.ts
   });
 
   it('refuses a short secret in the file for staging too', () => {
-    const r = spawnSync('bash', [path.join(ROOT, 'scripts/deploy.sh'), 'staging', '--dry-run', `--secrets-file=${file('short.env', `JWT_SECRET=${'x'.repeat(31)}\nINGEST_TOKEN=${'i'.repeat(40)}\n`)}`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      [
+        path.join(ROOT, 'scripts/deploy.sh'),
+        'staging',
+        '--dry-run',
+        `--secrets-file=${file('short.env', `JWT_SECRET=${'x'.repeat(31)}\nINGEST_TOKEN=${'i'.repeat(40)}\n`)}`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('JWT_SECRET is 31 bytes long; at least 32 are required');
   });
 
   it('accepts wrangler.toml’s staging and production vars and a strong secrets file', () => {
     for (const env of ['staging', 'production']) {
-      const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/deploy-check.ts'), env, '--secrets-file', file('strong.env', strong)], { encoding: 'utf8' });
+      const r = spawnSync(
+        process.execPath,
+        [path.join(ROOT, 'scripts/deploy-check.ts'), env, '--secrets-file', file('strong.env', strong)],
+        { encoding: 'utf8' },
+      );
       expect(r.stderr).toBe('');
       expect(r.status, env).toBe(0);
     }
   });
 
   it('refuses a config whose env says development, or keeps a secret as a plain var', () => {
-    const config = file('wrangler.toml', ['[env.production]', 'name = "x"', '', '[env.production.vars]', 'ENVIRONMENT = "development"', `JWT_SECRET = "${'s'.repeat(40)}"`, 'JWT_MAX_LIFETIME_S = "1 day"', ''].join('\n'));
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/deploy-check.ts'), 'production', '--config', config], { encoding: 'utf8' });
+    const config = file(
+      'wrangler.toml',
+      [
+        '[env.production]',
+        'name = "x"',
+        '',
+        '[env.production.vars]',
+        'ENVIRONMENT = "development"',
+        `JWT_SECRET = "${'s'.repeat(40)}"`,
+        'JWT_MAX_LIFETIME_S = "1 day"',
+        '',
+      ].join('\n'),
+    );
+    const r = spawnSync(
+      process.execPath,
+      [path.join(ROOT, 'scripts/deploy-check.ts'), 'production', '--config', config],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('ENVIRONMENT is "development": it must be "staging" or "production"');
     expect(r.stderr).toContain('sets JWT_SECRET as a plain var');
@@ -400,12 +561,22 @@ describe('deploy > refuses what the Worker would refuse (scripts/deploy-check.ts
   });
 
   it('judges the vars and secrets alone (unit): a missing ENVIRONMENT, unknown secret names, the *_PREVIOUS ones', () => {
-    expect(deployProblems('staging', {}, undefined)).toEqual(['[env.staging.vars] ENVIRONMENT is not set: it must be "staging" or "production" (development accepts published secrets)']);
+    expect(deployProblems('staging', {}, undefined)).toEqual([
+      '[env.staging.vars] ENVIRONMENT is not set: it must be "staging" or "production" (development accepts published secrets)',
+    ]);
     expect(deployProblems('staging', undefined, undefined)).toEqual(['wrangler.toml has no [env.staging.vars]']);
-    expect(deployProblems('production', { ENVIRONMENT: 'production' }, { ...dotenv(strong), JWT_SECRET_PREVIOUS: 'old', TYPO_SECRET: 'x' })).toEqual([
+    expect(
+      deployProblems(
+        'production',
+        { ENVIRONMENT: 'production' },
+        { ...dotenv(strong), JWT_SECRET_PREVIOUS: 'old', TYPO_SECRET: 'x' },
+      ),
+    ).toEqual([
       'the secrets file sets names this Worker does not read: TYPO_SECRET',
       'secrets file: JWT_SECRET_PREVIOUS is 3 bytes long; at least 32 are required',
     ]);
-    expect(deployProblems('production', tomlTable(read('wrangler.toml'), 'env.production.vars'), dotenv(strong))).toEqual([]);
+    expect(
+      deployProblems('production', tomlTable(read('wrangler.toml'), 'env.production.vars'), dotenv(strong)),
+    ).toEqual([]);
   });
 });

@@ -24,7 +24,9 @@ const coreModules = readdirSync(protocolDir).filter(isSource);
 
 /** Every file under `dir` (relative paths), recursively. */
 function walk(dir: string, prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
 }
 
 /** The specifiers a file imports or re-exports: static, type-only and dynamic `import()` alike. */
@@ -51,12 +53,24 @@ function closure(entry: string): { files: Set<string>; packages: [name: string, 
 
 describe('protocol > the core', () => {
   it('has the modules every side imports (the listing is not empty)', () => {
-    expect(coreModules).toEqual(expect.arrayContaining(['event.ts', 'room.ts', 'server-message.ts', 'workflow.ts', 'history.ts', 'stats.ts', 'fixtures.ts']));
+    expect(coreModules).toEqual(
+      expect.arrayContaining([
+        'event.ts',
+        'room.ts',
+        'server-message.ts',
+        'workflow.ts',
+        'history.ts',
+        'stats.ts',
+        'fixtures.ts',
+      ]),
+    );
   });
 
   it.each(coreModules)('%s reaches no zod and no schemas/ module, and only the packages allowed', (module) => {
     const { files, packages } = closure(path.join(protocolDir, module));
-    expect([...files].filter((f) => f.startsWith(schemasDir + path.sep)).map((f) => path.relative(protocolDir, f))).toEqual([]);
+    expect(
+      [...files].filter((f) => f.startsWith(schemasDir + path.sep)).map((f) => path.relative(protocolDir, f)),
+    ).toEqual([]);
     for (const [pkg, from] of packages) {
       expect(pkg, `${from} imports ${pkg}`).not.toMatch(/zod/);
       expect(CORE_PACKAGES[pkg] ?? [], `${from} imports ${pkg}, which the core does not allow`).toContain(from);
@@ -66,7 +80,9 @@ describe('protocol > the core', () => {
   it('keeps zod in schemas/: every schema module imports it or builds on one that does', () => {
     const schemaModules = readdirSync(schemasDir).filter(isSource);
     expect(schemaModules.length).toBeGreaterThan(0);
-    const zodFree = schemaModules.filter((m) => !closure(path.join(schemasDir, m)).packages.some(([name]) => name === 'zod'));
+    const zodFree = schemaModules.filter(
+      (m) => !closure(path.join(schemasDir, m)).packages.some(([name]) => name === 'zod'),
+    );
     // event-bounds.ts is zod-free itself but is the bound that feeds normalisation (it stays beside it).
     expect(zodFree).toEqual(['event-bounds.ts']);
   });
@@ -83,7 +99,8 @@ describe('protocol > who imports what', () => {
         const target = path.resolve(webSrc, path.dirname(f), spec);
         if (!target.startsWith(protocolDir + path.sep)) continue;
         const inProtocol = path.relative(protocolDir, target).split(path.sep).join('/');
-        if (inProtocol.includes('/') && !(WEB_SCHEMA_IMPORTS[inProtocol] ?? []).includes(f)) found.push(`${f} → protocol/${inProtocol}`);
+        if (inProtocol.includes('/') && !(WEB_SCHEMA_IMPORTS[inProtocol] ?? []).includes(f))
+          found.push(`${f} → protocol/${inProtocol}`);
       }
     }
     expect(webFiles.length).toBeGreaterThan(10);

@@ -17,11 +17,17 @@ describe('protocol > parseFilterList', () => {
       [SEVERITIES, parseSeverity],
       [STATUSES, parseStatus],
     ] as const) {
-      const spelled = fc.constantFrom(...(known as readonly string[])).chain((v) => fc.constantFrom(v, v.toLowerCase(), v.toUpperCase(), ` ${v}  `));
+      const spelled = fc
+        .constantFrom(...(known as readonly string[]))
+        .chain((v) => fc.constantFrom(v, v.toLowerCase(), v.toUpperCase(), ` ${v}  `));
       fc.assert(
         fc.property(fc.array(spelled, { minLength: 1, maxLength: 500 }), (entries) => {
           const parsed = parseFilterList(entries.join(','), parse as (s: string) => string | undefined);
-          const distinct = [...new Set(entries.map((e) => (known as readonly string[]).find((k) => k.toLowerCase() === e.trim().toLowerCase())))];
+          const distinct = [
+            ...new Set(
+              entries.map((e) => (known as readonly string[]).find((k) => k.toLowerCase() === e.trim().toLowerCase())),
+            ),
+          ];
           expect(parsed).toEqual(distinct);
           expect(parsed!.length).toBeLessThanOrEqual(known.length);
         }),

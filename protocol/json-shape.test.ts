@@ -6,7 +6,11 @@ const LOOSE: ShapeBounds = { maxDepth: 1_000_000, maxEntries: 1_000_000, maxStri
 const utf8 = new TextEncoder();
 
 /** Any UTF-16 code units, lone surrogates included (fast-check's string units are all well-formed). */
-const codeUnits = fc.array(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(0xd800, 0xdbff, 0xdc00, 0xdfff, 0x41)), { maxLength: 20 }).map((units) => String.fromCharCode(...units));
+const codeUnits = fc
+  .array(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(0xd800, 0xdbff, 0xdc00, 0xdfff, 0x41)), {
+    maxLength: 20,
+  })
+  .map((units) => String.fromCharCode(...units));
 
 /** Arrays nested `n` deep around `inner`, built without recursion. */
 function nested(n: number, inner: unknown = []): unknown {
@@ -21,7 +25,6 @@ function depthOf(v: unknown): number {
   const children = Array.isArray(v) ? v : Object.values(v);
   return 1 + Math.max(0, ...children.map(depthOf));
 }
-
 
 /** True when a JSON value holds a `__proto__` key at any depth (boundJson refuses that key by name). */
 function hasProtoKey(v: unknown): boolean {
@@ -39,7 +42,8 @@ function hasProtoKey(v: unknown): boolean {
  * Any JSON value without a `__proto__` key (fast-check generates that key on purpose; it has its
  * own test). Seeds -1005806973 and 1095404544 failed on it before this filter.
  */
-const plainJson = (maxDepth?: number) => fc.jsonValue(maxDepth === undefined ? {} : { maxDepth }).filter((v) => !hasProtoKey(v));
+const plainJson = (maxDepth?: number) =>
+  fc.jsonValue(maxDepth === undefined ? {} : { maxDepth }).filter((v) => !hasProtoKey(v));
 
 describe('protocol > json-shape > wellFormed', () => {
   it('counts UTF-8 bytes as TextEncoder does and replaces lone surrogates as toWellFormed does', () => {
@@ -84,7 +88,8 @@ describe('protocol > json-shape > boundJson', () => {
       fc.property(plainJson(8), fc.integer({ min: 1, max: 8 }), (v, maxDepth) => {
         const r = boundJson(v, { ...LOOSE, maxDepth });
         expect(r.ok).toBe(depthOf(v) <= maxDepth);
-        if (!r.ok) expect(r.issue).toMatchObject({ kind: 'depth', path: [], message: `nested deeper than ${maxDepth} levels` });
+        if (!r.ok)
+          expect(r.issue).toMatchObject({ kind: 'depth', path: [], message: `nested deeper than ${maxDepth} levels` });
       }),
       { numRuns: 300 },
     );
@@ -100,10 +105,22 @@ describe('protocol > json-shape > boundJson', () => {
 
   it('bounds entries per object and array, string bytes and the shared byte budget, naming the path', () => {
     const bounds: ShapeBounds = { maxDepth: 10, maxEntries: 3, maxStringBytes: 8 };
-    expect(boundJson({ a: [1, 2, 3, 4] }, bounds)).toMatchObject({ ok: false, issue: { kind: 'entries', path: ['a'] } });
-    expect(boundJson({ a: { b: 1, c: 2, d: 3, e: 4 } }, bounds)).toMatchObject({ ok: false, issue: { kind: 'entries', path: ['a'] } });
-    expect(boundJson({ a: ['x', 'é'.repeat(5)] }, bounds)).toMatchObject({ ok: false, issue: { kind: 'string', path: ['a', 1] } });
-    expect(boundJson({ ['k'.repeat(9)]: 1 }, bounds)).toMatchObject({ ok: false, issue: { kind: 'string', path: ['k'.repeat(9)] } });
+    expect(boundJson({ a: [1, 2, 3, 4] }, bounds)).toMatchObject({
+      ok: false,
+      issue: { kind: 'entries', path: ['a'] },
+    });
+    expect(boundJson({ a: { b: 1, c: 2, d: 3, e: 4 } }, bounds)).toMatchObject({
+      ok: false,
+      issue: { kind: 'entries', path: ['a'] },
+    });
+    expect(boundJson({ a: ['x', 'é'.repeat(5)] }, bounds)).toMatchObject({
+      ok: false,
+      issue: { kind: 'string', path: ['a', 1] },
+    });
+    expect(boundJson({ ['k'.repeat(9)]: 1 }, bounds)).toMatchObject({
+      ok: false,
+      issue: { kind: 'string', path: ['k'.repeat(9)] },
+    });
     const budget = { bytes: 20 };
     expect(boundJson({ a: 'abcdef' }, bounds, budget)).toMatchObject({ ok: true, bytes: 14 }); // {"a":"abcdef"}
     expect(budget.bytes).toBe(6);
@@ -111,11 +128,17 @@ describe('protocol > json-shape > boundJson', () => {
   });
 
   it('refuses non-finite numbers, non-JSON values and the __proto__ key, naming where', () => {
-    expect(boundJson(JSON.parse('{"n":[1,1e400]}'), LOOSE)).toMatchObject({ ok: false, issue: { kind: 'number', path: ['n', 1] } });
+    expect(boundJson(JSON.parse('{"n":[1,1e400]}'), LOOSE)).toMatchObject({
+      ok: false,
+      issue: { kind: 'number', path: ['n', 1] },
+    });
     expect(boundJson({ d: new Date(0) }, LOOSE)).toMatchObject({ ok: false, issue: { kind: 'type', path: ['d'] } });
     expect(boundJson({ f: () => 1 }, LOOSE)).toMatchObject({ ok: false, issue: { kind: 'type', path: ['f'] } });
     expect(boundJson(10n, LOOSE)).toMatchObject({ ok: false, issue: { kind: 'type', path: [] } });
-    expect(boundJson(JSON.parse('{"a":{"__proto__":{"polluted":true}}}'), LOOSE)).toMatchObject({ ok: false, issue: { kind: 'key', path: ['a', '__proto__'] } });
+    expect(boundJson(JSON.parse('{"a":{"__proto__":{"polluted":true}}}'), LOOSE)).toMatchObject({
+      ok: false,
+      issue: { kind: 'key', path: ['a', '__proto__'] },
+    });
     expect(boundJson(JSON.parse('{"a\\ud800":1}'), LOOSE)).toMatchObject({ ok: false, issue: { kind: 'key' } });
   });
 
@@ -134,7 +157,15 @@ describe('protocol > json-shape > boundJson', () => {
 
   it('never throws and returns only well-formed strings, for any code units in keys and values', () => {
     const hostile = fc.letrec((tie) => ({
-      value: fc.oneof({ depthSize: 'small' }, codeUnits, fc.double(), fc.constant(null), fc.boolean(), fc.array(tie('value'), { maxLength: 4 }), fc.array(fc.tuple(codeUnits, tie('value')), { maxLength: 4 }).map((entries) => Object.fromEntries(entries))),
+      value: fc.oneof(
+        { depthSize: 'small' },
+        codeUnits,
+        fc.double(),
+        fc.constant(null),
+        fc.boolean(),
+        fc.array(tie('value'), { maxLength: 4 }),
+        fc.array(fc.tuple(codeUnits, tie('value')), { maxLength: 4 }).map((entries) => Object.fromEntries(entries)),
+      ),
     })).value;
     fc.assert(
       fc.property(hostile, fc.integer({ min: 1, max: 6 }), (v, maxDepth) => {

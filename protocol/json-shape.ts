@@ -92,7 +92,10 @@ export function boundJson(value: unknown, bounds: ShapeBounds, budget: ShapeBudg
   let spent = 0;
   const path: (string | number)[] = [];
   const stack: Frame[] = [];
-  const fail = (kind: ShapeIssueKind, message: string, at: (string | number)[] = path): ShapeResult => ({ ok: false, issue: { kind, path: [...at], message } });
+  const fail = (kind: ShapeIssueKind, message: string, at: (string | number)[] = path): ShapeResult => ({
+    ok: false,
+    issue: { kind, path: [...at], message },
+  });
   const spend = (bytes: number): ShapeResult | undefined => {
     budget.bytes -= bytes;
     spent += bytes;
@@ -113,7 +116,8 @@ export function boundJson(value: unknown, bounds: ShapeBounds, budget: ShapeBudg
       if (over) return over;
     } else if (typeof current === 'string') {
       const s = wellFormed(current);
-      if (s.utf8Bytes > bounds.maxStringBytes) return fail('string', `has a string longer than ${bounds.maxStringBytes} bytes`);
+      if (s.utf8Bytes > bounds.maxStringBytes)
+        return fail('string', `has a string longer than ${bounds.maxStringBytes} bytes`);
       const over = spend(s.utf8Bytes + 2);
       if (over) return over;
       placed = s.text;
@@ -170,7 +174,8 @@ export function boundJson(value: unknown, bounds: ShapeBounds, budget: ShapeBudg
           if (key === '__proto__') return fail('key', 'has the key "__proto__", which is not allowed');
           const k = wellFormed(key);
           if (k.repaired) return fail('key', 'has a key that is not well-formed Unicode (a lone surrogate)');
-          if (k.utf8Bytes > bounds.maxStringBytes) return fail('string', `has a key longer than ${bounds.maxStringBytes} bytes`);
+          if (k.utf8Bytes > bounds.maxStringBytes)
+            return fail('string', `has a key longer than ${bounds.maxStringBytes} bytes`);
           const over = spend(k.utf8Bytes + 3);
           if (over) return over;
           placeKey = key;

@@ -14,7 +14,15 @@ import { isRole, type Role } from './roles.ts';
  * absent = every category the role allows; `sid` is set by the Worker (never taken from a
  * token) when a session cookie authenticated the request.
  */
-export type Claims = { sub: string; role: Role; name?: string; exp: number; iat?: number; categories?: Category[]; sid?: string };
+export type Claims = {
+  sub: string;
+  role: Role;
+  name?: string;
+  exp: number;
+  iat?: number;
+  categories?: Category[];
+  sid?: string;
+};
 
 /** What signJwt writes: the claims plus the registered ones a deployment may check. */
 export type TokenClaims = Omit<Claims, 'sid'> & { nbf?: number; iss?: string; aud?: string | string[] };
@@ -32,7 +40,9 @@ export type VerifyFailure =
   | 'bad_claims';
 
 /** `secretIndex`: which of the secrets verified the signature (0 = the current one). */
-export type VerifyResult = { ok: true; claims: Claims; secretIndex: number } | { ok: false; reason: VerifyFailure; message: string };
+export type VerifyResult =
+  | { ok: true; claims: Claims; secretIndex: number }
+  | { ok: false; reason: VerifyFailure; message: string };
 
 export type VerifyOptions = {
   /** The clock, seconds since the epoch (tests); default now. */
@@ -64,7 +74,10 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   let key = keys.get(secret);
   if (!key) {
     if (keys.size >= MAX_CACHED_KEYS) keys.delete(keys.keys().next().value!);
-    key = crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    key = crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
     keys.set(secret, key);
   }
   return key;
@@ -72,7 +85,9 @@ function hmacKey(secret: string): Promise<CryptoKey> {
 
 /** Signs claims as an HS256 JWT (the token script, `npm start`, tests). */
 export async function signJwt(claims: TokenClaims, secret: string): Promise<string> {
-  return new SignJWT({ ...claims } as JWTPayload).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(await hmacKey(secret));
+  return new SignJWT({ ...claims } as JWTPayload)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .sign(await hmacKey(secret));
 }
 
 const fail = (reason: VerifyFailure, message: string): VerifyResult => ({ ok: false, reason, message });
@@ -80,17 +95,35 @@ const fail = (reason: VerifyFailure, message: string): VerifyResult => ({ ok: fa
 /** jose's refusal as one of ours, with a message naming the check. */
 function joseFailure(err: unknown): VerifyResult {
   if (err instanceof errors.JWTExpired) {
-    return err.claim === 'exp' ? fail('expired', 'the token has expired (exp is in the past)') : fail('lifetime_too_long', 'the token is too old (iat)');
+    return err.claim === 'exp'
+      ? fail('expired', 'the token has expired (exp is in the past)')
+      : fail('lifetime_too_long', 'the token is too old (iat)');
   }
   if (err instanceof errors.JWTClaimValidationFailed) {
-    if (err.claim === 'nbf') return err.reason === 'invalid' ? fail('bad_claims', 'the token nbf claim is not a number') : fail('not_yet_valid', 'the token is not valid yet (nbf is in the future)');
-    if (err.claim === 'iss') return fail('bad_issuer', err.reason === 'missing' ? 'the token has no iss claim; this API requires one' : 'the token iss claim names another issuer');
-    if (err.claim === 'aud') return fail('bad_audience', err.reason === 'missing' ? 'the token has no aud claim; this API requires one' : 'the token aud claim names another audience');
+    if (err.claim === 'nbf')
+      return err.reason === 'invalid'
+        ? fail('bad_claims', 'the token nbf claim is not a number')
+        : fail('not_yet_valid', 'the token is not valid yet (nbf is in the future)');
+    if (err.claim === 'iss')
+      return fail(
+        'bad_issuer',
+        err.reason === 'missing'
+          ? 'the token has no iss claim; this API requires one'
+          : 'the token iss claim names another issuer',
+      );
+    if (err.claim === 'aud')
+      return fail(
+        'bad_audience',
+        err.reason === 'missing'
+          ? 'the token has no aud claim; this API requires one'
+          : 'the token aud claim names another audience',
+      );
     if (err.claim === 'exp') return fail('missing_exp', 'the token exp claim is not a number');
     return fail('bad_claims', `the token ${err.claim} claim is invalid`);
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return fail('bad_algorithm', 'the token is not signed with HS256');
-  if (err instanceof errors.JWSSignatureVerificationFailed) return fail('bad_signature', 'the token signature is invalid');
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return fail('bad_signature', 'the token signature is invalid');
   // JWSInvalid, JWTInvalid, JOSENotSupported (e.g. crit), a TypeError from a hostile header: not a token we read.
   return fail('malformed', 'the token is not a well-formed JWT');
 }
@@ -111,12 +144,18 @@ function scopeOf(value: unknown): Category[] | undefined | null {
  * Verifies an HS256 token against the secret (or, during a rotation, any of `secrets`, newest
  * first) and the options; never throws.
  */
-export async function verifyJwt(token: string, secrets: string | readonly string[], options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verifyJwt(
+  token: string,
+  secrets: string | readonly string[],
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   const list = (typeof secrets === 'string' ? [secrets] : secrets).filter((s) => s.length > 0);
   if (list.length === 0) return fail('bad_signature', 'no secret to verify the token with');
-  if (token.length > MAX_TOKEN_CHARS) return fail('malformed', `the token is longer than ${MAX_TOKEN_CHARS} characters`);
+  if (token.length > MAX_TOKEN_CHARS)
+    return fail('malformed', `the token is longer than ${MAX_TOKEN_CHARS} characters`);
   // Compact JWS is three base64url segments; base64 decoders skip whitespace and padding, we do not.
-  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token)) return fail('malformed', 'the token is not a well-formed JWT');
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token))
+    return fail('malformed', 'the token is not a well-formed JWT');
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
   const tolerance = options.clockToleranceSeconds ?? CLOCK_TOLERANCE_SECONDS;
   let payload: JWTPayload | undefined;
@@ -135,22 +174,32 @@ export async function verifyJwt(token: string, secrets: string | readonly string
       }));
       break;
     } catch (err) {
-      last = err instanceof errors.JWTClaimValidationFailed && err.claim === 'exp' && err.reason === 'missing' ? fail('missing_exp', 'the token has no exp claim; tokens must expire') : joseFailure(err);
+      last =
+        err instanceof errors.JWTClaimValidationFailed && err.claim === 'exp' && err.reason === 'missing'
+          ? fail('missing_exp', 'the token has no exp claim; tokens must expire')
+          : joseFailure(err);
       // Only a bad signature may mean "signed with the other secret": any other refusal is final.
       if (last.ok || last.reason !== 'bad_signature') return last;
     }
   }
   if (!payload) return last;
   const { exp, iat } = payload as { exp: number; iat?: number };
-  if (iat !== undefined && iat > now + tolerance) return fail('not_yet_valid', 'the token was issued in the future (iat)');
+  if (iat !== undefined && iat > now + tolerance)
+    return fail('not_yet_valid', 'the token was issued in the future (iat)');
   const maxLifetime = options.maxLifetimeSeconds ?? DEFAULT_MAX_LIFETIME_SECONDS;
   // exp far in the future (1e20, 2^63) ends here, long before anything turns it into a Date.
-  if (exp - Math.min(iat ?? now, now) > maxLifetime) return fail('lifetime_too_long', `the token lives longer than the ${maxLifetime} s this API accepts (exp − iat)`);
+  if (exp - Math.min(iat ?? now, now) > maxLifetime)
+    return fail('lifetime_too_long', `the token lives longer than the ${maxLifetime} s this API accepts (exp − iat)`);
   const { sub, role, name } = payload as { sub?: unknown; role?: unknown; name?: unknown };
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200) return fail('bad_claims', 'the token sub claim must be a string of 1 to 200 characters');
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 200)
+    return fail('bad_claims', 'the token sub claim must be a string of 1 to 200 characters');
   if (!isRole(role)) return fail('bad_claims', 'the token role claim must be viewer, producer, operator or admin');
   const categories = scopeOf((payload as { categories?: unknown }).categories);
-  if (categories === null) return fail('bad_claims', 'the token categories claim must be a non-empty list of Container, Ship, Berth, Port, System');
+  if (categories === null)
+    return fail(
+      'bad_claims',
+      'the token categories claim must be a non-empty list of Container, Ship, Berth, Port, System',
+    );
   return {
     ok: true,
     secretIndex,

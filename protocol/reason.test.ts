@@ -5,7 +5,12 @@ import { MAX_REASON_CHARS, describeIssues, oneLine } from './reason.ts';
 
 describe('protocol > describeIssues', () => {
   it('joins path and message of every issue', () => {
-    expect(describeIssues([{ path: 'title', message: 'too long' }, { path: '(root)', message: 'bad' }])).toBe('title: too long; (root): bad');
+    expect(
+      describeIssues([
+        { path: 'title', message: 'too long' },
+        { path: '(root)', message: 'bad' },
+      ]),
+    ).toBe('title: too long; (root): bad');
   });
 });
 

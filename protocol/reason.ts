@@ -20,7 +20,10 @@ export function describeIssues(issues: FieldIssue[]): string {
 /** `text` as one safe line: well-formed, control characters as `\uXXXX`, cut to MAX_REASON_CHARS. */
 export function oneLine(text: string): string {
   const head = text.length > MAX_REASON_CHARS ? text.slice(0, MAX_REASON_CHARS) : text; // bounded work for huge texts
-  const safe = head.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const safe = head.replace(
+    /[\u0000-\u001f\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   if (safe.length <= MAX_REASON_CHARS && head.length === text.length) return wellFormed(safe).text;
   let cut = safe.slice(0, MAX_REASON_CHARS - 1);
   if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);

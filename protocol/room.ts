@@ -14,7 +14,14 @@ export type HelloMessage = { type: 'hello'; room: Category; connections: number;
 export type EventsMessage = { type: 'events'; events: Change[] };
 export type PresenceMessage = { type: 'presence'; connections: number };
 /** Sent periodically: cheap figures of the room; `at` is the room's clock (ISO-8601). */
-export type StatsMessage = { type: 'stats'; room: Category; lastSeq: number; connections: number; eventsLastMinute: number; at: string };
+export type StatsMessage = {
+  type: 'stats';
+  room: Category;
+  lastSeq: number;
+  connections: number;
+  eventsLastMinute: number;
+  at: string;
+};
 /** Which connection cap refused a connection, and when to come back. */
 export type RateLimitDetails = { limit: string; retryAfterSeconds: number };
 /**
@@ -34,7 +41,14 @@ export type ReconnectMessage = { type: 'reconnect'; afterMs: number; reason: Rec
 export type SubscribedMessage = { type: 'subscribed'; severities: Severity[]; seq: number };
 
 /** Everything a room sends a client. */
-export type ServerMessage = HelloMessage | EventsMessage | PresenceMessage | StatsMessage | ErrorMessage | ReconnectMessage | SubscribedMessage;
+export type ServerMessage =
+  | HelloMessage
+  | EventsMessage
+  | PresenceMessage
+  | StatsMessage
+  | ErrorMessage
+  | ReconnectMessage
+  | SubscribedMessage;
 
 /** Changes the socket's severity filter (an empty list: nothing but tombstones). */
 export type SubscribeMessage = { type: 'subscribe'; severities: Severity[] };

@@ -11,4 +11,5 @@ type Flat<T> = { [K in keyof T]: T[K] };
  * `true` when A and B are identical types, `false` otherwise (optional vs required, extra keys,
  * wider unions). A top-level intersection counts as the object it makes (`EventStats & {…}`).
  */
-export type SameType<A, B> = (<T>() => T extends Flat<A> ? 1 : 2) extends <T>() => T extends Flat<B> ? 1 : 2 ? true : false;
+export type SameType<A, B> =
+  (<T>() => T extends Flat<A> ? 1 : 2) extends <T>() => T extends Flat<B> ? 1 : 2 ? true : false;

@@ -9,7 +9,16 @@ import { parseServerMessage, toChange, toServerMessage } from './server-message.
 const count = fc.nat({ max: 1_000_000 });
 const category = fc.constantFrom(...CATEGORIES);
 const change: fc.Arbitrary<Change> = fc.oneof(
-  fc.record({ id: fc.string({ minLength: 1 }), seq: count, category, severity: fc.constantFrom(...SEVERITIES), status: fc.constantFrom(...STATUSES), title: fc.string() }).map((p) => sampleEvent(p)),
+  fc
+    .record({
+      id: fc.string({ minLength: 1 }),
+      seq: count,
+      category,
+      severity: fc.constantFrom(...SEVERITIES),
+      status: fc.constantFrom(...STATUSES),
+      title: fc.string(),
+    })
+    .map((p) => sampleEvent(p)),
   fc.record({ id: fc.string({ minLength: 1 }), seq: count, category }).map((p) => sampleTombstone(p)),
 );
 
@@ -18,9 +27,21 @@ const serverMessage: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({ type: fc.constant('hello' as const), room: category, connections: count, lastSeq: count }),
   fc.record({ type: fc.constant('events' as const), events: fc.array(change, { maxLength: 5 }) }),
   fc.record({ type: fc.constant('presence' as const), connections: count }),
-  fc.record({ type: fc.constant('stats' as const), room: category, lastSeq: count, connections: count, eventsLastMinute: count, at: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()) }),
+  fc.record({
+    type: fc.constant('stats' as const),
+    room: category,
+    lastSeq: count,
+    connections: count,
+    eventsLastMinute: count,
+    at: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  }),
   fc.record(
-    { type: fc.constant('error' as const), code: fc.string(), message: fc.string(), details: fc.record({ limit: fc.string(), retryAfterSeconds: count }) },
+    {
+      type: fc.constant('error' as const),
+      code: fc.string(),
+      message: fc.string(),
+      details: fc.record({ limit: fc.string(), retryAfterSeconds: count }),
+    },
     { requiredKeys: ['type', 'code', 'message'] },
   ),
   fc.record({ type: fc.constant('reconnect' as const), afterMs: count, reason: fc.constantFrom(...RECONNECT_REASONS) }),
@@ -38,19 +59,31 @@ describe('protocol > server-message > parseServerMessage', () => {
 
   it('never throws on any JSON, and what it returns reads back the same (it has only its type’s fields)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), serverMessage.chain((m) => fc.dictionary(fc.string(), fc.jsonValue()).map((extra) => ({ ...extra, ...m })))), (data) => {
-        const m = toServerMessage(data);
-        if (m !== undefined) expect(parseServerMessage(JSON.stringify(m))).toEqual(m);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.jsonValue(),
+          serverMessage.chain((m) => fc.dictionary(fc.string(), fc.jsonValue()).map((extra) => ({ ...extra, ...m }))),
+        ),
+        (data) => {
+          const m = toServerMessage(data);
+          if (m !== undefined) expect(parseServerMessage(JSON.stringify(m))).toEqual(m);
+        },
+      ),
     );
   });
 
   it('drops the fields a message does not have (a newer server’s additions)', () => {
-    expect(parseServerMessage(JSON.stringify({ type: 'presence', connections: 2, mood: 'calm' }))).toEqual({ type: 'presence', connections: 2 });
+    expect(parseServerMessage(JSON.stringify({ type: 'presence', connections: 2, mood: 'calm' }))).toEqual({
+      type: 'presence',
+      connections: 2,
+    });
   });
 
   it.each([
-    ['stats without room and at (what the dashboard once expected)', { type: 'stats', connections: 1, lastSeq: 2, eventsLastMinute: 0 }],
+    [
+      'stats without room and at (what the dashboard once expected)',
+      { type: 'stats', connections: 1, lastSeq: 2, eventsLastMinute: 0 },
+    ],
     ['subscribed without seq', { type: 'subscribed', severities: ['High'] }],
     ['subscribed with an unknown severity', { type: 'subscribed', severities: ['Urgent'], seq: 1 }],
     ['hello of an unknown room', { type: 'hello', room: 'Nowhere', connections: 1, lastSeq: 1 }],
@@ -72,19 +105,37 @@ describe('protocol > server-message > parseServerMessage', () => {
   });
 
   it('keeps error details only when they are well-formed', () => {
-    expect(parseServerMessage(JSON.stringify({ type: 'error', code: 'rate_limited', message: 'm', details: { limit: 'connections', retryAfterSeconds: 30 } }))).toEqual({
+    expect(
+      parseServerMessage(
+        JSON.stringify({
+          type: 'error',
+          code: 'rate_limited',
+          message: 'm',
+          details: { limit: 'connections', retryAfterSeconds: 30 },
+        }),
+      ),
+    ).toEqual({
       type: 'error',
       code: 'rate_limited',
       message: 'm',
       details: { limit: 'connections', retryAfterSeconds: 30 },
     });
-    expect(parseServerMessage(JSON.stringify({ type: 'error', code: 'rate_limited', message: 'm', details: { retryAfterSeconds: 'soon' } }))).toEqual({ type: 'error', code: 'rate_limited', message: 'm' });
+    expect(
+      parseServerMessage(
+        JSON.stringify({ type: 'error', code: 'rate_limited', message: 'm', details: { retryAfterSeconds: 'soon' } }),
+      ),
+    ).toEqual({ type: 'error', code: 'rate_limited', message: 'm' });
   });
 
   it('leaves out of an events message the changes it cannot trust, and keeps the others', () => {
     const good = sampleEvent({ seq: 3 });
     const gone = sampleTombstone({ seq: 4 });
-    const m = parseServerMessage(JSON.stringify({ type: 'events', events: [{ id: 'x' }, good, { ...good, severity: 'Urgent' }, gone, { id: 'y', seq: 5, deleted: true }] }));
+    const m = parseServerMessage(
+      JSON.stringify({
+        type: 'events',
+        events: [{ id: 'x' }, good, { ...good, severity: 'Urgent' }, gone, { id: 'y', seq: 5, deleted: true }],
+      }),
+    );
     expect(m).toEqual({ type: 'events', events: [good, gone] });
   });
 });

@@ -15,7 +15,8 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 const isCount = (v: unknown): v is number => isInt(v) && v >= 0;
 const isStr = (v: unknown): v is string => typeof v === 'string';
-const oneOf = <T extends string>(list: readonly T[], v: unknown): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
+const oneOf = <T extends string>(list: readonly T[], v: unknown): v is T =>
+  typeof v === 'string' && (list as readonly string[]).includes(v);
 
 /**
  * A stored event or a tombstone, checked on the fields a client relies on (id, seq, category,
@@ -25,12 +26,15 @@ const oneOf = <T extends string>(list: readonly T[], v: unknown): v is T => type
 export function toChange(v: unknown): Change | undefined {
   if (!isObj(v) || !isStr(v.id) || !isCount(v.seq) || !oneOf(CATEGORIES, v.category)) return undefined;
   if (v.deleted === true) return v as unknown as Tombstone;
-  if (!oneOf(SEVERITIES, v.severity) || !oneOf(STATUSES, v.status) || !isStr(v.title) || !isStr(v.eventTime)) return undefined;
+  if (!oneOf(SEVERITIES, v.severity) || !oneOf(STATUSES, v.status) || !isStr(v.title) || !isStr(v.eventTime))
+    return undefined;
   return v as unknown as QuaycastEvent;
 }
 
 function rateLimitDetails(v: unknown): RateLimitDetails | undefined {
-  return isObj(v) && isStr(v.limit) && isCount(v.retryAfterSeconds) ? { limit: v.limit, retryAfterSeconds: v.retryAfterSeconds } : undefined;
+  return isObj(v) && isStr(v.limit) && isCount(v.retryAfterSeconds)
+    ? { limit: v.limit, retryAfterSeconds: v.retryAfterSeconds }
+    : undefined;
 }
 
 /**
@@ -57,8 +61,19 @@ export function toServerMessage(data: unknown): ServerMessage | undefined {
     case 'presence':
       return isCount(data.connections) ? { type: 'presence', connections: data.connections } : undefined;
     case 'stats':
-      return oneOf(CATEGORIES, data.room) && isCount(data.lastSeq) && isCount(data.connections) && isCount(data.eventsLastMinute) && isStr(data.at)
-        ? { type: 'stats', room: data.room, lastSeq: data.lastSeq, connections: data.connections, eventsLastMinute: data.eventsLastMinute, at: data.at }
+      return oneOf(CATEGORIES, data.room) &&
+        isCount(data.lastSeq) &&
+        isCount(data.connections) &&
+        isCount(data.eventsLastMinute) &&
+        isStr(data.at)
+        ? {
+            type: 'stats',
+            room: data.room,
+            lastSeq: data.lastSeq,
+            connections: data.connections,
+            eventsLastMinute: data.eventsLastMinute,
+            at: data.at,
+          }
         : undefined;
     case 'error': {
       if (!isStr(data.code) || !isStr(data.message)) return undefined;
@@ -66,7 +81,9 @@ export function toServerMessage(data: unknown): ServerMessage | undefined {
       return { type: 'error', code: data.code, message: data.message, ...(details ? { details } : {}) };
     }
     case 'reconnect':
-      return isCount(data.afterMs) && oneOf(RECONNECT_REASONS, data.reason) ? { type: 'reconnect', afterMs: data.afterMs, reason: data.reason as ReconnectReason } : undefined;
+      return isCount(data.afterMs) && oneOf(RECONNECT_REASONS, data.reason)
+        ? { type: 'reconnect', afterMs: data.afterMs, reason: data.reason as ReconnectReason }
+        : undefined;
     case 'subscribed':
       return Array.isArray(data.severities) && data.severities.every((s) => oneOf(SEVERITIES, s)) && isCount(data.seq)
         ? { type: 'subscribed', severities: data.severities as Severity[], seq: data.seq }

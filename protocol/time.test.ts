@@ -76,7 +76,13 @@ describe('protocol > parseTimestamp', () => {
   });
 
   it('is the same instant whatever the offset notation', () => {
-    const values = ['2026-11-29T08:15:02Z', '2026-11-29T09:15:02+01:00', '2026-11-29T09:15:02+0100', '2026-11-29T02:45:02-05:30', '2026-11-29T08:15:02'];
+    const values = [
+      '2026-11-29T08:15:02Z',
+      '2026-11-29T09:15:02+01:00',
+      '2026-11-29T09:15:02+0100',
+      '2026-11-29T02:45:02-05:30',
+      '2026-11-29T08:15:02',
+    ];
     expect(new Set(values.map((v) => parseTimestamp(v))).size).toBe(1);
   });
 });

@@ -15,7 +15,14 @@ export function parseTimestamp(value: unknown): number | undefined {
   let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
   const check = new Date(t);
   // Date.UTC rolls 2026-02-31 over to March, and reads years 0000-0099 as 1900-1999: reject instead of guessing.
-  if (check.getUTCFullYear() !== Number(y) || check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) {
+  if (
+    check.getUTCFullYear() !== Number(y) ||
+    check.getUTCDate() !== Number(d) ||
+    check.getUTCMonth() !== Number(mo) - 1 ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s) > 59
+  ) {
     return undefined;
   }
   if (zone && zone.toUpperCase() !== 'Z') {

@@ -57,7 +57,8 @@ export type Transition =
 /** The event after `input` by `actor` at `now`, or why it cannot happen. */
 export function transition(event: QuaycastEvent | NewEvent, input: ActionInput, actor: Actor, now: number): Transition {
   const from = event.status;
-  if (!TRANSITION_FROM[input.action].includes(from)) return { ok: false, reason: 'illegal', allowed: allowedActions(from) };
+  if (!TRANSITION_FROM[input.action].includes(from))
+    return { ok: false, reason: 'illegal', allowed: allowedActions(from) };
   const at = new Date(now).toISOString();
   const by = actor.name ?? actor.sub;
   const { seq: _seq, ...current } = event as QuaycastEvent;
@@ -78,7 +79,8 @@ export function transition(event: QuaycastEvent | NewEvent, input: ActionInput, 
       next.status = 'InProgress';
       break;
     case 'resolve':
-      if (!input.resolution?.trim()) return { ok: false, reason: 'invalid', path: 'resolution', message: 'is required to resolve' };
+      if (!input.resolution?.trim())
+        return { ok: false, reason: 'invalid', path: 'resolution', message: 'is required to resolve' };
       acknowledge();
       next.status = 'Resolved';
       next.isResolved = true;
@@ -98,7 +100,8 @@ export function transition(event: QuaycastEvent | NewEvent, input: ActionInput, 
       next.resolution = null; // the old resolution stays in the event's history
       break;
     case 'assign':
-      if (input.assignee === undefined) return { ok: false, reason: 'invalid', path: 'assignee', message: 'is required to assign (null unassigns)' };
+      if (input.assignee === undefined)
+        return { ok: false, reason: 'invalid', path: 'assignee', message: 'is required to assign (null unassigns)' };
       next.assignedTo = input.assignee === null || input.assignee.trim() === '' ? null : input.assignee.trim();
       break;
   }

@@ -19,7 +19,9 @@ const now = Math.floor(Date.now() / 1000);
 const jwt = await signJwt({ sub: 'latency-probe', role: 'viewer', iat: now, exp: now + 3600 }, secret);
 const headers = { authorization: `Bearer ${jwt}` };
 
-async function timed(path: string): Promise<{ status: number; ttfb: number; total: number; bytes: number; body: string }> {
+async function timed(
+  path: string,
+): Promise<{ status: number; ttfb: number; total: number; bytes: number; body: string }> {
   const t0 = performance.now();
   const res = await fetch(`${base}${path}`, { headers });
   const ttfb = performance.now() - t0;
@@ -32,7 +34,10 @@ const fmt = (ms: number) => ms.toFixed(ms < 10 ? 1 : 0).padStart(7);
 
 const day = new Date(Date.now() - 86_400_000).toISOString();
 const firstPage = JSON.parse((await timed('/api/events?limit=100')).body) as { nextCursor: string };
-const stats = JSON.parse((await timed('/api/stats')).body) as { total: number; rooms: Record<string, { lastSeq: number }> };
+const stats = JSON.parse((await timed('/api/stats')).body) as {
+  total: number;
+  rooms: Record<string, { lastSeq: number }>;
+};
 const berthSeq = stats.rooms.Berth?.lastSeq ?? 0;
 console.log(`# ${base}: ${stats.total} events; ${reps} runs each after a warm-up (ms)`);
 
@@ -42,7 +47,10 @@ const cases: [string, string][] = [
   ['list, category=Container', '/api/events?category=Container'],
   ['list, severity=Critical,High', '/api/events?severity=Critical,High'],
   ['list, category=Ship&status=New', '/api/events?category=Ship&status=New'],
-  ['list, category=Berth&severity=Critical&status=Closed', '/api/events?category=Berth&severity=Critical&status=Closed'],
+  [
+    'list, category=Berth&severity=Critical&status=Closed',
+    '/api/events?category=Berth&severity=Critical&status=Closed',
+  ],
   ['list, q=crane', '/api/events?q=crane'],
   ['list, q=rotterdam&severity=High', '/api/events?q=rotterdam&severity=High'],
   ['list, q=MSCU0012 (rare prefix)', '/api/events?q=MSCU0012'],
@@ -62,10 +70,14 @@ for (const [name, path] of cases) {
   for (let i = 0; i < reps; i++) runs.push(await timed(path));
   const last = runs[runs.length - 1]!;
   const size = path.includes('export.csv') ? `${last.body.split('\r\n').length - 2} rows` : `${last.bytes} B`;
-  console.log(`| ${name} | ${last.status} | ${size} | ${fmt(median(runs.map((r) => r.ttfb)))} | ${fmt(Math.max(...runs.map((r) => r.ttfb)))} | ${fmt(median(runs.map((r) => r.total)))} | ${fmt(Math.max(...runs.map((r) => r.total)))} |`);
+  console.log(
+    `| ${name} | ${last.status} | ${size} | ${fmt(median(runs.map((r) => r.ttfb)))} | ${fmt(Math.max(...runs.map((r) => r.ttfb)))} | ${fmt(median(runs.map((r) => r.total)))} | ${fmt(Math.max(...runs.map((r) => r.total)))} |`,
+  );
 }
 
 if (process.argv.includes('--full-export')) {
   const r = await timed('/api/events/export.csv');
-  console.log(`| export.csv, everything (once) | ${r.status} | ${r.body.split('\r\n').length - 2} rows, ${(r.bytes / 1e6).toFixed(0)} MB | ${fmt(r.ttfb)} | | ${fmt(r.total)} | |`);
+  console.log(
+    `| export.csv, everything (once) | ${r.status} | ${r.body.split('\r\n').length - 2} rows, ${(r.bytes / 1e6).toFixed(0)} MB | ${fmt(r.ttfb)} | | ${fmt(r.total)} | |`,
+  );
 }

@@ -48,22 +48,35 @@ export function dotenv(text: string): Record<string, string> {
 }
 
 /** Every reason not to deploy `env` with these vars and (if given) secrets. */
-export function deployProblems(env: string, vars: Record<string, string> | undefined, secrets: Record<string, string> | undefined): string[] {
+export function deployProblems(
+  env: string,
+  vars: Record<string, string> | undefined,
+  secrets: Record<string, string> | undefined,
+): string[] {
   if (!vars) return [`wrangler.toml has no [env.${env}.vars]`];
   const problems: string[] = [];
   const environment = vars.ENVIRONMENT;
   if (environment !== 'staging' && environment !== 'production') {
-    problems.push(`[env.${env}.vars] ENVIRONMENT is ${environment === undefined ? 'not set' : `"${environment}"`}: it must be "staging" or "production" (development accepts published secrets)`);
+    problems.push(
+      `[env.${env}.vars] ENVIRONMENT is ${environment === undefined ? 'not set' : `"${environment}"`}: it must be "staging" or "production" (development accepts published secrets)`,
+    );
   }
   for (const name of POLICED_SECRETS) {
-    if (name in vars) problems.push(`[env.${env}.vars] sets ${name} as a plain var: secrets belong in \`wrangler secret put ${name} --env ${env}\` (or --secrets-file), never in wrangler.toml`);
+    if (name in vars)
+      problems.push(
+        `[env.${env}.vars] sets ${name} as a plain var: secrets belong in \`wrangler secret put ${name} --env ${env}\` (or --secrets-file), never in wrangler.toml`,
+      );
   }
   const lifetime = vars.JWT_MAX_LIFETIME_S;
-  if (lifetime !== undefined && !/^[1-9][0-9]*$/.test(lifetime)) problems.push(`[env.${env}.vars] JWT_MAX_LIFETIME_S must be a positive integer of seconds, got "${lifetime}"`);
+  if (lifetime !== undefined && !/^[1-9][0-9]*$/.test(lifetime))
+    problems.push(`[env.${env}.vars] JWT_MAX_LIFETIME_S must be a positive integer of seconds, got "${lifetime}"`);
   if (secrets) {
     const unknown = Object.keys(secrets).filter((k) => !(POLICED_SECRETS as readonly string[]).includes(k));
-    if (unknown.length > 0) problems.push(`the secrets file sets names this Worker does not read: ${unknown.join(', ')}`);
-    problems.push(...secretProblems(secrets as Partial<Record<PolicedSecret, string>>).map((p) => `secrets file: ${p}`));
+    if (unknown.length > 0)
+      problems.push(`the secrets file sets names this Worker does not read: ${unknown.join(', ')}`);
+    problems.push(
+      ...secretProblems(secrets as Partial<Record<PolicedSecret, string>>).map((p) => `secrets file: ${p}`),
+    );
   }
   return problems;
 }
@@ -82,7 +95,11 @@ if (isMain) {
   }
   const config = readFileSync(option('--config') ?? path.join(ROOT, 'wrangler.toml'), 'utf8');
   const secretsFile = option('--secrets-file');
-  const problems = deployProblems(env, tomlTable(config, `env.${env}.vars`), secretsFile === undefined ? undefined : dotenv(readFileSync(secretsFile, 'utf8')));
+  const problems = deployProblems(
+    env,
+    tomlTable(config, `env.${env}.vars`),
+    secretsFile === undefined ? undefined : dotenv(readFileSync(secretsFile, 'utf8')),
+  );
   for (const p of problems) console.error(`[deploy] refused: ${p}`);
   process.exit(problems.length > 0 ? 1 : 0);
 }

@@ -44,17 +44,30 @@ class UsageError extends Error {
   override name = 'UsageError';
 }
 
-function numberArg(name: string, raw: string | undefined, fallback: number, min: number, max: number, integer = false): number {
+function numberArg(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  integer = false,
+): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}"`);
+    throw new UsageError(
+      `--${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}"`,
+    );
   }
   return n;
 }
 
 /** Parses the command line (and QUAYCAST_TOKEN) into the simulator's config; throws UsageError. */
-function parseSimulatorArgs(argv: string[], env: Record<string, string | undefined>, clock = Date.now()): SimulatorConfig {
+function parseSimulatorArgs(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  clock = Date.now(),
+): SimulatorConfig {
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
@@ -86,7 +99,10 @@ function parseSimulatorArgs(argv: string[], env: Record<string, string | undefin
   const target = str('target') ?? 'kafka';
   if (target !== 'kafka' && target !== 'http') throw new UsageError(`--target must be kafka or http, got "${target}"`);
 
-  const brokers = (str('brokers') ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (str('brokers') ?? '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   if (brokers.length === 0) throw new UsageError('--brokers must list at least one host:port');
   for (const b of brokers) {
     const port = Number(/^[^\s:]+:(\d+)$/.exec(b)?.[1]);
@@ -100,16 +116,20 @@ function parseSimulatorArgs(argv: string[], env: Record<string, string | undefin
   } catch {
     throw new UsageError(`--url must be an absolute http(s) URL, got "${url}"`);
   }
-  if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:') throw new UsageError(`--url must be http or https, got "${url}"`);
+  if (parsedUrl.protocol !== 'http:' && parsedUrl.protocol !== 'https:')
+    throw new UsageError(`--url must be http or https, got "${url}"`);
 
   const token = str('token')?.trim() || env.QUAYCAST_TOKEN?.trim() || undefined;
-  if (target === 'http' && !token) throw new UsageError('the http target needs a producer token: --token <jwt> or QUAYCAST_TOKEN');
+  if (target === 'http' && !token)
+    throw new UsageError('the http target needs a producer token: --token <jwt> or QUAYCAST_TOKEN');
 
   const compression = str('compression') ?? 'none';
-  if (!(COMPRESSIONS as readonly string[]).includes(compression)) throw new UsageError(`--compression must be one of ${COMPRESSIONS.join(', ')}, got "${compression}"`);
+  if (!(COMPRESSIONS as readonly string[]).includes(compression))
+    throw new UsageError(`--compression must be one of ${COMPRESSIONS.join(', ')}, got "${compression}"`);
 
   const runId = str('run-id') ?? clock.toString(36);
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(runId)) throw new UsageError(`--run-id must be 1-64 characters of A-Z a-z 0-9 . _ -, got "${runId}"`);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(runId))
+    throw new UsageError(`--run-id must be 1-64 characters of A-Z a-z 0-9 . _ -, got "${runId}"`);
 
   const ratePerSec = numberArg('rate', str('rate'), 0, 0.1, 100_000);
   return {
@@ -132,7 +152,9 @@ function parseSimulatorArgs(argv: string[], env: Record<string, string | undefin
 // ---------------------------------------------------------------------------------------------
 
 function log(level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ ts: new Date().toISOString(), level, component: 'simulator', msg, ...fields })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ts: new Date().toISOString(), level, component: 'simulator', msg, ...fields })}\n`,
+  );
 }
 
 function errorMessage(err: unknown): string {
@@ -149,7 +171,9 @@ type SendOutcome = { sent: SimRecord[]; failed: number; error?: string; retryAft
 type Sink = { send(records: SimRecord[]): Promise<SendOutcome>; close(): Promise<void> };
 
 async function createKafkaSink(config: SimulatorConfig): Promise<Sink> {
-  const producer = createProducer(createKafka({ brokers: config.brokers, clientId: 'quaycast-simulator', ssl: false, sasl: undefined }));
+  const producer = createProducer(
+    createKafka({ brokers: config.brokers, clientId: 'quaycast-simulator', ssl: false, sasl: undefined }),
+  );
   try {
     await producer.connect();
   } catch (err) {
@@ -159,7 +183,11 @@ async function createKafkaSink(config: SimulatorConfig): Promise<Sink> {
   const headers = { 'content-type': 'application/json', 'x-producer': 'quaycast-simulator', 'x-sim-run': config.runId };
   return {
     async send(records) {
-      const topicMessages = groupByTopic(records, (r) => r.topic, (r) => ({ key: r.key, value: JSON.stringify(r.value), headers }));
+      const topicMessages = groupByTopic(
+        records,
+        (r) => r.topic,
+        (r) => ({ key: r.key, value: JSON.stringify(r.value), headers }),
+      );
       try {
         await producer.sendBatch({ acks: -1, compression, topicMessages });
         return { sent: records, failed: 0 };
@@ -192,10 +220,16 @@ function createHttpSink(config: SimulatorConfig): Sink {
     const text = await res.text().catch(() => '');
     if (res.ok) return { sent: records, failed: 0 };
     const detail = `POST ${endpoint} answered ${res.status}${text ? `: ${text.slice(0, 300)}` : ''}`;
-    if (res.status === 401 || res.status === 403 || res.status === 404 || res.status === 405) throw new FatalSinkError(detail);
+    if (res.status === 401 || res.status === 403 || res.status === 404 || res.status === 405)
+      throw new FatalSinkError(detail);
     if (res.status === 429) {
       const seconds = Number(res.headers.get('retry-after'));
-      return { sent: [], failed: records.length, error: detail, retryAfterMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000 };
+      return {
+        sent: [],
+        failed: records.length,
+        error: detail,
+        retryAfterMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1000,
+      };
     }
     return { sent: [], failed: records.length, error: detail };
   }
@@ -222,15 +256,36 @@ function createHttpSink(config: SimulatorConfig): Sink {
 
 // ---------------------------------------------------------------------------------------------
 
-type Counters = { sent: number; failed: number; skipped: number; legacy: number; byTopic: Record<string, number>; byCategory: Record<string, number>; bySeverity: Record<string, number> };
-const emptyCounters = (): Counters => ({ sent: 0, failed: 0, skipped: 0, legacy: 0, byTopic: {}, byCategory: {}, bySeverity: {} });
+type Counters = {
+  sent: number;
+  failed: number;
+  skipped: number;
+  legacy: number;
+  byTopic: Record<string, number>;
+  byCategory: Record<string, number>;
+  bySeverity: Record<string, number>;
+};
+const emptyCounters = (): Counters => ({
+  sent: 0,
+  failed: 0,
+  skipped: 0,
+  legacy: 0,
+  byTopic: {},
+  byCategory: {},
+  bySeverity: {},
+});
 const bump = (m: Record<string, number>, k: string) => {
   m[k] = (m[k] ?? 0) + 1;
 };
 
 /** Produces at the configured rate until the duration is over or `signal` aborts. */
 async function run(config: SimulatorConfig, sink: Sink, signal: AbortSignal): Promise<Counters> {
-  const portDay = createPortDay({ seed: config.seed, runId: config.runId, legacyShare: config.legacyShare, now: Date.now });
+  const portDay = createPortDay({
+    seed: config.seed,
+    runId: config.runId,
+    legacyShare: config.legacyShare,
+    now: Date.now,
+  });
   const total = emptyCounters();
   let window = emptyCounters();
   let windowStart = performance.now();

@@ -30,7 +30,9 @@ const num = (name: string, v: string | undefined) => {
 const events = num('events', values.events);
 const rate = num('rate', values.rate);
 const command = `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim();
-console.error(`[soak] ${events} records at ${rate}/s (~${Math.round(events / rate)} s of producing) with faults; ${values.clients} clients`);
+console.error(
+  `[soak] ${events} records at ${rate}/s (~${Math.round(events / rate)} s of producing) with faults; ${values.clients} clients`,
+);
 const result = await runSoak({
   events,
   rate,

@@ -37,7 +37,11 @@ function step(name: string, cmd: string, args: string[]): void {
 const children: { name: string; child: ChildProcess }[] = [];
 
 function run(name: string, cmd: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawnProcessGroup(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnProcessGroup(cmd, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const pipe = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n')) if (line.trim()) say(name, line);
   };
@@ -58,7 +62,10 @@ async function stop(code: number): Promise<void> {
   stopping = true;
   say('start', 'stopping…');
   for (const { name, child } of [...children].reverse()) {
-    await stopProcessGroup(child, { graceMs: 10_000, onKill: () => say('start', `${name} did not stop in 10 s; killing`) });
+    await stopProcessGroup(child, {
+      graceMs: 10_000,
+      onKill: () => say('start', `${name} did not stop in 10 s; killing`),
+    });
   }
   if (startedKafka) spawnSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'stop'], { stdio: 'inherit' });
   say('start', 'stopped');
@@ -74,7 +81,12 @@ startedKafka = spawnSync('bash', [path.join(ROOT, 'scripts/kafka.sh'), 'status']
 step('kafka', 'bash', [path.join(ROOT, 'scripts/kafka.sh'), 'start']);
 step('d1 migrations', 'wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', ...persist]);
 
-run('worker', 'wrangler', ['dev', '--ip', '127.0.0.1', '--port', String(PORT), '--show-interactive-dev-session=false', ...persist], { CI: '1' });
+run(
+  'worker',
+  'wrangler',
+  ['dev', '--ip', '127.0.0.1', '--port', String(PORT), '--show-interactive-dev-session=false', ...persist],
+  { CI: '1' },
+);
 const workerUrl = `http://127.0.0.1:${PORT}`;
 for (let i = 0; ; i++) {
   try {
@@ -89,10 +101,29 @@ for (let i = 0; ; i++) {
   await sleep(200);
 }
 
-run('bridge', process.execPath, [path.join(ROOT, 'bridge/src/main.ts')], { WORKER_URL: workerUrl, INGEST_TOKEN: secrets.INGEST_TOKEN, KAFKA_BROKERS: BROKERS });
-if (SIMULATE) run('sim', process.execPath, [path.join(ROOT, 'scripts/simulate.ts'), '--rate', SIM_RATE, '--minutes', '0', '--brokers', BROKERS]);
+run('bridge', process.execPath, [path.join(ROOT, 'bridge/src/main.ts')], {
+  WORKER_URL: workerUrl,
+  INGEST_TOKEN: secrets.INGEST_TOKEN,
+  KAFKA_BROKERS: BROKERS,
+});
+if (SIMULATE)
+  run('sim', process.execPath, [
+    path.join(ROOT, 'scripts/simulate.ts'),
+    '--rate',
+    SIM_RATE,
+    '--minutes',
+    '0',
+    '--brokers',
+    BROKERS,
+  ]);
 
 const now = Math.floor(Date.now() / 1000);
-const token = await signJwt({ sub: 'local-operator', name: 'Local operator', role: 'admin', iat: now, exp: now + 12 * 3600 }, secrets.JWT_SECRET);
+const token = await signJwt(
+  { sub: 'local-operator', name: 'Local operator', role: 'admin', iat: now, exp: now + 12 * 3600 },
+  secrets.JWT_SECRET,
+);
 say('start', `dashboard: ${workerUrl}/#token=${token}`);
-say('start', `bridge metrics: http://127.0.0.1:${process.env.METRICS_PORT ?? 9464}/metrics · simulator ${SIMULATE ? `on (${SIM_RATE}/s)` : 'off'} · Ctrl-C stops everything`);
+say(
+  'start',
+  `bridge metrics: http://127.0.0.1:${process.env.METRICS_PORT ?? 9464}/metrics · simulator ${SIMULATE ? `on (${SIM_RATE}/s)` : 'off'} · Ctrl-C stops everything`,
+);

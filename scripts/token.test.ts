@@ -9,7 +9,10 @@ const SECRET = 'token-script-test-secret-of-32-bytes';
 
 /** Runs scripts/token.ts with a secret from the environment (no .dev.vars is read or written). */
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/token.ts'), ...args], { encoding: 'utf8', env: { ...process.env, JWT_SECRET: SECRET } });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts/token.ts'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, JWT_SECRET: SECRET },
+  });
   return { status: r.status, stderr: r.stderr, token: r.stdout.trim().split('\n').at(-1) ?? '' };
 }
 

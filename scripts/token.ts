@@ -30,12 +30,19 @@ for (let i = 1; i < args.length; i++) {
   if (arg === '--hours') {
     hours = Number(args[++i]);
     if (!Number.isFinite(hours) || hours <= 0) fail('--hours must be a positive number');
-    if (hours > maxHours) fail(`--hours may be at most ${maxHours} (the Worker refuses longer-lived tokens: JWT_MAX_LIFETIME_S)`);
+    if (hours > maxHours)
+      fail(`--hours may be at most ${maxHours} (the Worker refuses longer-lived tokens: JWT_MAX_LIFETIME_S)`);
   } else if (arg === '--categories') {
-    const list = (args[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const list = (args[++i] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const parsed = list.map((c) => parseCategory(c));
     const bad = list.filter((_, j) => parsed[j] === undefined);
-    if (list.length === 0 || bad.length > 0) fail(`--categories takes a comma-separated list of ${CATEGORIES.join(', ')}${bad.length ? `; unknown: ${bad.join(', ')}` : ''}`);
+    if (list.length === 0 || bad.length > 0)
+      fail(
+        `--categories takes a comma-separated list of ${CATEGORIES.join(', ')}${bad.length ? `; unknown: ${bad.join(', ')}` : ''}`,
+      );
     categories = CATEGORIES.filter((c) => parsed.includes(c));
   } else if (arg.startsWith('--')) {
     fail(`unknown option ${arg}`);
@@ -48,5 +55,12 @@ for (let i = 1; i < args.length; i++) {
 
 const secret = process.env.JWT_SECRET ?? devSecrets().JWT_SECRET;
 const now = Math.floor(Date.now() / 1000);
-console.error(`role=${role} sub=${sub} expires in ${hours} h${categories ? ` categories=${categories.join(',')}` : ''}`);
-console.log(await signJwt({ sub, name: sub, role, iat: now, exp: now + Math.round(hours * 3600), ...(categories ? { categories } : {}) }, secret));
+console.error(
+  `role=${role} sub=${sub} expires in ${hours} h${categories ? ` categories=${categories.join(',')}` : ''}`,
+);
+console.log(
+  await signJwt(
+    { sub, name: sub, role, iat: now, exp: now + Math.round(hours * 3600), ...(categories ? { categories } : {}) },
+    secret,
+  ),
+);

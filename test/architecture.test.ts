@@ -56,7 +56,11 @@ const importsOf = (rel: string) =>
 
 describe('architecture > what may import what', () => {
   it('finds the hand-written files of every area', () => {
-    for (const area of Object.keys(MAY_IMPORT)) expect(files.some((f) => areaOf(f) === area), area).toBe(true);
+    for (const area of Object.keys(MAY_IMPORT))
+      expect(
+        files.some((f) => areaOf(f) === area),
+        area,
+      ).toBe(true);
     expect(files.length).toBeGreaterThan(300);
   });
 

@@ -27,14 +27,29 @@ const app = new OpenAPIHono<AppEnv>({ defaultHook: invalidRequest });
 app.use('*', requestContext());
 app.use('*', securityHeaders());
 app.use('/api/*', apiCors());
-app.use('*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: () => apiError(413, 'payload_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`) }));
+app.use(
+  '*',
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => apiError(413, 'payload_too_large', `request bodies are limited to ${MAX_BODY_BYTES} bytes`),
+  }),
+);
 // A known path with a method it does not take: 405 with Allow, not the not-found 404.
 app.use(
   '*',
   methodNotAllowed({
     app,
     onMethodNotAllowed: (c, methods) =>
-      c.json({ error: { code: 'method_not_allowed', message: `${c.req.method} is not allowed here; use ${methods.join(', ')}` } } satisfies ErrorBody, 405, { allow: methods.join(', ') }),
+      c.json(
+        {
+          error: {
+            code: 'method_not_allowed',
+            message: `${c.req.method} is not allowed here; use ${methods.join(', ')}`,
+          },
+        } satisfies ErrorBody,
+        405,
+        { allow: methods.join(', ') },
+      ),
   }),
 );
 
@@ -53,19 +68,36 @@ app.openapi(
     method: 'get',
     path: '/api/openapi.json',
     summary: 'This OpenAPI 3.1 document',
-    responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } } } },
+    responses: {
+      200: {
+        description: 'OpenAPI 3.1',
+        content: { 'application/json': { schema: z.record(z.string(), z.unknown()) } },
+      },
+    },
   }),
   (c) => {
     // Built once per isolate: the routes do not change after start.
     openApiDocument ??= app.getOpenAPI31Document({
       openapi: '3.1.0',
-      info: { title: 'Quaycast API', version: '1', description: 'Port-operations events: post, list, export, workflow, stats, rooms. Errors are `{ error: { code, message, details? } }`.' },
+      info: {
+        title: 'Quaycast API',
+        version: '1',
+        description:
+          'Port-operations events: post, list, export, workflow, stats, rooms. Errors are `{ error: { code, message, details? } }`.',
+      },
     }) as unknown as Record<string, unknown>;
     return c.json(openApiDocument, 200);
   },
 );
 
-app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` } } satisfies ErrorBody, 404));
+app.notFound((c) =>
+  c.json(
+    {
+      error: { code: 'not_found', message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` },
+    } satisfies ErrorBody,
+    404,
+  ),
+);
 app.onError(answerError);
 
 export { app };

@@ -65,7 +65,9 @@ function parseRetention(raw: string | undefined): Config['retention'] {
   if (text === '') return { days: 30 };
   const days = Number(text);
   if (!Number.isInteger(days) || days < MIN_RETENTION_DAYS || days > MAX_RETENTION_DAYS) {
-    return { error: `RETENTION_DAYS must be an integer from ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS}, got "${text}"` };
+    return {
+      error: `RETENTION_DAYS must be an integer from ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS}, got "${text}"`,
+    };
   }
   return { days };
 }
@@ -78,8 +80,16 @@ export function getConfig(env: Env): Config {
     const vars = env as unknown as Record<string, string | undefined>;
     const level = vars.LOG_LEVEL;
     const environment = parseEnvironment(vars.ENVIRONMENT);
-    const secrets = { JWT_SECRET: vars.JWT_SECRET, INGEST_TOKEN: vars.INGEST_TOKEN, JWT_SECRET_PREVIOUS: vars.JWT_SECRET_PREVIOUS, INGEST_TOKEN_PREVIOUS: vars.INGEST_TOKEN_PREVIOUS };
-    const problems = environment === 'development' ? secretProblems(secrets).filter((p) => p.endsWith('is not set')) : secretProblems(secrets);
+    const secrets = {
+      JWT_SECRET: vars.JWT_SECRET,
+      INGEST_TOKEN: vars.INGEST_TOKEN,
+      JWT_SECRET_PREVIOUS: vars.JWT_SECRET_PREVIOUS,
+      INGEST_TOKEN_PREVIOUS: vars.INGEST_TOKEN_PREVIOUS,
+    };
+    const problems =
+      environment === 'development'
+        ? secretProblems(secrets).filter((p) => p.endsWith('is not set'))
+        : secretProblems(secrets);
     config = {
       environment,
       jwtSecrets: [secrets.JWT_SECRET, secrets.JWT_SECRET_PREVIOUS].filter((s): s is string => !!s),
@@ -88,7 +98,10 @@ export function getConfig(env: Env): Config {
       jwtMaxLifetimeSeconds: positiveInt(vars.JWT_MAX_LIFETIME_S, DEFAULT_MAX_LIFETIME_SECONDS),
       jwtIssuer: vars.JWT_ISSUER?.trim() || undefined,
       jwtAudience: vars.JWT_AUDIENCE?.trim() || undefined,
-      corsOrigins: (vars.CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      corsOrigins: (vars.CORS_ORIGINS ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       logLevel: level === 'debug' || level === 'warn' || level === 'error' ? level : 'info',
       writeRatePerMinute: positiveInt(vars.WRITE_RATE_PER_MINUTE, 6000),
       limits: {

@@ -6,7 +6,8 @@ import { csvCell, csvRow } from './csv.ts';
 const unquote = (cell: string) => (cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell);
 
 /** Text a spreadsheet would evaluate: = + - @ after any leading whitespace, or a leading tab / CR (written apart from the guard). */
-const evaluable = (text: string) => /^[\t\r]/.test(text) || /^[=+\-@]/.test(text.replace(/^[\s\u00a0\ufeff\u2028\u2029]+/, ''));
+const evaluable = (text: string) =>
+  /^[\t\r]/.test(text) || /^[=+\-@]/.test(text.replace(/^[\s\u00a0\ufeff\u2028\u2029]+/, ''));
 
 describe('worker > csv', () => {
   it('quotes commas, quotes, CR and LF and doubles inner quotes', () => {
@@ -41,13 +42,36 @@ describe('worker > csv', () => {
     expect(csvCell(input)).toBe(expected);
   });
 
-  it.each(['  plain', '\nnote', 'a=b', 'x-1', ' ', '', "'=already"])('leaves %j alone (no formula character after the whitespace)', (text) => {
-    expect(unquote(csvCell(text))).toBe(text);
-  });
+  it.each(['  plain', '\nnote', 'a=b', 'x-1', ' ', '', "'=already"])(
+    'leaves %j alone (no formula character after the whitespace)',
+    (text) => {
+      expect(unquote(csvCell(text))).toBe(text);
+    },
+  );
 
   it('property: no exported text cell, after trimming leading whitespace, starts with a formula character unless neutralised', () => {
-    const lead = fc.constantFrom('', ' ', '  ', '\t', '\r', '\n', '\r\n', '\u00a0', '\u000b', '\u000c', '\ufeff', '\u2028', '\u3000');
-    const formulaish = fc.tuple(fc.array(lead, { maxLength: 4 }), fc.constantFrom('=', '+', '-', '@', '', 'a', '"', ','), fc.string({ unit: 'binary', maxLength: 12 })).map(([ws, c, rest]) => `${ws.join('')}${c}${rest}`);
+    const lead = fc.constantFrom(
+      '',
+      ' ',
+      '  ',
+      '\t',
+      '\r',
+      '\n',
+      '\r\n',
+      '\u00a0',
+      '\u000b',
+      '\u000c',
+      '\ufeff',
+      '\u2028',
+      '\u3000',
+    );
+    const formulaish = fc
+      .tuple(
+        fc.array(lead, { maxLength: 4 }),
+        fc.constantFrom('=', '+', '-', '@', '', 'a', '"', ','),
+        fc.string({ unit: 'binary', maxLength: 12 }),
+      )
+      .map(([ws, c, rest]) => `${ws.join('')}${c}${rest}`);
     fc.assert(
       fc.property(fc.oneof(formulaish, fc.string({ unit: 'binary' })), (text) => {
         const cell = csvCell(text);

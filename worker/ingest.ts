@@ -31,7 +31,11 @@ export async function commitEvents(env: Env, events: NewEvent[], options: Commit
   const rooms = [...byRoom];
   const settled = await Promise.allSettled(
     rooms.map(async ([category, indexes]) => {
-      const answers = await roomStub(env, category).commit(category, indexes.map((i) => events[i]!), options);
+      const answers = await roomStub(env, category).commit(
+        category,
+        indexes.map((i) => events[i]!),
+        options,
+      );
       answers.forEach((answer, j) => {
         results[indexes[j]!] = answer;
       });
@@ -57,8 +61,16 @@ export function normalizeRecords(records: IngestRecord[], receivedAt: number): J
     try {
       return judgeRecord(record, receivedAt);
     } catch (err) {
-      log('error', 'ingest record could not be judged', { topic: record.topic, partition: record.partition, offset: record.offset, ...errorFields(err) });
-      return { ok: false, reason: oneLine(`could not be validated: ${err instanceof Error ? err.message : String(err)}`) };
+      log('error', 'ingest record could not be judged', {
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        ...errorFields(err),
+      });
+      return {
+        ok: false,
+        reason: oneLine(`could not be validated: ${err instanceof Error ? err.message : String(err)}`),
+      };
     }
   });
 }
@@ -71,7 +83,16 @@ function judgeRecord(record: IngestRecord, receivedAt: number): JudgedRecord {
     // V8's message quotes the start of the value: oneLine keeps it printable and short.
     return { ok: false, reason: oneLine(`value is not JSON: ${(err as Error).message}`) };
   }
-  const ctx: IngestContext = { kind: 'kafka', topic: record.topic, partition: record.partition, offset: record.offset, receivedAt, key: record.key, headers: record.headers, timestamp: record.timestamp };
+  const ctx: IngestContext = {
+    kind: 'kafka',
+    topic: record.topic,
+    partition: record.partition,
+    offset: record.offset,
+    receivedAt,
+    key: record.key,
+    headers: record.headers,
+    timestamp: record.timestamp,
+  };
   const result = normalizeEvent(raw, ctx);
   if (result.ok) return result;
   const id = producerIdOf(raw);
@@ -100,12 +121,20 @@ export async function ingestRecords(env: Env, records: IngestRecord[]): Promise<
   for (const n of normalized) if (n.ok) valid.push(n.event);
   // An id already stored is a duplicate whatever the record holds now (the id is the idempotency
   // key): the outbox republishes stored events, and bounds may have tightened since they were stored.
-  const [committed, known] = await Promise.all([commitEvents(env, valid), storedCategories(env, normalized.flatMap((n) => (!n.ok && n.id !== undefined ? [n.id] : [])))]);
+  const [committed, known] = await Promise.all([
+    commitEvents(env, valid),
+    storedCategories(
+      env,
+      normalized.flatMap((n) => (!n.ok && n.id !== undefined ? [n.id] : [])),
+    ),
+  ]);
   let at = 0;
   return normalized.map((n): IngestResult => {
     if (!n.ok) {
       const category = n.id === undefined ? undefined : known.get(n.id);
-      return category === undefined ? { status: 'rejected', reason: n.reason } : { status: 'duplicate', id: n.id!, category };
+      return category === undefined
+        ? { status: 'rejected', reason: n.reason }
+        : { status: 'duplicate', id: n.id!, category };
     }
     const event = valid[at]!;
     const c = committed[at++]!;

@@ -12,7 +12,18 @@ function partition(p: Partial<PartitionStatus> = {}): PartitionStatus {
 }
 
 /** A bridge's stored report: `at` on the bridge's clock (`skewMs` ahead of ours), received `ageMs` ago. */
-function bridge(opts: { id?: string; partitions?: PartitionStatus[]; ageMs?: number; skewMs?: number; intervalMs?: number; state?: BridgeStatus['state']; startedAgoMs?: number; lagSinceAgoMs?: number | null } = {}): StoredBridgeStatus {
+function bridge(
+  opts: {
+    id?: string;
+    partitions?: PartitionStatus[];
+    ageMs?: number;
+    skewMs?: number;
+    intervalMs?: number;
+    state?: BridgeStatus['state'];
+    startedAgoMs?: number;
+    lagSinceAgoMs?: number | null;
+  } = {},
+): StoredBridgeStatus {
   const receivedAt = NOW - (opts.ageMs ?? 1000);
   const at = receivedAt + (opts.skewMs ?? 0);
   return {
@@ -30,7 +41,8 @@ function bridge(opts: { id?: string; partitions?: PartitionStatus[]; ageMs?: num
   };
 }
 
-const run = (bridges: StoredBridgeStatus[], lastStoredAt: number | null = NOW - 5_000) => pipelineState({ bridges, lastStoredAt, now: NOW, stallMs: STALL });
+const run = (bridges: StoredBridgeStatus[], lastStoredAt: number | null = NOW - 5_000) =>
+  pipelineState({ bridges, lastStoredAt, now: NOW, stallMs: STALL });
 
 describe('worker > pipelineState', () => {
   it('is unknown when no bridge ever reported, and says so', () => {
@@ -43,30 +55,50 @@ describe('worker > pipelineState', () => {
     const p = run([bridge()]);
     expect(p.state).toBe('idle');
     expect(p.lag).toBe(0);
-    expect(p.bridges).toEqual([expect.objectContaining({ bridgeId: 'bridge-a', gone: false, partitions: 1, stalledPartitions: 0, lag: 0 })]);
+    expect(p.bridges).toEqual([
+      expect.objectContaining({ bridgeId: 'bridge-a', gone: false, partitions: 1, stalledPartitions: 0, lag: 0 }),
+    ]);
   });
 
   it('is flowing while records wait and things are being stored', () => {
-    const p = run([bridge({ partitions: [partition({ lag: 7 }), partition({ partition: 1, lag: 3 })], lagSinceAgoMs: 300_000 })], NOW - 2_000);
+    const p = run(
+      [bridge({ partitions: [partition({ lag: 7 }), partition({ partition: 1, lag: 3 })], lagSinceAgoMs: 300_000 })],
+      NOW - 2_000,
+    );
     expect(p).toMatchObject({ state: 'flowing', lag: 10 });
   });
 
   it('is stalled when a partition has not moved for PIPELINE_STALL_MS, naming it and its last error', () => {
-    const stuck = partition({ partition: 2, lag: 4, stalledSince: iso(NOW - 1000 - 90_000), lastError: 'HTTP 500, request id port-events.2.41.16' });
+    const stuck = partition({
+      partition: 2,
+      lag: 4,
+      stalledSince: iso(NOW - 1000 - 90_000),
+      lastError: 'HTTP 500, request id port-events.2.41.16',
+    });
     const p = run([bridge({ partitions: [partition(), stuck] })]);
     expect(p.state).toBe('stalled');
-    expect(p.reasons[0]).toBe('port-events/2 has not moved for 1 min 31 s (bridge bridge-a; last error: HTTP 500, request id port-events.2.41.16).');
+    expect(p.reasons[0]).toBe(
+      'port-events/2 has not moved for 1 min 31 s (bridge bridge-a; last error: HTTP 500, request id port-events.2.41.16).',
+    );
     expect(p.bridges[0]!.stalledPartitions).toBe(1);
   });
 
   it('is not stalled by a partition that has retried for less than the threshold', () => {
-    const p = run([bridge({ partitions: [partition({ lag: 4, stalledSince: iso(NOW - 1000 - 30_000) })], lagSinceAgoMs: 30_000 })]);
+    const p = run([
+      bridge({ partitions: [partition({ lag: 4, stalledSince: iso(NOW - 1000 - 30_000) })], lagSinceAgoMs: 30_000 }),
+    ]);
     expect(p.state).toBe('flowing');
   });
 
   it('measures stalls on the bridge clock: a bridge an hour ahead does not look stuck for an hour', () => {
     const skew = 3_600_000;
-    const p = run([bridge({ skewMs: skew, partitions: [partition({ lag: 1, stalledSince: iso(NOW - 1000 + skew - 20_000) })], lagSinceAgoMs: 20_000 })]);
+    const p = run([
+      bridge({
+        skewMs: skew,
+        partitions: [partition({ lag: 1, stalledSince: iso(NOW - 1000 + skew - 20_000) })],
+        lagSinceAgoMs: 20_000,
+      }),
+    ]);
     expect(p.state).toBe('flowing');
   });
 
@@ -79,7 +111,9 @@ describe('worker > pipelineState', () => {
     // The same wait while events are being stored (another partition moves them) is flowing.
     expect(run([waiting], NOW - 3_000).state).toBe('flowing');
     // A fresh wait (the lag just appeared after a quiet spell) is not a stall yet.
-    expect(run([bridge({ partitions: [partition({ lag: 12 })], lagSinceAgoMs: 5_000 })], NOW - 300_000).state).toBe('flowing');
+    expect(run([bridge({ partitions: [partition({ lag: 12 })], lagSinceAgoMs: 5_000 })], NOW - 300_000).state).toBe(
+      'flowing',
+    );
   });
 
   it('is stalled when a bridge has been starting for PIPELINE_STALL_MS (waiting for Kafka or the Worker)', () => {
@@ -110,11 +144,22 @@ describe('worker > pipelineState', () => {
 
   it('counts a partition two live bridges report (mid-rebalance) once, from the newer report', () => {
     const older = bridge({ id: 'a', ageMs: 20_000, partitions: [partition({ lag: 50 })] });
-    const newer = bridge({ id: 'b', ageMs: 1_000, partitions: [partition({ lag: 5 }), partition({ partition: 1, lag: 1 })] });
+    const newer = bridge({
+      id: 'b',
+      ageMs: 1_000,
+      partitions: [partition({ lag: 5 }), partition({ partition: 1, lag: 1 })],
+    });
     expect(run([older, newer]).lag).toBe(6);
   });
 
   it('writes durations for people', () => {
-    expect([duration(900), duration(45_000), duration(60_000), duration(185_000), duration(7_200_000), duration(7_860_000)]).toEqual(['1 s', '45 s', '1 min', '3 min 5 s', '2 h', '2 h 11 min']);
+    expect([
+      duration(900),
+      duration(45_000),
+      duration(60_000),
+      duration(185_000),
+      duration(7_200_000),
+      duration(7_860_000),
+    ]).toEqual(['1 s', '45 s', '1 min', '3 min 5 s', '2 h', '2 h 11 min']);
   });
 });

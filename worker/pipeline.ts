@@ -34,8 +34,10 @@ export function pipelineState({ bridges, lastStoredAt, now, stallMs }: PipelineI
   const live = newestFirst.filter((b) => !isGone(b));
   const gone = newestFirst.filter(isGone);
   /** How long ago (bridge clock, then ours) a bridge-side timestamp was, as of now. */
-  const elapsed = (b: StoredBridgeStatus, since: string) => Math.max(0, Date.parse(b.report.at) - Date.parse(since)) + Math.max(0, now - b.receivedAt);
-  const isStuck = (b: StoredBridgeStatus, p: BridgeStatus['partitions'][number]) => p.stalledSince !== undefined && elapsed(b, p.stalledSince) >= stallMs;
+  const elapsed = (b: StoredBridgeStatus, since: string) =>
+    Math.max(0, Date.parse(b.report.at) - Date.parse(since)) + Math.max(0, now - b.receivedAt);
+  const isStuck = (b: StoredBridgeStatus, p: BridgeStatus['partitions'][number]) =>
+    p.stalledSince !== undefined && elapsed(b, p.stalledSince) >= stallMs;
 
   const summary: PipelineBridge[] = newestFirst.map((b) => ({
     bridgeId: b.report.bridgeId,
@@ -48,13 +50,24 @@ export function pipelineState({ bridges, lastStoredAt, now, stallMs }: PipelineI
     lag: b.report.partitions.reduce((n, p) => n + (p.lag ?? 0), 0),
     deadLettered: b.report.deadLettered,
   }));
-  const base = { lastStoredAt: lastStoredAt === null ? null : new Date(lastStoredAt).toISOString(), stallMs, bridges: summary };
-  const goneLines = gone.slice(0, 3).map((b) => `Bridge ${b.report.bridgeId} last reported ${duration(now - b.receivedAt)} ago (it reports every ${duration(b.report.intervalMs)}): it is gone.`);
+  const base = {
+    lastStoredAt: lastStoredAt === null ? null : new Date(lastStoredAt).toISOString(),
+    stallMs,
+    bridges: summary,
+  };
+  const goneLines = gone
+    .slice(0, 3)
+    .map(
+      (b) =>
+        `Bridge ${b.report.bridgeId} last reported ${duration(now - b.receivedAt)} ago (it reports every ${duration(b.report.intervalMs)}): it is gone.`,
+    );
 
   if (live.length === 0) {
     const reasons =
       newestFirst.length === 0
-        ? ['No bridge has reported its status: whether Kafka records reach the Worker is unknown (is the bridge running? bridges older than this Worker do not report).']
+        ? [
+            'No bridge has reported its status: whether Kafka records reach the Worker is unknown (is the bridge running? bridges older than this Worker do not report).',
+          ]
         : [...goneLines, 'No bridge is reporting: whether Kafka records reach the Worker is unknown.'];
     return { state: 'unknown', reasons, lag: null, ...base };
   }
@@ -70,20 +83,28 @@ export function pipelineState({ bridges, lastStoredAt, now, stallMs }: PipelineI
       if (seen.has(key)) continue;
       seen.add(key);
       lag += p.lag ?? 0;
-      if (isStuck(b, p)) stuck.push(`${key} has not moved for ${duration(elapsed(b, p.stalledSince!))} (bridge ${b.report.bridgeId}${p.lastError ? `; last error: ${p.lastError}` : ''}).`);
+      if (isStuck(b, p))
+        stuck.push(
+          `${key} has not moved for ${duration(elapsed(b, p.stalledSince!))} (bridge ${b.report.bridgeId}${p.lastError ? `; last error: ${p.lastError}` : ''}).`,
+        );
     }
   }
 
   const reasons: string[] = [];
   reasons.push(...stuck.slice(0, MAX_NAMED_PARTITIONS));
-  if (stuck.length > MAX_NAMED_PARTITIONS) reasons.push(`… and ${stuck.length - MAX_NAMED_PARTITIONS} more partitions that have not moved.`);
+  if (stuck.length > MAX_NAMED_PARTITIONS)
+    reasons.push(`… and ${stuck.length - MAX_NAMED_PARTITIONS} more partitions that have not moved.`);
   for (const b of live) {
     if (b.report.state === 'starting' && elapsed(b, b.report.startedAt) >= stallMs) {
-      reasons.push(`Bridge ${b.report.bridgeId} has been starting for ${duration(elapsed(b, b.report.startedAt))} (waiting for Kafka or the Worker).`);
+      reasons.push(
+        `Bridge ${b.report.bridgeId} has been starting for ${duration(elapsed(b, b.report.startedAt))} (waiting for Kafka or the Worker).`,
+      );
     }
   }
   // Records have been waiting (lag > 0 in every report of a bridge for stallMs) and nothing reached D1 meanwhile.
-  const waitingLong = live.filter((b) => b.lagSince !== null && summaryOf(summary, b).lag > 0 && elapsed(b, b.lagSince) >= stallMs);
+  const waitingLong = live.filter(
+    (b) => b.lagSince !== null && summaryOf(summary, b).lag > 0 && elapsed(b, b.lagSince) >= stallMs,
+  );
   const quietFor = lastStoredAt === null ? Infinity : now - lastStoredAt;
   if (waitingLong.length > 0 && quietFor >= stallMs) {
     const waiting = Math.min(...waitingLong.map((b) => elapsed(b, b.lagSince!)));

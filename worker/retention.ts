@@ -17,16 +17,29 @@ import { purgeExpired, type RetentionReport } from './db/retention.ts';
 import { errorFields, log, setLogLevel } from './log.ts';
 
 /** The cron trigger's work: one bounded retention run, logged as one JSON line. */
-export async function runRetention(env: Env, controller: Pick<ScheduledController, 'scheduledTime' | 'cron'>): Promise<RetentionReport> {
+export async function runRetention(
+  env: Env,
+  controller: Pick<ScheduledController, 'scheduledTime' | 'cron'>,
+): Promise<RetentionReport> {
   const config = getConfig(env);
   setLogLevel(config.logLevel);
   if ('error' in config.retention) {
-    log('error', 'retention not run: bad configuration', { cron: controller.cron, errorMessage: config.retention.error });
+    log('error', 'retention not run: bad configuration', {
+      cron: controller.cron,
+      errorMessage: config.retention.error,
+    });
     throw new Error(config.retention.error);
   }
   try {
-    const report = await purgeExpired(createDb(env.DB), { now: controller.scheduledTime, retentionDays: config.retention.days });
-    log(report.more ? 'warn' : 'info', report.more ? 'retention behind: expired events remain for the next run' : 'retention', { cron: controller.cron, ...report });
+    const report = await purgeExpired(createDb(env.DB), {
+      now: controller.scheduledTime,
+      retentionDays: config.retention.days,
+    });
+    log(
+      report.more ? 'warn' : 'info',
+      report.more ? 'retention behind: expired events remain for the next run' : 'retention',
+      { cron: controller.cron, ...report },
+    );
     return report;
   } catch (err) {
     log('error', 'retention failed', { cron: controller.cron, ...errorFields(err) });

@@ -10,7 +10,17 @@ describe('bench > parseArgs', () => {
   });
 
   it('takes scenarios and size overrides', () => {
-    const o = parseArgs(['latency', 'replay,storm', '--duration', '5', '--clients', '50', '--deflate', '--systems', 'peer']);
+    const o = parseArgs([
+      'latency',
+      'replay,storm',
+      '--duration',
+      '5',
+      '--clients',
+      '50',
+      '--deflate',
+      '--systems',
+      'peer',
+    ]);
     expect(o.scenarios).toEqual(['latency', 'replay', 'storm']);
     expect(o).toMatchObject({ durationS: 5, clients: 50, deflate: true, systems: ['peer'] });
   });

@@ -28,7 +28,8 @@ export class UsageError extends Error {
 
 function positive(flag: string, raw: string | undefined, max: number): number {
   const n = Number(raw);
-  if (raw === undefined || !Number.isFinite(n) || n <= 0 || n > max) throw new UsageError(`${flag} takes a positive number up to ${max}, got "${raw ?? ''}"`);
+  if (raw === undefined || !Number.isFinite(n) || n <= 0 || n > max)
+    throw new UsageError(`${flag} takes a positive number up to ${max}, got "${raw ?? ''}"`);
   return n;
 }
 
@@ -61,7 +62,8 @@ export function parseArgs(argv: string[]): Options {
         break;
       case '--systems': {
         const list = (value() ?? '').split(',').filter(Boolean);
-        if (list.length === 0 || list.some((s) => !(SYSTEMS as readonly string[]).includes(s))) throw new UsageError(`--systems takes ${SYSTEMS.join(',')}`);
+        if (list.length === 0 || list.some((s) => !(SYSTEMS as readonly string[]).includes(s)))
+          throw new UsageError(`--systems takes ${SYSTEMS.join(',')}`);
         o.systems = list as Options['systems'];
         break;
       }
@@ -73,7 +75,8 @@ export function parseArgs(argv: string[]): Options {
         throw new UsageError(USAGE);
       default:
         for (const name of a.split(',')) {
-          if (!(SCENARIOS as readonly string[]).includes(name)) throw new UsageError(`unknown scenario or option "${a}"\n${USAGE}`);
+          if (!(SCENARIOS as readonly string[]).includes(name))
+            throw new UsageError(`unknown scenario or option "${a}"\n${USAGE}`);
           if (!o.scenarios.includes(name as ScenarioName)) o.scenarios.push(name as ScenarioName);
         }
     }

@@ -35,12 +35,20 @@ function track(child: ChildProcess): ChildProcess {
 
 /** Forks a TypeScript module of the bench with an IPC channel, in its own process group. */
 export function forkModule(modulePath: string, env: Record<string, string> = {}): ChildProcess {
-  return track(fork(modulePath, [], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } }));
+  return track(
+    fork(modulePath, [], {
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, ...env },
+    }),
+  );
 }
 
 /** Spawns a command in its own process group (stdout/stderr piped). */
 export function spawnGroup(command: string, args: string[], env: Record<string, string>, cwd: string): ChildProcess {
-  return track(spawnProcessGroup(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
+  return track(
+    spawnProcessGroup(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }),
+  );
 }
 
 /** Stops a child's whole group: SIGTERM, then SIGKILL after `graceMs`. */
@@ -88,7 +96,11 @@ export function installSignalHandlers(): void {
 }
 
 /** Waits for a message of `type` from a child (rejects on exit or timeout). */
-export function nextMessage<T extends { type: string }>(child: ChildProcess, type: string, timeoutMs: number): Promise<T> {
+export function nextMessage<T extends { type: string }>(
+  child: ChildProcess,
+  type: string,
+  timeoutMs: number,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onMessage = (m: unknown) => {
       if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type) {
@@ -118,7 +130,12 @@ export function nextMessage<T extends { type: string }>(child: ChildProcess, typ
 }
 
 /** Sends a message and waits for the reply of `replyType`. */
-export function ask<T extends { type: string }>(child: ChildProcess, message: { type: string } & Record<string, unknown>, replyType: string, timeoutMs: number): Promise<T> {
+export function ask<T extends { type: string }>(
+  child: ChildProcess,
+  message: { type: string } & Record<string, unknown>,
+  replyType: string,
+  timeoutMs: number,
+): Promise<T> {
   const reply = nextMessage<T>(child, replyType, timeoutMs);
   child.send(message);
   return reply;

@@ -22,13 +22,24 @@ export function eventIndex(runId: string, id: string): number {
 }
 
 /** True when a client of `room` filtering on `severities` (null = all) must receive event `n`. */
-export function expects(n: number, rooms: readonly Category[], room: Category, severities: readonly Severity[] | null): boolean {
+export function expects(
+  n: number,
+  rooms: readonly Category[],
+  room: Category,
+  severities: readonly Severity[] | null,
+): boolean {
   const p = planOf(n, rooms);
   return p.room === room && (severities === null || severities.includes(p.severity));
 }
 
 /** The Kafka record of event `n` (a compact but realistic event; `producedAtMs` stamps the send). */
-export function benchEvent(runId: string, n: number, rooms: readonly Category[], producedAtMs: number, warm: boolean): Record<string, unknown> {
+export function benchEvent(
+  runId: string,
+  n: number,
+  rooms: readonly Category[],
+  producedAtMs: number,
+  warm: boolean,
+): Record<string, unknown> {
   const { room, severity } = planOf(n, rooms);
   const entity = `${room.slice(0, 3).toUpperCase()}${(n % 997).toString().padStart(4, '0')}`;
   return {

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import * as hdr from 'hdr-histogram-js';
-import { account, addDelivery, cpuPerThousand, median, mergeEncoded, newLatencyHistogram, ratios, spread, summarize } from './stats.ts';
+import {
+  account,
+  addDelivery,
+  cpuPerThousand,
+  median,
+  mergeEncoded,
+  newLatencyHistogram,
+  ratios,
+  spread,
+  summarize,
+} from './stats.ts';
 
 describe('bench > stats', () => {
   it('summarizes a latency histogram in milliseconds', () => {
@@ -40,7 +50,14 @@ describe('bench > stats', () => {
 
   it('adds accounts', () => {
     const a = account([1], 1, () => true);
-    expect(addDelivery(a, a)).toEqual({ expected: 2, received: 2, lost: 0, duplicated: 0, unexpected: 0, outOfOrder: 0 });
+    expect(addDelivery(a, a)).toEqual({
+      expected: 2,
+      received: 2,
+      lost: 0,
+      duplicated: 0,
+      unexpected: 0,
+      outOfOrder: 0,
+    });
   });
 
   it('takes medians, spreads and paired ratios', () => {

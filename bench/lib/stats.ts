@@ -3,7 +3,11 @@ import * as hdr from 'hdr-histogram-js';
 
 /** Latencies are recorded in microseconds; summaries are in milliseconds. */
 export function newLatencyHistogram(): hdr.Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  return hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 3_600_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
 }
 
 export type LatencySummary = { count: number; p50Ms: number; p95Ms: number; p99Ms: number; maxMs: number };
@@ -28,14 +32,26 @@ export function mergeEncoded(encoded: string[]): hdr.Histogram {
   return total;
 }
 
-export type Delivery = { expected: number; received: number; lost: number; duplicated: number; unexpected: number; outOfOrder: number };
+export type Delivery = {
+  expected: number;
+  received: number;
+  lost: number;
+  duplicated: number;
+  unexpected: number;
+  outOfOrder: number;
+};
 
 /**
  * One client's account: `counts[n]` is how many times event n arrived; `mustReceive(n)` says
  * whether the client should have it. Lost = expected ids never received; duplicated = extra
  * copies; unexpected = ids outside the client's room/filter.
  */
-export function account(counts: ArrayLike<number>, produced: number, mustReceive: (n: number) => boolean, outOfOrder = 0): Delivery {
+export function account(
+  counts: ArrayLike<number>,
+  produced: number,
+  mustReceive: (n: number) => boolean,
+  outOfOrder = 0,
+): Delivery {
   const d: Delivery = { expected: 0, received: 0, lost: 0, duplicated: 0, unexpected: 0, outOfOrder };
   const limit = Math.max(produced, counts.length);
   for (let n = 0; n < limit; n++) {
@@ -80,7 +96,8 @@ export function spread(values: number[]): Spread {
 /** Per-round ratios a/b (rounds paired by index), skipping rounds where b is 0. */
 export function ratios(a: number[], b: number[]): number[] {
   const out: number[] = [];
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (b[i]! !== 0 && Number.isFinite(a[i]!) && Number.isFinite(b[i]!)) out.push(a[i]! / b[i]!);
+  for (let i = 0; i < Math.min(a.length, b.length); i++)
+    if (b[i]! !== 0 && Number.isFinite(a[i]!) && Number.isFinite(b[i]!)) out.push(a[i]! / b[i]!);
   return out;
 }
 

@@ -148,7 +148,8 @@ class Client {
       this.lastSeq = Math.max(this.lastSeq, e.seq);
       this.cursor = Math.max(this.cursor ?? 0, e.seq);
       const at = e.eventData?.producedAtMs;
-      if (recordLatency && typeof at === 'number' && !e.eventData?.warm) latency.recordValue(Math.max(1, Math.round((t - at) * 1000)));
+      if (recordLatency && typeof at === 'number' && !e.eventData?.warm)
+        latency.recordValue(Math.max(1, Math.round((t - at) * 1000)));
     }
     if (this.backAt === 0 && (this.cursor ?? 0) >= this.helloLastSeq) this.backAt = t;
   }
@@ -248,12 +249,22 @@ function progress(produced: number) {
       lastBackAt = Math.max(lastBackAt, c.backAt);
     }
   }
-  return { expected, received, back, clients: clients.length, lastBackMs: lastBackAt > 0 ? Math.round(lastBackAt - markAt) : -1 };
+  return {
+    expected,
+    received,
+    back,
+    clients: clients.length,
+    lastBackMs: lastBackAt > 0 ? Math.round(lastBackAt - markAt) : -1,
+  };
 }
 
 function result(produced: number) {
   let delivery: Delivery = NO_DELIVERY;
-  for (const c of clients) delivery = addDelivery(delivery, account(c.counts, produced, (n) => expects(n, config.rooms, c.spec.room, c.spec.severities), c.outOfOrder));
+  for (const c of clients)
+    delivery = addDelivery(
+      delivery,
+      account(c.counts, produced, (n) => expects(n, config.rooms, c.spec.room, c.spec.severities), c.outOfOrder),
+    );
   return {
     delivery,
     histogram: hdr.encodeIntoCompressedBase64(latency),

@@ -31,7 +31,12 @@ export type ProduceCommand = {
 const now = () => performance.timeOrigin + performance.now();
 let stopRequested = false;
 
-function record(cmd: ProduceCommand, n: number, stamp: number, warm: boolean): { topic: string; message: ProducerMessage } {
+function record(
+  cmd: ProduceCommand,
+  n: number,
+  stamp: number,
+  warm: boolean,
+): { topic: string; message: ProducerMessage } {
   const room = planOf(n, cmd.rooms).room;
   return {
     topic: room === 'Container' ? cmd.topics.container : cmd.topics.port,
@@ -39,8 +44,18 @@ function record(cmd: ProduceCommand, n: number, stamp: number, warm: boolean): {
   };
 }
 
-async function send(producer: ReturnType<typeof createProducer>, items: { topic: string; message: ProducerMessage }[]): Promise<void> {
-  await producer.sendBatch({ acks: -1, topicMessages: groupByTopic(items, (i) => i.topic, (i) => i.message) });
+async function send(
+  producer: ReturnType<typeof createProducer>,
+  items: { topic: string; message: ProducerMessage }[],
+): Promise<void> {
+  await producer.sendBatch({
+    acks: -1,
+    topicMessages: groupByTopic(
+      items,
+      (i) => i.topic,
+      (i) => i.message,
+    ),
+  });
 }
 
 async function produce(cmd: ProduceCommand): Promise<{ produced: number; ms: number }> {

@@ -48,9 +48,15 @@ db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
 CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY NOT NULL, category TEXT NOT NULL, seq INTEGER NOT NULL, severity TEXT NOT NULL, doc TEXT NOT NULL) STRICT;
 CREATE UNIQUE INDEX IF NOT EXISTS events_room_seq ON events (category, seq);`);
 const insert = db.prepare('INSERT OR IGNORE INTO events (id, category, seq, severity, doc) VALUES (?, ?, ?, ?, ?)');
-const replayAll = db.prepare('SELECT doc, seq, severity FROM events WHERE category = ? AND seq > ? ORDER BY seq LIMIT ?');
+const replayAll = db.prepare(
+  'SELECT doc, seq, severity FROM events WHERE category = ? AND seq > ? ORDER BY seq LIMIT ?',
+);
 const lastSeq = new Map<Category, number>();
-for (const row of db.prepare('SELECT category, max(seq) AS seq FROM events GROUP BY category').all() as { category: Category; seq: number }[]) lastSeq.set(row.category, row.seq);
+for (const row of db.prepare('SELECT category, max(seq) AS seq FROM events GROUP BY category').all() as {
+  category: Category;
+  seq: number;
+}[])
+  lastSeq.set(row.category, row.seq);
 
 type Stored = { category: Category; severity: Severity; seq: number; doc: string };
 
@@ -129,7 +135,9 @@ function join(ws: WebSocket, session: Session, after: number | undefined): void 
     for (;;) {
       const page = replayAll.all(room, cursor, REPLAY_PAGE) as { doc: string; seq: number; severity: Severity }[];
       if (page.length === 0) break;
-      const docs = session.severities ? page.filter((r) => session.severities!.includes(r.severity)).map((r) => r.doc) : page.map((r) => r.doc);
+      const docs = session.severities
+        ? page.filter((r) => session.severities!.includes(r.severity)).map((r) => r.doc)
+        : page.map((r) => r.doc);
       if (docs.length > 0) ws.send(framed(docs));
       cursor = page[page.length - 1]!.seq;
       if (page.length < REPLAY_PAGE) break;
@@ -165,7 +173,10 @@ server.on('upgrade', (req, socket, head) => {
   void verifyJwt(token, config.jwtSecret).then((result) => {
     if (!result.ok) return refuse(401);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const session: Session = { room, severities: severities && severities.length < SEVERITIES.length ? severities : null };
+      const session: Session = {
+        room,
+        severities: severities && severities.length < SEVERITIES.length ? severities : null,
+      };
       ws.on('message', (data, isBinary) => {
         if (!isBinary && data.toString() === 'ping') ws.send('pong');
       });
@@ -183,7 +194,13 @@ server.on('upgrade', (req, socket, head) => {
 // Kafka
 
 const kafka = createKafka({ brokers: config.brokers, clientId: 'quaycast-bench-peer', ssl: false, sasl: undefined });
-const consumer = kafka.consumer({ groupId: config.groupId, sessionTimeout: 10_000, heartbeatInterval: 3000, maxWaitTimeInMs: 10, maxBytesPerPartition: 2 * 1024 * 1024 });
+const consumer = kafka.consumer({
+  groupId: config.groupId,
+  sessionTimeout: 10_000,
+  heartbeatInterval: 3000,
+  maxWaitTimeInMs: 10,
+  maxBytesPerPartition: 2 * 1024 * 1024,
+});
 consumer.on(consumer.events.GROUP_JOIN, () => process.send?.({ type: 'joined' }));
 
 await consumer.connect();
@@ -205,7 +222,13 @@ await consumer.run({
       } catch {
         continue; // a real peer would dead-letter it; the bench never sends one
       }
-      const r = normalizeEvent(raw, { kind: 'kafka', topic: batch.topic, partition: batch.partition, offset: msg.offset, receivedAt });
+      const r = normalizeEvent(raw, {
+        kind: 'kafka',
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: msg.offset,
+        receivedAt,
+      });
       if (r.ok) events.push(r.event);
     }
     const stored = store(events);

@@ -19,7 +19,10 @@ const iterations = Number(process.argv[2] ?? 20);
 const rooms: Category[] = ['Container', 'Ship', 'Berth', 'Port', 'System'];
 buildWorker();
 const dir = mkdtempSync(path.join(tmpdir(), 'quaycast-profile-'));
-const worker = await hostWorker({ persistDir: dir, vars: { JWT_SECRET: 'p', INGEST_TOKEN: 'p', LOG_LEVEL: 'warn', CORS_ORIGINS: '' } });
+const worker = await hostWorker({
+  persistDir: dir,
+  vars: { JWT_SECRET: 'p', INGEST_TOKEN: 'p', LOG_LEVEL: 'warn', CORS_ORIGINS: '' },
+});
 let n = 0;
 let offset = 0;
 try {
@@ -32,12 +35,18 @@ try {
           return { topic: 'port-events', partition: 0, offset: String(offset++), key: null, value: JSON.stringify(e) };
         });
         const t0 = performance.now();
-        const res = await fetch(`${worker.url}/internal/ingest`, { method: 'POST', headers: { authorization: 'Bearer p', 'content-type': 'application/json' }, body: JSON.stringify({ records }) });
+        const res = await fetch(`${worker.url}/internal/ingest`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer p', 'content-type': 'application/json' },
+          body: JSON.stringify({ records }),
+        });
         await res.text();
         times.push(performance.now() - t0);
       }
       const ms = median(times);
-      console.log(`batch ${String(size).padStart(3)} × ${roomsPerBatch} room(s): median ${ms.toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms → ${Math.round((size / ms) * 1000)} events/s sequential`);
+      console.log(
+        `batch ${String(size).padStart(3)} × ${roomsPerBatch} room(s): median ${ms.toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms → ${Math.round((size / ms) * 1000)} events/s sequential`,
+      );
     }
   }
   const db = await worker.mf.getD1Database('DB');
@@ -52,7 +61,9 @@ try {
       await db.batch(Array.from({ length: size }, () => insert.bind(`d1-${n++}`, 1_000_000 + n)));
       times.push(performance.now() - t0);
     }
-    console.log(`D1 batch of ${String(size).padStart(3)} single-row inserts: median ${median(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`);
+    console.log(
+      `D1 batch of ${String(size).padStart(3)} single-row inserts: median ${median(times).toFixed(1)} ms, max ${Math.max(...times).toFixed(1)} ms`,
+    );
   }
   const noop = db.prepare('SELECT 1');
   const times: number[] = [];

@@ -11,7 +11,15 @@ import { DatabaseSync } from 'node:sqlite';
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../scripts/lib/free-port.ts';
-import { forkModule, nextMessage, onShutdown, registerTempDir, removeTempDir, spawnGroup, stopChild } from '../lib/children.ts';
+import {
+  forkModule,
+  nextMessage,
+  onShutdown,
+  registerTempDir,
+  removeTempDir,
+  spawnGroup,
+  stopChild,
+} from '../lib/children.ts';
 import { processTree, rssBytes } from '../lib/proc.ts';
 import { ROOT } from '../../scripts/lib/paths.ts';
 import { hostWorker } from './worker.ts';
@@ -37,7 +45,8 @@ export type SystemUnderTest = {
 export function metricValue(text: string, name: string): number {
   let total = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) total += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+      total += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
   }
   return total;
 }
@@ -72,7 +81,10 @@ async function waitForLine(lines: string[], pattern: RegExp, child: ChildProcess
 /** Quaycast: the Worker in workerd (Miniflare) and the bridge as a child process. */
 export async function startQuaycast(o: StartOptions): Promise<SystemUnderTest> {
   const persistDir = registerTempDir(mkdtempSync(path.join(tmpdir(), 'quaycast-bench-')));
-  const worker = await hostWorker({ persistDir, vars: { JWT_SECRET: o.jwtSecret, INGEST_TOKEN: o.ingestToken, LOG_LEVEL: 'warn', CORS_ORIGINS: '' } });
+  const worker = await hostWorker({
+    persistDir,
+    vars: { JWT_SECRET: o.jwtSecret, INGEST_TOKEN: o.ingestToken, LOG_LEVEL: 'warn', CORS_ORIGINS: '' },
+  });
   const removeCleanup = onShutdown(() => worker.dispose());
   const logs: string[] = [];
   const metricsPort = await freePort();
@@ -114,7 +126,9 @@ export async function startQuaycast(o: StartOptions): Promise<SystemUnderTest> {
     countEvents: () => worker.countEvents(),
     async diagnostics(): Promise<Record<string, number>> {
       try {
-        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+        const text = await (
+          await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(3000) })
+        ).text();
         const batches = metricValue(text, 'quaycast_bridge_batch_latency_seconds_count');
         const seconds = metricValue(text, 'quaycast_bridge_batch_latency_seconds_sum');
         const consumed = metricValue(text, 'quaycast_bridge_consumed_total');

@@ -16,7 +16,11 @@ export const BUNDLE_DIR = path.join(ROOT, '.data/build/bench-worker');
 
 /** Bundles the Worker exactly as a deploy would. */
 export function buildWorker(): void {
-  execFileSync('wrangler', ['deploy', '--dry-run', '--env=', '--outdir', BUNDLE_DIR], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CI: '1' } });
+  execFileSync('wrangler', ['deploy', '--dry-run', '--env=', '--outdir', BUNDLE_DIR], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, CI: '1' },
+  });
 }
 
 /** The statements of a migration file, in order (wrangler's own splitter: trigger bodies stay whole). */
@@ -28,7 +32,9 @@ export function migrationStatements(sqlText: string): string[] {
 
 /** Applies every migrations/*.sql in name order, one D1 batch (transaction) per file. */
 export async function applyMigrations(db: D1Like, dir = path.join(ROOT, 'migrations')): Promise<string[]> {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
   for (const f of files) {
     const statements = migrationStatements(readFileSync(path.join(dir, f), 'utf8'));
     if (statements.length > 0) await db.batch(statements.map((s) => db.prepare(s)));
@@ -57,7 +63,9 @@ export type WorkerHost = {
 
 export async function hostWorker(opts: { persistDir: string; vars: Record<string, string> }): Promise<WorkerHost> {
   const before = new Set(descendantsNamed(process.pid, 'workerd'));
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml')) as unknown as { workerOptions: V4Options };
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, 'wrangler.toml')) as unknown as {
+    workerOptions: V4Options;
+  };
   const mf = new Miniflare({
     ...convertV4MiniflareOptions({
       host: '127.0.0.1',
@@ -69,7 +77,9 @@ export async function hostWorker(opts: { persistDir: string; vars: Record<string
       compatibilityDate: workerOptions.compatibilityDate,
       compatibilityFlags: workerOptions.compatibilityFlags,
       durableObjects: workerOptions.durableObjects,
-      d1Databases: Object.fromEntries(Object.keys(workerOptions.d1Databases ?? { DB: 1 }).map((k) => [k, `bench-${k}`])),
+      d1Databases: Object.fromEntries(
+        Object.keys(workerOptions.d1Databases ?? { DB: 1 }).map((k) => [k, `bench-${k}`]),
+      ),
       bindings: { ...workerOptions.bindings, ...opts.vars },
     } as never),
     // v5's one storage root (the v4 converter drops d1Persist / durableObjectsPersist)

@@ -48,7 +48,9 @@ describe('bridge > backoffMs, full jitter', () => {
 describe('bridge > backoffMs, other jitters', () => {
   it('without jitter doubles up to the cap: the start-up probes of the broker and the Worker', () => {
     const broker: BackoffPolicy = { initialMs: 500, maxMs: 5000, jitter: 'none' };
-    expect([0, 1, 2, 3, 4, 5, 40].map((a) => backoffMs(a, broker, fixed(0.3)))).toEqual([500, 1000, 2000, 4000, 5000, 5000, 5000]);
+    expect([0, 1, 2, 3, 4, 5, 40].map((a) => backoffMs(a, broker, fixed(0.3)))).toEqual([
+      500, 1000, 2000, 4000, 5000, 5000, 5000,
+    ]);
     const worker: BackoffPolicy = { initialMs: 250, maxMs: 4000, jitter: 'none' };
     // As the hand-written min(5000, 250 * 2^min(attempt, 4)) it replaces: 4 s from the fifth attempt on.
     for (let a = 0; a < 12; a++) expect(backoffMs(a, worker)).toBe(Math.min(5000, 250 * 2 ** Math.min(a, 4)));
@@ -98,7 +100,9 @@ describe('bridge > sleep', () => {
     const add = signal.addEventListener.bind(signal);
     const remove = signal.removeEventListener.bind(signal);
     signal.addEventListener = ((...args: Parameters<typeof add>) => (added++, add(...args))) as typeof add;
-    signal.removeEventListener = ((...args: Parameters<typeof remove>) => (removed++, remove(...args))) as typeof remove;
+    signal.removeEventListener = ((...args: Parameters<typeof remove>) => (
+      removed++, remove(...args)
+    )) as typeof remove;
     await sleep(5, signal);
     expect([added, removed]).toEqual([1, 1]);
   });

@@ -16,11 +16,29 @@ import { createMetrics, valueOf } from './metrics.ts';
 // The bridge logs every retry and report; these tests read the effects, not the log lines.
 setLogStream(new Writable({ write: (_chunk, _encoding, done) => done() }));
 
-const msg = (offset: number, value: string | null = `{"n":${offset}}`): BatchMessage => ({ offset: String(offset), key: Buffer.from(`k${offset}`), value: value === null ? null : Buffer.from(value), headers: { trace: `t${offset}` }, timestamp: '0' });
+const msg = (offset: number, value: string | null = `{"n":${offset}}`): BatchMessage => ({
+  offset: String(offset),
+  key: Buffer.from(`k${offset}`),
+  value: value === null ? null : Buffer.from(value),
+  headers: { trace: `t${offset}` },
+  timestamp: '0',
+});
 const msgs = (from: number, n: number) => Array.from({ length: n }, (_, i) => msg(from + i));
-const stored = (r: IngestRecord): IngestResult => ({ status: 'stored', id: `${r.topic}:${r.offset}`, seq: 1, category: 'Port' });
-const fail500 = () => new ForwardError('worker answered 500 internal: boom', { retriable: true, status: 500, code: 'internal' });
-const roomDown = () => new ForwardError('worker answered 503 room_unavailable: Ship', { retriable: true, status: 503, code: 'room_unavailable', retryAfterMs: 1000 });
+const stored = (r: IngestRecord): IngestResult => ({
+  status: 'stored',
+  id: `${r.topic}:${r.offset}`,
+  seq: 1,
+  category: 'Port',
+});
+const fail500 = () =>
+  new ForwardError('worker answered 500 internal: boom', { retriable: true, status: 500, code: 'internal' });
+const roomDown = () =>
+  new ForwardError('worker answered 503 room_unavailable: Ship', {
+    retriable: true,
+    status: 503,
+    code: 'room_unavailable',
+    retryAfterMs: 1000,
+  });
 
 async function until(what: string, probe: () => boolean, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -80,7 +98,13 @@ function handler(over: Partial<BatchHandlerDeps> & { forward: BatchHandlerDeps['
     settings: { maxWindow: 4, maxBytes: 10_000, isolateAfter: 3, retryInitialMs: 4, retryMaxMs: 10 },
     stepWaitMs: 30,
     metrics,
-    toRecord: (topic, partition, m) => ({ topic, partition, offset: m.offset, key: m.key?.toString() ?? null, value: m.value!.toString() }),
+    toRecord: (topic, partition, m) => ({
+      topic,
+      partition,
+      offset: m.offset,
+      key: m.key?.toString() ?? null,
+      value: m.value!.toString(),
+    }),
     workerIsHealthy: async () => true,
     sendDeadLetters: async (l) => void letters.push(...l),
     stopping: () => stopping,
@@ -92,7 +116,9 @@ function handler(over: Partial<BatchHandlerDeps> & { forward: BatchHandlerDeps['
 describe('bridge > batch handler', () => {
   it('forwards windows from the head, resolves and commits each answered one, and counts what it consumed', async () => {
     const calls: string[][] = [];
-    const { h, metrics } = handler({ forward: async (records) => (calls.push(records.map((r) => r.offset)), records.map(stored)) });
+    const { h, metrics } = handler({
+      forward: async (records) => (calls.push(records.map((r) => r.offset)), records.map(stored)),
+    });
     const c = fakeConsumer();
     await h.eachBatch(c.payload('t', 0, [...msgs(0, 5), msg(5, null)]));
     expect(calls).toEqual([['0', '1', '2', '3'], ['4']]); // the tombstone at 5 is not forwarded
@@ -106,14 +132,19 @@ describe('bridge > batch handler', () => {
 
   it('dead-letters a value that is not valid UTF-8 itself, bytes untouched, and forwards the others of its window', async () => {
     const sent: string[][] = [];
-    const { h, letters } = handler({ forward: async (records) => (sent.push(records.map((r) => r.offset)), records.map(stored)) });
+    const { h, letters } = handler({
+      forward: async (records) => (sent.push(records.map((r) => r.offset)), records.map(stored)),
+    });
     const c = fakeConsumer();
     const bad = Buffer.concat([Buffer.from('{"title":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
     await h.eachBatch(c.payload('t', 0, [msg(0), { ...msg(1), value: bad }, msg(2)]));
     expect(sent).toEqual([['0', '2']]);
     expect(letters).toHaveLength(1);
     expect(letters[0]!.message.value).toEqual(bad);
-    expect(letters[0]!.message.headers).toMatchObject({ 'x-error': 'value is not valid UTF-8', 'x-original-offset': '1' });
+    expect(letters[0]!.message.headers).toMatchObject({
+      'x-error': 'value is not valid UTF-8',
+      'x-original-offset': '1',
+    });
     expect(c.committed.get('t/0')).toBe('2');
   });
 
@@ -126,7 +157,12 @@ describe('bridge > batch handler', () => {
 
   it('on a failure pauses only that partition and returns at once, resuming it after the backoff; nothing is committed', async () => {
     let fail = true;
-    const { h } = handler({ forward: async (records) => { if (fail) throw roomDown(); return records.map(stored); } });
+    const { h } = handler({
+      forward: async (records) => {
+        if (fail) throw roomDown();
+        return records.map(stored);
+      },
+    });
     const c = fakeConsumer();
     const started = Date.now();
     await h.eachBatch(c.payload('a', 0, msgs(0, 3)));
@@ -144,7 +180,12 @@ describe('bridge > batch handler', () => {
   it('keeps a slow answer for the refetched batch of the same head, without forwarding it again', async () => {
     let answer!: (r: IngestResult[]) => void;
     const calls: string[] = [];
-    const { h } = handler({ forward: (records) => { calls.push(records[0]!.offset); return new Promise((resolve) => (answer = () => resolve(records.map(stored)))); } });
+    const { h } = handler({
+      forward: (records) => {
+        calls.push(records[0]!.offset);
+        return new Promise((resolve) => (answer = () => resolve(records.map(stored))));
+      },
+    });
     const c = fakeConsumer();
     await h.eachBatch(c.payload('a', 0, msgs(0, 2)));
     expect(c.paused.has('a/0')).toBe(true); // returned after stepWaitMs, partition paused
@@ -160,7 +201,12 @@ describe('bridge > batch handler', () => {
   it('never applies a kept answer to a batch whose head is elsewhere', async () => {
     const pending: ((r: IngestResult[]) => void)[] = [];
     const calls: string[] = [];
-    const { h } = handler({ forward: (records) => { calls.push(records[0]!.offset); return new Promise((resolve) => pending.push(() => resolve(records.map(stored)))); } });
+    const { h } = handler({
+      forward: (records) => {
+        calls.push(records[0]!.offset);
+        return new Promise((resolve) => pending.push(() => resolve(records.map(stored))));
+      },
+    });
     const c = fakeConsumer();
     await h.eachBatch(c.payload('a', 0, msgs(0, 2)));
     pending[0]!([]);
@@ -173,7 +219,12 @@ describe('bridge > batch handler', () => {
   it('after a rebalance a late answer neither resumes nor commits, and the partition starts again from its committed offset', async () => {
     const pending: (() => void)[] = [];
     let calls = 0;
-    const { h } = handler({ forward: (records) => { calls++; return new Promise((resolve) => pending.push(() => resolve(records.map(stored)))); } });
+    const { h } = handler({
+      forward: (records) => {
+        calls++;
+        return new Promise((resolve) => pending.push(() => resolve(records.map(stored))));
+      },
+    });
     const c = fakeConsumer();
     await h.eachBatch(c.payload('a', 0, msgs(0, 2)));
     expect(c.paused.has('a/0')).toBe(true);
@@ -189,7 +240,12 @@ describe('bridge > batch handler', () => {
   });
 
   it('after a rebalance a backoff timer of the old generation does not resume', async () => {
-    const { h } = handler({ forward: async () => { throw roomDown(); }, settings: { maxWindow: 4, maxBytes: 10_000, isolateAfter: 3, retryInitialMs: 40, retryMaxMs: 40 } });
+    const { h } = handler({
+      forward: async () => {
+        throw roomDown();
+      },
+      settings: { maxWindow: 4, maxBytes: 10_000, isolateAfter: 3, retryInitialMs: 40, retryMaxMs: 40 },
+    });
     const c = fakeConsumer();
     await h.eachBatch(c.payload('a', 0, msgs(0, 1)));
     h.reset();
@@ -199,11 +255,27 @@ describe('bridge > batch handler', () => {
   });
 
   it('dead-letters rejected records with their reason before committing past them', async () => {
-    const { h, letters, metrics } = handler({ forward: async (records) => records.map((r) => (r.offset === '1' ? { status: 'rejected' as const, reason: 'title: Required' } : stored(r))) });
+    const { h, letters, metrics } = handler({
+      forward: async (records) =>
+        records.map((r) => (r.offset === '1' ? { status: 'rejected' as const, reason: 'title: Required' } : stored(r))),
+    });
     const c = fakeConsumer();
     await h.eachBatch(c.payload('t', 0, msgs(0, 3)));
     expect(letters).toHaveLength(1);
-    expect(letters[0]).toMatchObject({ topic: 't.dlq', message: { key: Buffer.from('k1'), value: Buffer.from('{"n":1}'), headers: { trace: 't1', 'x-error': 'title: Required', 'x-original-topic': 't', 'x-original-partition': '0', 'x-original-offset': '1' } } });
+    expect(letters[0]).toMatchObject({
+      topic: 't.dlq',
+      message: {
+        key: Buffer.from('k1'),
+        value: Buffer.from('{"n":1}'),
+        headers: {
+          trace: 't1',
+          'x-error': 'title: Required',
+          'x-original-topic': 't',
+          'x-original-partition': '0',
+          'x-original-offset': '1',
+        },
+      },
+    });
     expect(c.committed.get('t/0')).toBe('2');
     expect(await valueOf(metrics.deadLettered, { partition: '0', topic: 't' })).toBe(1);
   });
@@ -213,7 +285,9 @@ describe('bridge > batch handler', () => {
     let forwards = 0;
     const { h } = handler({
       forward: async (records) => (forwards++, records.map(() => ({ status: 'rejected' as const, reason: 'bad' }))),
-      sendDeadLetters: async () => { if (!dlqUp) throw new Error('UNKNOWN_TOPIC_OR_PARTITION'); },
+      sendDeadLetters: async () => {
+        if (!dlqUp) throw new Error('UNKNOWN_TOPIC_OR_PARTITION');
+      },
     });
     const c = fakeConsumer();
     await h.eachBatch(c.payload('t', 0, msgs(0, 2)));
@@ -232,7 +306,8 @@ describe('bridge > batch handler', () => {
     const { h, letters } = handler({
       forward: async (records) => {
         calls.push(records.map((r) => r.offset));
-        if (records.some((r) => r.offset === '2')) throw new ForwardError('worker answered 422: no', { retriable: false, status: 422 });
+        if (records.some((r) => r.offset === '2'))
+          throw new ForwardError('worker answered 422: no', { retriable: false, status: 422 });
         return records.map(stored);
       },
     });
@@ -244,24 +319,39 @@ describe('bridge > batch handler', () => {
     expect(c.committed.get('t/0')).toBe('3');
   });
 
-  it('isolates a record a healthy Worker keeps failing while another partition flows, with contract 4\'s x-error', async () => {
-    const { h, letters, metrics } = handler({ forward: async (records) => { if (records.some((r) => r.topic === 'p' && r.offset === '1')) throw fail500(); return records.map(stored); } });
+  it("isolates a record a healthy Worker keeps failing while another partition flows, with contract 4's x-error", async () => {
+    const { h, letters, metrics } = handler({
+      forward: async (records) => {
+        if (records.some((r) => r.topic === 'p' && r.offset === '1')) throw fail500();
+        return records.map(stored);
+      },
+    });
     const c = fakeConsumer();
     for (let i = 0; i < 30 && letters.length === 0; i++) {
-      await h.eachBatch(c.payload('p', 0, msgs(Number(c.resolved.get('p/0') ?? -1) + 1, 3 - (Number(c.resolved.get('p/0') ?? -1) + 1))));
+      await h.eachBatch(
+        c.payload('p', 0, msgs(Number(c.resolved.get('p/0') ?? -1) + 1, 3 - (Number(c.resolved.get('p/0') ?? -1) + 1))),
+      );
       await h.eachBatch(c.payload('other', 0, msgs(i, 1))); // the other traffic: evidence the Worker is healthy
       await until('p/0 resumed', () => !c.paused.has('p/0'));
     }
     expect(letters).toHaveLength(1);
     expect(letters[0]!.message.headers['x-original-offset']).toBe('1');
-    expect(letters[0]!.message.headers['x-error']).toMatch(/^isolated: the Worker failed this record 3 times while healthy \(last: 500, request id p\.0\.1\.\d+\)$/);
+    expect(letters[0]!.message.headers['x-error']).toMatch(
+      /^isolated: the Worker failed this record 3 times while healthy \(last: 500, request id p\.0\.1\.\d+\)$/,
+    );
     await h.eachBatch(c.payload('p', 0, msgs(2, 1)));
     expect(c.committed.get('p/0')).toBe('2');
     expect(await valueOf(metrics.isolated, { partition: '0', topic: 'p' })).toBe(1);
   });
 
-  it('isolates nothing while the Worker\'s /healthz does not answer 200', async () => {
-    const { h, letters } = handler({ workerIsHealthy: async () => false, forward: async (records) => { if (records.some((r) => r.topic === 'p')) throw fail500(); return records.map(stored); } });
+  it("isolates nothing while the Worker's /healthz does not answer 200", async () => {
+    const { h, letters } = handler({
+      workerIsHealthy: async () => false,
+      forward: async (records) => {
+        if (records.some((r) => r.topic === 'p')) throw fail500();
+        return records.map(stored);
+      },
+    });
     const c = fakeConsumer();
     await h.eachBatch(c.payload('p', 0, msgs(0, 1)));
     for (let i = 0; i < 8; i++) {
@@ -271,7 +361,7 @@ describe('bridge > batch handler', () => {
     }
     expect(letters).toEqual([]);
     expect(c.committed.has('p/0')).toBe(false);
-    expect(h.snapshot().find((s) => s.topic === 'p')!.lastError).toContain("/healthz did not answer 200");
+    expect(h.snapshot().find((s) => s.topic === 'p')!.lastError).toContain('/healthz did not answer 200');
   });
 
   it('abandons a forward aborted by shutdown without committing it', async () => {
@@ -287,7 +377,11 @@ describe('bridge > batch handler', () => {
   });
 
   it('treats an error that is not a ForwardError as a retriable failure, not a crash', async () => {
-    const { h } = handler({ forward: async () => { throw new TypeError('cannot read properties of undefined'); } });
+    const { h } = handler({
+      forward: async () => {
+        throw new TypeError('cannot read properties of undefined');
+      },
+    });
     const c = fakeConsumer();
     await expect(h.eachBatch(c.payload('t', 0, msgs(0, 1)))).resolves.toBeUndefined();
     expect(c.paused.has('t/0')).toBe(true);

@@ -16,12 +16,26 @@ import { deadLetterOf, type DeadLetter } from './dlq.ts';
 import { ForwardError } from './forwarder.ts';
 import { log } from './log.ts';
 import { partitionLabels, type BridgeMetrics } from './metrics.ts';
-import { HealthLedger, PartitionFlow, type Decision, type FlowRecord, type FlowSettings, type StepOutcome, type Window } from './partition-flow.ts';
+import {
+  HealthLedger,
+  PartitionFlow,
+  type Decision,
+  type FlowRecord,
+  type FlowSettings,
+  type StepOutcome,
+  type Window,
+} from './partition-flow.ts';
 
 type Headers = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
 /** One fetched record, as kafkajs gives it. */
-export type BatchMessage = { offset: string; key: Buffer | null; value: Buffer | null; headers?: Headers; timestamp: string };
+export type BatchMessage = {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Headers;
+  timestamp: string;
+};
 
 /** The part of kafkajs' EachBatchPayload this handler uses. */
 export type BatchPayload = {
@@ -53,7 +67,12 @@ export type BatchHandlerDeps = {
 };
 
 /** What the liveness report and /healthz need to know of one partition. */
-export type PartitionSnapshot = { topic: string; partition: number; stalledSince: number | undefined; lastError: string | undefined };
+export type PartitionSnapshot = {
+  topic: string;
+  partition: number;
+  stalledSince: number | undefined;
+  lastError: string | undefined;
+};
 
 type StepResult = StepOutcome | { kind: 'aborted' };
 
@@ -86,7 +105,11 @@ const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`
 /** The dead letter's reason for a record value that is not valid UTF-8. */
 export const NOT_UTF8 = 'value is not valid UTF-8';
 
-const flowRecord = (m: BatchMessage): FlowRecord => ({ offset: m.offset, bytes: m.value?.length ?? 0, tombstone: m.value === null });
+const flowRecord = (m: BatchMessage): FlowRecord => ({
+  offset: m.offset,
+  bytes: m.value?.length ?? 0,
+  tombstone: m.value === null,
+});
 
 /** Heartbeats at least this often while eachBatch waits for a step (kafkajs throttles them to its heartbeatInterval). */
 const HEARTBEAT_EVERY_MS = 1000;
@@ -131,7 +154,8 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
   }
 
   /** Whether `state` is still this generation's state of its partition (not reset, not shutting down). */
-  const isCurrent = (state: PartitionState) => !deps.stopping() && partitions.get(keyOf(state.flow.topic, state.flow.partition)) === state;
+  const isCurrent = (state: PartitionState) =>
+    !deps.stopping() && partitions.get(keyOf(state.flow.topic, state.flow.partition)) === state;
 
   /** Pauses the partition until `until` (a delay, or a step settling), when it is resumed if still current. */
   function pauseUntil(state: PartitionState, payload: BatchPayload, until: number | Promise<unknown>): void {
@@ -161,22 +185,45 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       const readable = live.map((m) => isUtf8(m.value!));
       try {
         const sendable = live.filter((_, i) => readable[i]);
-        const answers = sendable.length > 0 ? await deps.forward(sendable.map((m) => deps.toRecord(topic, partition, m)), window.requestId) : [];
+        const answers =
+          sendable.length > 0
+            ? await deps.forward(
+                sendable.map((m) => deps.toRecord(topic, partition, m)),
+                window.requestId,
+              )
+            : [];
         let next = 0;
         results = live.map((_, i) => (readable[i] ? answers[next++]! : { status: 'rejected', reason: NOT_UTF8 }));
         deps.metrics.batchLatency.observe((performance.now() - started) / 1000);
       } catch (err) {
         if (deps.stopping()) {
           // Shutdown aborted the forward (it may outlive the eachBatch that started it): the next owner forwards it again.
-          log('info', 'batch abandoned without commit', { topic, partition, fromOffset: window.firstOffset, records: window.count });
+          log('info', 'batch abandoned without commit', {
+            topic,
+            partition,
+            fromOffset: window.firstOffset,
+            records: window.count,
+          });
           return { kind: 'aborted' };
         }
         if (!(err instanceof ForwardError)) {
-          return { kind: 'failed', countsTowardIsolation: false, status: undefined, message: `forward failed: ${err instanceof Error ? err.message : String(err)}` };
+          return {
+            kind: 'failed',
+            countsTowardIsolation: false,
+            status: undefined,
+            message: `forward failed: ${err instanceof Error ? err.message : String(err)}`,
+          };
         }
         if (err.unexpectedAnswer) deps.metrics.forwardUnexpectedAnswers.inc(labels);
         if (err.retriable) {
-          return { kind: 'failed', countsTowardIsolation: err.countsTowardIsolation, status: err.timedOut ? 'timeout' : err.status, code: err.code, retryAfterMs: err.retryAfterMs, message: err.message };
+          return {
+            kind: 'failed',
+            countsTowardIsolation: err.countsTowardIsolation,
+            status: err.timedOut ? 'timeout' : err.status,
+            code: err.code,
+            retryAfterMs: err.retryAfterMs,
+            message: err.message,
+          };
         }
         if (window.count > 1) return { kind: 'refused', message: err.message };
         results = [{ status: 'rejected', reason: err.message }]; // refused alone: this record's rejection
@@ -186,7 +233,12 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         deps.metrics.forwarded.inc({ partition: labels.partition, result: r.status, topic });
         if (r.status === 'rejected') {
           const m = live[i]!;
-          letters.push(deadLetterOf({ topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} }, r.reason));
+          letters.push(
+            deadLetterOf(
+              { topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} },
+              r.reason,
+            ),
+          );
         }
       });
       if (letters.length > 0) {
@@ -195,30 +247,68 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
         } catch (err) {
           if (deps.stopping()) return { kind: 'aborted' };
           // Not committed: the window is forwarded again later and its rejected records come back rejected.
-          return { kind: 'failed', countsTowardIsolation: false, status: undefined, message: `dead-letter write failed: ${err instanceof Error ? err.message : String(err)}` };
+          return {
+            kind: 'failed',
+            countsTowardIsolation: false,
+            status: undefined,
+            message: `dead-letter write failed: ${err instanceof Error ? err.message : String(err)}`,
+          };
         }
         deps.metrics.deadLettered.inc(labels, letters.length);
-        log('warn', 'records dead-lettered', { topic, partition, offsets: letters.map((l) => l.message.headers['x-original-offset']), reasons: letters.map((l) => l.message.headers['x-error']) });
+        log('warn', 'records dead-lettered', {
+          topic,
+          partition,
+          offsets: letters.map((l) => l.message.headers['x-original-offset']),
+          reasons: letters.map((l) => l.message.headers['x-error']),
+        });
       }
       return { kind: 'answered' };
     };
     return track({ window, messages, promise: run() });
   }
 
-  function startIsolation(topic: string, partition: number, window: Window, message: BatchMessage, decision: Extract<Decision, { action: 'isolate' }>): Step {
+  function startIsolation(
+    topic: string,
+    partition: number,
+    window: Window,
+    message: BatchMessage,
+    decision: Extract<Decision, { action: 'isolate' }>,
+  ): Step {
     const run = async (): Promise<StepResult> => {
-      if (!(await deps.workerIsHealthy())) return { kind: 'isolation-deferred', message: "the Worker's /healthz did not answer 200" };
-      const letter = deadLetterOf({ topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers ?? {} }, decision.reason);
+      if (!(await deps.workerIsHealthy()))
+        return { kind: 'isolation-deferred', message: "the Worker's /healthz did not answer 200" };
+      const letter = deadLetterOf(
+        {
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key,
+          value: message.value,
+          headers: message.headers ?? {},
+        },
+        decision.reason,
+      );
       try {
         await deps.sendDeadLetters([letter]);
       } catch (err) {
         if (deps.stopping()) return { kind: 'aborted' };
-        return { kind: 'isolation-deferred', message: `dead-letter write failed: ${err instanceof Error ? err.message : String(err)}` };
+        return {
+          kind: 'isolation-deferred',
+          message: `dead-letter write failed: ${err instanceof Error ? err.message : String(err)}`,
+        };
       }
       const labels = partitionLabels(topic, partition);
       deps.metrics.isolated.inc(labels);
       deps.metrics.deadLettered.inc(labels);
-      log('warn', 'record isolated', { topic, partition, offset: message.offset, attempts: decision.attempts, lastStatus: decision.lastStatus, requestId: decision.requestId, dlq: letter.topic });
+      log('warn', 'record isolated', {
+        topic,
+        partition,
+        offset: message.offset,
+        attempts: decision.attempts,
+        lastStatus: decision.lastStatus,
+        requestId: decision.requestId,
+        dlq: letter.topic,
+      });
       return { kind: 'isolated' };
     };
     return track({ window, messages: [message], promise: run() });
@@ -226,7 +316,14 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
 
   function track(step: Step): Step {
     // Steps never reject (every failure is an outcome), but a bug must not become an unhandled rejection.
-    step.promise = step.promise.catch((err: unknown): StepResult => ({ kind: 'failed', countsTowardIsolation: false, status: undefined, message: `bridge error: ${String(err)}` }));
+    step.promise = step.promise.catch(
+      (err: unknown): StepResult => ({
+        kind: 'failed',
+        countsTowardIsolation: false,
+        status: undefined,
+        message: `bridge error: ${String(err)}`,
+      }),
+    );
     void step.promise.then((r) => (step.result = r));
     return step;
   }
@@ -235,7 +332,12 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
    * Applies a settled step to its partition. 'advance': the window is done (committed); 'again':
    * forward from the same head now (split); 'paused' / 'stopped': return from eachBatch.
    */
-  async function apply(state: PartitionState, payload: BatchPayload, step: Step, result: StepResult): Promise<'advance' | 'again' | 'paused' | 'stopped'> {
+  async function apply(
+    state: PartitionState,
+    payload: BatchPayload,
+    step: Step,
+    result: StepResult,
+  ): Promise<'advance' | 'again' | 'paused' | 'stopped'> {
     const { topic, partition } = state.flow;
     const labels = partitionLabels(topic, partition);
     if (result.kind === 'aborted') return 'stopped'; // logged by the step
@@ -258,7 +360,14 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       }
       case 'split':
         deps.metrics.retried.inc(labels);
-        log('info', 'batch refused whole; splitting', { topic, partition, fromOffset: step.window.firstOffset, records: step.window.count, window: state.flow.window, errorMessage: result.kind === 'refused' ? result.message : undefined });
+        log('info', 'batch refused whole; splitting', {
+          topic,
+          partition,
+          fromOffset: step.window.firstOffset,
+          records: step.window.count,
+          window: state.flow.window,
+          errorMessage: result.kind === 'refused' ? result.message : undefined,
+        });
         return 'again';
       case 'wait':
         deps.metrics.retried.inc(labels);
@@ -270,7 +379,14 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
           requestId: step.window.requestId,
           delayMs: decision.delayMs,
           window: state.flow.window,
-          ...(result.kind === 'failed' ? { status: result.status, code: result.code, counted: result.countsTowardIsolation, errorMessage: result.message } : {}),
+          ...(result.kind === 'failed'
+            ? {
+                status: result.status,
+                code: result.code,
+                counted: result.countsTowardIsolation,
+                errorMessage: result.message,
+              }
+            : {}),
           ...(result.kind === 'isolation-deferred' ? { errorMessage: result.message } : {}),
         });
         pauseUntil(state, payload, decision.delayMs);
@@ -287,7 +403,11 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
    * answer: only this partition pauses ('paused'), and the step is kept for its refetched batch
    * (its answer is not sent again).
    */
-  async function settleOrApply(state: PartitionState, payload: BatchPayload, step: Step): Promise<'advance' | 'again' | 'paused' | 'stopped'> {
+  async function settleOrApply(
+    state: PartitionState,
+    payload: BatchPayload,
+    step: Step,
+  ): Promise<'advance' | 'again' | 'paused' | 'stopped'> {
     const result = await settleWithin(step, deps.stepWaitMs, payload.heartbeat);
     if (!result) {
       state.inFlight = step;
@@ -309,7 +429,12 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       state.inFlight = undefined;
       if (messages[0]?.offset !== held.window.firstOffset) {
         // The head is not where the step started (records deleted by retention, a seek): its answer is for other records.
-        log('warn', 'dropping an answer kept for another head', { topic, partition, keptFor: held.window.firstOffset, head: messages[0]?.offset });
+        log('warn', 'dropping an answer kept for another head', {
+          topic,
+          partition,
+          keptFor: held.window.firstOffset,
+          head: messages[0]?.offset,
+        });
       } else {
         const next = await settleOrApply(state, payload, held);
         if (next === 'paused' || next === 'stopped') return;
@@ -336,6 +461,12 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       }
       partitions = new Map();
     },
-    snapshot: () => [...partitions.values()].map(({ flow }) => ({ topic: flow.topic, partition: flow.partition, stalledSince: flow.stalledSince, lastError: flow.lastError })),
+    snapshot: () =>
+      [...partitions.values()].map(({ flow }) => ({
+        topic: flow.topic,
+        partition: flow.partition,
+        stalledSince: flow.stalledSince,
+        lastError: flow.lastError,
+      })),
   };
 }

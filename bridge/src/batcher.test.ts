@@ -12,13 +12,30 @@ describe('bridge > splitBatches', () => {
     ['one batch when everything fits', [10, 10, 10], { maxMessages: 10, maxBytes: 100 }, [[0, 1, 2]]],
     ['by count', [1, 1, 1, 1, 1], { maxMessages: 2, maxBytes: 100 }, [[0, 1], [2, 3], [4]]],
     ['by count of one', [1, 1, 1], { maxMessages: 1, maxBytes: 100 }, [[0], [1], [2]]],
-    ['by bytes', [40, 40, 40, 40], { maxMessages: 10, maxBytes: 100 }, [[0, 1], [2, 3]]],
+    [
+      'by bytes',
+      [40, 40, 40, 40],
+      { maxMessages: 10, maxBytes: 100 },
+      [
+        [0, 1],
+        [2, 3],
+      ],
+    ],
     ['exactly maxBytes stays together', [50, 50, 50], { maxMessages: 10, maxBytes: 100 }, [[0, 1], [2]]],
     ['one byte over maxBytes splits', [50, 51], { maxMessages: 10, maxBytes: 100 }, [[0], [1]]],
     ['an oversized record alone', [10, 500, 10], { maxMessages: 10, maxBytes: 100 }, [[0], [1], [2]]],
     ['an oversized first record alone', [500, 10, 10], { maxMessages: 10, maxBytes: 100 }, [[0], [1, 2]]],
     ['zero-byte records by count', [0, 0, 0, 0], { maxMessages: 3, maxBytes: 100 }, [[0, 1, 2], [3]]],
-    ['whichever bound comes first', [30, 30, 30, 1, 1, 1, 1], { maxMessages: 3, maxBytes: 70 }, [[0, 1], [2, 3, 4], [5, 6]]],
+    [
+      'whichever bound comes first',
+      [30, 30, 30, 1, 1, 1, 1],
+      { maxMessages: 3, maxBytes: 70 },
+      [
+        [0, 1],
+        [2, 3, 4],
+        [5, 6],
+      ],
+    ],
   ])('splits %s', (_label, sizes, bounds, expected) => {
     expect(ids(splitBatches(recs(...sizes), sizeOf, bounds))).toEqual(expected);
   });

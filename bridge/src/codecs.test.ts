@@ -20,9 +20,16 @@ function xerialFrame(...chunks: Buffer[]): Buffer {
 }
 
 const text = (s: string) => Buffer.from(s, 'utf8');
-const event = JSON.stringify({ EventType: 'GateIn', Title: 'Container gated in', ContainerId: 1234567, Timestamp: '2026-11-29T08:15:02.1234567' });
+const event = JSON.stringify({
+  EventType: 'GateIn',
+  Title: 'Container gated in',
+  ContainerId: 1234567,
+  Timestamp: '2026-11-29T08:15:02.1234567',
+});
 /** Compressible but not trivial: repeated JSON with varying numbers. */
-const large = Buffer.from(Array.from({ length: 2000 }, (_, i) => event.replace('1234567', String(1_000_000 + i))).join('\n'));
+const large = Buffer.from(
+  Array.from({ length: 2000 }, (_, i) => event.replace('1234567', String(1_000_000 + i))).join('\n'),
+);
 
 type Codec = { compress(encoder: { buffer: Buffer }): Promise<Buffer>; decompress(buffer: Buffer): Promise<Buffer> };
 const codec = (type: CompressionTypes) => {
@@ -34,7 +41,10 @@ describe('bridge > snappyDecode', () => {
   it.each([
     ['one chunk', [text(event)]],
     ['several chunks', [text('first chunk,'), text(event), text(' last')]],
-    ['a 32 KiB-chunked large payload', Array.from({ length: Math.ceil(large.length / 32_768) }, (_, i) => large.subarray(i * 32_768, (i + 1) * 32_768))],
+    [
+      'a 32 KiB-chunked large payload',
+      Array.from({ length: Math.ceil(large.length / 32_768) }, (_, i) => large.subarray(i * 32_768, (i + 1) * 32_768)),
+    ],
     ['binary bytes', [Buffer.from([0, 255, 1, 254, 0, 0, 0, 0x82])]],
   ])('decodes an xerial frame with %s', (_label, chunks) => {
     expect(snappyDecode(xerialFrame(...chunks))).toEqual(Buffer.concat(chunks));
@@ -80,7 +90,9 @@ describe('bridge > registerCodecs', () => {
   });
 
   it('reads a Java-style xerial snappy batch through kafkajs', async () => {
-    expect(await codec(CompressionTypes.Snappy).decompress(xerialFrame(text(event), text(event)))).toEqual(text(event + event));
+    expect(await codec(CompressionTypes.Snappy).decompress(xerialFrame(text(event), text(event)))).toEqual(
+      text(event + event),
+    );
   });
 
   it.each([

@@ -131,27 +131,52 @@ describe('bridge > parseConfig', () => {
   });
 
   it('parses the Kafka connection alone without INGEST_TOKEN (for the DLQ CLI)', () => {
-    expect(parseKafkaConfig({ KAFKA_BROKERS: 'k1:1,k2:2' })).toEqual({ brokers: ['k1:1', 'k2:2'], clientId: 'quaycast-bridge', ssl: false, sasl: undefined });
+    expect(parseKafkaConfig({ KAFKA_BROKERS: 'k1:1,k2:2' })).toEqual({
+      brokers: ['k1:1', 'k2:2'],
+      clientId: 'quaycast-bridge',
+      ssl: false,
+      sasl: undefined,
+    });
   });
 
   it.each(['plain', 'scram-sha-256', 'scram-sha-512'])('accepts SASL mechanism %s over TLS', (mechanism) => {
-    expect(parseConfig({ ...minimal, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }).sasl?.mechanism).toBe(mechanism);
+    expect(
+      parseConfig({
+        ...minimal,
+        KAFKA_SSL: 'true',
+        KAFKA_SASL_MECHANISM: mechanism,
+        KAFKA_SASL_USERNAME: 'u',
+        KAFKA_SASL_PASSWORD: 'p',
+      }).sasl?.mechanism,
+    ).toBe(mechanism);
   });
 
-  it.each(['plain', 'scram-sha-256', 'scram-sha-512'])('refuses SASL %s without TLS unless KAFKA_ALLOW_PLAINTEXT_SASL=true', (mechanism) => {
-    const sasl = { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' };
-    for (const env of [{ ...minimal, ...sasl }, { ...minimal, ...sasl, KAFKA_SSL: 'false' }, { ...minimal, ...sasl, KAFKA_ALLOW_PLAINTEXT_SASL: 'false' }]) {
-      const err = errorOf(env);
-      expect(err.message).toMatch(/^KAFKA_SASL_MECHANISM is set without KAFKA_SSL=true/);
-      expect(err.message).toContain('KAFKA_ALLOW_PLAINTEXT_SASL=true');
-      expect(err.message).not.toContain('p"'); // never the password
-    }
-    expect(parseConfig({ ...minimal, ...sasl, KAFKA_ALLOW_PLAINTEXT_SASL: 'true' })).toMatchObject({ ssl: false, sasl: { mechanism, username: 'u', password: 'p' } });
-    expect(() => parseKafkaConfig(sasl)).toThrow(/KAFKA_SSL=true/); // the DLQ CLI too
-  });
+  it.each(['plain', 'scram-sha-256', 'scram-sha-512'])(
+    'refuses SASL %s without TLS unless KAFKA_ALLOW_PLAINTEXT_SASL=true',
+    (mechanism) => {
+      const sasl = { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' };
+      for (const env of [
+        { ...minimal, ...sasl },
+        { ...minimal, ...sasl, KAFKA_SSL: 'false' },
+        { ...minimal, ...sasl, KAFKA_ALLOW_PLAINTEXT_SASL: 'false' },
+      ]) {
+        const err = errorOf(env);
+        expect(err.message).toMatch(/^KAFKA_SASL_MECHANISM is set without KAFKA_SSL=true/);
+        expect(err.message).toContain('KAFKA_ALLOW_PLAINTEXT_SASL=true');
+        expect(err.message).not.toContain('p"'); // never the password
+      }
+      expect(parseConfig({ ...minimal, ...sasl, KAFKA_ALLOW_PLAINTEXT_SASL: 'true' })).toMatchObject({
+        ssl: false,
+        sasl: { mechanism, username: 'u', password: 'p' },
+      });
+      expect(() => parseKafkaConfig(sasl)).toThrow(/KAFKA_SSL=true/); // the DLQ CLI too
+    },
+  );
 
   it('refuses a KAFKA_ALLOW_PLAINTEXT_SASL that is not a boolean', () => {
-    expect(errorOf({ ...minimal, KAFKA_ALLOW_PLAINTEXT_SASL: 'please' }).message).toContain('KAFKA_ALLOW_PLAINTEXT_SASL');
+    expect(errorOf({ ...minimal, KAFKA_ALLOW_PLAINTEXT_SASL: 'please' }).message).toContain(
+      'KAFKA_ALLOW_PLAINTEXT_SASL',
+    );
   });
 
   it.each([
@@ -185,9 +210,27 @@ describe('bridge > parseConfig', () => {
   });
 
   it('property: any WORKER_URL is refused naming the variable, or is https, or plain http to a loopback host', () => {
-    const hosts = fc.oneof(fc.domain(), fc.ipV4(), fc.ipV6().map((h) => `[${h}]`), fc.constantFrom('localhost', '127.0.0.1', '[::1]', '127.1', '0x7f.1', 'localhost.', '[::ffff:127.0.0.1]'));
+    const hosts = fc.oneof(
+      fc.domain(),
+      fc.ipV4(),
+      fc.ipV6().map((h) => `[${h}]`),
+      fc.constantFrom('localhost', '127.0.0.1', '[::1]', '127.1', '0x7f.1', 'localhost.', '[::ffff:127.0.0.1]'),
+    );
     const urls = fc.oneof(
-      fc.tuple(fc.constantFrom('http', 'https', 'HTTP', 'ftp', 'ws'), fc.constantFrom('://', ':', ':///'), fc.option(fc.constantFrom('u:p@', 'u@'), { nil: '' }), hosts, fc.option(fc.integer({ min: 0, max: 70_000 }).map((p) => `:${p}`), { nil: '' }), fc.webPath(), fc.option(fc.constantFrom('?q', '#f'), { nil: '' })).map((parts) => parts.join('')),
+      fc
+        .tuple(
+          fc.constantFrom('http', 'https', 'HTTP', 'ftp', 'ws'),
+          fc.constantFrom('://', ':', ':///'),
+          fc.option(fc.constantFrom('u:p@', 'u@'), { nil: '' }),
+          hosts,
+          fc.option(
+            fc.integer({ min: 0, max: 70_000 }).map((p) => `:${p}`),
+            { nil: '' },
+          ),
+          fc.webPath(),
+          fc.option(fc.constantFrom('?q', '#f'), { nil: '' }),
+        )
+        .map((parts) => parts.join('')),
       fc.webUrl({ withQueryParameters: true, withFragments: true }),
       fc.string(),
     );
@@ -238,15 +281,27 @@ describe('bridge > parseConfig', () => {
     ['batch bytes above 3 MiB', 'BATCH_MAX_BYTES', { ...minimal, BATCH_MAX_BYTES: String(3 * 1024 * 1024 + 1) }],
     ['a negative batch age', 'BATCH_MAX_AGE_MS', { ...minimal, BATCH_MAX_AGE_MS: '-1' }],
     ['too many concurrent partitions', 'PARTITIONS_CONCURRENTLY', { ...minimal, PARTITIONS_CONCURRENTLY: '65' }],
-    ['a session timeout below the broker minimum', 'KAFKA_SESSION_TIMEOUT_MS', { ...minimal, KAFKA_SESSION_TIMEOUT_MS: '5999' }],
+    [
+      'a session timeout below the broker minimum',
+      'KAFKA_SESSION_TIMEOUT_MS',
+      { ...minimal, KAFKA_SESSION_TIMEOUT_MS: '5999' },
+    ],
     ['a too-short Worker timeout', 'WORKER_TIMEOUT_MS', { ...minimal, WORKER_TIMEOUT_MS: '99' }],
     ['a zero retry delay', 'RETRY_INITIAL_MS', { ...minimal, RETRY_INITIAL_MS: '0' }],
     ['a huge retry cap', 'RETRY_MAX_MS', { ...minimal, RETRY_MAX_MS: '300001' }],
     ['a forward wait below 10 ms', 'FORWARD_WAIT_MS', { ...minimal, FORWARD_WAIT_MS: '9' }],
-    ['isolation after a single attempt (it could race a recovery)', 'ISOLATE_AFTER_ATTEMPTS', { ...minimal, ISOLATE_AFTER_ATTEMPTS: '1' }],
+    [
+      'isolation after a single attempt (it could race a recovery)',
+      'ISOLATE_AFTER_ATTEMPTS',
+      { ...minimal, ISOLATE_AFTER_ATTEMPTS: '1' },
+    ],
     ['isolation after too many attempts', 'ISOLATE_AFTER_ATTEMPTS', { ...minimal, ISOLATE_AFTER_ATTEMPTS: '101' }],
     ['a stall threshold below a second', 'STALL_THRESHOLD_MS', { ...minimal, STALL_THRESHOLD_MS: '999' }],
-    ['a status interval below the report schema minimum', 'STATUS_INTERVAL_MS', { ...minimal, STATUS_INTERVAL_MS: '999' }],
+    [
+      'a status interval below the report schema minimum',
+      'STATUS_INTERVAL_MS',
+      { ...minimal, STATUS_INTERVAL_MS: '999' },
+    ],
     ['a status interval above an hour', 'STATUS_INTERVAL_MS', { ...minimal, STATUS_INTERVAL_MS: '3600001' }],
     ['a port out of range', 'METRICS_PORT', { ...minimal, METRICS_PORT: '65536' }],
     ['a port with units', 'METRICS_PORT', { ...minimal, METRICS_PORT: '9464tcp' }],
@@ -255,8 +310,16 @@ describe('bridge > parseConfig', () => {
     ['a Worker URL without a scheme', 'WORKER_URL', { ...minimal, WORKER_URL: 'localhost:8787' }],
     ['a Worker URL with another scheme', 'WORKER_URL', { ...minimal, WORKER_URL: 'ftp://worker.example.com' }],
     ['an unknown SASL mechanism', 'KAFKA_SASL_MECHANISM', { ...minimal, KAFKA_SASL_MECHANISM: 'gssapi' }],
-    ['SASL without a username', 'KAFKA_SASL_USERNAME', { ...minimal, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'p' }],
-    ['SASL without a password', 'KAFKA_SASL_PASSWORD', { ...minimal, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' }],
+    [
+      'SASL without a username',
+      'KAFKA_SASL_USERNAME',
+      { ...minimal, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_PASSWORD: 'p' },
+    ],
+    [
+      'SASL without a password',
+      'KAFKA_SASL_PASSWORD',
+      { ...minimal, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'plain', KAFKA_SASL_USERNAME: 'u' },
+    ],
     ['an unknown log level', 'LOG_LEVEL', { ...minimal, LOG_LEVEL: 'verbose' }],
     ['topics that are only commas', 'KAFKA_TOPICS', { ...minimal, KAFKA_TOPICS: ' , ,' }],
     ['brokers that are only commas', 'KAFKA_BROKERS', { ...minimal, KAFKA_BROKERS: ',' }],
@@ -267,7 +330,9 @@ describe('bridge > parseConfig', () => {
   });
 
   it('quotes the bad value in the message', () => {
-    expect(errorOf({ ...minimal, BATCH_MAX_MESSAGES: 'lots' }).message).toBe('BATCH_MAX_MESSAGES must be an integer from 1 to 1000, got "lots"');
+    expect(errorOf({ ...minimal, BATCH_MAX_MESSAGES: 'lots' }).message).toBe(
+      'BATCH_MAX_MESSAGES must be an integer from 1 to 1000, got "lots"',
+    );
   });
 
   it('reads nothing but the object it is given', () => {

@@ -67,7 +67,8 @@ function int(env: Source, name: string, fallback: number, min: number, max: numb
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return n;
 }
 
@@ -80,7 +81,10 @@ function bool(env: Source, name: string, fallback: boolean): boolean {
 }
 
 function list(env: Source, name: string, fallback: string): string[] {
-  const items = str(env, name, fallback).split(',').map((s) => s.trim()).filter(Boolean);
+  const items = str(env, name, fallback)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new ConfigError(`${name} must list at least one value`);
   return items;
 }
@@ -101,14 +105,20 @@ export function parseKafkaConfig(env: Source): KafkaConnectionConfig {
   const ssl = bool(env, 'KAFKA_SSL', false);
   const allowPlaintextSasl = bool(env, 'KAFKA_ALLOW_PLAINTEXT_SASL', false);
   if (mechanism && !ssl && !allowPlaintextSasl) {
-    throw new ConfigError('KAFKA_SASL_MECHANISM is set without KAFKA_SSL=true: the credentials would cross the network unencrypted; set KAFKA_SSL=true, or KAFKA_ALLOW_PLAINTEXT_SASL=true for a cluster on a trusted network');
+    throw new ConfigError(
+      'KAFKA_SASL_MECHANISM is set without KAFKA_SSL=true: the credentials would cross the network unencrypted; set KAFKA_SSL=true, or KAFKA_ALLOW_PLAINTEXT_SASL=true for a cluster on a trusted network',
+    );
   }
   return {
     brokers: list(env, 'KAFKA_BROKERS', '127.0.0.1:9092'),
     clientId: str(env, 'KAFKA_CLIENT_ID', 'quaycast-bridge'),
     ssl,
     sasl: mechanism
-      ? { mechanism: mechanism as 'plain', username: str(env, 'KAFKA_SASL_USERNAME'), password: str(env, 'KAFKA_SASL_PASSWORD') }
+      ? {
+          mechanism: mechanism as 'plain',
+          username: str(env, 'KAFKA_SASL_USERNAME'),
+          password: str(env, 'KAFKA_SASL_PASSWORD'),
+        }
       : undefined,
   };
 }
@@ -133,11 +143,17 @@ function parseWorkerUrl(env: Source): string {
   const workerUrl = str(env, 'WORKER_URL', 'http://127.0.0.1:8787').replace(/\/+$/, '');
   // `new URL('localhost:8787')` parses (scheme "localhost:"): insist on http(s) so the mistake fails here, not at the first fetch.
   const url = URL.canParse(workerUrl) ? new URL(workerUrl) : undefined;
-  if (!url || !['http:', 'https:'].includes(url.protocol)) throw new ConfigError(`WORKER_URL must be an absolute http(s) URL, got "${workerUrl}"`);
-  if (url.username || url.password) throw new ConfigError('WORKER_URL must not carry a user name or password (the bridge authenticates with INGEST_TOKEN)');
+  if (!url || !['http:', 'https:'].includes(url.protocol))
+    throw new ConfigError(`WORKER_URL must be an absolute http(s) URL, got "${workerUrl}"`);
+  if (url.username || url.password)
+    throw new ConfigError(
+      'WORKER_URL must not carry a user name or password (the bridge authenticates with INGEST_TOKEN)',
+    );
   if (url.search || url.hash) throw new ConfigError(`WORKER_URL must not have a query or fragment, got "${workerUrl}"`);
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new ConfigError(`WORKER_URL must use https unless it is a loopback address (localhost, 127.0.0.0/8, [::1]), got "${workerUrl}"`);
+    throw new ConfigError(
+      `WORKER_URL must use https unless it is a loopback address (localhost, 127.0.0.0/8, [::1]), got "${workerUrl}"`,
+    );
   }
   return workerUrl;
 }
@@ -147,7 +163,8 @@ export function parseConfig(env: Source): BridgeConfig {
   const workerUrl = parseWorkerUrl(env);
   const kafka = parseKafkaConfig(env);
   const level = env.LOG_LEVEL?.trim();
-  if (level && !['debug', 'info', 'warn', 'error'].includes(level)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
+  if (level && !['debug', 'info', 'warn', 'error'].includes(level))
+    throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
   return {
     brokers: kafka.brokers,
     clientId: kafka.clientId,

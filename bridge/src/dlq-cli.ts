@@ -18,7 +18,15 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, parseKafkaConfig, parseTopics } from './config.ts';
-import { asDlqTopic, describeDeadLetter, originOfDlq, parseOffsets, planReplay, resolveOffsets, type LetterAddress } from './dlq.ts';
+import {
+  asDlqTopic,
+  describeDeadLetter,
+  originOfDlq,
+  parseOffsets,
+  planReplay,
+  resolveOffsets,
+  type LetterAddress,
+} from './dlq.ts';
 import { createKafka, createProducer, scanTopic, topicRanges, type PartitionRange, type ScanRange } from './kafka.ts';
 import { setLogStream } from './log.ts';
 import { printable } from './printable.ts';
@@ -41,7 +49,8 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
 
 /** Every record of every partition. */
-const wholeTopic = (ranges: readonly PartitionRange[]): ScanRange[] => ranges.map((r) => ({ partition: r.partition, from: r.low, last: (BigInt(r.high) - 1n).toString() }));
+const wholeTopic = (ranges: readonly PartitionRange[]): ScanRange[] =>
+  ranges.map((r) => ({ partition: r.partition, from: r.low, last: (BigInt(r.high) - 1n).toString() }));
 
 /** Only the partitions and offsets of `chosen` (the others are not read). */
 function rangesOf(chosen: readonly LetterAddress[], ranges: readonly PartitionRange[]): ScanRange[] {
@@ -59,7 +68,14 @@ async function main(): Promise<void> {
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { limit: { type: 'string' }, json: { type: 'boolean' }, offsets: { type: 'string' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        limit: { type: 'string' },
+        json: { type: 'boolean' },
+        offsets: { type: 'string' },
+        all: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     fail(`${(err as Error).message}\n${USAGE}`);
@@ -86,17 +102,25 @@ async function main(): Promise<void> {
 
   if (command === 'list') {
     const limit = values.limit === undefined ? 100 : Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1) fail(`--limit must be a positive integer, got "${printable(values.limit ?? '', 40)}"`);
+    if (!Number.isInteger(limit) || limit < 1)
+      fail(`--limit must be a positive integer, got "${printable(values.limit ?? '', 40)}"`);
     const ranges = await topicRanges(kafka, dlqTopic);
     const total = ranges.reduce((n, r) => n + (BigInt(r.high) - BigInt(r.low)), 0n);
-    if (!values.json) out(`${dlqTopic}: ${total} dead letter${total === 1n ? '' : 's'}${total > BigInt(limit) ? `, showing ${limit}` : ''}`);
+    if (!values.json)
+      out(
+        `${dlqTopic}: ${total} dead letter${total === 1n ? '' : 's'}${total > BigInt(limit) ? `, showing ${limit}` : ''}`,
+      );
     let shown = 0;
     await scanTopic(kafka, dlqTopic, wholeTopic(ranges), (letter) => {
       const d = describeDeadLetter(letter);
       if (values.json) out(JSON.stringify(d));
       else {
-        out(`${d.id.padEnd(10)} ← ${d.originalTopic}[${d.originalPartition}]@${d.originalOffset}${d.replayOf ? ` (replay of ${d.replayOf})` : ''}  ${d.error}`);
-        out(`${''.padEnd(10)}   key=${d.key === null ? '(null)' : JSON.stringify(d.key)} value=${d.value === null ? '(null)' : d.value}`);
+        out(
+          `${d.id.padEnd(10)} ← ${d.originalTopic}[${d.originalPartition}]@${d.originalOffset}${d.replayOf ? ` (replay of ${d.replayOf})` : ''}  ${d.error}`,
+        );
+        out(
+          `${''.padEnd(10)}   key=${d.key === null ? '(null)' : JSON.stringify(d.key)} value=${d.value === null ? '(null)' : d.value}`,
+        );
         const own = Object.entries(d.headers);
         if (own.length > 0) out(`${''.padEnd(10)}   headers: ${own.map(([k, v]) => `${k}=${v}`).join(', ')}`);
       }
@@ -109,7 +133,8 @@ async function main(): Promise<void> {
   if (!values.all && !values.offsets) fail('replay needs --offsets or --all');
   if (values.all && values.offsets) fail('give --offsets or --all, not both');
   const home = originOfDlq(dlqTopic);
-  if (!consumed.includes(home)) fail(`${home} is not a topic the bridge consumes (KAFKA_TOPICS=${consumed.join(',')}): nothing replayed`);
+  if (!consumed.includes(home))
+    fail(`${home} is not a topic the bridge consumes (KAFKA_TOPICS=${consumed.join(',')}): nothing replayed`);
   const ranges = await topicRanges(kafka, dlqTopic);
   let chosen: LetterAddress[] | undefined;
   if (values.offsets) {
@@ -147,7 +172,9 @@ async function main(): Promise<void> {
   const missing = wanted ? [...wanted].filter((id) => !seen.has(id)) : [];
   for (const id of missing) process.stderr.write(`dlq: no dead letter at offset ${id} (not in the log)\n`);
   const verb = dryRun ? 'would replay' : 'replayed';
-  out(`${dlqTopic}: ${replayed === 0 && refused === 0 && missing.length === 0 ? 'nothing to replay' : `${verb} ${replayed}`}${refused > 0 ? `, refused ${refused}` : ''}${dryRun ? ' (dry run: nothing written)' : ''}`);
+  out(
+    `${dlqTopic}: ${replayed === 0 && refused === 0 && missing.length === 0 ? 'nothing to replay' : `${verb} ${replayed}`}${refused > 0 ? `, refused ${refused}` : ''}${dryRun ? ' (dry run: nothing written)' : ''}`,
+  );
   if (refused > 0 || missing.length > 0) process.exit(3);
 }
 

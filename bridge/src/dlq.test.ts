@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { REPLAY_HEADER, asDlqTopic, deadLetterOf, describeDeadLetter, dlqTopicOf, originOfDlq, parseOffsets, planReplay, replayOf, resolveOffsets, type DeadLetterSource, type StoredDeadLetter } from './dlq.ts';
+import {
+  REPLAY_HEADER,
+  asDlqTopic,
+  deadLetterOf,
+  describeDeadLetter,
+  dlqTopicOf,
+  originOfDlq,
+  parseOffsets,
+  planReplay,
+  replayOf,
+  resolveOffsets,
+  type DeadLetterSource,
+  type StoredDeadLetter,
+} from './dlq.ts';
 
 const source = (over: Partial<DeadLetterSource> = {}): DeadLetterSource => ({
   topic: 'container-events',
@@ -52,13 +65,30 @@ describe('bridge > deadLetterOf', () => {
 
   it('keeps the original headers alongside', () => {
     const trace = Buffer.from('00-abc-def-01');
-    const letter = deadLetterOf(source({ headers: { traceparent: trace, 'content-type': 'application/json', multi: ['a', Buffer.from('b')], gone: undefined } }), 'bad');
-    expect(letter.message.headers).toMatchObject({ traceparent: trace, 'content-type': 'application/json', multi: ['a', Buffer.from('b')] });
+    const letter = deadLetterOf(
+      source({
+        headers: {
+          traceparent: trace,
+          'content-type': 'application/json',
+          multi: ['a', Buffer.from('b')],
+          gone: undefined,
+        },
+      }),
+      'bad',
+    );
+    expect(letter.message.headers).toMatchObject({
+      traceparent: trace,
+      'content-type': 'application/json',
+      multi: ['a', Buffer.from('b')],
+    });
     expect(letter.message.headers).not.toHaveProperty('gone');
   });
 
   it('overrides original headers of the same x- names (a record re-dead-lettered says why now)', () => {
-    const letter = deadLetterOf(source({ headers: { 'x-error': 'old', 'x-original-topic': 'elsewhere' } }), 'new reason');
+    const letter = deadLetterOf(
+      source({ headers: { 'x-error': 'old', 'x-original-topic': 'elsewhere' } }),
+      'new reason',
+    );
     expect(letter.message.headers['x-error']).toBe('new reason');
     expect(letter.message.headers['x-original-topic']).toBe('container-events');
   });
@@ -80,7 +110,13 @@ const stored = (partition: number, offset: number, headers: Record<string, strin
   offset: String(offset),
   key: Buffer.from(`k${offset}`),
   value: Buffer.from(`{"bad":${offset}`),
-  headers: { 'x-error': 'value is not JSON', 'x-original-topic': 'port-events', 'x-original-partition': '2', 'x-original-offset': String(100 + offset), ...headers },
+  headers: {
+    'x-error': 'value is not JSON',
+    'x-original-topic': 'port-events',
+    'x-original-partition': '2',
+    'x-original-offset': String(100 + offset),
+    ...headers,
+  },
 });
 
 describe('bridge > asDlqTopic / originOfDlq', () => {
@@ -111,7 +147,9 @@ describe('bridge > describeDeadLetter', () => {
   });
 
   it('names the dead letter a replayed record came from', () => {
-    expect(describeDeadLetter(stored(0, 9, { [REPLAY_HEADER]: 'port-events.dlq:1:4' })).replayOf).toBe('port-events.dlq:1:4');
+    expect(describeDeadLetter(stored(0, 9, { [REPLAY_HEADER]: 'port-events.dlq:1:4' })).replayOf).toBe(
+      'port-events.dlq:1:4',
+    );
   });
 
   it('cuts a long value and escapes control characters', () => {
@@ -128,15 +166,34 @@ describe('bridge > describeDeadLetter', () => {
       offset: '5',
       key: Buffer.from(`k${esc}`),
       value: Buffer.from(`v${esc}`),
-      headers: { 'x-error': `e${esc}`, 'x-original-topic': `t${esc}`, 'x-original-partition': `1${esc}`, 'x-original-offset': `2${esc}`, [REPLAY_HEADER]: `r${esc}`, [`h${esc}`]: `hv${esc}` },
+      headers: {
+        'x-error': `e${esc}`,
+        'x-original-topic': `t${esc}`,
+        'x-original-partition': `1${esc}`,
+        'x-original-offset': `2${esc}`,
+        [REPLAY_HEADER]: `r${esc}`,
+        [`h${esc}`]: `hv${esc}`,
+      },
     });
-    expect(d).toMatchObject({ key: `k${shown}`, value: `v${shown}`, error: `e${shown}`, originalTopic: `t${shown}`, originalOffset: `2${shown}`, replayOf: `r${shown}`, headers: { [`h${shown}`]: `hv${shown}` } });
+    expect(d).toMatchObject({
+      key: `k${shown}`,
+      value: `v${shown}`,
+      error: `e${shown}`,
+      originalTopic: `t${shown}`,
+      originalOffset: `2${shown}`,
+      replayOf: `r${shown}`,
+      headers: { [`h${shown}`]: `hv${shown}` },
+    });
     expect(d.originalPartition).toBeNull(); // not a number: not shown as one
     expect(JSON.stringify(d)).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202e]/);
   });
 
   it('shows the bytes of a key or value that is not UTF-8', () => {
-    const d = describeDeadLetter({ ...stored(0, 1), key: Buffer.from([0xff, 0x41]), value: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) });
+    const d = describeDeadLetter({
+      ...stored(0, 1),
+      key: Buffer.from([0xff, 0x41]),
+      value: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]),
+    });
     expect(d).toMatchObject({ key: '\\xffA', value: '{\\xc3(}' });
   });
 
@@ -155,7 +212,10 @@ describe('bridge > parseOffsets / resolveOffsets', () => {
   ];
 
   it('parses bare offsets and partition:offset pairs', () => {
-    expect(parseOffsets('3, 1:7')).toEqual([{ partition: undefined, offset: '3' }, { partition: 1, offset: '7' }]);
+    expect(parseOffsets('3, 1:7')).toEqual([
+      { partition: undefined, offset: '3' },
+      { partition: 1, offset: '7' },
+    ]);
   });
 
   it.each(['', 'x', '1:', '-3', '1:2:3'])('refuses %j', (text) => expect(() => parseOffsets(text)).toThrow());
@@ -201,11 +261,18 @@ describe('bridge > planReplay', () => {
   const consumed = ['port-events', 'container-events'];
 
   it('replays a dead letter to the topic of its DLQ when the bridge consumes it', () => {
-    expect(planReplay(stored(1, 4), 'port-events.dlq', consumed)).toEqual({ ok: true, replay: replayOf(stored(1, 4), 'port-events.dlq') });
+    expect(planReplay(stored(1, 4), 'port-events.dlq', consumed)).toEqual({
+      ok: true,
+      replay: replayOf(stored(1, 4), 'port-events.dlq'),
+    });
   });
 
   it.each<[string, Record<string, string>, RegExp]>([
-    ['another consumed topic', { 'x-original-topic': 'container-events' }, /x-original-topic "container-events" is not port-events, the topic of port-events.dlq/],
+    [
+      'another consumed topic',
+      { 'x-original-topic': 'container-events' },
+      /x-original-topic "container-events" is not port-events, the topic of port-events.dlq/,
+    ],
     ['a topic the bridge does not consume', { 'x-original-topic': 'payments' }, /"payments" is not port-events/],
     ['the DLQ itself (a loop)', { 'x-original-topic': 'port-events.dlq' }, /"port-events.dlq" is not port-events/],
     ['an internal topic', { 'x-original-topic': '__consumer_offsets' }, /is not port-events/],

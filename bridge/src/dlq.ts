@@ -33,13 +33,24 @@ export function deadLetterOf(source: DeadLetterSource, reason: string): DeadLett
 // data from Kafka, like any record: what it says about itself is checked, and printed escaped.
 
 /** The headers a dead letter carries about itself (dropped again when it is replayed). */
-export const DEAD_LETTER_HEADERS = ['x-error', 'x-original-topic', 'x-original-partition', 'x-original-offset'] as const;
+export const DEAD_LETTER_HEADERS = [
+  'x-error',
+  'x-original-topic',
+  'x-original-partition',
+  'x-original-offset',
+] as const;
 
 /** The header a replayed record carries: which dead letter it came from (`<dlq topic>:<partition>:<offset>`). */
 export const REPLAY_HEADER = 'x-quaycast-replay-of';
 
 /** A record read from a `.dlq` topic. */
-export type StoredDeadLetter = { partition: number; offset: string; key: Buffer | null; value: Buffer | null; headers: Record<string, string> };
+export type StoredDeadLetter = {
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+};
 
 /** `port-events` and `port-events.dlq` both name the dead-letter topic `port-events.dlq`. */
 export const asDlqTopic = (topic: string) => (topic.endsWith('.dlq') ? topic : dlqTopicOf(topic));
@@ -57,7 +68,8 @@ const HEADER_CHARS = 200;
  * whatever a producer sent, and must not act on the terminal they are printed to.
  */
 export function describeDeadLetter(letter: StoredDeadLetter, previewChars = 80) {
-  const header = (name: string, max = HEADER_CHARS) => (letter.headers[name] === undefined ? null : printable(letter.headers[name]!, max));
+  const header = (name: string, max = HEADER_CHARS) =>
+    letter.headers[name] === undefined ? null : printable(letter.headers[name]!, max);
   const partitionText = letter.headers['x-original-partition'];
   const own: Record<string, string> = {};
   for (const [name, value] of Object.entries(letter.headers)) {
@@ -84,8 +96,12 @@ export function describeDeadLetter(letter: StoredDeadLetter, previewChars = 80) 
 export type OffsetSelector = { partition: number | undefined; offset: string };
 
 export function parseOffsets(text: string): OffsetSelector[] {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
-  if (items.length === 0) throw new Error('--offsets needs at least one offset, e.g. --offsets 3,7 or --offsets 0:3,1:7');
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0)
+    throw new Error('--offsets needs at least one offset, e.g. --offsets 3,7 or --offsets 0:3,1:7');
   return items.map((item) => {
     const m = /^(?:(\d+):)?(\d+)$/.exec(item);
     if (!m) throw new Error(`"${printable(item, 40)}" is not an offset or partition:offset`);
@@ -108,17 +124,27 @@ export function resolveOffsets(selectors: readonly OffsetSelector[], ranges: rea
   const chosen = new Map<string, LetterAddress>();
   for (const s of selectors) {
     const o = BigInt(s.offset);
-    const matches = ranges.filter((r) => (s.partition === undefined || r.partition === s.partition) && BigInt(r.low) <= o && o < BigInt(r.high));
+    const matches = ranges.filter(
+      (r) => (s.partition === undefined || r.partition === s.partition) && BigInt(r.low) <= o && o < BigInt(r.high),
+    );
     const label = s.partition === undefined ? s.offset : `${s.partition}:${s.offset}`;
     if (matches.length === 0) throw new Error(`no dead letter at offset ${label}`);
-    if (matches.length > 1) throw new Error(`offset ${label} exists in partitions ${matches.map((m) => m.partition).join(', ')}; name one as partition:offset`);
+    if (matches.length > 1)
+      throw new Error(
+        `offset ${label} exists in partitions ${matches.map((m) => m.partition).join(', ')}; name one as partition:offset`,
+      );
     chosen.set(`${matches[0]!.partition}:${s.offset}`, { partition: matches[0]!.partition, offset: s.offset });
   }
-  return [...chosen.values()].sort((a, b) => a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
+  return [...chosen.values()].sort(
+    (a, b) => a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1),
+  );
 }
 
 /** The record that puts a dead letter back on its original topic. */
-export type Replay = { topic: string; message: { key: Buffer | null; value: Buffer | null; headers: Record<string, string> } };
+export type Replay = {
+  topic: string;
+  message: { key: Buffer | null; value: Buffer | null; headers: Record<string, string> };
+};
 
 /**
  * The record that puts a dead letter back on its original topic: the original key, value and own
@@ -129,7 +155,8 @@ export function replayOf(letter: StoredDeadLetter, dlqTopic: string): Replay {
   const topic = letter.headers['x-original-topic'];
   if (!topic) throw new Error(`dead letter ${letter.partition}:${letter.offset} has no x-original-topic header`);
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(letter.headers)) if (!(DEAD_LETTER_HEADERS as readonly string[]).includes(k) && k !== REPLAY_HEADER) headers[k] = v;
+  for (const [k, v] of Object.entries(letter.headers))
+    if (!(DEAD_LETTER_HEADERS as readonly string[]).includes(k) && k !== REPLAY_HEADER) headers[k] = v;
   headers[REPLAY_HEADER] = `${dlqTopic}:${letter.partition}:${letter.offset}`;
   return { topic, message: { key: letter.key, value: letter.value, headers } };
 }
@@ -147,7 +174,12 @@ export function planReplay(letter: StoredDeadLetter, dlqTopic: string, consumedT
   const home = originOfDlq(dlqTopic);
   const named = letter.headers['x-original-topic'];
   if (named === undefined || named === '') return { ok: false, reason: 'it has no x-original-topic header' };
-  if (named !== home) return { ok: false, reason: `its x-original-topic "${printable(named, 100)}" is not ${home}, the topic of ${dlqTopic}` };
-  if (!consumedTopics.includes(home)) return { ok: false, reason: `${home} is not a topic the bridge consumes (KAFKA_TOPICS)` };
+  if (named !== home)
+    return {
+      ok: false,
+      reason: `its x-original-topic "${printable(named, 100)}" is not ${home}, the topic of ${dlqTopic}`,
+    };
+  if (!consumedTopics.includes(home))
+    return { ok: false, reason: `${home} is not a topic the bridge consumes (KAFKA_TOPICS)` };
   return { ok: true, replay: replayOf(letter, dlqTopic) };
 }

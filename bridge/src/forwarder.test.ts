@@ -19,14 +19,28 @@ function fakeFetch(...answers: Answer[]) {
   return { fetch, calls };
 }
 
-const record = (offset: number): IngestRecord => ({ topic: 'port-events', partition: 0, offset: String(offset), key: null, value: `{"n":${offset}}` });
+const record = (offset: number): IngestRecord => ({
+  topic: 'port-events',
+  partition: 0,
+  offset: String(offset),
+  key: null,
+  value: `{"n":${offset}}`,
+});
 const records = (n: number) => Array.from({ length: n }, (_, i) => record(i));
-const stored = (r: IngestRecord): IngestResult => ({ status: 'stored', id: `kafka:${r.topic}:${r.partition}:${r.offset}`, seq: Number(r.offset) + 1, category: 'Port' });
+const stored = (r: IngestRecord): IngestResult => ({
+  status: 'stored',
+  id: `kafka:${r.topic}:${r.partition}:${r.offset}`,
+  seq: Number(r.offset) + 1,
+  category: 'Port',
+});
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 const ok: Answer = (call) => json(200, { results: call.records.map(stored) });
-const error = (status: number, message = 'nope', headers: Record<string, string> = {}): Answer => () => json(status, { error: { code: 'x', message } }, headers);
+const error =
+  (status: number, message = 'nope', headers: Record<string, string> = {}): Answer =>
+  () =>
+    json(status, { error: { code: 'x', message } }, headers);
 const networkDown: Answer = () => {
   throw new TypeError('fetch failed');
 };
@@ -95,7 +109,16 @@ describe('bridge > forwardBatch', () => {
     ['a 500', error(500), true],
     ['a 502 page from a proxy', () => new Response('<html>Bad Gateway</html>', { status: 502 }), true],
     ['a 503 that is not room_unavailable', error(503), true],
-    ['a 503 room_unavailable (contract 1: not the record\'s fault)', () => json(503, { error: { code: 'room_unavailable', message: 'Ship down', details: { rooms: ['Ship'] } } }, { 'retry-after': '1' }), false],
+    [
+      "a 503 room_unavailable (contract 1: not the record's fault)",
+      () =>
+        json(
+          503,
+          { error: { code: 'room_unavailable', message: 'Ship down', details: { rooms: ['Ship'] } } },
+          { 'retry-after': '1' },
+        ),
+      false,
+    ],
     ['a 504', error(504), true],
     ['a timeout', hang, true],
     ['a network error', networkDown, false],
@@ -111,8 +134,21 @@ describe('bridge > forwardBatch', () => {
   });
 
   it('reads the code of a 503 room_unavailable and its Retry-After', async () => {
-    const err = await failureOf(() => json(503, { error: { code: 'room_unavailable', message: 'room storage failed', details: { rooms: ['Ship'] } } }, { 'retry-after': '1' }));
-    expect(err).toMatchObject({ status: 503, code: 'room_unavailable', retriable: true, retryAfterMs: 1000, countsTowardIsolation: false, timedOut: false });
+    const err = await failureOf(() =>
+      json(
+        503,
+        { error: { code: 'room_unavailable', message: 'room storage failed', details: { rooms: ['Ship'] } } },
+        { 'retry-after': '1' },
+      ),
+    );
+    expect(err).toMatchObject({
+      status: 503,
+      code: 'room_unavailable',
+      retriable: true,
+      retryAfterMs: 1000,
+      countsTowardIsolation: false,
+      timedOut: false,
+    });
     expect(err.message).toBe('worker answered 503 room_unavailable: room storage failed');
   });
 
@@ -126,7 +162,12 @@ describe('bridge > forwardBatch', () => {
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 10);
     const err = await failureOf(hang, { timeoutMs: 60_000, signal: abort.signal });
-    expect(err).toMatchObject({ retriable: true, timedOut: false, countsTowardIsolation: false, message: 'forward aborted: the bridge is stopping' });
+    expect(err).toMatchObject({
+      retriable: true,
+      timedOut: false,
+      countsTowardIsolation: false,
+      message: 'forward aborted: the bridge is stopping',
+    });
   });
 
   it('keeps the raw text of a non-JSON error page', async () => {
@@ -163,7 +204,12 @@ describe('bridge > forwardBatch', () => {
 
   it('is retriable when the Worker does not answer in timeoutMs, flagged as a timeout', async () => {
     const err = await failureOf(hang, { timeoutMs: 20 });
-    expect(err).toMatchObject({ retriable: true, timedOut: true, status: undefined, message: 'worker did not answer in 20 ms' });
+    expect(err).toMatchObject({
+      retriable: true,
+      timedOut: true,
+      status: undefined,
+      message: 'worker did not answer in 20 ms',
+    });
   });
 
   it.each<[string, Answer]>([
@@ -173,14 +219,32 @@ describe('bridge > forwardBatch', () => {
     ['too many results', (call) => json(200, { results: [...call.records, ...call.records].map(stored) })],
     ['a null result', (call) => json(200, { results: call.records.map(() => null) })],
     ['a result of an unknown status', (call) => json(200, { results: call.records.map(() => ({ status: 'maybe' })) })],
-    ['a rejection without a reason', (call) => json(200, { results: call.records.map(() => ({ status: 'rejected' })) })],
+    [
+      'a rejection without a reason',
+      (call) => json(200, { results: call.records.map(() => ({ status: 'rejected' })) }),
+    ],
     ['results that are not an array', () => json(200, { results: { 0: 'stored' } })],
     ['a JSON null body', () => json(200, null)],
-    ['a stored result whose seq is a string', (call) => json(200, { results: call.records.map((r) => ({ ...stored(r), seq: '1' })) })],
-    ['a stored result without an id', (call) => json(200, { results: call.records.map((r) => ({ ...stored(r), id: undefined })) })],
-    ['a duplicate whose id is a number', (call) => json(200, { results: call.records.map(() => ({ status: 'duplicate', id: 7, category: 'Port' })) })],
-    ['a rejection whose reason is an object', (call) => json(200, { results: call.records.map(() => ({ status: 'rejected', reason: { why: 'no' } })) })],
-    ['a stored result with a fractional seq', (call) => json(200, { results: call.records.map((r) => ({ ...stored(r), seq: 1.5 })) })],
+    [
+      'a stored result whose seq is a string',
+      (call) => json(200, { results: call.records.map((r) => ({ ...stored(r), seq: '1' })) }),
+    ],
+    [
+      'a stored result without an id',
+      (call) => json(200, { results: call.records.map((r) => ({ ...stored(r), id: undefined })) }),
+    ],
+    [
+      'a duplicate whose id is a number',
+      (call) => json(200, { results: call.records.map(() => ({ status: 'duplicate', id: 7, category: 'Port' })) }),
+    ],
+    [
+      'a rejection whose reason is an object',
+      (call) => json(200, { results: call.records.map(() => ({ status: 'rejected', reason: { why: 'no' } })) }),
+    ],
+    [
+      'a stored result with a fractional seq',
+      (call) => json(200, { results: call.records.map((r) => ({ ...stored(r), seq: 1.5 })) }),
+    ],
   ])('is retriable on a 2xx with %s', async (_label, answer) => {
     const err = await failureOf(answer);
     expect(err).toMatchObject({ retriable: true, status: 200, unexpectedAnswer: true, countsTowardIsolation: false });
@@ -190,7 +254,15 @@ describe('bridge > forwardBatch', () => {
   it('stops reading a 2xx body that never ends, at the bound, and is retriable', async () => {
     let pulled = 0;
     const endless = () =>
-      new Response(new ReadableStream({ pull: (c) => { pulled += 64 * 1024; c.enqueue(new Uint8Array(64 * 1024).fill(0x20)); } }), { status: 200 });
+      new Response(
+        new ReadableStream({
+          pull: (c) => {
+            pulled += 64 * 1024;
+            c.enqueue(new Uint8Array(64 * 1024).fill(0x20));
+          },
+        }),
+        { status: 200 },
+      );
     const err = await failureOf(endless);
     expect(err).toMatchObject({ retriable: true, status: 200, unexpectedAnswer: true });
     expect(err.message).toMatch(/over the \d+-byte bound/);
@@ -199,7 +271,19 @@ describe('bridge > forwardBatch', () => {
 
   it('refuses a 2xx announcing a huge Content-Length without reading it', async () => {
     let read = false;
-    const huge = () => new Response(new ReadableStream({ pull: (c) => { read = true; c.enqueue(new Uint8Array(10)); } }, { highWaterMark: 0 }), { status: 200, headers: { 'content-length': String(5 * 1024 ** 3) } });
+    const huge = () =>
+      new Response(
+        new ReadableStream(
+          {
+            pull: (c) => {
+              read = true;
+              c.enqueue(new Uint8Array(10));
+            },
+          },
+          { highWaterMark: 0 },
+        ),
+        { status: 200, headers: { 'content-length': String(5 * 1024 ** 3) } },
+      );
     const err = await failureOf(huge);
     expect(err).toMatchObject({ retriable: true, unexpectedAnswer: true });
     expect(err.message).toContain(`answer of ${5 * 1024 ** 3} bytes`);
@@ -207,14 +291,28 @@ describe('bridge > forwardBatch', () => {
   });
 
   it('is retriable when a 2xx body is cut off mid-way', async () => {
-    const cut = () => new Response(new ReadableStream({ start: (c) => { c.enqueue(new TextEncoder().encode('{"results":[')); c.error(new Error('socket hang up')); } }), { status: 200 });
+    const cut = () =>
+      new Response(
+        new ReadableStream({
+          start: (c) => {
+            c.enqueue(new TextEncoder().encode('{"results":['));
+            c.error(new Error('socket hang up'));
+          },
+        }),
+        { status: 200 },
+      );
     const err = await failureOf(cut);
     expect(err).toMatchObject({ retriable: true, status: 200, unexpectedAnswer: false });
     expect(err.message).toContain('the body was cut off');
   });
 
   it('reads no more than 64 KiB of an error body', async () => {
-    const err = await failureOf(() => new Response(new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(64 * 1024).fill(0x41)) }), { status: 503 }));
+    const err = await failureOf(
+      () =>
+        new Response(new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(64 * 1024).fill(0x41)) }), {
+          status: 503,
+        }),
+    );
     expect(err).toMatchObject({ status: 503, retriable: true });
     expect(err.message).toBe('worker answered 503: ');
   });
@@ -225,7 +323,13 @@ function isValidResult(r: unknown): boolean {
   if (typeof r !== 'object' || r === null || Array.isArray(r)) return false;
   const o = r as Record<string, unknown>;
   // A seq beyond 2^53 - 1 cannot have been counted exactly: not a seq (the counterexample below).
-  if (o.status === 'stored') return typeof o.id === 'string' && Number.isSafeInteger(o.seq) && (o.seq as number) >= 0 && typeof o.category === 'string';
+  if (o.status === 'stored')
+    return (
+      typeof o.id === 'string' &&
+      Number.isSafeInteger(o.seq) &&
+      (o.seq as number) >= 0 &&
+      typeof o.category === 'string'
+    );
   if (o.status === 'duplicate') return typeof o.id === 'string' && typeof o.category === 'string';
   if (o.status === 'rejected') return typeof o.reason === 'string';
   return false;
@@ -234,35 +338,59 @@ function isValidResult(r: unknown): boolean {
 describe('bridge > forwardBatch on any answer (property)', () => {
   it('resolves exactly when a 2xx holds one valid result per record; otherwise a ForwardError, retriable for every 2xx', async () => {
     const result = fc.oneof(
-      fc.record({ status: fc.constant('stored'), id: fc.string(), seq: fc.oneof(fc.nat(), fc.integer(), fc.double(), fc.string()), category: fc.string() }),
-      fc.record({ status: fc.constant('duplicate'), id: fc.oneof(fc.string(), fc.integer()), category: fc.string() }, { requiredKeys: ['status', 'id'] }),
+      fc.record({
+        status: fc.constant('stored'),
+        id: fc.string(),
+        seq: fc.oneof(fc.nat(), fc.integer(), fc.double(), fc.string()),
+        category: fc.string(),
+      }),
+      fc.record(
+        { status: fc.constant('duplicate'), id: fc.oneof(fc.string(), fc.integer()), category: fc.string() },
+        { requiredKeys: ['status', 'id'] },
+      ),
       fc.record({ status: fc.constant('rejected'), reason: fc.oneof(fc.string(), fc.jsonValue()) }),
       fc.anything(),
     );
-    const body = fc.oneof(fc.record({ results: fc.array(result, { maxLength: 4 }) }), fc.record({ results: fc.anything() }), fc.anything(), fc.string(), fc.string().map((t) => `{"results":[${t}`));
+    const body = fc.oneof(
+      fc.record({ results: fc.array(result, { maxLength: 4 }) }),
+      fc.record({ results: fc.anything() }),
+      fc.anything(),
+      fc.string(),
+      fc.string().map((t) => `{"results":[${t}`),
+    );
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 200, max: 599 }), body, fc.integer({ min: 1, max: 3 }), async (status, answer, n) => {
-        const text = typeof answer === 'string' ? answer : JSON.stringify(answer) ?? 'undefined';
-        const noBody = status === 204 || status === 205 || status === 304;
-        const { fetch } = fakeFetch(() => new Response(noBody ? null : text, { status }));
-        const parsed = (() => {
+      fc.asyncProperty(
+        fc.integer({ min: 200, max: 599 }),
+        body,
+        fc.integer({ min: 1, max: 3 }),
+        async (status, answer, n) => {
+          const text = typeof answer === 'string' ? answer : (JSON.stringify(answer) ?? 'undefined');
+          const noBody = status === 204 || status === 205 || status === 304;
+          const { fetch } = fakeFetch(() => new Response(noBody ? null : text, { status }));
+          const parsed = (() => {
+            try {
+              return JSON.parse(text) as { results?: unknown };
+            } catch {
+              return undefined;
+            }
+          })();
+          const valid =
+            status < 300 &&
+            !noBody &&
+            Array.isArray(parsed?.results) &&
+            parsed.results.length === n &&
+            parsed.results.every(isValidResult);
           try {
-            return JSON.parse(text) as { results?: unknown };
-          } catch {
-            return undefined;
+            const results = await forwardBatch(records(n), options(fetch));
+            expect(valid).toBe(true);
+            expect(results).toEqual(parsed!.results);
+          } catch (err) {
+            expect(err).toBeInstanceOf(ForwardError);
+            expect(valid).toBe(false);
+            if (status < 300) expect((err as ForwardError).retriable).toBe(true);
           }
-        })();
-        const valid = status < 300 && !noBody && Array.isArray(parsed?.results) && parsed.results.length === n && parsed.results.every(isValidResult);
-        try {
-          const results = await forwardBatch(records(n), options(fetch));
-          expect(valid).toBe(true);
-          expect(results).toEqual(parsed!.results);
-        } catch (err) {
-          expect(err).toBeInstanceOf(ForwardError);
-          expect(valid).toBe(false);
-          if (status < 300) expect((err as ForwardError).retriable).toBe(true);
-        }
-      }),
+        },
+      ),
       { numRuns: Number(process.env.FC_RUNS ?? 500) },
     );
   });
@@ -270,8 +398,14 @@ describe('bridge > forwardBatch on any answer (property)', () => {
   it('regression (fast-check counterexample, run 3228): a stored seq of 2^53 is not a valid result', async () => {
     // [200, {"results":[{"status":"stored","id":"","seq":9007199254740992,"category":""}]}, 1]: the
     // oracle took any integer, the schema (zod's int) only safe ones; an unsafe seq is no seq.
-    const { fetch } = fakeFetch(() => json(200, { results: [{ status: 'stored', id: '', seq: 9007199254740992, category: '' }] }));
-    await expect(forwardBatch(records(1), options(fetch))).rejects.toMatchObject({ name: 'ForwardError', retriable: true, unexpectedAnswer: true });
+    const { fetch } = fakeFetch(() =>
+      json(200, { results: [{ status: 'stored', id: '', seq: 9007199254740992, category: '' }] }),
+    );
+    await expect(forwardBatch(records(1), options(fetch))).rejects.toMatchObject({
+      name: 'ForwardError',
+      retriable: true,
+      unexpectedAnswer: true,
+    });
   });
 });
 

@@ -4,7 +4,13 @@
  * splitting and isolating are decided per partition by `partition-flow.ts`.
  */
 import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
-import { MAX_ERROR_BODY_BYTES, UnexpectedAnswerError, maxIngestAnswerBytes, parseIngestAnswer, readBoundedText } from './worker-answer.ts';
+import {
+  MAX_ERROR_BODY_BYTES,
+  UnexpectedAnswerError,
+  maxIngestAnswerBytes,
+  parseIngestAnswer,
+  readBoundedText,
+} from './worker-answer.ts';
 
 export class ForwardError extends Error {
   override name = 'ForwardError';
@@ -25,7 +31,18 @@ export class ForwardError extends Error {
   readonly countsTowardIsolation: boolean;
   /** A 2xx whose body was too large, not JSON, or not one valid result per record (worker-answer.ts). */
   readonly unexpectedAnswer: boolean;
-  constructor(message: string, opts: { retriable: boolean; status?: number; code?: string; timedOut?: boolean; retryAfterMs?: number; unexpectedAnswer?: boolean; cause?: unknown }) {
+  constructor(
+    message: string,
+    opts: {
+      retriable: boolean;
+      status?: number;
+      code?: string;
+      timedOut?: boolean;
+      retryAfterMs?: number;
+      unexpectedAnswer?: boolean;
+      cause?: unknown;
+    },
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.retriable = opts.retriable;
     this.status = opts.status;
@@ -33,7 +50,9 @@ export class ForwardError extends Error {
     this.timedOut = opts.timedOut ?? false;
     this.retryAfterMs = opts.retryAfterMs;
     this.unexpectedAnswer = opts.unexpectedAnswer ?? false;
-    this.countsTowardIsolation = this.timedOut || (this.status !== undefined && this.status >= 500 && !(this.status === 503 && this.code === 'room_unavailable'));
+    this.countsTowardIsolation =
+      this.timedOut ||
+      (this.status !== undefined && this.status >= 500 && !(this.status === 503 && this.code === 'room_unavailable'));
   }
 }
 
@@ -58,14 +77,24 @@ export async function forwardBatch(records: IngestRecord[], opts: ForwardOptions
   try {
     res = await doFetch(`${opts.workerUrl}/internal/ingest`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${opts.ingestToken}`, 'content-type': 'application/json', ...(opts.requestId ? { 'x-request-id': opts.requestId } : {}) },
+      headers: {
+        authorization: `Bearer ${opts.ingestToken}`,
+        'content-type': 'application/json',
+        ...(opts.requestId ? { 'x-request-id': opts.requestId } : {}),
+      },
       body: JSON.stringify({ records }),
-      signal: opts.signal ? AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal]) : AbortSignal.timeout(opts.timeoutMs),
+      signal: opts.signal
+        ? AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal])
+        : AbortSignal.timeout(opts.timeoutMs),
     });
   } catch (err) {
     const aborted = opts.signal?.aborted === true;
     const timedOut = !aborted && err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-    const message = aborted ? 'forward aborted: the bridge is stopping' : timedOut ? `worker did not answer in ${opts.timeoutMs} ms` : `worker unreachable: ${(err as Error).message}`;
+    const message = aborted
+      ? 'forward aborted: the bridge is stopping'
+      : timedOut
+        ? `worker did not answer in ${opts.timeoutMs} ms`
+        : `worker unreachable: ${(err as Error).message}`;
     throw new ForwardError(message, { retriable: true, timedOut, cause: err });
   }
   if (res.ok) {
@@ -75,8 +104,21 @@ export async function forwardBatch(records: IngestRecord[], opts: ForwardOptions
     } catch (err) {
       const aborted = opts.signal?.aborted === true;
       const timedOut = !aborted && err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      const why = err instanceof UnexpectedAnswerError ? err.message : aborted ? 'the bridge is stopping' : timedOut ? `the body did not arrive in ${opts.timeoutMs} ms` : `the body was cut off: ${String(err)}`;
-      throw new ForwardError(`worker answered ${res.status} without one valid result per record: ${why}`, { retriable: true, status: res.status, timedOut, unexpectedAnswer: err instanceof UnexpectedAnswerError, cause: err });
+      const why =
+        err instanceof UnexpectedAnswerError
+          ? err.message
+          : aborted
+            ? 'the bridge is stopping'
+            : timedOut
+              ? `the body did not arrive in ${opts.timeoutMs} ms`
+              : `the body was cut off: ${String(err)}`;
+      throw new ForwardError(`worker answered ${res.status} without one valid result per record: ${why}`, {
+        retriable: true,
+        status: res.status,
+        timedOut,
+        unexpectedAnswer: err instanceof UnexpectedAnswerError,
+        cause: err,
+      });
     }
   }
   let text: string;
@@ -95,7 +137,8 @@ export async function forwardBatch(records: IngestRecord[], opts: ForwardOptions
     // not the API's JSON error shape (a proxy's page): keep the raw text
   }
   const retryAfter = Number(res.headers.get('retry-after'));
-  const retriable = res.status >= 500 || res.status === 429 || res.status === 401 || res.status === 403 || res.status === 408;
+  const retriable =
+    res.status >= 500 || res.status === 429 || res.status === 401 || res.status === 403 || res.status === 408;
   throw new ForwardError(`worker answered ${res.status}${code ? ` ${code}` : ''}: ${message}`, {
     retriable,
     status: res.status,
@@ -108,10 +151,16 @@ export async function forwardBatch(records: IngestRecord[], opts: ForwardOptions
  * Whether the Worker's `GET /healthz` answers 200 within `timeoutMs`: one half of the evidence
  * that a record failing alone is the record's fault, not the Worker's.
  */
-export async function workerIsHealthy(workerUrl: string, timeoutMs: number, opts: { fetch?: typeof fetch; signal?: AbortSignal } = {}): Promise<boolean> {
+export async function workerIsHealthy(
+  workerUrl: string,
+  timeoutMs: number,
+  opts: { fetch?: typeof fetch; signal?: AbortSignal } = {},
+): Promise<boolean> {
   const doFetch = opts.fetch ?? fetch;
   try {
-    const signal = opts.signal ? AbortSignal.any([AbortSignal.timeout(timeoutMs), opts.signal]) : AbortSignal.timeout(timeoutMs);
+    const signal = opts.signal
+      ? AbortSignal.any([AbortSignal.timeout(timeoutMs), opts.signal])
+      : AbortSignal.timeout(timeoutMs);
     const res = await doFetch(`${workerUrl}/healthz`, { signal });
     await res.body?.cancel().catch(() => undefined);
     return res.status === 200;

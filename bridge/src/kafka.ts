@@ -2,7 +2,15 @@
  * Everything that touches kafkajs (2.2.4, in maintenance mode) lives here, so replacing the
  * client later means replacing one module.
  */
-import kafkajs, { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, type Message, type Producer, type SASLOptions } from 'kafkajs';
+import kafkajs, {
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type KafkaMessage,
+  type Message,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
 import type { IngestRecord } from '../../protocol/ingest.ts';
 import { backoffMs, sleep, type BackoffPolicy } from './backoff.ts';
 import { createBatchHandler, type PartitionSnapshot } from './batch-handler.ts';
@@ -17,7 +25,11 @@ import type { BridgeMetrics } from './metrics.ts';
 const { CompressionTypes, Kafka: KafkaClient, logLevel: KafkaLogLevel, Partitioners } = kafkajs;
 
 /** kafkajs' codec of each compression a producer here may ask for (`send({ compression })`). */
-export const COMPRESSION = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP, snappy: CompressionTypes.Snappy } as const;
+export const COMPRESSION = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+} as const;
 
 registerCodecs();
 
@@ -39,10 +51,15 @@ export function createKafka(config: KafkaConnection, opts: { retries?: number; q
     connectionTimeout: 3000,
     retry: { initialRetryTime: 300, maxRetryTime: 5000, retries: opts.retries ?? 8 },
     logLevel: opts.quiet ? KafkaLogLevel.NOTHING : KafkaLogLevel.WARN,
-    logCreator: () => ({ level, log: entry }) => {
-      const { message, timestamp: _ts, logger: _logger, ...rest } = entry;
-      log(level <= KafkaLogLevel.ERROR ? 'error' : 'warn', `kafkajs: ${message}`, { namespace: entry.namespace, ...rest });
-    },
+    logCreator:
+      () =>
+      ({ level, log: entry }) => {
+        const { message, timestamp: _ts, logger: _logger, ...rest } = entry;
+        log(level <= KafkaLogLevel.ERROR ? 'error' : 'warn', `kafkajs: ${message}`, {
+          namespace: entry.namespace,
+          ...rest,
+        });
+      },
   });
 }
 
@@ -81,7 +98,11 @@ export function toIngestRecord(topic: string, partition: number, m: FetchedRecor
 const BROKER_PROBE_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 5000, jitter: 'none' };
 
 /** Waits until the cluster answers, logging once per attempt; returns false when stopped. */
-export async function waitForBroker(config: KafkaConnection, stopped: () => boolean, signal?: AbortSignal): Promise<boolean> {
+export async function waitForBroker(
+  config: KafkaConnection,
+  stopped: () => boolean,
+  signal?: AbortSignal,
+): Promise<boolean> {
   // One quick probe per attempt (kafkajs' own retries would hide the outage for ~25 s): this loop is the retry.
   const kafka = createKafka(config, { retries: 0, quiet: true });
   for (let attempt = 0; !stopped(); attempt++) {
@@ -134,7 +155,12 @@ export type BridgeHooks = { onGiveUp?: (err: unknown) => void; onAssignment?: (a
  * what the Worker rejected or a healthy Worker keeps failing, resolve and commit only what is
  * done, pause only a partition that has to wait). Rebalances and restarts reset its state.
  */
-export function createBridge(config: BridgeConfig, metrics: BridgeMetrics, kafka = createKafka(config), hooks: BridgeHooks = {}): Bridge {
+export function createBridge(
+  config: BridgeConfig,
+  metrics: BridgeMetrics,
+  kafka = createKafka(config),
+  hooks: BridgeHooks = {},
+): Bridge {
   const heartbeatIntervalMs = Math.min(3000, Math.floor(config.sessionTimeoutMs / 3));
   const consumer: Consumer = kafka.consumer({
     groupId: config.groupId,
@@ -163,11 +189,23 @@ export function createBridge(config: BridgeConfig, metrics: BridgeMetrics, kafka
     stepWaitMs: config.forwardWaitMs,
     metrics,
     toRecord: toIngestRecord,
-    forward: (records, requestId) => forwardBatch(records, { workerUrl: config.workerUrl, ingestToken: config.ingestToken, timeoutMs: config.requestTimeoutMs, requestId, signal: abort.signal }),
-    workerIsHealthy: () => workerIsHealthy(config.workerUrl, Math.min(3000, config.requestTimeoutMs), { signal: abort.signal }),
+    forward: (records, requestId) =>
+      forwardBatch(records, {
+        workerUrl: config.workerUrl,
+        ingestToken: config.ingestToken,
+        timeoutMs: config.requestTimeoutMs,
+        requestId,
+        signal: abort.signal,
+      }),
+    workerIsHealthy: () =>
+      workerIsHealthy(config.workerUrl, Math.min(3000, config.requestTimeoutMs), { signal: abort.signal }),
     sendDeadLetters: async (letters: DeadLetter[]) => {
       for (const topic of new Set(letters.map((l) => l.topic))) {
-        await producer.send({ topic, acks: -1, messages: letters.filter((l) => l.topic === topic).map((l) => l.message) });
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: letters.filter((l) => l.topic === topic).map((l) => l.message),
+        });
       }
     },
     stopping: () => stopping,
@@ -197,7 +235,13 @@ export function createBridge(config: BridgeConfig, metrics: BridgeMetrics, kafka
       for (const topic of config.topics) {
         for (const o of await admin.fetchTopicOffsets(topic)) {
           const c = committed.get(`${topic}/${o.partition}`);
-          out.push({ topic, partition: o.partition, committed: c === undefined || BigInt(c) < 0n ? null : c, low: o.low, high: o.high });
+          out.push({
+            topic,
+            partition: o.partition,
+            committed: c === undefined || BigInt(c) < 0n ? null : c,
+            low: o.low,
+            high: o.high,
+          });
         }
       }
       return out;
@@ -217,9 +261,18 @@ export function createBridge(config: BridgeConfig, metrics: BridgeMetrics, kafka
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
         // A new generation: the old one's pauses, timers and kept answers must not act on it.
         handler.reset();
-        setAssignment(Object.entries(e.payload.memberAssignment).flatMap(([topic, ps]) => (ps ?? []).map((partition) => ({ topic, partition }))));
+        setAssignment(
+          Object.entries(e.payload.memberAssignment).flatMap(([topic, ps]) =>
+            (ps ?? []).map((partition) => ({ topic, partition })),
+          ),
+        );
         outboxLeader = (e.payload.memberAssignment[config.topics[0]!] ?? []).includes(0);
-        log('info', 'joined consumer group', { groupId: e.payload.groupId, memberId: e.payload.memberId, assignment: e.payload.memberAssignment, outboxLeader });
+        log('info', 'joined consumer group', {
+          groupId: e.payload.groupId,
+          memberId: e.payload.memberId,
+          assignment: e.payload.memberAssignment,
+          outboxLeader,
+        });
       });
       await producer.connect();
       await consumer.connect();
@@ -244,7 +297,14 @@ export function createBridge(config: BridgeConfig, metrics: BridgeMetrics, kafka
 }
 
 /** One record read back from a topic (headers as text). */
-export type TopicRecord = { partition: number; offset: string; key: Buffer | null; value: Buffer | null; headers: Record<string, string>; timestamp: string };
+export type TopicRecord = {
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  timestamp: string;
+};
 
 /** One partition's log as it is now: offsets `low` to `high - 1` hold records. */
 export type PartitionRange = { partition: number; low: string; high: string };
@@ -254,7 +314,9 @@ export async function topicRanges(kafka: Kafka, topic: string): Promise<Partitio
   const admin = kafka.admin();
   await admin.connect();
   try {
-    return (await admin.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: o.low, high: o.high })).sort((a, b) => a.partition - b.partition);
+    return (await admin.fetchTopicOffsets(topic))
+      .map((o) => ({ partition: o.partition, low: o.low, high: o.high }))
+      .sort((a, b) => a.partition - b.partition);
   } finally {
     await admin.disconnect();
   }
@@ -285,11 +347,18 @@ export async function scanTopic(
   opts: { idleTimeoutMs?: number } = {},
 ): Promise<void> {
   const due = new Map<number, { from: bigint; last: bigint }>();
-  for (const r of ranges) if (BigInt(r.last) >= BigInt(r.from)) due.set(r.partition, { from: BigInt(r.from), last: BigInt(r.last) });
+  for (const r of ranges)
+    if (BigInt(r.last) >= BigInt(r.from)) due.set(r.partition, { from: BigInt(r.from), last: BigInt(r.last) });
   if (due.size === 0) return;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
   const groupId = `quaycast-read-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100, maxBytesPerPartition: SCAN_MAX_BYTES_PER_PARTITION, maxBytes: SCAN_MAX_BYTES });
+  const consumer = kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 100,
+    maxBytesPerPartition: SCAN_MAX_BYTES_PER_PARTITION,
+    maxBytes: SCAN_MAX_BYTES,
+  });
   const admin = kafka.admin();
   let stopped = false;
   try {
@@ -305,7 +374,15 @@ export async function scanTopic(
       };
       const armIdle = () => {
         clearTimeout(idle);
-        idle = setTimeout(() => finish(new Error(`reading ${topic}: nothing arrived for ${idleTimeoutMs} ms with ${due.size} partition(s) still due`)), idleTimeoutMs);
+        idle = setTimeout(
+          () =>
+            finish(
+              new Error(
+                `reading ${topic}: nothing arrived for ${idleTimeoutMs} ms with ${due.size} partition(s) still due`,
+              ),
+            ),
+          idleTimeoutMs,
+        );
       };
       armIdle();
       consumer
@@ -322,7 +399,14 @@ export async function scanTopic(
               if (offset > range.last) break;
               let more: boolean | void;
               try {
-                more = await onRecord({ partition: batch.partition, offset: m.offset, key: m.key, value: m.value, headers: headersOf(m), timestamp: m.timestamp });
+                more = await onRecord({
+                  partition: batch.partition,
+                  offset: m.offset,
+                  key: m.key,
+                  value: m.value,
+                  headers: headersOf(m),
+                  timestamp: m.timestamp,
+                });
               } catch (err) {
                 // Ends the scan: thrown into kafkajs, the batch would be retried and the records before it handed on again.
                 return finish(err);
@@ -352,7 +436,10 @@ export async function scanTopic(
   } finally {
     stopped = true;
     await consumer.disconnect().catch(() => undefined);
-    await admin.connect().then(() => admin.deleteGroups([groupId])).catch(() => undefined); // best effort: an empty group expires anyway
+    await admin
+      .connect()
+      .then(() => admin.deleteGroups([groupId]))
+      .catch(() => undefined); // best effort: an empty group expires anyway
     await admin.disconnect().catch(() => undefined);
   }
 }

@@ -15,18 +15,36 @@ setLogStream(new Writable({ write: (_chunk, _encoding, done) => done() }));
 
 const T0 = Date.parse('2026-12-01T10:00:00Z');
 const tp = (topic: string, partition: number): TopicPartition => ({ topic, partition });
-const snap = (topic: string, partition: number, stalledSince?: number, lastError?: string): PartitionSnapshot => ({ topic, partition, stalledSince, lastError });
-const offs = (topic: string, partition: number, committed: string | null, high: string, low = '0'): PartitionOffsets => ({ topic, partition, committed, high, low });
+const snap = (topic: string, partition: number, stalledSince?: number, lastError?: string): PartitionSnapshot => ({
+  topic,
+  partition,
+  stalledSince,
+  lastError,
+});
+const offs = (
+  topic: string,
+  partition: number,
+  committed: string | null,
+  high: string,
+  low = '0',
+): PartitionOffsets => ({ topic, partition, committed, high, low });
 
 describe('bridge > liveness: stalls', () => {
   it('names the assigned partitions stalled longer than the threshold, longest first', () => {
     const assigned = [tp('a', 0), tp('a', 1), tp('b', 0)];
-    const snapshots = [snap('a', 0, T0 - 61_000, '503 room_unavailable'), snap('a', 1, T0 - 59_000), snap('b', 0, T0 - 120_000), snap('c', 9, T0 - 999_000)];
+    const snapshots = [
+      snap('a', 0, T0 - 61_000, '503 room_unavailable'),
+      snap('a', 1, T0 - 59_000),
+      snap('b', 0, T0 - 120_000),
+      snap('c', 9, T0 - 999_000),
+    ];
     expect(stalledPartitions(assigned, snapshots, T0, 60_000)).toEqual([
       { topic: 'b', partition: 0, stalledForMs: 120_000, lastError: undefined },
       { topic: 'a', partition: 0, stalledForMs: 61_000, lastError: '503 room_unavailable' },
     ]); // a/1 is under the threshold; c/9 is not ours (any more)
-    expect(stallReason(stalledPartitions(assigned, snapshots, T0, 60_000))).toBe('b/0 stalled for 120 s; a/0 stalled for 61 s (last: 503 room_unavailable)');
+    expect(stallReason(stalledPartitions(assigned, snapshots, T0, 60_000))).toBe(
+      'b/0 stalled for 120 s; a/0 stalled for 61 s (last: 503 room_unavailable)',
+    );
   });
 
   it('computes lag as high minus committed, or minus the low watermark when nothing is committed, never negative', () => {
@@ -57,7 +75,10 @@ describe('bridge > liveness: the report (contract 2)', () => {
     const status = buildStatus({
       ...input,
       assigned: [tp('a', 0), tp('a', 1), tp('a', 2)],
-      snapshots: [snap('a', 1, T0 - 5000, 'worker answered 503 room_unavailable: Ship (request id a.1.7.3)'), snap('a', 0)],
+      snapshots: [
+        snap('a', 1, T0 - 5000, 'worker answered 503 room_unavailable: Ship (request id a.1.7.3)'),
+        snap('a', 0),
+      ],
       offsets: [offs('a', 0, '10', '15'), offs('a', 1, '7', '9'), offs('a', 2, null, '0')],
     });
     expect(BridgeStatusSchema.parse(status)).toEqual(status);
@@ -69,7 +90,15 @@ describe('bridge > liveness: the report (contract 2)', () => {
       state: 'consuming',
       deadLettered: 2,
       partitions: [
-        { topic: 'a', partition: 1, committedOffset: '7', highWatermark: '9', lag: 2, stalledSince: '2026-12-01T09:59:55.000Z', lastError: 'worker answered 503 room_unavailable: Ship (request id a.1.7.3)' },
+        {
+          topic: 'a',
+          partition: 1,
+          committedOffset: '7',
+          highWatermark: '9',
+          lag: 2,
+          stalledSince: '2026-12-01T09:59:55.000Z',
+          lastError: 'worker answered 503 room_unavailable: Ship (request id a.1.7.3)',
+        },
         { topic: 'a', partition: 0, committedOffset: '10', highWatermark: '15', lag: 5 },
         { topic: 'a', partition: 2, committedOffset: null, highWatermark: '0', lag: 0 },
       ],
@@ -78,19 +107,39 @@ describe('bridge > liveness: the report (contract 2)', () => {
 
   it('says null for offsets not read yet', () => {
     const status = buildStatus({ ...input, assigned: [tp('a', 0)], snapshots: [], offsets: [] });
-    expect(status.partitions).toEqual([{ topic: 'a', partition: 0, committedOffset: null, highWatermark: null, lag: null }]);
+    expect(status.partitions).toEqual([
+      { topic: 'a', partition: 0, committedOffset: null, highWatermark: null, lag: null },
+    ]);
   });
 
   it('always parses with the shared schema, for any partitions, offsets and errors (property)', () => {
     const offset = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }).map(String);
     fc.assert(
       fc.property(
-        fc.array(fc.record({ topic: fc.stringMatching(/^[\w.-]{1,249}$/), partition: fc.nat(1_000_000), committed: fc.option(offset), high: offset, low: offset, stalledFor: fc.option(fc.nat(10_000_000)), lastError: fc.option(fc.string({ maxLength: 2000 })) }), { maxLength: 600 }),
+        fc.array(
+          fc.record({
+            topic: fc.stringMatching(/^[\w.-]{1,249}$/),
+            partition: fc.nat(1_000_000),
+            committed: fc.option(offset),
+            high: offset,
+            low: offset,
+            stalledFor: fc.option(fc.nat(10_000_000)),
+            lastError: fc.option(fc.string({ maxLength: 2000 })),
+          }),
+          { maxLength: 600 },
+        ),
         (rows) => {
           const status = buildStatus({
             ...input,
             assigned: rows.map((r) => tp(r.topic, r.partition)),
-            snapshots: rows.map((r) => snap(r.topic, r.partition, r.stalledFor === null ? undefined : T0 - r.stalledFor, r.lastError ?? undefined)),
+            snapshots: rows.map((r) =>
+              snap(
+                r.topic,
+                r.partition,
+                r.stalledFor === null ? undefined : T0 - r.stalledFor,
+                r.lastError ?? undefined,
+              ),
+            ),
             offsets: rows.map((r) => offs(r.topic, r.partition, r.committed, r.high, r.low)),
           });
           expect(() => BridgeStatusSchema.parse(status)).not.toThrow();
@@ -148,7 +197,11 @@ describe('bridge > createLiveness', () => {
     advance(900);
     expect(liveness.health().ok).toBe(true);
     advance(200);
-    expect(liveness.health()).toMatchObject({ ok: false, reason: 'a/0 stalled for 1 s (last: worker answered 500)', stalled: [{ topic: 'a', partition: 0, stalledForMs: 1100 }] });
+    expect(liveness.health()).toMatchObject({
+      ok: false,
+      reason: 'a/0 stalled for 1 s (last: worker answered 500)',
+      stalled: [{ topic: 'a', partition: 0, stalledForMs: 1100 }],
+    });
   });
 
   it('posts the report to /internal/bridge/status with the service token', async () => {
@@ -156,8 +209,14 @@ describe('bridge > createLiveness', () => {
     await liveness.report();
     expect(posts).toHaveLength(1);
     expect(posts[0]!.url).toBe('http://worker.test/internal/bridge/status');
-    expect(posts[0]!.init).toMatchObject({ method: 'POST', headers: { authorization: 'Bearer tok', 'content-type': 'application/json' } });
-    expect(BridgeStatusSchema.parse(JSON.parse(String(posts[0]!.init.body)))).toMatchObject({ bridgeId: 'b1', state: 'consuming' });
+    expect(posts[0]!.init).toMatchObject({
+      method: 'POST',
+      headers: { authorization: 'Bearer tok', 'content-type': 'application/json' },
+    });
+    expect(BridgeStatusSchema.parse(JSON.parse(String(posts[0]!.init.body)))).toMatchObject({
+      bridgeId: 'b1',
+      state: 'consuming',
+    });
   });
 
   it('ignores a 404 (an older Worker) and any failure, and keeps reporting', async () => {
@@ -165,7 +224,11 @@ describe('bridge > createLiveness', () => {
     answers.push(404, 500);
     await expect(liveness.report()).resolves.toBeUndefined();
     await expect(liveness.report()).resolves.toBeUndefined();
-    const failing = setup({ fetch: (async () => { throw new TypeError('fetch failed'); }) as typeof fetch });
+    const failing = setup({
+      fetch: (async () => {
+        throw new TypeError('fetch failed');
+      }) as typeof fetch,
+    });
     await expect(failing.liveness.report()).resolves.toBeUndefined();
     await liveness.report();
     expect(posts).toHaveLength(3);
@@ -188,7 +251,11 @@ describe('bridge > createLiveness', () => {
     set([snap('a', 0, T0, '503'), snap('a', 1)]);
     advance(1500);
     await waitFor(() => posts.length === 3);
-    expect(bodies()[2]!.partitions[0]).toMatchObject({ partition: 0, stalledSince: new Date(T0).toISOString(), lastError: '503' });
+    expect(bodies()[2]!.partitions[0]).toMatchObject({
+      partition: 0,
+      stalledSince: new Date(T0).toISOString(),
+      lastError: '503',
+    });
     expect(await metrics.render()).toContain('quaycast_bridge_partition_stalled_seconds{partition="0",topic="a"} 1.5');
     set([snap('a', 0), snap('a', 1)]);
     await waitFor(() => posts.length === 4);
@@ -219,8 +286,15 @@ describe('bridge > createLiveness without the broker', () => {
       state: () => state,
       assigned: () => [tp('a', 0)],
       partitions: () => [snap('a', 0)],
-      readOffsets: () => (++read === 1 ? Promise.resolve([offs('a', 0, '1', '4')]) : read === 2 ? Promise.reject(new Error('broker down')) : new Promise<never>(() => undefined)),
-      fetch: (async (_url: string | URL | Request, init?: RequestInit) => (posts.push(String(init?.body)), new Response(null, { status: 204 }))) as typeof fetch,
+      readOffsets: () =>
+        ++read === 1
+          ? Promise.resolve([offs('a', 0, '1', '4')])
+          : read === 2
+            ? Promise.reject(new Error('broker down'))
+            : new Promise<never>(() => undefined),
+      fetch: (async (_url: string | URL | Request, init?: RequestInit) => (
+        posts.push(String(init?.body)), new Response(null, { status: 204 })
+      )) as typeof fetch,
     });
     const abort = new AbortController();
     const running = liveness.run(abort.signal);

@@ -34,7 +34,12 @@ export type LivenessDeps = {
 };
 
 /** A partition whose head has been failing longer than the threshold. */
-export type StalledPartition = { topic: string; partition: number; stalledForMs: number; lastError: string | undefined };
+export type StalledPartition = {
+  topic: string;
+  partition: number;
+  stalledForMs: number;
+  lastError: string | undefined;
+};
 
 /** `<clientId>@<host>/<pid>`: stable for the life of one bridge process. */
 export function bridgeIdOf(clientId: string): string {
@@ -42,18 +47,34 @@ export function bridgeIdOf(clientId: string): string {
 }
 
 /** The assigned partitions stalled longer than `thresholdMs`, longest first. Pure. */
-export function stalledPartitions(assigned: readonly TopicPartition[], snapshots: readonly PartitionSnapshot[], now: number, thresholdMs: number): StalledPartition[] {
+export function stalledPartitions(
+  assigned: readonly TopicPartition[],
+  snapshots: readonly PartitionSnapshot[],
+  now: number,
+  thresholdMs: number,
+): StalledPartition[] {
   const mine = new Set(assigned.map((a) => `${a.topic}/${a.partition}`));
   return snapshots
-    .filter((s) => s.stalledSince !== undefined && mine.has(`${s.topic}/${s.partition}`) && now - s.stalledSince > thresholdMs)
-    .map((s) => ({ topic: s.topic, partition: s.partition, stalledForMs: now - s.stalledSince!, lastError: s.lastError }))
+    .filter(
+      (s) =>
+        s.stalledSince !== undefined && mine.has(`${s.topic}/${s.partition}`) && now - s.stalledSince > thresholdMs,
+    )
+    .map((s) => ({
+      topic: s.topic,
+      partition: s.partition,
+      stalledForMs: now - s.stalledSince!,
+      lastError: s.lastError,
+    }))
     .sort((a, b) => b.stalledForMs - a.stalledForMs);
 }
 
 /** /healthz's reason for a 503: the stalled partitions, named. Pure. */
 export function stallReason(stalled: readonly StalledPartition[]): string {
   return stalled
-    .map((s) => `${s.topic}/${s.partition} stalled for ${Math.round(s.stalledForMs / 1000)} s${s.lastError ? ` (last: ${s.lastError})` : ''}`)
+    .map(
+      (s) =>
+        `${s.topic}/${s.partition} stalled for ${Math.round(s.stalledForMs / 1000)} s${s.lastError ? ` (last: ${s.lastError})` : ''}`,
+    )
     .join('; ')
     .slice(0, 2000);
 }
@@ -101,7 +122,10 @@ export function buildStatus(input: {
       ...(flow?.stalledSince !== undefined && flow.lastError ? { lastError: flow.lastError.slice(0, 500) } : {}),
     };
   });
-  partitions.sort((a, b) => Number(b.stalledSince !== undefined) - Number(a.stalledSince !== undefined) || (b.lag ?? 0) - (a.lag ?? 0));
+  partitions.sort(
+    (a, b) =>
+      Number(b.stalledSince !== undefined) - Number(a.stalledSince !== undefined) || (b.lag ?? 0) - (a.lag ?? 0),
+  );
   return {
     bridgeId: input.bridgeId,
     at: new Date(input.now).toISOString(),
@@ -134,7 +158,8 @@ export function createLiveness(deps: LivenessDeps): Liveness {
   const now = deps.now ?? Date.now;
   const doFetch = deps.fetch ?? fetch;
   let offsets: PartitionOffsets[] = [];
-  const mine = (labels: PartitionLabels) => deps.assigned().some((a) => a.topic === labels.topic && String(a.partition) === labels.partition);
+  const mine = (labels: PartitionLabels) =>
+    deps.assigned().some((a) => a.topic === labels.topic && String(a.partition) === labels.partition);
   let notFoundLogged = false;
   let failing = false;
 
@@ -145,7 +170,11 @@ export function createLiveness(deps: LivenessDeps): Liveness {
     const t = now();
     const assigned = new Set(deps.assigned().map((a) => `${a.topic}/${a.partition}`));
     for (const s of deps.partitions()) {
-      if (assigned.has(`${s.topic}/${s.partition}`)) deps.metrics.partitionStalledSeconds.set(partitionLabels(s.topic, s.partition), s.stalledSince === undefined ? 0 : (t - s.stalledSince) / 1000);
+      if (assigned.has(`${s.topic}/${s.partition}`))
+        deps.metrics.partitionStalledSeconds.set(
+          partitionLabels(s.topic, s.partition),
+          s.stalledSince === undefined ? 0 : (t - s.stalledSince) / 1000,
+        );
     }
     await retainSeries(deps.metrics.partitionStalledSeconds, mine);
     await retainSeries(deps.metrics.lag, mine);
@@ -193,7 +222,11 @@ export function createLiveness(deps: LivenessDeps): Liveness {
       await res.body?.cancel().catch(() => undefined);
       if (res.status === 404) {
         // An older Worker without the route: keep consuming, keep trying (it may be upgraded).
-        if (!notFoundLogged) log('info', 'the Worker has no /internal/bridge/status yet (older Worker); liveness reports are ignored there');
+        if (!notFoundLogged)
+          log(
+            'info',
+            'the Worker has no /internal/bridge/status yet (older Worker); liveness reports are ignored there',
+          );
         notFoundLogged = true;
         return;
       }
@@ -222,7 +255,14 @@ export function createLiveness(deps: LivenessDeps): Liveness {
         const current = stalled();
         const keys = new Set(current.map((s) => `${s.topic}/${s.partition}`));
         const changed = keys.size !== previous.size || [...keys].some((k) => !previous.has(k));
-        for (const s of current) if (!previous.has(`${s.topic}/${s.partition}`)) log('warn', 'partition stalled', { topic: s.topic, partition: s.partition, stalledForMs: s.stalledForMs, lastError: s.lastError });
+        for (const s of current)
+          if (!previous.has(`${s.topic}/${s.partition}`))
+            log('warn', 'partition stalled', {
+              topic: s.topic,
+              partition: s.partition,
+              stalledForMs: s.stalledForMs,
+              lastError: s.lastError,
+            });
         for (const k of previous) if (!keys.has(k)) log('info', 'partition recovered', { partition: k });
         previous = keys;
         if (changed || state !== lastState || now() - lastReport >= deps.statusIntervalMs) {

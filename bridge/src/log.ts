@@ -20,6 +20,7 @@ export function log(level: Level, msg: string, fields: Record<string, unknown> =
 }
 
 export function errorFields(err: unknown): Record<string, unknown> {
-  if (err instanceof Error) return { error: err.name, errorMessage: err.message, ...(err.cause ? { cause: String(err.cause) } : {}) };
+  if (err instanceof Error)
+    return { error: err.name, errorMessage: err.message, ...(err.cause ? { cause: String(err.cause) } : {}) };
   return { error: String(err) };
 }

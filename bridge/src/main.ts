@@ -72,18 +72,26 @@ async function main(): Promise<void> {
         (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
         (err: unknown) => {
           log('error', 'rendering /metrics failed', errorFields(err));
-          res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'metrics_failed', message: 'metrics could not be rendered' } }));
+          res
+            .writeHead(500, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: { code: 'metrics_failed', message: 'metrics could not be rendered' } }));
         },
       );
     } else if (req.url === '/healthz') {
       // 503 while starting or stopping, and while a partition's head has been failing beyond STALL_THRESHOLD_MS.
       const health = ready ? liveness.health() : { ok: false as const, reason: stopped ? 'stopping' : 'starting' };
-      res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ...health, stopping: stopped }));
+      res
+        .writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ...health, stopping: stopped }));
     } else {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'try /metrics or /healthz' } }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'not_found', message: 'try /metrics or /healthz' } }));
     }
   });
-  server.listen(config.metricsPort, config.metricsHost, () => log('info', `metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`));
+  server.listen(config.metricsPort, config.metricsHost, () =>
+    log('info', `metrics on http://${config.metricsHost}:${config.metricsPort}/metrics`),
+  );
 
   const shutdown = async (signal: string, exitCode = 0) => {
     if (stopped) return;
@@ -101,13 +109,21 @@ async function main(): Promise<void> {
     await Promise.race([liveness.report(), sleep(2000)]); // 'stopping': best effort, never holding the shutdown
     await bridge.stop();
     server.close();
-    log(exitCode === 0 ? 'info' : 'error', exitCode === 0 ? 'stopped' : 'stopped; exiting non-zero so the supervisor restarts the bridge');
+    log(
+      exitCode === 0 ? 'info' : 'error',
+      exitCode === 0 ? 'stopped' : 'stopped; exiting non-zero so the supervisor restarts the bridge',
+    );
     process.exit(exitCode);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
-  log('info', 'starting', { brokers: config.brokers, groupId: config.groupId, topics: config.topics, workerUrl: config.workerUrl });
+  log('info', 'starting', {
+    brokers: config.brokers,
+    groupId: config.groupId,
+    topics: config.topics,
+    workerUrl: config.workerUrl,
+  });
   // From the start, so the Worker hears of a bridge that is up but still waiting for Kafka or for it.
   watching = liveness.run(abort.signal).catch((err) => log('error', 'liveness stopped', errorFields(err)));
   if (!(await waitForBroker(config, () => stopped, abort.signal))) return;
@@ -134,7 +150,11 @@ async function main(): Promise<void> {
       isLeader: bridge.leadsOutbox,
       signal: abort.signal,
     }).catch((err) => log('error', 'outbox relay stopped', errorFields(err)));
-    log('info', 'outbox relay running', { intervalMs: config.outboxIntervalMs, containerTopic: config.outboxContainerTopic, portTopic: config.outboxPortTopic });
+    log('info', 'outbox relay running', {
+      intervalMs: config.outboxIntervalMs,
+      containerTopic: config.outboxContainerTopic,
+      portTopic: config.outboxPortTopic,
+    });
   }
 }
 

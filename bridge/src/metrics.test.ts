@@ -61,7 +61,9 @@ describe('bridge > metrics', () => {
     const m = createMetrics();
     m.lag.set({ topic: 'port-events', partition: '0' }, 10);
     m.lag.set(p0, 7);
-    expect((await lines(m)).filter((l) => l.startsWith('quaycast_bridge_lag'))).toEqual(['quaycast_bridge_lag{partition="0",topic="port-events"} 7']);
+    expect((await lines(m)).filter((l) => l.startsWith('quaycast_bridge_lag'))).toEqual([
+      'quaycast_bridge_lag{partition="0",topic="port-events"} 7',
+    ]);
     expect(await valueOf(m.lag, { topic: 'port-events', partition: '0' })).toBe(7);
   });
 
@@ -69,7 +71,12 @@ describe('bridge > metrics', () => {
     const m = createMetrics();
     m.committedOffset.set(partitionLabels('t', 0), 100);
     m.committedOffset.set(partitionLabels('t', 1), 0);
-    expect(await lines(m)).toEqual(expect.arrayContaining(['quaycast_bridge_committed_offset{partition="0",topic="t"} 100', 'quaycast_bridge_committed_offset{partition="1",topic="t"} 0']));
+    expect(await lines(m)).toEqual(
+      expect.arrayContaining([
+        'quaycast_bridge_committed_offset{partition="0",topic="t"} 100',
+        'quaycast_bridge_committed_offset{partition="1",topic="t"} 0',
+      ]),
+    );
   });
 
   it('escapes label values as the text format says, so none breaks a line', async () => {
@@ -114,13 +121,23 @@ describe('bridge > metrics', () => {
     m.lag.set(partitionLabels('x', 2), 3);
     m.batchLatency.observe(0.1);
     // Values as Prometheus parses them (Go's ParseFloat): prom-client writes NaN as `Nan` (the event-loop mean before its first sample).
-    const sample = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*")*\})? (-?[0-9.e+-]+|NaN|Nan|[+-]Inf)$/;
+    const sample =
+      /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\["\\n])*")*\})? (-?[0-9.e+-]+|NaN|Nan|[+-]Inf)$/;
     for (const line of (await lines(m)).filter((l) => l !== '' && !l.startsWith('#'))) expect(line).toMatch(sample);
   });
 
   it('adds the process and Node.js metrics ops expect when asked: CPU, memory, file descriptors, event-loop lag, GC', async () => {
     const text = await createMetrics({ processMetrics: true }).render();
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'process_start_time_seconds', 'nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'process_open_fds',
+      'process_start_time_seconds',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_gc_duration_seconds',
+    ]) {
       expect(text, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     }
     for (const [name] of DECLARED) expect(text).toContain(`# TYPE ${name} `);
@@ -130,7 +147,10 @@ describe('bridge > metrics', () => {
     const m = createMetrics();
     for (const p of [0, 1, 2]) m.lag.set(partitionLabels('t', p), p);
     await retainSeries(m.lag, (labels) => labels.partition !== '1');
-    expect((await lines(m)).filter((l) => l.startsWith('quaycast_bridge_lag'))).toEqual(['quaycast_bridge_lag{partition="0",topic="t"} 0', 'quaycast_bridge_lag{partition="2",topic="t"} 2']);
+    expect((await lines(m)).filter((l) => l.startsWith('quaycast_bridge_lag'))).toEqual([
+      'quaycast_bridge_lag{partition="0",topic="t"} 0',
+      'quaycast_bridge_lag{partition="2",topic="t"} 2',
+    ]);
   });
 
   it('runs its beforeRender updates before each render', async () => {

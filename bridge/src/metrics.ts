@@ -13,7 +13,10 @@ export type PartitionLabels = { partition: string; topic: string };
  * A partition's labels, in name order: prom-client writes labels in the order of the first
  * object it was given for a series, and the exposition has always listed them sorted.
  */
-export const partitionLabels = (topic: string, partition: number): PartitionLabels => ({ partition: String(partition), topic });
+export const partitionLabels = (topic: string, partition: number): PartitionLabels => ({
+  partition: String(partition),
+  topic,
+});
 
 type PartitionLabel = keyof PartitionLabels;
 const PARTITION_LABELS: PartitionLabel[] = ['partition', 'topic'];
@@ -52,7 +55,8 @@ export type BridgeMetrics = {
 export function createMetrics(opts: { processMetrics?: boolean } = {}): BridgeMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const perPartition = (name: string, help: string) => new Counter({ name, help, labelNames: PARTITION_LABELS, registers });
+  const perPartition = (name: string, help: string) =>
+    new Counter({ name, help, labelNames: PARTITION_LABELS, registers });
   const updates: (() => void | Promise<void>)[] = [];
   if (opts.processMetrics) collectDefaultMetrics({ register: registry });
   return {
@@ -65,10 +69,21 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): BridgeMe
       registers,
     }),
     retried: perPartition('quaycast_bridge_retried_total', 'Forward attempts that failed and were retried'),
-    deadLettered: perPartition('quaycast_bridge_dead_lettered_total', 'Records written to a .dlq topic (rejected by the Worker, or isolated)'),
-    isolated: perPartition('quaycast_bridge_isolated_total', 'Records isolated to a .dlq topic: a healthy Worker kept failing them alone'),
+    deadLettered: perPartition(
+      'quaycast_bridge_dead_lettered_total',
+      'Records written to a .dlq topic (rejected by the Worker, or isolated)',
+    ),
+    isolated: perPartition(
+      'quaycast_bridge_isolated_total',
+      'Records isolated to a .dlq topic: a healthy Worker kept failing them alone',
+    ),
     tombstones: perPartition('quaycast_bridge_tombstones_total', 'Records with a null value, skipped'),
-    outboxPublished: new Counter({ name: 'quaycast_bridge_outbox_published_total', help: 'API-made events published to Kafka', labelNames: ['topic'], registers }),
+    outboxPublished: new Counter({
+      name: 'quaycast_bridge_outbox_published_total',
+      help: 'API-made events published to Kafka',
+      labelNames: ['topic'],
+      registers,
+    }),
     outboxRefused: new Counter({
       name: 'quaycast_bridge_outbox_refused_total',
       help: 'Outbox rows refused and never published: a topic the outbox does not publish to, or not of the outbox row shape',
@@ -90,7 +105,12 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): BridgeMe
       labelNames: PARTITION_LABELS,
       registers,
     }),
-    committedOffset: new Gauge({ name: 'quaycast_bridge_committed_offset', help: 'Last committed offset, per partition', labelNames: PARTITION_LABELS, registers }),
+    committedOffset: new Gauge({
+      name: 'quaycast_bridge_committed_offset',
+      help: 'Last committed offset, per partition',
+      labelNames: PARTITION_LABELS,
+      registers,
+    }),
     batchLatency: new Histogram({
       name: 'quaycast_bridge_batch_latency_seconds',
       help: 'Time for one forward to the Worker to be answered (one attempt)',
@@ -111,7 +131,9 @@ type AnyMetric = Counter<string> | Gauge<string>;
 export async function valueOf(metric: AnyMetric, labels: Record<string, string> = {}): Promise<number> {
   const want = Object.entries(labels);
   const values = (await metric.get()).values;
-  const series = values.find((v) => Object.keys(v.labels).length === want.length && want.every(([k, x]) => String(v.labels[k]) === x));
+  const series = values.find(
+    (v) => Object.keys(v.labels).length === want.length && want.every(([k, x]) => String(v.labels[k]) === x),
+  );
   return series?.value ?? 0;
 }
 
@@ -121,7 +143,10 @@ export async function totalOf(metric: AnyMetric): Promise<number> {
 }
 
 /** Drops the series of `gauge` whose labels fail `keep` (e.g. partitions no longer assigned). */
-export async function retainSeries(gauge: Gauge<PartitionLabel>, keep: (labels: PartitionLabels) => boolean): Promise<void> {
+export async function retainSeries(
+  gauge: Gauge<PartitionLabel>,
+  keep: (labels: PartitionLabels) => boolean,
+): Promise<void> {
   for (const v of (await gauge.get()).values) {
     const labels = { partition: String(v.labels.partition), topic: String(v.labels.topic) };
     if (!keep(labels)) gauge.remove(labels);

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ORIGIN_HEADER, OUTBOX_PAGE, outboxMessages, outboxTopicMapper, relayOnce, runOutboxRelay, screenOutboxRows, type OutboxRelayOptions, type OutboxRow, type TopicMessages } from './outbox.ts';
+import {
+  ORIGIN_HEADER,
+  OUTBOX_PAGE,
+  outboxMessages,
+  outboxTopicMapper,
+  relayOnce,
+  runOutboxRelay,
+  screenOutboxRows,
+  type OutboxRelayOptions,
+  type OutboxRow,
+  type TopicMessages,
+} from './outbox.ts';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { setLogStream } from './log.ts';
@@ -24,8 +35,17 @@ describe('bridge > outboxMessages', () => {
   it('keys each message by event id, carries the event JSON and the origin header, grouped by topic in order', () => {
     const rows = [row('a', 'port-events'), row('b', 'container-events'), row('c', 'port-events')];
     expect(outboxMessages(rows, identity)).toEqual([
-      { topic: 'port-events', messages: [{ key: 'a', value: JSON.stringify(rows[0]!.event), headers: { [ORIGIN_HEADER]: 'api' } }, { key: 'c', value: JSON.stringify(rows[2]!.event), headers: { [ORIGIN_HEADER]: 'api' } }] },
-      { topic: 'container-events', messages: [{ key: 'b', value: JSON.stringify(rows[1]!.event), headers: { [ORIGIN_HEADER]: 'api' } }] },
+      {
+        topic: 'port-events',
+        messages: [
+          { key: 'a', value: JSON.stringify(rows[0]!.event), headers: { [ORIGIN_HEADER]: 'api' } },
+          { key: 'c', value: JSON.stringify(rows[2]!.event), headers: { [ORIGIN_HEADER]: 'api' } },
+        ],
+      },
+      {
+        topic: 'container-events',
+        messages: [{ key: 'b', value: JSON.stringify(rows[1]!.event), headers: { [ORIGIN_HEADER]: 'api' } }],
+      },
     ]);
   });
 
@@ -35,12 +55,20 @@ describe('bridge > outboxMessages', () => {
 });
 
 describe('bridge > outboxTopicMapper', () => {
-  it('maps the Worker\'s topic names to the configured ones, accepts the configured names, and refuses any other', () => {
+  it("maps the Worker's topic names to the configured ones, accepts the configured names, and refuses any other", () => {
     const topicOf = outboxTopicMapper('prod.containers', 'prod.ports');
     expect(topicOf(row('a', 'container-events'))).toBe('prod.containers');
     expect(topicOf(row('b', 'port-events'))).toBe('prod.ports');
     expect(topicOf(row('c', 'prod.ports'))).toBe('prod.ports');
-    for (const forged of ['elsewhere', 'port-events.dlq', '__consumer_offsets', 'Port-Events', ' port-events', 'port-events\u0000', '']) {
+    for (const forged of [
+      'elsewhere',
+      'port-events.dlq',
+      '__consumer_offsets',
+      'Port-Events',
+      ' port-events',
+      'port-events\u0000',
+      '',
+    ]) {
       expect(topicOf(row('d', forged)), forged).toBeUndefined();
     }
   });
@@ -48,10 +76,16 @@ describe('bridge > outboxTopicMapper', () => {
   it('property: only the two destinations ever come out, whatever the row names', () => {
     const topicOf = outboxTopicMapper('prod.containers', 'prod.ports');
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.constantFrom('container-events', 'port-events', 'prod.ports', 'prod.containers', 'container-events.dlq')), (topic) => {
-        const out = topicOf(row('x', topic));
-        expect(out === undefined || out === 'prod.containers' || out === 'prod.ports').toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.constantFrom('container-events', 'port-events', 'prod.ports', 'prod.containers', 'container-events.dlq'),
+        ),
+        (topic) => {
+          const out = topicOf(row('x', topic));
+          expect(out === undefined || out === 'prod.containers' || out === 'prod.ports').toBe(true);
+        },
+      ),
     );
   });
 });
@@ -59,10 +93,25 @@ describe('bridge > outboxTopicMapper', () => {
 describe('bridge > screenOutboxRows', () => {
   const topicOf = outboxTopicMapper('container-events', 'port-events');
 
-  it('refuses a forged topic and an event whose id is not the row\'s, keeps the others in order', () => {
-    const rows = [row('a', 'port-events'), row('b', 'payments'), { ...row('c', 'port-events'), event: { id: 'someone-else' } }, row('d', 'container-events')];
-    const { publish, refused } = screenOutboxRows(rows, [{ id: 'e', problem: 'event: expected record' }, { id: undefined, problem: 'id: expected string' }], topicOf);
-    expect(publish.map((p) => [p.row.id, p.topic])).toEqual([['a', 'port-events'], ['d', 'container-events']]);
+  it("refuses a forged topic and an event whose id is not the row's, keeps the others in order", () => {
+    const rows = [
+      row('a', 'port-events'),
+      row('b', 'payments'),
+      { ...row('c', 'port-events'), event: { id: 'someone-else' } },
+      row('d', 'container-events'),
+    ];
+    const { publish, refused } = screenOutboxRows(
+      rows,
+      [
+        { id: 'e', problem: 'event: expected record' },
+        { id: undefined, problem: 'id: expected string' },
+      ],
+      topicOf,
+    );
+    expect(publish.map((p) => [p.row.id, p.topic])).toEqual([
+      ['a', 'port-events'],
+      ['d', 'container-events'],
+    ]);
     expect(refused).toEqual([
       { id: 'e', problem: 'not an outbox row: event: expected record' },
       { id: undefined, problem: 'not an outbox row: id: expected string' },
@@ -89,7 +138,11 @@ function fakeWorker(pending: unknown[], opts: { ackStatus?: number; page?: () =>
   return { fetch, acks, paths };
 }
 
-const relayOptions = (fetch: typeof globalThis.fetch, publish: OutboxRelayOptions['publish'], published: [string, number][] = []): OutboxRelayOptions => ({
+const relayOptions = (
+  fetch: typeof globalThis.fetch,
+  publish: OutboxRelayOptions['publish'],
+  published: [string, number][] = [],
+): OutboxRelayOptions => ({
   workerUrl: 'http://worker.test',
   ingestToken: 'tok',
   timeoutMs: 1000,
@@ -111,29 +164,41 @@ describe('bridge > relayOnce', () => {
     const publishedBatches: TopicMessages[][] = [];
     const published: [string, number][] = [];
     const n = await relayOnce(
-      relayOptions(worker.fetch, async (batches) => {
-        order.push(`publish:${worker.acks.length}`);
-        publishedBatches.push(batches);
-      }, published),
+      relayOptions(
+        worker.fetch,
+        async (batches) => {
+          order.push(`publish:${worker.acks.length}`);
+          publishedBatches.push(batches);
+        },
+        published,
+      ),
     );
     expect(n).toEqual({ published: 2, refused: 0 });
     expect(order).toEqual(['publish:0']);
     expect(worker.acks).toEqual([['a', 'b']]);
     expect(publishedBatches[0]!.map((b) => b.topic)).toEqual(['port-events', 'container-events']);
-    expect(published).toEqual([['port-events', 1], ['container-events', 1]]);
+    expect(published).toEqual([
+      ['port-events', 1],
+      ['container-events', 1],
+    ]);
     expect(worker.paths[0]).toBe('GET /internal/outbox?limit=200');
   });
 
   it('does not acknowledge when publishing fails (the rows stay pending)', async () => {
     const worker = fakeWorker([row('a', 'port-events')]);
-    await expect(relayOnce(relayOptions(worker.fetch, async () => Promise.reject(new Error('broker down'))))).rejects.toThrow('broker down');
+    await expect(
+      relayOnce(relayOptions(worker.fetch, async () => Promise.reject(new Error('broker down')))),
+    ).rejects.toThrow('broker down');
     expect(worker.acks).toEqual([]);
   });
 
   it('does nothing for an empty outbox', async () => {
     const worker = fakeWorker([]);
     let publishes = 0;
-    expect(await relayOnce(relayOptions(worker.fetch, async () => void publishes++))).toEqual({ published: 0, refused: 0 });
+    expect(await relayOnce(relayOptions(worker.fetch, async () => void publishes++))).toEqual({
+      published: 0,
+      refused: 0,
+    });
     expect(publishes).toBe(0);
     expect(worker.paths).toEqual(['GET /internal/outbox?limit=200']);
   });
@@ -148,30 +213,66 @@ describe('bridge > relayOnce', () => {
 
 describe('bridge > relayOnce with a Worker that is not trusted', () => {
   it('does not publish a row naming another topic, logs and counts it, and acknowledges it with the published ones', async () => {
-    const worker = fakeWorker([row('a', 'port-events'), row('forged', 'container-events.dlq'), row('b', 'container-events')]);
+    const worker = fakeWorker([
+      row('a', 'port-events'),
+      row('forged', 'container-events.dlq'),
+      row('b', 'container-events'),
+    ]);
     const publishedBatches: TopicMessages[][] = [];
     let refused = 0;
-    const pass = await relayOnce({ ...relayOptions(worker.fetch, async (batches) => void publishedBatches.push(batches)), onRefused: (n) => (refused += n) });
+    const pass = await relayOnce({
+      ...relayOptions(worker.fetch, async (batches) => void publishedBatches.push(batches)),
+      onRefused: (n) => (refused += n),
+    });
     expect(pass).toEqual({ published: 2, refused: 1 });
-    expect(publishedBatches.flat().map((b) => b.topic).sort()).toEqual(['container-events', 'port-events']);
-    expect(publishedBatches.flat().flatMap((b) => b.messages.map((m) => m.key)).sort()).toEqual(['a', 'b']);
+    expect(
+      publishedBatches
+        .flat()
+        .map((b) => b.topic)
+        .sort(),
+    ).toEqual(['container-events', 'port-events']);
+    expect(
+      publishedBatches
+        .flat()
+        .flatMap((b) => b.messages.map((m) => m.key))
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(worker.acks).toEqual([['a', 'b', 'forged']]);
     expect(refused).toBe(1);
-    expect(logged.at(-1)).toMatchObject({ level: 'error', msg: 'outbox rows refused: not published', refused: 1, rows: [{ id: 'forged', topic: 'container-events.dlq', problem: 'names a topic the outbox does not publish to' }] });
+    expect(logged.at(-1)).toMatchObject({
+      level: 'error',
+      msg: 'outbox rows refused: not published',
+      refused: 1,
+      rows: [{ id: 'forged', topic: 'container-events.dlq', problem: 'names a topic the outbox does not publish to' }],
+    });
   });
 
   it('publishes nothing when every row is refused, and still acknowledges them (they cannot block the outbox)', async () => {
     const worker = fakeWorker([row('x', 'payments'), row('y', '__consumer_offsets')]);
     let publishes = 0;
-    expect(await relayOnce(relayOptions(worker.fetch, async () => void publishes++))).toEqual({ published: 0, refused: 2 });
+    expect(await relayOnce(relayOptions(worker.fetch, async () => void publishes++))).toEqual({
+      published: 0,
+      refused: 2,
+    });
     expect(publishes).toBe(0);
     expect(worker.acks).toEqual([['x', 'y']]);
   });
 
   it('refuses rows of the wrong shape; one without a usable id is neither published nor acknowledged', async () => {
-    const worker = fakeWorker([row('ok', 'port-events'), { id: 'no-event', topic: 'port-events', createdAt: 1 }, { id: 42, topic: 'port-events', createdAt: 1, event: {} }, null, 'text']);
+    const worker = fakeWorker([
+      row('ok', 'port-events'),
+      { id: 'no-event', topic: 'port-events', createdAt: 1 },
+      { id: 42, topic: 'port-events', createdAt: 1, event: {} },
+      null,
+      'text',
+    ]);
     const published: string[] = [];
-    const pass = await relayOnce(relayOptions(worker.fetch, async (batches) => void published.push(...batches.flatMap((b) => b.messages.map((m) => m.key)))));
+    const pass = await relayOnce(
+      relayOptions(
+        worker.fetch,
+        async (batches) => void published.push(...batches.flatMap((b) => b.messages.map((m) => m.key))),
+      ),
+    );
     expect(pass).toEqual({ published: 1, refused: 4 });
     expect(published).toEqual(['ok']);
     expect(worker.acks).toEqual([['ok', 'no-event']]);
@@ -180,7 +281,10 @@ describe('bridge > relayOnce with a Worker that is not trusted', () => {
   it.each<[string, () => Response]>([
     ['not JSON', () => new Response('<html>hello</html>', { status: 200 })],
     ['no data array', () => Response.json({ data: 'all of it' })],
-    ['a body over the bound', () => new Response(new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(1024 * 1024)) }), { status: 200 })],
+    [
+      'a body over the bound',
+      () => new Response(new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(1024 * 1024)) }), { status: 200 }),
+    ],
   ])('fails the pass (retried later) on a page that is %s, publishing nothing', async (_label, page) => {
     const worker = fakeWorker([], { page });
     let publishes = 0;
@@ -191,8 +295,15 @@ describe('bridge > relayOnce with a Worker that is not trusted', () => {
 
   it('property: whatever the page holds, only rows of an allowed topic are published, each under its own id', async () => {
     const anyRow = fc.oneof(
-      fc.record({ id: fc.string({ minLength: 1, maxLength: 5 }), topic: fc.constantFrom('port-events', 'container-events', 'port-events.dlq', 'other', ''), createdAt: fc.integer(), event: fc.dictionary(fc.string(), fc.jsonValue()) }),
-      fc.record({ id: fc.constantFrom('a', 'b'), topic: fc.constantFrom('port-events', 'x'), createdAt: fc.integer() }).map((r) => ({ ...r, event: { id: r.id } })),
+      fc.record({
+        id: fc.string({ minLength: 1, maxLength: 5 }),
+        topic: fc.constantFrom('port-events', 'container-events', 'port-events.dlq', 'other', ''),
+        createdAt: fc.integer(),
+        event: fc.dictionary(fc.string(), fc.jsonValue()),
+      }),
+      fc
+        .record({ id: fc.constantFrom('a', 'b'), topic: fc.constantFrom('port-events', 'x'), createdAt: fc.integer() })
+        .map((r) => ({ ...r, event: { id: r.id } })),
       fc.anything(),
     );
     await fc.assert(
@@ -211,7 +322,10 @@ describe('bridge > relayOnce with a Worker that is not trusted', () => {
         }
         const count = published.reduce((n, b) => n + b.messages.length, 0);
         expect(result.published).toBe(count);
-        expect(result.published + result.refused).toBe(parseOutboxPage(JSON.stringify({ data: page })).rows.length + parseOutboxPage(JSON.stringify({ data: page })).malformed.length);
+        expect(result.published + result.refused).toBe(
+          parseOutboxPage(JSON.stringify({ data: page })).rows.length +
+            parseOutboxPage(JSON.stringify({ data: page })).malformed.length,
+        );
       }),
       { numRuns: Number(process.env.FC_RUNS ?? 300) },
     );
@@ -221,17 +335,27 @@ describe('bridge > relayOnce with a Worker that is not trusted', () => {
 describe('bridge > runOutboxRelay', () => {
   it('gets past a full page of forged rows to the events behind it', async () => {
     // A Worker that serves pending rows oldest first and forgets acknowledged ones, like the real one.
-    const pending = [...Array.from({ length: OUTBOX_PAGE }, (_, i) => row(`forged-${i}`, 'container-events.dlq')), row('real', 'port-events')];
+    const pending = [
+      ...Array.from({ length: OUTBOX_PAGE }, (_, i) => row(`forged-${i}`, 'container-events.dlq')),
+      row('real', 'port-events'),
+    ];
     const acked = new Set<string>();
     const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
       const url = new URL(String(input));
-      if (url.pathname === '/internal/outbox') return Response.json({ data: pending.filter((r) => !acked.has(r.id)).slice(0, OUTBOX_PAGE) });
+      if (url.pathname === '/internal/outbox')
+        return Response.json({ data: pending.filter((r) => !acked.has(r.id)).slice(0, OUTBOX_PAGE) });
       for (const id of (JSON.parse(String(init?.body)) as { ids: string[] }).ids) acked.add(id);
       return Response.json({ acked: 1 });
     }) as typeof globalThis.fetch;
     const published: string[] = [];
     const abort = new AbortController();
-    const relay = runOutboxRelay({ ...relayOptions(fetch, async (batches) => void published.push(...batches.flatMap((b) => b.messages.map((m) => `${b.topic}:${m.key}`)))), signal: abort.signal });
+    const relay = runOutboxRelay({
+      ...relayOptions(
+        fetch,
+        async (batches) => void published.push(...batches.flatMap((b) => b.messages.map((m) => `${b.topic}:${m.key}`))),
+      ),
+      signal: abort.signal,
+    });
     const deadline = Date.now() + 5000;
     while (published.length === 0 && Date.now() < deadline) await sleep(5);
     abort.abort();
@@ -239,12 +363,15 @@ describe('bridge > runOutboxRelay', () => {
     expect(published).toEqual(['port-events:real']);
   });
 
-
   it('polls only while this bridge leads the outbox', async () => {
     const worker = fakeWorker([]);
     let leader = false;
     const abort = new AbortController();
-    const relay = runOutboxRelay({ ...relayOptions(worker.fetch, async () => undefined), isLeader: () => leader, signal: abort.signal });
+    const relay = runOutboxRelay({
+      ...relayOptions(worker.fetch, async () => undefined),
+      isLeader: () => leader,
+      signal: abort.signal,
+    });
     await sleep(60);
     expect(worker.paths).toEqual([]);
     leader = true;

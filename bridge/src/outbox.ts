@@ -12,7 +12,13 @@
 import { backoffMs, sleep } from './backoff.ts';
 import { errorFields, log } from './log.ts';
 import { groupByTopic, type TopicMessages as TopicBatch } from './topic-messages.ts';
-import { MAX_ERROR_BODY_BYTES, MAX_OUTBOX_PAGE_BYTES, parseOutboxPage, readBoundedText, type OutboxRow } from './worker-answer.ts';
+import {
+  MAX_ERROR_BODY_BYTES,
+  MAX_OUTBOX_PAGE_BYTES,
+  parseOutboxPage,
+  readBoundedText,
+  type OutboxRow,
+} from './worker-answer.ts';
 
 export type { OutboxRow } from './worker-answer.ts';
 
@@ -33,7 +39,11 @@ export const OUTBOX_PAGE = 200;
  * `x-quaycast-origin: api`. `topicOf` gives each row's (already allowed) topic. Pure.
  */
 export function outboxMessages(rows: readonly OutboxRow[], topicOf: (row: OutboxRow) => string): TopicMessages[] {
-  return groupByTopic(rows, topicOf, (row): OutboxMessage => ({ key: row.id, value: JSON.stringify(row.event), headers: { [ORIGIN_HEADER]: 'api' } }));
+  return groupByTopic(
+    rows,
+    topicOf,
+    (row): OutboxMessage => ({ key: row.id, value: JSON.stringify(row.event), headers: { [ORIGIN_HEADER]: 'api' } }),
+  );
 }
 
 /**
@@ -68,7 +78,12 @@ export function screenOutboxRows(
   const refused: RefusedOutboxRow[] = malformed.map((m) => ({ id: m.id, problem: `not an outbox row: ${m.problem}` }));
   for (const row of rows) {
     const topic = topicOf(row);
-    if (topic === undefined) refused.push({ id: row.id, topic: row.topic.slice(0, 249), problem: 'names a topic the outbox does not publish to' });
+    if (topic === undefined)
+      refused.push({
+        id: row.id,
+        topic: row.topic.slice(0, 249),
+        problem: 'names a topic the outbox does not publish to',
+      });
     else if (row.event.id !== row.id) refused.push({ id: row.id, problem: "the event's id is not the row's id" });
     else publish.push({ row, topic });
   }
@@ -99,7 +114,12 @@ class OutboxError extends Error {
   override name = 'OutboxError';
 }
 
-async function call(opts: OutboxRelayOptions, path: string, init: RequestInit = {}, maxBytes = MAX_ERROR_BODY_BYTES): Promise<string> {
+async function call(
+  opts: OutboxRelayOptions,
+  path: string,
+  init: RequestInit = {},
+  maxBytes = MAX_ERROR_BODY_BYTES,
+): Promise<string> {
   const res = await (opts.fetch ?? fetch)(`${opts.workerUrl}${path}`, {
     ...init,
     headers: { authorization: `Bearer ${opts.ingestToken}`, 'content-type': 'application/json' },
@@ -117,7 +137,9 @@ export type RelayPass = { published: number; refused: number };
 
 /** One pass: read, screen, publish, acknowledge. */
 export async function relayOnce(opts: OutboxRelayOptions): Promise<RelayPass> {
-  const { rows, malformed } = parseOutboxPage(await call(opts, `/internal/outbox?limit=${OUTBOX_PAGE}`, {}, MAX_OUTBOX_PAGE_BYTES));
+  const { rows, malformed } = parseOutboxPage(
+    await call(opts, `/internal/outbox?limit=${OUTBOX_PAGE}`, {}, MAX_OUTBOX_PAGE_BYTES),
+  );
   if (rows.length === 0 && malformed.length === 0) return { published: 0, refused: 0 };
   const { publish, refused } = screenOutboxRows(rows, malformed, opts.topicOf);
   if (refused.length > 0) {
@@ -125,7 +147,10 @@ export async function relayOnce(opts: OutboxRelayOptions): Promise<RelayPass> {
     opts.onRefused?.(refused.length);
   }
   const topics = new Map(publish.map((p) => [p.row, p.topic]));
-  const batches = outboxMessages(publish.map((p) => p.row), (row) => topics.get(row)!);
+  const batches = outboxMessages(
+    publish.map((p) => p.row),
+    (row) => topics.get(row)!,
+  );
   if (batches.length > 0) await opts.publish(batches);
   // Published: from here a crash only means publishing these rows again (at least once).
   const ids = [...publish.map((p) => p.row.id), ...refused.flatMap((r) => (r.id === undefined ? [] : [r.id]))];
@@ -150,7 +175,10 @@ export async function runOutboxRelay(opts: OutboxRelayOptions): Promise<void> {
       if (pass.published + pass.refused >= OUTBOX_PAGE) delay = 0;
     } catch (err) {
       if (opts.signal.aborted) break;
-      delay = Math.max(opts.intervalMs, backoffMs(failures++, { initialMs: opts.retryInitialMs, maxMs: opts.retryMaxMs, jitter: 'full' }));
+      delay = Math.max(
+        opts.intervalMs,
+        backoffMs(failures++, { initialMs: opts.retryInitialMs, maxMs: opts.retryMaxMs, jitter: 'full' }),
+      );
       log('warn', 'outbox pass failed; retrying', { attempt: failures, delayMs: delay, ...errorFields(err) });
     }
     if (delay > 0) await sleep(delay, opts.signal);

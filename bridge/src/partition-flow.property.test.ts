@@ -14,18 +14,39 @@ type Mode = 'up' | 'down' | 'fail-all' | 'room-unavailable';
 type Phase = { mode: Mode; steps: number; rooms: number[] };
 type Disposition = 'stored' | 'dead-lettered' | 'isolated' | 'skipped';
 
-const kindArb: fc.Arbitrary<Kind> = fc.oneof({ weight: 14, arbitrary: fc.constant('ok' as const) }, { weight: 1, arbitrary: fc.constant('poison' as const) }, { weight: 2, arbitrary: fc.constant('reject' as const) }, { weight: 1, arbitrary: fc.constant('refuse' as const) }, { weight: 2, arbitrary: fc.constant('tombstone' as const) });
-const phaseArb = (modes: Mode[]) => fc.record({ mode: fc.constantFrom(...modes), steps: fc.integer({ min: 1, max: 60 }), rooms: fc.array(fc.nat(4), { maxLength: 3 }) });
+const kindArb: fc.Arbitrary<Kind> = fc.oneof(
+  { weight: 14, arbitrary: fc.constant('ok' as const) },
+  { weight: 1, arbitrary: fc.constant('poison' as const) },
+  { weight: 2, arbitrary: fc.constant('reject' as const) },
+  { weight: 1, arbitrary: fc.constant('refuse' as const) },
+  { weight: 2, arbitrary: fc.constant('tombstone' as const) },
+);
+const phaseArb = (modes: Mode[]) =>
+  fc.record({
+    mode: fc.constantFrom(...modes),
+    steps: fc.integer({ min: 1, max: 60 }),
+    rooms: fc.array(fc.nat(4), { maxLength: 3 }),
+  });
 const scenarioArb = (modes: Mode[], kinds = kindArb) =>
   fc.record({
-    partitions: fc.array(fc.array(fc.record({ kind: kinds, bytes: fc.nat(100), timesOut: fc.boolean() }), { maxLength: 25 }), { minLength: 1, maxLength: 4 }),
+    partitions: fc.array(
+      fc.array(fc.record({ kind: kinds, bytes: fc.nat(100), timesOut: fc.boolean() }), { maxLength: 25 }),
+      { minLength: 1, maxLength: 4 },
+    ),
     phases: fc.array(phaseArb(modes), { maxLength: 8 }),
     picks: fc.array(fc.nat(), { minLength: 1, maxLength: 100 }),
     maxWindow: fc.integer({ min: 1, max: 16 }),
     maxBytes: fc.integer({ min: 1, max: 300 }),
     isolateAfter: fc.integer({ min: 2, max: 4 }),
   });
-type Scenario = { partitions: { kind: Kind; bytes: number; timesOut: boolean }[][]; phases: Phase[]; picks: number[]; maxWindow: number; maxBytes: number; isolateAfter: number };
+type Scenario = {
+  partitions: { kind: Kind; bytes: number; timesOut: boolean }[][];
+  phases: Phase[];
+  picks: number[];
+  maxWindow: number;
+  maxBytes: number;
+  isolateAfter: number;
+};
 
 /** A failure event of the log: step, partition, window (indices), and whether it counts. */
 type Failure = { step: number; p: number; first: number; last: number; counted: boolean };
@@ -37,10 +58,24 @@ type Failure = { step: number; p: number; first: number; last: number; counted: 
  */
 function run(s: Scenario, maxSteps = 20_000) {
   const ledger = new HealthLedger();
-  const settings = { maxWindow: s.maxWindow, maxBytes: s.maxBytes, isolateAfter: s.isolateAfter, retryInitialMs: 10, retryMaxMs: 500, random: () => 0.5 };
+  const settings = {
+    maxWindow: s.maxWindow,
+    maxBytes: s.maxBytes,
+    isolateAfter: s.isolateAfter,
+    retryInitialMs: 10,
+    retryMaxMs: 500,
+    random: () => 0.5,
+  };
   const canary = s.partitions.length; // never runs out of valid records
-  const parts = [...s.partitions.map((records) => records), []].map((records, p) => ({ records, head: 0, committed: 0, flow: new PartitionFlow('t', p, ledger, settings), dispositions: [] as Disposition[] }));
-  const recordOf = (p: number, i: number) => (p === canary ? { kind: 'ok' as Kind, bytes: 10, timesOut: false } : parts[p]!.records[i]!);
+  const parts = [...s.partitions.map((records) => records), []].map((records, p) => ({
+    records,
+    head: 0,
+    committed: 0,
+    flow: new PartitionFlow('t', p, ledger, settings),
+    dispositions: [] as Disposition[],
+  }));
+  const recordOf = (p: number, i: number) =>
+    p === canary ? { kind: 'ok' as Kind, bytes: 10, timesOut: false } : parts[p]!.records[i]!;
   const failures: Failure[] = [];
   const successes: number[] = [];
   const isolations: { p: number; index: number; step: number }[] = [];
@@ -78,12 +113,27 @@ function run(s: Scenario, maxSteps = 20_000) {
 
     let outcome: StepOutcome;
     if (kinds.every((r) => r.kind === 'tombstone')) outcome = { kind: 'skipped' };
-    else if (mode === 'down') outcome = { kind: 'failed', countsTowardIsolation: false, status: undefined, message: 'unreachable' };
-    else if (mode === 'fail-all') outcome = { kind: 'failed', countsTowardIsolation: true, status: 500, message: '500' };
-    else if (mode === 'room-unavailable' && rooms.includes(p)) outcome = { kind: 'failed', countsTowardIsolation: false, status: 503, code: 'room_unavailable', retryAfterMs: 1000, message: '503' };
+    else if (mode === 'down')
+      outcome = { kind: 'failed', countsTowardIsolation: false, status: undefined, message: 'unreachable' };
+    else if (mode === 'fail-all')
+      outcome = { kind: 'failed', countsTowardIsolation: true, status: 500, message: '500' };
+    else if (mode === 'room-unavailable' && rooms.includes(p))
+      outcome = {
+        kind: 'failed',
+        countsTowardIsolation: false,
+        status: 503,
+        code: 'room_unavailable',
+        retryAfterMs: 1000,
+        message: '503',
+      };
     else if (kinds.some((r) => r.kind === 'poison')) {
       const timesOut = kinds.find((r) => r.kind === 'poison')!.timesOut;
-      outcome = { kind: 'failed', countsTowardIsolation: true, status: timesOut ? 'timeout' : 500, message: timesOut ? 'timeout' : '500' };
+      outcome = {
+        kind: 'failed',
+        countsTowardIsolation: true,
+        status: timesOut ? 'timeout' : 500,
+        message: timesOut ? 'timeout' : '500',
+      };
     } else if (w.count > 1 && kinds.some((r) => r.kind === 'refuse')) outcome = { kind: 'refused', message: '422' };
     else outcome = { kind: 'answered' };
     if (outcome.kind === 'failed') failures.push({ step, p, first, last, counted: outcome.countsTowardIsolation });
@@ -97,9 +147,15 @@ function run(s: Scenario, maxSteps = 20_000) {
     if (d.action === 'isolate') {
       expect(w.count).toBe(1);
       checkEvidence(p, first, step, d.attempts);
-      expect(d.reason).toBe(`isolated: the Worker failed this record ${d.attempts} times while healthy (last: ${d.lastStatus}, request id ${d.requestId})`);
+      expect(d.reason).toBe(
+        `isolated: the Worker failed this record ${d.attempts} times while healthy (last: ${d.lastStatus}, request id ${d.requestId})`,
+      );
       const healthy = mode !== 'down';
-      d = part.flow.settle(w, healthy ? { kind: 'isolated' } : { kind: 'isolation-deferred', message: '/healthz' }, step);
+      d = part.flow.settle(
+        w,
+        healthy ? { kind: 'isolated' } : { kind: 'isolation-deferred', message: '/healthz' },
+        step,
+      );
       if (healthy) isolations.push({ p, index: first, step });
     }
     if (d.action === 'commit') {
@@ -107,7 +163,13 @@ function run(s: Scenario, maxSteps = 20_000) {
       // Only a window every record of which was answered, isolated or skipped is committed.
       expect(outcome.kind === 'answered' || outcome.kind === 'skipped' || isolatedNow).toBe(true);
       for (const r of kinds) {
-        const disposition: Disposition = isolatedNow ? 'isolated' : r.kind === 'tombstone' ? 'skipped' : r.kind === 'ok' ? 'stored' : 'dead-lettered';
+        const disposition: Disposition = isolatedNow
+          ? 'isolated'
+          : r.kind === 'tombstone'
+            ? 'skipped'
+            : r.kind === 'ok'
+              ? 'stored'
+              : 'dead-lettered';
         expect(r.kind === 'poison' && disposition !== 'isolated').toBe(false); // a poison record is never taken as stored
         part.dispositions.push(disposition);
       }
@@ -125,11 +187,15 @@ function run(s: Scenario, maxSteps = 20_000) {
    */
   function checkEvidence(p: number, index: number, step: number, attempts: number) {
     const sinceExplained = Math.max(-1, ...isolations.filter((i) => i.p === p).map((i) => i.step));
-    const firstFailure = failures.find((f) => f.p === p && f.counted && f.step > sinceExplained && f.first <= index && index <= f.last);
+    const firstFailure = failures.find(
+      (f) => f.p === p && f.counted && f.step > sinceExplained && f.first <= index && index <= f.last,
+    );
     expect(firstFailure, 'isolated without ever failing').toBeDefined();
     const evidence = successes.find((t) => t > firstFailure!.step && t < step);
     expect(evidence, 'isolated without a success after its first failure').toBeDefined();
-    const alone = failures.filter((f) => f.p === p && f.counted && f.first === index && f.last === index && f.step > evidence!);
+    const alone = failures.filter(
+      (f) => f.p === p && f.counted && f.first === index && f.last === index && f.step > evidence!,
+    );
     expect(attempts).toBeGreaterThanOrEqual(s.isolateAfter);
     expect(alone.length).toBeGreaterThanOrEqual(attempts);
   }
@@ -152,7 +218,13 @@ describe('bridge > PartitionFlow (properties)', () => {
         parts.forEach((part, p) => {
           expect(part.head, `partition ${p} did not finish`).toBe(part.records.length);
           part.records.forEach((r, i) => {
-            const expected: Disposition = { ok: 'stored', poison: 'isolated', reject: 'dead-lettered', refuse: 'dead-lettered', tombstone: 'skipped' }[r.kind] as Disposition;
+            const expected: Disposition = {
+              ok: 'stored',
+              poison: 'isolated',
+              reject: 'dead-lettered',
+              refuse: 'dead-lettered',
+              tombstone: 'skipped',
+            }[r.kind] as Disposition;
             expect(part.dispositions[i], `${p}/${i} (${r.kind})`).toBe(expected);
           });
         });
@@ -163,20 +235,30 @@ describe('bridge > PartitionFlow (properties)', () => {
 
   it('never isolates anything when every failure is a 503 room_unavailable or the Worker being down, however long', () => {
     fc.assert(
-      fc.property(scenarioArb(['up', 'down', 'room-unavailable'], fc.constantFrom<Kind>('ok', 'reject', 'refuse', 'tombstone')), (s) => {
-        expect(run(s).isolations).toEqual([]);
-      }),
+      fc.property(
+        scenarioArb(['up', 'down', 'room-unavailable'], fc.constantFrom<Kind>('ok', 'reject', 'refuse', 'tombstone')),
+        (s) => {
+          expect(run(s).isolations).toEqual([]);
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('dead-letters nothing while every batch fails, after any history (the Worker is broken, not the records)', () => {
     fc.assert(
-      fc.property(scenarioArb(['up', 'room-unavailable'], fc.constantFrom<Kind>('ok', 'reject', 'tombstone')), fc.integer({ min: 50, max: 400 }), (s, outage) => {
-        // Any history without poison, then the Worker fails everything (its /healthz still 200) for `outage` steps.
-        const { isolations } = run({ ...s, phases: [...s.phases, { mode: 'fail-all', steps: outage, rooms: [] }] }, s.phases.reduce((n, ph) => n + ph.steps, 0) + outage);
-        expect(isolations).toEqual([]);
-      }),
+      fc.property(
+        scenarioArb(['up', 'room-unavailable'], fc.constantFrom<Kind>('ok', 'reject', 'tombstone')),
+        fc.integer({ min: 50, max: 400 }),
+        (s, outage) => {
+          // Any history without poison, then the Worker fails everything (its /healthz still 200) for `outage` steps.
+          const { isolations } = run(
+            { ...s, phases: [...s.phases, { mode: 'fail-all', steps: outage, rooms: [] }] },
+            s.phases.reduce((n, ph) => n + ph.steps, 0) + outage,
+          );
+          expect(isolations).toEqual([]);
+        },
+      ),
       { numRuns: 200 },
     );
   });

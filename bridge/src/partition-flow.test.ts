@@ -1,20 +1,63 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HealthLedger, PartitionFlow, requestIdOf, type Decision, type FlowRecord, type FlowSettings, type StepOutcome, type Window } from './partition-flow.ts';
+import {
+  HealthLedger,
+  PartitionFlow,
+  requestIdOf,
+  type Decision,
+  type FlowRecord,
+  type FlowSettings,
+  type StepOutcome,
+  type Window,
+} from './partition-flow.ts';
 
-const settings = (over: Partial<FlowSettings> = {}): FlowSettings => ({ maxWindow: 8, maxBytes: 1000, isolateAfter: 3, retryInitialMs: 100, retryMaxMs: 1000, random: () => 0.5, ...over });
-const recs = (n: number, from = 0, bytes = 10): FlowRecord[] => Array.from({ length: n }, (_, i) => ({ offset: String(from + i), bytes, tombstone: false }));
+const settings = (over: Partial<FlowSettings> = {}): FlowSettings => ({
+  maxWindow: 8,
+  maxBytes: 1000,
+  isolateAfter: 3,
+  retryInitialMs: 100,
+  retryMaxMs: 1000,
+  random: () => 0.5,
+  ...over,
+});
+const recs = (n: number, from = 0, bytes = 10): FlowRecord[] =>
+  Array.from({ length: n }, (_, i) => ({ offset: String(from + i), bytes, tombstone: false }));
 
 const answered: StepOutcome = { kind: 'answered' };
-const fail500: StepOutcome = { kind: 'failed', countsTowardIsolation: true, status: 500, message: 'worker answered 500 internal: boom' };
-const timeout: StepOutcome = { kind: 'failed', countsTowardIsolation: true, status: 'timeout', message: 'worker did not answer in 10000 ms' };
-const roomDown: StepOutcome = { kind: 'failed', countsTowardIsolation: false, status: 503, code: 'room_unavailable', retryAfterMs: 1000, message: 'worker answered 503 room_unavailable: Ship' };
-const unreachable: StepOutcome = { kind: 'failed', countsTowardIsolation: false, status: undefined, message: 'worker unreachable: ECONNREFUSED' };
+const fail500: StepOutcome = {
+  kind: 'failed',
+  countsTowardIsolation: true,
+  status: 500,
+  message: 'worker answered 500 internal: boom',
+};
+const timeout: StepOutcome = {
+  kind: 'failed',
+  countsTowardIsolation: true,
+  status: 'timeout',
+  message: 'worker did not answer in 10000 ms',
+};
+const roomDown: StepOutcome = {
+  kind: 'failed',
+  countsTowardIsolation: false,
+  status: 503,
+  code: 'room_unavailable',
+  retryAfterMs: 1000,
+  message: 'worker answered 503 room_unavailable: Ship',
+};
+const unreachable: StepOutcome = {
+  kind: 'failed',
+  countsTowardIsolation: false,
+  status: undefined,
+  message: 'worker unreachable: ECONNREFUSED',
+};
 
 /** A flow and another partition's flow on the same ledger (the "other forward" that shows health). */
 function pair(over: Partial<FlowSettings> = {}) {
   const ledger = new HealthLedger();
-  return { flow: new PartitionFlow('port-events', 0, ledger, settings(over)), other: new PartitionFlow('port-events', 1, ledger, settings(over)) };
+  return {
+    flow: new PartitionFlow('port-events', 0, ledger, settings(over)),
+    other: new PartitionFlow('port-events', 1, ledger, settings(over)),
+  };
 }
 
 /** Another partition's forward succeeds. */
@@ -32,17 +75,26 @@ describe('bridge > requestIdOf', () => {
     ['a long topic', 'x'.repeat(249), 7, '123456789012', 99],
     ['odd characters', 'a b/c:d', 0, '0', 1],
     ['a huge offset', 'port-events', 1_000_000, '9223372036854775807', 1000],
-  ])('stays within 64 characters of [\\w.-] for %s, keeping partition, offset and attempt', (_label, topic, partition, offset, attempt) => {
-    const id = requestIdOf(topic, partition, offset, attempt);
-    expect(id).toMatch(/^[\w.-]{1,64}$/);
-    expect(id.endsWith(`.${partition}.${offset}.${attempt}`)).toBe(true);
-  });
+  ])(
+    'stays within 64 characters of [\\w.-] for %s, keeping partition, offset and attempt',
+    (_label, topic, partition, offset, attempt) => {
+      const id = requestIdOf(topic, partition, offset, attempt);
+      expect(id).toMatch(/^[\w.-]{1,64}$/);
+      expect(id.endsWith(`.${partition}.${offset}.${attempt}`)).toBe(true);
+    },
+  );
 
-  it('matches the Worker\'s request-id rule for any topic and offset (property)', () => {
+  it("matches the Worker's request-id rule for any topic and offset (property)", () => {
     fc.assert(
-      fc.property(fc.stringMatching(/^[\w.-]{1,249}$/), fc.nat(1_000_000), fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }), fc.integer({ min: 1, max: 10_000 }), (topic, partition, offset, attempt) => {
-        expect(requestIdOf(topic, partition, offset.toString(), attempt)).toMatch(/^[\w.-]{1,64}$/);
-      }),
+      fc.property(
+        fc.stringMatching(/^[\w.-]{1,249}$/),
+        fc.nat(1_000_000),
+        fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+        fc.integer({ min: 1, max: 10_000 }),
+        (topic, partition, offset, attempt) => {
+          expect(requestIdOf(topic, partition, offset.toString(), attempt)).toMatch(/^[\w.-]{1,64}$/);
+        },
+      ),
     );
   });
 });
@@ -51,7 +103,11 @@ describe('bridge > PartitionFlow windows', () => {
   it('takes at most the window and the byte bound from the head, and an oversized record alone', () => {
     const flow = new PartitionFlow('t', 0, new HealthLedger(), settings({ maxWindow: 3, maxBytes: 25 }));
     expect(flow.next(recs(10))).toMatchObject({ firstOffset: '0', lastOffset: '1', count: 2 }); // 2 × 10 bytes; a third is over 25
-    expect(flow.next([{ offset: '5', bytes: 999, tombstone: false }, ...recs(2, 6)])).toMatchObject({ firstOffset: '5', lastOffset: '5', count: 1 });
+    expect(flow.next([{ offset: '5', bytes: 999, tombstone: false }, ...recs(2, 6)])).toMatchObject({
+      firstOffset: '5',
+      lastOffset: '5',
+      count: 1,
+    });
     expect(flow.next(recs(5, 0, 1))).toMatchObject({ count: 3 });
   });
 
@@ -105,13 +161,21 @@ describe('bridge > PartitionFlow waits', () => {
   it("waits the Worker's Retry-After, capped by retryMaxMs", () => {
     const { flow } = pair({ retryMaxMs: 700 });
     expect(flow.settle(flow.next(recs(1)), roomDown, 0)).toEqual({ action: 'wait', delayMs: 700 });
-    expect(flow.settle(flow.next(recs(1)), { ...roomDown, retryAfterMs: 86_400_000 }, 0)).toEqual({ action: 'wait', delayMs: 700 }); // a day, as told: capped
-    expect(flow.settle(flow.next(recs(1)), { ...roomDown, retryAfterMs: 300 }, 0)).toEqual({ action: 'wait', delayMs: 300 });
+    expect(flow.settle(flow.next(recs(1)), { ...roomDown, retryAfterMs: 86_400_000 }, 0)).toEqual({
+      action: 'wait',
+      delayMs: 700,
+    }); // a day, as told: capped
+    expect(flow.settle(flow.next(recs(1)), { ...roomDown, retryAfterMs: 300 }, 0)).toEqual({
+      action: 'wait',
+      delayMs: 300,
+    });
   });
 
   it('backs off exponentially without a Retry-After, and from the start again after a success', () => {
     const { flow } = pair({ retryInitialMs: 100, retryMaxMs: 100_000, random: () => 0.999 });
-    const delays = [1, 2, 3, 4].map(() => (flow.settle(flow.next(recs(1)), unreachable, 0) as { delayMs: number }).delayMs);
+    const delays = [1, 2, 3, 4].map(
+      () => (flow.settle(flow.next(recs(1)), unreachable, 0) as { delayMs: number }).delayMs,
+    );
     expect(delays).toEqual([99, 199, 399, 799]);
     flow.settle(flow.next(recs(1)), answered, 0);
     expect((flow.settle(flow.next(recs(1, 1)), unreachable, 0) as { delayMs: number }).delayMs).toBe(99);
@@ -132,7 +196,13 @@ describe('bridge > PartitionFlow waits', () => {
 
 describe('bridge > PartitionFlow isolation', () => {
   /** Fails the single record at `offset` with `outcome` until the flow decides something other than wait. */
-  function failAlone(flow: PartitionFlow, offset: number, outcome: StepOutcome, times: number, between?: () => void): Decision[] {
+  function failAlone(
+    flow: PartitionFlow,
+    offset: number,
+    outcome: StepOutcome,
+    times: number,
+    between?: () => void,
+  ): Decision[] {
     const out: Decision[] = [];
     for (let i = 0; i < times; i++) {
       between?.();
@@ -160,7 +230,11 @@ describe('bridge > PartitionFlow isolation', () => {
     const { flow, other } = pair({ maxWindow: 1, isolateAfter: 2 });
     failAlone(flow, 0, fail500, 1);
     otherSucceeds(other);
-    expect(failAlone(flow, 0, timeout, 2)[1]).toMatchObject({ action: 'isolate', lastStatus: 'timeout', reason: expect.stringContaining('(last: timeout, request id ') });
+    expect(failAlone(flow, 0, timeout, 2)[1]).toMatchObject({
+      action: 'isolate',
+      lastStatus: 'timeout',
+      reason: expect.stringContaining('(last: timeout, request id '),
+    });
   });
 
   it('never isolates while nothing else succeeds after the record first failed (the Worker fails everything)', () => {
@@ -170,7 +244,10 @@ describe('bridge > PartitionFlow isolation', () => {
 
   it('never isolates on 503 room_unavailable or unreachable, however healthy the rest is (contract 1)', () => {
     const { flow, other } = pair({ maxWindow: 1 });
-    const decisions = [...failAlone(flow, 0, roomDown, 20, () => otherSucceeds(other)), ...failAlone(flow, 0, unreachable, 20, () => otherSucceeds(other))];
+    const decisions = [
+      ...failAlone(flow, 0, roomDown, 20, () => otherSucceeds(other)),
+      ...failAlone(flow, 0, unreachable, 20, () => otherSucceeds(other)),
+    ];
     expect(decisions.every((d) => d.action === 'wait')).toBe(true);
   });
 
@@ -191,10 +268,21 @@ describe('bridge > PartitionFlow isolation', () => {
         head = poison + 1;
       } else if (d.action === 'commit') head = Number(w.lastOffset) + 1;
     }
-    expect(actions).toEqual(['0-7:wait', '0-3:commit', '4-7:wait', '4-5:wait', '4-4:commit', '5-6:wait', '5-5:wait', '5-5:wait', '5-5:isolate', '6-7:commit']);
+    expect(actions).toEqual([
+      '0-7:wait',
+      '0-3:commit',
+      '4-7:wait',
+      '4-5:wait',
+      '4-4:commit',
+      '5-6:wait',
+      '5-5:wait',
+      '5-5:wait',
+      '5-5:isolate',
+      '6-7:commit',
+    ]);
   });
 
-  it('does not hold the isolated record\'s failures against the record after it', () => {
+  it("does not hold the isolated record's failures against the record after it", () => {
     // Regression: a window [5, 6] failed because of 5; once 5 is isolated that failure explains
     // nothing about 6, so an outage starting now (everything fails, /healthz still 200) must not isolate 6.
     const { flow, other } = pair({ maxWindow: 2 });
@@ -229,7 +317,9 @@ describe('bridge > PartitionFlow isolation', () => {
     flow.settle(w, fail500, 0);
     const w2 = flow.next(recs(1));
     expect(flow.settle(w2, fail500, 10).action).toBe('isolate');
-    expect(flow.settle(w2, { kind: 'isolation-deferred', message: "the Worker's /healthz did not answer 200" }, 20)).toMatchObject({ action: 'wait' });
+    expect(
+      flow.settle(w2, { kind: 'isolation-deferred', message: "the Worker's /healthz did not answer 200" }, 20),
+    ).toMatchObject({ action: 'wait' });
     expect(flow.lastError).toContain('isolation deferred');
     expect(flow.settle(flow.next(recs(1)), fail500, 30).action).toBe('isolate');
   });

@@ -66,7 +66,14 @@ export type StepOutcome =
   /** The Worker refused the whole batch with a 4xx (400, 413, 422…): not any one record's result yet. */
   | { kind: 'refused'; message: string }
   /** Not answered, or answered with a retriable failure; or the dead letters could not be written. */
-  | { kind: 'failed'; countsTowardIsolation: boolean; status: number | 'timeout' | undefined; code?: string; retryAfterMs?: number; message: string }
+  | {
+      kind: 'failed';
+      countsTowardIsolation: boolean;
+      status: number | 'timeout' | undefined;
+      code?: string;
+      retryAfterMs?: number;
+      message: string;
+    }
   /** The isolated record is on the dead-letter topic. */
   | { kind: 'isolated' }
   /** The window held only tombstones: nothing to forward, nothing learnt about the Worker. */
@@ -119,7 +126,10 @@ export class PartitionFlow {
   /** The record `isolationAttempts` counts for, and its counted failures alone while healthy. */
   private isolationOffset: bigint | undefined;
   private isolationAttempts = 0;
-  private lastFailure: { status: number | 'timeout' | undefined; requestId: string } = { status: undefined, requestId: '' };
+  private lastFailure: { status: number | 'timeout' | undefined; requestId: string } = {
+    status: undefined,
+    requestId: '',
+  };
 
   readonly topic: string;
   readonly partition: number;
@@ -142,12 +152,20 @@ export class PartitionFlow {
   next(records: readonly FlowRecord[]): Window {
     if (records.length === 0) throw new Error('PartitionFlow.next needs at least one record');
     // The first of the forwardable batches the records split into under the current window.
-    const count = splitBatches(records.slice(0, this.window), (r) => r.bytes, { maxMessages: this.window, maxBytes: this.settings.maxBytes })[0]!.length;
+    const count = splitBatches(records.slice(0, this.window), (r) => r.bytes, {
+      maxMessages: this.window,
+      maxBytes: this.settings.maxBytes,
+    })[0]!.length;
     const firstOffset = records[0]!.offset;
     const onlyTombstones = records.slice(0, count).every((r) => r.tombstone);
     // A window of tombstones is not forwarded, so it is not an attempt.
     const attempt = onlyTombstones ? this.forwardsAtHead : ++this.forwardsAtHead;
-    return { firstOffset, lastOffset: records[count - 1]!.offset, count, requestId: requestIdOf(this.topic, this.partition, firstOffset, attempt) };
+    return {
+      firstOffset,
+      lastOffset: records[count - 1]!.offset,
+      count,
+      requestId: requestIdOf(this.topic, this.partition, firstOffset, attempt),
+    };
   }
 
   /** What to do after `window`'s step ended with `outcome`; `now` is the wall clock (ms). */
@@ -221,7 +239,11 @@ export class PartitionFlow {
   /** The Worker's Retry-After when it gave one (capped by retryMaxMs), else backoff with full jitter. */
   private backoff(retryAfterMs: number | undefined): number {
     if (retryAfterMs !== undefined) return Math.min(this.settings.retryMaxMs, retryAfterMs);
-    return backoffMs(this.failuresAtHead - 1, { initialMs: this.settings.retryInitialMs, maxMs: this.settings.retryMaxMs, jitter: 'full' }, this.settings.random);
+    return backoffMs(
+      this.failuresAtHead - 1,
+      { initialMs: this.settings.retryInitialMs, maxMs: this.settings.retryMaxMs, jitter: 'full' },
+      this.settings.random,
+    );
   }
 
   private headMoved(lastOffset: string): void {

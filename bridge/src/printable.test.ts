@@ -4,7 +4,15 @@ import { printable, printableBytes } from './printable.ts';
 
 /** Characters that can act on a terminal or reorder what it shows (an oracle written apart from the module). */
 function actsOnTerminal(c: number): boolean {
-  return c < 0x20 || (c >= 0x7f && c <= 0x9f) || [0x00ad, 0x061c, 0x180e, 0xfeff].includes(c) || (c >= 0x200b && c <= 0x200f) || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x206f) || (c >= 0xfff9 && c <= 0xfffb);
+  return (
+    c < 0x20 ||
+    (c >= 0x7f && c <= 0x9f) ||
+    [0x00ad, 0x061c, 0x180e, 0xfeff].includes(c) ||
+    (c >= 0x200b && c <= 0x200f) ||
+    (c >= 0x2028 && c <= 0x202e) ||
+    (c >= 0x2060 && c <= 0x206f) ||
+    (c >= 0xfff9 && c <= 0xfffb)
+  );
 }
 
 /** Code points of `s`, with lone surrogates as themselves. */
@@ -37,14 +45,21 @@ describe('bridge > printable', () => {
 
   it('property: nothing that acts on a terminal comes out, and safe text comes out unchanged', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 60 }), fc.string({ unit: 'grapheme', maxLength: 30 }), fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 60 })), (text) => {
-        const out = printable(text);
-        for (const c of codePoints(out)) {
-          expect(actsOnTerminal(c), `U+${c.toString(16)} in ${JSON.stringify(out)}`).toBe(false);
-          expect(isLoneSurrogate(c)).toBe(false);
-        }
-        if (!codePoints(text).some((c) => actsOnTerminal(c) || isLoneSurrogate(c))) expect(out).toBe(text);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 60 }),
+          fc.string({ unit: 'grapheme', maxLength: 30 }),
+          fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 60 }),
+        ),
+        (text) => {
+          const out = printable(text);
+          for (const c of codePoints(out)) {
+            expect(actsOnTerminal(c), `U+${c.toString(16)} in ${JSON.stringify(out)}`).toBe(false);
+            expect(isLoneSurrogate(c)).toBe(false);
+          }
+          if (!codePoints(text).some((c) => actsOnTerminal(c) || isLoneSurrogate(c))) expect(out).toBe(text);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -56,7 +71,9 @@ describe('bridge > printableBytes', () => {
   });
 
   it('shows the bytes that are not UTF-8 as \\xNN, keeping the valid text around them', () => {
-    expect(printableBytes(Buffer.concat([Buffer.from('{"t":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('é"}')]))).toBe('{"t":"\\xc3(\\xff' + 'é"}');
+    expect(
+      printableBytes(Buffer.concat([Buffer.from('{"t":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('é"}')])),
+    ).toBe('{"t":"\\xc3(\\xff' + 'é"}');
     expect(printableBytes(Buffer.from([0xed, 0xa0, 0x80]))).toBe('\\xed\\xa0\\x80'); // an encoded surrogate is not UTF-8
     expect(printableBytes(Buffer.from([0x9b, 0x33, 0x31, 0x6d]))).toBe('\\x9b31m'); // a raw 8-bit CSI byte
   });

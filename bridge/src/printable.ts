@@ -9,7 +9,8 @@
  */
 import { isUtf8 } from 'node:buffer';
 
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 function escapeChar(c: string): string {
   const code = c.charCodeAt(0);
@@ -44,7 +45,8 @@ function sequenceLength(lead: number): number {
  */
 export function printableBytes(bytes: Uint8Array, maxChars = Number.POSITIVE_INFINITY): string {
   // maxChars + 1 characters of at most 4 bytes each: enough to know whether to cut.
-  const head = Number.isFinite(maxChars) && bytes.length > maxChars * 4 + 4 ? bytes.subarray(0, maxChars * 4 + 4) : bytes;
+  const head =
+    Number.isFinite(maxChars) && bytes.length > maxChars * 4 + 4 ? bytes.subarray(0, maxChars * 4 + 4) : bytes;
   if (isUtf8(bytes)) return printable(Buffer.from(head).toString('utf8'), maxChars);
   let out = '';
   let chars = 0;

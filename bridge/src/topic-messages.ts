@@ -12,7 +12,11 @@ export type TopicMessages<M> = { topic: string; messages: M[] };
  * they first appear, messages in the items' order within each topic (Kafka keeps that order per
  * partition).
  */
-export function groupByTopic<T, M>(items: Iterable<T>, topicOf: (item: T) => string, messageOf: (item: T) => M): TopicMessages<M>[] {
+export function groupByTopic<T, M>(
+  items: Iterable<T>,
+  topicOf: (item: T) => string,
+  messageOf: (item: T) => M,
+): TopicMessages<M>[] {
   const byTopic = new Map<string, M[]>();
   for (const item of items) {
     const topic = topicOf(item);

@@ -55,7 +55,9 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    throw new UnexpectedAnswerError(`answer is not JSON (${text.length} characters, starting ${JSON.stringify(text.slice(0, 40))})`);
+    throw new UnexpectedAnswerError(
+      `answer is not JSON (${text.length} characters, starting ${JSON.stringify(text.slice(0, 40))})`,
+    );
   }
 }
 
@@ -68,9 +70,11 @@ function firstIssue(error: z.ZodError): string {
 /** An ingest answer's text as exactly one valid result per record, in order; UnexpectedAnswerError otherwise. */
 export function parseIngestAnswer(text: string, records: number): IngestResult[] {
   const parsed = IngestResponseSchema.safeParse(parseJson(text));
-  if (!parsed.success) throw new UnexpectedAnswerError(`answer is not one result per record (${firstIssue(parsed.error)})`);
+  if (!parsed.success)
+    throw new UnexpectedAnswerError(`answer is not one result per record (${firstIssue(parsed.error)})`);
   const { results } = parsed.data;
-  if (results.length !== records) throw new UnexpectedAnswerError(`answer has ${results.length} results for ${records} records`);
+  if (results.length !== records)
+    throw new UnexpectedAnswerError(`answer has ${results.length} results for ${records} records`);
   return results;
 }
 
@@ -106,7 +110,10 @@ export function parseOutboxPage(text: string): { rows: OutboxRow[]; malformed: M
       continue;
     }
     const id = (item as { id?: unknown } | null)?.id;
-    malformed.push({ id: typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : undefined, problem: firstIssue(row.error) });
+    malformed.push({
+      id: typeof id === 'string' && id.length > 0 && id.length <= 200 ? id : undefined,
+      problem: firstIssue(row.error),
+    });
   }
   return { rows, malformed };
 }

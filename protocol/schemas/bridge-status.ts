@@ -6,8 +6,14 @@ import type { SameType } from '../same-type.ts';
 export const PartitionStatusSchema = z.object({
   topic: z.string().min(1).max(249),
   partition: z.number().int().min(0).max(1_000_000),
-  committedOffset: z.string().regex(/^\d{1,20}$/).nullable(),
-  highWatermark: z.string().regex(/^\d{1,20}$/).nullable(),
+  committedOffset: z
+    .string()
+    .regex(/^\d{1,20}$/)
+    .nullable(),
+  highWatermark: z
+    .string()
+    .regex(/^\d{1,20}$/)
+    .nullable(),
   lag: z.number().int().min(0).nullable(),
   stalledSince: z.string().datetime().optional(),
   lastError: z.string().max(500).optional(),

@@ -36,7 +36,10 @@ export type BoundedPayload = { payload: Record<string, unknown>; issues: FieldIs
  * sent when it is unknown; a `(root)` issue means the payload as a whole is out of bounds.
  * Never throws.
  */
-export function boundPayload(raw: Record<string, unknown>, fieldOf: (key: string) => string | undefined): BoundedPayload {
+export function boundPayload(
+  raw: Record<string, unknown>,
+  fieldOf: (key: string) => string | undefined,
+): BoundedPayload {
   const keys = Object.keys(raw);
   if (keys.length > MAX_CONTAINER_ENTRIES) {
     return { payload: {}, issues: [{ path: '(root)', message: `has more than ${MAX_CONTAINER_ENTRIES} properties` }] };
@@ -47,7 +50,13 @@ export function boundPayload(raw: Record<string, unknown>, fieldOf: (key: string
   const extraBudget = { bytes: MAX_JSON_FIELD_BYTES };
   for (const key of keys) {
     if (key === '__proto__' || !isWellFormed(key)) {
-      issues.push({ path: formatPath([key]), message: key === '__proto__' ? 'is not an allowed property name' : 'is not a well-formed Unicode property name (a lone surrogate)' });
+      issues.push({
+        path: formatPath([key]),
+        message:
+          key === '__proto__'
+            ? 'is not an allowed property name'
+            : 'is not a well-formed Unicode property name (a lone surrogate)',
+      });
       continue;
     }
     const field = fieldOf(key);
@@ -60,7 +69,11 @@ export function boundPayload(raw: Record<string, unknown>, fieldOf: (key: string
       continue;
     }
     const freeForm = field === 'eventData' || field === 'metadata';
-    const bounds: ShapeBounds = { maxDepth: field ? MAX_NESTING_DEPTH : MAX_EXTRA_NESTING_DEPTH, maxEntries: MAX_CONTAINER_ENTRIES, maxStringBytes: MAX_STRING_BYTES };
+    const bounds: ShapeBounds = {
+      maxDepth: field ? MAX_NESTING_DEPTH : MAX_EXTRA_NESTING_DEPTH,
+      maxEntries: MAX_CONTAINER_ENTRIES,
+      maxStringBytes: MAX_STRING_BYTES,
+    };
     const budget = field === undefined ? extraBudget : { bytes: freeForm ? MAX_JSON_FIELD_BYTES : MAX_EVENT_BYTES };
     const result = boundJson(value, bounds, budget);
     if (!result.ok) {

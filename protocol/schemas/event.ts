@@ -7,7 +7,15 @@
  */
 import { z } from 'zod';
 import { CATEGORIES, SEVERITIES, STATUSES } from '../enums.ts';
-import { MAX_ID_CHARS, MAX_TEXT_CHARS, MAX_TITLE_CHARS, type Coordinates, type EventInput, type Origin, type QuaycastEvent } from '../event.ts';
+import {
+  MAX_ID_CHARS,
+  MAX_TEXT_CHARS,
+  MAX_TITLE_CHARS,
+  type Coordinates,
+  type EventInput,
+  type Origin,
+  type QuaycastEvent,
+} from '../event.ts';
 import type { SameType } from '../same-type.ts';
 import { parseTimestamp } from '../time.ts';
 import { MAX_JSON_FIELD_BYTES } from './event-bounds.ts';
@@ -19,7 +27,9 @@ export const jsonBytes = (v: unknown) => utf8.encode(JSON.stringify(v)).length;
 // Safe to serialize here: normalizeEvent has bounded the value's depth first (event-bounds.ts).
 const jsonObject = z
   .record(z.string(), z.unknown())
-  .refine((v) => jsonBytes(v) <= MAX_JSON_FIELD_BYTES, { message: `must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized` });
+  .refine((v) => jsonBytes(v) <= MAX_JSON_FIELD_BYTES, {
+    message: `must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized`,
+  });
 
 /**
  * Control characters: never in an id (ids are keys, URL segments, log fields); in text, only tab,
@@ -28,8 +38,17 @@ const jsonObject = z
 const ID_CONTROL = /[\u0000-\u001f\u007f]/;
 const TEXT_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const noControl = { message: 'must not contain control characters (only tab, LF and CR are allowed in text)' };
-const idString = () => z.string().min(1).max(MAX_ID_CHARS).refine((s) => !ID_CONTROL.test(s), { message: 'must not contain control characters' });
-const text = (max: number) => z.string().max(max).refine((s) => !TEXT_CONTROL.test(s), noControl);
+const idString = () =>
+  z
+    .string()
+    .min(1)
+    .max(MAX_ID_CHARS)
+    .refine((s) => !ID_CONTROL.test(s), { message: 'must not contain control characters' });
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !TEXT_CONTROL.test(s), noControl);
 
 const entityId = idString().nullable().optional();
 const optionalText = text(MAX_TEXT_CHARS).nullable().optional();
@@ -47,8 +66,18 @@ export const EventInputSchema = z.object({
   severity: z.enum(SEVERITIES).optional(),
   priority: z.enum(SEVERITIES).optional(),
   status: z.enum(STATUSES).optional(),
-  eventType: z.string().trim().min(1).max(MAX_TITLE_CHARS).refine((s) => !TEXT_CONTROL.test(s), noControl),
-  title: z.string().trim().min(1).max(MAX_TITLE_CHARS).refine((s) => !TEXT_CONTROL.test(s), noControl),
+  eventType: z
+    .string()
+    .trim()
+    .min(1)
+    .max(MAX_TITLE_CHARS)
+    .refine((s) => !TEXT_CONTROL.test(s), noControl),
+  title: z
+    .string()
+    .trim()
+    .min(1)
+    .max(MAX_TITLE_CHARS)
+    .refine((s) => !TEXT_CONTROL.test(s), noControl),
   description: optionalText,
   source: text(MAX_TITLE_CHARS).nullable().optional(),
   eventTime: z

@@ -4,7 +4,13 @@
  * commits and dead letters from it (bridge/src/worker-answer.ts).
  */
 import { z } from 'zod';
-import { MAX_INGEST_RECORDS, type IngestBatch, type IngestRecord, type IngestResponse, type IngestResult } from '../ingest.ts';
+import {
+  MAX_INGEST_RECORDS,
+  type IngestBatch,
+  type IngestRecord,
+  type IngestResponse,
+  type IngestResult,
+} from '../ingest.ts';
 import type { SameType } from '../same-type.ts';
 
 export const IngestRecordSchema = z.object({

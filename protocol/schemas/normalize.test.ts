@@ -3,7 +3,14 @@ import { MAX_TITLE_CHARS, type EventInput, type NewEvent } from '../event.ts';
 import { describeIssues } from '../reason.ts';
 import { sampleNewEvent } from '../fixtures.ts';
 import { MAX_JSON_FIELD_BYTES } from './event-bounds.ts';
-import { canonicalize, deriveCategory, normalizeEvent, toEvent, type IngestContext, type NormalizeResult } from './normalize.ts';
+import {
+  canonicalize,
+  deriveCategory,
+  normalizeEvent,
+  toEvent,
+  type IngestContext,
+  type NormalizeResult,
+} from './normalize.ts';
 
 const RECEIVED_AT = Date.UTC(2026, 10, 29, 9, 0, 0, 0);
 const RECEIVED_ISO = '2026-11-29T09:00:00.000Z';
@@ -16,7 +23,11 @@ const kafka = (topic = 'port-events', partition = 2, offset = '1234'): IngestCon
   receivedAt: RECEIVED_AT,
 });
 
-const api = (newId: () => string = () => 'generated-uuid'): IngestContext => ({ kind: 'api', receivedAt: RECEIVED_AT, newId });
+const api = (newId: () => string = () => 'generated-uuid'): IngestContext => ({
+  kind: 'api',
+  receivedAt: RECEIVED_AT,
+  newId,
+});
 
 const base = { eventType: 'GateIn', title: 'Container gated in' };
 
@@ -28,7 +39,10 @@ function accept(raw: unknown, ctx: IngestContext = kafka()): NewEvent {
 }
 
 /** Normalises and insists on failure, returning the paths of the issues. */
-function reject(raw: unknown, ctx: IngestContext = kafka()): { paths: string[]; result: NormalizeResult & { ok: false } } {
+function reject(
+  raw: unknown,
+  ctx: IngestContext = kafka(),
+): { paths: string[]; result: NormalizeResult & { ok: false } } {
   const result = normalizeEvent(raw, ctx);
   if (result.ok) throw new Error(`expected the payload to be rejected, got event ${JSON.stringify(result.event)}`);
   return { paths: result.issues.map((i) => i.path), result };
@@ -156,21 +170,29 @@ describe('protocol > schemas > normalizeEvent', () => {
     });
 
     it('uses kafka:<topic>:<partition>:<offset> for a Kafka record without an id', () => {
-      expect(accept(base, kafka('container-events', 5, '900719925474099')).id).toBe('kafka:container-events:5:900719925474099');
+      expect(accept(base, kafka('container-events', 5, '900719925474099')).id).toBe(
+        'kafka:container-events:5:900719925474099',
+      );
     });
 
     it('uses newId() for an API post without an id', () => {
       let calls = 0;
-      const event = accept(base, api(() => `uuid-${++calls}`));
+      const event = accept(
+        base,
+        api(() => `uuid-${++calls}`),
+      );
       expect(event.id).toBe('uuid-1');
       expect(calls).toBe(1);
       expect(event.origin).toEqual({ kind: 'api' });
     });
 
     it('does not call newId() when the API post has an id', () => {
-      const event = accept({ ...base, id: 'mine' }, api(() => {
-        throw new Error('newId must not be called');
-      }));
+      const event = accept(
+        { ...base, id: 'mine' },
+        api(() => {
+          throw new Error('newId must not be called');
+        }),
+      );
       expect(event.id).toBe('mine');
     });
 
@@ -217,7 +239,9 @@ describe('protocol > schemas > normalizeEvent', () => {
     });
 
     it('keeps a given category over the derivation', () => {
-      expect(accept({ ...base, category: 'Berth', containerId: 'C1' }, kafka('container-events')).category).toBe('Berth');
+      expect(accept({ ...base, category: 'Berth', containerId: 'C1' }, kafka('container-events')).category).toBe(
+        'Berth',
+      );
     });
 
     it.each([
@@ -291,28 +315,31 @@ describe('protocol > schemas > normalizeEvent', () => {
 
   describe('null for optional fields', () => {
     it('accepts null for every optional field and fills defaults', () => {
-      const event = accept({
-        ...base,
-        id: null,
-        category: null,
-        severity: null,
-        priority: null,
-        status: null,
-        description: null,
-        source: null,
-        eventTime: null,
-        containerId: null,
-        shipId: null,
-        berthId: null,
-        portId: null,
-        requiresAction: null,
-        isResolved: null,
-        eventData: null,
-        metadata: null,
-        coordinates: null,
-        assignedTo: null,
-        resolution: null,
-      }, kafka('port-events', 1, '5'));
+      const event = accept(
+        {
+          ...base,
+          id: null,
+          category: null,
+          severity: null,
+          priority: null,
+          status: null,
+          description: null,
+          source: null,
+          eventTime: null,
+          containerId: null,
+          shipId: null,
+          berthId: null,
+          portId: null,
+          requiresAction: null,
+          isResolved: null,
+          eventData: null,
+          metadata: null,
+          coordinates: null,
+          assignedTo: null,
+          resolution: null,
+        },
+        kafka('port-events', 1, '5'),
+      );
       expect(event).toMatchObject({
         id: 'kafka:port-events:1:5',
         category: 'Port',
@@ -362,16 +389,26 @@ describe('protocol > schemas > normalizeEvent', () => {
       expect(event.metadata).toEqual({ shift: 'night', extra: { old: true, Crane: 'QC-4' } });
     });
 
-    it.each(['seq', 'origin', 'receivedAt', 'CreatedAt', 'updatedAt', 'acknowledgedAt', 'acknowledgedBy', 'resolvedAt', 'resolvedBy'])(
-      'keeps a producer-sent server field %s for reference only, as producer.<name>',
-      (field) => {
-        const event = accept({ ...base, [field]: 'from-producer' });
-        expect(event.metadata).toEqual({ extra: { [`producer.${field}`]: 'from-producer' } });
-      },
-    );
+    it.each([
+      'seq',
+      'origin',
+      'receivedAt',
+      'CreatedAt',
+      'updatedAt',
+      'acknowledgedAt',
+      'acknowledgedBy',
+      'resolvedAt',
+      'resolvedBy',
+    ])('keeps a producer-sent server field %s for reference only, as producer.<name>', (field) => {
+      const event = accept({ ...base, [field]: 'from-producer' });
+      expect(event.metadata).toEqual({ extra: { [`producer.${field}`]: 'from-producer' } });
+    });
 
     it('does not let a producer set seq, origin or timestamps of its own', () => {
-      const event = accept({ ...base, seq: 999, origin: { kind: 'api' }, createdAt: '2000-01-01T00:00:00Z' }, kafka('port-events', 0, '1'));
+      const event = accept(
+        { ...base, seq: 999, origin: { kind: 'api' }, createdAt: '2000-01-01T00:00:00Z' },
+        kafka('port-events', 0, '1'),
+      );
       expect(event).not.toHaveProperty('seq');
       expect(event.origin).toEqual({ kind: 'kafka', topic: 'port-events', partition: 0, offset: '1' });
       expect(event.createdAt).toBe(RECEIVED_ISO);
@@ -390,7 +427,11 @@ describe('protocol > schemas > normalizeEvent', () => {
     });
 
     it('rejects unknown properties that push metadata over 16 KiB together with its own content', () => {
-      const { paths } = reject({ ...base, metadata: { note: 'y'.repeat(MAX_JSON_FIELD_BYTES / 2) }, blob: 'x'.repeat(MAX_JSON_FIELD_BYTES / 2) });
+      const { paths } = reject({
+        ...base,
+        metadata: { note: 'y'.repeat(MAX_JSON_FIELD_BYTES / 2) },
+        blob: 'x'.repeat(MAX_JSON_FIELD_BYTES / 2),
+      });
       expect(paths).toEqual(['metadata']);
     });
   });
@@ -408,7 +449,9 @@ describe('protocol > schemas > normalizeEvent', () => {
     });
 
     it('accepts epoch milliseconds', () => {
-      expect(accept({ ...base, eventTime: Date.UTC(2026, 0, 2, 3, 4, 5, 6) }).eventTime).toBe('2026-01-02T03:04:05.006Z');
+      expect(accept({ ...base, eventTime: Date.UTC(2026, 0, 2, 3, 4, 5, 6) }).eventTime).toBe(
+        '2026-01-02T03:04:05.006Z',
+      );
     });
 
     it('defaults to the time the event was received', () => {
@@ -480,13 +523,12 @@ describe('protocol > schemas > normalizeEvent', () => {
       expect(accept({ ...base, coordinates: value }).coordinates).toEqual({ lat: 51.9, lon: 4.1 });
     });
 
-    it.each([
-      [{ lat: -90, lon: -180 }],
-      [{ lat: 90, lon: 180 }],
-      [{ lat: 0, lon: 0 }],
-    ])('accepts the range bound %o', (value) => {
-      expect(accept({ ...base, coordinates: value }).coordinates).toEqual(value);
-    });
+    it.each([[{ lat: -90, lon: -180 }], [{ lat: 90, lon: 180 }], [{ lat: 0, lon: 0 }]])(
+      'accepts the range bound %o',
+      (value) => {
+        expect(accept({ ...base, coordinates: value }).coordinates).toEqual(value);
+      },
+    );
 
     it.each([
       ['lat above 90', { lat: 90.0001, lon: 0 }, 'coordinates.lat'],
@@ -543,9 +585,12 @@ describe('protocol > schemas > canonicalize', () => {
     expect(canonicalize({ severity: 'Urgent' }).input.severity).toBe('Urgent');
   });
 
-  it.each(['id', 'category', 'severity', 'priority', 'status', 'eventTime'])('drops a null %s (it has a default)', (field) => {
-    expect(canonicalize({ [field]: null }).input).not.toHaveProperty(field);
-  });
+  it.each(['id', 'category', 'severity', 'priority', 'status', 'eventTime'])(
+    'drops a null %s (it has a default)',
+    (field) => {
+      expect(canonicalize({ [field]: null }).input).not.toHaveProperty(field);
+    },
+  );
 
   it.each(['description', 'containerId', 'eventData', 'coordinates'])('keeps a null %s', (field) => {
     expect(canonicalize({ [field]: null }).input).toHaveProperty(field, null);
@@ -614,7 +659,11 @@ describe('protocol > schemas > toEvent', () => {
   });
 
   it('uses the API context: newId() and origin api, no topic fallback', () => {
-    const event = toEvent({ eventType: 'X', title: 'Y' }, {}, api(() => 'u-1'));
+    const event = toEvent(
+      { eventType: 'X', title: 'Y' },
+      {},
+      api(() => 'u-1'),
+    );
     expect(event.id).toBe('u-1');
     expect(event.origin).toEqual({ kind: 'api' });
     expect(event.category).toBe('System');
@@ -628,17 +677,38 @@ describe('protocol > schemas > toEvent', () => {
   });
 
   it('converts an offset eventTime to UTC', () => {
-    expect(toEvent({ ...input, eventTime: '2026-06-01T12:00:00+02:00' }, {}, kafka()).eventTime).toBe('2026-06-01T10:00:00.000Z');
+    expect(toEvent({ ...input, eventTime: '2026-06-01T12:00:00+02:00' }, {}, kafka()).eventTime).toBe(
+      '2026-06-01T10:00:00.000Z',
+    );
   });
 });
 
 describe('protocol > schemas > normalizeEvent > Kafka lineage', () => {
-  const base = { topic: 'port-events', partition: 0, offset: '9', receivedAt: Date.UTC(2026, 10, 29, 8, 0, 1) } as const;
+  const base = {
+    topic: 'port-events',
+    partition: 0,
+    offset: '9',
+    receivedAt: Date.UTC(2026, 10, 29, 8, 0, 1),
+  } as const;
   const raw = { eventType: 'Weather', title: 'Fog' };
 
   it('keeps the key, the headers and the record timestamp (as appendedAt)', () => {
-    const r = normalizeEvent(raw, { kind: 'kafka', ...base, key: 'k1', headers: { a: '1' }, timestamp: String(Date.UTC(2026, 10, 29, 8, 0, 0, 250)) });
-    expect(r.ok && r.event.origin).toEqual({ kind: 'kafka', topic: 'port-events', partition: 0, offset: '9', key: 'k1', headers: { a: '1' }, appendedAt: '2026-11-29T08:00:00.250Z' });
+    const r = normalizeEvent(raw, {
+      kind: 'kafka',
+      ...base,
+      key: 'k1',
+      headers: { a: '1' },
+      timestamp: String(Date.UTC(2026, 10, 29, 8, 0, 0, 250)),
+    });
+    expect(r.ok && r.event.origin).toEqual({
+      kind: 'kafka',
+      topic: 'port-events',
+      partition: 0,
+      offset: '9',
+      key: 'k1',
+      headers: { a: '1' },
+      appendedAt: '2026-11-29T08:00:00.250Z',
+    });
   });
 
   it('leaves out what the record did not have, or a timestamp that is not a time', () => {

@@ -10,11 +10,26 @@
  * The payload's shape is bounded before either step walks it (event-bounds.ts).
  */
 import type { z } from 'zod';
-import { TOPIC_CATEGORY, parseCategory, parseSeverity, parseStatus, type Category, type Severity, type Status } from '../enums.ts';
+import {
+  TOPIC_CATEGORY,
+  parseCategory,
+  parseSeverity,
+  parseStatus,
+  type Category,
+  type Severity,
+  type Status,
+} from '../enums.ts';
 import { MAX_ID_CHARS, type EventInput, type FieldIssue, type NewEvent, type Origin } from '../event.ts';
 import { boundJson, formatPath, setOwn, wellFormed } from '../json-shape.ts';
 import { parseTimestamp, toIso } from '../time.ts';
-import { MAX_CONTAINER_ENTRIES, MAX_JSON_FIELD_BYTES, MAX_NESTING_DEPTH, MAX_STRING_BYTES, boundPayload, capIssues } from './event-bounds.ts';
+import {
+  MAX_CONTAINER_ENTRIES,
+  MAX_JSON_FIELD_BYTES,
+  MAX_NESTING_DEPTH,
+  MAX_STRING_BYTES,
+  boundPayload,
+  capIssues,
+} from './event-bounds.ts';
 import { EventInputSchema, jsonBytes } from './event.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -32,7 +47,15 @@ const FIELD_BY_LOWER: ReadonlyMap<string, keyof EventInput> = new Map<string, ke
 
 /** Fields Quaycast sets itself: a producer's value is kept for reference, never trusted. */
 const SERVER_FIELDS = new Set([
-  'seq', 'origin', 'receivedat', 'createdat', 'updatedat', 'acknowledgedat', 'acknowledgedby', 'resolvedat', 'resolvedby',
+  'seq',
+  'origin',
+  'receivedat',
+  'createdat',
+  'updatedat',
+  'acknowledgedat',
+  'acknowledgedby',
+  'resolvedat',
+  'resolvedby',
 ]);
 
 const ID_FIELDS = new Set(['id', 'containerId', 'shipId', 'berthId', 'portId']);
@@ -53,7 +76,10 @@ function canonicalCoordinates(value: unknown): unknown {
  * Brings a producer's JSON object to the canonical property names and spellings.
  * Unknown properties are returned separately (they end up in `metadata.extra`).
  */
-export function canonicalize(raw: Record<string, unknown>): { input: Record<string, unknown>; extra: Record<string, unknown> } {
+export function canonicalize(raw: Record<string, unknown>): {
+  input: Record<string, unknown>;
+  extra: Record<string, unknown>;
+} {
   const input: Record<string, unknown> = {};
   const extra: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
@@ -75,9 +101,18 @@ export function canonicalize(raw: Record<string, unknown>): { input: Record<stri
     else if ((field === 'severity' || field === 'priority') && typeof v === 'string') v = parseSeverity(v) ?? v;
     else if (field === 'status' && typeof v === 'string') v = parseStatus(v) ?? v;
     // Beyond ±8.64e15 ms a Date is invalid and toIso throws: leave the number for the schema to reject.
-    else if (field === 'eventTime' && typeof v === 'number') v = Number.isFinite(v) && Math.abs(v) <= 8.64e15 ? toIso(v) : v;
+    else if (field === 'eventTime' && typeof v === 'number')
+      v = Number.isFinite(v) && Math.abs(v) <= 8.64e15 ? toIso(v) : v;
     else if (field === 'coordinates') v = canonicalCoordinates(v);
-    if (v === null && (field === 'category' || field === 'severity' || field === 'priority' || field === 'status' || field === 'eventTime' || field === 'id')) {
+    if (
+      v === null &&
+      (field === 'category' ||
+        field === 'severity' ||
+        field === 'priority' ||
+        field === 'status' ||
+        field === 'eventTime' ||
+        field === 'id')
+    ) {
       continue; // null means "not given" for fields with defaults
     }
     input[field] = v;
@@ -104,7 +139,10 @@ export type IngestContext =
   | { kind: 'api'; receivedAt: number; newId: () => string };
 
 /** DESIGN.md: containerId → Container, shipId → Ship, berthId → Berth, portId → Port, topic, else System. */
-export function deriveCategory(input: Pick<EventInput, 'containerId' | 'shipId' | 'berthId' | 'portId'>, topic?: string): Category {
+export function deriveCategory(
+  input: Pick<EventInput, 'containerId' | 'shipId' | 'berthId' | 'portId'>,
+  topic?: string,
+): Category {
   if (input.containerId) return 'Container';
   if (input.shipId) return 'Ship';
   if (input.berthId) return 'Berth';
@@ -150,8 +188,7 @@ export function toEvent(input: EventInput, extra: Record<string, unknown>, ctx: 
   const metadata: Record<string, unknown> = { ...(input.metadata ?? {}) };
   // normalizeEvent has checked that a producer's own metadata.extra is an object (or absent) when there are extras.
   if (Object.keys(extra).length > 0) metadata.extra = { ...(metadata.extra as object | null | undefined), ...extra };
-  const id =
-    input.id ?? (ctx.kind === 'kafka' ? `kafka:${ctx.topic}:${ctx.partition}:${ctx.offset}` : ctx.newId());
+  const id = input.id ?? (ctx.kind === 'kafka' ? `kafka:${ctx.topic}:${ctx.partition}:${ctx.offset}` : ctx.newId());
   return {
     id,
     category: input.category ?? deriveCategory(input, ctx.kind === 'kafka' ? ctx.topic : undefined),
@@ -215,7 +252,11 @@ function fieldOf(key: string): string | undefined {
   return FIELD_BY_LOWER.get(key.toLowerCase());
 }
 
-const METADATA_BOUNDS = { maxDepth: MAX_NESTING_DEPTH, maxEntries: MAX_CONTAINER_ENTRIES, maxStringBytes: MAX_STRING_BYTES };
+const METADATA_BOUNDS = {
+  maxDepth: MAX_NESTING_DEPTH,
+  maxEntries: MAX_CONTAINER_ENTRIES,
+  maxStringBytes: MAX_STRING_BYTES,
+};
 
 /**
  * Validates and normalises one producer payload (already parsed JSON). Never throws for any
@@ -236,19 +277,42 @@ export function normalizeEvent(raw: unknown, ctx: IngestContext): NormalizeResul
     return { ok: false, issues: capIssues([...bounded.issues, ...more]) };
   }
   const own = parsed.data.metadata?.extra;
-  if (Object.keys(extra).length > 0 && own !== undefined && own !== null && (typeof own !== 'object' || Array.isArray(own))) {
+  if (
+    Object.keys(extra).length > 0 &&
+    own !== undefined &&
+    own !== null &&
+    (typeof own !== 'object' || Array.isArray(own))
+  ) {
     // Spreading a string or an array into an object would scatter it into numbered keys.
-    return { ok: false, issues: [{ path: 'metadata.extra', message: 'must be an object: the unknown properties are merged into it' }] };
+    return {
+      ok: false,
+      issues: [{ path: 'metadata.extra', message: 'must be an object: the unknown properties are merged into it' }],
+    };
   }
   const event = toEvent(parsed.data, extra, ctx);
   // metadata as stored holds the unknown properties too: bound it again as a whole.
   const merged = boundJson(event.metadata, METADATA_BOUNDS);
   if (!merged.ok) {
-    return { ok: false, issues: [{ path: formatPath(['metadata', ...merged.issue.path]), message: `with unknown properties (metadata.extra) ${merged.issue.message}` }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          path: formatPath(['metadata', ...merged.issue.path]),
+          message: `with unknown properties (metadata.extra) ${merged.issue.message}`,
+        },
+      ],
+    };
   }
   if (jsonBytes(event.metadata) > MAX_JSON_FIELD_BYTES) {
-    return { ok: false, issues: [{ path: 'metadata', message: `with unknown properties (metadata.extra) must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized` }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          path: 'metadata',
+          message: `with unknown properties (metadata.extra) must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized`,
+        },
+      ],
+    };
   }
   return { ok: true, event };
 }
-

@@ -30,13 +30,22 @@ export type LocalStack = {
  * Starts the stack with `env` on top (SIMULATE=0 unless given) and resolves once the dashboard
  * link is printed and the bridge consumes; rejects if the stack exits or is not up in `timeoutMs`.
  */
-export async function startLocalStack(opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<LocalStack> {
+export async function startLocalStack(
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<LocalStack> {
   const [port, metricsPort] = [await freePort(), await freePort()];
   const persist = mkdtempSync(path.join(tmpdir(), 'quaycast-stack-'));
   const timeoutMs = opts.timeoutMs ?? 240_000;
   const child = spawnProcessGroup(process.execPath, [path.join(ROOT, 'scripts/start.ts')], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), PERSIST_TO: persist, SIMULATE: '0', ...opts.env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      PERSIST_TO: persist,
+      SIMULATE: '0',
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log: string[] = [];
@@ -47,7 +56,10 @@ export async function startLocalStack(opts: { env?: Record<string, string>; time
   const tail = () => log.slice(-30).join('\n');
   try {
     const link = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no dashboard link in ${timeoutMs / 1000} s:\n${tail()}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no dashboard link in ${timeoutMs / 1000} s:\n${tail()}`)),
+        timeoutMs,
+      );
       const onData = (chunk: Buffer) => {
         for (const line of chunk.toString().split('\n')) {
           if (line.trim()) log.push(line);

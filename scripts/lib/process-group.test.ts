@@ -5,8 +5,12 @@ import { signalProcessGroup, spawnProcessGroup, stopProcessGroup } from './proce
 
 /** A shell that starts a grandchild (`sleep`) and prints its pid; `ignoreTerm` makes both ignore SIGTERM. */
 async function family(ignoreTerm = false): Promise<{ child: ChildProcess; grandchild: number }> {
-  const child = spawnProcessGroup('sh', ['-c', `${ignoreTerm ? 'trap "" TERM; ' : ''}sleep 60 & echo $!; wait`], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const grandchild = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  const child = spawnProcessGroup('sh', ['-c', `${ignoreTerm ? 'trap "" TERM; ' : ''}sleep 60 & echo $!; wait`], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const grandchild = await new Promise<number>((resolve) =>
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+  );
   return { child, grandchild };
 }
 

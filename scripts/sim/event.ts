@@ -9,7 +9,20 @@ import type { QuaycastEvent } from '../../protocol/event.ts';
  */
 export type SimEvent = Pick<
   QuaycastEvent,
-  'id' | 'eventType' | 'title' | 'category' | 'severity' | 'eventTime' | 'containerId' | 'shipId' | 'berthId' | 'portId' | 'requiresAction' | 'eventData' | 'metadata' | 'coordinates'
+  | 'id'
+  | 'eventType'
+  | 'title'
+  | 'category'
+  | 'severity'
+  | 'eventTime'
+  | 'containerId'
+  | 'shipId'
+  | 'berthId'
+  | 'portId'
+  | 'requiresAction'
+  | 'eventData'
+  | 'metadata'
+  | 'coordinates'
 > & { description: string; source: string; status: 'New' };
 
 /** One Kafka record to produce, with what the simulator knows about it for its own counters. */

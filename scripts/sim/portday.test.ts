@@ -17,7 +17,13 @@ function take(n: number, options: Partial<PortDayOptions> = {}): SimRecord[] {
   return Array.from({ length: n }, () => day.next());
 }
 
-const kafkaCtx = (topic: string, offset: number): IngestContext => ({ kind: 'kafka', topic, partition: 0, offset: String(offset), receivedAt: START });
+const kafkaCtx = (topic: string, offset: number): IngestContext => ({
+  kind: 'kafka',
+  topic,
+  partition: 0,
+  offset: String(offset),
+  receivedAt: START,
+});
 
 describe('scripts/sim > createPortDay', () => {
   const records = take(5000, { seed: 7 });
@@ -30,7 +36,7 @@ describe('scripts/sim > createPortDay', () => {
   it('uses an injected random source instead of the seed', () => {
     const source = () => {
       let i = 0;
-      return () => ((i++ * 0.6180339887) % 1);
+      return () => (i++ * 0.6180339887) % 1;
     };
     expect(take(200, { random: source(), seed: 1 })).toEqual(take(200, { random: source(), seed: 2 }));
   });
@@ -73,7 +79,11 @@ describe('scripts/sim > createPortDay', () => {
 
   it('writes valid IMO numbers and ISO 6346 container numbers, and coordinates near Rotterdam', () => {
     for (const r of records.filter((x) => !x.legacy)) {
-      const e = r.value as { containerId: string | null; shipId: string | null; coordinates: { lat: number; lon: number } | null };
+      const e = r.value as {
+        containerId: string | null;
+        shipId: string | null;
+        coordinates: { lat: number; lon: number } | null;
+      };
       if (e.containerId) expect(isValidContainerNumber(e.containerId), e.containerId).toBe(true);
       if (e.shipId) expect(isValidImo(e.shipId), e.shipId).toBe(true);
       if (e.coordinates) {
@@ -141,7 +151,9 @@ describe('scripts/sim > createPortDay', () => {
   });
 
   it('keeps container numbers six digits and valid past the serial wrap (regression: seed 42 threw at event 8,437)', () => {
-    const containers = take(9000, { seed: 42, legacyShare: 0 }).flatMap((r) => (r.value.containerId ? [r.value.containerId as string] : []));
+    const containers = take(9000, { seed: 42, legacyShare: 0 }).flatMap((r) =>
+      r.value.containerId ? [r.value.containerId as string] : [],
+    );
     expect(containers.length).toBeGreaterThan(4000);
     for (const id of containers) expect(isValidContainerNumber(id), id).toBe(true);
   });

@@ -12,7 +12,14 @@
 import { topicForCategory } from '../../protocol/enums.ts';
 import { PORT } from './data/port.ts';
 import type { Draft, SimEvent, SimRecord } from './event.ts';
-import { berthAssignment, etaUpdated, vesselAnnounced, vesselArrived, vesselBerthed, vesselDeparted } from './events/vessels.ts';
+import {
+  berthAssignment,
+  etaUpdated,
+  vesselAnnounced,
+  vesselArrived,
+  vesselBerthed,
+  vesselDeparted,
+} from './events/vessels.ts';
 import { craneMove, customsHold, customsRelease, gateIn, gateOut, reeferAlarm } from './events/boxes.ts';
 import { craneOutage, gateCongestion, systemHealth, weather } from './events/operations.ts';
 import { hasLegacyForm, toLegacy } from './legacy.ts';
@@ -80,7 +87,8 @@ function draft(w: World): Draft {
  */
 export function createPortDay(options: PortDayOptions): PortDay {
   const { runId, seed = 1, now, legacyShare = 0.1 } = options;
-  if (!(legacyShare >= 0 && legacyShare <= 1)) throw new RangeError(`legacyShare must be within 0..1, got ${legacyShare}`);
+  if (!(legacyShare >= 0 && legacyShare <= 1))
+    throw new RangeError(`legacyShare must be within 0..1, got ${legacyShare}`);
   const rng = makeRng(options.random ?? mulberry32(seed));
   const world = createWorld(rng, now);
   let n = 0;

@@ -102,7 +102,15 @@ function makeFleet(rng: Rng): Vessel[] {
       used.add(imo);
       const size = line.mainline ? VESSEL_SIZES.mainline : VESSEL_SIZES.feeder;
       const loaM = rng.pick(size.loaM);
-      fleet.push({ imo, name, line, loaM, draftM: rng.real(size.draftM[0], size.draftM[1]), teu: rng.pick(size.teu), flag: rng.pick(FLAGS) });
+      fleet.push({
+        imo,
+        name,
+        line,
+        loaM,
+        draftM: rng.real(size.draftM[0], size.draftM[1]),
+        teu: rng.pick(size.teu),
+        flag: rng.pick(FLAGS),
+      });
     }
   }
   return fleet;
@@ -114,7 +122,17 @@ function makeFleet(rng: Rng): Vessel[] {
  */
 export function createWorld(rng: Rng, now: () => number): World {
   const fleet = makeFleet(rng);
-  const world: World = { rng, now, fleet, berths: makeBerths(), calls: [], imports: [], exports: [], pending: [], serial: rng.int(100_000, 899_999) };
+  const world: World = {
+    rng,
+    now,
+    fleet,
+    berths: makeBerths(),
+    calls: [],
+    imports: [],
+    exports: [],
+    pending: [],
+    serial: rng.int(100_000, 899_999),
+  };
   for (let i = 0; i < 3; i++) newCall(world, 'Expected');
   for (let i = 0; i < 3; i++) newCall(world, 'Anchored');
   for (const berth of world.berths) {
@@ -224,5 +242,14 @@ export function newCall(w: World, phase: Call['phase']): Call | undefined {
 /** The vessel fields every ship event's eventData carries. */
 export function vesselData(call: Call): Record<string, unknown> {
   const v = call.vessel;
-  return { imo: v.imo, vesselName: v.name, operator: v.line.name, voyage: call.voyage, flag: v.flag, loaM: v.loaM, draftM: v.draftM, teuCapacity: v.teu };
+  return {
+    imo: v.imo,
+    vesselName: v.name,
+    operator: v.line.name,
+    voyage: call.voyage,
+    flag: v.flag,
+    loaM: v.loaM,
+    draftM: v.draftM,
+    teuCapacity: v.teu,
+  };
 }

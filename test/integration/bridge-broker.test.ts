@@ -30,7 +30,14 @@ describe('bridge > broker restart', () => {
     const brokers = privateKafka!.brokers;
     const groupId = unique('it-group');
     const run = unique('fbroker');
-    const bridge = pipe.bridge({ WORKER_URL: pipe.worker.url, KAFKA_BROKERS: brokers, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '10', OUTBOX_ENABLED: 'false' });
+    const bridge = pipe.bridge({
+      WORKER_URL: pipe.worker.url,
+      KAFKA_BROKERS: brokers,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: groupId,
+      BATCH_MAX_MESSAGES: '10',
+      OUTBOX_ENABLED: 'false',
+    });
     await bridge.waitForLog(/"msg":"consuming"/);
 
     // An independent producer (kcat) sending 2 events every 250 ms; each run ends only when the
@@ -42,7 +49,11 @@ describe('bridge > broker restart', () => {
       while (sent < total) {
         const ids = Array.from({ length: 2 }, (_, i) => `${run}-${sent + i}`);
         try {
-          await kcatProduce({ brokers, topic, records: ids.map((id) => ({ key: id, value: JSON.stringify(eventOf('Berth', id)) })) });
+          await kcatProduce({
+            brokers,
+            topic,
+            records: ids.map((id) => ({ key: id, value: JSON.stringify(eventOf('Berth', id)) })),
+          });
           sent += ids.length;
         } catch {
           failedSends++; // kcat gave up while the broker was away: send the same ids again
@@ -51,11 +62,19 @@ describe('bridge > broker restart', () => {
       }
     })();
 
-    await until('some events through before the stop', () => (storedIds(pipe.worker, `${run}-`).length >= 20 ? true : undefined), 30_000);
+    await until(
+      'some events through before the stop',
+      () => (storedIds(pipe.worker, `${run}-`).length >= 20 ? true : undefined),
+      30_000,
+    );
     await broker('stop');
     const logsAtStop = bridge.logs.length;
     // The outage is felt on both sides before the broker comes back: kcat failed, the bridge's client complained.
-    await until('the producer and the bridge noticed the outage', () => (failedSends >= 1 && bridge.logs.slice(logsAtStop).some((l) => l.includes('kafkajs')) ? true : undefined), 60_000);
+    await until(
+      'the producer and the bridge noticed the outage',
+      () => (failedSends >= 1 && bridge.logs.slice(logsAtStop).some((l) => l.includes('kafkajs')) ? true : undefined),
+      60_000,
+    );
     const beforeRestart = sent;
     await broker('start');
     await producing;

@@ -34,7 +34,8 @@ function brokerProcess(): { props: string; classpath: string } {
     const classpath = cmdline[cmdline.indexOf('-cp') + 1];
     if (file && classpath && existsSync(file)) {
       const props = readFileSync(file, 'utf8');
-      if (props.split('\n').some((l) => l.startsWith('listeners=') && l.includes(`//${BROKER}`))) return { props, classpath };
+      if (props.split('\n').some((l) => l.startsWith('listeners=') && l.includes(`//${BROKER}`)))
+        return { props, classpath };
     }
   }
   throw new Error(`no running broker found for ${BROKER}`);
@@ -44,9 +45,14 @@ function brokerProcess(): { props: string; classpath: string } {
 function storedCodecs(topic: string, partitions: number): Map<number, Set<string>> {
   const { props, classpath } = brokerProcess();
   const logDir = /^log\.dirs=(.*)$/m.exec(props)![1]!.trim();
-  const files = Array.from({ length: partitions }, (_, p) => path.join(logDir, `${topic}-${p}`, '00000000000000000000.log'));
+  const files = Array.from({ length: partitions }, (_, p) =>
+    path.join(logDir, `${topic}-${p}`, '00000000000000000000.log'),
+  );
   for (const f of files) expect(existsSync(f), f).toBe(true);
-  const out = execFileSync('java', ['-cp', classpath, 'kafka.tools.DumpLogSegments', '--files', files.join(',')], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const out = execFileSync('java', ['-cp', classpath, 'kafka.tools.DumpLogSegments', '--files', files.join(',')], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const codecs = new Map<number, Set<string>>();
   let current = -1;
   for (const line of out.split('\n')) {
@@ -71,7 +77,10 @@ describe('bridge > compatibility', () => {
     // The broker must store the producer's batches as they are, not recompress them.
     const admin = kafka().admin();
     await admin.connect();
-    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2 /* TOPIC */, name: topic, configNames: ['compression.type'] }] });
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: 2 /* TOPIC */, name: topic, configNames: ['compression.type'] }],
+    });
     await admin.disconnect();
     expect(described.resources[0]!.configEntries[0]!.configValue).toBe('producer');
 
@@ -91,7 +100,10 @@ describe('bridge > compatibility', () => {
           partition,
           codec,
           headers: { 'x-producer': `kcat-${codec}` },
-          records: Array.from({ length: PER_CODEC }, (_, n) => ({ key: `${runId}-${codec}-${n}`, value: JSON.stringify(event(codec, n)) })),
+          records: Array.from({ length: PER_CODEC }, (_, n) => ({
+            key: `${runId}-${codec}-${n}`,
+            value: JSON.stringify(event(codec, n)),
+          })),
         }),
       ),
     );
@@ -103,7 +115,20 @@ describe('bridge > compatibility', () => {
       partition: 0,
       codec: 'gzip',
       records: [
-        { key: String(legacyId), value: JSON.stringify({ EventId: legacyId, EventType: 'ReeferAlarm', Title: 'Reefer alarm', ContainerId: 4_200_001, Priority: 'High', Status: 'In Progress', Timestamp: '2026-11-29T08:15:02.1234567', Source: null, Yard: 'B4' }) },
+        {
+          key: String(legacyId),
+          value: JSON.stringify({
+            EventId: legacyId,
+            EventType: 'ReeferAlarm',
+            Title: 'Reefer alarm',
+            ContainerId: 4_200_001,
+            Priority: 'High',
+            Status: 'In Progress',
+            Timestamp: '2026-11-29T08:15:02.1234567',
+            Source: null,
+            Yard: 'B4',
+          }),
+        },
         { key: `${runId}-deleted`, value: null },
       ],
     });
@@ -113,7 +138,14 @@ describe('bridge > compatibility', () => {
 
     // A pass-through proxy records what the bridge sends: keys and headers travel as lineage.
     const proxy = await pipe.proxy();
-    const bridge = pipe.bridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: unique('it-group'), BATCH_MAX_MESSAGES: '4', PARTITIONS_CONCURRENTLY: '4', OUTBOX_ENABLED: 'false' });
+    const bridge = pipe.bridge({
+      WORKER_URL: proxy.url,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: unique('it-group'),
+      BATCH_MAX_MESSAGES: '4',
+      PARTITIONS_CONCURRENTLY: '4',
+      OUTBOX_ENABLED: 'false',
+    });
     const total = CODECS.length * PER_CODEC + 1;
     await socket.waitForEvents(total, 60_000).catch((err: Error) => {
       const [row] = pipe.worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE id LIKE ?', `${runId}-%`);
@@ -128,22 +160,49 @@ describe('bridge > compatibility', () => {
       expect(seen).toEqual(Array.from({ length: PER_CODEC }, (_, n) => `${runId}-${codec}-${n}`));
     }
     const legacy = socket.events.find((e) => e.id === String(legacyId));
-    expect(legacy).toMatchObject({ category: 'Container', containerId: '4200001', severity: 'High', status: 'InProgress', eventTime: '2026-11-29T08:15:02.123Z', source: null, metadata: { extra: { Yard: 'B4' } } });
+    expect(legacy).toMatchObject({
+      category: 'Container',
+      containerId: '4200001',
+      severity: 'High',
+      status: 'InProgress',
+      eventTime: '2026-11-29T08:15:02.123Z',
+      source: null,
+      metadata: { extra: { Yard: 'B4' } },
+    });
 
-    const sent = proxy.bodies.flatMap((b) => (JSON.parse(b) as { records: { key: string | null; offset: string; partition: number; headers?: Record<string, string> }[] }).records);
+    const sent = proxy.bodies.flatMap(
+      (b) =>
+        (
+          JSON.parse(b) as {
+            records: { key: string | null; offset: string; partition: number; headers?: Record<string, string> }[];
+          }
+        ).records,
+    );
     const snappyFirst = sent.find((r) => r.key === `${runId}-snappy-0`);
     expect(snappyFirst).toMatchObject({ partition: 1, offset: '0', headers: { 'x-producer': 'kcat-snappy' } });
     expect(sent.some((r) => r.key === `${runId}-deleted`)).toBe(false); // the tombstone is not forwarded
 
-    const [row] = pipe.worker.query<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE id LIKE ? OR id = ?', `${runId}-%`, String(legacyId));
+    const [row] = pipe.worker.query<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM events WHERE id LIKE ? OR id = ?',
+      `${runId}-%`,
+      String(legacyId),
+    );
     expect(row!.n).toBe(total);
 
     // The tombstone was counted and its offset committed with the rest; nothing was dead-lettered.
-    await until('the tombstone counted', async () => ((await bridge.metric('quaycast_bridge_tombstones_total', { topic, partition: '0' })) >= 1 ? true : undefined), 10_000, 100);
+    await until(
+      'the tombstone counted',
+      async () =>
+        (await bridge.metric('quaycast_bridge_tombstones_total', { topic, partition: '0' })) >= 1 ? true : undefined,
+      10_000,
+      100,
+    );
     expect(await bridge.metric('quaycast_bridge_tombstones_total', { topic, partition: '0' })).toBe(1);
     expect(await bridge.metric('quaycast_bridge_dead_lettered_total')).toBe(0);
     for (const p of CODECS.keys()) {
-      expect(await bridge.metric('quaycast_bridge_forwarded_total', { topic, partition: String(p), result: 'stored' })).toBe(PER_CODEC + (p === 0 ? 1 : 0));
+      expect(
+        await bridge.metric('quaycast_bridge_forwarded_total', { topic, partition: String(p), result: 'stored' }),
+      ).toBe(PER_CODEC + (p === 0 ? 1 : 0));
     }
     const text = await (await fetch(bridge.metricsUrl)).text();
     expect(text).toMatch(/quaycast_bridge_batch_latency_seconds_count [1-9]/);

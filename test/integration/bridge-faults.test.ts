@@ -8,7 +8,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/lib/free-port.ts';
 import type { BridgeProcess } from '../support/bridge.ts';
-import { committedOffsets, expectSeenOnceInOrder, flushRoom, produceEvents, runIds, storedIds, untilCommittedToEnd, untilStored } from '../support/fixture.ts';
+import {
+  committedOffsets,
+  expectSeenOnceInOrder,
+  flushRoom,
+  produceEvents,
+  runIds,
+  storedIds,
+  untilCommittedToEnd,
+  untilStored,
+} from '../support/fixture.ts';
 import { createTopics, kafka, produce, unique } from '../support/kafka.ts';
 import { deadLetters } from '../support/kcat.ts';
 import { usePipeline } from '../support/pipeline.ts';
@@ -44,7 +53,13 @@ describe('bridge > faults', () => {
     const socket = await pipe.socket('Ship');
     const proxy = await pipe.proxy();
     proxy.mode = { kind: 'fail', status: 500 };
-    const bridge = pipe.bridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '10', OUTBOX_ENABLED: 'false' });
+    const bridge = pipe.bridge({
+      WORKER_URL: proxy.url,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: groupId,
+      BATCH_MAX_MESSAGES: '10',
+      OUTBOX_ENABLED: 'false',
+    });
     await bridge.waitForLog(/"msg":"consuming"/);
     await produceEvents(topic, 'Ship', ids);
     await until('the first injected 500s', () => (proxy.counts.failed >= 3 ? true : undefined));
@@ -56,7 +71,11 @@ describe('bridge > faults', () => {
     await untilStored(pipe.worker, `${run}-`, ids);
     await untilCommittedToEnd(groupId, topic);
     await flushRoom(pipe.worker, socket, 'Ship', run);
-    expect(expectSeenOnceInOrder(socket, `${run}-`).filter((id) => !id.includes('sentinel')).sort()).toEqual([...ids].sort());
+    expect(
+      expectSeenOnceInOrder(socket, `${run}-`)
+        .filter((id) => !id.includes('sentinel'))
+        .sort(),
+    ).toEqual([...ids].sort());
     expect(await bridge.metric('quaycast_bridge_retried_total')).toBeGreaterThanOrEqual(3);
     expect(await bridge.metric('quaycast_bridge_dead_lettered_total')).toBe(0);
     expect(await deadLetters(topic)).toEqual([]); // a Worker failing everything is an outage, not poison
@@ -68,7 +87,13 @@ describe('bridge > faults', () => {
     const groupId = unique('it-group');
     await createTopics([topic]);
     const run = unique('fstop');
-    const bridge = pipe.bridge({ WORKER_URL: pipe.worker.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '10', OUTBOX_ENABLED: 'false' });
+    const bridge = pipe.bridge({
+      WORKER_URL: pipe.worker.url,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: groupId,
+      BATCH_MAX_MESSAGES: '10',
+      OUTBOX_ENABLED: 'false',
+    });
     await produceEvents(topic, 'Ship', runIds(run, 0, 30));
     await untilStored(pipe.worker, `${run}-`, runIds(run, 0, 30));
     // Stored is not yet answered: a Worker stopped between its D1 write and its answer leaves the last window uncommitted.
@@ -78,7 +103,9 @@ describe('bridge > faults', () => {
     const retriedBefore = await bridge.metric('quaycast_bridge_retried_total');
     await produceEvents(topic, 'Ship', runIds(run, 30, 30));
     // The outage is real: the bridge tried and failed more than once while the Worker was down.
-    await until('two failed forwards while the Worker is down', async () => ((await bridge.metric('quaycast_bridge_retried_total')) >= retriedBefore + 2 ? true : undefined));
+    await until('two failed forwards while the Worker is down', async () =>
+      (await bridge.metric('quaycast_bridge_retried_total')) >= retriedBefore + 2 ? true : undefined,
+    );
     const during = await committedOffsets(groupId, topic);
     await pipe.worker.start();
 
@@ -97,8 +124,16 @@ describe('bridge > faults', () => {
     const run = unique('fstart');
     await produceEvents(topic, 'Ship', runIds(run, 0, 10));
     await pipe.worker.stop();
-    const bridge = pipe.bridge({ WORKER_URL: pipe.worker.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: unique('it-group'), OUTBOX_ENABLED: 'false' });
-    await bridge.waitForLog(new RegExp(`"msg":"waiting for the Worker at ${pipe.worker.url.replace(/[.]/g, '\\.')}"`), 20_000);
+    const bridge = pipe.bridge({
+      WORKER_URL: pipe.worker.url,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: unique('it-group'),
+      OUTBOX_ENABLED: 'false',
+    });
+    await bridge.waitForLog(
+      new RegExp(`"msg":"waiting for the Worker at ${pipe.worker.url.replace(/[.]/g, '\\.')}"`),
+      20_000,
+    );
     expect(await healthz(bridge)).toBe(503);
     expect(bridge.logs.some((l) => l.includes('"msg":"consuming"'))).toBe(false);
     await pipe.worker.start();
@@ -109,7 +144,12 @@ describe('bridge > faults', () => {
 
   it('waits for the broker at start-up with a clear log line, and stops cleanly on SIGTERM while waiting', async () => {
     const nowhere = `127.0.0.1:${await freePort()}`;
-    const bridge = pipe.bridge({ WORKER_URL: pipe.worker.url, KAFKA_BROKERS: nowhere, KAFKA_TOPICS: unique('it-nobroker'), KAFKA_GROUP_ID: unique('it-group') });
+    const bridge = pipe.bridge({
+      WORKER_URL: pipe.worker.url,
+      KAFKA_BROKERS: nowhere,
+      KAFKA_TOPICS: unique('it-nobroker'),
+      KAFKA_GROUP_ID: unique('it-group'),
+    });
     await bridge.waitForLog(new RegExp(`"msg":"waiting for Kafka at ${nowhere.replace(/[.]/g, '\\.')}"`), 15_000);
     await bridge.waitForLog(/"msg":"waiting for Kafka at .*"attempt":2/, 15_000); // it keeps trying
     expect(await healthz(bridge)).toBe(503);
@@ -126,11 +166,19 @@ describe('bridge > faults', () => {
     const socket = await pipe.socket('Ship');
     const proxy = await pipe.proxy();
     proxy.mode = { kind: 'delay-response', ms: 60_000 }; // the Worker stores at once; the bridge never hears it
-    const env = { WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '5', OUTBOX_ENABLED: 'false' };
+    const env = {
+      WORKER_URL: proxy.url,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: groupId,
+      BATCH_MAX_MESSAGES: '5',
+      OUTBOX_ENABLED: 'false',
+    };
     const first = pipe.bridge(env);
     await first.waitForLog(/"msg":"consuming"/);
     await produceEvents(topic, 'Ship', ids, 0);
-    await until('a stored batch whose answer is held', () => (proxy.counts.held >= 1 && storedIds(pipe.worker, `${run}-`).length >= 5 ? true : undefined));
+    await until('a stored batch whose answer is held', () =>
+      proxy.counts.held >= 1 && storedIds(pipe.worker, `${run}-`).length >= 5 ? true : undefined,
+    );
     await first.kill('SIGKILL');
     const storedBeforeKill = storedIds(pipe.worker, `${run}-`);
     expect((await committedOffsets(groupId, topic)).get(0)).toBeLessThanOrEqual(0); // stored, never committed
@@ -140,11 +188,20 @@ describe('bridge > faults', () => {
     await untilStored(pipe.worker, `${run}-`, ids);
     await untilCommittedToEnd(groupId, topic);
     // The redelivery happened: every record stored before the kill came again and was a duplicate.
-    expect(await second.metric('quaycast_bridge_forwarded_total', { result: 'duplicate' })).toBeGreaterThanOrEqual(storedBeforeKill.length);
+    expect(await second.metric('quaycast_bridge_forwarded_total', { result: 'duplicate' })).toBeGreaterThanOrEqual(
+      storedBeforeKill.length,
+    );
     const resent = proxy.bodies.filter((b) => storedBeforeKill.some((id) => b.includes(`"key":"${id}"`)));
-    expect(resent.length, 'bodies carrying the already-stored records (first send + redelivery)').toBeGreaterThanOrEqual(2);
+    expect(
+      resent.length,
+      'bodies carrying the already-stored records (first send + redelivery)',
+    ).toBeGreaterThanOrEqual(2);
     await flushRoom(pipe.worker, socket, 'Ship', run);
-    expect(expectSeenOnceInOrder(socket, `${run}-`).filter((id) => !id.includes('sentinel')).sort()).toEqual([...ids].sort());
+    expect(
+      expectSeenOnceInOrder(socket, `${run}-`)
+        .filter((id) => !id.includes('sentinel'))
+        .sort(),
+    ).toEqual([...ids].sort());
   });
 
   it('stops on SIGTERM mid-batch without committing the unfinished batch; the next bridge delivers it', async () => {
@@ -154,7 +211,13 @@ describe('bridge > faults', () => {
     const run = unique('fterm');
     const proxy = await pipe.proxy();
     proxy.mode = { kind: 'delay-response', ms: 60_000 }; // the answer never arrives before the stop
-    const env = { WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '5', OUTBOX_ENABLED: 'false' };
+    const env = {
+      WORKER_URL: proxy.url,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: groupId,
+      BATCH_MAX_MESSAGES: '5',
+      OUTBOX_ENABLED: 'false',
+    };
     const first = pipe.bridge(env);
     await produceEvents(topic, 'Ship', runIds(run, 0, 10), 0);
     await until('a batch in flight', () => (proxy.counts.held >= 1 ? true : undefined));
@@ -183,17 +246,34 @@ describe('bridge > faults', () => {
       await produceEvents(topic, 'Berth', before, 0);
       await produce(topic, [{ key: `${run}-poison`, value: '{"not": "an event"', partition: 0 }]);
       await produceEvents(topic, 'Berth', after, 0);
-      const bridge = pipe.bridge({ WORKER_URL: pipe.worker.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '20', OUTBOX_ENABLED: 'false' });
+      const bridge = pipe.bridge({
+        WORKER_URL: pipe.worker.url,
+        KAFKA_TOPICS: topic,
+        KAFKA_GROUP_ID: groupId,
+        BATCH_MAX_MESSAGES: '20',
+        OUTBOX_ENABLED: 'false',
+      });
       // The dead-letter write is failing (kafkajs retries a missing topic for ~25 s before it gives up).
-      await until('a failed dead-letter write', () => (bridge.logs.some((l) => l.includes('dead-letter write failed')) ? true : undefined), 90_000);
+      await until(
+        'a failed dead-letter write',
+        () => (bridge.logs.some((l) => l.includes('dead-letter write failed')) ? true : undefined),
+        90_000,
+      );
       // Nothing was committed past the poison record (offset 3) while its dead letter is not written.
       expect((await committedOffsets(groupId, topic)).get(0)).toBeLessThanOrEqual(3);
 
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 }] });
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: `${topic}.dlq`, numPartitions: 1, replicationFactor: 1 }],
+      });
       await untilCommittedToEnd(groupId, topic, 60_000);
       const letters = await deadLetters(topic);
       expect(letters.map((l) => l.key)).toEqual([`${run}-poison`]);
-      expect(letters[0]!.headers).toMatchObject({ 'x-original-topic': topic, 'x-original-partition': '0', 'x-original-offset': '3' });
+      expect(letters[0]!.headers).toMatchObject({
+        'x-original-topic': topic,
+        'x-original-partition': '0',
+        'x-original-offset': '3',
+      });
       expect(storedIds(pipe.worker, `${run}-`)).toEqual([...before, ...after].sort());
     } finally {
       await admin.disconnect();

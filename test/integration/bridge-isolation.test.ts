@@ -29,18 +29,36 @@ describe('bridge > poison isolation', () => {
     const socket = await pipe.socket('Port');
     const proxy = await pipe.proxy();
     proxy.mode = { kind: 'refuse-body', marker: poisonId, status: 500 };
-    const bridge = pipe.bridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '10', RETRY_INITIAL_MS: '400', RETRY_MAX_MS: '2000', OUTBOX_ENABLED: 'false' });
+    const bridge = pipe.bridge({
+      WORKER_URL: proxy.url,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: groupId,
+      BATCH_MAX_MESSAGES: '10',
+      RETRY_INITIAL_MS: '400',
+      RETRY_MAX_MS: '2000',
+      OUTBOX_ENABLED: 'false',
+    });
     await bridge.waitForLog(/"msg":"consuming"/);
 
     const p0 = Array.from({ length: 10 }, (_, i) => (i === 5 ? poisonId : `${run}-p0-${i}`));
     const values = new Map(p0.map((id) => [id, event(id)]));
-    await produce(topic, p0.map((id) => ({ key: id, value: values.get(id)!, headers: { trace: `t-${id}` }, partition: 0 })));
+    await produce(
+      topic,
+      p0.map((id) => ({ key: id, value: values.get(id)!, headers: { trace: `t-${id}` }, partition: 0 })),
+    );
     await until('the poison refused', () => (proxy.counts.failed >= 1 ? true : undefined));
 
     // Partitions 1 and 2, produced while partition 0 is being retried, arrive.
     const others = Array.from({ length: 8 }, (_, i) => ({ id: `${run}-p${1 + (i % 2)}-${i}`, partition: 1 + (i % 2) }));
-    await produce(topic, others.map(({ id, partition }) => ({ key: id, value: event(id), partition })));
-    await until('partitions 1 and 2 on the socket', () => (others.every(({ id }) => timesSeen(socket, `${run}-`).get(id) === 1) ? true : undefined), 20_000);
+    await produce(
+      topic,
+      others.map(({ id, partition }) => ({ key: id, value: event(id), partition })),
+    );
+    await until(
+      'partitions 1 and 2 on the socket',
+      () => (others.every(({ id }) => timesSeen(socket, `${run}-`).get(id) === 1) ? true : undefined),
+      20_000,
+    );
     const othersStoredAt = Date.now();
 
     // Meanwhile, nothing is committed on partition 0 past the poison (offset 5) before it is in the DLQ.
@@ -59,9 +77,17 @@ describe('bridge > poison isolation', () => {
     expect(letters).toHaveLength(1);
     const [letter] = letters;
     expect(letter).toMatchObject({ key: poisonId, value: values.get(poisonId) }); // the original record, untouched
-    expect(letter!.headers).toMatchObject({ trace: `t-${poisonId}`, 'x-original-topic': topic, 'x-original-partition': '0', 'x-original-offset': '5' });
+    expect(letter!.headers).toMatchObject({
+      trace: `t-${poisonId}`,
+      'x-original-topic': topic,
+      'x-original-partition': '0',
+      'x-original-offset': '5',
+    });
     const xError = letter!.headers['x-error']!;
-    const m = /^isolated: the Worker failed this record (\d+) times while healthy \(last: 500, request id (\S+)\)$/.exec(xError);
+    const m =
+      /^isolated: the Worker failed this record (\d+) times while healthy \(last: 500, request id (\S+)\)$/.exec(
+        xError,
+      );
     expect(m, xError).not.toBeNull();
     expect(Number(m![1])).toBe(3);
     // The request id names a request the proxy refused, holding the poison alone (contract 3).
@@ -72,9 +98,15 @@ describe('bridge > poison isolation', () => {
 
     // Before and after it on partition 0: stored once, in order; the poison is not in D1.
     const neighbours = p0.filter((id) => id !== poisonId);
-    await until('partition 0\'s other records in D1', () => (stored(`${run}-p0`).length === 9 ? true : undefined), 30_000);
+    await until(
+      "partition 0's other records in D1",
+      () => (stored(`${run}-p0`).length === 9 ? true : undefined),
+      30_000,
+    );
     expect(stored(`${run}-p0`)).toEqual(neighbours);
-    await until('partition 0 on the socket', () => (neighbours.every((id) => timesSeen(socket, `${run}-`).get(id) === 1) ? true : undefined));
+    await until('partition 0 on the socket', () =>
+      neighbours.every((id) => timesSeen(socket, `${run}-`).get(id) === 1) ? true : undefined,
+    );
     expect([...timesSeen(socket, `${run}-`).values()].every((n) => n === 1)).toBe(true);
     expect(timesSeen(socket, `${run}-`).has(poisonId)).toBe(false);
     await until('committed to the end', async () => {
@@ -85,7 +117,15 @@ describe('bridge > poison isolation', () => {
     expect(await bridge.metric('quaycast_bridge_isolated_total', { topic, partition: '0' })).toBe(1);
     expect(await bridge.metric('quaycast_bridge_dead_lettered_total', { topic })).toBe(1);
     const [line] = bridge.logLines('record isolated');
-    expect(line).toMatchObject({ level: 'warn', topic, partition: 0, offset: '5', attempts: 3, lastStatus: 500, requestId: m![2] });
+    expect(line).toMatchObject({
+      level: 'warn',
+      topic,
+      partition: 0,
+      offset: '5',
+      attempts: 3,
+      lastStatus: 500,
+      requestId: m![2],
+    });
     expect(bridge.logLines('record isolated')).toHaveLength(1);
   });
 
@@ -96,21 +136,39 @@ describe('bridge > poison isolation', () => {
     const run = unique('fa');
     const socket = await pipe.socket('Port');
     const proxy = await pipe.proxy();
-    const bridge = pipe.bridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, BATCH_MAX_MESSAGES: '8', RETRY_INITIAL_MS: '50', RETRY_MAX_MS: '200', OUTBOX_ENABLED: 'false' });
+    const bridge = pipe.bridge({
+      WORKER_URL: proxy.url,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: groupId,
+      BATCH_MAX_MESSAGES: '8',
+      RETRY_INITIAL_MS: '50',
+      RETRY_MAX_MS: '200',
+      OUTBOX_ENABLED: 'false',
+    });
     await bridge.waitForLog(/"msg":"consuming"/);
     const ids = Array.from({ length: 32 }, (_, i) => `${run}-${i}`);
-    await produce(topic, ids.slice(0, 16).map((id, i) => ({ key: id, value: event(id), partition: i % 2 })));
+    await produce(
+      topic,
+      ids.slice(0, 16).map((id, i) => ({ key: id, value: event(id), partition: i % 2 })),
+    );
     await until('the first half stored', () => (stored(run).length === 16 ? true : undefined)); // successes before the outage
 
     proxy.mode = { kind: 'fail', status: 500 };
-    await produce(topic, ids.slice(16).map((id, i) => ({ key: id, value: event(id), partition: i % 2 })));
+    await produce(
+      topic,
+      ids.slice(16).map((id, i) => ({ key: id, value: event(id), partition: i % 2 })),
+    );
     // Long enough that a record alone failed far more often than ISOLATE_AFTER_ATTEMPTS (3).
     const aloneFailures = () => {
       const byHead = new Map<string, number>();
       for (const r of proxy.requests) {
         if (r.path !== '/internal/ingest' || !r.injected) continue;
         const recs = recordsOf(r.body);
-        if (recs.length === 1) byHead.set(`${recs[0]!.partition}/${recs[0]!.offset}`, (byHead.get(`${recs[0]!.partition}/${recs[0]!.offset}`) ?? 0) + 1);
+        if (recs.length === 1)
+          byHead.set(
+            `${recs[0]!.partition}/${recs[0]!.offset}`,
+            (byHead.get(`${recs[0]!.partition}/${recs[0]!.offset}`) ?? 0) + 1,
+          );
       }
       return Math.max(0, ...byHead.values());
     };

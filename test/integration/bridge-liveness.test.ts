@@ -20,16 +20,24 @@ const pipe = usePipeline({ workerVars: { PIPELINE_STALL_MS: '1500' } });
 
 type Pipeline = { state: string; reasons: string[] };
 /** What the Worker tells operators: GET /api/stats's pipeline, as the dashboard reads it. */
-const pipeline = async () => ((await (await fetch(`${pipe.worker.url}/api/stats`, { headers: { authorization: `Bearer ${await tokenFor('viewer')}` } })).json()) as { pipeline: Pipeline }).pipeline;
+const pipeline = async () =>
+  (
+    (await (
+      await fetch(`${pipe.worker.url}/api/stats`, { headers: { authorization: `Bearer ${await tokenFor('viewer')}` } })
+    ).json()) as { pipeline: Pipeline }
+  ).pipeline;
 
-const event = (id: string) => JSON.stringify(eventOf('Ship', id, { eventType: 'ShipDeparted', title: `Departure ${id}` }));
+const event = (id: string) =>
+  JSON.stringify(eventOf('Ship', id, { eventType: 'ShipDeparted', title: `Departure ${id}` }));
 
 /** The liveness reports the bridge sent, parsed with the shared schema (a report that does not parse fails the test). */
 function reports(p: FaultProxy): BridgeStatus[] {
-  return p.requests.filter((r) => r.method === 'POST' && r.path === '/internal/bridge/status').map((r) => {
-    expect(r.headers.authorization).toBe(`Bearer ${TEST_SECRETS.INGEST_TOKEN}`);
-    return BridgeStatusSchema.parse(JSON.parse(r.body));
-  });
+  return p.requests
+    .filter((r) => r.method === 'POST' && r.path === '/internal/bridge/status')
+    .map((r) => {
+      expect(r.headers.authorization).toBe(`Bearer ${TEST_SECRETS.INGEST_TOKEN}`);
+      return BridgeStatusSchema.parse(JSON.parse(r.body));
+    });
 }
 
 describe('bridge > liveness', () => {
@@ -41,10 +49,19 @@ describe('bridge > liveness', () => {
     const proxy = await pipe.proxy();
     proxy.mode = { kind: 'refuse-body', marker: `"topic":"${topic}","partition":0,`, ...roomUnavailable(['Ship']) };
     // A long STATUS_INTERVAL_MS: the reports seen below can only be the first one and those sent at once on a change.
-    const bridge = pipe.bridge({ WORKER_URL: proxy.url, KAFKA_TOPICS: topic, KAFKA_GROUP_ID: groupId, STALL_THRESHOLD_MS: '2000', STATUS_INTERVAL_MS: '600000', OUTBOX_ENABLED: 'false' });
+    const bridge = pipe.bridge({
+      WORKER_URL: proxy.url,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: groupId,
+      STALL_THRESHOLD_MS: '2000',
+      STATUS_INTERVAL_MS: '600000',
+      OUTBOX_ENABLED: 'false',
+    });
     await bridge.waitForLog(/"msg":"consuming"/);
     // From start-up ('starting'), and at once when it consumes.
-    await until('the report of a consuming bridge', () => (reports(proxy).some((r) => r.state === 'consuming') ? true : undefined));
+    await until('the report of a consuming bridge', () =>
+      reports(proxy).some((r) => r.state === 'consuming') ? true : undefined,
+    );
     expect(reports(proxy).map((r) => r.state)).toEqual(['starting', 'consuming']);
     expect(reports(proxy)[1]).toMatchObject({ intervalMs: 600_000, deadLettered: 0 });
     expect((await bridge.health()).status).toBe(200);
@@ -56,15 +73,21 @@ describe('bridge > liveness', () => {
     await until('partition 1 stored', () => (storedIds(pipe.worker, `${run}-1`).length === 2 ? true : undefined));
     await until('partition 0 refused', () => (proxy.counts.failed >= 1 ? true : undefined));
 
-    const stalled = await until('/healthz 503', async () => {
-      const h = await bridge.health();
-      return h.status === 503 ? h.body : undefined;
-    }, 20_000);
+    const stalled = await until(
+      '/healthz 503',
+      async () => {
+        const h = await bridge.health();
+        return h.status === 503 ? h.body : undefined;
+      },
+      20_000,
+    );
     expect(stalled.ok).toBe(false);
     expect(stalled.reason).toContain(`${topic}/0 stalled for`);
     expect(stalled.reason).toContain('room_unavailable');
     expect(stalled.stalled!.map((s) => `${s.topic}/${s.partition}`)).toEqual([`${topic}/0`]);
-    expect(await bridge.metric('quaycast_bridge_partition_stalled_seconds', { topic, partition: '0' })).toBeGreaterThan(2);
+    expect(await bridge.metric('quaycast_bridge_partition_stalled_seconds', { topic, partition: '0' })).toBeGreaterThan(
+      2,
+    );
     expect(await bridge.metric('quaycast_bridge_partition_stalled_seconds', { topic, partition: '1' })).toBe(0);
 
     // Reported at once (the interval is 10 minutes): partition 0 stalled with its error and lag from the broker.
@@ -88,11 +111,17 @@ describe('bridge > liveness', () => {
 
     proxy.mode = { kind: 'pass' };
     await until('/healthz 200 again', async () => ((await bridge.health()).status === 200 ? true : undefined), 20_000);
-    const recovered = await until('a report with partition 0 flowing', () => reports(proxy).slice(stalledAt + 1).find((r) => r.partitions.some((p) => p.partition === 0 && !p.stalledSince)));
+    const recovered = await until('a report with partition 0 flowing', () =>
+      reports(proxy)
+        .slice(stalledAt + 1)
+        .find((r) => r.partitions.some((p) => p.partition === 0 && !p.stalledSince)),
+    );
     // (Its offsets are read as the recovery is noticed, possibly a moment before the commit lands: not asserted here.)
     expect(recovered.partitions.find((p) => p.partition === 0)!.lastError).toBeUndefined();
     expect(await bridge.metric('quaycast_bridge_partition_stalled_seconds', { topic, partition: '0' })).toBe(0);
-    await until('partition 0 committed', async () => ((await bridge.metric('quaycast_bridge_committed_offset', { topic, partition: '0' })) === 3 ? true : undefined));
+    await until('partition 0 committed', async () =>
+      (await bridge.metric('quaycast_bridge_committed_offset', { topic, partition: '0' })) === 3 ? true : undefined,
+    );
     expect(storedIds(pipe.worker, `${run}-0`)).toHaveLength(3);
     expect(await bridge.waitForLog(/"msg":"partition recovered"/, 5000)).toContain(`${topic}/0`);
     // Four reports in all: starting, consuming, the stall, the recovery (none from the 10-minute interval).

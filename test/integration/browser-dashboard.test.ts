@@ -14,7 +14,16 @@ import { startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.
 import { signJwt } from '../../protocol/jwt.ts';
 import { devSecrets } from '../../scripts/dev-secrets.ts';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const TOPIC = 'container-events';
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -37,14 +46,28 @@ async function api<T>(method: string, p: string, body?: unknown): Promise<T> {
 async function waitStored(ids: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const found = await Promise.all(ids.map((id) => fetch(`${baseUrl}/api/events/${encodeURIComponent(id)}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.ok)));
+    const found = await Promise.all(
+      ids.map((id) =>
+        fetch(`${baseUrl}/api/events/${encodeURIComponent(id)}`, {
+          headers: { authorization: `Bearer ${token}` },
+        }).then((r) => r.ok),
+      ),
+    );
     if (found.every(Boolean)) return;
-    if (Date.now() > deadline) throw new Error(`stored ${found.filter(Boolean).length} of ${ids.length} in ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`stored ${found.filter(Boolean).length} of ${ids.length} in ${timeoutMs} ms`);
     await sleep(250);
   }
 }
 
-type Kind = { severity: string; title: string; eventType: string; ids: Record<string, string>; requiresAction?: boolean; description?: string };
+type Kind = {
+  severity: string;
+  title: string;
+  eventType: string;
+  ids: Record<string, string>;
+  requiresAction?: boolean;
+  description?: string;
+};
 
 async function produceEvents(runId: string, kinds: Kind[]): Promise<string[]> {
   const ids = kinds.map((_, i) => `${runId}-${i}`);
@@ -52,7 +75,17 @@ async function produceEvents(runId: string, kinds: Kind[]): Promise<string[]> {
     TOPIC,
     kinds.map((k, i) => ({
       key: ids[i]!,
-      value: JSON.stringify({ id: ids[i], eventType: k.eventType, title: k.title, severity: k.severity, requiresAction: k.requiresAction ?? false, description: k.description ?? null, eventTime: new Date().toISOString(), source: 'browser-test', ...k.ids }),
+      value: JSON.stringify({
+        id: ids[i],
+        eventType: k.eventType,
+        title: k.title,
+        severity: k.severity,
+        requiresAction: k.requiresAction ?? false,
+        description: k.description ?? null,
+        eventTime: new Date().toISOString(),
+        source: 'browser-test',
+        ...k.ids,
+      }),
     })),
   );
   return ids;
@@ -63,12 +96,21 @@ async function produceEvents(runId: string, kinds: Kind[]): Promise<string[]> {
  * Content-Security-Policy violation it reports (`csp`: the console's and the page's
  * securitypolicyviolation events). `bypassCSP` only for injecting test tools (axe) as inline scripts.
  */
-async function openDashboard(opts: { colorScheme?: 'light' | 'dark'; width?: number; bypassCSP?: boolean; token?: string } = {}): Promise<{ context: BrowserContext; page: Page; errors: string[]; csp: () => Promise<string[]> }> {
-  const context = await browser.newContext({ viewport: { width: opts.width ?? 1440, height: 900 }, colorScheme: opts.colorScheme ?? 'light', acceptDownloads: true, bypassCSP: opts.bypassCSP ?? false });
+async function openDashboard(
+  opts: { colorScheme?: 'light' | 'dark'; width?: number; bypassCSP?: boolean; token?: string } = {},
+): Promise<{ context: BrowserContext; page: Page; errors: string[]; csp: () => Promise<string[]> }> {
+  const context = await browser.newContext({
+    viewport: { width: opts.width ?? 1440, height: 900 },
+    colorScheme: opts.colorScheme ?? 'light',
+    acceptDownloads: true,
+    bypassCSP: opts.bypassCSP ?? false,
+  });
   await context.addInitScript(() => {
     const v = window as unknown as { __csp: string[] };
     v.__csp = [];
-    document.addEventListener('securitypolicyviolation', (e) => v.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
+    document.addEventListener('securitypolicyviolation', (e) =>
+      v.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`),
+    );
   });
   await context.addInitScript(() => {
     const w = window as unknown as { __sockets: WebSocket[]; __socketUrls: string[] };
@@ -88,11 +130,15 @@ async function openDashboard(opts: { colorScheme?: 'light' | 'dark'; width?: num
   const consoleCsp: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => {
-    if (/Content Security Policy|Refused to (load|execute|apply|connect|evaluate|frame)/i.test(m.text())) consoleCsp.push(m.text());
+    if (/Content Security Policy|Refused to (load|execute|apply|connect|evaluate|frame)/i.test(m.text()))
+      consoleCsp.push(m.text());
   });
   await page.goto(`${baseUrl}/#token=${opts.token ?? token}`);
   await page.locator('[data-testid="connection-status"][data-kind="connected"]').waitFor({ timeout: 30_000 });
-  const csp = async () => [...consoleCsp, ...(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp))];
+  const csp = async () => [
+    ...consoleCsp,
+    ...(await page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)),
+  ];
   return { context, page, errors, csp };
 }
 
@@ -115,9 +161,17 @@ describe('browser > dashboard', () => {
     expect(res.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     const { context, page, errors, csp } = await openDashboard();
-    expect(await page.evaluate(() => (window as unknown as { __socketUrls: string[] }).__socketUrls.some((u) => /^ws:\/\/.*\/api\/rooms\/\w+\/ws/.test(u)))).toBe(true);
+    expect(
+      await page.evaluate(() =>
+        (window as unknown as { __socketUrls: string[] }).__socketUrls.some((u) =>
+          /^ws:\/\/.*\/api\/rooms\/\w+\/ws/.test(u),
+        ),
+      ),
+    ).toBe(true);
     const runId = unique('bt-csp');
-    const [id] = await produceEvents(runId, [{ severity: 'High', title: `Crane stop ${runId}`, eventType: 'CraneFault', ids: { berthId: 'EMX-01' } }]);
+    const [id] = await produceEvents(runId, [
+      { severity: 'High', title: `Crane stop ${runId}`, eventType: 'CraneFault', ids: { berthId: 'EMX-01' } },
+    ]);
     await row(page, id!).waitFor({ timeout: 30_000 });
     await row(page, id!).click();
     await page.getByTestId('detail').waitFor();
@@ -154,7 +208,15 @@ describe('browser > dashboard', () => {
     expect(page.url()).toBe(`${baseUrl}/`);
     expect(await page.evaluate(() => sessionStorage.getItem('qc_token'))).toBe(token);
     const runId = unique('bt-live');
-    const [id] = await produceEvents(runId, [{ severity: 'Critical', title: `Reefer alarm ${runId}`, eventType: 'ReeferAlarm', ids: { containerId: 'MSCU7000001' }, requiresAction: true }]);
+    const [id] = await produceEvents(runId, [
+      {
+        severity: 'Critical',
+        title: `Reefer alarm ${runId}`,
+        eventType: 'ReeferAlarm',
+        ids: { containerId: 'MSCU7000001' },
+        requiresAction: true,
+      },
+    ]);
     const r = row(page, id!);
     await r.waitFor({ timeout: 30_000 });
     await expect(r.textContent()).resolves.toContain('Critical');
@@ -175,7 +237,12 @@ describe('browser > dashboard', () => {
     const runId = unique('bt-missed');
     const ids = await produceEvents(
       runId,
-      Array.from({ length: 6 }, (_, i) => ({ severity: 'Medium', title: `Gate-out ${runId} ${i}`, eventType: 'GateOut', ids: { containerId: `MSCU71000${i}` } })),
+      Array.from({ length: 6 }, (_, i) => ({
+        severity: 'Medium',
+        title: `Gate-out ${runId} ${i}`,
+        eventType: 'GateOut',
+        ids: { containerId: `MSCU71000${i}` },
+      })),
     );
     await waitStored(ids);
     expect(await row(page, ids[0]!).count()).toBe(0); // really missed while away
@@ -183,7 +250,9 @@ describe('browser > dashboard', () => {
     await page.locator('[data-testid="connection-status"][data-kind="connected"]').waitFor({ timeout: 30_000 });
     for (const id of ids) await row(page, id).waitFor({ timeout: 30_000 });
     // A sentinel produced after them: the room pushes in seq order, so a duplicate would be here by the time it is.
-    const [sentinel] = await produceEvents(`${runId}-s`, [{ severity: 'Low', title: `Sentinel ${runId}`, eventType: 'GateOut', ids: { containerId: 'MSCU7100099' } }]);
+    const [sentinel] = await produceEvents(`${runId}-s`, [
+      { severity: 'Low', title: `Sentinel ${runId}`, eventType: 'GateOut', ids: { containerId: 'MSCU7100099' } },
+    ]);
     await row(page, sentinel!).waitFor({ timeout: 30_000 });
     for (const id of ids) expect(await row(page, id).count()).toBe(1);
     const urls = await page.evaluate(() => (window as unknown as { __socketUrls: string[] }).__socketUrls);
@@ -195,10 +264,21 @@ describe('browser > dashboard', () => {
 
   it('asks to sign in again when its token expires under it, keeps its place, and after the new sign-in shows what arrived meanwhile, once', async () => {
     const now = Math.floor(Date.now() / 1000);
-    const mint = (sub: string, seconds: number) => signJwt({ sub, name: sub, role: 'operator', iat: now, exp: Math.floor(Date.now() / 1000) + seconds }, devSecrets().JWT_SECRET);
+    const mint = (sub: string, seconds: number) =>
+      signJwt(
+        { sub, name: sub, role: 'operator', iat: now, exp: Math.floor(Date.now() / 1000) + seconds },
+        devSecrets().JWT_SECRET,
+      );
     const { context, page, errors } = await openDashboard({ token: await mint('bt-expiring', 15) });
     const runId = unique('bt-expiry');
-    const [opened] = await produceEvents(runId, [{ severity: 'High', title: `Reefer drift ${runId}`, eventType: 'ReeferAlarm', ids: { containerId: 'MSCU7200001' } }]);
+    const [opened] = await produceEvents(runId, [
+      {
+        severity: 'High',
+        title: `Reefer drift ${runId}`,
+        eventType: 'ReeferAlarm',
+        ids: { containerId: 'MSCU7200001' },
+      },
+    ]);
     await row(page, opened!).click();
     await page.getByTestId('detail').getByText(`Reefer drift ${runId}`).first().waitFor();
     // The rooms close the sockets at the token's exp (4401); the sign-in opens over the dashboard.
@@ -206,7 +286,9 @@ describe('browser > dashboard', () => {
     await dialog.waitFor({ timeout: 60_000 });
     await expect(page.getByTestId('detail').textContent()).resolves.toContain(`Reefer drift ${runId}`); // its place, underneath
     // Meanwhile an event arrives that the expired dashboard cannot see yet.
-    const [missed] = await produceEvents(`${runId}-m`, [{ severity: 'Medium', title: `Gate-in ${runId}`, eventType: 'GateIn', ids: { containerId: 'MSCU7200002' } }]);
+    const [missed] = await produceEvents(`${runId}-m`, [
+      { severity: 'Medium', title: `Gate-in ${runId}`, eventType: 'GateIn', ids: { containerId: 'MSCU7200002' } },
+    ]);
     await waitStored([missed!]);
     expect(await row(page, missed!).count()).toBe(0);
     await dialog.locator('textarea').fill(await mint('bt-renewed', 3600));
@@ -215,7 +297,9 @@ describe('browser > dashboard', () => {
     await row(page, missed!).waitFor({ timeout: 30_000 }); // resumed from the cursor
     await expect(page.getByTestId('detail').textContent()).resolves.toContain(`Reefer drift ${runId}`);
     await expect(page.getByTestId('user').textContent()).resolves.toContain('bt-renewed');
-    const [sentinel] = await produceEvents(`${runId}-s`, [{ severity: 'Low', title: `Sentinel ${runId}`, eventType: 'GateIn', ids: { containerId: 'MSCU7200003' } }]);
+    const [sentinel] = await produceEvents(`${runId}-s`, [
+      { severity: 'Low', title: `Sentinel ${runId}`, eventType: 'GateIn', ids: { containerId: 'MSCU7200003' } },
+    ]);
     await row(page, sentinel!).waitFor({ timeout: 30_000 });
     expect(await row(page, opened!).count()).toBe(1);
     expect(await row(page, missed!).count()).toBe(1);
@@ -243,7 +327,9 @@ describe('browser > dashboard', () => {
     // find it with the search box, then j + Enter opens it
     await page.keyboard.press('/');
     await page.keyboard.type(runId);
-    await page.waitForFunction(() => document.querySelector('[data-testid="shown-count"]')?.textContent?.startsWith('1 '));
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid="shown-count"]')?.textContent?.startsWith('1 '),
+    );
     await page.locator('[role="feed"]').focus();
     await page.keyboard.press('j');
     await page.keyboard.press('Enter');
@@ -252,15 +338,30 @@ describe('browser > dashboard', () => {
     await expect(detail.locator('h2').textContent()).resolves.toContain(runId);
 
     await detail.locator('[data-action="acknowledge"]').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="detail-status"]')?.textContent === 'Acknowledged');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="detail-status"]')?.textContent === 'Acknowledged',
+    );
     await detail.locator('[data-action="resolve"]').waitFor();
-    await expect.poll(async () => (await api<{ status: string }>('GET', `/api/events/${id}`)).status, { timeout: 15_000 }).toBe('Acknowledged');
+    await expect
+      .poll(async () => (await api<{ status: string }>('GET', `/api/events/${id}`)).status, { timeout: 15_000 })
+      .toBe('Acknowledged');
     await detail.locator('[data-action="resolve"]').click();
     await page.getByLabel('Resolution note').fill('Crane restarted by the technician');
     await page.getByTestId('confirm-resolve').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="detail-status"]')?.textContent === 'Resolved', undefined, { timeout: 15_000 });
-    const stored = await api<{ status: string; resolution: string; acknowledgedBy: string }>('GET', `/api/events/${id}`);
-    expect(stored).toMatchObject({ status: 'Resolved', resolution: 'Crane restarted by the technician', acknowledgedBy: 'Local operator' });
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="detail-status"]')?.textContent === 'Resolved',
+      undefined,
+      { timeout: 15_000 },
+    );
+    const stored = await api<{ status: string; resolution: string; acknowledgedBy: string }>(
+      'GET',
+      `/api/events/${id}`,
+    );
+    expect(stored).toMatchObject({
+      status: 'Resolved',
+      resolution: 'Crane restarted by the technician',
+      acknowledgedBy: 'Local operator',
+    });
     await detail.locator('[data-testid="history"] li', { hasText: 'resolve' }).waitFor({ timeout: 15_000 });
     await page.keyboard.press('Escape');
     await detail.waitFor({ state: 'detached' });
@@ -272,20 +373,37 @@ describe('browser > dashboard', () => {
     const { context, page } = await openDashboard();
     const word = unique('csv').replace(/-/g, '');
     const ids = await produceEvents(word, [
-      { severity: 'Critical', title: `Berth overrun ${word} one`, eventType: 'BerthOverrun', ids: { berthId: 'EMX-01' } },
-      { severity: 'Critical', title: `Berth overrun ${word} two`, eventType: 'BerthOverrun', ids: { berthId: 'EMX-02' } },
+      {
+        severity: 'Critical',
+        title: `Berth overrun ${word} one`,
+        eventType: 'BerthOverrun',
+        ids: { berthId: 'EMX-01' },
+      },
+      {
+        severity: 'Critical',
+        title: `Berth overrun ${word} two`,
+        eventType: 'BerthOverrun',
+        ids: { berthId: 'EMX-02' },
+      },
       { severity: 'Low', title: `Berth cleaned ${word} three`, eventType: 'BerthCleaned', ids: { berthId: 'EMX-03' } },
     ]);
     for (const id of ids) await row(page, id).waitFor({ timeout: 30_000 });
     await page.getByRole('searchbox').fill(word);
     await page.locator('[data-filter="critical"]').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid="shown-count"]')?.textContent?.startsWith('2 '));
-    const onScreen = await page.locator('article').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')).sort());
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid="shown-count"]')?.textContent?.startsWith('2 '),
+    );
+    const onScreen = await page
+      .locator('article')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-id')).sort());
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
     const file = await download.path();
     const lines = readFileSync(file!, 'utf8').trim().split(/\r?\n/);
     expect(lines[0]).toMatch(/^id,seq,category,severity/);
-    const exported = lines.slice(1).map((l) => l.split(',')[0]).sort();
+    const exported = lines
+      .slice(1)
+      .map((l) => l.split(',')[0])
+      .sort();
     expect(exported).toEqual(onScreen);
     expect(exported).toEqual([ids[0], ids[1]].sort());
     await context.close();
@@ -294,14 +412,57 @@ describe('browser > dashboard', () => {
   it('takes screenshots of the main view in light and dark, and fits a 768 px tablet', async () => {
     const runId = unique('bt-shot');
     await produceEvents(runId, [
-      { severity: 'Low', title: 'Gate-in MSCU5071148 (45G1) at APMT truck gate', eventType: 'GateIn', ids: { containerId: 'MSCU5071148', portId: 'NLRTM' } },
-      { severity: 'Medium', title: 'ONE Innovation all fast at EMX-03', eventType: 'VesselBerthed', ids: { shipId: '9106041', berthId: 'EMX-03' } },
-      { severity: 'High', title: 'Reefer GESU4820255 supply air -14.3 °C, set point -18 °C', eventType: 'ReeferTemperatureAlarm', ids: { containerId: 'GESU4820255' }, requiresAction: true },
-      { severity: 'Low', title: 'Discharge TCLU5070210 from ONE Triumph by QC-APM2-38', eventType: 'CraneMove', ids: { containerId: 'TCLU5070210', shipId: '9938250' } },
-      { severity: 'Critical', title: 'Berth EMX-02 fender damaged during mooring', eventType: 'BerthDamage', ids: { berthId: 'EMX-02' }, requiresAction: true },
-      { severity: 'Medium', title: 'Customs hold placed on HLXU5068710', eventType: 'CustomsHold', ids: { containerId: 'HLXU5068710' } },
-      { severity: 'High', title: 'Wind gusts 52 kn: crane operations suspended', eventType: 'WeatherAlert', ids: { portId: 'NLRTM' }, requiresAction: true },
-      { severity: 'Low', title: 'Load SEGU5071310 onto Munich Maersk by QC-EMX-21', eventType: 'CraneMove', ids: { containerId: 'SEGU5071310', shipId: '9335628' } },
+      {
+        severity: 'Low',
+        title: 'Gate-in MSCU5071148 (45G1) at APMT truck gate',
+        eventType: 'GateIn',
+        ids: { containerId: 'MSCU5071148', portId: 'NLRTM' },
+      },
+      {
+        severity: 'Medium',
+        title: 'ONE Innovation all fast at EMX-03',
+        eventType: 'VesselBerthed',
+        ids: { shipId: '9106041', berthId: 'EMX-03' },
+      },
+      {
+        severity: 'High',
+        title: 'Reefer GESU4820255 supply air -14.3 °C, set point -18 °C',
+        eventType: 'ReeferTemperatureAlarm',
+        ids: { containerId: 'GESU4820255' },
+        requiresAction: true,
+      },
+      {
+        severity: 'Low',
+        title: 'Discharge TCLU5070210 from ONE Triumph by QC-APM2-38',
+        eventType: 'CraneMove',
+        ids: { containerId: 'TCLU5070210', shipId: '9938250' },
+      },
+      {
+        severity: 'Critical',
+        title: 'Berth EMX-02 fender damaged during mooring',
+        eventType: 'BerthDamage',
+        ids: { berthId: 'EMX-02' },
+        requiresAction: true,
+      },
+      {
+        severity: 'Medium',
+        title: 'Customs hold placed on HLXU5068710',
+        eventType: 'CustomsHold',
+        ids: { containerId: 'HLXU5068710' },
+      },
+      {
+        severity: 'High',
+        title: 'Wind gusts 52 kn: crane operations suspended',
+        eventType: 'WeatherAlert',
+        ids: { portId: 'NLRTM' },
+        requiresAction: true,
+      },
+      {
+        severity: 'Low',
+        title: 'Load SEGU5071310 onto Munich Maersk by QC-EMX-21',
+        eventType: 'CraneMove',
+        ids: { containerId: 'SEGU5071310', shipId: '9335628' },
+      },
     ]);
     const shots = path.join(ROOT, 'docs/screenshots');
     mkdirSync(shots, { recursive: true });
@@ -313,7 +474,9 @@ describe('browser > dashboard', () => {
       await page.locator(`article[data-id="${runId}-2"]`).click();
       await page.getByTestId('detail').waitFor();
       // Lineage with per-stage times: the record's Kafka timestamp, then the Worker's receipt.
-      expect(await page.getByTestId('pipeline').textContent()).toMatch(/^Kafka [+−]\d+(\.\d)? m?s → Worker [+−]\d+(\.\d)? m?s/);
+      expect(await page.getByTestId('pipeline').textContent()).toMatch(
+        /^Kafka [+−]\d+(\.\d)? m?s → Worker [+−]\d+(\.\d)? m?s/,
+      );
       // Fonts loaded and two frames painted: the screenshot shows what settled, not a transition.
       await page.evaluate(async () => {
         await document.fonts.ready;
@@ -323,9 +486,26 @@ describe('browser > dashboard', () => {
       // WCAG AA contrast, checked by axe-core on the rendered page (feed, overview, detail panel).
       await page.addScriptTag({ path: AXE_PATH });
       const contrast = await page.evaluate(async () => {
-        const axe = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: { id: string; nodes: { target: string[]; failureSummary?: string }[] }[]; passes: { nodes: unknown[] }[] }> } }).axe;
+        const axe = (
+          window as unknown as {
+            axe: {
+              run(
+                ctx: Document,
+                opts: unknown,
+              ): Promise<{
+                violations: { id: string; nodes: { target: string[]; failureSummary?: string }[] }[];
+                passes: { nodes: unknown[] }[];
+              }>;
+            };
+          }
+        ).axe;
         const r = await axe.run(document, { runOnly: { type: 'rule', values: ['color-contrast'] } });
-        return { violations: r.violations.flatMap((v) => v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary ?? v.id}`)), checked: r.passes.reduce((a, p) => a + p.nodes.length, 0) };
+        return {
+          violations: r.violations.flatMap((v) =>
+            v.nodes.map((n) => `${n.target.join(' ')}: ${n.failureSummary ?? v.id}`),
+          ),
+          checked: r.passes.reduce((a, p) => a + p.nodes.length, 0),
+        };
       });
       expect(contrast.violations, `${scheme} theme`).toEqual([]);
       expect(contrast.checked).toBeGreaterThan(50);

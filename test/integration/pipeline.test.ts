@@ -5,7 +5,15 @@
  * redelivery really happens and must be harmless.
  */
 import { describe, expect, it } from 'vitest';
-import { committedOffsets, expectSeenOnceInOrder, flushRoom, runIds, storedIds, untilCommittedToEnd, untilStored } from '../support/fixture.ts';
+import {
+  committedOffsets,
+  expectSeenOnceInOrder,
+  flushRoom,
+  runIds,
+  storedIds,
+  untilCommittedToEnd,
+  untilStored,
+} from '../support/fixture.ts';
 import { createTopics, produce, unique } from '../support/kafka.ts';
 import { usePipeline } from '../support/pipeline.ts';
 import { until } from '../support/wait.ts';
@@ -52,17 +60,26 @@ describe('pipeline > Kafka to a room socket', () => {
     const legacyId = 900_000 + Math.floor(Math.random() * 99_999);
     await produce(topic, [{ key: String(legacyId), value: JSON.stringify(legacyEvent(legacyId)) }]);
     const ids = runIds(runId, 0, 300);
-    await produce(topic, ids.slice(0, 150).map((id, n) => ({ key: id, value: JSON.stringify(containerEvent(id, n)) })));
+    await produce(
+      topic,
+      ids.slice(0, 150).map((id, n) => ({ key: id, value: JSON.stringify(containerEvent(id, n)) })),
+    );
     await socket.waitForEvents(20);
     // From now on the Worker stores each batch but its answer is held: the bridge cannot commit.
     proxy.mode = { kind: 'delay-response', ms: 60_000 };
     await until('a batch stored whose answer is held', () => (proxy.counts.held >= 1 ? true : undefined));
     await first.kill('SIGKILL');
     const storedAtKill = storedIds(pipe.worker, `${runId}-`).length + 1; // + the legacy record
-    const committedAtKill = [...(await committedOffsets(group, topic)).values()].reduce((n, o) => n + Math.max(0, o), 0);
+    const committedAtKill = [...(await committedOffsets(group, topic)).values()].reduce(
+      (n, o) => n + Math.max(0, o),
+      0,
+    );
     expect(committedAtKill, 'some stored records were not committed when the bridge died').toBeLessThan(storedAtKill);
     proxy.mode = { kind: 'pass' };
-    await produce(topic, ids.slice(150).map((id, n) => ({ key: id, value: JSON.stringify(containerEvent(id, 150 + n)) })));
+    await produce(
+      topic,
+      ids.slice(150).map((id, n) => ({ key: id, value: JSON.stringify(containerEvent(id, 150 + n)) })),
+    );
 
     const second = pipe.bridge(bridgeEnv);
     await untilStored(pipe.worker, `${runId}-`, ids);

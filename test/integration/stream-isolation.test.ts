@@ -6,7 +6,18 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { committedOffsets, eventOf, expectSeenOnceInOrder, flushRoom, produceEvents, runIds, storedIds, tokenFor, untilCommittedToEnd, untilStored } from '../support/fixture.ts';
+import {
+  committedOffsets,
+  eventOf,
+  expectSeenOnceInOrder,
+  flushRoom,
+  produceEvents,
+  runIds,
+  storedIds,
+  tokenFor,
+  untilCommittedToEnd,
+  untilStored,
+} from '../support/fixture.ts';
 import { createTopics, produce, unique } from '../support/kafka.ts';
 import { deadLetters } from '../support/kcat.ts';
 import { usePipeline } from '../support/pipeline.ts';
@@ -20,7 +31,11 @@ const pipe = usePipeline();
  * past an unsettled record is the bug this catches; D1 and the DLQ only grow, so a later read
  * can never make a correct commit look wrong.
  */
-function watchCommits(groupId: string, topic: string, records: { partition: number; offset: number; id: string; key: string }[]) {
+function watchCommits(
+  groupId: string,
+  topic: string,
+  records: { partition: number; offset: number; id: string; key: string }[],
+) {
   const violations: string[] = [];
   let samples = 0;
   let stopped = false;
@@ -31,7 +46,11 @@ function watchCommits(groupId: string, topic: string, records: { partition: numb
       if (below.length > 0) {
         const stored = new Set(storedIds(pipe.worker, ''));
         const dead = new Set((await deadLetters(topic)).map((l) => l.key));
-        for (const r of below) if (!stored.has(r.id) && !dead.has(r.key)) violations.push(`${topic}/${r.partition} committed ${committed.get(r.partition)} past offset ${r.offset} (${r.key}), neither stored nor dead-lettered`);
+        for (const r of below)
+          if (!stored.has(r.id) && !dead.has(r.key))
+            violations.push(
+              `${topic}/${r.partition} committed ${committed.get(r.partition)} past offset ${r.offset} (${r.key}), neither stored nor dead-lettered`,
+            );
       }
       samples++;
       await sleep(100); // sampling pace
@@ -71,7 +90,12 @@ describe('stream isolation > one record, one room', () => {
       { partition: 1, offset: 1, id: behind, key: behind },
     ]);
 
-    const bridge = pipe.bridge({ WORKER_URL: pipe.worker.url, KAFKA_TOPICS: `${portTopic},${containerTopic}`, KAFKA_GROUP_ID: groupId, OUTBOX_ENABLED: 'false' });
+    const bridge = pipe.bridge({
+      WORKER_URL: pipe.worker.url,
+      KAFKA_TOPICS: `${portTopic},${containerTopic}`,
+      KAFKA_GROUP_ID: groupId,
+      OUTBOX_ENABLED: 'false',
+    });
     await Promise.all([berthSocket.waitForId(behind), containerSocket.waitForId(other)]);
 
     const letters = await until('the deep record in the DLQ', async () => {
@@ -81,7 +105,12 @@ describe('stream isolation > one record, one room', () => {
     expect(letters).toHaveLength(1);
     expect(letters[0]!.key).toBe(`${run}-deep`);
     expect(letters[0]!.value).toBe(deep); // untouched
-    expect(letters[0]!.headers).toMatchObject({ trace: 'deep-1', 'x-original-topic': portTopic, 'x-original-partition': '1', 'x-original-offset': '0' });
+    expect(letters[0]!.headers).toMatchObject({
+      trace: 'deep-1',
+      'x-original-topic': portTopic,
+      'x-original-partition': '1',
+      'x-original-offset': '0',
+    });
     expect(letters[0]!.headers['x-error']).toMatch(/eventData/);
     expect(letters[0]!.headers['x-error']).toMatch(/deep|depth|nest/i);
     await untilCommittedToEnd(groupId, portTopic);
@@ -92,7 +121,11 @@ describe('stream isolation > one record, one room', () => {
     expect(storedIds(pipe.worker, run)).toEqual([behind, other].sort());
     expect(await deadLetters(containerTopic)).toEqual([]);
     // The same body through the API is a 400 naming the field, not a 500.
-    const res = await fetch(`${pipe.worker.url}/api/events`, { method: 'POST', headers: { authorization: `Bearer ${await tokenFor('producer')}`, 'content-type': 'application/json' }, body: deep.replace(`${run}-deep`, `${run}-deep-api`) });
+    const res = await fetch(`${pipe.worker.url}/api/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await tokenFor('producer')}`, 'content-type': 'application/json' },
+      body: deep.replace(`${run}-deep`, `${run}-deep-api`),
+    });
     expect(res.status).toBe(400);
     expect(JSON.stringify(await res.json())).toMatch(/eventData/);
   });
@@ -107,14 +140,24 @@ describe('stream isolation > one record, one room', () => {
     const containerSocket = await pipe.socket('Container');
     const trigger = `qc_fault_${run.replace(/\W/g, '_')}`;
     // A real storage failure for one room: every insert of a Ship event of this run aborts inside D1.
-    pipe.worker.exec(`CREATE TRIGGER ${trigger} BEFORE INSERT ON events WHEN NEW.category = 'Ship' AND NEW.id LIKE '${run}-%' BEGIN SELECT RAISE(ABORT, 'injected: Ship storage down'); END`);
+    pipe.worker.exec(
+      `CREATE TRIGGER ${trigger} BEFORE INSERT ON events WHEN NEW.category = 'Ship' AND NEW.id LIKE '${run}-%' BEGIN SELECT RAISE(ABORT, 'injected: Ship storage down'); END`,
+    );
     try {
-      const bridge = pipe.bridge({ WORKER_URL: pipe.worker.url, KAFKA_TOPICS: `${shipTopic},${containerTopic}`, KAFKA_GROUP_ID: groupId, OUTBOX_ENABLED: 'false', BATCH_MAX_MESSAGES: '20' });
+      const bridge = pipe.bridge({
+        WORKER_URL: pipe.worker.url,
+        KAFKA_TOPICS: `${shipTopic},${containerTopic}`,
+        KAFKA_GROUP_ID: groupId,
+        OUTBOX_ENABLED: 'false',
+        BATCH_MAX_MESSAGES: '20',
+      });
       await bridge.waitForLog(/"msg":"consuming"/);
       const ships = runIds(`${run}-ship`, 0, 30);
       await produceEvents(shipTopic, 'Ship', ships);
       // The Ship partitions are failing now; Container events produced after that still flow, in several rounds.
-      await until('the Ship partitions retrying', async () => ((await bridge.metric('quaycast_bridge_retried_total', { topic: shipTopic })) >= 2 ? true : undefined));
+      await until('the Ship partitions retrying', async () =>
+        (await bridge.metric('quaycast_bridge_retried_total', { topic: shipTopic })) >= 2 ? true : undefined,
+      );
       const containers: string[] = [];
       for (let round = 0; round < 3; round++) {
         const ids = runIds(`${run}-cont${round}`, 0, 20);

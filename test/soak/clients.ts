@@ -42,7 +42,8 @@ export class SoakClient {
   start(): void {
     this.connect();
     this.ackTimer = setInterval(() => {
-      if (this.ws?.readyState === WebSocket.OPEN && this.cursor > 0) this.ws.send(JSON.stringify({ type: 'ack', seq: this.cursor }));
+      if (this.ws?.readyState === WebSocket.OPEN && this.cursor > 0)
+        this.ws.send(JSON.stringify({ type: 'ack', seq: this.cursor }));
     }, ACK_EVERY_MS);
   }
 

@@ -20,8 +20,15 @@ import { kcatRead } from '../support/kcat.ts';
 import { privateBroker } from '../support/private-broker.ts';
 import { startWorker, type WorkerHost } from '../support/worker.ts';
 import { SoakClient } from './clients.ts';
-import { SOAK_ROOMS, SOAK_SEVERITIES, hostileRecord, oddRecord, topicOf, validRecord, type SoakRecord } from './records.ts';
-
+import {
+  SOAK_ROOMS,
+  SOAK_SEVERITIES,
+  hostileRecord,
+  oddRecord,
+  topicOf,
+  validRecord,
+  type SoakRecord,
+} from './records.ts';
 
 export type SoakOptions = {
   /** Records produced in all (valid, odd and hostile). */
@@ -46,8 +53,26 @@ export type SoakResult = {
   produced: { total: number; valid: number; odd: number; hostile: number; byKind: Record<string, number> };
   faults: FaultRecord[];
   d1: { expected: number; stored: number; lost: number; unexpected: number; wrongContent: number };
-  dlq: { hostile: number; found: number; missing: number; letters: number; repeatedLetters: number; validDeadLettered: number; withoutReason: number };
-  clients: { count: number; expectedDeliveries: number; delivered: number; missing: number; duplicated: number; outOfOrder: number; errors: number; connects: number; drops: number };
+  dlq: {
+    hostile: number;
+    found: number;
+    missing: number;
+    letters: number;
+    repeatedLetters: number;
+    validDeadLettered: number;
+    withoutReason: number;
+  };
+  clients: {
+    count: number;
+    expectedDeliveries: number;
+    delivered: number;
+    missing: number;
+    duplicated: number;
+    outOfOrder: number;
+    errors: number;
+    connects: number;
+    drops: number;
+  };
   bridges: { isolated: number; deadLettered: number; retried: number };
   timings: { produceSeconds: number; settleSeconds: number; totalSeconds: number };
   loadAverage: { start: number[]; end: number[] };
@@ -98,7 +123,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // viewer (its own token sub), as screens are: one token is capped at a few sockets per room.
     for (let i = 0; i < o.clients; i++) {
       const viewer = await tokenFor('viewer', `${run}-viewer-${i}`);
-      const c = new SoakClient(worker.url, { room: SOAK_ROOMS[i % SOAK_ROOMS.length]!, severities: i % 3 === 2 ? ['Critical', 'High'] : null, token: viewer });
+      const c = new SoakClient(worker.url, {
+        room: SOAK_ROOMS[i % SOAK_ROOMS.length]!,
+        severities: i % 3 === 2 ? ['Critical', 'High'] : null,
+        token: viewer,
+      });
       c.start();
       clients.push(c);
     }
@@ -111,22 +140,79 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const id = `${run}-${n}`;
       const room = SOAK_ROOMS[n % SOAK_ROOMS.length]!;
       const severity = SOAK_SEVERITIES[Math.floor(n / SOAK_ROOMS.length) % SOAK_SEVERITIES.length]!;
-      const record = n % hostileEvery === hostileEvery - 1 ? hostileRecord(`${run}-h${n}`, Math.floor(n / hostileEvery)) : n % oddEvery === oddEvery - 2 ? oddRecord(id, room, severity, Math.floor(n / oddEvery)) : validRecord(id, room, severity);
+      const record =
+        n % hostileEvery === hostileEvery - 1
+          ? hostileRecord(`${run}-h${n}`, Math.floor(n / hostileEvery))
+          : n % oddEvery === oddEvery - 2
+            ? oddRecord(id, room, severity, Math.floor(n / oddEvery))
+            : validRecord(id, room, severity);
       records.push({ record, topic: topicOf(record, topics, n) });
     }
 
     // The fault schedule, as fractions of the produce phase.
     const produceMs = Math.round((o.events / o.rate) * 1000);
     const schedule: { at: number; kind: string; run: () => Promise<string | void> }[] = [
-      { at: 0.1, kind: 'bridge-sigkill', run: async () => { await bridges[0]!.kill('SIGKILL'); await sleep(1500); launch(0); } },
-      { at: 0.22, kind: 'worker-5xx-burst', run: async () => { proxy!.mode = { kind: 'fail', status: 500 }; await sleep(Math.max(3000, Math.min(8000, produceMs * 0.04))); proxy!.mode = { kind: 'pass' }; } },
-      { at: 0.36, kind: 'worker-restart', run: async () => { await worker!.stop(); await worker!.start(); } },
-      { at: 0.52, kind: 'broker-stop-start', run: async () => { await broker.stop(); await sleep(Math.max(2000, Math.min(8000, produceMs * 0.04))); await broker.start(); } },
-      { at: 0.7, kind: 'bridge-sigkill', run: async () => { await bridges[1]!.kill('SIGKILL'); await sleep(1500); launch(1); } },
-      { at: 0.82, kind: 'worker-503-burst', run: async () => { proxy!.mode = { kind: 'fail', status: 503 }; await sleep(Math.max(3000, Math.min(6000, produceMs * 0.03))); proxy!.mode = { kind: 'pass' }; } },
+      {
+        at: 0.1,
+        kind: 'bridge-sigkill',
+        run: async () => {
+          await bridges[0]!.kill('SIGKILL');
+          await sleep(1500);
+          launch(0);
+        },
+      },
+      {
+        at: 0.22,
+        kind: 'worker-5xx-burst',
+        run: async () => {
+          proxy!.mode = { kind: 'fail', status: 500 };
+          await sleep(Math.max(3000, Math.min(8000, produceMs * 0.04)));
+          proxy!.mode = { kind: 'pass' };
+        },
+      },
+      {
+        at: 0.36,
+        kind: 'worker-restart',
+        run: async () => {
+          await worker!.stop();
+          await worker!.start();
+        },
+      },
+      {
+        at: 0.52,
+        kind: 'broker-stop-start',
+        run: async () => {
+          await broker.stop();
+          await sleep(Math.max(2000, Math.min(8000, produceMs * 0.04)));
+          await broker.start();
+        },
+      },
+      {
+        at: 0.7,
+        kind: 'bridge-sigkill',
+        run: async () => {
+          await bridges[1]!.kill('SIGKILL');
+          await sleep(1500);
+          launch(1);
+        },
+      },
+      {
+        at: 0.82,
+        kind: 'worker-503-burst',
+        run: async () => {
+          proxy!.mode = { kind: 'fail', status: 503 };
+          await sleep(Math.max(3000, Math.min(6000, produceMs * 0.03)));
+          proxy!.mode = { kind: 'pass' };
+        },
+      },
     ];
     // Quiet: its connection errors while the broker is away are expected, and retried below.
-    producer = createProducer(createKafka({ brokers: [broker.brokers], clientId: 'quaycast-soak', ssl: false, sasl: undefined }, { quiet: true, retries: 2 }));
+    producer = createProducer(
+      createKafka(
+        { brokers: [broker.brokers], clientId: 'quaycast-soak', ssl: false, sasl: undefined },
+        { quiet: true, retries: 2 },
+      ),
+    );
     await producer.connect();
     const produceStart = Date.now();
     const faultsDone = (async () => {
@@ -136,7 +222,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const t0 = Date.now();
         o.log(`fault: ${f.kind}`);
         const detail = await f.run();
-        faults.push({ kind: f.kind, atMs: t0 - produceStart, durationMs: Date.now() - t0, ...(detail ? { detail } : {}) });
+        faults.push({
+          kind: f.kind,
+          atMs: t0 - produceStart,
+          durationMs: Date.now() - t0,
+          ...(detail ? { detail } : {}),
+        });
       }
     })();
 
@@ -154,7 +245,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const tick = 100;
     const perTick = Math.max(1, Math.round((o.rate * tick) / 1000));
     for (let i = 0; i < records.length; i += perTick) {
-      const topicMessages = groupByTopic(records.slice(i, i + perTick), (r) => r.topic, ({ record }) => ({ key: record.key, value: record.value }));
+      const topicMessages = groupByTopic(
+        records.slice(i, i + perTick),
+        (r) => r.topic,
+        ({ record }) => ({ key: record.key, value: record.value }),
+      );
       for (;;) {
         try {
           await producer.sendBatch({ acks: -1, topicMessages });
@@ -167,7 +262,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       if (due > Date.now()) await sleep(due - Date.now());
     }
     const producedAt = Date.now() - produceStart;
-    o.log(`produced ${records.length} records in ${Math.round((Date.now() - produceStart) / 1000)} s; waiting for the faults to end and everything to settle`);
+    o.log(
+      `produced ${records.length} records in ${Math.round((Date.now() - produceStart) / 1000)} s; waiting for the faults to end and everything to settle`,
+    );
     await faultsDone;
     dropping = false;
     await drops;
@@ -176,9 +273,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const expected = records.filter((r) => r.record.expect === 'stored').map((r) => r.record);
     const hostile = records.filter((r) => r.record.expect === 'dead-letter');
     const expectedIds = new Set(expected.map((r) => r.key));
-    const perClient = clients.map((c) => expected.filter((r) => r.room === c.spec.room && (!c.spec.severities || c.spec.severities.includes(r.severity!))).map((r) => r.key));
-    const storedIds = () => new Set(worker!.query<{ id: string }>('SELECT id FROM events WHERE id LIKE ?', `${run}-%`).map((r) => r.id));
-    const readDlq = async () => [...(await kcatRead(`${topics.container}.dlq`, broker.brokers)), ...(await kcatRead(`${topics.port}.dlq`, broker.brokers))];
+    const perClient = clients.map((c) =>
+      expected
+        .filter((r) => r.room === c.spec.room && (!c.spec.severities || c.spec.severities.includes(r.severity!)))
+        .map((r) => r.key),
+    );
+    const storedIds = () =>
+      new Set(worker!.query<{ id: string }>('SELECT id FROM events WHERE id LIKE ?', `${run}-%`).map((r) => r.id));
+    const readDlq = async () => [
+      ...(await kcatRead(`${topics.container}.dlq`, broker.brokers)),
+      ...(await kcatRead(`${topics.port}.dlq`, broker.brokers)),
+    ];
     const settleStart = Date.now();
     let letters = await readDlq();
     for (;;) {
@@ -189,7 +294,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       const clientsDone = clients.every((c, i) => c.has(perClient[i]!));
       if (d1Done && dlqDone && clientsDone) break;
       if (Date.now() - settleStart > o.settleTimeoutMs) {
-        o.log(`settle timed out: d1 ${d1Done}, dlq ${dlqDone}, clients ${clients.filter((c, i) => c.has(perClient[i]!)).length}/${clients.length}`);
+        o.log(
+          `settle timed out: d1 ${d1Done}, dlq ${dlqDone}, clients ${clients.filter((c, i) => c.has(perClient[i]!)).length}/${clients.length}`,
+        );
         break;
       }
       await sleep(500);
@@ -199,19 +306,39 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // a sentinel per room, seen by every client, shows everything the rooms pushed has arrived.
     const producerToken = await tokenFor('producer', `${run}-producer`);
     for (const room of SOAK_ROOMS) {
-      const res = await fetch(`${worker.url}/api/events`, { method: 'POST', headers: { authorization: `Bearer ${producerToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ id: `${run}-sentinel-${room}`, category: room, severity: 'Critical', eventType: 'SoakSentinel', title: 'end of soak', ...(room === 'Container' ? { containerId: 'MSCU1234565' } : {}) }) });
+      const res = await fetch(`${worker.url}/api/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${producerToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id: `${run}-sentinel-${room}`,
+          category: room,
+          severity: 'Critical',
+          eventType: 'SoakSentinel',
+          title: 'end of soak',
+          ...(room === 'Container' ? { containerId: 'MSCU1234565' } : {}),
+        }),
+      });
       if (res.status !== 201) o.log(`sentinel for ${room}: ${res.status}`);
     }
     const sentinelDeadline = Date.now() + 30_000;
-    while (!clients.every((c) => c.received.has(`${run}-sentinel-${c.spec.room}`)) && Date.now() < sentinelDeadline) await sleep(100);
+    while (!clients.every((c) => c.received.has(`${run}-sentinel-${c.spec.room}`)) && Date.now() < sentinelDeadline)
+      await sleep(100);
     const settleSeconds = (Date.now() - settleStart) / 1000;
 
     // The checks.
-    const storedRows = worker.query<{ id: string; title: string }>('SELECT id, title FROM events WHERE id LIKE ? AND id NOT LIKE ?', `${run}-%`, `${run}-sentinel-%`);
+    const storedRows = worker.query<{ id: string; title: string }>(
+      'SELECT id, title FROM events WHERE id LIKE ? AND id NOT LIKE ?',
+      `${run}-%`,
+      `${run}-sentinel-%`,
+    );
     const storedSet = new Set(storedRows.map((r) => r.id));
     const lost = [...expectedIds].filter((id) => !storedSet.has(id)).length;
     const unexpected = storedRows.filter((r) => !expectedIds.has(r.id)).length;
-    const titleOf = new Map(expected.filter((r) => r.kind === 'valid').map((r) => [r.key, (JSON.parse(r.value.toString()) as { title: string }).title]));
+    const titleOf = new Map(
+      expected
+        .filter((r) => r.kind === 'valid')
+        .map((r) => [r.key, (JSON.parse(r.value.toString()) as { title: string }).title]),
+    );
     const wrongContent = storedRows.filter((r) => titleOf.has(r.id) && titleOf.get(r.id) !== r.title).length;
     const letterKeys = letters.map((l) => l.key ?? '');
     const hostileKeys = new Set(hostile.map((h) => h.record.key));
@@ -228,15 +355,26 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       }
     });
     const allBridges = [...retired, ...bridges.filter((b): b is BridgeProcess => b !== undefined)];
-    const sum = async (name: string) => (await Promise.all(allBridges.map((b) => metric(b, name)))).reduce((a, b) => a + b, 0);
+    const sum = async (name: string) =>
+      (await Promise.all(allBridges.map((b) => metric(b, name)))).reduce((a, b) => a + b, 0);
     const result: SoakResult = {
-      options: { events: o.events, rate: o.rate, clients: o.clients, hostileShare: o.hostileShare, oddShare: o.oddShare, settleTimeoutMs: o.settleTimeoutMs },
+      options: {
+        events: o.events,
+        rate: o.rate,
+        clients: o.clients,
+        hostileShare: o.hostileShare,
+        oddShare: o.oddShare,
+        settleTimeoutMs: o.settleTimeoutMs,
+      },
       produced: {
         total: records.length,
         valid: expected.filter((r) => r.kind === 'valid').length,
         odd: expected.filter((r) => r.kind !== 'valid').length,
         hostile: hostile.length,
-        byKind: records.reduce<Record<string, number>>((m, r) => ({ ...m, [r.record.kind]: (m[r.record.kind] ?? 0) + 1 }), {}),
+        byKind: records.reduce<Record<string, number>>(
+          (m, r) => ({ ...m, [r.record.kind]: (m[r.record.kind] ?? 0) + 1 }),
+          {},
+        ),
       },
       faults,
       d1: { expected: expectedIds.size, stored: storedRows.length, lost, unexpected, wrongContent },
@@ -260,15 +398,33 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         connects: clients.reduce((n, c) => n + c.connects, 0),
         drops: clients.reduce((n, c) => n + c.drops, 0),
       },
-      bridges: { isolated: await sum('quaycast_bridge_isolated_total'), deadLettered: await sum('quaycast_bridge_dead_lettered_total'), retried: await sum('quaycast_bridge_retried_total') },
-      timings: { produceSeconds: Math.round(producedAt / 100) / 10, settleSeconds: Math.round(settleSeconds * 10) / 10, totalSeconds: Math.round((Date.now() - started) / 100) / 10 },
-      loadAverage: { start: loadStart.map((x) => Math.round(x * 100) / 100), end: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+      bridges: {
+        isolated: await sum('quaycast_bridge_isolated_total'),
+        deadLettered: await sum('quaycast_bridge_dead_lettered_total'),
+        retried: await sum('quaycast_bridge_retried_total'),
+      },
+      timings: {
+        produceSeconds: Math.round(producedAt / 100) / 10,
+        settleSeconds: Math.round(settleSeconds * 10) / 10,
+        totalSeconds: Math.round((Date.now() - started) / 100) / 10,
+      },
+      loadAverage: {
+        start: loadStart.map((x) => Math.round(x * 100) / 100),
+        end: os.loadavg().map((x) => Math.round(x * 100) / 100),
+      },
       ok: false,
     };
     result.ok =
-      result.d1.lost === 0 && result.d1.unexpected === 0 && result.d1.wrongContent === 0 &&
-      result.dlq.missing === 0 && result.dlq.validDeadLettered === 0 && result.dlq.withoutReason === 0 &&
-      result.clients.missing === 0 && result.clients.duplicated === 0 && result.clients.outOfOrder === 0 && result.clients.errors === 0 &&
+      result.d1.lost === 0 &&
+      result.d1.unexpected === 0 &&
+      result.d1.wrongContent === 0 &&
+      result.dlq.missing === 0 &&
+      result.dlq.validDeadLettered === 0 &&
+      result.dlq.withoutReason === 0 &&
+      result.clients.missing === 0 &&
+      result.clients.duplicated === 0 &&
+      result.clients.outOfOrder === 0 &&
+      result.clients.errors === 0 &&
       faults.length === schedule.length;
     return result;
   } finally {

@@ -6,7 +6,12 @@ import { BROKER } from './kafka.ts';
 import { ROOT, TEST_SECRETS } from './paths.ts';
 
 /** What the bridge's `/healthz` answers. */
-export type BridgeHealth = { ok: boolean; reason?: string; stopping?: boolean; stalled?: { topic: string; partition: number; stalledForMs: number }[] };
+export type BridgeHealth = {
+  ok: boolean;
+  reason?: string;
+  stopping?: boolean;
+  stalled?: { topic: string; partition: number; stalledForMs: number }[];
+};
 
 export type BridgeProcess = {
   child: ChildProcess;
@@ -38,7 +43,18 @@ export function startBridge(env: Record<string, string>): BridgeProcess {
   const metricsPort = nextMetricsPort++;
   const child = spawn(process.execPath, [path.join(ROOT, 'bridge/src/main.ts')], {
     cwd: ROOT,
-    env: { ...process.env, KAFKA_BROKERS: BROKER, INGEST_TOKEN: TEST_SECRETS.INGEST_TOKEN, METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', BATCH_MAX_AGE_MS: '20', RETRY_INITIAL_MS: '100', RETRY_MAX_MS: '1000', KAFKA_SESSION_TIMEOUT_MS: '6000', ...env },
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: BROKER,
+      INGEST_TOKEN: TEST_SECRETS.INGEST_TOKEN,
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'info',
+      BATCH_MAX_AGE_MS: '20',
+      RETRY_INITIAL_MS: '100',
+      RETRY_MAX_MS: '1000',
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
@@ -48,7 +64,8 @@ export function startBridge(env: Record<string, string>): BridgeProcess {
       if (!line) continue;
       logs.push(line);
       if (process.env.QC_TEST_VERBOSE) console.log(`[bridge] ${line}`);
-      for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i]!.pattern.test(line)) waiters.splice(i, 1)[0]!.resolve(line);
+      for (let i = waiters.length - 1; i >= 0; i--)
+        if (waiters[i]!.pattern.test(line)) waiters.splice(i, 1)[0]!.resolve(line);
     }
   };
   child.stdout!.on('data', onData);
@@ -63,13 +80,26 @@ export function startBridge(env: Record<string, string>): BridgeProcess {
       const found = logs.find((l) => pattern.test(l));
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`bridge never logged ${pattern}; last lines:\n${logs.slice(-20).join('\n')}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`bridge never logged ${pattern}; last lines:\n${logs.slice(-20).join('\n')}`)),
+          timeoutMs,
+        );
         waiters.push({ pattern, resolve: (l) => (clearTimeout(timer), resolve(l)) });
       });
     },
-    logLines: (msg) => logs.filter((l) => l.includes(`"msg":${JSON.stringify(msg)}`)).flatMap((l) => { const line = parsedLine(l); return line ? [line] : []; }),
+    logLines: (msg) =>
+      logs
+        .filter((l) => l.includes(`"msg":${JSON.stringify(msg)}`))
+        .flatMap((l) => {
+          const line = parsedLine(l);
+          return line ? [line] : [];
+        }),
     async metric(name, labels = {}) {
-      return sumSamples(await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) })).text(), name, labels);
+      return sumSamples(
+        await (await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(5000) })).text(),
+        name,
+        labels,
+      );
     },
     async health() {
       const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5000) });

@@ -57,9 +57,19 @@ export type FaultProxy = {
 const DEFAULT_ERROR: InjectedError = { code: 'injected', message: 'fault proxy: injected failure' };
 
 /** Starts the proxy in front of `target`; `match` picks the requests faults apply to (default: POST /internal/ingest). */
-export async function startFaultProxy(target: string, match: (req: IncomingMessage) => boolean = (req) => req.method === 'POST' && req.url === '/internal/ingest'): Promise<FaultProxy> {
+export async function startFaultProxy(
+  target: string,
+  match: (req: IncomingMessage) => boolean = (req) => req.method === 'POST' && req.url === '/internal/ingest',
+): Promise<FaultProxy> {
   const upstream = new URL(target);
-  const proxy: FaultProxy = { url: '', mode: { kind: 'pass' }, counts: { seen: 0, failed: 0, forwarded: 0, held: 0 }, bodies: [], requests: [], close: async () => undefined };
+  const proxy: FaultProxy = {
+    url: '',
+    mode: { kind: 'pass' },
+    counts: { seen: 0, failed: 0, forwarded: 0, held: 0 },
+    bodies: [],
+    requests: [],
+    close: async () => undefined,
+  };
   const server: Server = createServer(async (req, res) => {
     const faulty = match(req);
     const mode = faulty ? proxy.mode : ({ kind: 'pass' } as const);
@@ -68,7 +78,14 @@ export async function startFaultProxy(target: string, match: (req: IncomingMessa
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
     if (faulty && proxy.bodies.length < 10_000) proxy.bodies.push(body.toString('utf8'));
-    const entry: ProxiedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: body.toString('utf8'), injected: false, at: Date.now() };
+    const entry: ProxiedRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      headers: req.headers,
+      body: body.toString('utf8'),
+      injected: false,
+      at: Date.now(),
+    };
     proxy.requests.push(entry);
     if (proxy.requests.length > 10_000) proxy.requests.shift();
 
@@ -86,12 +103,21 @@ export async function startFaultProxy(target: string, match: (req: IncomingMessa
       proxy.counts.failed++;
       entry.status = status;
       entry.injected = true;
-      res.writeHead(status, { 'content-type': 'application/json', ...(mode.headers ?? {}) }).end(JSON.stringify({ error: mode.error ?? DEFAULT_ERROR }));
+      res
+        .writeHead(status, { 'content-type': 'application/json', ...(mode.headers ?? {}) })
+        .end(JSON.stringify({ error: mode.error ?? DEFAULT_ERROR }));
       return;
     }
-    const holdMs = mode.kind === 'delay-response' ? mode.ms : mode.kind === 'delay-body' && body.includes(mode.marker) ? mode.ms : 0;
+    const holdMs =
+      mode.kind === 'delay-response' ? mode.ms : mode.kind === 'delay-body' && body.includes(mode.marker) ? mode.ms : 0;
     const out = request(
-      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: { ...req.headers, host: upstream.host },
+      },
       (up) => {
         const answer: Buffer[] = [];
         up.on('data', (c: Buffer) => answer.push(c));
@@ -117,10 +143,11 @@ export async function startFaultProxy(target: string, match: (req: IncomingMessa
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.close = () => new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
+  proxy.close = () =>
+    new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
   return proxy;
 }
 
@@ -129,12 +156,21 @@ async function sendCanned(res: ServerResponse, answer: CannedAnswer): Promise<vo
   res.writeHead(answer.status, answer.headers ?? {});
   const chunk = Buffer.from(answer.body);
   for (let i = 0; i < (answer.repeat ?? 1) && !res.destroyed; i++) {
-    if (!res.write(chunk)) await new Promise<void>((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+    if (!res.write(chunk))
+      await new Promise<void>((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
   }
   if (!res.destroyed) res.end();
 }
 
 /** What a room storage failure looks like from the Worker (contract 1): 503, Retry-After: 1, code room_unavailable. */
-export function roomUnavailable(rooms: string[]): { status: 503; error: InjectedError; headers: Record<string, string> } {
-  return { status: 503, error: { code: 'room_unavailable', message: `room storage failed: ${rooms.join(', ')}`, details: { rooms } }, headers: { 'retry-after': '1' } };
+export function roomUnavailable(rooms: string[]): {
+  status: 503;
+  error: InjectedError;
+  headers: Record<string, string>;
+} {
+  return {
+    status: 503,
+    error: { code: 'room_unavailable', message: `room storage failed: ${rooms.join(', ')}`, details: { rooms } },
+    headers: { 'retry-after': '1' },
+  };
 }

@@ -24,7 +24,16 @@ const ROOM_FIELDS: Record<Category, Record<string, string>> = {
 
 /** A valid event of `room` with this id, as a producer would send it. */
 export function eventOf(room: Category, id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { id, category: room, eventType: `${room}Test`, title: `${room} event ${id}`, severity: 'Medium', eventTime: new Date().toISOString(), ...ROOM_FIELDS[room], ...extra };
+  return {
+    id,
+    category: room,
+    eventType: `${room}Test`,
+    title: `${room} event ${id}`,
+    severity: 'Medium',
+    eventTime: new Date().toISOString(),
+    ...ROOM_FIELDS[room],
+    ...extra,
+  };
 }
 
 /** `count` ids `<run>-<from>`… */
@@ -34,26 +43,49 @@ export function runIds(run: string, from: number, count: number): string[] {
 
 /** Produces one valid event of `room` per id (key = id). */
 export async function produceEvents(topic: string, room: Category, ids: string[], partition?: number): Promise<void> {
-  await produce(topic, ids.map((id) => ({ key: id, value: JSON.stringify(eventOf(room, id)), ...(partition === undefined ? {} : { partition }) })));
+  await produce(
+    topic,
+    ids.map((id) => ({
+      key: id,
+      value: JSON.stringify(eventOf(room, id)),
+      ...(partition === undefined ? {} : { partition }),
+    })),
+  );
 }
 
 /** The ids D1 holds that start with `prefix`, sorted by id (or in the order they were stored: `'seq'`). */
 export function storedIds(worker: WorkerHost, prefix: string, order: 'id' | 'seq' = 'id'): string[] {
-  const sql = order === 'seq' ? 'SELECT id FROM events WHERE id LIKE ? ORDER BY seq' : 'SELECT id FROM events WHERE id LIKE ? ORDER BY id';
+  const sql =
+    order === 'seq'
+      ? 'SELECT id FROM events WHERE id LIKE ? ORDER BY seq'
+      : 'SELECT id FROM events WHERE id LIKE ? ORDER BY id';
   return worker.query<{ id: string }>(sql, `${prefix}%`).map((r) => r.id);
 }
 
 /** Waits until D1 holds exactly `ids` among the ids starting with `prefix` (none missing, none extra). */
-export async function untilStored(worker: WorkerHost, prefix: string, ids: string[], timeoutMs = 60_000): Promise<void> {
+export async function untilStored(
+  worker: WorkerHost,
+  prefix: string,
+  ids: string[],
+  timeoutMs = 60_000,
+): Promise<void> {
   const want = [...ids].sort();
-  await until(`${want.length} events ${prefix}* in D1`, () => {
-    const have = storedIds(worker, prefix);
-    return have.length === want.length && have.every((id, i) => id === want[i]) ? true : undefined;
-  }, timeoutMs);
+  await until(
+    `${want.length} events ${prefix}* in D1`,
+    () => {
+      const have = storedIds(worker, prefix);
+      return have.length === want.length && have.every((id, i) => id === want[i]) ? true : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** The group's committed offset per partition of `topic` (-1 where none). */
-export async function committedOffsets(groupId: string, topic: string, brokers?: string[]): Promise<Map<number, number>> {
+export async function committedOffsets(
+  groupId: string,
+  topic: string,
+  brokers?: string[],
+): Promise<Map<number, number>> {
   const admin = kafka(brokers).admin();
   await admin.connect();
   try {
@@ -65,28 +97,48 @@ export async function committedOffsets(groupId: string, topic: string, brokers?:
 }
 
 /** Waits until the group has committed the end of every partition of `topic`: no redelivery can follow. */
-export async function untilCommittedToEnd(groupId: string, topic: string, timeoutMs = 30_000, brokers?: string[]): Promise<void> {
+export async function untilCommittedToEnd(
+  groupId: string,
+  topic: string,
+  timeoutMs = 30_000,
+  brokers?: string[],
+): Promise<void> {
   const admin = kafka(brokers).admin();
   await admin.connect();
   try {
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
-    await until(`${groupId} committed to the end of ${topic}`, async () => {
-      const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return t!.partitions.every((p) => Number(p.offset) === ends.get(p.partition) || (ends.get(p.partition) === 0 && Number(p.offset) <= 0)) ? true : undefined;
-    }, timeoutMs);
+    await until(
+      `${groupId} committed to the end of ${topic}`,
+      async () => {
+        const [t] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        return t!.partitions.every(
+          (p) => Number(p.offset) === ends.get(p.partition) || (ends.get(p.partition) === 0 && Number(p.offset) <= 0),
+        )
+          ? true
+          : undefined;
+      },
+      timeoutMs,
+    );
   } finally {
     await admin.disconnect();
   }
 }
 
-export async function tokenFor(role: 'viewer' | 'producer' | 'operator' | 'admin', sub = `it-${role}`): Promise<string> {
+export async function tokenFor(
+  role: 'viewer' | 'producer' | 'operator' | 'admin',
+  sub = `it-${role}`,
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return signJwt({ sub, role, iat: now, exp: now + 3600 }, TEST_SECRETS.JWT_SECRET);
 }
 
 /** POST /api/events as a producer. */
 export async function postEvents(worker: WorkerHost, body: unknown): Promise<Response> {
-  return fetch(`${worker.url}/api/events`, { method: 'POST', headers: { authorization: `Bearer ${await tokenFor('producer')}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${worker.url}/api/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await tokenFor('producer')}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 /**

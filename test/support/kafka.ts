@@ -20,13 +20,23 @@ export async function createTopics(names: string[], partitions = 3, brokers?: st
   const admin = kafka(brokers).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: names.flatMap((topic) => [topic, `${topic}.dlq`]).map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: names
+        .flatMap((topic) => [topic, `${topic}.dlq`])
+        .map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    });
   } finally {
     await admin.disconnect();
   }
 }
 
-export type Produced = { key?: string | null; value: string | null; headers?: Record<string, string>; partition?: number };
+export type Produced = {
+  key?: string | null;
+  value: string | null;
+  headers?: Record<string, string>;
+  partition?: number;
+};
 
 export async function produce(topic: string, messages: Produced[]): Promise<void> {
   const producer = createProducer(kafka());

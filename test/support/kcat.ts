@@ -8,13 +8,27 @@ import { BROKER } from './kafka.ts';
 
 const exec = promisify(execFile);
 
-export type KcatRecord = { topic: string; partition: number; offset: number; key: string | null; value: string | null; headers: Record<string, string> };
+export type KcatRecord = {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+};
 
 /**
  * Produces `lines` (key TAB value; an empty value is a tombstone) in one kcat run, with the codec
  * and headers given. kcat exits only when the broker acknowledged every record.
  */
-export async function kcatProduce(opts: { brokers: string; topic: string; partition?: number; codec?: 'gzip' | 'snappy' | 'lz4' | 'zstd'; headers?: Record<string, string>; records: { key: string; value: string | null }[] }): Promise<void> {
+export async function kcatProduce(opts: {
+  brokers: string;
+  topic: string;
+  partition?: number;
+  codec?: 'gzip' | 'snappy' | 'lz4' | 'zstd';
+  headers?: Record<string, string>;
+  records: { key: string; value: string | null }[];
+}): Promise<void> {
   const args = ['-b', opts.brokers, '-P', '-t', opts.topic, '-K', '\t', '-Z', '-X', 'acks=all'];
   if (opts.partition !== undefined) args.push('-p', String(opts.partition));
   if (opts.codec) args.push('-z', opts.codec);
@@ -32,11 +46,24 @@ export async function kcatProduce(opts: { brokers: string; topic: string; partit
 
 /** Reads a topic from the beginning to its current end with kcat -J (headers included), partition by partition in offset order. */
 export async function kcatRead(topic: string, brokers = BROKER): Promise<KcatRecord[]> {
-  const { stdout } = await exec('kcat', ['-b', brokers, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], { timeout: 20_000, maxBuffer: 64 * 1024 * 1024 });
+  const { stdout } = await exec('kcat', ['-b', brokers, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-J'], {
+    timeout: 20_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { topic: string; partition: number; offset: number; key: string | null; payload: string | null; headers?: string[] })
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          topic: string;
+          partition: number;
+          offset: number;
+          key: string | null;
+          payload: string | null;
+          headers?: string[];
+        },
+    )
     .map((m) => {
       const headers: Record<string, string> = {};
       const h = m.headers ?? [];

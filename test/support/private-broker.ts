@@ -25,7 +25,14 @@ export type PrivateBroker = {
 export async function privateBroker(bootstrapTopics: string): Promise<PrivateBroker> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'quaycast-kafka-'));
   const [port, controllerPort] = [await freePort(), await freePort()];
-  const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort), KAFKA_DATA_DIR: dataDir, KAFKA_BROKERS: `127.0.0.1:${port}`, KAFKA_TOPICS: bootstrapTopics };
+  const env = {
+    ...process.env,
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
+    KAFKA_DATA_DIR: dataDir,
+    KAFKA_BROKERS: `127.0.0.1:${port}`,
+    KAFKA_TOPICS: bootstrapTopics,
+  };
   const run = async (command: 'start' | 'stop') => {
     await exec('bash', [path.join(ROOT, 'scripts/kafka.sh'), command], { cwd: ROOT, env, timeout: 120_000 });
   };

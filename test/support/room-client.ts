@@ -59,7 +59,10 @@ export async function openRoom(baseUrl: string, room: string, token: string, que
         if (drift) throw drift;
         const found = events.find((e) => e.id === id);
         if (found) return found;
-        if (Date.now() > deadline) throw new Error(`${id} did not arrive in ${timeoutMs} ms (${events.length} events, last ${events.at(-1)?.id})`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `${id} did not arrive in ${timeoutMs} ms (${events.length} events, last ${events.at(-1)?.id})`,
+          );
         await sleep(20);
       }
     },
@@ -70,7 +73,10 @@ export async function openRoom(baseUrl: string, room: string, token: string, que
         const missing = ids.filter((id) => !have.has(id));
         if (drift) throw drift;
         if (missing.length === 0) return;
-        if (Date.now() > deadline) throw new Error(`${missing.length} of ${ids.length} ids did not arrive in ${timeoutMs} ms (first missing ${missing[0]})`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `${missing.length} of ${ids.length} ids did not arrive in ${timeoutMs} ms (first missing ${missing[0]})`,
+          );
         await sleep(20);
       }
     },

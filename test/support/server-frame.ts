@@ -8,7 +8,15 @@ import { toServerMessage } from '../../protocol/server-message.ts';
 /** JSON with every object's keys sorted, so two values compare by content, not key order. */
 function canonicalJson(value: unknown): string {
   const sorted = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sorted) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])])) : v;
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sorted((v as Record<string, unknown>)[k])]),
+          )
+        : v;
   return JSON.stringify(sorted(value));
 }
 
@@ -27,7 +35,9 @@ export function readServerFrame(text: string): ServerMessage | undefined {
   }
   const m = toServerMessage(data);
   if (!m || canonicalJson(m) !== canonicalJson(data)) {
-    throw new Error(`the room sent a frame protocol/server-message.ts ${m ? 'reads differently' : 'refuses'}: ${text.slice(0, 300)}`);
+    throw new Error(
+      `the room sent a frame protocol/server-message.ts ${m ? 'reads differently' : 'refuses'}: ${text.slice(0, 300)}`,
+    );
   }
   return m;
 }

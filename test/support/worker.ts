@@ -16,7 +16,10 @@ import { BUILD_DIR, ROOT, TEST_SECRETS } from './paths.ts';
 
 /** Bundles the Worker exactly as a deploy would; a type or bundling error fails fast here. */
 export function buildWorker(): void {
-  execFileSync('wrangler', ['deploy', '--dry-run', '--env=', '--outdir', BUILD_DIR], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('wrangler', ['deploy', '--dry-run', '--env=', '--outdir', BUILD_DIR], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
 export type WorkerHost = {
@@ -41,7 +44,9 @@ export type WorkerHost = {
 /** The SQLite file behind the Worker's local D1 database. */
 function d1File(persistDir: string): string {
   const dir = path.join(persistDir, 'v3/d1/miniflare-D1DatabaseObject');
-  const file = existsSync(dir) ? readdirSync(dir).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite') : undefined;
+  const file = existsSync(dir)
+    ? readdirSync(dir).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite')
+    : undefined;
   if (!file) throw new Error(`no local D1 file under ${dir}`);
   return path.join(dir, file);
 }
@@ -50,7 +55,11 @@ export async function startWorker(opts: { vars?: Record<string, string> } = {}):
   const persistDir = mkdtempSync(path.join(tmpdir(), 'quaycast-worker-'));
   const port = await freePort();
   const vars = { ...TEST_SECRETS, LOG_LEVEL: 'info', ...opts.vars };
-  execFileSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, CI: '1' } });
+  execFileSync('wrangler', ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: { ...process.env, CI: '1' },
+  });
   const logs: string[] = [];
   let child: ChildProcess | undefined;
 
@@ -62,8 +71,19 @@ export async function startWorker(opts: { vars?: Record<string, string> } = {}):
     async start() {
       child = spawnProcessGroup(
         'wrangler',
-        ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persistDir, '--show-interactive-dev-session=false', '--inspector-port', '0',
-          ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
+        [
+          'dev',
+          '--ip',
+          '127.0.0.1',
+          '--port',
+          String(port),
+          '--persist-to',
+          persistDir,
+          '--show-interactive-dev-session=false',
+          '--inspector-port',
+          '0',
+          ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+        ],
         { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } },
       );
       const onData = (chunk: Buffer) => {
@@ -81,7 +101,8 @@ export async function startWorker(opts: { vars?: Record<string, string> } = {}):
         } catch {
           // not listening yet
         }
-        if (Date.now() > deadline) throw new Error(`wrangler dev did not answer /healthz in 60 s:\n${logs.slice(-30).join('\n')}`);
+        if (Date.now() > deadline)
+          throw new Error(`wrangler dev did not answer /healthz in 60 s:\n${logs.slice(-30).join('\n')}`);
         await sleep(200);
       }
     },

@@ -10,7 +10,19 @@ import type { Room } from '../../worker/room/room.ts';
 import type { ShardDelivery } from '../../worker/room/rpc.ts';
 import { roomShardStub } from '../../worker/room/stubs.ts';
 import { api } from '../workerd/helpers.ts';
-import { claimStorage, event, ingestEvents, openSocket, openSse, roomOf, storedChanges, strictlyIncreasing, until, type Received, type SocketClient } from '../workerd/room-support.ts';
+import {
+  claimStorage,
+  event,
+  ingestEvents,
+  openSocket,
+  openSse,
+  roomOf,
+  storedChanges,
+  strictlyIncreasing,
+  until,
+  type Received,
+  type SocketClient,
+} from '../workerd/room-support.ts';
 
 const SHARDS = 3;
 
@@ -29,12 +41,18 @@ function expectExactly(c: Received, ids: readonly string[]): void {
   expect(strictlyIncreasing(c.seqs())).toBe(true);
 }
 
-type Patchable = { shardStub(shard: number): { deliver(category: Category, shard: number, d: ShardDelivery): Promise<unknown> } };
+type Patchable = {
+  shardStub(shard: number): { deliver(category: Category, shard: number, d: ShardDelivery): Promise<unknown> };
+};
 /** The primary's role (worker/room/shards.ts, ShardingPrimary): its `shardStub` is where a test stands in for one shard. */
 const sharding = (r: Room): Patchable => (r as unknown as { role: Patchable }).role;
 
 /** Makes the primary lose the next `count` deliveries to one shard (as if the calls vanished). */
-async function loseDeliveries(room: Category, shard: number, count: number): Promise<{ lost: () => number; restore: () => Promise<void> }> {
+async function loseDeliveries(
+  room: Category,
+  shard: number,
+  count: number,
+): Promise<{ lost: () => number; restore: () => Promise<void> }> {
   let lost = 0;
   await runInDurableObject(roomOf(room), (r: Room) => {
     const p = sharding(r);
@@ -63,7 +81,12 @@ async function loseDeliveries(room: Category, shard: number, count: number): Pro
  * clients cannot have them, now or later from that delivery: checked on the shard's state
  * instead of by waiting to see that nothing arrives.
  */
-async function expectNotPushed(room: Category, shard: number, ids: readonly string[], victims: readonly SocketClient[]): Promise<void> {
+async function expectNotPushed(
+  room: Category,
+  shard: number,
+  ids: readonly string[],
+  victims: readonly SocketClient[],
+): Promise<void> {
   const wanted = new Set(ids);
   const seqs = (await storedChanges(room, 0)).filter((c) => wanted.has(c.id)).map((c) => c.seq);
   expect(seqs).toHaveLength(ids.length);
@@ -91,9 +114,16 @@ describe('worker > Room > sharded (ROOM_SHARDS = 3)', () => {
     // Presence is coalesced over 250 ms: wait until every client's latest count is its shard's.
     const latestPresence = (c: Received) => c.messages.filter((m) => m.type === 'presence').at(-1);
     await until('every client to see its shard’s count', () =>
-      [...clients, sse].every((c) => JSON.stringify(latestPresence(c)) === JSON.stringify({ type: 'presence', connections: perShard.get(shardOf(c)) })) ? true : undefined,
+      [...clients, sse].every(
+        (c) =>
+          JSON.stringify(latestPresence(c)) ===
+          JSON.stringify({ type: 'presence', connections: perShard.get(shardOf(c)) }),
+      )
+        ? true
+        : undefined,
     );
-    for (const c of [...clients, sse]) expect(latestPresence(c)).toEqual({ type: 'presence', connections: perShard.get(shardOf(c)) });
+    for (const c of [...clients, sse])
+      expect(latestPresence(c)).toEqual({ type: 'presence', connections: perShard.get(shardOf(c)) });
 
     const res = await api('/api/stats', { role: 'viewer' });
     expect(res.status).toBe(200);
@@ -116,12 +146,16 @@ describe('worker > Room > sharded (ROOM_SHARDS = 3)', () => {
     await Promise.all([...live.map((c) => c.hello), sse.hello]);
     expect(new Set([...live, sse].map(shardOf)).size).toBeGreaterThanOrEqual(2);
 
-    const batches = Array.from({ length: 20 }, (_, b) => Array.from({ length: 10 }, (_, i) => event(room, (['Critical', 'High', 'Medium', 'Low'] as const)[(b + i) % 4])));
+    const batches = Array.from({ length: 20 }, (_, b) =>
+      Array.from({ length: 10 }, (_, i) => event(room, (['Critical', 'High', 'Medium', 'Low'] as const)[(b + i) % 4])),
+    );
     const ingests = Promise.all(batches.map((batch) => ingestEvents(batch)));
     // Clients that resume from the baseline while the ingests run (the first events are out,
     // more are coming): catch-up then live, on their shard.
     const first = new Set(batches.flat().map((e) => e.id));
-    await until('the first ingested events to reach a live client', () => (live[0]!.ids().some((id) => first.has(id)) ? true : undefined));
+    await until('the first ingested events to reach a live client', () =>
+      live[0]!.ids().some((id) => first.has(id)) ? true : undefined,
+    );
     const resuming = await openMany(room, 4, `after=${base}`);
     const ids = (await ingests).flat();
     expect(ids).toHaveLength(200);
@@ -130,8 +164,17 @@ describe('worker > Room > sharded (ROOM_SHARDS = 3)', () => {
     await Promise.all(all.map((c) => c.waitForIds(ids, 20_000)));
     for (const c of all) expectExactly(c, ids);
     // One seq space: the same order everywhere, whichever shard.
-    const order = live[0]!.changes().filter((ch) => ids.includes(ch.id)).map((ch) => ch.id);
-    for (const c of all) expect(c.changes().filter((ch) => ids.includes(ch.id)).map((ch) => ch.id)).toEqual(order);
+    const order = live[0]!
+      .changes()
+      .filter((ch) => ids.includes(ch.id))
+      .map((ch) => ch.id);
+    for (const c of all)
+      expect(
+        c
+          .changes()
+          .filter((ch) => ids.includes(ch.id))
+          .map((ch) => ch.id),
+      ).toEqual(order);
     for (const c of [...live, ...resuming]) c.close();
     await sse.close();
   });
@@ -290,7 +333,11 @@ describe('worker > Room > sharded (ROOM_SHARDS = 3)', () => {
     const room: Category = 'Port';
     const clients = await openMany(room, 6);
     await Promise.all(clients.map((c) => c.hello));
-    const res = await api(`/api/rooms/${room}/drain`, { method: 'POST', role: 'admin', body: JSON.stringify({ spreadMs: 0 }) });
+    const res = await api(`/api/rooms/${room}/drain`, {
+      method: 'POST',
+      role: 'admin',
+      body: JSON.stringify({ spreadMs: 0 }),
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { closed: number }).closed).toBeGreaterThanOrEqual(6); // + any stream of an earlier test not yet reaped
     const codes = await Promise.all(clients.map((c) => c.closed));

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { api, apiAs, postEvents, uid, word, type ApiErrorBody } from './helpers.ts';
 
-type Listed = { id: string; seq: number; title: string; severity: string; status: string; category: string; read?: boolean; deleted?: boolean; receivedAt: string };
+type Listed = {
+  id: string;
+  seq: number;
+  title: string;
+  severity: string;
+  status: string;
+  category: string;
+  read?: boolean;
+  deleted?: boolean;
+  receivedAt: string;
+};
 type Page = { data: Listed[]; nextCursor: string | null };
 
 const list = async (query: string, role: 'viewer' | 'admin' = 'viewer'): Promise<Page> => {
@@ -25,12 +35,18 @@ async function seed(tag: string, n: number, extra: (i: number) => Record<string,
 describe('api > GET /api/events', () => {
   it('lists newest first and filters by text, category, severity (comma list) and status', async () => {
     const tag = word('list');
-    await seed(tag, 6, (i) => ({ severity: ['Critical', 'High', 'Low'][i % 3], ...(i % 2 === 0 ? { shipId: 'S1' } : { portId: 'P1' }), status: i === 5 ? 'Acknowledged' : 'New' }));
+    await seed(tag, 6, (i) => ({
+      severity: ['Critical', 'High', 'Low'][i % 3],
+      ...(i % 2 === 0 ? { shipId: 'S1' } : { portId: 'P1' }),
+      status: i === 5 ? 'Acknowledged' : 'New',
+    }));
     const all = await list(`q=${tag}`);
     expect(all.data.map((e) => e.id)).toEqual([5, 4, 3, 2, 1, 0].map((i) => `${tag}-${i}`));
     expect(all.nextCursor).toBeNull();
     expect((await list(`q=${tag}&category=Ship`)).data.map((e) => e.id)).toEqual([4, 2, 0].map((i) => `${tag}-${i}`));
-    expect((await list(`q=${tag}&severity=Critical,Low`)).data.map((e) => e.id)).toEqual([5, 3, 2, 0].map((i) => `${tag}-${i}`));
+    expect((await list(`q=${tag}&severity=Critical,Low`)).data.map((e) => e.id)).toEqual(
+      [5, 3, 2, 0].map((i) => `${tag}-${i}`),
+    );
     expect((await list(`q=${tag}&status=Acknowledged`)).data.map((e) => e.id)).toEqual([`${tag}-5`]);
     // text matches word prefixes in title or description, every word
     expect((await list(`q=${encodeURIComponent(`${tag.slice(0, -2)} numb`)}`)).data).toHaveLength(6);
@@ -47,14 +63,26 @@ describe('api > GET /api/events', () => {
     expect(res.status).toBe(201);
     expect((await list(`q=${container.toLowerCase()}`)).data.map((e) => e.id)).toEqual([`${tag}-box`]);
     expect((await list(`q=${container.slice(0, -2)}`)).data.map((e) => e.id)).toEqual([`${tag}-box`]);
-    expect((await list(`q=${encodeURIComponent(`EMX-${tag.slice(-4)}`)}`)).data.map((e) => e.id)).toEqual([`${tag}-berth`]);
-    expect((await list(`q=${encodeURIComponent(`berthconflict EMX-${tag.slice(-4)}`)}`)).data.map((e) => e.id)).toEqual([`${tag}-berth`]);
+    expect((await list(`q=${encodeURIComponent(`EMX-${tag.slice(-4)}`)}`)).data.map((e) => e.id)).toEqual([
+      `${tag}-berth`,
+    ]);
+    expect((await list(`q=${encodeURIComponent(`berthconflict EMX-${tag.slice(-4)}`)}`)).data.map((e) => e.id)).toEqual(
+      [`${tag}-berth`],
+    );
   });
 
   it('gives the same answer for a word matching thousands of rows (walks the newest-first order)', async () => {
     const tag = word('dense');
     for (let b = 0; b < 11; b++) {
-      const { res } = await postEvents(Array.from({ length: 500 }, (_, i) => ({ id: `${tag}-${b}-${i}`, eventType: 'Bulk', title: `${tag} bulk`, category: 'System', severity: i % 2 ? 'Low' : 'High' })));
+      const { res } = await postEvents(
+        Array.from({ length: 500 }, (_, i) => ({
+          id: `${tag}-${b}-${i}`,
+          eventType: 'Bulk',
+          title: `${tag} bulk`,
+          category: 'System',
+          severity: i % 2 ? 'Low' : 'High',
+        })),
+      );
       expect(res.status).toBe(201);
     }
     const newest = `${tag}-newest`;
@@ -112,7 +140,10 @@ describe('api > GET /api/events', () => {
     const tag = word('unread');
     const [a, b] = await seed(tag, 2);
     const sub = uid('reader');
-    const patch = await apiAs('operator', sub, `/api/events/${a}`, { method: 'PATCH', body: JSON.stringify({ action: 'markRead' }) });
+    const patch = await apiAs('operator', sub, `/api/events/${a}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ action: 'markRead' }),
+    });
     expect(patch.status).toBe(200);
     const mine = (await (await apiAs('viewer', sub, `/api/events?q=${tag}&unread=true`)).json()) as Page;
     expect(mine.data.map((e) => e.id)).toEqual([b]);
@@ -123,10 +154,17 @@ describe('api > GET /api/events', () => {
   });
 
   it('answers 400 naming each bad parameter', async () => {
-    const res = await api('/api/events?category=Planet&severity=Huge&status=Done&limit=501&from=nope&after=-1&unread=maybe', { role: 'viewer' });
+    const res = await api(
+      '/api/events?category=Planet&severity=Huge&status=Done&limit=501&from=nope&after=-1&unread=maybe',
+      { role: 'viewer' },
+    );
     expect(res.status).toBe(400);
-    const paths = ((await res.json()) as ApiErrorBody & { error: { details: { path: string }[] } }).error.details.map((d) => d.path);
-    expect(paths).toEqual(expect.arrayContaining(['category', 'severity', 'status', 'limit', 'from', 'after', 'unread']));
+    const paths = ((await res.json()) as ApiErrorBody & { error: { details: { path: string }[] } }).error.details.map(
+      (d) => d.path,
+    );
+    expect(paths).toEqual(
+      expect.arrayContaining(['category', 'severity', 'status', 'limit', 'from', 'after', 'unread']),
+    );
     const needsCategory = await api('/api/events?after=3', { role: 'viewer' });
     expect(needsCategory.status).toBe(400);
     expect(JSON.stringify(await needsCategory.json())).toContain('requires category');
@@ -172,7 +210,10 @@ describe('api > GET /api/events long-poll', () => {
 
   it('returns at once when something newer already exists', async () => {
     const tag = word('ready');
-    const { json } = await postEvents([{ id: uid(tag), eventType: 'T', title: tag, category: 'System' }, { id: uid(tag), eventType: 'T', title: tag, category: 'System' }]);
+    const { json } = await postEvents([
+      { id: uid(tag), eventType: 'T', title: tag, category: 'System' },
+      { id: uid(tag), eventType: 'T', title: tag, category: 'System' },
+    ]);
     const started = Date.now();
     const page = await list(`category=System&after=${json.data[0]!.seq}&q=${tag}&wait=20`);
     expect(page.data.map((e) => e.id)).toEqual([json.data[1]!.id]);

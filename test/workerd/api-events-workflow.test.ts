@@ -8,7 +8,14 @@ const patch = (id: string, body: unknown, role: 'operator' | 'viewer' | 'admin' 
 
 async function created(extra: Record<string, unknown> = {}): Promise<{ id: string; seq: number }> {
   const id = uid('wf');
-  const { json } = await postEvents({ id, eventType: 'Crane', title: 'Crane stopped', berthId: 'B9', severity: 'High', ...extra });
+  const { json } = await postEvents({
+    id,
+    eventType: 'Crane',
+    title: 'Crane stopped',
+    berthId: 'B9',
+    severity: 'High',
+    ...extra,
+  });
   return { id, seq: json.data[0]!.seq };
 }
 
@@ -27,7 +34,11 @@ describe('api > PATCH /api/events/:id', () => {
     const ack = await patch(id, { action: 'acknowledge', note: 'on it' });
     expect(ack.status).toBe(200);
     const a = (await ack.json()) as Ev;
-    expect(a).toMatchObject({ status: 'Acknowledged', acknowledgedBy: 'Test operator', acknowledgedAt: expect.any(String) });
+    expect(a).toMatchObject({
+      status: 'Acknowledged',
+      acknowledgedBy: 'Test operator',
+      acknowledgedAt: expect.any(String),
+    });
     expect(a.seq).toBeGreaterThan(seq);
 
     const start = (await (await patch(id, { action: 'start' })).json()) as Ev;
@@ -42,16 +53,29 @@ describe('api > PATCH /api/events/:id', () => {
     expect(JSON.stringify(await noResolution.json())).toContain('resolution');
 
     const resolved = (await (await patch(id, { action: 'resolve', resolution: 'crane restarted' })).json()) as Ev;
-    expect(resolved).toMatchObject({ status: 'Resolved', isResolved: true, resolution: 'crane restarted', resolvedBy: 'Test operator', resolvedAt: expect.any(String) });
+    expect(resolved).toMatchObject({
+      status: 'Resolved',
+      isResolved: true,
+      resolution: 'crane restarted',
+      resolvedBy: 'Test operator',
+      resolvedAt: expect.any(String),
+    });
     const closed = (await (await patch(id, { action: 'close' })).json()) as Ev;
     expect(closed.status).toBe('Closed');
     const reopened = (await (await patch(id, { action: 'reopen' })).json()) as Ev;
     expect(reopened).toMatchObject({ status: 'Acknowledged', isResolved: false, resolution: null });
     expect(Date.parse(reopened.updatedAt as string)).toBeGreaterThanOrEqual(Date.parse(a.updatedAt as string));
 
-    const history = (await (await api(`/api/events/${id}/history`, { role: 'viewer' })).json()) as { data: { action: string; actor: string; fromStatus: string; toStatus: string; note: string | null; seq: number }[] };
+    const history = (await (await api(`/api/events/${id}/history`, { role: 'viewer' })).json()) as {
+      data: { action: string; actor: string; fromStatus: string; toStatus: string; note: string | null; seq: number }[];
+    };
     expect(history.data.map((h) => h.action)).toEqual(['acknowledge', 'start', 'assign', 'resolve', 'close', 'reopen']);
-    expect(history.data[0]).toMatchObject({ actor: 'operator-user', fromStatus: 'New', toStatus: 'Acknowledged', note: 'on it' });
+    expect(history.data[0]).toMatchObject({
+      actor: 'operator-user',
+      fromStatus: 'New',
+      toStatus: 'Acknowledged',
+      note: 'on it',
+    });
     expect(history.data[2]!.note).toContain('crew-7');
     expect(history.data.at(-1)!.seq).toBe(reopened.seq);
   });
@@ -62,12 +86,18 @@ describe('api > PATCH /api/events/:id', () => {
     expect(res.status).toBe(409);
     const body = (await res.json()) as ApiErrorBody;
     expect(body.error.code).toBe('illegal_transition');
-    expect(body.error.details).toEqual({ status: 'New', allowed: ['acknowledge', 'assign', 'start', 'resolve', 'markRead', 'markUnread'] });
+    expect(body.error.details).toEqual({
+      status: 'New',
+      allowed: ['acknowledge', 'assign', 'start', 'resolve', 'markRead', 'markUnread'],
+    });
     await patch(id, { action: 'resolve', resolution: 'r' });
     await patch(id, { action: 'close' });
     const assignClosed = await patch(id, { action: 'assign', assignee: 'x' });
     expect(assignClosed.status).toBe(409);
-    expect(((await assignClosed.json()) as ApiErrorBody).error.details).toEqual({ status: 'Closed', allowed: ['reopen', 'markRead', 'markUnread'] });
+    expect(((await assignClosed.json()) as ApiErrorBody).error.details).toEqual({
+      status: 'Closed',
+      allowed: ['reopen', 'markRead', 'markUnread'],
+    });
   });
 
   it('pushes the changed event to its room with the new seq', async () => {
@@ -76,20 +106,32 @@ describe('api > PATCH /api/events/:id', () => {
     await client.waitFor((m) => m.type === 'hello');
     const ack = (await (await patch(id, { action: 'acknowledge' })).json()) as Ev;
     const frame = await client.waitFor((m) => m.type === 'events' && m.events.some((e) => e.id === id));
-    expect(frame.type === 'events' && frame.events.find((e) => e.id === id)).toMatchObject({ id, seq: ack.seq, status: 'Acknowledged' });
+    expect(frame.type === 'events' && frame.events.find((e) => e.id === id)).toMatchObject({
+      id,
+      seq: ack.seq,
+      status: 'Acknowledged',
+    });
     client.ws.close();
   });
 
   it('marks read and unread per user without a new seq', async () => {
     const { id, seq } = await created();
     const sub = uid('op');
-    const read = await apiAs('operator', sub, `/api/events/${id}`, { method: 'PATCH', body: JSON.stringify({ action: 'markRead' }) });
+    const read = await apiAs('operator', sub, `/api/events/${id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ action: 'markRead' }),
+    });
     expect(await read.json()).toMatchObject({ id, seq, read: true });
     expect(await (await apiAs('viewer', sub, `/api/events/${id}`)).json()).toMatchObject({ read: true, seq });
     expect(await (await apiAs('viewer', uid('else'), `/api/events/${id}`)).json()).toMatchObject({ read: false });
-    const unread = await apiAs('operator', sub, `/api/events/${id}`, { method: 'PATCH', body: JSON.stringify({ action: 'markUnread' }) });
+    const unread = await apiAs('operator', sub, `/api/events/${id}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ action: 'markUnread' }),
+    });
     expect(await unread.json()).toMatchObject({ read: false, seq });
-    const rows = await env.DB.prepare('SELECT COUNT(*) AS n FROM read_state WHERE event_id = ?').bind(id).first<{ n: number }>();
+    const rows = await env.DB.prepare('SELECT COUNT(*) AS n FROM read_state WHERE event_id = ?')
+      .bind(id)
+      .first<{ n: number }>();
     expect(rows?.n).toBe(0);
   });
 
@@ -102,7 +144,9 @@ describe('api > PATCH /api/events/:id', () => {
     expect((await patch(id, { action: 'assign' })).status).toBe(400);
     expect((await patch(id, { action: 'acknowledge' }, 'viewer')).status).toBe(403);
     expect((await patch(uid('nope'), { action: 'acknowledge' })).status).toBe(404);
-    expect((await api(`/api/events/${id}`, { method: 'PATCH', body: JSON.stringify({ action: 'acknowledge' }) })).status).toBe(401);
+    expect(
+      (await api(`/api/events/${id}`, { method: 'PATCH', body: JSON.stringify({ action: 'acknowledge' }) })).status,
+    ).toBe(401);
   });
 });
 
@@ -115,11 +159,17 @@ describe('api > DELETE /api/events/:id', () => {
     const res = await api(`/api/events/${id}`, { method: 'DELETE', role: 'admin' });
     expect(res.status).toBe(204);
     const frame = await client.waitFor((m) => m.type === 'events' && m.events.some((e) => e.id === id));
-    expect(frame.type === 'events' && frame.events.find((e) => e.id === id)).toMatchObject({ id, deleted: true, seq: expect.any(Number) });
+    expect(frame.type === 'events' && frame.events.find((e) => e.id === id)).toMatchObject({
+      id,
+      deleted: true,
+      seq: expect.any(Number),
+    });
     expect((await api(`/api/events/${id}`, { role: 'viewer' })).status).toBe(404);
     expect((await api(`/api/events/${id}`, { method: 'DELETE', role: 'admin' })).status).toBe(404);
     expect((await patch(id, { action: 'acknowledge' })).status).toBe(404);
-    const history = (await (await api(`/api/events/${id}/history`, { role: 'viewer' })).json()) as { data: { action: string }[] };
+    const history = (await (await api(`/api/events/${id}/history`, { role: 'viewer' })).json()) as {
+      data: { action: string }[];
+    };
     expect(history.data.map((h) => h.action)).toEqual(['delete']);
     client.ws.close();
   });

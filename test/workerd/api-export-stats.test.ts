@@ -30,7 +30,16 @@ describe('api > GET /api/events/export.csv', () => {
   it('streams RFC 4180 CSV with a header row, quoting and formula neutralising', async () => {
     const tag = word('csv');
     const id = uid(tag);
-    await postEvents({ id, eventType: 'Note', title: `${tag} a, "quoted" title`, description: 'line one\r\nline two\nthree', source: '=cmd|/C calc', assignedTo: '@admin', portId: '+44', category: 'Port' });
+    await postEvents({
+      id,
+      eventType: 'Note',
+      title: `${tag} a, "quoted" title`,
+      description: 'line one\r\nline two\nthree',
+      source: '=cmd|/C calc',
+      assignedTo: '@admin',
+      portId: '+44',
+      category: 'Port',
+    });
     const res = await api(`/api/events/export.csv?q=${tag}`, { role: 'viewer' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/csv');
@@ -42,12 +51,28 @@ describe('api > GET /api/events/export.csv', () => {
     expect(header!.slice(0, 4)).toEqual(['id', 'seq', 'category', 'severity']);
     expect(rows).toHaveLength(1);
     const rec = Object.fromEntries(header!.map((h, i) => [h, rows[0]![i]]));
-    expect(rec).toMatchObject({ id, category: 'Port', title: `${tag} a, "quoted" title`, description: 'line one\r\nline two\nthree', source: "'=cmd|/C calc", assignedTo: "'@admin", portId: "'+44", origin: 'api', read: 'false' });
+    expect(rec).toMatchObject({
+      id,
+      category: 'Port',
+      title: `${tag} a, "quoted" title`,
+      description: 'line one\r\nline two\nthree',
+      source: "'=cmd|/C calc",
+      assignedTo: "'@admin",
+      portId: "'+44",
+      origin: 'api',
+      read: 'false',
+    });
   });
 
   it('pages through every matching row (more than one D1 page) and applies the filters', async () => {
     const tag = word('bigcsv');
-    const events = Array.from({ length: 1100 }, (_, i) => ({ id: `${tag}-${i}`, eventType: 'Bulk', title: `${tag} ${i}`, severity: i % 2 ? 'Low' : 'High', category: 'System' }));
+    const events = Array.from({ length: 1100 }, (_, i) => ({
+      id: `${tag}-${i}`,
+      eventType: 'Bulk',
+      title: `${tag} ${i}`,
+      severity: i % 2 ? 'Low' : 'High',
+      category: 'System',
+    }));
     await postEvents(events.slice(0, 500));
     await postEvents(events.slice(500, 1000));
     await postEvents(events.slice(1000));
@@ -55,7 +80,9 @@ describe('api > GET /api/events/export.csv', () => {
     const rows = parseCsv(await res.text());
     expect(rows).toHaveLength(1101);
     expect(new Set(rows.slice(1).map((r) => r[0])).size).toBe(1100);
-    const high = parseCsv(await (await api(`/api/events/export.csv?q=${tag}&severity=High`, { role: 'viewer' })).text());
+    const high = parseCsv(
+      await (await api(`/api/events/export.csv?q=${tag}&severity=High`, { role: 'viewer' })).text(),
+    );
     expect(high).toHaveLength(551);
   });
 
@@ -96,8 +123,19 @@ describe('api > GET /api/stats', () => {
 
   it('keeps the counters exact through workflow changes and deletes', async () => {
     const id = uid('cnt');
-    await postEvents({ id, eventType: 'T', title: 't', category: 'System', severity: 'Critical', requiresAction: true });
-    await api(`/api/events/${id}`, { method: 'PATCH', role: 'operator', body: JSON.stringify({ action: 'resolve', resolution: 'ok' }) });
+    await postEvents({
+      id,
+      eventType: 'T',
+      title: 't',
+      category: 'System',
+      severity: 'Critical',
+      requiresAction: true,
+    });
+    await api(`/api/events/${id}`, {
+      method: 'PATCH',
+      role: 'operator',
+      body: JSON.stringify({ action: 'resolve', resolution: 'ok' }),
+    });
     await api(`/api/events/${id}`, { method: 'DELETE', role: 'admin' });
     // One statement is one snapshot: the counters must equal a GROUP BY of the live rows, group by group.
     const diff = await env.DB.prepare(
@@ -107,7 +145,9 @@ describe('api > GET /api/stats', () => {
          SELECT category, severity, status, requires_action, COUNT(*) FROM events WHERE deleted = 0 GROUP BY 1, 2, 3, 4)`,
     ).first<{ n: number }>();
     expect(diff?.n).toBe(0);
-    const totals = await env.DB.prepare('SELECT (SELECT SUM(n) FROM event_counts) AS counted, (SELECT COUNT(*) FROM events WHERE deleted = 0) AS actual').first<{ counted: number; actual: number }>();
+    const totals = await env.DB.prepare(
+      'SELECT (SELECT SUM(n) FROM event_counts) AS counted, (SELECT COUNT(*) FROM events WHERE deleted = 0) AS actual',
+    ).first<{ counted: number; actual: number }>();
     expect(totals?.counted).toBe(totals?.actual);
     expect((await api('/api/stats')).status).toBe(401);
   });

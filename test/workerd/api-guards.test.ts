@@ -8,7 +8,14 @@ import { env } from 'cloudflare:test';
 describe('api > guards', () => {
   it('answers a CORS preflight from an allowed origin, and refuses others', async () => {
     const preflight = (origin: string) =>
-      SELF.fetch(`${BASE}/api/events`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+      SELF.fetch(`${BASE}/api/events`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, content-type',
+        },
+      });
     const allowed = await preflight('http://127.0.0.1:5173');
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:5173');
@@ -21,7 +28,11 @@ describe('api > guards', () => {
   });
 
   it('answers 413 for a body over the limit', async () => {
-    const res = await api('/api/events', { method: 'POST', role: 'producer', body: JSON.stringify({ eventType: 'X', title: 'x', description: 'x'.repeat(5 * 1024 * 1024) }) });
+    const res = await api('/api/events', {
+      method: 'POST',
+      role: 'producer',
+      body: JSON.stringify({ eventType: 'X', title: 'x', description: 'x'.repeat(5 * 1024 * 1024) }),
+    });
     expect(res.status).toBe(413);
     expect(((await res.json()) as ApiErrorBody).error.code).toBe('payload_too_large');
   });
@@ -41,7 +52,14 @@ describe('api > guards', () => {
     expect(((await res.json()) as ApiErrorBody).error.code).toBe('rate_limited');
     // reads are not limited; another token is not affected
     expect((await apiAs('viewer', sub, '/api/events?limit=1')).status).toBe(200);
-    expect((await apiAs('producer', uid('calm'), '/api/events', { method: 'POST', body: JSON.stringify({ eventType: 'X', title: 'x' }) })).status).toBe(201);
+    expect(
+      (
+        await apiAs('producer', uid('calm'), '/api/events', {
+          method: 'POST',
+          body: JSON.stringify({ eventType: 'X', title: 'x' }),
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it('refills the bucket over time (token bucket)', async () => {
@@ -68,7 +86,12 @@ describe('api > guards', () => {
   });
 
   it('sets security headers and the request id on every response, success or error', async () => {
-    for (const res of [await api('/healthz'), await api('/api/events'), await api('/api/nope'), await api('/api/stats', { method: 'DELETE' })]) {
+    for (const res of [
+      await api('/healthz'),
+      await api('/api/events'),
+      await api('/api/nope'),
+      await api('/api/stats', { method: 'DELETE' }),
+    ]) {
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('x-frame-options')).toBe('DENY');
       expect(res.headers.get('strict-transport-security')).toContain('max-age');
@@ -81,7 +104,10 @@ describe('api > guards', () => {
   });
 
   it('never leaks stacks or SQL in errors', async () => {
-    const res = await api(`/api/events?q=${encodeURIComponent('" OR 1=1; DROP TABLE events; --')}&cursor=${encodeURIComponent("'; SELECT")}`, { role: 'viewer' });
+    const res = await api(
+      `/api/events?q=${encodeURIComponent('" OR 1=1; DROP TABLE events; --')}&cursor=${encodeURIComponent("'; SELECT")}`,
+      { role: 'viewer' },
+    );
     const text = await res.text();
     expect(res.status).toBe(400);
     expect(text).not.toMatch(/SELECT|sqlite|at .*\.ts:\d+/i);
@@ -93,23 +119,37 @@ describe('api > guards', () => {
     const id = uid('race');
     await postEvents({ id, eventType: 'T', title: 't', category: 'System' });
     const results = await Promise.all(
-      ['a', 'b', 'c'].map((who) => api(`/api/events/${id}`, { method: 'PATCH', role: 'operator', body: JSON.stringify({ action: 'assign', assignee: who }) })),
+      ['a', 'b', 'c'].map((who) =>
+        api(`/api/events/${id}`, {
+          method: 'PATCH',
+          role: 'operator',
+          body: JSON.stringify({ action: 'assign', assignee: who }),
+        }),
+      ),
     );
     expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
     const seqs = await Promise.all(results.map(async (r) => ((await r.json()) as { seq: number }).seq));
     expect(new Set(seqs).size).toBe(3);
-    const history = (await (await api(`/api/events/${id}/history`, { role: 'viewer' })).json()) as { data: { seq: number }[] };
+    const history = (await (await api(`/api/events/${id}/history`, { role: 'viewer' })).json()) as {
+      data: { seq: number }[];
+    };
     expect(history.data.map((h) => h.seq).sort()).toEqual([...seqs].sort());
   });
 });
 
 describe('api > /api/session', () => {
   it('omits Secure on plain-http loopback, refuses a session without a bearer header, and clears the cookie on DELETE', async () => {
-    const local = await SELF.fetch('http://127.0.0.1:8787/api/session', { method: 'POST', headers: { authorization: `Bearer ${await token('viewer')}` } });
+    const local = await SELF.fetch('http://127.0.0.1:8787/api/session', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await token('viewer')}` },
+    });
     expect(local.status).toBe(200);
     expect(local.headers.get('set-cookie')).toMatch(/^qc_session=[\w-]{43}; /);
     expect(local.headers.get('set-cookie')).not.toContain('Secure');
-    const cookieOnly = await SELF.fetch(`${BASE}/api/session`, { method: 'POST', headers: { cookie: local.headers.get('set-cookie')!.split(';')[0]! } });
+    const cookieOnly = await SELF.fetch(`${BASE}/api/session`, {
+      method: 'POST',
+      headers: { cookie: local.headers.get('set-cookie')!.split(';')[0]! },
+    });
     expect(cookieOnly.status).toBe(401);
     expect((await SELF.fetch(`${BASE}/api/session`, { method: 'POST' })).status).toBe(401);
     const out = await SELF.fetch(`${BASE}/api/session`, { method: 'DELETE' });
@@ -122,9 +162,15 @@ describe('api > GET /api/openapi.json', () => {
   it('is an OpenAPI 3.1 document covering every route, with the security schemes', async () => {
     const res = await api('/api/openapi.json');
     expect(res.status).toBe(200);
-    const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> } };
+    const doc = (await res.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+      components: { securitySchemes: Record<string, unknown>; schemas: Record<string, unknown> };
+    };
     expect(doc.openapi).toBe('3.1.0');
-    const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(routes).toEqual(
       expect.arrayContaining([
         'GET /healthz',
@@ -143,7 +189,9 @@ describe('api > GET /api/openapi.json', () => {
         'POST /internal/ingest',
       ]),
     );
-    expect(Object.keys(doc.components.securitySchemes)).toEqual(expect.arrayContaining(['bearer', 'serviceToken', 'cookie']));
+    expect(Object.keys(doc.components.securitySchemes)).toEqual(
+      expect.arrayContaining(['bearer', 'serviceToken', 'cookie']),
+    );
     expect(doc.components.schemas).toHaveProperty('EventInput');
   });
 });

@@ -16,17 +16,33 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function report(p: Partial<BridgeStatus> & { bridgeId: string }): BridgeStatus {
   const now = Date.now();
-  return { at: iso(now), startedAt: iso(now - 600_000), intervalMs: 30_000, state: 'consuming', partitions: [], deadLettered: 0, ...p };
+  return {
+    at: iso(now),
+    startedAt: iso(now - 600_000),
+    intervalMs: 30_000,
+    state: 'consuming',
+    partitions: [],
+    deadLettered: 0,
+    ...p,
+  };
 }
 
 function partition(p: Partial<PartitionStatus> = {}): PartitionStatus {
   return { topic: 'port-events', partition: 0, committedOffset: '100', highWatermark: '100', lag: 0, ...p };
 }
 
-async function send(body: unknown, token: string | null = env.INGEST_TOKEN, contentType = 'application/json'): Promise<Response> {
+async function send(
+  body: unknown,
+  token: string | null = env.INGEST_TOKEN,
+  contentType = 'application/json',
+): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': contentType };
   if (token !== null) headers.authorization = `Bearer ${token}`;
-  return SELF.fetch(`${BASE}/internal/bridge/status`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return SELF.fetch(`${BASE}/internal/bridge/status`, {
+    method: 'POST',
+    headers,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
 async function pipeline(): Promise<Pipeline> {
@@ -51,8 +67,17 @@ describe('worker > POST /internal/bridge/status and the pipeline in /api/stats',
     const body = (await bad.json()) as ApiErrorBody;
     expect(body.error.code).toBe('invalid_request');
     const paths = (body.error.details as { path: string }[]).map((d) => d.path);
-    expect(paths).toEqual(expect.arrayContaining(['intervalMs', 'state', 'partitions.0.topic', 'partitions.0.partition']));
-    for (const junk of ['{', '[]', 'null', '"x"', JSON.stringify({ ...good, at: 'yesterday' }), JSON.stringify({ ...good, bridgeId: 'x'.repeat(201) })]) {
+    expect(paths).toEqual(
+      expect.arrayContaining(['intervalMs', 'state', 'partitions.0.topic', 'partitions.0.partition']),
+    );
+    for (const junk of [
+      '{',
+      '[]',
+      'null',
+      '"x"',
+      JSON.stringify({ ...good, at: 'yesterday' }),
+      JSON.stringify({ ...good, bridgeId: 'x'.repeat(201) }),
+    ]) {
       const res = await send(junk);
       expect(res.status, junk.slice(0, 40)).toBe(400);
       expect(((await res.json()) as ApiErrorBody).error.code).toBe('invalid_request');
@@ -77,7 +102,9 @@ describe('worker > POST /internal/bridge/status and the pipeline in /api/stats',
       const p = await pipeline();
       return p.state === 'unknown' ? p : undefined;
     });
-    expect(gone.reasons[0]).toMatch(new RegExp(`Bridge ${id} last reported \\d+ s ago \\(it reports every 1 s\\): it is gone`));
+    expect(gone.reasons[0]).toMatch(
+      new RegExp(`Bridge ${id} last reported \\d+ s ago \\(it reports every 1 s\\): it is gone`),
+    );
     expect(gone.bridges).toEqual([expect.objectContaining({ bridgeId: id, gone: true })]);
   });
 
@@ -106,20 +133,46 @@ describe('worker > POST /internal/bridge/status and the pipeline in /api/stats',
 
   it('is stalled when a partition has not moved for PIPELINE_STALL_MS, with the partition and its last error in the reasons', async () => {
     const id = uid('bridge');
-    const stuck = partition({ topic: 'container-events', partition: 2, lag: 3, stalledSince: iso(Date.now() - 95_000), lastError: 'HTTP 500 (request id container-events.2.41.9)' });
+    const stuck = partition({
+      topic: 'container-events',
+      partition: 2,
+      lag: 3,
+      stalledSince: iso(Date.now() - 95_000),
+      lastError: 'HTTP 500 (request id container-events.2.41.9)',
+    });
     expect((await send(report({ bridgeId: id, partitions: [partition(), stuck] }))).status).toBe(204);
     const p = await pipeline();
     expect(p.state).toBe('stalled');
-    expect(p.reasons[0]).toMatch(/^container-events\/2 has not moved for 1 min 3\d s \(bridge .*; last error: HTTP 500 \(request id container-events\.2\.41\.9\)\)\.$/);
-    expect(p.bridges.find((b) => b.bridgeId === id)).toMatchObject({ partitions: 2, stalledPartitions: 1, lag: 3, gone: false });
+    expect(p.reasons[0]).toMatch(
+      /^container-events\/2 has not moved for 1 min 3\d s \(bridge .*; last error: HTTP 500 \(request id container-events\.2\.41\.9\)\)\.$/,
+    );
+    expect(p.bridges.find((b) => b.bridgeId === id)).toMatchObject({
+      partitions: 2,
+      stalledPartitions: 1,
+      lag: 3,
+      gone: false,
+    });
 
     // The partition recovers (the bridge reports at once): no longer stalled.
-    expect((await send(report({ bridgeId: id, partitions: [partition(), partition({ topic: 'container-events', partition: 2, lag: 0 })] }))).status).toBe(204);
+    expect(
+      (
+        await send(
+          report({
+            bridgeId: id,
+            partitions: [partition(), partition({ topic: 'container-events', partition: 2, lag: 0 })],
+          }),
+        )
+      ).status,
+    ).toBe(204);
     expect((await pipeline()).state).not.toBe('stalled');
   });
 
   it('keeps at most 64 bridges (the newest reports) and drops reports older than an hour', async () => {
-    await env.DB.prepare("INSERT INTO bridge_status (bridge_id, received_at, lag, lag_since, report) VALUES ('ancient', ?1, 0, NULL, '{}')").bind(Date.now() - 2 * 3_600_000).run();
+    await env.DB.prepare(
+      "INSERT INTO bridge_status (bridge_id, received_at, lag, lag_since, report) VALUES ('ancient', ?1, 0, NULL, '{}')",
+    )
+      .bind(Date.now() - 2 * 3_600_000)
+      .run();
     const ids = Array.from({ length: MAX_BRIDGE_STATUSES + 6 }, () => uid('fleet'));
     for (const id of ids) expect((await send(report({ bridgeId: id }))).status).toBe(204);
     const rows = await env.DB.prepare('SELECT bridge_id FROM bridge_status').all<{ bridge_id: string }>();
@@ -131,13 +184,24 @@ describe('worker > POST /internal/bridge/status and the pipeline in /api/stats',
   });
 
   it('reads lastStoredAt with one index seek, not a scan', async () => {
-    const plan = await env.DB.prepare('EXPLAIN QUERY PLAN SELECT MAX(received_at) AS at FROM events').all<{ detail: string }>();
+    const plan = await env.DB.prepare('EXPLAIN QUERY PLAN SELECT MAX(received_at) AS at FROM events').all<{
+      detail: string;
+    }>();
     expect(plan.results.map((r) => r.detail).join(' | ')).toMatch(/USING COVERING INDEX events_received/);
   });
 
   it('is described in the OpenAPI document', async () => {
-    const doc = (await (await SELF.fetch(`${BASE}/api/openapi.json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
-    expect(Object.keys(doc.paths['/internal/bridge/status']!.post!.responses).sort()).toEqual(['204', '400', '401', '415']);
-    expect(JSON.stringify(doc.paths['/api/stats']!.get!.responses['200'])).toMatch(/"pipeline"[\s\S]*"flowing","idle","stalled","unknown"/);
+    const doc = (await (await SELF.fetch(`${BASE}/api/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
+    expect(Object.keys(doc.paths['/internal/bridge/status']!.post!.responses).sort()).toEqual([
+      '204',
+      '400',
+      '401',
+      '415',
+    ]);
+    expect(JSON.stringify(doc.paths['/api/stats']!.get!.responses['200'])).toMatch(
+      /"pipeline"[\s\S]*"flowing","idle","stalled","unknown"/,
+    );
   });
 });

@@ -6,16 +6,26 @@
 import { env } from 'cloudflare:test';
 
 /** Makes D1 refuse `events` rows whose `column` equals `marker` until `heal()` is called. */
-export async function failEventWrites(marker: string, column: 'event_type' | 'assigned_to' = 'event_type'): Promise<{ heal: () => Promise<void> }> {
+export async function failEventWrites(
+  marker: string,
+  column: 'event_type' | 'assigned_to' = 'event_type',
+): Promise<{ heal: () => Promise<void> }> {
   if (!/^\w+$/.test(marker)) throw new Error(`marker must be a word: ${marker}`);
   const name = `qc_fault_${marker}`;
   await env.DB.batch([
-    env.DB.prepare(`CREATE TRIGGER ${name}_insert BEFORE INSERT ON events WHEN NEW.${column} = '${marker}' BEGIN SELECT RAISE(ABORT, 'injected D1 fault'); END`),
-    env.DB.prepare(`CREATE TRIGGER ${name}_update BEFORE UPDATE ON events WHEN NEW.${column} = '${marker}' BEGIN SELECT RAISE(ABORT, 'injected D1 fault'); END`),
+    env.DB.prepare(
+      `CREATE TRIGGER ${name}_insert BEFORE INSERT ON events WHEN NEW.${column} = '${marker}' BEGIN SELECT RAISE(ABORT, 'injected D1 fault'); END`,
+    ),
+    env.DB.prepare(
+      `CREATE TRIGGER ${name}_update BEFORE UPDATE ON events WHEN NEW.${column} = '${marker}' BEGIN SELECT RAISE(ABORT, 'injected D1 fault'); END`,
+    ),
   ]);
   return {
     heal: async () => {
-      await env.DB.batch([env.DB.prepare(`DROP TRIGGER IF EXISTS ${name}_insert`), env.DB.prepare(`DROP TRIGGER IF EXISTS ${name}_update`)]);
+      await env.DB.batch([
+        env.DB.prepare(`DROP TRIGGER IF EXISTS ${name}_insert`),
+        env.DB.prepare(`DROP TRIGGER IF EXISTS ${name}_update`),
+      ]);
     },
   };
 }

@@ -6,51 +6,71 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { apiAs, uid } from './helpers.ts';
-import { RUNS, anyCase, codeUnits, expectErrorShape, expectNoServerError, expectServing, headerText, nestedText, rejectedCase, storedRow, validCase } from './fuzz-support.ts';
+import {
+  RUNS,
+  anyCase,
+  codeUnits,
+  expectErrorShape,
+  expectNoServerError,
+  expectServing,
+  headerText,
+  nestedText,
+  rejectedCase,
+  storedRow,
+  validCase,
+} from './fuzz-support.ts';
 
 /** One token subject per file: the write rate limit is per sub, and this file writes a lot. */
 const PRODUCER = uid('fuzz-producer');
 const OPERATOR = uid('fuzz-operator');
 
-const post = (body: string, sub = PRODUCER) => apiAs('producer', sub, '/api/events', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+const post = (body: string, sub = PRODUCER) =>
+  apiAs('producer', sub, '/api/events', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
 
 describe('fuzz > POST /api/events', () => {
   it('answers 201 or a 4xx naming the bad events, and stores a batch all or nothing', async () => {
     const item = fc.oneof(validCase, rejectedCase, anyCase);
     await fc.assert(
-      fc.asyncProperty(fc.oneof(item.map((c) => ({ many: false, cases: [c] })), fc.array(item, { minLength: 1, maxLength: 6 }).map((cases) => ({ many: true, cases }))), async ({ many, cases }) => {
-        // Values that are not JSON text cannot be array items: send those alone, as the whole body.
-        const parsed = cases.map((c) => {
-          try {
-            return { ok: true as const, text: c.value, value: JSON.parse(c.value) as unknown };
-          } catch {
-            return { ok: false as const, text: c.value };
+      fc.asyncProperty(
+        fc.oneof(
+          item.map((c) => ({ many: false, cases: [c] })),
+          fc.array(item, { minLength: 1, maxLength: 6 }).map((cases) => ({ many: true, cases })),
+        ),
+        async ({ many, cases }) => {
+          // Values that are not JSON text cannot be array items: send those alone, as the whole body.
+          const parsed = cases.map((c) => {
+            try {
+              return { ok: true as const, text: c.value, value: JSON.parse(c.value) as unknown };
+            } catch {
+              return { ok: false as const, text: c.value };
+            }
+          });
+          const body = many && parsed.every((p) => p.ok) ? `[${parsed.map((p) => p.text).join(',')}]` : cases[0]!.value;
+          const sentMany = body.startsWith('[') && many && parsed.every((p) => p.ok);
+          const sentCases = sentMany ? cases : [cases[0]!];
+          const res = await post(body);
+          const status = await expectNoServerError(res.clone());
+          expect([201, 400, 413]).toContain(status);
+          const validIds = sentCases.flatMap((c) => (c.kind === 'valid' ? [c.id] : []));
+          if (sentCases.some((c) => c.kind === 'rejected')) expect(status).toBe(400);
+          if (status === 400) {
+            const { error } = await expectErrorShape(res);
+            expect(error.code).toBe('invalid_request');
+            // All or nothing: no valid event of a refused batch is stored.
+            for (const id of validIds)
+              expect(await storedRow(id), `valid ${id} stored from a refused batch`).toBeNull();
+            if (Array.isArray(error.details) && sentMany) {
+              for (const d of error.details as { path: string }[]) expect(d.path).toMatch(/^\d+(\.|$)/);
+            }
           }
-        });
-        const body = many && parsed.every((p) => p.ok) ? `[${parsed.map((p) => p.text).join(',')}]` : cases[0]!.value;
-        const sentMany = body.startsWith('[') && many && parsed.every((p) => p.ok);
-        const sentCases = sentMany ? cases : [cases[0]!];
-        const res = await post(body);
-        const status = await expectNoServerError(res.clone());
-        expect([201, 400, 413]).toContain(status);
-        const validIds = sentCases.flatMap((c) => (c.kind === 'valid' ? [c.id] : []));
-        if (sentCases.some((c) => c.kind === 'rejected')) expect(status).toBe(400);
-        if (status === 400) {
-          const { error } = await expectErrorShape(res);
-          expect(error.code).toBe('invalid_request');
-          // All or nothing: no valid event of a refused batch is stored.
-          for (const id of validIds) expect(await storedRow(id), `valid ${id} stored from a refused batch`).toBeNull();
-          if (Array.isArray(error.details) && sentMany) {
-            for (const d of error.details as { path: string }[]) expect(d.path).toMatch(/^\d+(\.|$)/);
+          if (sentCases.every((c) => c.kind === 'valid')) {
+            expect(status).toBe(201);
+            const { data } = (await res.json()) as { data: { id: string; seq: number; status: string }[] };
+            expect(data.map((d) => d.id)).toEqual(validIds);
+            for (const d of data) expect((await storedRow(d.id))?.seq).toBe(d.seq);
           }
-        }
-        if (sentCases.every((c) => c.kind === 'valid')) {
-          expect(status).toBe(201);
-          const { data } = (await res.json()) as { data: { id: string; seq: number; status: string }[] };
-          expect(data.map((d) => d.id)).toEqual(validIds);
-          for (const d of data) expect((await storedRow(d.id))?.seq).toBe(d.seq);
-        }
-      }),
+        },
+      ),
       { numRuns: RUNS.api },
     );
     await expectServing();
@@ -58,11 +78,19 @@ describe('fuzz > POST /api/events', () => {
 
   it('answers 415 or 400 for bodies that are not JSON objects or arrays, whatever their bytes and Content-Type', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof(codeUnits(60), fc.uint8Array({ maxLength: 64 })), headerText(40), async (body, contentType) => {
-        const res = await apiAs('producer', PRODUCER, '/api/events', { method: 'POST', body: body as BodyInit, headers: { 'content-type': contentType } });
-        const status = await expectNoServerError(res);
-        expect([201, 400, 413, 415]).toContain(status);
-      }),
+      fc.asyncProperty(
+        fc.oneof(codeUnits(60), fc.uint8Array({ maxLength: 64 })),
+        headerText(40),
+        async (body, contentType) => {
+          const res = await apiAs('producer', PRODUCER, '/api/events', {
+            method: 'POST',
+            body: body as BodyInit,
+            headers: { 'content-type': contentType },
+          });
+          const status = await expectNoServerError(res);
+          expect([201, 400, 413, 415]).toContain(status);
+        },
+      ),
       { numRuns: RUNS.api },
     );
   });
@@ -73,24 +101,32 @@ describe('fuzz > POST /api/events', () => {
       const deep = `{"eventType":"X","title":"deep","eventData":{"a":${nestedText(5000)}}}`;
       const single = await post(deep);
       expect(single.status).toBe(400);
-      expect((await expectErrorShape(single)).error.details).toEqual([{ path: 'eventData', message: 'nested deeper than 32 levels' }]);
+      expect((await expectErrorShape(single)).error.details).toEqual([
+        { path: 'eventData', message: 'nested deeper than 32 levels' },
+      ]);
       const good = uid('fza');
       const batch = await post(`[${JSON.stringify({ id: good, eventType: 'X', title: 'fine' })},${deep}]`);
       expect(batch.status).toBe(400);
-      expect((await expectErrorShape(batch)).error.details).toEqual([{ path: '1.eventData', message: 'nested deeper than 32 levels' }]);
+      expect((await expectErrorShape(batch)).error.details).toEqual([
+        { path: '1.eventData', message: 'nested deeper than 32 levels' },
+      ]);
       expect(await storedRow(good)).toBeNull();
     });
 
     it('answers 400 for an unknown property nested 5,000 deep (it went to metadata.extra, then 500)', async () => {
       const res = await post(`{"eventType":"X","title":"deep","Extra":${nestedText(5000)}}`);
       expect(res.status).toBe(400);
-      expect((await expectErrorShape(res)).error.details).toEqual([{ path: 'Extra', message: 'nested deeper than 30 levels' }]);
+      expect((await expectErrorShape(res)).error.details).toEqual([
+        { path: 'Extra', message: 'nested deeper than 30 levels' },
+      ]);
     });
 
     it('stores an id with a lone surrogate nowhere: 400 (it was stored, answered duplicate and never pushed)', async () => {
       const res = await post(`{"id":"${uid('fzl')}\\ud800","eventType":"X","title":"t"}`);
       expect(res.status).toBe(400);
-      expect((await expectErrorShape(res)).error.details).toEqual([{ path: 'id', message: 'must be well-formed Unicode (it has a lone UTF-16 surrogate)' }]);
+      expect((await expectErrorShape(res)).error.details).toEqual([
+        { path: 'id', message: 'must be well-formed Unicode (it has a lone UTF-16 surrogate)' },
+      ]);
     });
   });
 });
@@ -100,15 +136,36 @@ describe('fuzz > PATCH /api/events/:id', () => {
     const id = uid('fzp');
     expect((await post(JSON.stringify({ id, eventType: 'X', title: 'to patch' }), uid('fuzz-setup'))).status).toBe(201);
     const body = fc.oneof(
-      fc.record({ action: fc.oneof(fc.constantFrom('acknowledge', 'start', 'resolve', 'close', 'reopen', 'assign', 'markRead', 'markUnread'), codeUnits(10)), assignee: fc.oneof(codeUnits(), fc.constant(null), fc.string({ maxLength: 300 })), resolution: fc.oneof(codeUnits(), fc.jsonValue()), note: fc.jsonValue() }, { requiredKeys: [] }).map((b) => JSON.stringify(b)),
+      fc
+        .record(
+          {
+            action: fc.oneof(
+              fc.constantFrom('acknowledge', 'start', 'resolve', 'close', 'reopen', 'assign', 'markRead', 'markUnread'),
+              codeUnits(10),
+            ),
+            assignee: fc.oneof(codeUnits(), fc.constant(null), fc.string({ maxLength: 300 })),
+            resolution: fc.oneof(codeUnits(), fc.jsonValue()),
+            note: fc.jsonValue(),
+          },
+          { requiredKeys: [] },
+        )
+        .map((b) => JSON.stringify(b)),
       fc.json(),
       codeUnits(40),
       fc.integer({ min: 1, max: 5000 }).map((n) => `{"action":"assign","assignee":${nestedText(n, '"x"')}}`),
-      fc.constantFrom('{"action":"acknowledge","__proto__":{"action":"delete"}}', '{"constructor":{"prototype":{}}}', '{"action":"resolve","resolution":1e400}'),
+      fc.constantFrom(
+        '{"action":"acknowledge","__proto__":{"action":"delete"}}',
+        '{"constructor":{"prototype":{}}}',
+        '{"action":"resolve","resolution":1e400}',
+      ),
     );
     await fc.assert(
       fc.asyncProperty(body, async (text) => {
-        const res = await apiAs('operator', OPERATOR, `/api/events/${id}`, { method: 'PATCH', body: text, headers: { 'content-type': 'application/json' } });
+        const res = await apiAs('operator', OPERATOR, `/api/events/${id}`, {
+          method: 'PATCH',
+          body: text,
+          headers: { 'content-type': 'application/json' },
+        });
         const status = await expectNoServerError(res);
         expect([200, 400, 409]).toContain(status);
       }),
@@ -124,12 +181,28 @@ describe('fuzz > path ids', () => {
     const segment = fc.oneof(
       fc.string({ maxLength: 40 }).map(encodeURIComponent),
       headerText(40).map((s) => s.replace(/[/?#\\]/g, '')),
-      fc.constantFrom('%E0%A4%A', '%', '%00', '%ZZ', '%C0%AF', '%ED%A0%80', '..%2F..%2Fhealthz', 'x'.repeat(5000), '%F0%9F%98', 'constructor', '__proto__', '1e400'),
+      fc.constantFrom(
+        '%E0%A4%A',
+        '%',
+        '%00',
+        '%ZZ',
+        '%C0%AF',
+        '%ED%A0%80',
+        '..%2F..%2Fhealthz',
+        'x'.repeat(5000),
+        '%F0%9F%98',
+        'constructor',
+        '__proto__',
+        '1e400',
+      ),
     );
     await fc.assert(
       fc.asyncProperty(segment, fc.constantFrom('GET', 'GET history', 'PATCH', 'DELETE'), async (seg, method) => {
         const path = method === 'GET history' ? `/api/events/${seg}/history` : `/api/events/${seg}`;
-        const init = method === 'PATCH' ? { method, body: '{"action":"acknowledge"}' } : { method: method === 'DELETE' ? 'DELETE' : 'GET' };
+        const init =
+          method === 'PATCH'
+            ? { method, body: '{"action":"acknowledge"}' }
+            : { method: method === 'DELETE' ? 'DELETE' : 'GET' };
         const res = await apiAs(method === 'DELETE' ? 'admin' : 'operator', OPERATOR, path, init);
         const status = await expectNoServerError(res);
         expect(status).toBeLessThan(500);

@@ -8,11 +8,32 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IngestResponse, IngestResult } from '../../protocol/ingest.ts';
 import { api, connect, ingest, uid, waitForIds, word } from './helpers.ts';
-import { RUNS, anyCase, expectServing, freshOffsets, nestedText, recordMeta, rejectedCase, storedRow, validCase, type RecordCase } from './fuzz-support.ts';
+import {
+  RUNS,
+  anyCase,
+  expectServing,
+  freshOffsets,
+  nestedText,
+  recordMeta,
+  rejectedCase,
+  storedRow,
+  validCase,
+  type RecordCase,
+} from './fuzz-support.ts';
 
 const TOPICS = ['port-events', 'container-events', 'other-topic', 'constructor'];
 
-type Sent = { c: RecordCase; record: { topic: string; partition: number; offset: string; key: string | null; value: string; headers?: Record<string, string> } };
+type Sent = {
+  c: RecordCase;
+  record: {
+    topic: string;
+    partition: number;
+    offset: string;
+    key: string | null;
+    value: string;
+    headers?: Record<string, string>;
+  };
+};
 
 async function ingestOk(records: Sent['record'][]): Promise<IngestResult[]> {
   const res = await ingest(records);
@@ -47,7 +68,12 @@ async function checkBatch(sent: Sent[], results: IngestResult[]): Promise<Map<st
     expect(row!.category).toBe(r.category);
     // The D1 column and the JSON document agree (a lone surrogate would break this).
     expect(row!.title).toBe(row!.doc.title);
-    expect(row!.doc.origin).toMatchObject({ kind: 'kafka', topic: record.topic, partition: record.partition, offset: record.offset });
+    expect(row!.doc.origin).toMatchObject({
+      kind: 'kafka',
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+    });
     if (c.kind === 'valid') {
       expect(row!.doc.title).toBe(c.title);
       expect(row!.doc.eventType).toBe(c.eventType);
@@ -61,14 +87,31 @@ describe('fuzz > POST /internal/ingest', () => {
   it('judges every record alone: valid ones beside hostile ones are stored once, hostile ones rejected with a reason, redelivery is duplicate', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.tuple(fc.oneof({ weight: 2, arbitrary: validCase }, { weight: 2, arbitrary: rejectedCase }, { weight: 2, arbitrary: anyCase }), recordMeta), { minLength: 1, maxLength: 10 }),
+        fc.array(
+          fc.tuple(
+            fc.oneof(
+              { weight: 2, arbitrary: validCase },
+              { weight: 2, arbitrary: rejectedCase },
+              { weight: 2, arbitrary: anyCase },
+            ),
+            recordMeta,
+          ),
+          { minLength: 1, maxLength: 10 },
+        ),
         fc.constantFrom(...TOPICS),
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
         async (cases, topic, partition) => {
           const first = freshOffsets(cases.length);
           const sent: Sent[] = cases.map(([c, meta], i) => ({
             c,
-            record: { topic, partition, offset: String(first + i), key: meta.key, value: c.value, ...(meta.headers ? { headers: meta.headers } : {}) },
+            record: {
+              topic,
+              partition,
+              offset: String(first + i),
+              key: meta.key,
+              value: c.value,
+              ...(meta.headers ? { headers: meta.headers } : {}),
+            },
           }));
           const records = sent.map((s) => s.record);
           const firstAnswers = await ingestOk(records);
@@ -96,7 +139,15 @@ describe('fuzz > POST /internal/ingest', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(rejectedCase, { minLength: 1, maxLength: 8 }), async (cases) => {
         const first = freshOffsets(cases.length);
-        const results = await ingestOk(cases.map((c, i) => ({ topic: 'port-events', partition: 0, offset: String(first + i), key: null, value: c.value })));
+        const results = await ingestOk(
+          cases.map((c, i) => ({
+            topic: 'port-events',
+            partition: 0,
+            offset: String(first + i),
+            key: null,
+            value: c.value,
+          })),
+        );
         for (const r of results) expect(r.status).toBe('rejected');
       }),
       { numRuns: RUNS.ingest },
@@ -135,7 +186,13 @@ describe('fuzz > POST /internal/ingest', () => {
       const deep = `{"id":"${uid('fzr')}","eventType":"GateIn","title":"deep","eventData":{"a":${nestedText(5000)}}}`;
       const results = await ingestOk([
         { topic: 'port-events', partition: 0, offset: String(first), key: null, value: deep },
-        { topic: 'port-events', partition: 0, offset: String(first + 1), key: null, value: JSON.stringify({ id: good, eventType: 'GateIn', title: 'behind the deep one' }) },
+        {
+          topic: 'port-events',
+          partition: 0,
+          offset: String(first + 1),
+          key: null,
+          value: JSON.stringify({ id: good, eventType: 'GateIn', title: 'behind the deep one' }),
+        },
       ]);
       expect(results[0]).toEqual({ status: 'rejected', reason: 'eventData: nested deeper than 32 levels' });
       expect(results[1]).toMatchObject({ status: 'stored', id: good });

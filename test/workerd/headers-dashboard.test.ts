@@ -57,13 +57,16 @@ describe('dashboard > response headers', () => {
     }
   });
 
-  it.each(['/some/deep/route', '/events/abc?x=1', '/index.html'])('sends the same headers on %s (the single-page fallback)', async (path) => {
-    const res = await get(path, { headers: { 'sec-fetch-mode': 'navigate' } });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    expectHardened(res, path);
-    expect(res.headers.get('content-security-policy')).toBe((await get('/')).headers.get('content-security-policy'));
-  });
+  it.each(['/some/deep/route', '/events/abc?x=1', '/index.html'])(
+    'sends the same headers on %s (the single-page fallback)',
+    async (path) => {
+      const res = await get(path, { headers: { 'sec-fetch-mode': 'navigate' } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expectHardened(res, path);
+      expect(res.headers.get('content-security-policy')).toBe((await get('/')).headers.get('content-security-policy'));
+    },
+  );
 
   it('sends them on the scripts and styles, with their real types (nosniff)', async () => {
     const paths = await assetPaths();
@@ -72,7 +75,9 @@ describe('dashboard > response headers', () => {
     for (const p of paths) {
       const res = await get(p);
       expect(res.status, p).toBe(200);
-      expect(res.headers.get('content-type'), p).toMatch(p.endsWith('.js') ? /^(text|application)\/javascript/ : /^text\/css/);
+      expect(res.headers.get('content-type'), p).toMatch(
+        p.endsWith('.js') ? /^(text|application)\/javascript/ : /^text\/css/,
+      );
       expectHardened(res, p);
       const body = await res.text();
       expect(body, p).not.toMatch(/sourceMappingURL/);

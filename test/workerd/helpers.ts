@@ -9,10 +9,21 @@ import { readServerFrame } from '../support/server-frame.ts';
 export const BASE = 'https://quaycast.test';
 
 /** A token for the test secret: an hour long unless `exp` says otherwise; `categories` scopes it. */
-export function token(role: Role, sub = `${role}-user`, extra: { exp?: number; iat?: number; secret?: string; categories?: Category[] } = {}): Promise<string> {
+export function token(
+  role: Role,
+  sub = `${role}-user`,
+  extra: { exp?: number; iat?: number; secret?: string; categories?: Category[] } = {},
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return signJwt(
-    { sub, role, name: `Test ${role}`, iat: extra.iat ?? now, exp: extra.exp ?? now + 3600, ...(extra.categories ? { categories: extra.categories } : {}) },
+    {
+      sub,
+      role,
+      name: `Test ${role}`,
+      iat: extra.iat ?? now,
+      exp: extra.exp ?? now + 3600,
+      ...(extra.categories ? { categories: extra.categories } : {}),
+    },
     extra.secret ?? env.JWT_SECRET,
   );
 }
@@ -26,7 +37,13 @@ export async function api(path: string, init: RequestInit & { role?: Role } = {}
 
 /** A Kafka record as the bridge forwards it; `value` may be any JSON or raw text. */
 export function record(topic: string, offset: number, value: unknown, partition = 0) {
-  return { topic, partition, offset: String(offset), key: null, value: typeof value === 'string' ? value : JSON.stringify(value) };
+  return {
+    topic,
+    partition,
+    offset: String(offset),
+    key: null,
+    value: typeof value === 'string' ? value : JSON.stringify(value),
+  };
 }
 
 export async function ingest(records: unknown[]): Promise<Response> {
@@ -63,7 +80,11 @@ export async function connect(room: string, query = '', role: Role = 'viewer'): 
   if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade failed: ${res.status} ${await res.text()}`);
   const ws = res.webSocket;
   const messages: ServerMessage[] = [];
-  const waiters: { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (err: Error) => void }[] = [];
+  const waiters: {
+    pred: (m: ServerMessage) => boolean;
+    resolve: (m: ServerMessage) => void;
+    reject: (err: Error) => void;
+  }[] = [];
   let drift: Error | undefined;
   let onClose: (v: { code: number; reason: string }) => void = () => {};
   const closed = new Promise<{ code: number; reason: string }>((r) => (onClose = r));
@@ -97,8 +118,16 @@ export async function connect(room: string, query = '', role: Role = 'viewer'): 
       const found = messages.find(pred);
       if (found) return Promise.resolve(found);
       return new Promise<ServerMessage>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages).slice(0, 500)}`)), timeoutMs);
-        waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)), reject: (err) => (clearTimeout(timer), reject(err)) });
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages).slice(0, 500)}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          pred,
+          resolve: (m) => (clearTimeout(timer), resolve(m)),
+          reject: (err) => (clearTimeout(timer), reject(err)),
+        });
       });
     },
     seqs: () => messages.flatMap((m) => (m.type === 'events' ? m.events.map((e) => e.seq) : [])),
@@ -132,7 +161,10 @@ export async function apiAs(role: Role, sub: string, path: string, init: Request
 }
 
 /** POST /api/events as a producer; returns the response and its parsed JSON. */
-export async function postEvents<T = { data: { id: string; seq: number; status: 'stored' | 'duplicate' }[] }>(body: unknown, role: Role = 'producer'): Promise<{ res: Response; json: T }> {
+export async function postEvents<T = { data: { id: string; seq: number; status: 'stored' | 'duplicate' }[] }>(
+  body: unknown,
+  role: Role = 'producer',
+): Promise<{ res: Response; json: T }> {
   const res = await api('/api/events', { method: 'POST', role, body: JSON.stringify(body) });
   return { res, json: (await res.json()) as T };
 }

@@ -21,16 +21,23 @@ describe('worker > POST /internal/ingest', () => {
 
     const a = uid();
     const b = uid();
-    const res = await ingest([record('container-events', 1, container(a)), record('container-events', 2, container(b))]);
+    const res = await ingest([
+      record('container-events', 1, container(a)),
+      record('container-events', 2, container(b)),
+    ]);
     expect(res.status).toBe(200);
     const body = (await res.json()) as IngestResponse;
     expect(body.results.map((r) => r.status)).toEqual(['stored', 'stored']);
     await waitForIds(client, [a, b]);
 
     // Redelivery of the same records: duplicates, nothing stored or pushed twice.
-    const again = (await (await ingest([record('container-events', 1, container(a)), record('container-events', 2, container(b))])).json()) as IngestResponse;
+    const again = (await (
+      await ingest([record('container-events', 1, container(a)), record('container-events', 2, container(b))])
+    ).json()) as IngestResponse;
     expect(again.results.map((r) => r.status)).toEqual(['duplicate', 'duplicate']);
-    const rows = await env.DB.prepare('SELECT COUNT(*) AS n FROM events WHERE id IN (?, ?)').bind(a, b).first<{ n: number }>();
+    const rows = await env.DB.prepare('SELECT COUNT(*) AS n FROM events WHERE id IN (?, ?)')
+      .bind(a, b)
+      .first<{ n: number }>();
     expect(rows?.n).toBe(2);
     await new Promise((r) => setTimeout(r, 100));
     expect(client.ids().filter((id) => id === a || id === b)).toEqual([a, b]);
@@ -55,12 +62,27 @@ describe('worker > POST /internal/ingest', () => {
     const id = uid();
     const client = await connect('Container');
     await client.waitFor((m) => m.type === 'hello');
-    const res = await ingest([{ ...record('container-events', 7, container(id), 1), key: `key-${id}`, headers: { 'x-producer': 'gate-system', traceparent: '00-abc-def-01' }, timestamp: '1795900000123' }]);
+    const res = await ingest([
+      {
+        ...record('container-events', 7, container(id), 1),
+        key: `key-${id}`,
+        headers: { 'x-producer': 'gate-system', traceparent: '00-abc-def-01' },
+        timestamp: '1795900000123',
+      },
+    ]);
     expect(((await res.json()) as IngestResponse).results[0]).toMatchObject({ status: 'stored', id });
     await waitForIds(client, [id]);
     const pushed = client.messages.flatMap((m) => (m.type === 'events' ? m.events : [])).find((e) => e.id === id);
     expect(pushed).toMatchObject({
-      origin: { kind: 'kafka', topic: 'container-events', partition: 1, offset: '7', key: `key-${id}`, headers: { 'x-producer': 'gate-system', traceparent: '00-abc-def-01' }, appendedAt: new Date(1795900000123).toISOString() },
+      origin: {
+        kind: 'kafka',
+        topic: 'container-events',
+        partition: 1,
+        offset: '7',
+        key: `key-${id}`,
+        headers: { 'x-producer': 'gate-system', traceparent: '00-abc-def-01' },
+        appendedAt: new Date(1795900000123).toISOString(),
+      },
     });
     client.ws.close();
   });
@@ -77,9 +99,15 @@ describe('worker > POST /internal/ingest', () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; details: { path: string }[] } };
     expect(body.error.code).toBe('invalid_request');
-    expect(body.error.details.map((d) => d.path)).toEqual(expect.arrayContaining(['records.0.topic', 'records.0.partition', 'records.0.offset', 'records.0.value']));
+    expect(body.error.details.map((d) => d.path)).toEqual(
+      expect.arrayContaining(['records.0.topic', 'records.0.partition', 'records.0.offset', 'records.0.value']),
+    );
 
-    const notJson = await api('/internal/ingest', { method: 'POST', body: '{', headers: { authorization: `Bearer ${env.INGEST_TOKEN}` } });
+    const notJson = await api('/internal/ingest', {
+      method: 'POST',
+      body: '{',
+      headers: { authorization: `Bearer ${env.INGEST_TOKEN}` },
+    });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
 
@@ -89,7 +117,9 @@ describe('worker > POST /internal/ingest', () => {
 
   it('refuses a missing or wrong service token, and people tokens', async () => {
     expect((await api('/internal/ingest', { method: 'POST', body: '{}' })).status).toBe(401);
-    expect((await api('/internal/ingest', { method: 'POST', body: '{}', headers: { authorization: 'Bearer nope' } })).status).toBe(401);
+    expect(
+      (await api('/internal/ingest', { method: 'POST', body: '{}', headers: { authorization: 'Bearer nope' } })).status,
+    ).toBe(401);
     expect((await api('/internal/ingest', { method: 'POST', body: '{}', role: 'admin' })).status).toBe(401);
   });
 
@@ -126,14 +156,21 @@ describe('worker > POST /internal/ingest', () => {
     const boxId = uid('box');
     const offset = Math.floor(Math.random() * 1e9);
     const batch = [
-      record('port-events', offset, { id: ship, eventType: marker, title: 'ship event whose room cannot write', shipId: 'IMO1' }),
+      record('port-events', offset, {
+        id: ship,
+        eventType: marker,
+        title: 'ship event whose room cannot write',
+        shipId: 'IMO1',
+      }),
       record('container-events', offset, container(boxId)),
     ];
     try {
       const res = await ingest(batch);
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('1');
-      expect(await res.json()).toEqual({ error: { code: 'room_unavailable', message: expect.stringContaining('Ship'), details: { rooms: ['Ship'] } } });
+      expect(await res.json()).toEqual({
+        error: { code: 'room_unavailable', message: expect.stringContaining('Ship'), details: { rooms: ['Ship'] } },
+      });
       // The Container room was called independently: its event is stored and pushed.
       await waitForIds(box, [boxId]);
       expect(await env.DB.prepare('SELECT id FROM events WHERE id = ?').bind(ship).first()).toBeNull();
@@ -154,13 +191,23 @@ describe('worker > POST /internal/ingest', () => {
     // metadata near 16 KiB is stored; the outbox republishes it with seq, origin and times, which
     // land in metadata.extra and push it over 16 KiB: it was rejected and dead-lettered.
     const id = uid('roundtrip');
-    const posted = await api('/api/events', { method: 'POST', role: 'producer', body: JSON.stringify({ id, eventType: 'X', title: 'big metadata', metadata: { note: 'x'.repeat(16_300) } }) });
+    const posted = await api('/api/events', {
+      method: 'POST',
+      role: 'producer',
+      body: JSON.stringify({ id, eventType: 'X', title: 'big metadata', metadata: { note: 'x'.repeat(16_300) } }),
+    });
     expect(posted.status).toBe(201);
-    const pending = (await (await api('/internal/outbox?limit=500', { headers: { authorization: `Bearer ${env.INGEST_TOKEN}` } })).json()) as { data: { id: string; event: unknown }[] };
+    const pending = (await (
+      await api('/internal/outbox?limit=500', { headers: { authorization: `Bearer ${env.INGEST_TOKEN}` } })
+    ).json()) as { data: { id: string; event: unknown }[] };
     const row = pending.data.find((p) => p.id === id);
     expect(row).toBeDefined();
     const offset = Math.floor(Math.random() * 1e9);
-    const res = await ingest([record('port-events', offset, row!.event), record('port-events', offset + 1, { eventId: id, title: 'now invalid: no eventType' }), record('port-events', offset + 2, { id: uid('never'), title: 'invalid and new' })]);
+    const res = await ingest([
+      record('port-events', offset, row!.event),
+      record('port-events', offset + 1, { eventId: id, title: 'now invalid: no eventType' }),
+      record('port-events', offset + 2, { id: uid('never'), title: 'invalid and new' }),
+    ]);
     const { results } = (await res.json()) as IngestResponse;
     expect(results[0]).toEqual({ status: 'duplicate', id, category: 'System' });
     expect(results[1]).toEqual({ status: 'duplicate', id, category: 'System' });

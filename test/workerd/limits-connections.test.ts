@@ -10,7 +10,16 @@ import { CATEGORIES, type Category } from '../../protocol/enums.ts';
 import { CLOSE, ROOM_SUBPROTOCOL, type ErrorMessage } from '../../protocol/room.ts';
 import { rateLimiterStub } from '../../worker/limiter/stub.ts';
 import { BASE, token, uid, type ApiErrorBody } from './helpers.ts';
-import { adoptSocket, claimStorage, event, ingestEvents, openSocket, roomOf, until, type SocketClient } from './room-support.ts';
+import {
+  adoptSocket,
+  claimStorage,
+  event,
+  ingestEvents,
+  openSocket,
+  roomOf,
+  until,
+  type SocketClient,
+} from './room-support.ts';
 
 const PER_ROOM = 10;
 const PER_TOKEN = 40;
@@ -53,7 +62,10 @@ describe.sequential('limits > room connections per token', () => {
     for (let i = 0; i < PER_ROOM; i++) sockets.push(await socketAs(greedy, 'Ship'));
 
     await expect429(await upgradeAs(greedy, 'Ship'), 'room_connections');
-    await expect429(await SELF.fetch(`${BASE}/api/rooms/Ship/sse`, { headers: { authorization: `Bearer ${greedy}` } }), 'room_connections');
+    await expect429(
+      await SELF.fetch(`${BASE}/api/rooms/Ship/sse`, { headers: { authorization: `Bearer ${greedy}` } }),
+      'room_connections',
+    );
 
     // Another token in the same room, and the same token in another room, are served.
     const other = await socketAs(await token('viewer', uid('calm')), 'Ship');
@@ -94,7 +106,10 @@ describe.sequential('limits > room connections per token', () => {
     const spare = CATEGORIES.find((c) => !rooms.includes(c))!;
 
     await expect429(await upgradeAs(wall, spare), 'connections');
-    await expect429(await SELF.fetch(`${BASE}/api/rooms/${spare}/sse`, { headers: { authorization: `Bearer ${wall}` } }), 'connections');
+    await expect429(
+      await SELF.fetch(`${BASE}/api/rooms/${spare}/sse`, { headers: { authorization: `Bearer ${wall}` } }),
+      'connections',
+    );
     const browser = adoptSocket(await upgradeAs(wall, spare, true));
     expect(((await browser.waitFor((m) => m.type === 'error')) as ErrorMessage).details?.limit).toBe('connections');
     expect((await browser.closed).code).toBe(CLOSE.rateLimited);
@@ -106,7 +121,8 @@ describe.sequential('limits > room connections per token', () => {
     const sub = uid('ghosts');
     const limiter = rateLimiterStub(env, sub);
     const room = roomOf('System').id.toString();
-    for (let i = 0; i < PER_TOKEN; i++) expect(await limiter.acquire('connection', PER_TOKEN, { id: `ghost-${i}`, room })).toEqual({ ok: true });
+    for (let i = 0; i < PER_TOKEN; i++)
+      expect(await limiter.acquire('connection', PER_TOKEN, { id: `ghost-${i}`, room })).toEqual({ ok: true });
     expect(await limiter.held('connection')).toBe(PER_TOKEN);
     const c = await socketAs(await token('viewer', sub), 'System'); // the ghosts are checked with the room and dropped
     expect(c.response.status).toBe(101);

@@ -53,7 +53,10 @@ describe('limits > reads cost what they cost', () => {
   it('refuses an export past the token’s streaming budget before any byte (429 export_rows); another token exports; the row cap is announced', async () => {
     const sub = uid('exporter');
     // What several large exports in the last minute would have taken, leaving less than one page.
-    expect((await rateLimiterStub(env, sub).takeFrom('export', limits.exportRowsPerMinute, limits.exportRowsPerMinute - 10)).ok).toBe(true);
+    expect(
+      (await rateLimiterStub(env, sub).takeFrom('export', limits.exportRowsPerMinute, limits.exportRowsPerMinute - 10))
+        .ok,
+    ).toBe(true);
     await expect429(await apiAs('viewer', sub, '/api/events/export.csv'), 'export_rows');
     const other = await apiAs('viewer', uid('other-exporter'), '/api/events/export.csv?severity=Critical');
     expect(other.status).toBe(200);
@@ -90,32 +93,55 @@ describe('limits > reads cost what they cost', () => {
       { eventType: 'DupTest', title: `dup ${tag} low`, severity: 'Low' },
     ]);
     const viewer = await token('viewer', uid('dup-viewer'));
-    const get = (q: string) => SELF.fetch(`${BASE}/api/events?${q}`, { headers: { authorization: `Bearer ${viewer}` } });
-    const many = await get(`q=${tag}&severity=${Array(120).fill('High').join(',')}&status=${Array(120).fill('New').join(',')}`);
+    const get = (q: string) =>
+      SELF.fetch(`${BASE}/api/events?${q}`, { headers: { authorization: `Bearer ${viewer}` } });
+    const many = await get(
+      `q=${tag}&severity=${Array(120).fill('High').join(',')}&status=${Array(120).fill('New').join(',')}`,
+    );
     expect(many.status).toBe(200);
-    expect(((await many.json()) as { data: { title: string }[] }).data.map((e) => e.title)).toEqual([`dup ${tag} high`]);
-    const csv = await SELF.fetch(`${BASE}/api/events/export.csv?q=${tag}&severity=${Array(120).fill('high').join(',')}`, { headers: { authorization: `Bearer ${viewer}` } });
+    expect(((await many.json()) as { data: { title: string }[] }).data.map((e) => e.title)).toEqual([
+      `dup ${tag} high`,
+    ]);
+    const csv = await SELF.fetch(
+      `${BASE}/api/events/export.csv?q=${tag}&severity=${Array(120).fill('high').join(',')}`,
+      { headers: { authorization: `Bearer ${viewer}` } },
+    );
     expect(csv.status).toBe(200);
     expect((await csv.text()).split('\r\n').filter(Boolean)).toHaveLength(2); // header + the High event
   });
 
   it('property: any list of known severities and statuses (repeats, any case, spaces) answers 200 with what its de-duplicated list answers', async () => {
     const tag = word('prop');
-    await postEvents(SEVERITIES.map((severity) => ({ eventType: 'PropTest', title: `prop ${tag} ${severity}`, severity })));
+    await postEvents(
+      SEVERITIES.map((severity) => ({ eventType: 'PropTest', title: `prop ${tag} ${severity}`, severity })),
+    );
     const viewer = await token('viewer', uid('prop-viewer'));
     const get = async (q: string) => {
-      const res = await SELF.fetch(`${BASE}/api/events?q=${tag}&${q}`, { headers: { authorization: `Bearer ${viewer}` } });
+      const res = await SELF.fetch(`${BASE}/api/events?q=${tag}&${q}`, {
+        headers: { authorization: `Bearer ${viewer}` },
+      });
       expect(res.status, q.slice(0, 80)).toBe(200);
       return ((await res.json()) as { data: { id: string }[] }).data.map((e) => e.id).sort();
     };
-    const spelled = (values: readonly string[]) => fc.constantFrom(...values).chain((v) => fc.constantFrom(v, v.toLowerCase(), v.toUpperCase(), ` ${v} `));
+    const spelled = (values: readonly string[]) =>
+      fc.constantFrom(...values).chain((v) => fc.constantFrom(v, v.toLowerCase(), v.toUpperCase(), ` ${v} `));
     await fc.assert(
-      fc.asyncProperty(fc.array(spelled(SEVERITIES), { minLength: 1, maxLength: 300 }), fc.array(spelled(STATUSES), { minLength: 1, maxLength: 150 }), async (sevs, stats) => {
-        const canonical = (xs: string[], known: readonly string[]) => [...new Set(xs.map((x) => known.find((k) => k.toLowerCase() === x.trim().toLowerCase())!))];
-        const got = await get(`severity=${encodeURIComponent(sevs.join(','))}&status=${encodeURIComponent(stats.join(','))}`);
-        const expected = await get(`severity=${canonical(sevs, SEVERITIES).join(',')}&status=${canonical(stats, STATUSES).join(',')}`);
-        expect(got).toEqual(expected);
-      }),
+      fc.asyncProperty(
+        fc.array(spelled(SEVERITIES), { minLength: 1, maxLength: 300 }),
+        fc.array(spelled(STATUSES), { minLength: 1, maxLength: 150 }),
+        async (sevs, stats) => {
+          const canonical = (xs: string[], known: readonly string[]) => [
+            ...new Set(xs.map((x) => known.find((k) => k.toLowerCase() === x.trim().toLowerCase())!)),
+          ];
+          const got = await get(
+            `severity=${encodeURIComponent(sevs.join(','))}&status=${encodeURIComponent(stats.join(','))}`,
+          );
+          const expected = await get(
+            `severity=${canonical(sevs, SEVERITIES).join(',')}&status=${canonical(stats, STATUSES).join(',')}`,
+          );
+          expect(got).toEqual(expected);
+        },
+      ),
       { numRuns: 15 },
     );
   });

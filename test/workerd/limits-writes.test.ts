@@ -11,7 +11,8 @@ import { apiAs, uid, type ApiErrorBody } from './helpers.ts';
 
 const budget = getConfig(env).writeRatePerMinute;
 
-const events = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, eventType: 'BudgetTest', title: `budget ${i}` }));
+const events = (n: number, tag: string) =>
+  Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, eventType: 'BudgetTest', title: `budget ${i}` }));
 
 describe('limits > writes cost their events', () => {
   it('refuses a 500-event POST that does not fit the budget (429, Retry-After, details.limit writes), stores none of it, admits a 1-event POST, and leaves another token alone', async () => {
@@ -30,21 +31,33 @@ describe('limits > writes cost their events', () => {
     expect((await apiAs('viewer', sub, `/api/events/${tag}-499`)).status).toBe(404);
 
     // The same budget still takes one event (a POST used to cost 1 whatever its size).
-    const one = await apiAs('producer', sub, '/api/events', { method: 'POST', body: JSON.stringify(events(1, uid('one'))) });
+    const one = await apiAs('producer', sub, '/api/events', {
+      method: 'POST',
+      body: JSON.stringify(events(1, uid('one'))),
+    });
     expect(one.status).toBe(201);
     expect(Number(one.headers.get('x-ratelimit-remaining'))).toBeLessThan(300);
 
     // Another token posts its 500 events.
-    const other = await apiAs('producer', uid('other'), '/api/events', { method: 'POST', body: JSON.stringify(events(500, uid('other-batch'))) });
+    const other = await apiAs('producer', uid('other'), '/api/events', {
+      method: 'POST',
+      body: JSON.stringify(events(500, uid('other-batch'))),
+    });
     expect(other.status).toBe(201);
     expect(((await other.json()) as { data: unknown[] }).data).toHaveLength(500);
   });
 
   it('charges a POST its event count: after a 500-event POST the remaining budget is 500 lower', async () => {
     const sub = uid('meter');
-    const first = await apiAs('producer', sub, '/api/events', { method: 'POST', body: JSON.stringify(events(1, uid('m1'))) });
+    const first = await apiAs('producer', sub, '/api/events', {
+      method: 'POST',
+      body: JSON.stringify(events(1, uid('m1'))),
+    });
     const before = Number(first.headers.get('x-ratelimit-remaining'));
-    const second = await apiAs('producer', sub, '/api/events', { method: 'POST', body: JSON.stringify(events(500, uid('m500'))) });
+    const second = await apiAs('producer', sub, '/api/events', {
+      method: 'POST',
+      body: JSON.stringify(events(500, uid('m500'))),
+    });
     expect(second.status).toBe(201);
     const after = Number(second.headers.get('x-ratelimit-remaining'));
     // 500 taken; at most a second or two of refill (budget/60 a second) came back meanwhile (a POST used to cost 1).

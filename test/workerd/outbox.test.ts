@@ -5,7 +5,10 @@ import { BASE, ingest, postEvents, record, uid } from './helpers.ts';
 type Pending = { id: string; topic: string; createdAt: number; event: Record<string, unknown> };
 
 const internal = (path: string, init: RequestInit = {}, tokenValue: string | null = env.INGEST_TOKEN) =>
-  SELF.fetch(`${BASE}${path}`, { ...init, headers: { ...(tokenValue ? { authorization: `Bearer ${tokenValue}` } : {}), 'content-type': 'application/json' } });
+  SELF.fetch(`${BASE}${path}`, {
+    ...init,
+    headers: { ...(tokenValue ? { authorization: `Bearer ${tokenValue}` } : {}), 'content-type': 'application/json' },
+  });
 
 async function pending(limit = 500): Promise<Pending[]> {
   const res = await internal(`/internal/outbox?limit=${limit}`);
@@ -21,13 +24,23 @@ describe('internal > outbox', () => {
     await postEvents({ id: a, eventType: 'GateIn', title: 'In', containerId: 'MSCU1' });
     await postEvents({ id: b, eventType: 'Berthed', title: 'Berthed', shipId: 'IMO1' });
     const mine = (await pending()).filter((p) => p.id === a || p.id === b);
-    expect(mine.map((p) => [p.id, p.topic])).toEqual([[a, 'container-events'], [b, 'port-events']]);
-    expect(mine[0]!.event).toMatchObject({ id: a, category: 'Container', origin: { kind: 'api' }, seq: expect.any(Number) });
+    expect(mine.map((p) => [p.id, p.topic])).toEqual([
+      [a, 'container-events'],
+      [b, 'port-events'],
+    ]);
+    expect(mine[0]!.event).toMatchObject({
+      id: a,
+      category: 'Container',
+      origin: { kind: 'api' },
+      seq: expect.any(Number),
+    });
   });
 
   it('does not list events that came from Kafka', async () => {
     const id = uid('kafka');
-    expect((await ingest([record('container-events', 1, { id, eventType: 'X', title: 'from Kafka' })])).status).toBe(200);
+    expect((await ingest([record('container-events', 1, { id, eventType: 'X', title: 'from Kafka' })])).status).toBe(
+      200,
+    );
     expect((await pending()).some((p) => p.id === id)).toBe(false);
   });
 
@@ -40,7 +53,9 @@ describe('internal > outbox', () => {
     expect(await first.json()).toEqual({ acked: 1 });
     expect((await pending()).some((p) => p.id === id)).toBe(false);
     expect(await (await ack([id])).json()).toEqual({ acked: 0 });
-    const row = await env.DB.prepare('SELECT published_at AS p FROM outbox WHERE event_id = ?').bind(id).first<{ p: number }>();
+    const row = await env.DB.prepare('SELECT published_at AS p FROM outbox WHERE event_id = ?')
+      .bind(id)
+      .first<{ p: number }>();
     expect(row!.p).toBeGreaterThan(0);
   });
 
@@ -54,7 +69,10 @@ describe('internal > outbox', () => {
     ['a person-style wrong token', 'not-the-token', 401],
   ])('refuses %s', async (_label, tokenValue, status) => {
     expect((await internal('/internal/outbox', {}, tokenValue)).status).toBe(status);
-    expect((await internal('/internal/outbox/ack', { method: 'POST', body: JSON.stringify({ ids: ['x'] }) }, tokenValue)).status).toBe(status);
+    expect(
+      (await internal('/internal/outbox/ack', { method: 'POST', body: JSON.stringify({ ids: ['x'] }) }, tokenValue))
+        .status,
+    ).toBe(status);
   });
 
   it.each([

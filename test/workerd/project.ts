@@ -18,7 +18,13 @@ export function workerdProject(opts: { name: string; dir: string; bindings?: Rec
         cloudflareTest({
           wrangler: { configPath: path.join(root, 'wrangler.toml') },
           miniflare: {
-            bindings: { TEST_MIGRATIONS: migrations, JWT_SECRET: 'workerd-test-secret', INGEST_TOKEN: 'workerd-test-ingest', LOG_LEVEL: 'warn', ...opts.bindings },
+            bindings: {
+              TEST_MIGRATIONS: migrations,
+              JWT_SECRET: 'workerd-test-secret',
+              INGEST_TOKEN: 'workerd-test-ingest',
+              LOG_LEVEL: 'warn',
+              ...opts.bindings,
+            },
           },
         }),
       ],

@@ -8,7 +8,13 @@ import { uid } from './helpers.ts';
 const DAY_MS = 86_400_000;
 
 /** Inserts an event row as the room would have stored it, with chosen times (ms since epoch). */
-async function insertEvent(opts: { id: string; category?: string; receivedAt: number; updatedAt?: number; deleted?: boolean }): Promise<void> {
+async function insertEvent(opts: {
+  id: string;
+  category?: string;
+  receivedAt: number;
+  updatedAt?: number;
+  deleted?: boolean;
+}): Promise<void> {
   const category = opts.category ?? 'System';
   const seq = 1_000_000_000 + Math.floor(Math.random() * 1_000_000_000);
   const doc = JSON.stringify({ id: opts.id, category, eventType: 'RetentionProbe', title: `probe ${opts.id}` });
@@ -16,25 +22,46 @@ async function insertEvent(opts: { id: string; category?: string; receivedAt: nu
     `INSERT INTO events (id, category, seq, severity, priority, status, event_type, title, description, event_time, received_at, updated_at, deleted, doc)
      VALUES (?1, ?2, ?3, 'Low', 'Low', 'New', 'RetentionProbe', ?4, NULL, ?5, ?5, ?6, ?7, ?8)`,
   )
-    .bind(opts.id, category, seq, `probe ${opts.id}`, opts.receivedAt, opts.updatedAt ?? opts.receivedAt, opts.deleted ? 1 : 0, doc)
+    .bind(
+      opts.id,
+      category,
+      seq,
+      `probe ${opts.id}`,
+      opts.receivedAt,
+      opts.updatedAt ?? opts.receivedAt,
+      opts.deleted ? 1 : 0,
+      doc,
+    )
     .run();
 }
 
 async function insertRelated(id: string, at: number): Promise<void> {
   await env.DB.batch([
-    env.DB.prepare(`INSERT INTO event_history (event_id, seq, at, actor, action) VALUES (?1, 1, ?2, 'tester', 'acknowledge')`).bind(id, at),
-    env.DB.prepare(`INSERT INTO outbox (event_id, topic, created_at, published_at) VALUES (?1, 'port-events', ?2, ?2)`).bind(id, at),
+    env.DB.prepare(
+      `INSERT INTO event_history (event_id, seq, at, actor, action) VALUES (?1, 1, ?2, 'tester', 'acknowledge')`,
+    ).bind(id, at),
+    env.DB.prepare(
+      `INSERT INTO outbox (event_id, topic, created_at, published_at) VALUES (?1, 'port-events', ?2, ?2)`,
+    ).bind(id, at),
     env.DB.prepare(`INSERT INTO read_state (user_sub, event_id, read_at) VALUES ('tester', ?1, ?2)`).bind(id, at),
   ]);
 }
 
 async function present(ids: string[]): Promise<string[]> {
-  const { results } = await env.DB.prepare('SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id').bind(JSON.stringify(ids)).all<{ id: string }>();
+  const { results } = await env.DB.prepare(
+    'SELECT id FROM events WHERE id IN (SELECT value FROM json_each(?1)) ORDER BY id',
+  )
+    .bind(JSON.stringify(ids))
+    .all<{ id: string }>();
   return results.map((r) => r.id);
 }
 
 async function relatedCount(table: string, ids: string[]): Promise<number> {
-  const row = await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE event_id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(ids)).first<{ n: number }>();
+  const row = await env.DB.prepare(
+    `SELECT COUNT(*) AS n FROM ${table} WHERE event_id IN (SELECT value FROM json_each(?1))`,
+  )
+    .bind(JSON.stringify(ids))
+    .first<{ n: number }>();
   return row?.n ?? -1;
 }
 
@@ -63,7 +90,12 @@ describe('worker > retention (scheduled)', () => {
     const now = Date.now();
     const agedTombstone = uid('tomb');
     const recentTombstone = uid('tomb');
-    await insertEvent({ id: agedTombstone, receivedAt: now - 50 * DAY_MS, updatedAt: now - 35 * DAY_MS, deleted: true });
+    await insertEvent({
+      id: agedTombstone,
+      receivedAt: now - 50 * DAY_MS,
+      updatedAt: now - 35 * DAY_MS,
+      deleted: true,
+    });
     // Received long ago but deleted yesterday: clients resuming within the window must still see the delete.
     await insertEvent({ id: recentTombstone, receivedAt: now - 50 * DAY_MS, updatedAt: now - DAY_MS, deleted: true });
 
@@ -101,7 +133,11 @@ describe('worker > retention (scheduled)', () => {
     const now = Date.now();
     const id = uid('count');
     const count = async () =>
-      (await env.DB.prepare(`SELECT COALESCE(SUM(n), 0) AS n FROM event_counts WHERE category = 'Berth' AND severity = 'Low' AND status = 'New'`).first<{ n: number }>())?.n ?? -1;
+      (
+        await env.DB.prepare(
+          `SELECT COALESCE(SUM(n), 0) AS n FROM event_counts WHERE category = 'Berth' AND severity = 'Low' AND status = 'New'`,
+        ).first<{ n: number }>()
+      )?.n ?? -1;
     const before = await count();
     await insertEvent({ id, category: 'Berth', receivedAt: now - 45 * DAY_MS });
     expect(await count()).toBe(before + 1);

@@ -3,12 +3,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { NewEvent } from '../../protocol/event.ts';
 import type { ChangeRequest, ChangeResult } from '../../worker/room/rpc.ts';
 import type { Room } from '../../worker/room/room.ts';
-import { claimStorage, event, fence, ingestEvents, openSocket, roomOf, strictlyIncreasing, until } from './room-support.ts';
+import {
+  claimStorage,
+  event,
+  fence,
+  ingestEvents,
+  openSocket,
+  roomOf,
+  strictlyIncreasing,
+  until,
+} from './room-support.ts';
 
 const ROOM = 'Container';
 
 async function stored(id: string): Promise<{ seq: number; doc: NewEvent }> {
-  const row = await env.DB.prepare('SELECT seq, doc FROM events WHERE id = ?').bind(id).first<{ seq: number; doc: string }>();
+  const row = await env.DB.prepare('SELECT seq, doc FROM events WHERE id = ?')
+    .bind(id)
+    .first<{ seq: number; doc: string }>();
   if (!row) throw new Error(`no row ${id}`);
   return { seq: row.seq, doc: JSON.parse(row.doc) as NewEvent };
 }
@@ -19,7 +30,20 @@ async function change(req: ChangeRequest): Promise<ChangeResult> {
 }
 
 function request(id: string, expectedSeq: number, next: NewEvent, deleted = false): ChangeRequest {
-  return { id, expectedSeq, next, deleted, history: { at: Date.now(), actor: 'op', action: deleted ? 'delete' : 'acknowledge', fromStatus: 'New', toStatus: next.status, note: null } };
+  return {
+    id,
+    expectedSeq,
+    next,
+    deleted,
+    history: {
+      at: Date.now(),
+      actor: 'op',
+      action: deleted ? 'delete' : 'acknowledge',
+      fromStatus: 'New',
+      toStatus: next.status,
+      note: null,
+    },
+  };
 }
 
 describe('worker > Room > changefeed', () => {
@@ -45,8 +69,17 @@ describe('worker > Room > changefeed', () => {
     await live.waitFor((m) => m.type === 'events' && m.events.some((e) => e.id === b && 'deleted' in e));
     const changesOfA = live.changes().filter((c) => c.id === a);
     expect(changesOfA).toHaveLength(2);
-    expect(changesOfA[1]).toMatchObject({ id: a, status: 'Acknowledged', seq: acked.status === 'changed' ? acked.seq : -1 });
-    expect(live.changes().find((c) => c.id === b && 'deleted' in c)).toEqual({ id: b, seq: deleted.status === 'changed' ? deleted.seq : -1, category: ROOM, deleted: true });
+    expect(changesOfA[1]).toMatchObject({
+      id: a,
+      status: 'Acknowledged',
+      seq: acked.status === 'changed' ? acked.seq : -1,
+    });
+    expect(live.changes().find((c) => c.id === b && 'deleted' in c)).toEqual({
+      id: b,
+      seq: deleted.status === 'changed' ? deleted.seq : -1,
+      category: ROOM,
+      deleted: true,
+    });
     expect(strictlyIncreasing(live.seqs())).toBe(true);
 
     // Replay after the base: each id once, at its current state (the changefeed, not the arrivals).
@@ -73,7 +106,8 @@ describe('worker > Room > changefeed', () => {
     const { lastSeq: now } = await stub.info();
     const t0 = Date.now();
     const waiting = stub.waitForChange(ROOM, now, 10_000);
-    const waiters = () => runInDurableObject(stub, (room: Room) => (room as unknown as { waiters: Set<unknown> }).waiters.size);
+    const waiters = () =>
+      runInDurableObject(stub, (room: Room) => (room as unknown as { waiters: Set<unknown> }).waiters.size);
     await until('the long-poll to be waiting in the room', async () => ((await waiters()) > 0 ? true : undefined));
     await ingestEvents([event(ROOM)]);
     const woke = await waiting;

@@ -12,7 +12,20 @@ import { CLOSE, type ReconnectMessage } from '../../protocol/room.ts';
 import { DEFAULT_ROOM_LIMITS, type RoomLimits } from '../../worker/room/limits.ts';
 import type { Room } from '../../worker/room/room.ts';
 import { api } from './helpers.ts';
-import { SEVS, claimStorage, event, expectStreamMatchesD1, fence, ingestEvents, ingestMany, openSocket, openSse, roomOf, storedChanges, strictlyIncreasing } from './room-support.ts';
+import {
+  SEVS,
+  claimStorage,
+  event,
+  expectStreamMatchesD1,
+  fence,
+  ingestEvents,
+  ingestMany,
+  openSocket,
+  openSse,
+  roomOf,
+  storedChanges,
+  strictlyIncreasing,
+} from './room-support.ts';
 
 const ROOM: Category = 'System';
 /** A room the faults of ROOM must not touch. */
@@ -97,7 +110,11 @@ describe.sequential('worker > Room > disruptive', () => {
     await sse.waitForIds(seen);
 
     expect((await api(`/api/rooms/${ROOM}/drain`, { method: 'POST', role: 'operator' })).status).toBe(403);
-    const res = await api(`/api/rooms/${ROOM}/drain`, { method: 'POST', role: 'admin', body: JSON.stringify({ spreadMs: 2000 }) });
+    const res = await api(`/api/rooms/${ROOM}/drain`, {
+      method: 'POST',
+      role: 'admin',
+      body: JSON.stringify({ spreadMs: 2000 }),
+    });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { closed: number }).closed).toBeGreaterThanOrEqual(2);
 
@@ -174,7 +191,9 @@ describe.sequential('worker > Room > disruptive', () => {
     const after = await ingestEvents([event(ROOM, 'High'), event(ROOM, 'Low')]);
     const all = [...before, ...retried, ...after];
     await Promise.all([live, sse].map((c) => c.waitForIds(all)));
-    await filtered.waitForIds(failing.filter((e) => e.severity === 'Critical' || e.severity === 'High').map((e) => e.id));
+    await filtered.waitForIds(
+      failing.filter((e) => e.severity === 'Critical' || e.severity === 'High').map((e) => e.id),
+    );
     await Promise.all([fence(live, ROOM, 'Critical'), fence(filtered, ROOM, 'Critical'), fence(sse, ROOM, 'Critical')]);
     await expectStreamMatchesD1(live, ROOM, base, undefined, 'live socket');
     await expectStreamMatchesD1(sse, ROOM, base, undefined, 'SSE stream');
@@ -195,7 +214,9 @@ describe.sequential('worker > Room > disruptive', () => {
     let failures = 0;
     try {
       // Concurrent callers while D1 refuses: every one of them is told, none hangs.
-      const attempts = await Promise.allSettled(Array.from({ length: 5 }, () => commitDirect([event(ROOM), event(ROOM)])));
+      const attempts = await Promise.allSettled(
+        Array.from({ length: 5 }, () => commitDirect([event(ROOM), event(ROOM)])),
+      );
       failures = attempts.filter((a) => a.status === 'rejected').length;
     } finally {
       await healWrites(ROOM);
@@ -242,6 +263,13 @@ async function changeDirect(id: string, seq: number): Promise<unknown> {
     expectedSeq: seq,
     next: { ...doc, status: 'Acknowledged', acknowledgedBy: 'op' },
     deleted: false,
-    history: { at: Date.now(), actor: 'op', action: 'acknowledge', fromStatus: doc.status, toStatus: 'Acknowledged', note: null },
+    history: {
+      at: Date.now(),
+      actor: 'op',
+      action: 'acknowledge',
+      fromStatus: doc.status,
+      toStatus: 'Acknowledged',
+      note: null,
+    },
   });
 }

@@ -15,7 +15,8 @@ import { adoptSse, claimStorage, event, ingestEvents, openSocket, roomOf, until 
 const ROOM: Category = 'Port';
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const isExpiry = (m: { type: string; code?: string }): m is ErrorMessage => m.type === 'error' && m.code === 'token_expired';
+const isExpiry = (m: { type: string; code?: string }): m is ErrorMessage =>
+  m.type === 'error' && m.code === 'token_expired';
 
 /** A viewer token of its own sub that expires `seconds` from now. */
 function tokenExpiringIn(seconds: number, sub = uid('expiring')): Promise<string> {
@@ -23,7 +24,11 @@ function tokenExpiringIn(seconds: number, sub = uid('expiring')): Promise<string
 }
 
 function socketWith(jwt: string, query = '') {
-  return openSocket(ROOM, { noAuthHeader: true, headers: { authorization: `Bearer ${jwt}` }, ...(query ? { query } : {}) });
+  return openSocket(ROOM, {
+    noAuthHeader: true,
+    headers: { authorization: `Bearer ${jwt}` },
+    ...(query ? { query } : {}),
+  });
 }
 
 describe.sequential('worker > Room > token expiry', () => {
@@ -36,7 +41,9 @@ describe.sequential('worker > Room > token expiry', () => {
     const short = await token('viewer', uid('expiring'), { exp });
     const expiring = await socketWith(short);
     const lasting = await socketWith(await tokenExpiringIn(3600));
-    const sseResponse = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/sse`, { headers: { authorization: `Bearer ${short}`, accept: 'text/event-stream' } });
+    const sseResponse = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/sse`, {
+      headers: { authorization: `Bearer ${short}`, accept: 'text/event-stream' },
+    });
     expect(sseResponse.status).toBe(200);
     const sse = adoptSse(sseResponse);
     await Promise.all([expiring.hello, lasting.hello, sse.hello]);
@@ -78,7 +85,12 @@ describe.sequential('worker > Room > token expiry', () => {
   it('sets the alarm no later than the earliest expiry, keeps the stats schedule, and takes the longest exp the API allows without an error', async () => {
     const stub = roomOf(ROOM);
     // An exp far in the future (the year 275760) never reaches a room: the door refuses its lifetime (401, not 500).
-    const refused = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/ws`, { headers: { upgrade: 'websocket', authorization: `Bearer ${await token('viewer', uid('far'), { exp: 8_640_000_000_000 })}` } });
+    const refused = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/ws`, {
+      headers: {
+        upgrade: 'websocket',
+        authorization: `Bearer ${await token('viewer', uid('far'), { exp: 8_640_000_000_000 })}`,
+      },
+    });
     expect(refused.status).toBe(401);
     // The longest lifetime the API takes (JWT_MAX_LIFETIME_S, a day): beyond the room's alarm horizon.
     const far = await socketWith(await token('viewer', uid('far'), { exp: nowSeconds() + 86_000 }));
@@ -102,9 +114,13 @@ describe.sequential('worker > Room > token expiry', () => {
   it('refuses an already expired token at the door (401), so a long-poll simply fails at its next request', async () => {
     // Past the 30 s clock tolerance of the token check (protocol/jwt.ts).
     const expired = await token('viewer', uid('late'), { iat: nowSeconds() - 120, exp: nowSeconds() - 60 });
-    const socket = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/ws`, { headers: { upgrade: 'websocket', authorization: `Bearer ${expired}` } });
+    const socket = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/ws`, {
+      headers: { upgrade: 'websocket', authorization: `Bearer ${expired}` },
+    });
     expect(socket.status).toBe(401);
-    const poll = await SELF.fetch(`${BASE}/api/events?category=${ROOM}&after=0&wait=1`, { headers: { authorization: `Bearer ${expired}` } });
+    const poll = await SELF.fetch(`${BASE}/api/events?category=${ROOM}&after=0&wait=1`, {
+      headers: { authorization: `Bearer ${expired}` },
+    });
     expect(poll.status).toBe(401);
   });
 });

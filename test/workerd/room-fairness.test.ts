@@ -10,7 +10,16 @@ import { CLOSE, type ReconnectMessage } from '../../protocol/room.ts';
 import { DEFAULT_ROOM_LIMITS, type RoomLimits } from '../../worker/room/limits.ts';
 import type { Room } from '../../worker/room/room.ts';
 import { token, uid } from './helpers.ts';
-import { claimStorage, event, expectStreamMatchesD1, ingestEvents, ingestMany, openSocket, roomOf, strictlyIncreasing } from './room-support.ts';
+import {
+  claimStorage,
+  event,
+  expectStreamMatchesD1,
+  ingestEvents,
+  ingestMany,
+  openSocket,
+  roomOf,
+  strictlyIncreasing,
+} from './room-support.ts';
 
 const ACK_ROOM: Category = 'Ship';
 const REPLAY_ROOM: Category = 'Berth';
@@ -68,8 +77,22 @@ describe.sequential('worker > Room > fairness', () => {
     await tighten(REPLAY_ROOM, { maxConcurrentReplays: 2, replaySlotsPerToken: 1, replayPageEvents: 50 });
 
     const hog = await token('viewer', uid('hog'));
-    const hogs = await Promise.all(Array.from({ length: 6 }, () => openSocket(REPLAY_ROOM, { query: `after=${base}`, autoAck: true, noAuthHeader: true, headers: { authorization: `Bearer ${hog}` } })));
-    const other = await openSocket(REPLAY_ROOM, { query: `after=${base}`, autoAck: true, noAuthHeader: true, headers: { authorization: `Bearer ${await token('viewer', uid('other'))}` } });
+    const hogs = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        openSocket(REPLAY_ROOM, {
+          query: `after=${base}`,
+          autoAck: true,
+          noAuthHeader: true,
+          headers: { authorization: `Bearer ${hog}` },
+        }),
+      ),
+    );
+    const other = await openSocket(REPLAY_ROOM, {
+      query: `after=${base}`,
+      autoAck: true,
+      noAuthHeader: true,
+      headers: { authorization: `Bearer ${await token('viewer', uid('other'))}` },
+    });
     const fenceIds = await ingestEvents([event(REPLAY_ROOM)]);
     for (const c of [other, ...hogs]) await c.waitForIds(fenceIds, 30_000);
     for (const [i, c] of [other, ...hogs].entries()) {

@@ -11,7 +11,16 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SEVERITIES, type Severity } from '../../protocol/enums.ts';
 import { CLOSE, MAX_CLIENT_FRAME_BYTES, type ErrorMessage } from '../../protocol/room.ts';
-import { claimStorage, event, expectStreamMatchesD1, fence, ingestEvents, openSocket, until, type SocketClient } from './room-support.ts';
+import {
+  claimStorage,
+  event,
+  expectStreamMatchesD1,
+  fence,
+  ingestEvents,
+  openSocket,
+  until,
+  type SocketClient,
+} from './room-support.ts';
 import { uid } from './helpers.ts';
 
 const ROOM = 'Ship';
@@ -43,7 +52,11 @@ function answerTo(frame: Frame): Answer {
   const type = own(data, 'type');
   if (type === 'subscribe') {
     const list = own(data, 'severities');
-    return Array.isArray(list) && list.length <= SEVERITIES.length && list.every((s) => (SEVERITIES as readonly unknown[]).includes(s)) ? 'subscribed' : 'bad_frame';
+    return Array.isArray(list) &&
+      list.length <= SEVERITIES.length &&
+      list.every((s) => (SEVERITIES as readonly unknown[]).includes(s))
+      ? 'subscribed'
+      : 'bad_frame';
   }
   if (type === 'ack') {
     const seq = own(data, 'seq');
@@ -75,10 +88,20 @@ const severityList = fc.oneof(
   fc.uniqueArray(severity, { maxLength: 4 }),
   fc.array(hostileSeverity, { maxLength: 8 }),
   fc.integer({ min: 5, max: 1200 }).chain((n) => fc.constant(Array.from({ length: n }, (_, i) => SEVERITIES[i % 4]))), // huge
-  fc.oneof(fc.string({ maxLength: 20 }), fc.integer(), fc.constant(null), fc.dictionary(fc.string({ maxLength: 3 }), severity, { maxKeys: 3 })),
+  fc.oneof(
+    fc.string({ maxLength: 20 }),
+    fc.integer(),
+    fc.constant(null),
+    fc.dictionary(fc.string({ maxLength: 3 }), severity, { maxKeys: 3 }),
+  ),
 );
 const subscribeFrame = fc
-  .record({ severities: severityList, extra: fc.option(fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 }), { nil: undefined }) })
+  .record({
+    severities: severityList,
+    extra: fc.option(fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 }), {
+      nil: undefined,
+    }),
+  })
   .map(({ severities, extra }) => ({ text: JSON.stringify({ ...extra, type: 'subscribe', severities }) }));
 
 /** Seqs no client should send: negative, fractional, strings, beyond 2^53, beyond what was ever sent. */
@@ -94,15 +117,36 @@ const absurdSeq = fc.oneof(
 const ackFrame = fc.oneof(
   absurdSeq.map((seq) => ({ text: JSON.stringify({ type: 'ack', seq }) })),
   // number literals JSON.stringify cannot write: 2^63 exactly, an overflow to Infinity, a huge exponent
-  fc.constantFrom('9223372036854775808', '1e400', '-1e400', '123456789012345678901234567890', '1.0', '-0.0', '5e-324').map((lit) => ({ text: `{"type":"ack","seq":${lit}}` })),
+  fc
+    .constantFrom('9223372036854775808', '1e400', '-1e400', '123456789012345678901234567890', '1.0', '-0.0', '5e-324')
+    .map((lit) => ({ text: `{"type":"ack","seq":${lit}}` })),
 );
 
 const anyText = fc.oneof(
   fc.string({ maxLength: 80 }),
   fc.string({ unit: 'binary', maxLength: 80 }),
   fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), maxLength: 4 }), // lone surrogates
-  fc.constantFrom('ping', 'PING', ' ping', 'ping\n', 'pong', 'null', '[]', '{}', '""', 'true', '0', '{"type":null}', '{"type":"publish"}'),
-  fc.constantFrom('{"__proto__":{"type":"ack","seq":1}}', '{"type":"subscribe","severities":[],"__proto__":{"polluted":true}}', '{"constructor":{"prototype":{"x":1}}}', '{"type":"toString"}'),
+  fc.constantFrom(
+    'ping',
+    'PING',
+    ' ping',
+    'ping\n',
+    'pong',
+    'null',
+    '[]',
+    '{}',
+    '""',
+    'true',
+    '0',
+    '{"type":null}',
+    '{"type":"publish"}',
+  ),
+  fc.constantFrom(
+    '{"__proto__":{"type":"ack","seq":1}}',
+    '{"type":"subscribe","severities":[],"__proto__":{"polluted":true}}',
+    '{"constructor":{"prototype":{"x":1}}}',
+    '{"type":"toString"}',
+  ),
 );
 const invalidJson = fc.jsonValue({ maxDepth: 3 }).map((v) => {
   const t = JSON.stringify(v) ?? 'null';
@@ -112,8 +156,12 @@ const wrongShape = fc.jsonValue({ maxDepth: 4 }).map((v) => ({ text: JSON.string
 const deep = fc.integer({ min: 100, max: 2000 }).map((n) => ({ text: `${'['.repeat(n)}${']'.repeat(n)}` }));
 const oversized = fc.oneof(
   fc.integer({ min: MAX_CLIENT_FRAME_BYTES + 1, max: 40_000 }).map((n) => ({ text: 'x'.repeat(n) })),
-  fc.integer({ min: 1400, max: 3000 }).map((n) => ({ text: JSON.stringify({ type: 'subscribe', severities: [], pad: '€'.repeat(n) }) })), // multi-byte: over 4 KiB in UTF-8 only when n > ~1360
-  fc.integer({ min: MAX_CLIENT_FRAME_BYTES - 2, max: MAX_CLIENT_FRAME_BYTES + 64 }).map((n) => ({ bytes: new Uint8Array(n) })),
+  fc
+    .integer({ min: 1400, max: 3000 })
+    .map((n) => ({ text: JSON.stringify({ type: 'subscribe', severities: [], pad: '€'.repeat(n) }) })), // multi-byte: over 4 KiB in UTF-8 only when n > ~1360
+  fc
+    .integer({ min: MAX_CLIENT_FRAME_BYTES - 2, max: MAX_CLIENT_FRAME_BYTES + 64 })
+    .map((n) => ({ bytes: new Uint8Array(n) })),
 );
 const binary = fc.uint8Array({ maxLength: 64 }).map((bytes) => ({ bytes }));
 
@@ -170,7 +218,8 @@ async function runFrames(frames: Frame[], probeSeverity: Severity, bystander: So
     expect(subscribedCount(c)).toBe(answers.filter((a) => a === 'subscribed').length);
     expect(c.texts.filter((t) => t === 'pong')).toHaveLength(pongs);
     const last = c.messages.filter((m) => m.type === 'subscribed').at(-1);
-    if (last?.type === 'subscribed') expect(new Set(last.severities), 'the filter the room says is in force').toEqual(filter);
+    if (last?.type === 'subscribed')
+      expect(new Set(last.severities), 'the filter the room says is in force').toEqual(filter);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
 
     // The filter in force is the last valid one: a probe arrives iff it matches; a fence in the
@@ -178,7 +227,9 @@ async function runFrames(frames: Frame[], probeSeverity: Severity, bystander: So
     const [probe] = await ingestEvents([event(ROOM, probeSeverity, uid('probe'))]);
     stored.push(probe!);
     stored.push(await fence(c, ROOM, [...filter][0]!));
-    expect(c.ids().includes(probe!), `probe of ${probeSeverity} under filter ${[...filter].join(',')}`).toBe(filter.has(probeSeverity));
+    expect(c.ids().includes(probe!), `probe of ${probeSeverity} under filter ${[...filter].join(',')}`).toBe(
+      filter.has(probeSeverity),
+    );
     c.close();
   }
   // The room still serves everyone else: the bystander gets a new event.
@@ -201,9 +252,13 @@ describe('worker > Room > fuzzed client frames', () => {
 
   it('property: any sequence of client frames gets the documented answers, and the room keeps serving a bystander once, in order', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 12 }).map(untilClose), severity, async (frames, probeSeverity) => {
-        await runFrames(frames, probeSeverity, bystander);
-      }),
+      fc.asyncProperty(
+        fc.array(frame, { minLength: 1, maxLength: 12 }).map(untilClose),
+        severity,
+        async (frames, probeSeverity) => {
+          await runFrames(frames, probeSeverity, bystander);
+        },
+      ),
       { numRuns: 60 },
     );
     await expectStreamMatchesD1(bystander, ROOM, base, undefined, 'bystander');
@@ -212,11 +267,18 @@ describe('worker > Room > fuzzed client frames', () => {
   it('regression (fast-check seed -280456463, path 47:1:5:6:9:9:9:9:8): subscribe with four copies of one severity filters by that severity, not "all four"', async () => {
     // The property's shrunk counterexample: `severities` of four "Critical" passed validation
     // (at most four entries) and the room took four entries for "every severity".
-    const frames: Frame[] = [{ text: '{"type":"subscribe","severities":["Critical","Critical","Critical","Critical"]}' }, { text: '[' }];
+    const frames: Frame[] = [
+      { text: '{"type":"subscribe","severities":["Critical","Critical","Critical","Critical"]}' },
+      { text: '[' },
+    ];
     expect(frames.map(answerTo)).toEqual(['subscribed', 'bad_frame']);
     await runFrames(frames, 'Critical', bystander);
     // And the same with a probe outside the filter, which must not arrive.
-    await runFrames([{ text: JSON.stringify({ type: 'subscribe', severities: ['High', 'High', 'High', 'High'] }) }], 'Low', bystander);
+    await runFrames(
+      [{ text: JSON.stringify({ type: 'subscribe', severities: ['High', 'High', 'High', 'High'] }) }],
+      'Low',
+      bystander,
+    );
   });
 
   it('answers absurd acks (2^63, Infinity from 1e400, negative, fractional, strings) with bad_frame, and a seq beyond anything sent is harmless', async () => {

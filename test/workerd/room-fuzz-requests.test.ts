@@ -12,7 +12,20 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SEVERITIES, type Severity } from '../../protocol/enums.ts';
 import { CLOSE, ROOM_SUBPROTOCOL } from '../../protocol/room.ts';
 import { BASE, token } from './helpers.ts';
-import { SEVS, adoptSocket, adoptSse, claimStorage, event, expectStreamMatchesD1, fence, ingestEvents, openSocket, storedChanges, type Received, type SocketClient } from './room-support.ts';
+import {
+  SEVS,
+  adoptSocket,
+  adoptSse,
+  claimStorage,
+  event,
+  expectStreamMatchesD1,
+  fence,
+  ingestEvents,
+  openSocket,
+  storedChanges,
+  type Received,
+  type SocketClient,
+} from './room-support.ts';
 
 const ROOM = 'Port';
 
@@ -48,15 +61,51 @@ const headerText = (maxLength: number) => fc.string({ unit: printable, maxLength
 
 const severityValue = fc.oneof(
   { arbitrary: fc.subarray([...SEVERITIES], { minLength: 1 }).map((xs) => xs.join(',')), weight: 4 },
-  { arbitrary: fc.array(fc.constantFrom(...SEVERITIES, 'critical', ' HIGH ', 'low', 'Urgent', '', 'Critical;High', '__proto__'), { minLength: 1, maxLength: 6 }).map((xs) => xs.join(',')), weight: 3 },
+  {
+    arbitrary: fc
+      .array(fc.constantFrom(...SEVERITIES, 'critical', ' HIGH ', 'low', 'Urgent', '', 'Critical;High', '__proto__'), {
+        minLength: 1,
+        maxLength: 6,
+      })
+      .map((xs) => xs.join(',')),
+    weight: 3,
+  },
   { arbitrary: fc.string({ maxLength: 30 }), weight: 1 },
-  { arbitrary: fc.constantFrom('', ' ', ',', 'Critical,', ',High', 'Critical,,High', 'CRITICAL', 'Medium%2CLow'), weight: 1 },
-  { arbitrary: fc.integer({ min: 100, max: 5000 }).map((n) => Array.from({ length: n }, (_, i) => SEVERITIES[i % 4]).join(',')), weight: 1 }, // huge, and valid
+  {
+    arbitrary: fc.constantFrom('', ' ', ',', 'Critical,', ',High', 'Critical,,High', 'CRITICAL', 'Medium%2CLow'),
+    weight: 1,
+  },
+  {
+    arbitrary: fc
+      .integer({ min: 100, max: 5000 })
+      .map((n) => Array.from({ length: n }, (_, i) => SEVERITIES[i % 4]).join(',')),
+    weight: 1,
+  }, // huge, and valid
 );
 const cursorValue = fc.oneof(
   { arbitrary: fc.nat({ max: 400 }).map(String), weight: 5 },
   { arbitrary: fc.integer({ max: -1 }).map(String), weight: 1 },
-  { arbitrary: fc.constantFrom('', ' ', ' 7 ', '007', '1e3', '0x10', '1.5', '-0', 'NaN', 'Infinity', '9'.repeat(15), '9'.repeat(16), '18446744073709551616', '١٢', '12abc', '+5'), weight: 2 },
+  {
+    arbitrary: fc.constantFrom(
+      '',
+      ' ',
+      ' 7 ',
+      '007',
+      '1e3',
+      '0x10',
+      '1.5',
+      '-0',
+      'NaN',
+      'Infinity',
+      '9'.repeat(15),
+      '9'.repeat(16),
+      '18446744073709551616',
+      '١٢',
+      '12abc',
+      '+5',
+    ),
+    weight: 2,
+  },
   { arbitrary: fc.string({ maxLength: 20 }), weight: 1 },
   { arbitrary: fc.bigInt({ min: 0n, max: 10n ** 30n }).map(String), weight: 1 },
 );
@@ -65,9 +114,22 @@ const param = (name: string, value: fc.Arbitrary<string>) =>
   fc.oneof(
     { arbitrary: fc.constant([] as [string, string][]), weight: 2 },
     { arbitrary: value.map((v) => [[name, v]] as [string, string][]), weight: 6 },
-    { arbitrary: fc.array(value, { minLength: 2, maxLength: 3 }).map((vs) => vs.map((v) => [name, v] as [string, string])), weight: 1 },
+    {
+      arbitrary: fc
+        .array(value, { minLength: 2, maxLength: 3 })
+        .map((vs) => vs.map((v) => [name, v] as [string, string])),
+      weight: 1,
+    },
   );
-const roomQuery = fc.tuple(param('severity', severityValue), param('after', cursorValue), fc.array(fc.tuple(fc.constantFrom('room', 'shard', 'x', '__proto__'), fc.string({ maxLength: 8 })), { maxLength: 2 })).map(([s, a, junk]) => [...s, ...a, ...junk]);
+const roomQuery = fc
+  .tuple(
+    param('severity', severityValue),
+    param('after', cursorValue),
+    fc.array(fc.tuple(fc.constantFrom('room', 'shard', 'x', '__proto__'), fc.string({ maxLength: 8 })), {
+      maxLength: 2,
+    }),
+  )
+  .map(([s, a, junk]) => [...s, ...a, ...junk]);
 
 // ---------------------------------------------------------------------------------------------
 // Shared checks
@@ -76,12 +138,23 @@ const roomQuery = fc.tuple(param('severity', severityValue), param('after', curs
  * An accepted subscriber replays exactly what D1 holds above its effective cursor (`after`
  * clamped to the room's lastSeq at hello; none = live only), filtered, and then gets live events.
  */
-async function expectResume(c: Received, hello: { lastSeq: number }, cursor: number | undefined, filter: Severity[] | undefined): Promise<void> {
+async function expectResume(
+  c: Received,
+  hello: { lastSeq: number },
+  cursor: number | undefined,
+  filter: Severity[] | undefined,
+): Promise<void> {
   const from = cursor === undefined ? hello.lastSeq : Math.min(cursor, hello.lastSeq);
   const backlog = (await storedChanges(ROOM, from, filter)).filter((r) => r.seq <= hello.lastSeq).map((r) => r.id);
   await c.waitForIds(backlog);
   await fence(c, ROOM, filter?.[0] ?? 'Medium');
-  await expectStreamMatchesD1(c, ROOM, from, filter, `resume from ${String(cursor)} with ${filter?.join(',') ?? 'all'}`);
+  await expectStreamMatchesD1(
+    c,
+    ROOM,
+    from,
+    filter,
+    `resume from ${String(cursor)} with ${filter?.join(',') ?? 'all'}`,
+  );
 }
 
 describe('worker > Room > fuzzed connection requests', () => {
@@ -105,7 +178,9 @@ describe('worker > Room > fuzzed connection requests', () => {
         const repeated = query.getAll('severity').length > 1 || query.getAll('after').length > 1;
         const sev = severityOracle(query.get('severity'));
         const cur = cursorOracle(query.get('after'));
-        const res = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/ws?${query}`, { headers: { upgrade: 'websocket', authorization: `Bearer ${viewer}` } });
+        const res = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/ws?${query}`, {
+          headers: { upgrade: 'websocket', authorization: `Bearer ${viewer}` },
+        });
         expect(res.status).toBe(101);
         const c = adoptSocket(res);
         if (repeated || !sev.ok || !cur.ok) {
@@ -130,14 +205,24 @@ describe('worker > Room > fuzzed connection requests', () => {
     // The property's shrunk counterexample: the route's query validation refused the repeated
     // parameters with a 400 a browser cannot read, instead of the documented bad_request + 1008.
     for (const query of ['severity=&severity=&after=&after=0', 'severity=High&severity=Low', 'after=1&after=2']) {
-      const res = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/ws?${query}`, { headers: { upgrade: 'websocket', authorization: `Bearer ${viewer}` } });
+      const res = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/ws?${query}`, {
+        headers: { upgrade: 'websocket', authorization: `Bearer ${viewer}` },
+      });
       expect(res.status, query).toBe(101);
       const c = adoptSocket(res);
       expect((await c.closed).code).toBe(CLOSE.policy);
-      expect(c.messages).toEqual([expect.objectContaining({ type: 'error', code: 'bad_request', message: expect.stringMatching(/may be given once/) })]);
+      expect(c.messages).toEqual([
+        expect.objectContaining({
+          type: 'error',
+          code: 'bad_request',
+          message: expect.stringMatching(/may be given once/),
+        }),
+      ]);
     }
     // SSE keeps its documented 400, naming the parameter.
-    const sse = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/sse?severity=Medium&severity=`, { headers: { authorization: `Bearer ${viewer}` } });
+    const sse = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/sse?severity=Medium&severity=`, {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
     expect(sse.status).toBe(400);
     const body = (await sse.json()) as { error: { code: string; details: { path: string }[] } };
     expect(body.error.code).toBe('invalid_request');
@@ -155,10 +240,22 @@ describe('worker > Room > fuzzed connection requests', () => {
     );
     const origin = fc.oneof(
       fc.constant<string | undefined>(undefined),
-      fc.constantFrom(BASE, 'http://127.0.0.1:5173', 'http://localhost:8787', 'https://evil.example', 'null', '', `${BASE}/`, 'HTTPS://QUAYCAST.TEST', 'https://quaycast.test.evil.example'),
+      fc.constantFrom(
+        BASE,
+        'http://127.0.0.1:5173',
+        'http://localhost:8787',
+        'https://evil.example',
+        'null',
+        '',
+        `${BASE}/`,
+        'HTTPS://QUAYCAST.TEST',
+        'https://quaycast.test.evil.example',
+      ),
       headerText(30),
     );
-    const allowedOrigins = String(env.CORS_ORIGINS).split(',').map((s) => s.trim());
+    const allowedOrigins = String(env.CORS_ORIGINS)
+      .split(',')
+      .map((s) => s.trim());
     await fc.assert(
       fc.asyncProperty(
         fc.array(protocolEntry, { maxLength: 5 }),
@@ -173,7 +270,13 @@ describe('worker > Room > fuzzed connection requests', () => {
           if (withHeader) headers.authorization = `Bearer ${goodJwt}`;
           if (originValue !== undefined) headers.origin = originValue;
           const res = await SELF.fetch(`${BASE}/api/rooms/${ROOM}/ws`, { headers });
-          const entries = protocols.length > 0 ? protocols.join(',').split(',').map((p) => p.trim()) : [];
+          const entries =
+            protocols.length > 0
+              ? protocols
+                  .join(',')
+                  .split(',')
+                  .map((p) => p.trim())
+              : [];
           const bearer = entries.find((p) => p.startsWith('bearer.'));
           const sentOrigin = originValue?.trim(); // fetch strips a header value's surrounding whitespace
           const originOk = !sentOrigin || sentOrigin === BASE || allowedOrigins.includes(sentOrigin);
@@ -200,7 +303,10 @@ describe('worker > Room > fuzzed connection requests', () => {
   });
 
   it('property: SSE with any Last-Event-ID / after / severity answers 200 or 400, never 5xx; Last-Event-ID wins and the replay is exactly D1 above it', async () => {
-    const lastEventId = fc.oneof(fc.constant<string | undefined>(undefined), cursorValue.filter((v) => [...v].every((ch) => ch >= ' ' && ch <= '~')));
+    const lastEventId = fc.oneof(
+      fc.constant<string | undefined>(undefined),
+      cursorValue.filter((v) => [...v].every((ch) => ch >= ' ' && ch <= '~')),
+    );
     await fc.assert(
       fc.asyncProperty(roomQuery, lastEventId, async (pairs, id) => {
         const query = new URLSearchParams(pairs);
@@ -242,7 +348,14 @@ describe('worker > Room > fuzzed connection requests', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.option(cursorValue, { nil: undefined, freq: 6 }),
-        fc.option(fc.oneof({ arbitrary: fc.integer({ min: 0, max: 2 }).map(String), weight: 4 }, { arbitrary: fc.integer({ min: 26, max: 10_000 }).map(String), weight: 1 }, { arbitrary: cursorValue, weight: 1 }), { nil: undefined, freq: 3 }),
+        fc.option(
+          fc.oneof(
+            { arbitrary: fc.integer({ min: 0, max: 2 }).map(String), weight: 4 },
+            { arbitrary: fc.integer({ min: 26, max: 10_000 }).map(String), weight: 1 },
+            { arbitrary: cursorValue, weight: 1 },
+          ),
+          { nil: undefined, freq: 3 },
+        ),
         async (after, wait) => {
           const lastSeq = (await storedChanges(ROOM, 0)).at(-1)?.seq ?? 0;
           const q = new URLSearchParams({ category: ROOM });
@@ -253,7 +366,15 @@ describe('worker > Room > fuzzed connection requests', () => {
           // lenient parser would read them; the verdicts below do not depend on it.
           const waitSeconds = wait === undefined ? 0 : Number(wait);
           const afterNumber = after === undefined ? undefined : Number(after);
-          fc.pre(!(Number.isInteger(waitSeconds) && waitSeconds >= 1 && waitSeconds <= 25 && afterNumber !== undefined && afterNumber > lastSeq));
+          fc.pre(
+            !(
+              Number.isInteger(waitSeconds) &&
+              waitSeconds >= 1 &&
+              waitSeconds <= 25 &&
+              afterNumber !== undefined &&
+              afterNumber > lastSeq
+            ),
+          );
           const started = Date.now();
           const pending = SELF.fetch(`${BASE}/api/events?${q}`, { headers: { authorization: `Bearer ${viewer}` } });
           // One new change, whether the request is already waiting or not: a waiting long-poll
@@ -278,8 +399,10 @@ describe('worker > Room > fuzzed connection requests', () => {
           const from = Number(after.trim());
           const truth = await storedChanges(ROOM, from);
           expect(body.data.map((e) => ({ id: e.id, seq: e.seq }))).toEqual(truth.slice(0, body.data.length));
-          if (Number.isInteger(waitSeconds) && waitSeconds >= 1 && body.data.length === 0) throw new Error(`a long-poll with wait=${wait} answered empty although ${woke} is above after=${after}`);
-          if (Number.isInteger(waitSeconds) && waitSeconds >= 1) expect(Date.now() - started, 'returned before its wait expired').toBeLessThan(waitSeconds * 1000);
+          if (Number.isInteger(waitSeconds) && waitSeconds >= 1 && body.data.length === 0)
+            throw new Error(`a long-poll with wait=${wait} answered empty although ${woke} is above after=${after}`);
+          if (Number.isInteger(waitSeconds) && waitSeconds >= 1)
+            expect(Date.now() - started, 'returned before its wait expired').toBeLessThan(waitSeconds * 1000);
         },
       ),
       { numRuns: 40 },
@@ -289,4 +412,3 @@ describe('worker > Room > fuzzed connection requests', () => {
     bystander.close();
   });
 });
-

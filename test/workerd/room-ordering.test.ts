@@ -1,7 +1,18 @@
 import { evictDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Severity } from '../../protocol/enums.ts';
-import { SEVS, claimStorage, event, fence, ingestEvents, openSocket, prng, roomOf, strictlyIncreasing, type SocketClient } from './room-support.ts';
+import {
+  SEVS,
+  claimStorage,
+  event,
+  fence,
+  ingestEvents,
+  openSocket,
+  prng,
+  roomOf,
+  strictlyIncreasing,
+  type SocketClient,
+} from './room-support.ts';
 
 const ROOM = 'Ship';
 
@@ -11,11 +22,17 @@ describe('worker > Room > ordering', () => {
   });
 
   it('pushes many concurrent ingests to several clients in strictly increasing seq order, each once, none missing', async () => {
-    const clients = await Promise.all([openSocket(ROOM), openSocket(ROOM), openSocket(ROOM, { query: 'severity=Critical,High' })]);
+    const clients = await Promise.all([
+      openSocket(ROOM),
+      openSocket(ROOM),
+      openSocket(ROOM, { query: 'severity=Critical,High' }),
+    ]);
     const baseline = Math.max(...(await Promise.all(clients.map((c) => c.hello))).map((h) => h.lastSeq));
 
     // 30 batches of 10 in parallel: the hazard of concurrent writers assigning and pushing seqs out of order.
-    const batches = Array.from({ length: 30 }, (_, b) => Array.from({ length: 10 }, (_, i) => event(ROOM, SEVS[(b + i) % 4]!)));
+    const batches = Array.from({ length: 30 }, (_, b) =>
+      Array.from({ length: 10 }, (_, i) => event(ROOM, SEVS[(b + i) % 4]!)),
+    );
     await Promise.all(batches.map((batch) => ingestEvents(batch)));
     const all = batches.flat();
     const severe = all.filter((e) => e.severity === 'Critical' || e.severity === 'High');
@@ -31,7 +48,9 @@ describe('worker > Room > ordering', () => {
       expect(got.every((ch) => ch.seq > baseline)).toBe(true);
     }
     // The filtered client got no event outside its filter.
-    expect(clients[2]!.changes().every((ch) => !('severity' in ch) || ch.severity === 'Critical' || ch.severity === 'High')).toBe(true);
+    expect(
+      clients[2]!.changes().every((ch) => !('severity' in ch) || ch.severity === 'Critical' || ch.severity === 'High'),
+    ).toBe(true);
     expect(clients[2]!.ids().filter((id) => all.some((e) => e.id === id)).length).toBe(severe.length);
     // All clients saw the same seq for each event.
     const seqOf = new Map(clients[0]!.changes().map((c) => [c.id, c.seq]));
@@ -44,18 +63,37 @@ describe('worker > Room > ordering', () => {
     for (let round = 0; round < rounds; round++) {
       const rand = prng(0xc0ffee + round);
       const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
-      const randomFilter = (): Severity[] | null => (rand() < 0.3 ? null : SEVS.filter(() => rand() < 0.5).concat(pick(SEVS)).filter((s, i, a) => a.indexOf(s) === i));
+      const randomFilter = (): Severity[] | null =>
+        rand() < 0.3
+          ? null
+          : SEVS.filter(() => rand() < 0.5)
+              .concat(pick(SEVS))
+              .filter((s, i, a) => a.indexOf(s) === i);
 
       // Each simulated client: a filter, a cursor it resumes from, and everything it received.
-      type Sim = { filter: Severity[] | null; cursor: number; socket: SocketClient | null; got: { id: string; seq: number }[]; startedAt: number };
+      type Sim = {
+        filter: Severity[] | null;
+        cursor: number;
+        socket: SocketClient | null;
+        got: { id: string; seq: number }[];
+        startedAt: number;
+      };
       const probe = await openSocket(ROOM);
       const start = (await probe.hello).lastSeq;
       probe.close();
-      const sims: Sim[] = Array.from({ length: 3 }, () => ({ filter: randomFilter(), cursor: start, socket: null, got: [], startedAt: start }));
+      const sims: Sim[] = Array.from({ length: 3 }, () => ({
+        filter: randomFilter(),
+        cursor: start,
+        socket: null,
+        got: [],
+        startedAt: start,
+      }));
       const ingested: { id: string; severity: Severity }[] = [];
 
       const connect = async (sim: Sim) => {
-        const query = [`after=${sim.cursor}`, sim.filter ? `severity=${sim.filter.join(',')}` : ''].filter(Boolean).join('&');
+        const query = [`after=${sim.cursor}`, sim.filter ? `severity=${sim.filter.join(',')}` : '']
+          .filter(Boolean)
+          .join('&');
         sim.socket = await openSocket(ROOM, { query });
         await sim.socket.hello;
       };
@@ -114,7 +152,9 @@ describe('worker > Room > ordering', () => {
         harvest(sim);
         const mine = new Set(ingested.map((e) => e.id));
         const got = sim.got.filter((g) => mine.has(g.id));
-        expect(got.map((g) => g.id).sort(), `round ${round}: exactly the matching events`).toEqual([...expected].sort());
+        expect(got.map((g) => g.id).sort(), `round ${round}: exactly the matching events`).toEqual(
+          [...expected].sort(),
+        );
         expect(strictlyIncreasing(sim.got.map((g) => g.seq)), `round ${round}: in seq order, once`).toBe(true);
         sim.socket!.close();
       }

@@ -27,14 +27,21 @@ describe('worker > Room > protocol', () => {
   it('answers a bad frame with an error and keeps the socket usable', async () => {
     const c = await openSocket(ROOM);
     await c.hello;
-    const cases = ['not json', JSON.stringify({ type: 'publish' }), JSON.stringify({ type: 'subscribe', severities: ['Urgent'] }), JSON.stringify([1, 2])];
+    const cases = [
+      'not json',
+      JSON.stringify({ type: 'publish' }),
+      JSON.stringify({ type: 'subscribe', severities: ['Urgent'] }),
+      JSON.stringify([1, 2]),
+    ];
     for (const frame of cases) c.ws.send(frame);
     c.ws.send(new Uint8Array([1, 2, 3]));
     await until('five errors', () => (c.messages.filter((m) => m.type === 'error').length >= 5 ? true : undefined));
     const errors = c.messages.filter((m) => m.type === 'error');
     expect(errors).toHaveLength(5);
     expect(errors.every((e) => e.type === 'error' && e.code === 'bad_frame')).toBe(true);
-    expect(errors.map((e) => (e.type === 'error' ? e.message : '')).join(' ')).toMatch(/JSON[\s\S]*severities[\s\S]*binary/);
+    expect(errors.map((e) => (e.type === 'error' ? e.message : '')).join(' ')).toMatch(
+      /JSON[\s\S]*severities[\s\S]*binary/,
+    );
     // Still usable: a good subscribe is answered, and events arrive.
     c.ws.send(JSON.stringify({ type: 'subscribe', severities: ['Critical'] }));
     await c.waitFor((m) => m.type === 'subscribed');
@@ -69,11 +76,17 @@ describe('worker > Room > protocol', () => {
   it('authenticates: 401 without a token, browser-style bearer subprotocol accepted and quaycast.v1 named in the answer', async () => {
     expect((await upgrade(ROOM, { noAuthHeader: true })).status).toBe(401);
     const jwt = await token('viewer');
-    const c = await openSocket(ROOM, { noAuthHeader: true, headers: { 'sec-websocket-protocol': `${ROOM_SUBPROTOCOL}, bearer.${jwt}` } });
+    const c = await openSocket(ROOM, {
+      noAuthHeader: true,
+      headers: { 'sec-websocket-protocol': `${ROOM_SUBPROTOCOL}, bearer.${jwt}` },
+    });
     expect(c.response.headers.get('sec-websocket-protocol')).toBe(ROOM_SUBPROTOCOL);
     await c.hello;
     c.close();
-    const bad = await upgrade(ROOM, { noAuthHeader: true, headers: { 'sec-websocket-protocol': `${ROOM_SUBPROTOCOL}, bearer.not-a-jwt` } });
+    const bad = await upgrade(ROOM, {
+      noAuthHeader: true,
+      headers: { 'sec-websocket-protocol': `${ROOM_SUBPROTOCOL}, bearer.not-a-jwt` },
+    });
     expect(bad.status).toBe(401);
     expect((await upgrade('Harbour')).status).toBe(404);
   });

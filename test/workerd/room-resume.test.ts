@@ -1,7 +1,17 @@
 import { evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Room } from '../../worker/room/room.ts';
-import { claimStorage, event, fence, ingestEvents, ingestMany, openSocket, roomOf, strictlyIncreasing, until } from './room-support.ts';
+import {
+  claimStorage,
+  event,
+  fence,
+  ingestEvents,
+  ingestMany,
+  openSocket,
+  roomOf,
+  strictlyIncreasing,
+  until,
+} from './room-support.ts';
 
 const ROOM = 'Berth';
 
@@ -40,18 +50,31 @@ describe('worker > Room > resume', () => {
 
     const everything = await openSocket(ROOM, { query: `after=${base}`, autoAck: true });
     const filtered = await openSocket(ROOM, { query: `after=${base}&severity=Critical` });
-    await everything.waitForIds(all.map((e) => e.id), 20_000);
+    await everything.waitForIds(
+      all.map((e) => e.id),
+      20_000,
+    );
     await filtered.waitForIds(critical, 20_000);
     const tail = await ingestEvents([event(ROOM, 'Critical'), event(ROOM, 'Low')]);
     await everything.waitForIds(tail);
     await filtered.waitForIds([tail[0]!]);
 
     const ours = new Set([...all.map((e) => e.id), ...tail]);
-    expect(everything.changes().filter((c) => ours.has(c.id)).map((c) => c.id)).toEqual([...all.map((e) => e.id), ...tail]);
+    expect(
+      everything
+        .changes()
+        .filter((c) => ours.has(c.id))
+        .map((c) => c.id),
+    ).toEqual([...all.map((e) => e.id), ...tail]);
     expect(strictlyIncreasing(everything.seqs())).toBe(true);
     // More than one frame: the replay came in pages.
     expect(everything.messages.filter((m) => m.type === 'events').length).toBeGreaterThan(2);
-    expect(filtered.changes().filter((c) => ours.has(c.id)).map((c) => c.id)).toEqual([...critical, tail[0]]);
+    expect(
+      filtered
+        .changes()
+        .filter((c) => ours.has(c.id))
+        .map((c) => c.id),
+    ).toEqual([...critical, tail[0]]);
     expect(filtered.changes().every((c) => 'deleted' in c || c.severity === 'Critical')).toBe(true);
     expect(strictlyIncreasing(filtered.seqs())).toBe(true);
     everything.close();
@@ -98,7 +121,10 @@ describe('worker > Room > resume', () => {
     const after = await ingestEvents([event(ROOM, 'Low'), event(ROOM, 'Critical')]);
     await all.waitForIds(after);
     await filtered.waitForIds([after[1]!]);
-    const fresh = await runInDurableObject(stub, (instance: Room) => (instance as unknown as { marker?: string }).marker);
+    const fresh = await runInDurableObject(
+      stub,
+      (instance: Room) => (instance as unknown as { marker?: string }).marker,
+    );
     expect(fresh).toBeUndefined(); // the constructor ran again
     expect(filtered.ids()).not.toContain(after[0]);
     expect(strictlyIncreasing(all.seqs())).toBe(true);

@@ -61,12 +61,16 @@ describe('worker > Room > SSE fallback', () => {
       const sse = await openSse(ROOM);
       await sse.hello;
       // Heartbeats flow (and streams of earlier tests whose readers left are found dead by them).
-      await until('two heartbeats', () => (sse.comments.filter((c) => c.startsWith('hb')).length >= 2 ? true : undefined));
+      await until('two heartbeats', () =>
+        sse.comments.filter((c) => c.startsWith('hb')).length >= 2 ? true : undefined,
+      );
       const open = await stub.info();
       expect(open.streams).toBeGreaterThanOrEqual(1);
       expect(open.connections).toBeGreaterThanOrEqual(open.streams);
       await sse.close();
-      await until('the room to forget the stream', async () => ((await stub.info()).streams < open.streams ? true : undefined));
+      await until('the room to forget the stream', async () =>
+        (await stub.info()).streams < open.streams ? true : undefined,
+      );
       expect((await stub.info()).streams).toBe(open.streams - 1);
     } finally {
       await runInDurableObject(stub, (room: Room) => {
@@ -77,7 +81,9 @@ describe('worker > Room > SSE fallback', () => {
 
   it('refuses a bad cursor or severity with 400, and a missing token with 401', async () => {
     expect((await api(`/api/rooms/${ROOM}/sse?after=x`, { role: 'viewer' })).status).toBe(400);
-    expect((await api(`/api/rooms/${ROOM}/sse`, { role: 'viewer', headers: { 'last-event-id': 'nope' } })).status).toBe(400);
+    expect((await api(`/api/rooms/${ROOM}/sse`, { role: 'viewer', headers: { 'last-event-id': 'nope' } })).status).toBe(
+      400,
+    );
     expect((await api(`/api/rooms/${ROOM}/sse?severity=Urgent`, { role: 'viewer' })).status).toBe(400);
     expect((await api(`/api/rooms/${ROOM}/sse`)).status).toBe(401);
   });

@@ -19,7 +19,11 @@ import { BASE, ingest, record, token, uid } from './helpers.ts';
 
 export const isHello = (m: ServerMessage): m is HelloMessage => m.type === 'hello';
 
-type Waiter = { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (err: Error) => void };
+type Waiter = {
+  pred: (m: ServerMessage) => boolean;
+  resolve: (m: ServerMessage) => void;
+  reject: (err: Error) => void;
+};
 
 /** What both transports' clients share: the messages received and waiting on them. */
 export type Received = {
@@ -76,8 +80,16 @@ function receiver(): Receiver {
       const found = messages.find(pred);
       if (found) return Promise.resolve(found);
       return new Promise<ServerMessage>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages).slice(-600)}`)), timeoutMs);
-        waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)), reject: (err) => (clearTimeout(timer), reject(err)) });
+        const timer = setTimeout(
+          () =>
+            reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(messages).slice(-600)}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          pred,
+          resolve: (m) => (clearTimeout(timer), resolve(m)),
+          reject: (err) => (clearTimeout(timer), reject(err)),
+        });
       });
     },
     changes,
@@ -90,7 +102,8 @@ function receiver(): Receiver {
         const missing = ids.filter((id) => !got.has(id));
         if (drift) throw drift;
         if (missing.length === 0) return;
-        if (Date.now() > deadline) throw new Error(`missing ${missing.length} of ${ids.length} ids, e.g. ${missing.slice(0, 3).join(', ')}`);
+        if (Date.now() > deadline)
+          throw new Error(`missing ${missing.length} of ${ids.length} ids, e.g. ${missing.slice(0, 3).join(', ')}`);
         await new Promise((r) => setTimeout(r, 10));
       }
     },
@@ -127,7 +140,8 @@ export async function upgrade(room: string, opts: SocketOptions = {}): Promise<R
 
 export async function openSocket(room: string, opts: SocketOptions = {}): Promise<SocketClient> {
   const response = await upgrade(room, opts);
-  if (response.status !== 101 || !response.webSocket) throw new Error(`upgrade failed: ${response.status} ${await response.text()}`);
+  if (response.status !== 101 || !response.webSocket)
+    throw new Error(`upgrade failed: ${response.status} ${await response.text()}`);
   return adoptSocket(response, opts);
 }
 
@@ -146,7 +160,8 @@ export function adoptSocket(response: Response, opts: Pick<SocketOptions, 'autoA
     }
     const m = r.messages[r.messages.length - 1];
     // a frame can still arrive after this side called close(): no ack then
-    if (opts.autoAck && m?.type === 'events' && m.events.length > 0 && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'ack', seq: m.events[m.events.length - 1]!.seq }));
+    if (opts.autoAck && m?.type === 'events' && m.events.length > 0 && ws.readyState === WebSocket.OPEN)
+      ws.send(JSON.stringify({ type: 'ack', seq: m.events[m.events.length - 1]!.seq }));
   });
   ws.addEventListener('close', (e) => onClose({ code: e.code, reason: e.reason }));
   ws.accept();
@@ -178,11 +193,19 @@ export type SseClient = Received & {
 };
 
 /** Opens the SSE fallback and parses the stream as it arrives. */
-export async function openSse(room: string, opts: { query?: string; lastEventId?: string; role?: Role; headers?: Record<string, string> } = {}): Promise<SseClient> {
-  const headers: Record<string, string> = { authorization: `Bearer ${await token(opts.role ?? 'viewer')}`, accept: 'text/event-stream', ...opts.headers };
+export async function openSse(
+  room: string,
+  opts: { query?: string; lastEventId?: string; role?: Role; headers?: Record<string, string> } = {},
+): Promise<SseClient> {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${await token(opts.role ?? 'viewer')}`,
+    accept: 'text/event-stream',
+    ...opts.headers,
+  };
   if (opts.lastEventId !== undefined) headers['last-event-id'] = opts.lastEventId;
   const response = await SELF.fetch(`${BASE}/api/rooms/${room}/sse${opts.query ? `?${opts.query}` : ''}`, { headers });
-  if (response.status !== 200 || !response.body) throw new Error(`sse failed: ${response.status} ${await response.text()}`);
+  if (response.status !== 200 || !response.body)
+    throw new Error(`sse failed: ${response.status} ${await response.text()}`);
   return adoptSse(response);
 }
 
@@ -247,12 +270,18 @@ export async function ingestEvents(events: { id: string }[]): Promise<string[]> 
   const res = await ingest(events.map((e) => record('port-events', offset++, e)));
   if (res.status !== 200) throw new Error(`ingest failed: ${res.status} ${await res.text()}`);
   const body = (await res.json()) as { results: { status: string }[] };
-  if (body.results.some((r) => r.status !== 'stored')) throw new Error(`not all stored: ${JSON.stringify(body.results).slice(0, 300)}`);
+  if (body.results.some((r) => r.status !== 'stored'))
+    throw new Error(`not all stored: ${JSON.stringify(body.results).slice(0, 300)}`);
   return events.map((e) => e.id);
 }
 
 /** Ingests `n` events of a room in batches of `batch`, severities cycling or chosen by `severityOf`. */
-export async function ingestMany(category: Category, n: number, batch = 250, severityOf: (i: number) => Severity = (i) => SEVS[i % 4]!): Promise<ReturnType<typeof event>[]> {
+export async function ingestMany(
+  category: Category,
+  n: number,
+  batch = 250,
+  severityOf: (i: number) => Severity = (i) => SEVS[i % 4]!,
+): Promise<ReturnType<typeof event>[]> {
   const all = Array.from({ length: n }, (_, i) => event(category, severityOf(i)));
   for (let i = 0; i < n; i += batch) await ingestEvents(all.slice(i, i + batch));
   return all;
@@ -269,7 +298,11 @@ export function strictlyIncreasing(xs: readonly number[]): boolean {
  * Polls `probe` every 10 ms until it returns something other than undefined (tests wait for a
  * condition, never for a fixed time).
  */
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 8000): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 8000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -291,11 +324,19 @@ export async function fence(client: Received, category: Category, severity: Seve
 }
 
 /** What D1 holds for a room above `after`, in seq order: the truth a client's stream is checked against. */
-export async function storedChanges(category: Category, after: number, severities?: readonly Severity[]): Promise<{ id: string; seq: number }[]> {
-  const { results } = await env.DB.prepare('SELECT id, seq, severity, deleted FROM events WHERE category = ?1 AND seq > ?2 ORDER BY seq')
+export async function storedChanges(
+  category: Category,
+  after: number,
+  severities?: readonly Severity[],
+): Promise<{ id: string; seq: number }[]> {
+  const { results } = await env.DB.prepare(
+    'SELECT id, seq, severity, deleted FROM events WHERE category = ?1 AND seq > ?2 ORDER BY seq',
+  )
     .bind(category, after)
     .all<{ id: string; seq: number; severity: Severity; deleted: number }>();
-  return results.filter((r) => !severities || r.deleted === 1 || severities.includes(r.severity)).map((r) => ({ id: r.id, seq: r.seq }));
+  return results
+    .filter((r) => !severities || r.deleted === 1 || severities.includes(r.severity))
+    .map((r) => ({ id: r.id, seq: r.seq }));
 }
 
 /** Duplicates (a change received twice) and order breaks (a seq not above the previous one) in what a client received. */
@@ -319,9 +360,18 @@ export function deliveryFaults(c: Received): { duplicates: number; outOfOrder: n
  * (matching its filter): nothing missing (no gap), nothing extra, nothing twice, in seq order.
  * For streams of inserts only (a workflow change moves a row to a new seq in D1).
  */
-export async function expectStreamMatchesD1(c: Received, category: Category, after: number, severities?: readonly Severity[], label = 'stream'): Promise<void> {
+export async function expectStreamMatchesD1(
+  c: Received,
+  category: Category,
+  after: number,
+  severities?: readonly Severity[],
+  label = 'stream',
+): Promise<void> {
   const truth = await storedChanges(category, after, severities);
-  const got = c.changes().filter((ch) => ch.seq > after).map((ch) => ({ id: ch.id, seq: ch.seq }));
+  const got = c
+    .changes()
+    .filter((ch) => ch.seq > after)
+    .map((ch) => ({ id: ch.id, seq: ch.seq }));
   expect(deliveryFaults(c), `${label}: duplicates and order breaks`).toEqual({ duplicates: 0, outOfOrder: 0 });
   expect(got, `${label}: exactly what D1 holds above ${after}`).toEqual(truth);
 }
@@ -335,7 +385,10 @@ export async function claimStorage(file: string): Promise<void> {
   await env.DB.prepare('CREATE TABLE IF NOT EXISTS test_storage_claims (file TEXT PRIMARY KEY)').run();
   await env.DB.prepare('INSERT OR IGNORE INTO test_storage_claims (file) VALUES (?1)').bind(file).run();
   const { results } = await env.DB.prepare('SELECT file FROM test_storage_claims').all<{ file: string }>();
-  expect(results.map((r) => r.file), 'this test file has its D1 and rooms to itself').toEqual([file]);
+  expect(
+    results.map((r) => r.file),
+    'this test file has its D1 and rooms to itself',
+  ).toEqual([file]);
 }
 
 /** The room's stub (for runInDurableObject / evictDurableObject / direct RPC). */

@@ -57,10 +57,31 @@ async function authenticatedRequests(secret: string, ingest: string): Promise<[s
     ['/api/rooms/Port/sse', { headers: { authorization: people } }],
     ['/api/rooms/Port/ws', { headers: { authorization: people, upgrade: 'websocket' } }],
     ['/api/rooms/Port/drain', { method: 'POST', headers: { authorization: people } }],
-    ['/internal/ingest', { method: 'POST', headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' }, body: '{"records":[]}' }],
+    [
+      '/internal/ingest',
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' },
+        body: '{"records":[]}',
+      },
+    ],
     ['/internal/outbox', { headers: { authorization: `Bearer ${ingest}` } }],
-    ['/internal/outbox/ack', { method: 'POST', headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' }, body: '{"ids":[]}' }],
-    ['/internal/bridge/status', { method: 'POST', headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' }, body: '{}' }],
+    [
+      '/internal/outbox/ack',
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' },
+        body: '{"ids":[]}',
+      },
+    ],
+    [
+      '/internal/bridge/status',
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' },
+        body: '{}',
+      },
+    ],
   ];
 }
 
@@ -68,44 +89,90 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('security > fail closed outside development', () => {
   it.each([
-    ['production', 'the published JWT_SECRET', { ENVIRONMENT: 'production', JWT_SECRET: DEV_VARS_EXAMPLE.JWT_SECRET, INGEST_TOKEN: STRONG_INGEST }, 'JWT_SECRET is a published development value'],
-    ['production', 'the published INGEST_TOKEN', { ENVIRONMENT: 'production', JWT_SECRET: STRONG_JWT, INGEST_TOKEN: DEV_VARS_EXAMPLE.INGEST_TOKEN }, 'INGEST_TOKEN is a published development value'],
-    ['staging', 'a 31-byte JWT_SECRET', { ENVIRONMENT: 'staging', JWT_SECRET: 's'.repeat(31), INGEST_TOKEN: STRONG_INGEST }, 'JWT_SECRET is 31 bytes long'],
-    ['(missing = production)', 'the whole .dev.vars.example', { ENVIRONMENT: undefined, ...DEV_VARS_EXAMPLE }, 'JWT_SECRET is a published development value'],
-    ['"Production" (unknown = production)', 'a short INGEST_TOKEN', { ENVIRONMENT: 'Production', JWT_SECRET: STRONG_JWT, INGEST_TOKEN: 'short' }, 'INGEST_TOKEN is 5 bytes long'],
-    ['production', 'a short JWT_SECRET_PREVIOUS', { ENVIRONMENT: 'production', JWT_SECRET: STRONG_JWT, INGEST_TOKEN: STRONG_INGEST, JWT_SECRET_PREVIOUS: 'old' }, 'JWT_SECRET_PREVIOUS is 3 bytes long'],
-  ])('ENVIRONMENT %s with %s: every authenticated route is 503 insecure_configuration, /healthz 503 naming it', async (_envName, _what, vars, problem) => {
-    const e = envWith(vars);
-    const secrets = Object.entries(vars).filter(([k]) => k !== 'ENVIRONMENT').map(([, v]) => v!).filter(Boolean);
-    const jwtSecret = vars.JWT_SECRET ?? STRONG_JWT;
-    for (const [path, init] of await authenticatedRequests(jwtSecret, vars.INGEST_TOKEN ?? STRONG_INGEST)) {
-      const res = await call(e, path, init);
-      const text = await res.text();
-      expect(res.status, `${init.method ?? 'GET'} ${path}`).toBe(503);
-      const body = JSON.parse(text) as ApiErrorBody;
-      expect(body.error.code).toBe('insecure_configuration');
-      expect(body.error.message).toContain(problem);
-      for (const s of secrets) expect(text, 'the answer quotes a secret').not.toContain(s);
-    }
-    const health = await call(e, '/healthz');
-    expect(health.status).toBe(503);
-    const h = (await health.json()) as { ok: boolean; problem: string };
-    expect(h.ok).toBe(false);
-    expect(h.problem).toContain(problem);
-    // Unauthenticated routes still answer: the OpenAPI document is public.
-    expect((await call(e, '/api/openapi.json')).status).toBe(200);
-  });
+    [
+      'production',
+      'the published JWT_SECRET',
+      { ENVIRONMENT: 'production', JWT_SECRET: DEV_VARS_EXAMPLE.JWT_SECRET, INGEST_TOKEN: STRONG_INGEST },
+      'JWT_SECRET is a published development value',
+    ],
+    [
+      'production',
+      'the published INGEST_TOKEN',
+      { ENVIRONMENT: 'production', JWT_SECRET: STRONG_JWT, INGEST_TOKEN: DEV_VARS_EXAMPLE.INGEST_TOKEN },
+      'INGEST_TOKEN is a published development value',
+    ],
+    [
+      'staging',
+      'a 31-byte JWT_SECRET',
+      { ENVIRONMENT: 'staging', JWT_SECRET: 's'.repeat(31), INGEST_TOKEN: STRONG_INGEST },
+      'JWT_SECRET is 31 bytes long',
+    ],
+    [
+      '(missing = production)',
+      'the whole .dev.vars.example',
+      { ENVIRONMENT: undefined, ...DEV_VARS_EXAMPLE },
+      'JWT_SECRET is a published development value',
+    ],
+    [
+      '"Production" (unknown = production)',
+      'a short INGEST_TOKEN',
+      { ENVIRONMENT: 'Production', JWT_SECRET: STRONG_JWT, INGEST_TOKEN: 'short' },
+      'INGEST_TOKEN is 5 bytes long',
+    ],
+    [
+      'production',
+      'a short JWT_SECRET_PREVIOUS',
+      { ENVIRONMENT: 'production', JWT_SECRET: STRONG_JWT, INGEST_TOKEN: STRONG_INGEST, JWT_SECRET_PREVIOUS: 'old' },
+      'JWT_SECRET_PREVIOUS is 3 bytes long',
+    ],
+  ])(
+    'ENVIRONMENT %s with %s: every authenticated route is 503 insecure_configuration, /healthz 503 naming it',
+    async (_envName, _what, vars, problem) => {
+      const e = envWith(vars);
+      const secrets = Object.entries(vars)
+        .filter(([k]) => k !== 'ENVIRONMENT')
+        .map(([, v]) => v!)
+        .filter(Boolean);
+      const jwtSecret = vars.JWT_SECRET ?? STRONG_JWT;
+      for (const [path, init] of await authenticatedRequests(jwtSecret, vars.INGEST_TOKEN ?? STRONG_INGEST)) {
+        const res = await call(e, path, init);
+        const text = await res.text();
+        expect(res.status, `${init.method ?? 'GET'} ${path}`).toBe(503);
+        const body = JSON.parse(text) as ApiErrorBody;
+        expect(body.error.code).toBe('insecure_configuration');
+        expect(body.error.message).toContain(problem);
+        for (const s of secrets) expect(text, 'the answer quotes a secret').not.toContain(s);
+      }
+      const health = await call(e, '/healthz');
+      expect(health.status).toBe(503);
+      const h = (await health.json()) as { ok: boolean; problem: string };
+      expect(h.ok).toBe(false);
+      expect(h.problem).toContain(problem);
+      // Unauthenticated routes still answer: the OpenAPI document is public.
+      expect((await call(e, '/api/openapi.json')).status).toBe(200);
+    },
+  );
 
   it('logs one error line per problem per isolate, naming the variable and never the secret', async () => {
     const lines: string[] = [];
     vi.spyOn(console, 'error').mockImplementation((line: unknown) => void lines.push(String(line)));
     const marker = `m${crypto.randomUUID().replace(/-/g, '')}`; // 33 bytes: long enough, but reused below as a PREVIOUS that is too short
-    const vars = { ENVIRONMENT: 'production', JWT_SECRET: DEV_VARS_EXAMPLE.JWT_SECRET, INGEST_TOKEN: STRONG_INGEST, INGEST_TOKEN_PREVIOUS: marker.slice(0, 20) };
+    const vars = {
+      ENVIRONMENT: 'production',
+      JWT_SECRET: DEV_VARS_EXAMPLE.JWT_SECRET,
+      INGEST_TOKEN: STRONG_INGEST,
+      INGEST_TOKEN_PREVIOUS: marker.slice(0, 20),
+    };
     const e = envWith(vars);
-    for (let i = 0; i < 5; i++) expect((await call(e, '/api/stats', { headers: { authorization: await bearer(vars.JWT_SECRET) } })).status).toBe(503);
+    for (let i = 0; i < 5; i++)
+      expect((await call(e, '/api/stats', { headers: { authorization: await bearer(vars.JWT_SECRET) } })).status).toBe(
+        503,
+      );
     expect((await call(e, '/healthz')).status).toBe(503);
     // A second env object with the same problem (another request's bindings in the same isolate): still one line.
-    expect((await call(envWith(vars), '/api/events', { headers: { authorization: await bearer(vars.JWT_SECRET) } })).status).toBe(503);
+    expect(
+      (await call(envWith(vars), '/api/events', { headers: { authorization: await bearer(vars.JWT_SECRET) } })).status,
+    ).toBe(503);
     const insecure = lines.filter((l) => l.includes('insecure configuration'));
     expect(insecure).toHaveLength(1);
     const entry = JSON.parse(insecure[0]!) as { level: string; problem: string };
@@ -121,18 +188,37 @@ describe('security > fail closed outside development', () => {
 
   it('authenticates normally in production with strong secrets, and the previous ones during a rotation', async () => {
     const previous = 'p'.repeat(40);
-    const e = envWith({ ENVIRONMENT: 'production', JWT_SECRET: STRONG_JWT, INGEST_TOKEN: STRONG_INGEST, JWT_SECRET_PREVIOUS: previous, INGEST_TOKEN_PREVIOUS: `${previous}-ingest` });
+    const e = envWith({
+      ENVIRONMENT: 'production',
+      JWT_SECRET: STRONG_JWT,
+      INGEST_TOKEN: STRONG_INGEST,
+      JWT_SECRET_PREVIOUS: previous,
+      INGEST_TOKEN_PREVIOUS: `${previous}-ingest`,
+    });
     const health = await call(e, '/healthz');
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ ok: true, environment: 'production', db: 'ok' });
-    expect((await call(e, '/api/events?limit=1', { headers: { authorization: await bearer(STRONG_JWT, 'viewer') } })).status).toBe(200);
-    expect((await call(e, '/api/events?limit=1', { headers: { authorization: await bearer(previous, 'viewer') } })).status).toBe(200);
-    expect((await call(e, '/api/events?limit=1', { headers: { authorization: await bearer(DEV_VARS_EXAMPLE.JWT_SECRET, 'viewer') } })).status).toBe(401);
+    expect(
+      (await call(e, '/api/events?limit=1', { headers: { authorization: await bearer(STRONG_JWT, 'viewer') } })).status,
+    ).toBe(200);
+    expect(
+      (await call(e, '/api/events?limit=1', { headers: { authorization: await bearer(previous, 'viewer') } })).status,
+    ).toBe(200);
+    expect(
+      (
+        await call(e, '/api/events?limit=1', {
+          headers: { authorization: await bearer(DEV_VARS_EXAMPLE.JWT_SECRET, 'viewer') },
+        })
+      ).status,
+    ).toBe(401);
     for (const ingest of [STRONG_INGEST, `${previous}-ingest`]) {
       const res = await call(e, '/internal/outbox', { headers: { authorization: `Bearer ${ingest}` } });
       expect(res.status).toBe(200);
     }
-    expect((await call(e, '/internal/outbox', { headers: { authorization: `Bearer ${DEV_VARS_EXAMPLE.INGEST_TOKEN}` } })).status).toBe(401);
+    expect(
+      (await call(e, '/internal/outbox', { headers: { authorization: `Bearer ${DEV_VARS_EXAMPLE.INGEST_TOKEN}` } }))
+        .status,
+    ).toBe(401);
   });
 
   it('accepts the short test secrets in development (the project’s own bindings), and says so in /healthz', async () => {

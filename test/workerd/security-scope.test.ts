@@ -12,7 +12,12 @@ import { BASE, token, uid, word, type ApiErrorBody } from './helpers.ts';
 
 const CUSTOMS: Category[] = ['Container'];
 
-async function as(role: Role, categories: Category[] | undefined, path: string, init: RequestInit = {}): Promise<Response> {
+async function as(
+  role: Role,
+  categories: Category[] | undefined,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set('authorization', `Bearer ${await token(role, uid(`scope-${role}`), categories ? { categories } : {})}`);
   if (init.body && !headers.has('content-type')) headers.set('content-type', 'application/json');
@@ -33,10 +38,17 @@ beforeAll(async () => {
   w = word('scope');
   box = uid('box');
   ship = uid('ship');
-  const res = await everyone('/api/events', { method: 'POST', body: JSON.stringify([
-    { id: box, eventType: 'GateIn', title: `container ${w}`, category: 'Container', containerId: 'MSCU1234567' },
-    { id: ship, eventType: 'Arrival', title: `ship ${w}`, category: 'Ship', shipId: 'IMO9321483' },
-  ]) }, 'producer');
+  const res = await everyone(
+    '/api/events',
+    {
+      method: 'POST',
+      body: JSON.stringify([
+        { id: box, eventType: 'GateIn', title: `container ${w}`, category: 'Container', containerId: 'MSCU1234567' },
+        { id: ship, eventType: 'Arrival', title: `ship ${w}`, category: 'Ship', shipId: 'IMO9321483' },
+      ]),
+    },
+    'producer',
+  );
   expect(res.status).toBe(201);
 });
 
@@ -50,7 +62,9 @@ describe('security > scoped tokens', () => {
     const all = (await (await customs('/api/events?limit=500', undefined, 'viewer')).json()) as Listed;
     expect(all.data.length).toBeGreaterThan(0);
     expect(new Set(all.data.map((e) => e.category))).toEqual(new Set(['Container']));
-    const inScope = (await (await customs('/api/events?category=Container&limit=500', undefined, 'viewer')).json()) as Listed;
+    const inScope = (await (
+      await customs('/api/events?category=Container&limit=500', undefined, 'viewer')
+    ).json()) as Listed;
     expect(inScope.data.map((e) => e.id)).toContain(box);
     const wide = (await (await everyone('/api/events?limit=500', undefined, 'viewer')).json()) as Listed;
     expect(wide.data.map((e) => e.id)).toEqual(expect.arrayContaining([box, ship]));
@@ -87,14 +101,22 @@ describe('security > scoped tokens', () => {
 
   it('workflow changes: PATCH and DELETE of an event outside the scope are 404 and change nothing; inside, they work', async () => {
     for (const action of ['acknowledge', 'markRead']) {
-      expect((await customs(`/api/events/${ship}`, { method: 'PATCH', body: JSON.stringify({ action }) })).status, action).toBe(404);
+      expect(
+        (await customs(`/api/events/${ship}`, { method: 'PATCH', body: JSON.stringify({ action }) })).status,
+        action,
+      ).toBe(404);
     }
     expect((await customs(`/api/events/${ship}`, { method: 'DELETE' })).status).toBe(404);
     const after = (await (await everyone(`/api/events/${ship}`, undefined, 'viewer')).json()) as { status: string };
     expect(after.status).toBe('New');
-    const history = (await (await everyone(`/api/events/${ship}/history`, undefined, 'viewer')).json()) as { data: unknown[] };
+    const history = (await (await everyone(`/api/events/${ship}/history`, undefined, 'viewer')).json()) as {
+      data: unknown[];
+    };
     expect(history.data).toHaveLength(0);
-    const ack = await customs(`/api/events/${box}`, { method: 'PATCH', body: JSON.stringify({ action: 'acknowledge' }) });
+    const ack = await customs(`/api/events/${box}`, {
+      method: 'PATCH',
+      body: JSON.stringify({ action: 'acknowledge' }),
+    });
     expect(ack.status).toBe(200);
     expect(((await ack.json()) as { status: string }).status).toBe('Acknowledged');
   });
@@ -102,24 +124,61 @@ describe('security > scoped tokens', () => {
   it('writes: posting an event outside the scope is 403 naming it, and stores nothing of the batch', async () => {
     const inside = uid('in');
     const outside = uid('out');
-    const res = await customs('/api/events', { method: 'POST', body: JSON.stringify([
-      { id: inside, eventType: 'GateIn', title: 'in', category: 'Container' },
-      { id: outside, eventType: 'Arrival', title: 'out', category: 'Ship' },
-    ]) }, 'producer');
+    const res = await customs(
+      '/api/events',
+      {
+        method: 'POST',
+        body: JSON.stringify([
+          { id: inside, eventType: 'GateIn', title: 'in', category: 'Container' },
+          { id: outside, eventType: 'Arrival', title: 'out', category: 'Ship' },
+        ]),
+      },
+      'producer',
+    );
     expect(res.status).toBe(403);
-    expect(((await res.json()) as ApiErrorBody).error.details).toEqual([{ path: '1.category', message: "Ship is outside this token's scope (Container)" }]);
+    expect(((await res.json()) as ApiErrorBody).error.details).toEqual([
+      { path: '1.category', message: "Ship is outside this token's scope (Container)" },
+    ]);
     expect((await everyone(`/api/events/${inside}`, undefined, 'viewer')).status).toBe(404);
-    expect((await customs('/api/events', { method: 'POST', body: JSON.stringify({ id: inside, eventType: 'GateIn', title: 'in', category: 'Container' }) }, 'producer')).status).toBe(201);
+    expect(
+      (
+        await customs(
+          '/api/events',
+          {
+            method: 'POST',
+            body: JSON.stringify({ id: inside, eventType: 'GateIn', title: 'in', category: 'Container' }),
+          },
+          'producer',
+        )
+      ).status,
+    ).toBe(201);
   });
 
   it('writes: a duplicate of an id stored in another category tells a scoped token no seq', async () => {
-    const res = await customs('/api/events', { method: 'POST', body: JSON.stringify({ id: ship, eventType: 'GateIn', title: 'probe', category: 'Container' }) }, 'producer');
+    const res = await customs(
+      '/api/events',
+      {
+        method: 'POST',
+        body: JSON.stringify({ id: ship, eventType: 'GateIn', title: 'probe', category: 'Container' }),
+      },
+      'producer',
+    );
     expect(res.status).toBe(201);
-    expect(((await res.json()) as { data: { seq: number; status: string }[] }).data[0]).toEqual({ id: ship, seq: 0, status: 'duplicate' });
+    expect(((await res.json()) as { data: { seq: number; status: string }[] }).data[0]).toEqual({
+      id: ship,
+      seq: 0,
+      status: 'duplicate',
+    });
   });
 
   it('stats: counts only the scope (other categories count 0, their rooms are absent); a token without the claim sees all', async () => {
-    type Stats = { total: number; byCategory: Record<string, number>; rooms: Record<string, unknown>; today: number; perMinute: number[] };
+    type Stats = {
+      total: number;
+      byCategory: Record<string, number>;
+      rooms: Record<string, unknown>;
+      today: number;
+      perMinute: number[];
+    };
     const scoped = (await (await customs('/api/stats', undefined, 'viewer')).json()) as Stats;
     const wide = (await (await everyone('/api/stats', undefined, 'viewer')).json()) as Stats;
     expect(Object.keys(scoped.rooms)).toEqual(['Container']);

@@ -16,7 +16,10 @@ import { RUNS, headerText } from './fuzz-support.ts';
 /** The three ways a browser reads with its cookie: a list, an SSE stream, a long-poll. */
 const READS = ['/api/events?limit=1', '/api/rooms/System/sse', '/api/events?category=System&after=0&wait=1'] as const;
 
-async function startSession(jwt: string, url = `${BASE}/api/session`): Promise<{ res: Response; cookie: string; id: string }> {
+async function startSession(
+  jwt: string,
+  url = `${BASE}/api/session`,
+): Promise<{ res: Response; cookie: string; id: string }> {
   const res = await SELF.fetch(url, { method: 'POST', headers: { authorization: `Bearer ${jwt}` } });
   const setCookie = res.headers.get('set-cookie') ?? '';
   const pair = setCookie.split(';')[0]!;
@@ -35,7 +38,11 @@ describe('security > sessions', () => {
     const jwt = await token('viewer', uid('browser'), { exp, categories: ['Ship'] });
     const { res, cookie, id } = await startSession(jwt);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ role: 'viewer', categories: ['Ship'], expiresAt: new Date(exp * 1000).toISOString() });
+    expect(await res.json()).toMatchObject({
+      role: 'viewer',
+      categories: ['Ship'],
+      expiresAt: new Date(exp * 1000).toISOString(),
+    });
     const header = res.headers.get('set-cookie')!;
     expect(cookie).toMatch(/^qc_session=[A-Za-z0-9_-]{43}$/);
     expect(id).not.toContain(jwt.split('.')[1]!);
@@ -44,7 +51,9 @@ describe('security > sessions', () => {
     expect(maxAge).toBeGreaterThan(3590);
     expect(maxAge).toBeLessThanOrEqual(3600);
     // D1 holds a hash of the id, never the id or the token.
-    const rows = await env.DB.prepare('SELECT * FROM sessions WHERE sub = ?1').bind(JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sub).all();
+    const rows = await env.DB.prepare('SELECT * FROM sessions WHERE sub = ?1')
+      .bind(JSON.parse(atob(jwt.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))).sub)
+      .all();
     expect(rows.results).toHaveLength(1);
     expect(JSON.stringify(rows.results)).not.toContain(id);
     expect(JSON.stringify(rows.results)).not.toContain(jwt);
@@ -60,7 +69,9 @@ describe('security > sessions', () => {
     for (const path of READS) {
       const res = await read(path, cookie);
       expect(res.status, `replayed after sign-out: ${path}`).toBe(401);
-      expect(((await res.json()) as ApiErrorBody).error.message).toBe('the session has ended or never existed; sign in again');
+      expect(((await res.json()) as ApiErrorBody).error.message).toBe(
+        'the session has ended or never existed; sign in again',
+      );
     }
     // Signing out again (or with no session) is harmless.
     expect((await SELF.fetch(`${BASE}/api/session`, { method: 'DELETE', headers: { cookie } })).status).toBe(204);
@@ -70,7 +81,10 @@ describe('security > sessions', () => {
   it('a browser starting a new session replaces its old one: the old id stops working', async () => {
     const jwt = await token('viewer', uid('renew'));
     const first = await startSession(jwt);
-    const res = await SELF.fetch(`${BASE}/api/session`, { method: 'POST', headers: { authorization: `Bearer ${jwt}`, cookie: first.cookie } });
+    const res = await SELF.fetch(`${BASE}/api/session`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${jwt}`, cookie: first.cookie },
+    });
     expect(res.status).toBe(200);
     const second = res.headers.get('set-cookie')!.split(';')[0]!;
     expect(second).not.toBe(first.cookie);
@@ -95,12 +109,22 @@ describe('security > sessions', () => {
     const sub = uid('expired');
     // Time passes: the row's token ran out (set directly in D1; starting a session with a past exp would be cleaned at once).
     const expired = await createSession(db, { sub, role: 'viewer', exp: now + 600 }, tag);
-    await env.DB.prepare('UPDATE sessions SET expires_at = ?1 WHERE sub = ?2').bind(now - 1, sub).run();
+    await env.DB.prepare('UPDATE sessions SET expires_at = ?1 WHERE sub = ?2')
+      .bind(now - 1, sub)
+      .run();
     const res = await read(READS[0], `qc_session=${expired}`);
     expect(res.status).toBe(401);
-    expect(((await res.json()) as ApiErrorBody).error.message).toBe('the session has expired with its token; sign in again');
-    expect((await env.DB.prepare('SELECT COUNT(*) AS n FROM sessions WHERE sub = ?1').bind(sub).first<{ n: number }>())!.n).toBe(0);
-    const rotated = await createSession(db, { sub, role: 'viewer', exp: now + 600 }, await keyTag('a-secret-no-longer-configured'));
+    expect(((await res.json()) as ApiErrorBody).error.message).toBe(
+      'the session has expired with its token; sign in again',
+    );
+    expect(
+      (await env.DB.prepare('SELECT COUNT(*) AS n FROM sessions WHERE sub = ?1').bind(sub).first<{ n: number }>())!.n,
+    ).toBe(0);
+    const rotated = await createSession(
+      db,
+      { sub, role: 'viewer', exp: now + 600 },
+      await keyTag('a-secret-no-longer-configured'),
+    );
     const r2 = await read(READS[1], `qc_session=${rotated}`);
     expect(r2.status).toBe(401);
     expect(((await r2.json()) as ApiErrorBody).error.message).toContain('rotated out');
@@ -117,10 +141,17 @@ describe('security > sessions', () => {
   it('starts a session only from a bearer header; the cookie authenticates reads only (no writes by cookie)', async () => {
     const { cookie } = await startSession(await token('admin', uid('cookie-writes')));
     expect((await SELF.fetch(`${BASE}/api/session`, { method: 'POST', headers: { cookie } })).status).toBe(401);
-    const post = await SELF.fetch(`${BASE}/api/events`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ eventType: 'X', title: 'by cookie' }) });
+    const post = await SELF.fetch(`${BASE}/api/events`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ eventType: 'X', title: 'by cookie' }),
+    });
     expect(post.status).toBe(401);
     expect(((await post.json()) as ApiErrorBody).error.message).toContain('authenticates reads only');
-    const subproto = await SELF.fetch(`${BASE}/api/session`, { method: 'POST', headers: { 'sec-websocket-protocol': `bearer.${await token('viewer')}` } });
+    const subproto = await SELF.fetch(`${BASE}/api/session`, {
+      method: 'POST',
+      headers: { 'sec-websocket-protocol': `bearer.${await token('viewer')}` },
+    });
     expect(subproto.status).toBe(401);
   });
 
@@ -139,7 +170,9 @@ describe('security > sessions', () => {
     for (let i = 1; i < MAX_SESSIONS_PER_SUB; i++) await createSession(db, { sub, role: 'viewer', exp }, tag, t0 + i);
     expect((await findSession(db, first, [tag])).ok).toBe(true);
     const { cookie } = await startSession(await signJwt({ sub, role: 'viewer', exp }, env.JWT_SECRET));
-    expect((await env.DB.prepare('SELECT COUNT(*) AS n FROM sessions WHERE sub = ?1').bind(sub).first<{ n: number }>())!.n).toBe(MAX_SESSIONS_PER_SUB);
+    expect(
+      (await env.DB.prepare('SELECT COUNT(*) AS n FROM sessions WHERE sub = ?1').bind(sub).first<{ n: number }>())!.n,
+    ).toBe(MAX_SESSIONS_PER_SUB);
     expect((await findSession(db, first, [tag])).ok).toBe(false);
     expect((await read(READS[0], cookie)).status).toBe(200);
   });
@@ -148,20 +181,60 @@ describe('security > sessions', () => {
     const db = createDb(env.DB);
     const tag = await keyTag(env.JWT_SECRET);
     const sub = uid('stale');
-    for (let i = 0; i < 5; i++) await createSession(db, { sub, role: 'viewer', exp: Math.floor(Date.now() / 1000) - 10 }, tag);
+    for (let i = 0; i < 5; i++)
+      await createSession(db, { sub, role: 'viewer', exp: Math.floor(Date.now() / 1000) - 10 }, tag);
     await startSession(await token('viewer', uid('cleaner')));
-    expect((await env.DB.prepare('SELECT COUNT(*) AS n FROM sessions WHERE sub = ?1').bind(sub).first<{ n: number }>())!.n).toBe(0);
+    expect(
+      (await env.DB.prepare('SELECT COUNT(*) AS n FROM sessions WHERE sub = ?1').bind(sub).first<{ n: number }>())!.n,
+    ).toBe(0);
   });
 });
 
 describe('security > malformed session cookies (fast-check)', () => {
   /** Cookie headers with odd separators, repeated names, bad percent-encoding, huge values. */
   const cookieHeader = fc.oneof(
-    fc.tuple(headerText(30), fc.oneof(headerText(60), fc.constantFrom('%E0%A4%A', '%', '%ZZ', '%C0', '%ED%A0%80', '"quoted"', ' ', '=', ';', 'a'.repeat(43), 'A'.repeat(42) + '%', 'A'.repeat(44))), headerText(30)).map(([a, v, b]) => `${a}; qc_session=${v}; ${b}`),
-    fc.integer({ min: 2, max: 50 }).map((n) => Array.from({ length: n }, (_, i) => `qc_session=${'B'.repeat(43 - String(i).length)}${i}`).join('; ')),
+    fc
+      .tuple(
+        headerText(30),
+        fc.oneof(
+          headerText(60),
+          fc.constantFrom(
+            '%E0%A4%A',
+            '%',
+            '%ZZ',
+            '%C0',
+            '%ED%A0%80',
+            '"quoted"',
+            ' ',
+            '=',
+            ';',
+            'a'.repeat(43),
+            'A'.repeat(42) + '%',
+            'A'.repeat(44),
+          ),
+        ),
+        headerText(30),
+      )
+      .map(([a, v, b]) => `${a}; qc_session=${v}; ${b}`),
+    fc
+      .integer({ min: 2, max: 50 })
+      .map((n) =>
+        Array.from({ length: n }, (_, i) => `qc_session=${'B'.repeat(43 - String(i).length)}${i}`).join('; '),
+      ),
     fc.integer({ min: 8200, max: 60_000 }).map((n) => `qc_session=${'C'.repeat(43)}; pad=${'x'.repeat(n)}`),
-    fc.integer({ min: 1, max: 300 }).map((n) => `${Array.from({ length: n }, (_, i) => `c${i}=v`).join('; ')}; qc_session=${'D'.repeat(43)}`),
-    fc.constantFrom('qc_session', 'qc_session=', 'qc_session;', ';;;qc_session=;;;', 'qc_session = ' + 'E'.repeat(43), 'qc_session=\t' + 'F'.repeat(43) + '\t', 'QC_SESSION=' + 'G'.repeat(43), 'qc_session=' + 'H'.repeat(43) + ',qc_session=x'),
+    fc
+      .integer({ min: 1, max: 300 })
+      .map((n) => `${Array.from({ length: n }, (_, i) => `c${i}=v`).join('; ')}; qc_session=${'D'.repeat(43)}`),
+    fc.constantFrom(
+      'qc_session',
+      'qc_session=',
+      'qc_session;',
+      ';;;qc_session=;;;',
+      'qc_session = ' + 'E'.repeat(43),
+      'qc_session=\t' + 'F'.repeat(43) + '\t',
+      'QC_SESSION=' + 'G'.repeat(43),
+      'qc_session=' + 'H'.repeat(43) + ',qc_session=x',
+    ),
   );
 
   it('answers 401 in the error shape, never a 5xx, on list, SSE and long-poll, for any cookie that names no live session', async () => {
@@ -178,7 +251,13 @@ describe('security > malformed session cookies (fast-check)', () => {
 
   it('still finds a live session among other cookies and odd spacing', async () => {
     const { id } = await startSession(await token('viewer', uid('jar')));
-    for (const cookie of [`a=1; qc_session=${id}; b=2`, `qc_session=${id}`, `  qc_session=${id}  `, `theme=dark;qc_session=${id}`, `qc_session="${id}"`]) {
+    for (const cookie of [
+      `a=1; qc_session=${id}; b=2`,
+      `qc_session=${id}`,
+      `  qc_session=${id}  `,
+      `theme=dark;qc_session=${id}`,
+      `qc_session="${id}"`,
+    ]) {
       expect((await read(READS[0], cookie)).status, cookie).toBe(200);
     }
   });

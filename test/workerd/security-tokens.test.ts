@@ -14,14 +14,17 @@ import { BASE, uid, type ApiErrorBody } from './helpers.ts';
 const now = () => Math.floor(Date.now() / 1000);
 
 /** Signs claims as given (hostile values included) with the project's test secret. */
-const sign = (claims: Record<string, unknown>, secret = env.JWT_SECRET) => signJwt(claims as unknown as TokenClaims, secret);
+const sign = (claims: Record<string, unknown>, secret = env.JWT_SECRET) =>
+  signJwt(claims as unknown as TokenClaims, secret);
 
 /** The three doors a token goes through, each answered by the same verifier. */
 async function doors(jwt: string): Promise<Response[]> {
   return [
     await SELF.fetch(`${BASE}/api/events?limit=1`, { headers: { authorization: `Bearer ${jwt}` } }),
     await SELF.fetch(`${BASE}/api/session`, { method: 'POST', headers: { authorization: `Bearer ${jwt}` } }),
-    await SELF.fetch(`${BASE}/api/rooms/Port/ws`, { headers: { upgrade: 'websocket', 'sec-websocket-protocol': `quaycast.v1, bearer.${jwt}` } }),
+    await SELF.fetch(`${BASE}/api/rooms/Port/ws`, {
+      headers: { upgrade: 'websocket', 'sec-websocket-protocol': `quaycast.v1, bearer.${jwt}` },
+    }),
   ];
 }
 
@@ -33,7 +36,11 @@ function envWith(vars: Record<string, string>): Env {
 
 async function call(e: Env, jwt: string): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`${BASE}/api/events?limit=1`, { headers: { authorization: `Bearer ${jwt}` } }), e, ctx);
+  const res = await worker.fetch(
+    new Request(`${BASE}/api/events?limit=1`, { headers: { authorization: `Bearer ${jwt}` } }),
+    e,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -49,31 +56,47 @@ describe('security > tokens that end', () => {
     ['25 h from iat', () => ({ iat: now(), exp: now() + 25 * 3600 }), 'lifetime_too_long'],
     ['nbf in an hour', () => ({ nbf: now() + 3600, exp: now() + 7200 }), 'not_yet_valid'],
     ['iat in an hour', () => ({ iat: now() + 3600, exp: now() + 7200 }), 'not_yet_valid'],
-  ])('%s: 401 naming the check on the header, the session and the socket subprotocol, never a 500', async (_label, times, check) => {
-    const jwt = await sign({ sub: uid('tok'), role: 'admin', ...times() });
-    for (const res of await doors(jwt)) {
-      expect(res.status).toBe(401);
-      const body = (await res.json()) as ApiErrorBody;
-      expect(body.error.code).toBe('unauthorized');
-      expect(body.error.details).toEqual({ check });
-      expect(body.error.message).toMatch(/^the token /);
-    }
-  });
+  ])(
+    '%s: 401 naming the check on the header, the session and the socket subprotocol, never a 500',
+    async (_label, times, check) => {
+      const jwt = await sign({ sub: uid('tok'), role: 'admin', ...times() });
+      for (const res of await doors(jwt)) {
+        expect(res.status).toBe(401);
+        const body = (await res.json()) as ApiErrorBody;
+        expect(body.error.code).toBe('unauthorized');
+        expect(body.error.details).toEqual({ check });
+        expect(body.error.message).toMatch(/^the token /);
+      }
+    },
+  );
 
   // Found by reading the code before this branch (not by a fuzzer): verifyJwt accepted any numeric
   // exp, and POST /api/session then computed new Date(exp * 1000).toISOString(), which throws a
   // RangeError for exp = 1e20 — a 500. The lifetime cap refuses such a token before anything else.
   it('regression: POST /api/session with a signed exp of 1e20 is a 401, not a RangeError 500', async () => {
-    const res = await SELF.fetch(`${BASE}/api/session`, { method: 'POST', headers: { authorization: `Bearer ${await sign({ sub: uid('far'), role: 'viewer', exp: 1e20 })}` } });
+    const res = await SELF.fetch(`${BASE}/api/session`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await sign({ sub: uid('far'), role: 'viewer', exp: 1e20 })}` },
+    });
     expect(res.status).toBe(401);
-    expect(((await res.json()) as ApiErrorBody).error.message).toBe('the token lives longer than the 86400 s this API accepts (exp − iat)');
+    expect(((await res.json()) as ApiErrorBody).error.message).toBe(
+      'the token lives longer than the 86400 s this API accepts (exp − iat)',
+    );
   });
 
   it('never answers 5xx for any numeric or odd time claims through the HTTP door (fast-check)', async () => {
-    const time = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constantFrom(1e20, 2 ** 63, -1e20, 0), fc.jsonValue({ maxDepth: 1 }));
+    const time = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+      fc.constantFrom(1e20, 2 ** 63, -1e20, 0),
+      fc.jsonValue({ maxDepth: 1 }),
+    );
     await fc.assert(
       fc.asyncProperty(fc.record({ exp: time, iat: time, nbf: time }, { requiredKeys: [] }), async (times) => {
-        const res = await SELF.fetch(`${BASE}/api/session`, { method: 'POST', headers: { authorization: `Bearer ${await sign({ sub: uid('odd'), role: 'viewer', ...times })}` } });
+        const res = await SELF.fetch(`${BASE}/api/session`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${await sign({ sub: uid('odd'), role: 'viewer', ...times })}` },
+        });
         expect(res.status === 200 || res.status === 401, `status ${res.status}`).toBe(true);
         await res.body?.cancel();
       }),
@@ -101,7 +124,9 @@ describe('security > tokens that end', () => {
     expect(b.status).toBe(401);
     expect(((await b.json()) as ApiErrorBody).error.details).toEqual({ check: 'bad_audience' });
     // Not configured (the project's bindings): iss and aud are not looked at.
-    expect((await SELF.fetch(`${BASE}/api/events?limit=1`, { headers: { authorization: `Bearer ${wrongIss}` } })).status).toBe(200);
+    expect(
+      (await SELF.fetch(`${BASE}/api/events?limit=1`, { headers: { authorization: `Bearer ${wrongIss}` } })).status,
+    ).toBe(200);
   });
 
   it('the bridge’s service token opens no people’s route, and a people token no /internal route', async () => {
@@ -110,6 +135,8 @@ describe('security > tokens that end', () => {
       expect(res.status, path).toBe(401);
     }
     const admin = await sign({ sub: uid('adm'), role: 'admin', iat: now(), exp: now() + 600 });
-    expect((await SELF.fetch(`${BASE}/internal/outbox`, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(401);
+    expect(
+      (await SELF.fetch(`${BASE}/internal/outbox`, { headers: { authorization: `Bearer ${admin}` } })).status,
+    ).toBe(401);
   });
 });

@@ -77,7 +77,11 @@ function Dashboard() {
   const ids = createMemo(() => {
     void feed.version;
     const raw = unwrap(feed.byId);
-    const pred = makePredicate(find, prefs.subscription, { now: minute() * 60_000 + 59_999, me: session.claims?.sub, isRead: feedActions.isRead });
+    const pred = makePredicate(find, prefs.subscription, {
+      now: minute() * 60_000 + 59_999,
+      me: session.claims?.sub,
+      isRead: feedActions.isRead,
+    });
     return feed.order.filter((id) => {
       const e = raw[id];
       return e !== undefined && pred(e);
@@ -132,10 +136,23 @@ function Dashboard() {
         </div>
         <StatusIndicator />
         <div class="spacer" />
-        <button type="button" class="icon-btn" aria-label="Keyboard shortcuts" aria-expanded={help()} onClick={() => setHelp((v) => !v)}>
+        <button
+          type="button"
+          class="icon-btn"
+          aria-label="Keyboard shortcuts"
+          aria-expanded={help()}
+          onClick={() => setHelp((v) => !v)}
+        >
           ?
         </button>
-        <button type="button" class="icon-btn" onClick={() => prefsActions.setTheme(NEXT_THEME[prefs.theme])} aria-label={`Theme: ${prefs.theme}. Switch to ${NEXT_THEME[prefs.theme]}`} title={`Theme: ${prefs.theme}`} data-testid="theme-toggle">
+        <button
+          type="button"
+          class="icon-btn"
+          onClick={() => prefsActions.setTheme(NEXT_THEME[prefs.theme])}
+          aria-label={`Theme: ${prefs.theme}. Switch to ${NEXT_THEME[prefs.theme]}`}
+          title={`Theme: ${prefs.theme}`}
+          data-testid="theme-toggle"
+        >
           <Icon name={prefs.theme === 'light' ? 'sun' : prefs.theme === 'dark' ? 'moon' : 'auto'} />
         </button>
         <div class="user" data-testid="user">

@@ -18,11 +18,18 @@ let files: string[] = [];
 
 /** Every file under `dir`, relative to it. */
 function walk(dir: string, prefix = ''): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
+  );
 }
 
 beforeAll(async () => {
-  await build({ configFile: path.join(webRoot, 'vite.config.ts'), mode: 'production', logLevel: 'silent', build: { outDir, emptyOutDir: true } });
+  await build({
+    configFile: path.join(webRoot, 'vite.config.ts'),
+    mode: 'production',
+    logLevel: 'silent',
+    build: { outDir, emptyOutDir: true },
+  });
   files = walk(outDir);
 }, 120_000);
 
@@ -59,11 +66,15 @@ describe('web > production build', () => {
     // zod names its classes with strings (`$constructor("ZodError", …)`), which minifying keeps.
     const html = readFileSync(path.join(outDir, 'index.html'), 'utf8');
     const entries = [...html.matchAll(/<script\b[^>]*\bsrc="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
-    const preloaded = [...html.matchAll(/<link\b[^>]*rel="modulepreload"[^>]*href="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+    const preloaded = [...html.matchAll(/<link\b[^>]*rel="modulepreload"[^>]*href="\/(assets\/[^"]+\.js)"/g)].map(
+      (m) => m[1]!,
+    );
     const main = [...entries, ...preloaded];
     expect(main.length).toBeGreaterThan(0);
     for (const f of main) expect(readFileSync(path.join(outDir, f), 'utf8'), f).not.toContain('ZodError');
     const lazy = files.filter((f) => f.endsWith('.js') && !main.includes(f));
-    expect(lazy.some((f) => /CreateEventForm/.test(f) && readFileSync(path.join(outDir, f), 'utf8').includes('ZodError'))).toBe(true);
+    expect(
+      lazy.some((f) => /CreateEventForm/.test(f) && readFileSync(path.join(outDir, f), 'utf8').includes('ZodError')),
+    ).toBe(true);
   });
 });

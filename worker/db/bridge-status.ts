@@ -46,7 +46,11 @@ export async function saveBridgeStatus(db: Db, report: BridgeStatus, receivedAt:
       )
       .bind(report.bridgeId, receivedAt, reportLag(report), report.at, JSON.stringify(report)),
     d1.prepare('DELETE FROM bridge_status WHERE received_at < ?1').bind(receivedAt - BRIDGE_STATUS_TTL_MS),
-    d1.prepare('DELETE FROM bridge_status WHERE bridge_id NOT IN (SELECT bridge_id FROM bridge_status ORDER BY received_at DESC LIMIT ?1)').bind(MAX_BRIDGE_STATUSES),
+    d1
+      .prepare(
+        'DELETE FROM bridge_status WHERE bridge_id NOT IN (SELECT bridge_id FROM bridge_status ORDER BY received_at DESC LIMIT ?1)',
+      )
+      .bind(MAX_BRIDGE_STATUSES),
   ]);
 }
 

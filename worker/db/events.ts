@@ -64,7 +64,12 @@ export function toInsertRow(event: NewEvent, seq: number): InsertRow {
 }
 
 /** Splits rows into statement-sized chunks (by count and by serialized size). */
-export function chunkRows<T>(rows: T[], sizeOf: (row: T) => number, maxRows = INSERT_CHUNK_ROWS, maxBytes = INSERT_CHUNK_BYTES): T[][] {
+export function chunkRows<T>(
+  rows: T[],
+  sizeOf: (row: T) => number,
+  maxRows = INSERT_CHUNK_ROWS,
+  maxBytes = INSERT_CHUNK_BYTES,
+): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
   let bytes = 0;
@@ -83,11 +88,26 @@ export function chunkRows<T>(rows: T[], sizeOf: (row: T) => number, maxRows = IN
 }
 
 const INSERT_COLUMNS: [sqlName: string, key: keyof InsertRow][] = [
-  ['id', 'id'], ['category', 'category'], ['seq', 'seq'], ['severity', 'severity'], ['priority', 'priority'],
-  ['status', 'status'], ['event_type', 'eventType'], ['title', 'title'], ['description', 'description'],
-  ['event_time', 'eventTime'], ['received_at', 'receivedAt'], ['updated_at', 'updatedAt'],
-  ['container_id', 'containerId'], ['ship_id', 'shipId'], ['berth_id', 'berthId'], ['port_id', 'portId'],
-  ['requires_action', 'requiresAction'], ['is_resolved', 'isResolved'], ['assigned_to', 'assignedTo'], ['doc', 'doc'],
+  ['id', 'id'],
+  ['category', 'category'],
+  ['seq', 'seq'],
+  ['severity', 'severity'],
+  ['priority', 'priority'],
+  ['status', 'status'],
+  ['event_type', 'eventType'],
+  ['title', 'title'],
+  ['description', 'description'],
+  ['event_time', 'eventTime'],
+  ['received_at', 'receivedAt'],
+  ['updated_at', 'updatedAt'],
+  ['container_id', 'containerId'],
+  ['ship_id', 'shipId'],
+  ['berth_id', 'berthId'],
+  ['port_id', 'portId'],
+  ['requires_action', 'requiresAction'],
+  ['is_resolved', 'isResolved'],
+  ['assigned_to', 'assignedTo'],
+  ['doc', 'doc'],
 ];
 
 /**
@@ -119,7 +139,11 @@ export type OutboxEntry = { id: string; seq: number; topic: string };
  * together with the outbox entries of the new rows.
  * (Raw D1 here: drizzle's batch does not take raw statements with RETURNING.)
  */
-export async function insertNewEvents(db: Db, rows: InsertRow[], outbox: OutboxEntry[] = []): Promise<Map<string, number>> {
+export async function insertNewEvents(
+  db: Db,
+  rows: InsertRow[],
+  outbox: OutboxEntry[] = [],
+): Promise<Map<string, number>> {
   const inserted = new Map<string, number>();
   if (rows.length === 0) return inserted;
   const d1 = db.$client;
@@ -149,7 +173,23 @@ export async function replaceEvent(
         updated_at = ?8, requires_action = ?9, is_resolved = ?10, assigned_to = ?11, doc = ?12, deleted = ?13
        WHERE id = ?14 AND seq = ?15 AND deleted = 0 RETURNING seq`,
     )
-    .bind(r.seq, r.severity, r.priority, r.status, r.eventType, r.title, r.description, r.updatedAt, r.requiresAction, r.isResolved, r.assignedTo, r.doc, change.deleted ? 1 : 0, change.id, change.expectedSeq);
+    .bind(
+      r.seq,
+      r.severity,
+      r.priority,
+      r.status,
+      r.eventType,
+      r.title,
+      r.description,
+      r.updatedAt,
+      r.requiresAction,
+      r.isResolved,
+      r.assignedTo,
+      r.doc,
+      change.deleted ? 1 : 0,
+      change.id,
+      change.expectedSeq,
+    );
   const h = change.history;
   const history = d1
     .prepare(
@@ -163,7 +203,10 @@ export async function replaceEvent(
 
 /** The highest seq stored for a room (0 when empty). */
 export async function maxSeq(db: Db, category: Category): Promise<number> {
-  const [row] = await db.select({ value: max(events.seq) }).from(events).where(eq(events.category, category));
+  const [row] = await db
+    .select({ value: max(events.seq) })
+    .from(events)
+    .where(eq(events.category, category));
   return row?.value ?? 0;
 }
 

@@ -11,7 +11,8 @@ describe('worker > db/list cursors and text queries', () => {
   });
 
   it('rejects anything it did not issue', () => {
-    for (const bad of ['', 'garbage!', btoa('{"a":1}'), btoa('["s",-1]'), btoa('["r","x","y"]'), btoa('["s",1.5]')]) expect(decodeCursor(bad)).toBeUndefined();
+    for (const bad of ['', 'garbage!', btoa('{"a":1}'), btoa('["s",-1]'), btoa('["r","x","y"]'), btoa('["s",1.5]')])
+      expect(decodeCursor(bad)).toBeUndefined();
   });
 
   it('turns free text into quoted prefix terms, making FTS5 syntax inert', () => {

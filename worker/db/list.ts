@@ -53,7 +53,10 @@ export type ListPage<T> = { rows: T[]; next: Position | null };
 /** Opaque cursor: base64url of the last sort key. */
 export function encodeCursor(p: Position): string {
   const json = JSON.stringify(p.kind === 'seq' ? ['s', p.seq] : ['r', p.receivedAt, p.id]);
-  return btoa(String.fromCharCode(...new TextEncoder().encode(json))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...new TextEncoder().encode(json)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 /** The position a cursor names, or undefined when it is not one of ours. */
@@ -63,7 +66,8 @@ export function decodeCursor(cursor: string): Position | undefined {
     const v: unknown = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (ch) => ch.charCodeAt(0))));
     if (!Array.isArray(v)) return undefined;
     if (v[0] === 's' && v.length === 2 && Number.isSafeInteger(v[1]) && v[1] >= 0) return { kind: 'seq', seq: v[1] };
-    if (v[0] === 'r' && v.length === 3 && Number.isSafeInteger(v[1]) && typeof v[2] === 'string') return { kind: 'received', receivedAt: v[1], id: v[2] };
+    if (v[0] === 'r' && v.length === 3 && Number.isSafeInteger(v[1]) && typeof v[2] === 'string')
+      return { kind: 'received', receivedAt: v[1], id: v[2] };
   } catch {
     // not base64url JSON: not a cursor this API issued
   }
@@ -77,7 +81,10 @@ export function decodeCursor(cursor: string): Position | undefined {
 export function ftsQuery(q: string): string | undefined {
   const words = q.match(/[\p{L}\p{N}]+/gu);
   if (!words) return undefined;
-  return words.slice(0, 16).map((w) => `"${w}"*`).join(' ');
+  return words
+    .slice(0, 16)
+    .map((w) => `"${w}"*`)
+    .join(' ');
 }
 
 type Sql = { where: string[]; params: unknown[] };
@@ -95,7 +102,9 @@ function filterTerms(s: Sql, f: EventFilter): string[] {
   // read every row of each value and sort them (seconds at 1M rows), so the unary + keeps the
   // index out and the newest-first scan filters instead (measured in docs/api.md).
   const oneOf = (column: string, values: readonly string[]) =>
-    values.length === 1 ? `${column} = ${bind(s, values[0])}` : `+${column} IN (${values.map((v) => bind(s, v)).join(', ')})`;
+    values.length === 1
+      ? `${column} = ${bind(s, values[0])}`
+      : `+${column} IN (${values.map((v) => bind(s, v)).join(', ')})`;
   if (f.scope) terms.push(oneOf('e.category', f.scope));
   if (f.severities?.length) terms.push(oneOf('e.severity', f.severities));
   if (f.statuses?.length) terms.push(oneOf('e.status', f.statuses));
@@ -104,7 +113,10 @@ function filterTerms(s: Sql, f: EventFilter): string[] {
   const match = f.q === undefined ? undefined : ftsQuery(f.q);
   // 'set': fetch the few matching rows by rowid and sort them. 'scan': walk the sort order and
   // test membership, stopping at the page's end (a common word would otherwise sort 100k rows).
-  if (match) terms.push(`${f.textPlan === 'scan' ? '+' : ''}e.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ${bind(s, match)})`);
+  if (match)
+    terms.push(
+      `${f.textPlan === 'scan' ? '+' : ''}e.rowid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ${bind(s, match)})`,
+    );
   if (f.unread) terms.push('r.event_id IS NULL');
   return terms;
 }
@@ -157,19 +169,32 @@ export async function planText<Q extends EventFilter>(db: Db, query: Q): Promise
 
 type KeyRow = { id: string; seq: number; received_at: number };
 
-function pageOf<R extends KeyRow>(rows: R[], query: ListQuery, changefeed: boolean): { rows: R[]; next: Position | null } {
+function pageOf<R extends KeyRow>(
+  rows: R[],
+  query: ListQuery,
+  changefeed: boolean,
+): { rows: R[]; next: Position | null } {
   if (rows.length <= query.limit) return { rows, next: null };
   const page = rows.slice(0, query.limit);
   const last = page[page.length - 1]!;
-  return { rows: page, next: changefeed ? { kind: 'seq', seq: last.seq } : { kind: 'received', receivedAt: last.received_at, id: last.id } };
+  return {
+    rows: page,
+    next: changefeed ? { kind: 'seq', seq: last.seq } : { kind: 'received', receivedAt: last.received_at, id: last.id },
+  };
 }
 
 /** One page of events matching a query, newest first (or in seq order in changefeed mode). */
 export async function listEvents(db: Db, query: ListQuery): Promise<ListPage<ListedEvent>> {
   query = await planText(db, query);
-  const { sql, params, changefeed } = pageSql(query, 'e.id, e.seq, e.category, e.deleted, e.doc, e.received_at, r.event_id IS NOT NULL AS read');
+  const { sql, params, changefeed } = pageSql(
+    query,
+    'e.id, e.seq, e.category, e.deleted, e.doc, e.received_at, r.event_id IS NOT NULL AS read',
+  );
   type Row = KeyRow & { category: Category; deleted: number; doc: string; read: number };
-  const { results } = await db.$client.prepare(sql).bind(...params).all<Row>();
+  const { results } = await db.$client
+    .prepare(sql)
+    .bind(...params)
+    .all<Row>();
   const page = pageOf(results, query, changefeed);
   return {
     next: page.next,
@@ -214,18 +239,37 @@ export const EXPORT_COLUMNS: readonly (readonly [header: string, sql: string])[]
 /** One page of the CSV export: each row the values of EXPORT_COLUMNS, in order. */
 export async function exportPage(db: Db, query: ListQuery): Promise<ListPage<unknown[]>> {
   query = await planText(db, query);
-  const columns = ['e.id AS k_id', 'e.seq AS k_seq', 'e.received_at AS k_received', ...EXPORT_COLUMNS.map(([, sql], i) => `${sql} AS c${i}`)].join(', ');
+  const columns = [
+    'e.id AS k_id',
+    'e.seq AS k_seq',
+    'e.received_at AS k_received',
+    ...EXPORT_COLUMNS.map(([, sql], i) => `${sql} AS c${i}`),
+  ].join(', ');
   const { sql, params, changefeed } = pageSql(query, columns);
-  const { results } = await db.$client.prepare(sql).bind(...params).all<Record<string, unknown>>();
-  const keyed = results.map((r) => ({ id: r.k_id as string, seq: r.k_seq as number, received_at: r.k_received as number, r }));
+  const { results } = await db.$client
+    .prepare(sql)
+    .bind(...params)
+    .all<Record<string, unknown>>();
+  const keyed = results.map((r) => ({
+    id: r.k_id as string,
+    seq: r.k_seq as number,
+    received_at: r.k_received as number,
+    r,
+  }));
   const page = pageOf(keyed, query, changefeed);
   return { next: page.next, rows: page.rows.map(({ r }) => EXPORT_COLUMNS.map((_, i) => r[`c${i}`])) };
 }
 
 /** A stored row by id, with its current seq and the caller's read flag; tombstones included. */
-export async function findEvent(db: Db, id: string, user: string): Promise<{ seq: number; category: Category; deleted: boolean; event: QuaycastEvent; read: boolean } | undefined> {
+export async function findEvent(
+  db: Db,
+  id: string,
+  user: string,
+): Promise<{ seq: number; category: Category; deleted: boolean; event: QuaycastEvent; read: boolean } | undefined> {
   const row = await db.$client
-    .prepare('SELECT e.seq, e.category, e.deleted, e.doc, r.event_id IS NOT NULL AS read FROM events e LEFT JOIN read_state r ON r.user_sub = ?2 AND r.event_id = e.id WHERE e.id = ?1')
+    .prepare(
+      'SELECT e.seq, e.category, e.deleted, e.doc, r.event_id IS NOT NULL AS read FROM events e LEFT JOIN read_state r ON r.user_sub = ?2 AND r.event_id = e.id WHERE e.id = ?1',
+    )
     .bind(id, user)
     .first<{ seq: number; category: Category; deleted: number; doc: string; read: number }>();
   if (!row) return undefined;
@@ -236,7 +280,9 @@ export async function findEvent(db: Db, id: string, user: string): Promise<{ seq
 /** An event's workflow history, oldest first. */
 export async function eventHistoryOf(db: Db, id: string): Promise<HistoryEntry[]> {
   const { results } = await db.$client
-    .prepare('SELECT event_id AS eventId, seq, at, actor, action, from_status AS fromStatus, to_status AS toStatus, note FROM event_history WHERE event_id = ?1 ORDER BY seq')
+    .prepare(
+      'SELECT event_id AS eventId, seq, at, actor, action, from_status AS fromStatus, to_status AS toStatus, note FROM event_history WHERE event_id = ?1 ORDER BY seq',
+    )
     .bind(id)
     .all<HistoryEntry>();
   return results;
@@ -250,7 +296,9 @@ export async function seqsOf(db: Db, ids: string[], scope?: readonly Category[])
   const out = new Map<string, number>();
   if (ids.length === 0) return out;
   const { results } = await db.$client
-    .prepare('SELECT id, seq FROM events WHERE id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR category IN (SELECT value FROM json_each(?2)))')
+    .prepare(
+      'SELECT id, seq FROM events WHERE id IN (SELECT value FROM json_each(?1)) AND (?2 IS NULL OR category IN (SELECT value FROM json_each(?2)))',
+    )
     .bind(JSON.stringify(ids), scope ? JSON.stringify(scope) : null)
     .all<{ id: string; seq: number }>();
   for (const r of results) out.set(r.id, r.seq);
@@ -260,6 +308,10 @@ export async function seqsOf(db: Db, ids: string[], scope?: readonly Category[])
 /** Marks an event read (idempotent: the first read time stays) or unread for one user. */
 export async function setRead(db: Db, user: string, eventId: string, read: boolean, at = Date.now()): Promise<void> {
   const d1 = db.$client;
-  if (read) await d1.prepare('INSERT INTO read_state (user_sub, event_id, read_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING').bind(user, eventId, at).run();
+  if (read)
+    await d1
+      .prepare('INSERT INTO read_state (user_sub, event_id, read_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING')
+      .bind(user, eventId, at)
+      .run();
   else await d1.prepare('DELETE FROM read_state WHERE user_sub = ?1 AND event_id = ?2').bind(user, eventId).run();
 }

@@ -16,15 +16,25 @@ LIMIT ?1`;
 
 /** Pending outbox rows with their events, oldest first. Raw D1: the event is the stored JSON document. */
 export async function pendingOutbox(db: Db, limit: number): Promise<PendingOutboxRow[]> {
-  const { results } = await db.$client.prepare(PENDING_SQL).bind(limit).all<{ id: string; topic: string; createdAt: number; seq: number; doc: string }>();
-  return results.map((r) => ({ id: r.id, topic: r.topic, createdAt: r.createdAt, event: { ...(JSON.parse(r.doc) as Record<string, unknown>), seq: r.seq } }));
+  const { results } = await db.$client
+    .prepare(PENDING_SQL)
+    .bind(limit)
+    .all<{ id: string; topic: string; createdAt: number; seq: number; doc: string }>();
+  return results.map((r) => ({
+    id: r.id,
+    topic: r.topic,
+    createdAt: r.createdAt,
+    event: { ...(JSON.parse(r.doc) as Record<string, unknown>), seq: r.seq },
+  }));
 }
 
 /** Marks rows published (once: a second ack of the same id changes nothing). Returns how many moved. */
 export async function ackOutbox(db: Db, ids: string[], at: number): Promise<number> {
   // The ids travel as one JSON parameter: D1 allows at most 100 bound parameters per statement.
   const result = await db.$client
-    .prepare('UPDATE outbox SET published_at = ?2 WHERE published_at IS NULL AND event_id IN (SELECT value FROM json_each(?1))')
+    .prepare(
+      'UPDATE outbox SET published_at = ?2 WHERE published_at IS NULL AND event_id IN (SELECT value FROM json_each(?1))',
+    )
     .bind(JSON.stringify(ids), at)
     .run();
   return result.meta.changes ?? 0;

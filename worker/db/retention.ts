@@ -57,7 +57,13 @@ const deleteRelated = (table: string) =>
 /** Deletes expired events (and what belongs to them) in bounded transactions; returns what went. */
 export async function purgeExpired(db: Db, options: RetentionOptions): Promise<RetentionReport> {
   const d1 = db.$client;
-  const { now, retentionDays, batchRows = RETENTION_BATCH_ROWS, maxBatches = RETENTION_MAX_BATCHES, budgetMs = RETENTION_BUDGET_MS } = options;
+  const {
+    now,
+    retentionDays,
+    batchRows = RETENTION_BATCH_ROWS,
+    maxBatches = RETENTION_MAX_BATCHES,
+    budgetMs = RETENTION_BUDGET_MS,
+  } = options;
   const started = Date.now();
   const cutoff = now - retentionDays * DAY_MS;
   const report: RetentionReport = {
@@ -75,7 +81,9 @@ export async function purgeExpired(db: Db, options: RetentionOptions): Promise<R
   };
   // Tables of later migrations may be missing in an older database: only touch those that exist.
   const { results: tables } = await d1
-    .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${RELATED.map((r) => `'${r.table}'`).join(', ')})`)
+    .prepare(
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (${RELATED.map((r) => `'${r.table}'`).join(', ')})`,
+    )
     .all<{ name: string }>();
   const related = RELATED.filter((r) => tables.some((t) => t.name === r.table));
   const deleteEvents = d1.prepare(DELETE_EVENTS);

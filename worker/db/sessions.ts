@@ -17,7 +17,11 @@ const CLEANUP_ROWS = 100;
 /** The cookie's id: 32 random bytes, base64url (43 characters). */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 /** A new session id (what the cookie holds). */
 export function newSessionId(): string {
@@ -42,23 +46,51 @@ export async function createSession(db: Db, claims: Claims, tag: string, now = D
   const d1 = db.$client;
   await d1.batch([
     d1
-      .prepare('INSERT INTO sessions (id_hash, sub, role, name, categories, token_iat, expires_at, key_tag, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)')
-      .bind(await sha256(id), claims.sub, claims.role, claims.name ?? null, claims.categories ? JSON.stringify(claims.categories) : null, claims.iat ?? null, claims.exp, tag, now),
-    d1.prepare('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?2)').bind(Math.floor(now / 1000), CLEANUP_ROWS),
-    d1.prepare('DELETE FROM sessions WHERE sub = ?1 AND rowid NOT IN (SELECT rowid FROM sessions WHERE sub = ?1 ORDER BY created_at DESC LIMIT ?2)').bind(claims.sub, MAX_SESSIONS_PER_SUB),
+      .prepare(
+        'INSERT INTO sessions (id_hash, sub, role, name, categories, token_iat, expires_at, key_tag, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)',
+      )
+      .bind(
+        await sha256(id),
+        claims.sub,
+        claims.role,
+        claims.name ?? null,
+        claims.categories ? JSON.stringify(claims.categories) : null,
+        claims.iat ?? null,
+        claims.exp,
+        tag,
+        now,
+      ),
+    d1
+      .prepare('DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expires_at <= ?1 LIMIT ?2)')
+      .bind(Math.floor(now / 1000), CLEANUP_ROWS),
+    d1
+      .prepare(
+        'DELETE FROM sessions WHERE sub = ?1 AND rowid NOT IN (SELECT rowid FROM sessions WHERE sub = ?1 ORDER BY created_at DESC LIMIT ?2)',
+      )
+      .bind(claims.sub, MAX_SESSIONS_PER_SUB),
   ]);
   return id;
 }
 
 export type SessionLookup = { ok: true; claims: Claims } | { ok: false; reason: 'unknown' | 'expired' | 'rotated' };
 
-type Row = { sub: string; role: string; name: string | null; categories: string | null; token_iat: number | null; expires_at: number; key_tag: string };
+type Row = {
+  sub: string;
+  role: string;
+  name: string | null;
+  categories: string | null;
+  token_iat: number | null;
+  expires_at: number;
+  key_tag: string;
+};
 
 function scopeOf(text: string | null): Category[] | undefined | null {
   if (text === null) return undefined;
   try {
     const v: unknown = JSON.parse(text);
-    return Array.isArray(v) && v.length > 0 && v.every((c) => (CATEGORIES as readonly unknown[]).includes(c)) ? (v as Category[]) : null;
+    return Array.isArray(v) && v.length > 0 && v.every((c) => (CATEGORIES as readonly unknown[]).includes(c))
+      ? (v as Category[])
+      : null;
   } catch {
     return null;
   }
@@ -68,9 +100,17 @@ function scopeOf(text: string | null): Category[] | undefined | null {
  * The claims of a live session (with `sid`), or why there is none. An expired row is deleted
  * when it is found; `tags` are the fingerprints of the JWT secrets configured now.
  */
-export async function findSession(db: Db, id: string, tags: readonly string[], nowSeconds = Math.floor(Date.now() / 1000)): Promise<SessionLookup> {
+export async function findSession(
+  db: Db,
+  id: string,
+  tags: readonly string[],
+  nowSeconds = Math.floor(Date.now() / 1000),
+): Promise<SessionLookup> {
   const hash = await sha256(id);
-  const row = await db.$client.prepare('SELECT sub, role, name, categories, token_iat, expires_at, key_tag FROM sessions WHERE id_hash = ?1').bind(hash).first<Row>();
+  const row = await db.$client
+    .prepare('SELECT sub, role, name, categories, token_iat, expires_at, key_tag FROM sessions WHERE id_hash = ?1')
+    .bind(hash)
+    .first<Row>();
   if (!row) return { ok: false, reason: 'unknown' };
   if (row.expires_at <= nowSeconds) {
     await endSession(db, id);
@@ -96,6 +136,9 @@ export async function findSession(db: Db, id: string, tags: readonly string[], n
 
 /** Ends a session (deletes its row); true when there was one. */
 export async function endSession(db: Db, id: string): Promise<boolean> {
-  const result = await db.$client.prepare('DELETE FROM sessions WHERE id_hash = ?1').bind(await sha256(id)).run();
+  const result = await db.$client
+    .prepare('DELETE FROM sessions WHERE id_hash = ?1')
+    .bind(await sha256(id))
+    .run();
   return (result.meta.changes ?? 0) > 0;
 }

@@ -4,7 +4,8 @@ import type { EventStats } from '../../protocol/stats.ts';
 import type { Db } from './client.ts';
 import { eventCounts } from './schema.ts';
 
-const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
+const zeros = <K extends string>(keys: readonly K[]) =>
+  Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 const DONE: ReadonlySet<Status> = new Set(['Resolved', 'Closed']);
 
 /**
@@ -23,9 +24,14 @@ export async function eventStats(db: Db, now = Date.now(), scope?: readonly Cate
   const scopeParams = scope ?? [];
   const [allCounts, today, perMinute] = await Promise.all([
     db.select().from(eventCounts),
-    d1.prepare(`SELECT COUNT(*) AS n FROM events WHERE received_at >= ?1${inScope}`).bind(dayStart, ...scopeParams).first<{ n: number }>(),
     d1
-      .prepare(`SELECT received_at / 60000 AS m, COUNT(*) AS n FROM events WHERE received_at >= ?1${inScope} GROUP BY m`)
+      .prepare(`SELECT COUNT(*) AS n FROM events WHERE received_at >= ?1${inScope}`)
+      .bind(dayStart, ...scopeParams)
+      .first<{ n: number }>(),
+    d1
+      .prepare(
+        `SELECT received_at / 60000 AS m, COUNT(*) AS n FROM events WHERE received_at >= ?1${inScope} GROUP BY m`,
+      )
       .bind(hourStart, ...scopeParams)
       .all<{ m: number; n: number }>(),
   ]);

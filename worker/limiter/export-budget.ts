@@ -19,7 +19,11 @@ export type ExportBudget = {
 };
 
 /** A budget for one export request of token `sub`. */
-export function exportBudget(env: Env, sub: string, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): ExportBudget {
+export function exportBudget(
+  env: Env,
+  sub: string,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): ExportBudget {
   const { exportMaxRows, exportRowsPerMinute } = getConfig(env).limits;
   const limiter = rateLimiterStub(env, sub);
   let first = true;
@@ -34,7 +38,12 @@ export function exportBudget(env: Env, sub: string, sleep: (ms: number) => Promi
       for (;;) {
         const result = await limiter.takeFrom('export', exportRowsPerMinute, cost);
         if (result.ok) break;
-        if (first) refuse('export_rows', `this token has streamed ${exportRowsPerMinute} CSV rows in the last minute; retry in ${result.retryAfterSeconds} s`, result.retryAfterSeconds);
+        if (first)
+          refuse(
+            'export_rows',
+            `this token has streamed ${exportRowsPerMinute} CSV rows in the last minute; retry in ${result.retryAfterSeconds} s`,
+            result.retryAfterSeconds,
+          );
         await sleep(result.retryAfterSeconds * 1000);
       }
       first = false;

@@ -14,8 +14,16 @@ export async function holdLongPoll(env: Env, sub: string, waitSeconds: number): 
   const { longPollsPerToken } = getConfig(env).limits;
   const limiter = rateLimiterStub(env, sub);
   const id = crypto.randomUUID();
-  const result = await limiter.acquire('longPoll', longPollsPerToken, { id, expiresAt: Date.now() + waitSeconds * 1000 + LEASE_SLACK_MS });
-  if (!result.ok) refuse('long_polls', `this token has ${result.open} long-polls open (at most ${longPollsPerToken}); retry in ${waitSeconds} s`, Math.max(1, waitSeconds));
+  const result = await limiter.acquire('longPoll', longPollsPerToken, {
+    id,
+    expiresAt: Date.now() + waitSeconds * 1000 + LEASE_SLACK_MS,
+  });
+  if (!result.ok)
+    refuse(
+      'long_polls',
+      `this token has ${result.open} long-polls open (at most ${longPollsPerToken}); retry in ${waitSeconds} s`,
+      Math.max(1, waitSeconds),
+    );
   return async () => {
     await limiter.release('longPoll', id).catch(() => {
       // the lease lapses on its own after its wait

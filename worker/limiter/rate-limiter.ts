@@ -103,7 +103,9 @@ export class RateLimiter extends DurableObject<Env> {
     await Promise.all(
       [...byRoom].map(async ([room, held]) => {
         try {
-          const open = new Set(await this.env.ROOMS.get(this.env.ROOMS.idFromString(room)).openConnections(held.map((l) => l.id)));
+          const open = new Set(
+            await this.env.ROOMS.get(this.env.ROOMS.idFromString(room)).openConnections(held.map((l) => l.id)),
+          );
           for (const l of held) if (!open.has(l.id)) gone.push(l);
         } catch (err) {
           // an unreachable room keeps its leases this time: erring towards the cap, never past it

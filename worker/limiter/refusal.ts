@@ -15,10 +15,15 @@ export function rateLimitedBody(limit: LimitName, message: string): ErrorBody {
 /** Throws the 429 of a limit (the app's onError sends it). */
 export function refuse(limit: LimitName, message: string, retryAfterSeconds: number): never {
   const body = rateLimitedBody(limit, message);
-  apiError(429, body.error.code, message, body.error.details, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  apiError(429, body.error.code, message, body.error.details, {
+    'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+  });
 }
 
 /** The same 429 as a Response, for code that answers without throwing (a Durable Object's fetch). */
 export function refusalResponse(limit: LimitName, message: string, retryAfterSeconds: number): Response {
-  return Response.json(rateLimitedBody(limit, message), { status: 429, headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) } });
+  return Response.json(rateLimitedBody(limit, message), {
+    status: 429,
+    headers: { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+  });
 }

@@ -65,7 +65,9 @@ export class CatchUp {
         const severities = s.severities;
         const from = s.cursor;
         const limit = limits.replayPageEvents;
-        const page = await replay.run(s.user, () => changesAfter(db, { category, after: from, upTo, severities: severities ?? undefined, limit }));
+        const page = await replay.run(s.user, () =>
+          changesAfter(db, { category, after: from, upTo, severities: severities ?? undefined, limit }),
+        );
         if (!s.isOpen()) return;
         if (s.severities !== severities || s.cursor !== from) continue; // the filter changed meanwhile: read again
         s.cursor = page.length === limit ? page[page.length - 1]!.seq : upTo;
@@ -74,7 +76,13 @@ export class CatchUp {
       }
     } catch (err) {
       log('error', 'room replay failed', { room: category, cursor: s.cursor, ...errorFields(err) });
-      s.send(JSON.stringify({ type: 'error', code: 'replay_failed', message: 'could not read the room history; reconnect with your cursor' } satisfies ServerMessage));
+      s.send(
+        JSON.stringify({
+          type: 'error',
+          code: 'replay_failed',
+          message: 'could not read the room history; reconnect with your cursor',
+        } satisfies ServerMessage),
+      );
       this.host.subscribers.drop(s, CLOSE.tryAgainLater, 'replay failed');
     } finally {
       s.catchingUp = false;

@@ -9,14 +9,26 @@ const utf8 = new TextEncoder();
 describe('worker > room > client-frames > readClientFrame', () => {
   it('reads an ack and a subscribe, folding repeated severities and taking none or all four as everything', () => {
     expect(readClientFrame('{"type":"ack","seq":41}')).toEqual({ kind: 'ack', seq: 41 });
-    expect(readClientFrame('{"type":"subscribe","severities":["High","High"]}')).toEqual({ kind: 'subscribe', severities: ['High'] });
-    expect(readClientFrame('{"type":"subscribe","severities":["High","High","High","High"]}')).toEqual({ kind: 'subscribe', severities: ['High'] });
+    expect(readClientFrame('{"type":"subscribe","severities":["High","High"]}')).toEqual({
+      kind: 'subscribe',
+      severities: ['High'],
+    });
+    expect(readClientFrame('{"type":"subscribe","severities":["High","High","High","High"]}')).toEqual({
+      kind: 'subscribe',
+      severities: ['High'],
+    });
     expect(readClientFrame('{"type":"subscribe","severities":[]}')).toEqual({ kind: 'subscribe', severities: null });
-    expect(readClientFrame(JSON.stringify({ type: 'subscribe', severities: [...SEVERITIES] }))).toEqual({ kind: 'subscribe', severities: null });
+    expect(readClientFrame(JSON.stringify({ type: 'subscribe', severities: [...SEVERITIES] }))).toEqual({
+      kind: 'subscribe',
+      severities: null,
+    });
   });
 
   it('calls binary, non-JSON and wrong shapes bad frames, naming the field; anything over the bound is too big first', () => {
-    expect(readClientFrame(new ArrayBuffer(8))).toEqual({ kind: 'bad_frame', message: 'binary frames are not part of the protocol' });
+    expect(readClientFrame(new ArrayBuffer(8))).toEqual({
+      kind: 'bad_frame',
+      message: 'binary frames are not part of the protocol',
+    });
     expect(readClientFrame('hello')).toEqual({ kind: 'bad_frame', message: 'frames must be JSON (or the text ping)' });
     const wrong = readClientFrame('{"type":"ack","seq":-1}');
     expect(wrong.kind).toBe('bad_frame');
@@ -28,14 +40,21 @@ describe('worker > room > client-frames > readClientFrame', () => {
 
   it('property: never throws, and a frame is too big exactly when its UTF-8 bytes exceed the bound', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 3000 }), fc.json({ maxDepth: 4 }), fc.string({ minLength: 4000, maxLength: 4200 })), (text) => {
-        const verdict = readClientFrame(text);
-        expect(verdict.kind === 'too_big').toBe(utf8.encode(text).byteLength > MAX_CLIENT_FRAME_BYTES);
-        if (verdict.kind === 'subscribe' && verdict.severities) {
-          expect(new Set(verdict.severities).size).toBe(verdict.severities.length);
-          expect(verdict.severities.length).toBeLessThan(SEVERITIES.length);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 3000 }),
+          fc.json({ maxDepth: 4 }),
+          fc.string({ minLength: 4000, maxLength: 4200 }),
+        ),
+        (text) => {
+          const verdict = readClientFrame(text);
+          expect(verdict.kind === 'too_big').toBe(utf8.encode(text).byteLength > MAX_CLIENT_FRAME_BYTES);
+          if (verdict.kind === 'subscribe' && verdict.severities) {
+            expect(new Set(verdict.severities).size).toBe(verdict.severities.length);
+            expect(verdict.severities.length).toBeLessThan(SEVERITIES.length);
+          }
+        },
+      ),
     );
   });
 });

@@ -16,7 +16,11 @@ import type { Subscribers } from './subscribers.ts';
 export type FrameWindow = { frames: number; start: number };
 
 /** Counts one frame; false when it is one more than `clientFramesPerWindow` in the window (the socket is then closed, 1008). */
-export function countFrame(window: FrameWindow, now: number, limits: Pick<RoomLimits, 'clientFramesPerWindow' | 'clientWindowMs'>): boolean {
+export function countFrame(
+  window: FrameWindow,
+  now: number,
+  limits: Pick<RoomLimits, 'clientFramesPerWindow' | 'clientWindowMs'>,
+): boolean {
   if (now - window.start > limits.clientWindowMs) {
     window.start = now;
     window.frames = 0;
@@ -36,7 +40,8 @@ const utf8 = new TextEncoder();
 /** Reads one client frame (text or binary) into what the room does with it. */
 export function readClientFrame(message: string | ArrayBuffer): ClientFrame {
   const size = typeof message === 'string' ? utf8.encode(message).byteLength : message.byteLength;
-  if (size > MAX_CLIENT_FRAME_BYTES) return { kind: 'too_big', message: `frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes` };
+  if (size > MAX_CLIENT_FRAME_BYTES)
+    return { kind: 'too_big', message: `frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes` };
   if (typeof message !== 'string') return { kind: 'bad_frame', message: 'binary frames are not part of the protocol' };
   let data: unknown;
   try {
@@ -46,7 +51,11 @@ export function readClientFrame(message: string | ArrayBuffer): ClientFrame {
     return { kind: 'bad_frame', message: 'frames must be JSON (or the text ping)' };
   }
   const parsed = ClientMessageSchema.safeParse(data);
-  if (!parsed.success) return { kind: 'bad_frame', message: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ') };
+  if (!parsed.success)
+    return {
+      kind: 'bad_frame',
+      message: parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; '),
+    };
   const m = parsed.data;
   if (m.type === 'ack') return { kind: 'ack', seq: m.seq };
   // Duplicates are folded first: four copies of one severity are that severity, not "all four".
@@ -54,10 +63,19 @@ export function readClientFrame(message: string | ArrayBuffer): ClientFrame {
   return { kind: 'subscribe', severities: wanted.length === 0 || wanted.length === SEVERITIES.length ? null : wanted };
 }
 
-export type FrameHost = { readonly limits: RoomLimits; readonly subscribers: Subscribers; readonly room: string | undefined };
+export type FrameHost = {
+  readonly limits: RoomLimits;
+  readonly subscribers: Subscribers;
+  readonly room: string | undefined;
+};
 
 /** Answers one frame of a socket's client, as docs/rooms.md says: flooding and oversize close it, a bad frame is told. */
-export function answerClientFrame(s: SocketSubscriber, message: string | ArrayBuffer, now: number, host: FrameHost): void {
+export function answerClientFrame(
+  s: SocketSubscriber,
+  message: string | ArrayBuffer,
+  now: number,
+  host: FrameHost,
+): void {
   const { limits, subscribers } = host;
   const reply = (m: ServerMessage) => s.send(JSON.stringify(m));
   if (isExpired(s, now)) {
@@ -66,7 +84,11 @@ export function answerClientFrame(s: SocketSubscriber, message: string | ArrayBu
     return;
   }
   if (!countFrame(s.window, now, limits)) {
-    reply({ type: 'error', code: 'rate_limited', message: `more than ${limits.clientFramesPerWindow} frames in ${limits.clientWindowMs / 1000} s` });
+    reply({
+      type: 'error',
+      code: 'rate_limited',
+      message: `more than ${limits.clientFramesPerWindow} frames in ${limits.clientWindowMs / 1000} s`,
+    });
     subscribers.drop(s, CLOSE.policy, 'too many frames');
     return;
   }

@@ -11,12 +11,17 @@ describe('worker > room > drain > reconnectMessage', () => {
 
   it('property: afterMs is an integer in [min, min + spread) for any draw', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 10_000 }), fc.nat({ max: 60_000 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (min, spread, r) => {
-        const { afterMs } = reconnectMessage('drain', min, spread, () => r);
-        expect(Number.isInteger(afterMs)).toBe(true);
-        expect(afterMs).toBeGreaterThanOrEqual(min);
-        expect(afterMs).toBeLessThanOrEqual(min + Math.max(0, spread - 1));
-      }),
+      fc.property(
+        fc.nat({ max: 10_000 }),
+        fc.nat({ max: 60_000 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (min, spread, r) => {
+          const { afterMs } = reconnectMessage('drain', min, spread, () => r);
+          expect(Number.isInteger(afterMs)).toBe(true);
+          expect(afterMs).toBeGreaterThanOrEqual(min);
+          expect(afterMs).toBeLessThanOrEqual(min + Math.max(0, spread - 1));
+        },
+      ),
     );
   });
 });

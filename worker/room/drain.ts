@@ -14,12 +14,24 @@ import type { Subscribers } from './subscribers.ts';
 export const MAX_DRAIN_SPREAD_MS = 60_000;
 
 /** `reconnect` with `afterMs` drawn uniformly from [minMs, minMs + spreadMs). */
-export function reconnectMessage(reason: ReconnectReason, minMs: number, spreadMs: number, random: () => number = Math.random): ReconnectMessage {
+export function reconnectMessage(
+  reason: ReconnectReason,
+  minMs: number,
+  spreadMs: number,
+  random: () => number = Math.random,
+): ReconnectMessage {
   return { type: 'reconnect', afterMs: minMs + Math.floor(random() * spreadMs), reason };
 }
 
 /** Asks one subscriber to come back later with its cursor, then closes it with `code`. */
-export function shed(subscribers: Subscribers, s: Subscriber, reason: ReconnectReason, code: number, limits: RoomLimits, room: string | undefined): void {
+export function shed(
+  subscribers: Subscribers,
+  s: Subscriber,
+  reason: ReconnectReason,
+  code: number,
+  limits: RoomLimits,
+  room: string | undefined,
+): void {
   s.sendReconnect(reconnectMessage(reason, limits.reconnectMinMs, limits.reconnectSpreadMs));
   log('info', 'room shed subscriber', { room, reason, transport: s.transport, user: s.user, cursor: s.cursor });
   subscribers.drop(s, code, reason);
@@ -29,7 +41,12 @@ export function shed(subscribers: Subscribers, s: Subscriber, reason: ReconnectR
  * Deploy-aware reconnect: every subscriber is sent `reconnect` with its own delay within
  * `spreadMs` (default `reconnectSpreadMs`, at most a minute), then closed with 1012. Returns how many.
  */
-export function drainAll(subscribers: Subscribers, reason: ReconnectReason, spreadMs: number | undefined, limits: RoomLimits): number {
+export function drainAll(
+  subscribers: Subscribers,
+  reason: ReconnectReason,
+  spreadMs: number | undefined,
+  limits: RoomLimits,
+): number {
   const spread = Math.max(0, Math.min(spreadMs ?? limits.reconnectSpreadMs, MAX_DRAIN_SPREAD_MS));
   let closed = 0;
   for (const s of subscribers.list()) {

@@ -18,7 +18,11 @@ import type { Subscribers } from './subscribers.ts';
  */
 export const MAX_ALARM_AHEAD_MS = 24 * 60 * 60 * 1000;
 
-const EXPIRED: ErrorMessage = { type: 'error', code: 'token_expired', message: 'the token of this connection has expired; sign in again and resume with your cursor' };
+const EXPIRED: ErrorMessage = {
+  type: 'error',
+  code: 'token_expired',
+  message: 'the token of this connection has expired; sign in again and resume with your cursor',
+};
 
 /** True when the subscriber's token has expired by `now` (ms). */
 export function isExpired(s: Pick<SubscriberState, 'exp'>, now: number): boolean {

@@ -6,7 +6,10 @@ const remote = (message: string) => Object.assign(new Error(message), { remote: 
 describe('worker > room > failure', () => {
   it('names every failed room in one retriable RoomUnavailableError, keeping the first cause', () => {
     const d1 = remote('D1_ERROR: injected');
-    const err = roomFailure([['Ship', d1], ['Berth', new Error('Network connection lost.')]]);
+    const err = roomFailure([
+      ['Ship', d1],
+      ['Berth', new Error('Network connection lost.')],
+    ]);
     expect(err).toBeInstanceOf(RoomUnavailableError);
     expect((err as RoomUnavailableError).rooms).toEqual(['Ship', 'Berth']);
     expect((err as RoomUnavailableError).retriable).toBe(true);
@@ -19,7 +22,12 @@ describe('worker > room > failure', () => {
     const clone = Object.assign(new Error('could not be cloned'), { name: 'DataCloneError' });
     expect(failedBeforeSending(overflow)).toBe(true);
     expect(failedBeforeSending(clone)).toBe(true);
-    expect(roomFailure([['Ship', remote('x')], ['Port', overflow]])).toBe(overflow);
+    expect(
+      roomFailure([
+        ['Ship', remote('x')],
+        ['Port', overflow],
+      ]),
+    ).toBe(overflow);
   });
 
   it('treats errors thrown inside the room (remote) and infrastructure errors as the room being unavailable', () => {

@@ -10,7 +10,10 @@ export class RoomUnavailableError extends Error {
   readonly retriable = true;
   readonly rooms: Category[];
   constructor(rooms: Category[], options: { cause?: unknown } = {}) {
-    super(`${rooms.length === 1 ? 'room' : 'rooms'} ${rooms.join(', ')} could not store events right now; retry later`, options);
+    super(
+      `${rooms.length === 1 ? 'room' : 'rooms'} ${rooms.join(', ')} could not store events right now; retry later`,
+      options,
+    );
     this.name = 'RoomUnavailableError';
     this.rooms = rooms;
   }
@@ -34,5 +37,8 @@ export function failedBeforeSending(err: unknown): boolean {
 export function roomFailure(failures: [Category, unknown][]): Error {
   const local = failures.find(([, err]) => failedBeforeSending(err));
   if (local) return local[1] as Error;
-  return new RoomUnavailableError(failures.map(([room]) => room), { cause: failures[0]?.[1] });
+  return new RoomUnavailableError(
+    failures.map(([room]) => room),
+    { cause: failures[0]?.[1] },
+  );
 }

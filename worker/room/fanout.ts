@@ -67,10 +67,20 @@ export class Fanout {
         // The common case: one serialization per distinct filter, shared by every subscriber.
         const key = s.severities ? s.severities.join(',') : '*';
         let cached = byFilter.get(key);
-        if (!cached) byFilter.set(key, (cached = framesOf(changes.filter((c) => changeMatches(c, s.severities)), this.limits.maxFrameBytes)));
+        if (!cached)
+          byFilter.set(
+            key,
+            (cached = framesOf(
+              changes.filter((c) => changeMatches(c, s.severities)),
+              this.limits.maxFrameBytes,
+            )),
+          );
         frames = cached;
       } else {
-        frames = framesOf(changes.filter((c) => c.seq > s.cursor && changeMatches(c, s.severities)), this.limits.maxFrameBytes);
+        frames = framesOf(
+          changes.filter((c) => c.seq > s.cursor && changeMatches(c, s.severities)),
+          this.limits.maxFrameBytes,
+        );
       }
       s.cursor = Math.max(s.cursor, upTo);
       this.send(s, frames);

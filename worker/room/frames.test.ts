@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Change } from '../../protocol/event.ts';
 import { framesOf, sseFrame } from './frames.ts';
 
-const change = (seq: number, pad = 0): Change => ({ id: `e${seq}`, seq, category: 'Port', deleted: true, ...(pad ? { pad: 'x'.repeat(pad) } : {}) }) as Change;
+const change = (seq: number, pad = 0): Change =>
+  ({ id: `e${seq}`, seq, category: 'Port', deleted: true, ...(pad ? { pad: 'x'.repeat(pad) } : {}) }) as Change;
 
 describe('worker > room > frames > framesOf', () => {
   it('puts a batch that fits in one frame, tagged with its last seq', () => {
@@ -19,7 +20,9 @@ describe('worker > room > frames > framesOf', () => {
     for (const f of frames) expect(f.json.length).toBeLessThanOrEqual(1000 + 400);
     const seqs = frames.flatMap((f) => (JSON.parse(f.json) as { events: Change[] }).events.map((c) => c.seq));
     expect(seqs).toEqual(changes.map((c) => c.seq));
-    expect(frames.map((f) => f.lastSeq)).toEqual(frames.map((f) => (JSON.parse(f.json) as { events: Change[] }).events.at(-1)!.seq));
+    expect(frames.map((f) => f.lastSeq)).toEqual(
+      frames.map((f) => (JSON.parse(f.json) as { events: Change[] }).events.at(-1)!.seq),
+    );
   });
 
   it('gives an oversized single change a frame of its own, and nothing for no changes', () => {
@@ -30,8 +33,12 @@ describe('worker > room > frames > framesOf', () => {
 
 describe('worker > room > frames > sseFrame', () => {
   it('writes each frame the room sends, byte for byte as the stream has always carried them', () => {
-    expect(sseFrame({ id: 12, data: '{"type":"events","events":[]}' })).toBe('id: 12\ndata: {"type":"events","events":[]}\n\n');
-    expect(sseFrame({ data: '{"type":"presence","connections":2}' })).toBe('data: {"type":"presence","connections":2}\n\n');
+    expect(sseFrame({ id: 12, data: '{"type":"events","events":[]}' })).toBe(
+      'id: 12\ndata: {"type":"events","events":[]}\n\n',
+    );
+    expect(sseFrame({ data: '{"type":"presence","connections":2}' })).toBe(
+      'data: {"type":"presence","connections":2}\n\n',
+    );
     expect(sseFrame({ retry: 2000 })).toBe('retry: 2000\n\n');
     expect(sseFrame({ retry: 750, data: '{"type":"reconnect"}' })).toBe('retry: 750\ndata: {"type":"reconnect"}\n\n');
     expect(sseFrame({ event: 'error', data: '{"type":"error"}' })).toBe('event: error\ndata: {"type":"error"}\n\n');

@@ -12,7 +12,8 @@ export type Frame = { json: string; lastSeq: number };
 export function framesOf(changes: Change[], maxBytes: number): Frame[] {
   if (changes.length === 0) return [];
   const whole = eventsJson(changes);
-  if (whole.length <= maxBytes || changes.length === 1) return [{ json: whole, lastSeq: changes[changes.length - 1]!.seq }];
+  if (whole.length <= maxBytes || changes.length === 1)
+    return [{ json: whole, lastSeq: changes[changes.length - 1]!.seq }];
   const frames: Frame[] = [];
   let batch: Change[] = [];
   let size = 0;

@@ -34,7 +34,11 @@ export function roomTarget(url: URL): RoomTarget | Response {
  * What is wrong with a connect request's parameters (`severity`, `after`: each at most once, a
  * list of the four severities, a seq of at most 15 digits), or undefined when nothing is.
  */
-export function connectProblem(url: URL, severities: Severity[] | undefined | null, after: number | undefined | null): string | undefined {
+export function connectProblem(
+  url: URL,
+  severities: Severity[] | undefined | null,
+  after: number | undefined | null,
+): string | undefined {
   const repeated = ['severity', 'after'].find((name) => url.searchParams.getAll(name).length > 1);
   if (repeated) return `${repeated} may be given once`;
   if (severities === null) return `severity must be a comma-separated list of ${SEVERITIES.join(', ')}`;
@@ -57,7 +61,11 @@ export function identityOf(request: Request): Identity {
 }
 
 /** The headers of an SSE answer: no caching, no buffering by proxies. */
-const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', 'x-accel-buffering': 'no' };
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+};
 
 export type HandshakeHost = {
   readonly subscribers: Subscribers;
@@ -109,7 +117,11 @@ export async function connect(request: Request, host: HandshakeHost): Promise<Re
     }
     if (full) return refusalResponse('room_connections', capMessage, CONNECTION_RETRY_SECONDS);
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const s = new StreamSubscriber(writable.getWriter(), newSubscriberState(who, severities ?? null, after ?? undefined, host.lastSeq(), Date.now()), host.streamHost);
+    const s = new StreamSubscriber(
+      writable.getWriter(),
+      newSubscriberState(who, severities ?? null, after ?? undefined, host.lastSeq(), Date.now()),
+      host.streamHost,
+    );
     host.subscribers.addStream(s);
     welcome(s, category, host);
     return new Response(readable, { headers: { ...SSE_HEADERS, ...role.connectHeaders } });
@@ -120,19 +132,31 @@ export async function connect(request: Request, host: HandshakeHost): Promise<Re
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
   host.accept(server);
-  const headers = browser ? { 'sec-websocket-protocol': ROOM_SUBPROTOCOL, ...role.connectHeaders } : role.connectHeaders;
+  const headers = browser
+    ? { 'sec-websocket-protocol': ROOM_SUBPROTOCOL, ...role.connectHeaders }
+    : role.connectHeaders;
   if (badRequest || full) {
     host.release(who);
     const message: ServerMessage = badRequest
       ? { type: 'error', code: 'bad_request', message: badRequest }
-      : { type: 'error', code: 'rate_limited', message: capMessage, details: { limit: 'room_connections', retryAfterSeconds: CONNECTION_RETRY_SECONDS } };
+      : {
+          type: 'error',
+          code: 'rate_limited',
+          message: capMessage,
+          details: { limit: 'room_connections', retryAfterSeconds: CONNECTION_RETRY_SECONDS },
+        };
     server.send(JSON.stringify(message));
     server.close(badRequest ? CLOSE.policy : CLOSE.rateLimited, badRequest ? 'bad request' : 'too many connections');
     return new Response(null, { status: 101, webSocket: client, headers });
   }
   // Synchronous from here to the hello: the cursor and the hello's lastSeq are the same instant.
   const now = Date.now();
-  const s = new SocketSubscriber(server, newSubscriberState(who, severities ?? null, after ?? undefined, host.lastSeq(), now), host.socketHost, now);
+  const s = new SocketSubscriber(
+    server,
+    newSubscriberState(who, severities ?? null, after ?? undefined, host.lastSeq(), now),
+    host.socketHost,
+    now,
+  );
   host.subscribers.addSocket(s);
   welcome(s, category, host);
   return new Response(null, { status: 101, webSocket: client, headers });
@@ -141,6 +165,13 @@ export async function connect(request: Request, host: HandshakeHost): Promise<Re
 /** The one set-up of a subscriber already in the room: its transport's preamble, its `hello`, then catch-up or live. */
 function welcome(s: Subscriber, category: Category, host: HandshakeHost): void {
   s.begin();
-  s.send(JSON.stringify({ type: 'hello', room: category, connections: host.subscribers.connections, lastSeq: host.lastSeq() } satisfies ServerMessage));
+  s.send(
+    JSON.stringify({
+      type: 'hello',
+      room: category,
+      connections: host.subscribers.connections,
+      lastSeq: host.lastSeq(),
+    } satisfies ServerMessage),
+  );
   host.welcomed(s);
 }

@@ -39,9 +39,16 @@ describe('worker > room > SentLedger', () => {
   });
 
   it('property: unacked is the bytes of every message no believable ack has covered since it was sent; acks above the highest seq sent never release anything', () => {
-    type Op = { kind: 'frame'; bytes: number; step: number } | { kind: 'message'; bytes: number } | { kind: 'ack'; delta: number };
+    type Op =
+      | { kind: 'frame'; bytes: number; step: number }
+      | { kind: 'message'; bytes: number }
+      | { kind: 'ack'; delta: number };
     const op: fc.Arbitrary<Op> = fc.oneof(
-      fc.record({ kind: fc.constant('frame' as const), bytes: fc.integer({ min: 1, max: 10_000 }), step: fc.integer({ min: 1, max: 5 }) }),
+      fc.record({
+        kind: fc.constant('frame' as const),
+        bytes: fc.integer({ min: 1, max: 10_000 }),
+        step: fc.integer({ min: 1, max: 5 }),
+      }),
       fc.record({ kind: fc.constant('message' as const), bytes: fc.integer({ min: 1, max: 300 }) }),
       fc.record({ kind: fc.constant('ack' as const), delta: fc.integer({ min: -20, max: 20 }) }),
     );

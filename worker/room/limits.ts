@@ -53,4 +53,3 @@ export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = {
   reconnectMinMs: 500,
   reconnectSpreadMs: 5_000,
 };
-

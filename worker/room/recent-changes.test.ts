@@ -4,7 +4,8 @@ import type { Change } from '../../protocol/event.ts';
 import { sampleEvent, sampleTombstone } from '../../protocol/fixtures.ts';
 import { RecentChanges } from './recent-changes.ts';
 
-const ev = (id: string, seq: number, severity: Severity = 'Low'): Change => sampleEvent({ id, seq, severity, category: 'Ship' });
+const ev = (id: string, seq: number, severity: Severity = 'Low'): Change =>
+  sampleEvent({ id, seq, severity, category: 'Ship' });
 const tomb = (id: string, seq: number): Change => sampleTombstone({ id, seq, category: 'Ship' });
 
 describe('worker > room > RecentChanges', () => {

@@ -45,7 +45,10 @@ describe('worker > room > ReplaySlots', () => {
       fc.asyncProperty(
         fc.integer({ min: 1, max: 6 }),
         fc.integer({ min: 1, max: 6 }),
-        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd'), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd'), fc.integer({ min: 0, max: 3 })), {
+          minLength: 1,
+          maxLength: 40,
+        }),
         async (total, perHolder, requests) => {
           const slots = new ReplaySlots(() => ({ total, perHolder }));
           const share = Math.min(total, perHolder);

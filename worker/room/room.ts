@@ -35,7 +35,15 @@ import { DEFAULT_ROOM_LIMITS, type RoomLimits } from './limits.ts';
 import { ChangeWaiters } from './long-poll.ts';
 import { RecentChanges } from './recent-changes.ts';
 import { ReplaySlots } from './replay-slots.ts';
-import type { ChangeRequest, ChangeResult, CommitOptions, CommitResult, DrainOptions, RoomInfo, ShardDelivery } from './rpc.ts';
+import type {
+  ChangeRequest,
+  ChangeResult,
+  CommitOptions,
+  CommitResult,
+  DrainOptions,
+  RoomInfo,
+  ShardDelivery,
+} from './rpc.ts';
 import { Primary, Shard, chooseRole, roleName, type RoleHost, type RoomRole } from './shards.ts';
 import { SocketSubscriber, type SocketHost } from './socket-subscriber.ts';
 import { Presence, RoomStats } from './stats.ts';
@@ -46,7 +54,10 @@ export class Room extends DurableObject<Env> {
   /** The room's bounds; public so that tests can tighten them (runInDurableObject). Reset on every wake. */
   readonly limits: RoomLimits = { ...DEFAULT_ROOM_LIMITS };
   /** Replay reads from D1, shared per token (public for tests, like `limits`). */
-  readonly replay = new ReplaySlots(() => ({ total: this.limits.maxConcurrentReplays, perHolder: this.limits.replaySlotsPerToken }));
+  readonly replay = new ReplaySlots(() => ({
+    total: this.limits.maxConcurrentReplays,
+    perHolder: this.limits.replaySlotsPerToken,
+  }));
   /** Long-polls waiting for the next settle. */
   readonly waiters = new ChangeWaiters();
   private readonly db: Db;
@@ -70,7 +81,10 @@ export class Room extends DurableObject<Env> {
     this.db = createDb(env.DB);
     this.recent = new RecentChanges(this.limits.recentChanges, 0);
     const room = () => this.role?.category;
-    this.subscribers = new Subscribers({ release: (who) => this.release(who), changed: () => this.presence.schedule() });
+    this.subscribers = new Subscribers({
+      release: (who) => this.release(who),
+      changed: () => this.presence.schedule(),
+    });
     this.presence = new Presence(this.subscribers);
     this.fanout = new Fanout(this.subscribers, this.limits, room);
     this.catchUp = new CatchUp({
@@ -90,7 +104,12 @@ export class Room extends DurableObject<Env> {
       beforeStats: async () => this.role?.beforeStats(),
       mayRest: () => this.role?.mayRest ?? true,
     });
-    this.alarms = new RoomAlarm({ storage: ctx.storage, subscribers: this.subscribers, room, sendStats: (now) => this.stats.send(now) });
+    this.alarms = new RoomAlarm({
+      storage: ctx.storage,
+      subscribers: this.subscribers,
+      room,
+      sendStats: (now) => this.stats.send(now),
+    });
     this.socketHost = {
       get room() {
         return room();
@@ -195,7 +214,8 @@ export class Room extends DurableObject<Env> {
       accept: (ws) => this.ctx.acceptWebSocket(ws),
       welcomed: (s) => {
         if (!s.live) void this.catchUp.run(s);
-        if (s.transport === 'sse') this.subscribers.keepHeartbeat(this.limits.sseHeartbeatMs, () => this.fanout.beat(this.lastSeq));
+        if (s.transport === 'sse')
+          this.subscribers.keepHeartbeat(this.limits.sseHeartbeatMs, () => this.fanout.beat(this.lastSeq));
         this.presence.schedule();
         this.alarms.armStats();
         this.alarms.scheduleExpiry(s);
@@ -205,7 +225,11 @@ export class Room extends DurableObject<Env> {
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     if (ws.readyState !== WebSocket.OPEN) return;
-    answerClientFrame(this.socketOf(ws), message, Date.now(), { limits: this.limits, subscribers: this.subscribers, room: this.role?.category });
+    answerClientFrame(this.socketOf(ws), message, Date.now(), {
+      limits: this.limits,
+      subscribers: this.subscribers,
+      room: this.role?.category,
+    });
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
@@ -300,7 +324,12 @@ export class Room extends DurableObject<Env> {
     let s = this.subscribers.socketOf(ws);
     if (!s) {
       const now = Date.now();
-      s = new SocketSubscriber(ws, restoredState(ws.deserializeAttachment() as SubscriberState | null, this.lastSeq, now), this.socketHost, now);
+      s = new SocketSubscriber(
+        ws,
+        restoredState(ws.deserializeAttachment() as SubscriberState | null, this.lastSeq, now),
+        this.socketHost,
+        now,
+      );
       this.subscribers.addSocket(s);
       if (!s.live) void this.catchUp.run(s);
     }

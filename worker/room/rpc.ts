@@ -33,4 +33,3 @@ export type ShardDelivery = { after: number; upTo: number; changes: Change[]; un
 
 /** Live connections of a room (a primary of a sharded room sums its shards), for /api/stats. */
 export type RoomInfo = { connections: number; lastSeq: number; sockets: number; streams: number };
-

@@ -2,8 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { sampleNewEvent } from '../../protocol/fixtures.ts';
 import { takeInsertGroup, type Pending } from './sequencer.ts';
 
-const insert = (n: number): Pending => ({ kind: 'insert', events: Array.from({ length: n }, (_, i) => sampleNewEvent({ id: `e${n}-${i}` })), outbox: false, resolve: () => undefined, reject: () => undefined });
-const change = (): Pending => ({ kind: 'change', request: {} as never, resolve: () => undefined, reject: () => undefined });
+const insert = (n: number): Pending => ({
+  kind: 'insert',
+  events: Array.from({ length: n }, (_, i) => sampleNewEvent({ id: `e${n}-${i}` })),
+  outbox: false,
+  resolve: () => undefined,
+  reject: () => undefined,
+});
+const change = (): Pending => ({
+  kind: 'change',
+  request: {} as never,
+  resolve: () => undefined,
+  reject: () => undefined,
+});
 
 describe('worker > room > sequencer > takeInsertGroup', () => {
   it('group-commits consecutive inserts up to the event bound, leaving the rest queued', () => {

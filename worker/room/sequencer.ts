@@ -38,8 +38,19 @@ export const SEQ_RESERVE_BLOCK = 10_000;
 /** Most events one writer pass stores in one D1 transaction. */
 export const MAX_WRITE_EVENTS = 2000;
 
-export type PendingInsert = { kind: 'insert'; events: NewEvent[]; outbox: boolean; resolve: (r: CommitResult[]) => void; reject: (e: unknown) => void };
-export type PendingChange = { kind: 'change'; request: ChangeRequest; resolve: (r: ChangeResult) => void; reject: (e: unknown) => void };
+export type PendingInsert = {
+  kind: 'insert';
+  events: NewEvent[];
+  outbox: boolean;
+  resolve: (r: CommitResult[]) => void;
+  reject: (e: unknown) => void;
+};
+export type PendingChange = {
+  kind: 'change';
+  request: ChangeRequest;
+  resolve: (r: ChangeResult) => void;
+  reject: (e: unknown) => void;
+};
 export type Pending = PendingInsert | PendingChange;
 
 export type SequencerHost = {
@@ -96,7 +107,9 @@ export class Sequencer {
 
   /** Stores the events that are new by id, gives them seqs and settles them. One call per batch. */
   commit(events: NewEvent[], outbox: boolean): Promise<CommitResult[]> {
-    return new Promise<CommitResult[]>((resolve, reject) => this.enqueue({ kind: 'insert', events, outbox, resolve, reject }));
+    return new Promise<CommitResult[]>((resolve, reject) =>
+      this.enqueue({ kind: 'insert', events, outbox, resolve, reject }),
+    );
   }
 
   /** Applies a workflow change or delete: the event takes the next seq and is pushed again. */
@@ -152,7 +165,11 @@ export class Sequencer {
           }
         } catch (err) {
           this.host.markUncertain();
-          log('error', 'room write failed', { room, events: group.reduce((n, p) => n + p.events.length, 0), ...errorFields(err) });
+          log('error', 'room write failed', {
+            room,
+            events: group.reduce((n, p) => n + p.events.length, 0),
+            ...errorFields(err),
+          });
           for (const p of group) p.reject(err);
         }
       }
@@ -180,7 +197,9 @@ export class Sequencer {
     const outbox: OutboxEntry[] = [];
     let at = 0;
     for (const p of group) {
-      if (p.outbox) for (let i = 0; i < p.events.length; i++) outbox.push({ id: rows[at + i]!.id, seq: rows[at + i]!.seq, topic: topicForCategory(p.events[i]!.category) });
+      if (p.outbox)
+        for (let i = 0; i < p.events.length; i++)
+          outbox.push({ id: rows[at + i]!.id, seq: rows[at + i]!.seq, topic: topicForCategory(p.events[i]!.category) });
       at += p.events.length;
     }
     const last = first + events.length - 1;
@@ -196,19 +215,33 @@ export class Sequencer {
       return { id: row.id, status: 'duplicate' };
     });
     this.host.settle(stored, last);
-    log('info', 'room batch', { room: this.host.category, events: events.length, stored: stored.length, lastSeq: last, writeMs: Date.now() - started });
+    log('info', 'room batch', {
+      room: this.host.category,
+      events: events.length,
+      stored: stored.length,
+      lastSeq: last,
+      writeMs: Date.now() - started,
+    });
     return results;
   }
 
   private async writeChange(request: ChangeRequest): Promise<ChangeResult> {
     const seq = await this.reserve(1);
     const row = toInsertRow(request.next, seq);
-    const ok = await replaceEvent(this.host.db, { id: request.id, expectedSeq: request.expectedSeq, row, deleted: request.deleted, history: request.history });
+    const ok = await replaceEvent(this.host.db, {
+      id: request.id,
+      expectedSeq: request.expectedSeq,
+      row,
+      deleted: request.deleted,
+      history: request.history,
+    });
     if (!ok) {
       this.host.settle([], seq); // the reserved seq is skipped, never reused
       return { status: 'conflict' };
     }
-    const change: Change = request.deleted ? { id: request.id, seq, category: request.next.category, deleted: true } : { ...request.next, seq };
+    const change: Change = request.deleted
+      ? { id: request.id, seq, category: request.next.category, deleted: true }
+      : { ...request.next, seq };
     this.host.settle([change], seq);
     log('info', 'room change', { room: this.host.category, id: request.id, action: request.history.action, seq });
     return { status: 'changed', seq, change };

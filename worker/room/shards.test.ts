@@ -2,12 +2,29 @@ import { describe, expect, it } from 'vitest';
 import type { Change } from '../../protocol/event.ts';
 import { MAX_ROOM_SHARDS } from '../config.ts';
 import type { ShardDelivery } from './rpc.ts';
-import { Primary, Shard, ShardingPrimary, chooseRole, deliveryStep, enqueueDelivery, roleName, takeDelivery, validShard, type RoleHost, type ShardOutlet } from './shards.ts';
+import {
+  Primary,
+  Shard,
+  ShardingPrimary,
+  chooseRole,
+  deliveryStep,
+  enqueueDelivery,
+  roleName,
+  takeDelivery,
+  validShard,
+  type RoleHost,
+  type ShardOutlet,
+} from './shards.ts';
 
 const change = (seq: number): Change => ({ id: `e${seq}`, seq, category: 'Port', deleted: true });
 
 describe('worker > room > shards > takeDelivery', () => {
-  const d = (after: number, upTo: number, uncertain = false): ShardDelivery => ({ after, upTo, changes: [change(upTo)], uncertain });
+  const d = (after: number, upTo: number, uncertain = false): ShardDelivery => ({
+    after,
+    upTo,
+    changes: [change(upTo)],
+    uncertain,
+  });
 
   it('merges contiguous deliveries up to the change bound and leaves the rest queued', () => {
     const queue = [d(0, 1), d(1, 2), d(2, 3)];
@@ -25,7 +42,12 @@ describe('worker > room > shards > takeDelivery', () => {
 
 describe('worker > room > shards > enqueueDelivery', () => {
   const outlet = (): ShardOutlet => ({ queue: [], queued: 0, sending: false, failures: 0 });
-  const d = (after: number, upTo: number, n: number): ShardDelivery => ({ after, upTo, changes: Array.from({ length: n }, (_, i) => change(after + i + 1)), uncertain: false });
+  const d = (after: number, upTo: number, n: number): ShardDelivery => ({
+    after,
+    upTo,
+    changes: Array.from({ length: n }, (_, i) => change(after + i + 1)),
+    uncertain: false,
+  });
 
   it('queues deliveries in order while the backlog is within its bound', () => {
     const o = outlet();
@@ -45,7 +67,12 @@ describe('worker > room > shards > enqueueDelivery', () => {
 });
 
 describe('worker > room > shards > deliveryStep', () => {
-  const d = (after: number, upTo: number, uncertain = false): ShardDelivery => ({ after, upTo, changes: [], uncertain });
+  const d = (after: number, upTo: number, uncertain = false): ShardDelivery => ({
+    after,
+    upTo,
+    changes: [],
+    uncertain,
+  });
 
   it('ignores what the shard has, continues from its lastSeq (overlaps too), and calls anything else a gap', () => {
     expect(deliveryStep(10, d(5, 10))).toBe('stale');
@@ -77,7 +104,12 @@ describe('worker > room > shards > roles', () => {
     expect(chooseRole('Port', undefined, 3, host)).toBeInstanceOf(ShardingPrimary);
     const shard = chooseRole('Port', 2, 3, host);
     expect(shard).toBeInstanceOf(Shard);
-    expect(shard).toMatchObject({ name: 'Port#2', shard: 2, connectHeaders: { 'x-quaycast-shard': '2' }, mayRest: false });
+    expect(shard).toMatchObject({
+      name: 'Port#2',
+      shard: 2,
+      connectHeaders: { 'x-quaycast-shard': '2' },
+      mayRest: false,
+    });
   });
 
   it('refuses an unknown category or a shard index outside 1..MAX_ROOM_SHARDS', () => {

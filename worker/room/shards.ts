@@ -102,7 +102,14 @@ export class Primary implements RoomRole {
     this.name = category;
     this.host = host;
     this.sequencer = new Sequencer(
-      { db: host.db, storage: host.storage, category, settle: (c, upTo) => host.settle(c, upTo), markUncertain: () => host.markUncertain(), adoptBase: (seq) => host.adoptBase(seq) },
+      {
+        db: host.db,
+        storage: host.storage,
+        category,
+        settle: (c, upTo) => host.settle(c, upTo),
+        markUncertain: () => host.markUncertain(),
+        adoptBase: (seq) => host.adoptBase(seq),
+      },
       host.lastSeq(),
     );
   }
@@ -148,7 +155,12 @@ export function enqueueDelivery(o: ShardOutlet, delivery: ShardDelivery, maxBack
  */
 export function takeDelivery(queue: ShardDelivery[], maxChanges: number): ShardDelivery {
   const first = queue.shift()!;
-  const merged: ShardDelivery = { after: first.after, upTo: first.upTo, changes: [...first.changes], uncertain: first.uncertain };
+  const merged: ShardDelivery = {
+    after: first.after,
+    upTo: first.upTo,
+    changes: [...first.changes],
+    uncertain: first.uncertain,
+  };
   while (queue.length > 0 && merged.changes.length + queue[0]!.changes.length <= maxChanges) {
     const next = queue.shift()!;
     merged.uncertain ||= next.uncertain || next.after !== merged.upTo;
@@ -182,7 +194,12 @@ export class ShardingPrimary extends Primary {
     for (let k = 1; k <= this.shards; k++) {
       let o = this.outlets.get(k);
       if (!o) this.outlets.set(k, (o = { queue: [], queued: 0, sending: false, failures: 0 }));
-      if (enqueueDelivery(o, delivery)) log('warn', 'room shard backlog dropped; its subscribers re-read from D1', { room: this.category, shard: k, upTo: delivery.upTo });
+      if (enqueueDelivery(o, delivery))
+        log('warn', 'room shard backlog dropped; its subscribers re-read from D1', {
+          room: this.category,
+          shard: k,
+          upTo: delivery.upTo,
+        });
       if (!o.sending) void this.pump(k, o);
     }
   }
@@ -199,7 +216,13 @@ export class ShardingPrimary extends Primary {
           o.failures = 0;
         } catch (err) {
           const pause = SHARD_RETRY_MS[o.failures++];
-          log('warn', 'room shard delivery failed', { room: this.category, shard, upTo: delivery.upTo, retry: pause !== undefined, ...errorFields(err) });
+          log('warn', 'room shard delivery failed', {
+            room: this.category,
+            shard,
+            upTo: delivery.upTo,
+            retry: pause !== undefined,
+            ...errorFields(err),
+          });
           if (pause === undefined) {
             // Given up: the shard's next delivery does not continue its lastSeq, so it re-reads from D1.
             o.failures = 0;
@@ -286,18 +309,25 @@ export class Shard implements RoomRole {
     const step = deliveryStep(lastSeq, delivery);
     if (step === 'gap') {
       const subscribers = this.host.connections();
-      log(this.baselineKnown && subscribers > 0 ? 'warn' : 'debug', 'room shard gap; live subscribers re-read from D1', {
-        room: this.name,
-        lastSeq,
-        after: delivery.after,
-        upTo: delivery.upTo,
-        uncertain: delivery.uncertain,
-        subscribers,
-      });
+      log(
+        this.baselineKnown && subscribers > 0 ? 'warn' : 'debug',
+        'room shard gap; live subscribers re-read from D1',
+        {
+          room: this.name,
+          lastSeq,
+          after: delivery.after,
+          upTo: delivery.upTo,
+          uncertain: delivery.uncertain,
+          subscribers,
+        },
+      );
       this.host.markUncertain();
       this.host.settle(delivery.changes, delivery.upTo);
     } else if (step === 'continue') {
-      this.host.settle(delivery.changes.filter((c) => c.seq > lastSeq), delivery.upTo);
+      this.host.settle(
+        delivery.changes.filter((c) => c.seq > lastSeq),
+        delivery.upTo,
+      );
     }
     this.baselineKnown = true;
     return { lastSeq: this.host.lastSeq() };

@@ -89,7 +89,10 @@ export class Presence {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      const json = JSON.stringify({ type: 'presence', connections: this.subscribers.connections } satisfies ServerMessage);
+      const json = JSON.stringify({
+        type: 'presence',
+        connections: this.subscribers.connections,
+      } satisfies ServerMessage);
       for (const s of this.subscribers.list()) s.send(json);
     }, PRESENCE_COALESCE_MS);
   }

@@ -9,7 +9,10 @@ const state = { severities: null, live: true, cursor: 3, user: 'u', connectedAt:
 function stream() {
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const drops: { code: number; reason: string }[] = [];
-  const s = new StreamSubscriber(writable.getWriter(), state, { room: 'Port', drop: (_s: Subscriber, code, reason) => drops.push({ code, reason }) });
+  const s = new StreamSubscriber(writable.getWriter(), state, {
+    room: 'Port',
+    drop: (_s: Subscriber, code, reason) => drops.push({ code, reason }),
+  });
   return { s, reader: readable.getReader(), drops };
 }
 

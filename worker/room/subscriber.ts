@@ -10,7 +10,10 @@ import { SEVERITIES, type Severity } from '../../protocol/enums.ts';
 import type { ErrorMessage, ReconnectMessage } from '../../protocol/room.ts';
 
 /** The saved part of a subscriber: a socket's attachment. */
-export type SubscriberState = Pick<BaseSubscriber, 'severities' | 'live' | 'cursor' | 'user' | 'connectedAt' | 'exp' | 'conn'>;
+export type SubscriberState = Pick<
+  BaseSubscriber,
+  'severities' | 'live' | 'cursor' | 'user' | 'connectedAt' | 'exp' | 'conn'
+>;
 
 export type Transport = 'ws' | 'sse';
 
@@ -98,7 +101,13 @@ export type Identity = { user: string; exp: number | undefined; conn: string | u
  * catches up from there (an `after` above `lastSeq` is taken as `lastSeq`: live). All four
  * severities are "no filter".
  */
-export function newSubscriberState(who: Identity, severities: Severity[] | null, after: number | undefined, lastSeq: number, now: number): SubscriberState {
+export function newSubscriberState(
+  who: Identity,
+  severities: Severity[] | null,
+  after: number | undefined,
+  lastSeq: number,
+  now: number,
+): SubscriberState {
   return {
     severities: severities && severities.length < SEVERITIES.length ? severities : null,
     live: after === undefined || after >= lastSeq,

@@ -12,7 +12,12 @@ export const ErrorSchema = z.object({
 
 /** Error answers by status, each `{ description, content: ErrorSchema as JSON }`. */
 export const errors = (codes: Record<number, string>) =>
-  Object.fromEntries(Object.entries(codes).map(([code, description]) => [code, { description, content: { 'application/json': { schema: ErrorSchema } } }]));
+  Object.fromEntries(
+    Object.entries(codes).map(([code, description]) => [
+      code,
+      { description, content: { 'application/json': { schema: ErrorSchema } } },
+    ]),
+  );
 
 /**
  * Security lists of the routes. People authenticate with a bearer JWT, or (browsers, reads) the
@@ -25,7 +30,21 @@ export const SERVICE: { [scheme: string]: string[] }[] = [{ serviceToken: [] }];
 
 /** The security schemes the lists above name. */
 export function registerSecuritySchemes(registry: OpenAPIHono<AppEnv>['openAPIRegistry']): void {
-  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT with a `role` claim: viewer < producer < operator < admin' });
-  registry.registerComponent('securitySchemes', 'cookie', { type: 'apiKey', in: 'cookie', name: 'qc_session', description: 'An opaque session id set by POST /api/session (browsers); authenticates GET requests only' });
-  registry.registerComponent('securitySchemes', 'serviceToken', { type: 'http', scheme: 'bearer', description: "The bridge's INGEST_TOKEN; opens /internal/* only" });
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'HS256 JWT with a `role` claim: viewer < producer < operator < admin',
+  });
+  registry.registerComponent('securitySchemes', 'cookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'qc_session',
+    description: 'An opaque session id set by POST /api/session (browsers); authenticates GET requests only',
+  });
+  registry.registerComponent('securitySchemes', 'serviceToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: "The bridge's INGEST_TOKEN; opens /internal/* only",
+  });
 }

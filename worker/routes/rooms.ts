@@ -18,10 +18,21 @@ import { BEARER, errors } from './openapi.ts';
 
 export const rooms = new OpenAPIHono<AppEnv>();
 
-const RoomParams = z.object({ category: z.string().openapi({ param: { name: 'category', in: 'path' }, example: 'Container' }) });
+const RoomParams = z.object({
+  category: z.string().openapi({ param: { name: 'category', in: 'path' }, example: 'Container' }),
+});
 const RoomQuery = z.object({
-  severity: z.string().optional().openapi({ description: 'Comma-separated severities (default all); at most once', example: 'Critical,High' }),
-  after: z.string().optional().openapi({ description: 'Resume cursor (a seq, up to 15 digits): replay every matching change with a greater seq, then live; at most once' }),
+  severity: z
+    .string()
+    .optional()
+    .openapi({ description: 'Comma-separated severities (default all); at most once', example: 'Critical,High' }),
+  after: z
+    .string()
+    .optional()
+    .openapi({
+      description:
+        'Resume cursor (a seq, up to 15 digits): replay every matching change with a greater seq, then live; at most once',
+    }),
 });
 /**
  * The socket's query is only described here, not validated: a browser cannot read the body of a
@@ -29,8 +40,22 @@ const RoomQuery = z.object({
  * with an `error` message and 1008.
  */
 const SocketQuery = z.object({
-  severity: z.union([z.string(), z.array(z.string())]).optional().openapi({ type: 'string', description: 'Comma-separated severities (default all); at most once', example: 'Critical,High' }),
-  after: z.union([z.string(), z.array(z.string())]).optional().openapi({ type: 'string', description: 'Resume cursor (a seq, up to 15 digits): replay every matching change with a greater seq, then live; at most once' }),
+  severity: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .openapi({
+      type: 'string',
+      description: 'Comma-separated severities (default all); at most once',
+      example: 'Critical,High',
+    }),
+  after: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .openapi({
+      type: 'string',
+      description:
+        'Resume cursor (a seq, up to 15 digits): replay every matching change with a greater seq, then live; at most once',
+    }),
 });
 
 rooms.use('*', allowedOrigin());
@@ -78,7 +103,10 @@ rooms.openapi(
     security: BEARER,
     request: { params: RoomParams, query: SocketQuery },
     responses: {
-      101: { description: 'Switching protocols (bad `severity`/`after` are answered inside the socket: `error` `bad_request`, then close 1008)' },
+      101: {
+        description:
+          'Switching protocols (bad `severity`/`after` are answered inside the socket: `error` `bad_request`, then close 1008)',
+      },
       ...errors({
         401: 'Missing or invalid token',
         403: 'Origin not allowed, or a room outside the token’s scope',
@@ -92,7 +120,8 @@ rooms.openapi(
   }),
   async (c) => {
     const category = roomOf(c.req.param('category'));
-    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') apiError(426, 'upgrade_required', 'this endpoint takes a WebSocket upgrade');
+    if (c.req.header('upgrade')?.toLowerCase() !== 'websocket')
+      apiError(426, 'upgrade_required', 'this endpoint takes a WebSocket upgrade');
     const headers = new Headers(c.req.raw.headers);
     const browser = offersRoomProtocol(c.req.raw);
     if (browser) headers.set('x-qc-subprotocol', '1');
@@ -118,7 +147,13 @@ rooms.openapi(
     request: { params: RoomParams, query: RoomQuery },
     responses: {
       200: { description: 'text/event-stream' },
-      ...errors({ 400: 'Bad or repeated severity, after or Last-Event-ID', 401: 'Missing or invalid token', 403: 'Origin not allowed, or a room outside the token’s scope', 404: 'No such room', 429: 'Too many connections of this token (`details.limit`: `connections` or `room_connections`), with `Retry-After`' }),
+      ...errors({
+        400: 'Bad or repeated severity, after or Last-Event-ID',
+        401: 'Missing or invalid token',
+        403: 'Origin not allowed, or a room outside the token’s scope',
+        404: 'No such room',
+        429: 'Too many connections of this token (`details.limit`: `connections` or `room_connections`), with `Retry-After`',
+      }),
     },
   }),
   async (c) => {
@@ -127,19 +162,31 @@ rooms.openapi(
     const after = parseCursor(c.req.query('after'));
     if (lastEventId === null) apiError(400, 'invalid_request', 'Last-Event-ID must be a non-negative integer seq');
     if (after === null) apiError(400, 'invalid_request', 'after must be a non-negative integer seq');
-    if (parseSeverityList(c.req.query('severity')) === null) apiError(400, 'invalid_request', 'severity must be a comma-separated list of Critical, High, Medium, Low');
+    if (parseSeverityList(c.req.query('severity')) === null)
+      apiError(400, 'invalid_request', 'severity must be a comma-separated list of Critical, High, Medium, Low');
     const { stub, shard } = subscriberRoom(c.env, category);
-    c.set('logFields', shard === undefined ? { room: category, transport: 'sse' } : { room: category, transport: 'sse', shard });
+    c.set(
+      'logFields',
+      shard === undefined ? { room: category, transport: 'sse' } : { room: category, transport: 'sse', shard },
+    );
     const headers = new Headers();
     const refused = await leaseRoomConnection(c, stub, headers, false);
     if (refused) return refused;
-    return stub.fetch(new Request(roomUrl(c.req.url, category, shard, lastEventId ?? after), { headers })) as unknown as Response;
+    return stub.fetch(
+      new Request(roomUrl(c.req.url, category, shard, lastEventId ?? after), { headers }),
+    ) as unknown as Response;
   },
 );
 
 const DrainBody = z.object({
   reason: z.enum(['drain', 'overload']).optional(),
-  spreadMs: z.number().int().min(0).max(60_000).optional().openapi({ description: 'Reconnect delays are spread over this window (jitter)' }),
+  spreadMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .optional()
+    .openapi({ description: 'Reconnect delays are spread over this window (jitter)' }),
 });
 
 rooms.openapi(
@@ -153,7 +200,10 @@ rooms.openapi(
     security: BEARER,
     request: { params: RoomParams, body: { required: false, content: { 'application/json': { schema: DrainBody } } } },
     responses: {
-      200: { description: 'How many subscribers were asked to reconnect', content: { 'application/json': { schema: z.object({ closed: z.number().int() }) } } },
+      200: {
+        description: 'How many subscribers were asked to reconnect',
+        content: { 'application/json': { schema: z.object({ closed: z.number().int() }) } },
+      },
       ...errors({ 401: 'Missing or invalid token', 403: 'Not an admin', 404: 'No such room' }),
     },
   }),

@@ -24,7 +24,12 @@ function isPlainLoopback(url: URL): boolean {
   return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
 }
 
-const cookieOptions = (url: URL) => ({ path: '/api', httpOnly: true, sameSite: 'Strict' as const, secure: !isPlainLoopback(url) });
+const cookieOptions = (url: URL) => ({
+  path: '/api',
+  httpOnly: true,
+  sameSite: 'Strict' as const,
+  secure: !isPlainLoopback(url),
+});
 
 export const session = new OpenAPIHono<AppEnv>();
 
@@ -44,18 +49,31 @@ session.openapi(
         description: 'Session started, cookie set',
         content: {
           'application/json': {
-            schema: z.object({ sub: z.string(), name: z.string().nullable(), role: z.string(), categories: z.array(z.enum(CATEGORIES)).nullable(), expiresAt: z.string() }),
+            schema: z.object({
+              sub: z.string(),
+              name: z.string().nullable(),
+              role: z.string(),
+              categories: z.array(z.enum(CATEGORIES)).nullable(),
+              expiresAt: z.string(),
+            }),
           },
         },
       },
-      ...errors({ 401: 'No bearer header, or an invalid token', 429: 'Write rate exceeded', 503: 'insecure_configuration: the Worker refuses to authenticate anyone' }),
+      ...errors({
+        401: 'No bearer header, or an invalid token',
+        429: 'Write rate exceeded',
+        503: 'insecure_configuration: the Worker refuses to authenticate anyone',
+      }),
     },
   }),
   async (c) => {
     // Only a bearer header starts a session: a cookie cannot renew itself.
     const credential = credentialOf(c.req.raw);
     const fromHeader = c.req.header('authorization') !== undefined && credential.kind === 'bearer';
-    if (!fromHeader) apiError(401, 'unauthorized', 'POST /api/session takes the token in the Authorization header', undefined, { 'www-authenticate': 'Bearer' });
+    if (!fromHeader)
+      apiError(401, 'unauthorized', 'POST /api/session takes the token in the Authorization header', undefined, {
+        'www-authenticate': 'Bearer',
+      });
     const user = c.get('user');
     // The session lives only as long as the secret that verified its token is configured.
     const secret = c.get('authSecret');
@@ -68,7 +86,16 @@ session.openapi(
     const maxAge = Math.max(0, user.exp - Math.floor(Date.now() / 1000));
     setCookie(c, SESSION_COOKIE, id, { ...cookieOptions(new URL(c.req.url)), maxAge });
     c.header('cache-control', 'no-store');
-    return c.json({ sub: user.sub, name: user.name ?? null, role: user.role, categories: user.categories ?? null, expiresAt: new Date(user.exp * 1000).toISOString() }, 200);
+    return c.json(
+      {
+        sub: user.sub,
+        name: user.name ?? null,
+        role: user.role,
+        categories: user.categories ?? null,
+        expiresAt: new Date(user.exp * 1000).toISOString(),
+      },
+      200,
+    );
   },
 );
 

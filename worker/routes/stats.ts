@@ -16,7 +16,8 @@ import { roomStub } from '../room/stubs.ts';
 import type { AppEnv } from '../types.ts';
 import { PEOPLE, errors } from './openapi.ts';
 
-const counts = <T extends string>(keys: readonly T[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<T, z.ZodNumber>);
+const counts = <T extends string>(keys: readonly T[]) =>
+  z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])) as Record<T, z.ZodNumber>);
 
 const StatsSchema = z.object({
   total: z.number().int().openapi({ description: 'Events stored (not deleted)' }),
@@ -27,7 +28,10 @@ const StatsSchema = z.object({
   critical: z.number().int().openapi({ description: 'Critical and not Resolved/Closed' }),
   unresolved: z.number().int().openapi({ description: 'Not Resolved/Closed' }),
   requiresAction: z.number().int().openapi({ description: 'requiresAction and not Resolved/Closed' }),
-  perMinute: z.array(z.number().int()).length(60).openapi({ description: 'Received per minute over the last hour, oldest first' }),
+  perMinute: z
+    .array(z.number().int())
+    .length(60)
+    .openapi({ description: 'Received per minute over the last hour, oldest first' }),
   rooms: z.record(z.string(), z.object({ connections: z.number().int(), lastSeq: z.number().int() })),
   pipeline: z
     .object({
@@ -38,7 +42,14 @@ const StatsSchema = z.object({
       }),
       reasons: z.array(z.string()).openapi({ description: 'Why, one line each; the first is the most important' }),
       lastStoredAt: z.string().nullable().openapi({ description: "The newest stored event's receivedAt" }),
-      lag: z.number().int().nullable().openapi({ description: "Records not yet stored or dead-lettered, over the live bridges' partitions; null with no live bridge" }),
+      lag: z
+        .number()
+        .int()
+        .nullable()
+        .openapi({
+          description:
+            "Records not yet stored or dead-lettered, over the live bridges' partitions; null with no live bridge",
+        }),
       stallMs: z.number().int().openapi({ description: 'PIPELINE_STALL_MS' }),
       bridges: z.array(
         z.object({
@@ -54,7 +65,10 @@ const StatsSchema = z.object({
         }),
       ),
     })
-    .openapi({ description: "Is the pipeline flowing? From the bridges' reports (POST /internal/bridge/status) and the newest stored event (docs/operations.md)" }),
+    .openapi({
+      description:
+        "Is the pipeline flowing? From the bridges' reports (POST /internal/bridge/status) and the newest stored event (docs/operations.md)",
+    }),
   at: z.string(),
 });
 true satisfies SameType<z.infer<typeof StatsSchema>, StatsResponse>;

@@ -3,16 +3,46 @@
 export type Line = { name: string; owners: readonly string[]; vessels: readonly string[]; mainline: boolean };
 
 export const LINES: readonly Line[] = [
-  { name: 'MSC', owners: ['MSCU', 'MEDU', 'MSDU'], vessels: ['MSC Tessa', 'MSC Irina', 'MSC Loreto', 'MSC Mia', 'MSC Aurora', 'MSC Amelia', 'MSC Sveva', 'MSC Gemma'], mainline: true },
-  { name: 'Maersk', owners: ['MAEU', 'MRKU', 'MSKU'], vessels: ['Mette Maersk', 'Madrid Maersk', 'Munich Maersk', 'Gerda Maersk', 'Maersk Elba', 'Maersk Essen'], mainline: true },
-  { name: 'CMA CGM', owners: ['CMAU', 'CGMU', 'ECMU'], vessels: ['CMA CGM Jacques Saade', 'CMA CGM Palais Royal', 'CMA CGM Trocadero', 'CMA CGM Tage'], mainline: true },
-  { name: 'Hapag-Lloyd', owners: ['HLXU', 'HLBU'], vessels: ['Berlin Express', 'Hamburg Express', 'Al Nefud', 'Afif'], mainline: true },
+  {
+    name: 'MSC',
+    owners: ['MSCU', 'MEDU', 'MSDU'],
+    vessels: ['MSC Tessa', 'MSC Irina', 'MSC Loreto', 'MSC Mia', 'MSC Aurora', 'MSC Amelia', 'MSC Sveva', 'MSC Gemma'],
+    mainline: true,
+  },
+  {
+    name: 'Maersk',
+    owners: ['MAEU', 'MRKU', 'MSKU'],
+    vessels: ['Mette Maersk', 'Madrid Maersk', 'Munich Maersk', 'Gerda Maersk', 'Maersk Elba', 'Maersk Essen'],
+    mainline: true,
+  },
+  {
+    name: 'CMA CGM',
+    owners: ['CMAU', 'CGMU', 'ECMU'],
+    vessels: ['CMA CGM Jacques Saade', 'CMA CGM Palais Royal', 'CMA CGM Trocadero', 'CMA CGM Tage'],
+    mainline: true,
+  },
+  {
+    name: 'Hapag-Lloyd',
+    owners: ['HLXU', 'HLBU'],
+    vessels: ['Berlin Express', 'Hamburg Express', 'Al Nefud', 'Afif'],
+    mainline: true,
+  },
   { name: 'ONE', owners: ['ONEU', 'NYKU'], vessels: ['ONE Innovation', 'ONE Triumph', 'ONE Apus'], mainline: true },
   { name: 'Evergreen', owners: ['EGHU', 'EISU'], vessels: ['Ever Ace', 'Ever Alot', 'Ever Atop'], mainline: true },
-  { name: 'COSCO', owners: ['CSNU', 'CBHU'], vessels: ['COSCO Shipping Universe', 'COSCO Shipping Taurus'], mainline: true },
+  {
+    name: 'COSCO',
+    owners: ['CSNU', 'CBHU'],
+    vessels: ['COSCO Shipping Universe', 'COSCO Shipping Taurus'],
+    mainline: true,
+  },
   { name: 'HMM', owners: ['HMMU'], vessels: ['HMM Algeciras', 'HMM Rotterdam'], mainline: true },
   { name: 'Samskip', owners: ['SKIU'], vessels: ['Samskip Endeavour', 'Samskip Kvitnos'], mainline: false },
-  { name: 'X-Press Feeders', owners: ['XINU'], vessels: ['X-Press Elbe', 'X-Press Maas', 'X-Press Humber'], mainline: false },
+  {
+    name: 'X-Press Feeders',
+    owners: ['XINU'],
+    vessels: ['X-Press Elbe', 'X-Press Maas', 'X-Press Humber'],
+    mainline: false,
+  },
 ];
 
 /** Leasing companies' prefixes: a good share of every line's boxes. */
@@ -21,7 +51,11 @@ export const FLAGS = ['PA', 'LR', 'MT', 'SG', 'HK', 'DK', 'DE', 'PT', 'CY'] as c
 
 /** Length overall, TEU capacity: what mainline vessels and feeders are picked from. */
 export const VESSEL_SIZES = {
-  mainline: { loaM: [366, 368, 399, 400, 334, 300], teu: [13_092, 15_000, 19_224, 20_000, 23_756, 24_000], draftM: [13.5, 16.5] },
+  mainline: {
+    loaM: [366, 368, 399, 400, 334, 300],
+    teu: [13_092, 15_000, 19_224, 20_000, 23_756, 24_000],
+    draftM: [13.5, 16.5],
+  },
   feeder: { loaM: [169, 180, 196, 211], teu: [1036, 1400, 1700, 2500], draftM: [8.5, 11] },
 } as const;
 
@@ -47,4 +81,15 @@ export const REEFER_CARGO = [
   { commodity: 'Ice cream', setpointC: -25 },
 ] as const;
 
-export const DRY_CARGO = ['Furniture', 'Auto parts', 'Electronics', 'Textiles', 'Machinery', 'Toys', 'Chemicals (non-DG)', 'Paper', 'Household goods', 'Tyres'] as const;
+export const DRY_CARGO = [
+  'Furniture',
+  'Auto parts',
+  'Electronics',
+  'Textiles',
+  'Machinery',
+  'Toys',
+  'Chemicals (non-DG)',
+  'Paper',
+  'Household goods',
+  'Tyres',
+] as const;

@@ -2,12 +2,28 @@
 
 export const PORT = { id: 'NLRTM', name: 'Port of Rotterdam', lat: 51.9526, lon: 4.0527 } as const;
 
-export type Terminal = { code: string; name: string; lat: number; lon: number; berths: number; lengthM: number; maxDraftM: number };
+export type Terminal = {
+  code: string;
+  name: string;
+  lat: number;
+  lon: number;
+  berths: number;
+  lengthM: number;
+  maxDraftM: number;
+};
 
 export const TERMINALS: readonly Terminal[] = [
   { code: 'ECTD', name: 'ECT Delta', lat: 51.9585, lon: 4.0262, berths: 4, lengthM: 400, maxDraftM: 16.6 },
   { code: 'EMX', name: 'Euromax', lat: 51.9838, lon: 4.0431, berths: 3, lengthM: 420, maxDraftM: 16.6 },
-  { code: 'APM2', name: 'APM Terminals Maasvlakte II', lat: 51.9572, lon: 3.9958, berths: 3, lengthM: 400, maxDraftM: 19.6 },
+  {
+    code: 'APM2',
+    name: 'APM Terminals Maasvlakte II',
+    lat: 51.9572,
+    lon: 3.9958,
+    berths: 3,
+    lengthM: 400,
+    maxDraftM: 19.6,
+  },
   { code: 'RWG', name: 'Rotterdam World Gateway', lat: 51.9446, lon: 4.0093, berths: 3, lengthM: 380, maxDraftM: 19.6 },
 ];
 
@@ -27,4 +43,12 @@ export const ANCHORAGES = [
 export type Anchorage = (typeof ANCHORAGES)[number];
 
 /** Where departing vessels sail next. */
-export const NEXT_PORTS = ['Hamburg', 'Antwerp', 'Felixstowe', 'Le Havre', 'Bremerhaven', 'Gdansk', 'Algeciras'] as const;
+export const NEXT_PORTS = [
+  'Hamburg',
+  'Antwerp',
+  'Felixstowe',
+  'Le Havre',
+  'Bremerhaven',
+  'Gdansk',
+  'Algeciras',
+] as const;

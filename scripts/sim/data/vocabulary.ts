@@ -1,6 +1,13 @@
 /** The rest of a terminal's day: hauliers, holds, gate and crane trouble, the systems that report. */
 
-export const HAULIERS = ['Maasvlakte Trucking BV', 'Delta Haulage', 'Botlek Container Transport', 'Rijnmond Logistics', 'Europoort Express', 'Waalhaven Transport'] as const;
+export const HAULIERS = [
+  'Maasvlakte Trucking BV',
+  'Delta Haulage',
+  'Botlek Container Transport',
+  'Rijnmond Logistics',
+  'Europoort Express',
+  'Waalhaven Transport',
+] as const;
 /** Dutch licence plates use these letters only. */
 export const PLATE_LETTERS = 'BDFGHJKLNPRSTVXZ';
 /** Customs hold types by relative frequency: [weight, type, severity]. */
@@ -25,7 +32,12 @@ export const CRANE_FAULTS = [
   ['E-051', 'Boom hoist brake fault'],
 ] as const;
 /** Why a crane move took longer than its cycle. */
-export const MOVE_DELAYS = ['twistlock not released', 'lashing bar left on', 'spreader misalignment', 'wind gust hold'] as const;
+export const MOVE_DELAYS = [
+  'twistlock not released',
+  'lashing bar left on',
+  'spreader misalignment',
+  'wind gust hold',
+] as const;
 export const REEFER_ALARM_CODES = ['AL-20', 'AL-22', 'AL-31'] as const;
 export const SYSTEMS = [
   { name: 'TOS (Navis N4)', source: 'tos' },

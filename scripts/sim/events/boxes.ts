@@ -4,7 +4,14 @@
  * undefined when the yard's state does not allow its event now.
  */
 import { GATES, PORT } from '../data/port.ts';
-import { GATE_EXCEPTIONS, HAULIERS, HOLD_RELEASES, HOLD_TYPES, MOVE_DELAYS, REEFER_ALARM_CODES } from '../data/vocabulary.ts';
+import {
+  GATE_EXCEPTIONS,
+  HAULIERS,
+  HOLD_RELEASES,
+  HOLD_TYPES,
+  MOVE_DELAYS,
+  REEFER_ALARM_CODES,
+} from '../data/vocabulary.ts';
 import type { Draft } from '../event.ts';
 import { MAX_YARD, bayPosition, findIndex, jitter, newBox, plate, takeAt, type Box, type World } from '../world.ts';
 
@@ -161,7 +168,15 @@ export function gateOut(w: World): Draft | undefined {
     shipId: null,
     berthId: null,
     requiresAction: false,
-    eventData: { gate: gate.name, lane: rng.int(1, 14), truckPlate: truck, haulier, isoType: box.isoType, pinCode: rng.digits(6), turnTimeMin: rng.int(18, 75) },
+    eventData: {
+      gate: gate.name,
+      lane: rng.int(1, 14),
+      truckPlate: truck,
+      haulier,
+      isoType: box.isoType,
+      pinCode: rng.digits(6),
+      turnTimeMin: rng.int(18, 75),
+    },
     coordinates: jitter(w, gate.lat, gate.lon, 0.0006),
   };
 }
@@ -223,7 +238,12 @@ export function customsHold(w: World): Draft | undefined {
     shipId: null,
     berthId: null,
     requiresAction: true,
-    eventData: { authority: holdType.startsWith('NVWA') ? 'NVWA' : 'Douane', holdType, mrn: `26NL${rng.chars('0123456789ABCDEF', 12)}A${rng.int(0, 9)}`, yardPosition: box.yardPosition },
+    eventData: {
+      authority: holdType.startsWith('NVWA') ? 'NVWA' : 'Douane',
+      holdType,
+      mrn: `26NL${rng.chars('0123456789ABCDEF', 12)}A${rng.int(0, 9)}`,
+      yardPosition: box.yardPosition,
+    },
     coordinates: null,
   };
 }

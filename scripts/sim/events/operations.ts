@@ -71,7 +71,12 @@ export function weather(w: World): Draft {
     shipId: null,
     berthId: null,
     requiresAction: gust >= 40,
-    eventData: { gustKn: gust, meanWindKn: gust - rng.int(6, 12), directionDeg: rng.int(200, 330), station: 'Maasvlakte' },
+    eventData: {
+      gustKn: gust,
+      meanWindKn: gust - rng.int(6, 12),
+      directionDeg: rng.int(200, 330),
+      station: 'Maasvlakte',
+    },
     coordinates: jitter(w, PORT.lat, PORT.lon, 0.01),
   };
 }

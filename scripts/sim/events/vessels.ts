@@ -39,7 +39,10 @@ export function etaUpdated(w: World): Draft | undefined {
   return {
     eventType: 'VesselEtaUpdated',
     title: `ETA ${call.vessel.name} ${late ? 'delayed' : 'advanced'} to ${hhmm(call.etaMs)} UTC (${late ? '+' : ''}${deltaMin} min)`,
-    description: late && deltaMin > 120 ? 'Delay over two hours: berth plan and gang allocation need review.' : 'ETA update received from the agent.',
+    description:
+      late && deltaMin > 120
+        ? 'Delay over two hours: berth plan and gang allocation need review.'
+        : 'ETA update received from the agent.',
     category: 'Ship',
     severity: late && deltaMin > 120 ? 'Medium' : 'Low',
     source: 'portbase',
@@ -47,7 +50,12 @@ export function etaUpdated(w: World): Draft | undefined {
     shipId: call.vessel.imo,
     berthId: null,
     requiresAction: false,
-    eventData: { ...vesselData(call), previousEta: new Date(previous).toISOString(), eta: new Date(call.etaMs).toISOString(), deltaMinutes: deltaMin },
+    eventData: {
+      ...vesselData(call),
+      previousEta: new Date(previous).toISOString(),
+      eta: new Date(call.etaMs).toISOString(),
+      deltaMinutes: deltaMin,
+    },
     coordinates: null,
   };
 }
@@ -102,7 +110,14 @@ export function berthAssignment(w: World): Draft | undefined {
       shipId: v.imo,
       berthId: berth.id,
       requiresAction: true,
-      eventData: { ...vesselData(call), terminal: berth.terminal.name, conflictWith: other.vessel.imo, conflictVesselName: other.vessel.name, reason: tooLong ? 'LengthExceeded' : 'WindowOverlap', pilotOnBoard },
+      eventData: {
+        ...vesselData(call),
+        terminal: berth.terminal.name,
+        conflictWith: other.vessel.imo,
+        conflictVesselName: other.vessel.name,
+        reason: tooLong ? 'LengthExceeded' : 'WindowOverlap',
+        pilotOnBoard,
+      },
       coordinates: jitter(w, berth.lat, berth.lon),
     };
   }
@@ -123,7 +138,12 @@ export function berthAssignment(w: World): Draft | undefined {
     shipId: v.imo,
     berthId: berth.id,
     requiresAction: false,
-    eventData: { ...vesselData(call), terminal: berth.terminal.name, windowStart: new Date(from).toISOString(), cranes: berth.cranes.slice(0, 3) },
+    eventData: {
+      ...vesselData(call),
+      terminal: berth.terminal.name,
+      windowStart: new Date(from).toISOString(),
+      cranes: berth.cranes.slice(0, 3),
+    },
     coordinates: jitter(w, berth.lat, berth.lon),
   };
 }
@@ -146,7 +166,12 @@ export function vesselBerthed(w: World): Draft | undefined {
     shipId: call.vessel.imo,
     berthId: berth.id,
     requiresAction: false,
-    eventData: { ...vesselData(call), terminal: berth.terminal.name, tugs: rng.int(2, 4), movesPlanned: call.movesPlanned },
+    eventData: {
+      ...vesselData(call),
+      terminal: berth.terminal.name,
+      tugs: rng.int(2, 4),
+      movesPlanned: call.movesPlanned,
+    },
     coordinates: jitter(w, berth.lat, berth.lon),
   };
 }
@@ -187,7 +212,12 @@ export function vesselDeparted(w: World): Draft | undefined {
     shipId: v.imo,
     berthId: berth.id,
     requiresAction: false,
-    eventData: { ...vesselData(call), terminal: berth.terminal.name, movesCompleted: call.movesDone, behindSchedule: late },
+    eventData: {
+      ...vesselData(call),
+      terminal: berth.terminal.name,
+      movesCompleted: call.movesDone,
+      behindSchedule: late,
+    },
     coordinates: jitter(w, berth.lat, berth.lon),
   };
 }

@@ -9,9 +9,22 @@ describe('web > CreateEventForm', () => {
     expect(validateCreate({ ...EMPTY_VALUES }).errors).toMatchObject({ title: 'Required', eventType: 'Required' });
     const long = validateCreate({ ...EMPTY_VALUES, title: 'x'.repeat(201), eventType: 'GateIn' }).errors;
     expect(Object.keys(long)).toEqual(['title']);
-    const ok = validateCreate({ ...EMPTY_VALUES, title: ' Gate-in ', eventType: 'GateIn', containerId: ' MSCU1 ', requiresAction: true });
+    const ok = validateCreate({
+      ...EMPTY_VALUES,
+      title: ' Gate-in ',
+      eventType: 'GateIn',
+      containerId: ' MSCU1 ',
+      requiresAction: true,
+    });
     expect(ok.errors).toEqual({});
-    expect(ok.input).toMatchObject({ title: ' Gate-in ', eventType: 'GateIn', containerId: 'MSCU1', category: 'Container', severity: 'Medium', requiresAction: true });
+    expect(ok.input).toMatchObject({
+      title: ' Gate-in ',
+      eventType: 'GateIn',
+      containerId: 'MSCU1',
+      category: 'Container',
+      severity: 'Medium',
+      requiresAction: true,
+    });
     expect(ok.input).not.toHaveProperty('shipId');
   });
 
@@ -36,11 +49,19 @@ describe('web > CreateEventForm', () => {
     fireEvent.change(screen.getByLabelText('Severity'), { target: { value: 'Critical' } });
     fireEvent.click(screen.getByTestId('submit-create'));
     await waitFor(() => expect(onClose).toHaveBeenCalled());
-    expect(api.create).toHaveBeenCalledWith(expect.objectContaining({ title: 'Crane QC-07 stopped', eventType: 'CraneFault', severity: 'Critical' }));
+    expect(api.create).toHaveBeenCalledWith(
+      expect.objectContaining({ title: 'Crane QC-07 stopped', eventType: 'CraneFault', severity: 'Critical' }),
+    );
   });
 
   it("maps the API's per-field details onto the form", async () => {
-    const api = fakeApi({ create: vi.fn(async () => Promise.reject(new ApiError(400, 'invalid_request', '1 invalid field', [{ path: 'containerId', message: 'already taken' }]))) });
+    const api = fakeApi({
+      create: vi.fn(async () =>
+        Promise.reject(
+          new ApiError(400, 'invalid_request', '1 invalid field', [{ path: 'containerId', message: 'already taken' }]),
+        ),
+      ),
+    });
     renderApp(() => <CreateEventForm onClose={() => {}} />, { role: 'producer', api });
     fireEvent.input(screen.getByLabelText(/^Title/), { target: { value: 'x' } });
     fireEvent.input(screen.getByLabelText(/^Type/), { target: { value: 'y' } });

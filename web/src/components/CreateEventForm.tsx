@@ -61,7 +61,12 @@ export function validateCreate(v: CreateValues): { input: Record<string, unknown
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const key = String(issue.path[0] ?? 'form');
-      errors[key] ??= key === 'title' || key === 'eventType' ? (String(input[key] ?? '').trim() === '' ? 'Required' : issue.message) : issue.message;
+      errors[key] ??=
+        key === 'title' || key === 'eventType'
+          ? String(input[key] ?? '').trim() === ''
+            ? 'Required'
+            : issue.message
+          : issue.message;
     }
   }
   return { input, errors };
@@ -95,12 +100,18 @@ export default function CreateEventForm(props: { onClose: () => void }) {
     try {
       const { data } = await api.create(input);
       const r = data[0];
-      toast.push('info', r?.status === 'duplicate' ? `An event with id ${r.id} already exists.` : `Created “${String(input.title)}” (#${r?.seq ?? '?'}).`);
+      toast.push(
+        'info',
+        r?.status === 'duplicate'
+          ? `An event with id ${r.id} already exists.`
+          : `Created “${String(input.title)}” (#${r?.seq ?? '?'}).`,
+      );
       props.onClose();
     } catch (err) {
       if (err instanceof ApiError && Array.isArray(err.details)) {
         const fromServer: Record<string, string> = {};
-        for (const d of err.details as { path?: string; message?: string }[]) fromServer[String(d.path ?? 'form').split('.')[0]!] = d.message ?? 'invalid';
+        for (const d of err.details as { path?: string; message?: string }[])
+          fromServer[String(d.path ?? 'form').split('.')[0]!] = d.message ?? 'invalid';
         setErrors(fromServer);
       }
       setErrors((x) => ({ ...x, form: `Not created: ${(err as Error).message}` }));
@@ -109,7 +120,11 @@ export default function CreateEventForm(props: { onClose: () => void }) {
     }
   }
 
-  const field = (k: keyof CreateValues, label: string, opts: { required?: boolean; placeholder?: string; ref?: (el: HTMLInputElement) => void; type?: string } = {}) => (
+  const field = (
+    k: keyof CreateValues,
+    label: string,
+    opts: { required?: boolean; placeholder?: string; ref?: (el: HTMLInputElement) => void; type?: string } = {},
+  ) => (
     <div class="field">
       <label for={`f-${k}`}>
         {label}
@@ -146,10 +161,20 @@ export default function CreateEventForm(props: { onClose: () => void }) {
 
   return (
     <div class="modal-backdrop" onClick={(e) => e.target === e.currentTarget && props.onClose()}>
-      <div class="modal" role="dialog" aria-modal="true" aria-labelledby="create-h" onKeyDown={(e) => e.key === 'Escape' && props.onClose()}>
+      <div
+        class="modal"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="create-h"
+        onKeyDown={(e) => e.key === 'Escape' && props.onClose()}
+      >
         <h2 id="create-h">New event</h2>
         <form class="create-form" onSubmit={submit} novalidate>
-          {field('title', 'Title', { required: true, placeholder: 'Reefer temperature above set point', ref: (el) => (first = el) })}
+          {field('title', 'Title', {
+            required: true,
+            placeholder: 'Reefer temperature above set point',
+            ref: (el) => (first = el),
+          })}
           {field('eventType', 'Type', { required: true, placeholder: 'ReeferAlarm' })}
           <div class="field-row">
             {choice('category', 'Category', CATEGORIES)}
@@ -157,7 +182,13 @@ export default function CreateEventForm(props: { onClose: () => void }) {
           </div>
           <div class="field">
             <label for="f-description">Description</label>
-            <textarea id="f-description" rows="3" value={values.description} aria-invalid={!!errors().description} onInput={(e) => set('description', e.currentTarget.value)} />
+            <textarea
+              id="f-description"
+              rows="3"
+              value={values.description}
+              aria-invalid={!!errors().description}
+              onInput={(e) => set('description', e.currentTarget.value)}
+            />
             <Show when={errors().description}>
               <p class="field-error">{errors().description}</p>
             </Show>
@@ -175,7 +206,12 @@ export default function CreateEventForm(props: { onClose: () => void }) {
             {field('source', 'Source')}
           </div>
           <label class="check">
-            <input type="checkbox" checked={values.requiresAction} onChange={(e) => set('requiresAction', e.currentTarget.checked)} /> Requires action
+            <input
+              type="checkbox"
+              checked={values.requiresAction}
+              onChange={(e) => set('requiresAction', e.currentTarget.checked)}
+            />{' '}
+            Requires action
           </label>
           <Show when={errors().form}>
             <p class="field-error" role="alert">

@@ -106,21 +106,27 @@ export function DetailPanel(props: { id: string; onClose: () => void }) {
               </Show>
             </dl>
             <h3>History</h3>
-            <Show when={history()} fallback={<p class="muted small">{history.loading ? 'Loading…' : 'No history available.'}</p>}>
+            <Show
+              when={history()}
+              fallback={<p class="muted small">{history.loading ? 'Loading…' : 'No history available.'}</p>}
+            >
               <Show when={history()!.length > 0} fallback={<p class="muted small">No changes yet.</p>}>
-              <ol class="history" data-testid="history">
-                <For each={history()}>
-                  {(h) => (
-                    <li>
-                      <b>{h.action}</b>
-                      <Show when={h.toStatus}> → {STATUS_LABEL[h.toStatus!] ?? h.toStatus}</Show> <span class="muted">by {h.actor}, {absoluteTime(h.at)}</span>
-                      <Show when={h.note}>
-                        <div class="note">{h.note}</div>
-                      </Show>
-                    </li>
-                  )}
-                </For>
-              </ol>
+                <ol class="history" data-testid="history">
+                  <For each={history()}>
+                    {(h) => (
+                      <li>
+                        <b>{h.action}</b>
+                        <Show when={h.toStatus}> → {STATUS_LABEL[h.toStatus!] ?? h.toStatus}</Show>{' '}
+                        <span class="muted">
+                          by {h.actor}, {absoluteTime(h.at)}
+                        </span>
+                        <Show when={h.note}>
+                          <div class="note">{h.note}</div>
+                        </Show>
+                      </li>
+                    )}
+                  </For>
+                </ol>
               </Show>
             </Show>
             <details class="raw">

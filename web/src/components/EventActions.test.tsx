@@ -8,7 +8,12 @@ import { EventActions } from './EventActions.tsx';
 
 function Actions(props: { id: string }) {
   const [feed] = useFeed();
-  return <>{feed.byId[props.id] ? <EventActions event={feed.byId[props.id]!} /> : null}<span data-testid="status">{feed.byId[props.id]?.status}</span></>;
+  return (
+    <>
+      {feed.byId[props.id] ? <EventActions event={feed.byId[props.id]!} /> : null}
+      <span data-testid="status">{feed.byId[props.id]?.status}</span>
+    </>
+  );
 }
 
 const buttons = () => screen.queryAllByRole('button').map((b) => b.textContent);
@@ -47,10 +52,16 @@ describe('web > EventActions', () => {
   });
 
   it('rolls back and says why when the server refuses', async () => {
-    const api = fakeApi({ patch: vi.fn(async () => Promise.reject(new ApiError(409, 'illegal_transition', 'cannot acknowledge an event that is Resolved'))) });
+    const api = fakeApi({
+      patch: vi.fn(async () =>
+        Promise.reject(new ApiError(409, 'illegal_transition', 'cannot acknowledge an event that is Resolved')),
+      ),
+    });
     renderApp(() => <Actions id="evt-1" />, { role: 'operator', api, events: [sampleEvent()] });
     fireEvent.click(screen.getByText('Acknowledge'));
-    await waitFor(() => expect(screen.getAllByRole('alert')[0]!.textContent).toContain('cannot acknowledge an event that is Resolved'));
+    await waitFor(() =>
+      expect(screen.getAllByRole('alert')[0]!.textContent).toContain('cannot acknowledge an event that is Resolved'),
+    );
     expect(screen.getByTestId('status').textContent).toBe('New');
   });
 
@@ -62,7 +73,13 @@ describe('web > EventActions', () => {
     expect(api.patch).not.toHaveBeenCalled();
     fireEvent.input(screen.getByLabelText('Resolution note'), { target: { value: 'Reefer plugged back in' } });
     fireEvent.click(screen.getByTestId('confirm-resolve'));
-    await waitFor(() => expect(api.patch).toHaveBeenCalledWith('evt-1', { action: 'resolve', resolution: 'Reefer plugged back in', note: 'Reefer plugged back in' }));
+    await waitFor(() =>
+      expect(api.patch).toHaveBeenCalledWith('evt-1', {
+        action: 'resolve',
+        resolution: 'Reefer plugged back in',
+        note: 'Reefer plugged back in',
+      }),
+    );
     await waitFor(() => expect(screen.getByTestId('status').textContent).toBe('Resolved'));
   });
 });

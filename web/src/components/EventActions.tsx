@@ -11,7 +11,8 @@ import { ACTION_LABEL, availableActions, optimisticPatch, type EventAction } fro
 import { useApi, useFeed, useSession, useToasts } from '../stores/context.tsx';
 import { FormButtons, InlineForm } from './InlineForm.tsx';
 
-const describe = (err: unknown) => (err instanceof ApiError ? `${err.message}${err.status ? ` (${err.code})` : ''}` : (err as Error).message);
+const describe = (err: unknown) =>
+  err instanceof ApiError ? `${err.message}${err.status ? ` (${err.code})` : ''}` : (err as Error).message;
 
 export function EventActions(props: { event: QuaycastEvent; onDeleted?: () => void }) {
   const [session] = useSession();
@@ -39,7 +40,13 @@ export function EventActions(props: { event: QuaycastEvent; onDeleted?: () => vo
     } else {
       // as the Worker will: the actor's display name when the token has one
       const name = session.claims?.name;
-      const local = optimisticPatch(props.event, action, { sub: me(), ...(name ? { name } : {}) }, Date.now(), extra.assignee);
+      const local = optimisticPatch(
+        props.event,
+        action,
+        { sub: me(), ...(name ? { name } : {}) },
+        Date.now(),
+        extra.assignee,
+      );
       if (local) rollback = feed.patchLocal(id, local);
     }
     try {
@@ -91,7 +98,14 @@ export function EventActions(props: { event: QuaycastEvent; onDeleted?: () => vo
       <div class="actions" role="group" aria-label="Actions" data-testid="event-actions">
         <For each={actions()}>
           {(a) => (
-            <button type="button" class={a === 'delete' ? 'danger' : a === 'resolve' ? 'primary' : ''} disabled={!!busy()} aria-expanded={a === 'resolve' || a === 'assign' || a === 'delete' ? form() === a : undefined} onClick={() => click(a)} data-action={a}>
+            <button
+              type="button"
+              class={a === 'delete' ? 'danger' : a === 'resolve' ? 'primary' : ''}
+              disabled={!!busy()}
+              aria-expanded={a === 'resolve' || a === 'assign' || a === 'delete' ? form() === a : undefined}
+              onClick={() => click(a)}
+              data-action={a}
+            >
               {busy() === a ? `${ACTION_LABEL[a]}…` : ACTION_LABEL[a]}
             </button>
           )}
@@ -107,7 +121,16 @@ export function EventActions(props: { event: QuaycastEvent; onDeleted?: () => vo
               if (!note().trim()) return setError('A resolution note is required.');
               void patch('resolve', { resolution: note().trim(), note: note().trim() });
             }}
-            control={<textarea id="resolution" rows="3" value={note()} onInput={(e) => setNote(e.currentTarget.value)} maxLength={4000} required />}
+            control={
+              <textarea
+                id="resolution"
+                rows="3"
+                value={note()}
+                onInput={(e) => setNote(e.currentTarget.value)}
+                maxLength={4000}
+                required
+              />
+            }
             buttons={
               <button type="submit" class="primary" disabled={!!busy()} data-testid="confirm-resolve">
                 {busy() === 'resolve' ? 'Resolving…' : 'Resolve'}
@@ -124,7 +147,14 @@ export function EventActions(props: { event: QuaycastEvent; onDeleted?: () => vo
               if (!assignee().trim()) return setError('Say who to assign it to.');
               void patch('assign', { assignee: assignee().trim() });
             }}
-            control={<input id="assignee" value={assignee()} onInput={(e) => setAssignee(e.currentTarget.value)} maxLength={200} />}
+            control={
+              <input
+                id="assignee"
+                value={assignee()}
+                onInput={(e) => setAssignee(e.currentTarget.value)}
+                maxLength={200}
+              />
+            }
             buttons={
               <>
                 <button type="submit" class="primary" disabled={!!busy()}>
@@ -141,7 +171,13 @@ export function EventActions(props: { event: QuaycastEvent; onDeleted?: () => vo
           <div class="inline-form confirm" role="alertdialog" aria-labelledby="del-q">
             <p id="del-q">Delete this event for everyone? Dashboards receive a tombstone; it cannot be undone here.</p>
             <FormButtons onCancel={closeForm}>
-              <button type="button" class="danger" onClick={() => void remove()} disabled={!!busy()} data-testid="confirm-delete">
+              <button
+                type="button"
+                class="danger"
+                onClick={() => void remove()}
+                disabled={!!busy()}
+                data-testid="confirm-delete"
+              >
                 {busy() === 'delete' ? 'Deleting…' : 'Delete'}
               </button>
             </FormButtons>

@@ -6,7 +6,15 @@ import { SeverityIcon } from './Icons.tsx';
 
 export const ROW_HEIGHT = 64;
 
-export function EventRow(props: { id: string; index: number; setSize: number; active: boolean; selected: boolean; onOpen: (id: string) => void; onFocusRow: (id: string) => void }) {
+export function EventRow(props: {
+  id: string;
+  index: number;
+  setSize: number;
+  active: boolean;
+  selected: boolean;
+  onOpen: (id: string) => void;
+  onFocusRow: (id: string) => void;
+}) {
   const [feed, feedActions] = useFeed();
   const now = useNow();
   const e = () => feed.byId[props.id];
@@ -55,7 +63,10 @@ export function EventRow(props: { id: string; index: number; setSize: number; ac
                   </span>
                 )}
               </For>
-              <span class="lineage" title={ev().origin?.kind === 'kafka' ? 'Kafka topic/partition@offset' : 'Created through the API'}>
+              <span
+                class="lineage"
+                title={ev().origin?.kind === 'kafka' ? 'Kafka topic/partition@offset' : 'Created through the API'}
+              >
                 {lineage(ev())}
               </span>
             </div>

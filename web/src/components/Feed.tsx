@@ -8,7 +8,12 @@ import { EventRow, ROW_HEIGHT } from './EventRow.tsx';
 
 const OVERSCAN = 6;
 
-export function Feed(props: { ids: string[]; selectedId: string | undefined; onOpen: (id: string) => void; label: string }) {
+export function Feed(props: {
+  ids: string[];
+  selectedId: string | undefined;
+  onOpen: (id: string) => void;
+  label: string;
+}) {
   let scroller!: HTMLDivElement;
   const [scrollTop, setScrollTop] = createSignal(0);
   const [height, setHeight] = createSignal(640);
@@ -85,10 +90,13 @@ export function Feed(props: { ids: string[]; selectedId: string | undefined; onO
     setActiveId(id);
     const top = i * ROW_HEIGHT;
     if (top < scroller.scrollTop) scroller.scrollTop = top;
-    else if (top + ROW_HEIGHT > scroller.scrollTop + scroller.clientHeight) scroller.scrollTop = top + ROW_HEIGHT - scroller.clientHeight;
+    else if (top + ROW_HEIGHT > scroller.scrollTop + scroller.clientHeight)
+      scroller.scrollTop = top + ROW_HEIGHT - scroller.clientHeight;
     onScroll();
     // the row exists once the window has moved: focus it on the next frame
-    requestAnimationFrame(() => scroller.querySelector<HTMLElement>(`[data-index="${i}"]`)?.focus({ preventScroll: true }));
+    requestAnimationFrame(() =>
+      scroller.querySelector<HTMLElement>(`[data-index="${i}"]`)?.focus({ preventScroll: true }),
+    );
   }
 
   function onKeyDown(e: KeyboardEvent) {
@@ -146,7 +154,8 @@ export function Feed(props: { ids: string[]; selectedId: string | undefined; onO
           // a feed needs one tab stop even before a row was chosen
           tabindex={activeIndex() < 0 ? 0 : -1}
           onFocus={(e) => {
-            if (e.target === e.currentTarget && props.ids.length > 0) focusIndex(Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT)));
+            if (e.target === e.currentTarget && props.ids.length > 0)
+              focusIndex(Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT)));
           }}
         >
           <Index each={visible()}>

@@ -44,7 +44,13 @@ export function FindBar(props: { shown: number; onCreate: () => void; searchRef?
       <div class="quick" role="group" aria-label="Quick filters">
         <For each={QUICK_FILTERS}>
           {(f) => (
-            <button type="button" class="toggle" aria-pressed={find.quick[f.key]} onClick={() => actions.toggleQuick(f.key)} data-filter={f.key}>
+            <button
+              type="button"
+              class="toggle"
+              aria-pressed={find.quick[f.key]}
+              onClick={() => actions.toggleQuick(f.key)}
+              data-filter={f.key}
+            >
               {f.label}
             </button>
           )}
@@ -75,11 +81,19 @@ export function FindBar(props: { shown: number; onCreate: () => void; searchRef?
       <div class="range" role="group" aria-label="Time range">
         <label>
           <span>From</span>
-          <input type="datetime-local" value={find.from} onChange={(e) => actions.setRange(e.currentTarget.value, find.to)} />
+          <input
+            type="datetime-local"
+            value={find.from}
+            onChange={(e) => actions.setRange(e.currentTarget.value, find.to)}
+          />
         </label>
         <label>
           <span>To</span>
-          <input type="datetime-local" value={find.to} onChange={(e) => actions.setRange(find.from, e.currentTarget.value)} />
+          <input
+            type="datetime-local"
+            value={find.to}
+            onChange={(e) => actions.setRange(find.from, e.currentTarget.value)}
+          />
         </label>
       </div>
       <div class="find-actions">

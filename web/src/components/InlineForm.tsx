@@ -17,7 +17,14 @@ export function FormButtons(props: { children: JSX.Element; onCancel: () => void
 }
 
 /** A one-control form; submitting calls `onSubmit` instead of loading a page. */
-export function InlineForm(props: { label: string; for: string; control: JSX.Element; buttons: JSX.Element; onSubmit: () => void; onCancel: () => void }) {
+export function InlineForm(props: {
+  label: string;
+  for: string;
+  control: JSX.Element;
+  buttons: JSX.Element;
+  onSubmit: () => void;
+  onCancel: () => void;
+}) {
   return (
     <form
       class="inline-form"

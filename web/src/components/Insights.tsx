@@ -51,8 +51,16 @@ export function Insights() {
   const pick = (k: 'total' | 'critical' | 'today' | 'unresolved') => server()?.[k] ?? local()?.[k] ?? 0;
   const byCategory = () => server()?.byCategory ?? local()?.byCategory ?? {};
   const bySeverity = () => server()?.bySeverity ?? local()?.bySeverity ?? {};
-  const catTotal = () => Math.max(1, visible().reduce((s, c) => s + (byCategory()[c] ?? 0), 0));
-  const sevTotal = () => Math.max(1, SEVERITIES.reduce((s, v) => s + (bySeverity()[v] ?? 0), 0));
+  const catTotal = () =>
+    Math.max(
+      1,
+      visible().reduce((s, c) => s + (byCategory()[c] ?? 0), 0),
+    );
+  const sevTotal = () =>
+    Math.max(
+      1,
+      SEVERITIES.reduce((s, v) => s + (bySeverity()[v] ?? 0), 0),
+    );
 
   // Meter readings are plain numbers: re-read them on the clock tick.
   const stream = createMemo(() => {
@@ -68,14 +76,22 @@ export function Insights() {
       const tail = series[series.length - 1];
       if (tail && current > tail.count) tail.count = current;
     }
-    return { rate: feedActions.meter.rate(t), p50: feedActions.meter.percentile(50), p95: feedActions.meter.percentile(95), series };
+    return {
+      rate: feedActions.meter.rate(t),
+      p50: feedActions.meter.percentile(50),
+      p95: feedActions.meter.percentile(95),
+      series,
+    };
   });
   const connections = () => Object.values(conn.rooms).reduce((s, r) => s + (r?.connections ?? 0), 0);
 
   return (
     <section class="panel insights" aria-labelledby="ins-h">
       <h2 id="ins-h">
-        Overview <Show when={!server()}><span class="muted small">(events in view)</span></Show>
+        Overview{' '}
+        <Show when={!server()}>
+          <span class="muted small">(events in view)</span>
+        </Show>
       </h2>
       <dl class="cards" data-testid="totals">
         <div class="card-stat">
@@ -119,14 +135,23 @@ export function Insights() {
 
       <h3>By severity</h3>
       <div class="sev-dist" role="img" aria-label={SEVERITIES.map((s) => `${s} ${bySeverity()[s] ?? 0}`).join(', ')}>
-        <For each={SEVERITIES}>{(s) => <span class={`seg sev-bg-${s}`} style={{ 'flex-grow': bySeverity()[s] ?? 0 }} title={`${s}: ${bySeverity()[s] ?? 0}`} />}</For>
+        <For each={SEVERITIES}>
+          {(s) => (
+            <span
+              class={`seg sev-bg-${s}`}
+              style={{ 'flex-grow': bySeverity()[s] ?? 0 }}
+              title={`${s}: ${bySeverity()[s] ?? 0}`}
+            />
+          )}
+        </For>
       </div>
       <ul class="legend">
         <For each={SEVERITIES}>
           {(s) => (
             <li>
               <span class={`swatch sev-bg-${s}`} aria-hidden="true" />
-              {s} <b>{formatCount(bySeverity()[s] ?? 0)}</b> <span class="muted">({Math.round((100 * (bySeverity()[s] ?? 0)) / sevTotal())}%)</span>
+              {s} <b>{formatCount(bySeverity()[s] ?? 0)}</b>{' '}
+              <span class="muted">({Math.round((100 * (bySeverity()[s] ?? 0)) / sevTotal())}%)</span>
             </li>
           )}
         </For>

@@ -21,7 +21,11 @@ function fakeRooms() {
 
 function memory(): Storage {
   const m = new Map<string, string>();
-  return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v), removeItem: (k: string) => void m.delete(k) } as Storage;
+  return {
+    getItem: (k: string) => m.get(k) ?? null,
+    setItem: (k: string, v: string) => void m.set(k, v),
+    removeItem: (k: string) => void m.delete(k),
+  } as Storage;
 }
 
 describe('web > re-sign-in after a token expired', () => {
@@ -29,7 +33,13 @@ describe('web > re-sign-in after a token expired', () => {
     const rooms = fakeRooms();
     const api = fakeApi({ history: vi.fn(async () => []) });
     render(() => (
-      <AppProvider token={fakeToken('operator', 'op-1')} api={api} roomEnv={rooms.env} storage={{ local: memory(), session: memory() }} feed={{ schedule: (fn) => queueMicrotask(fn) }}>
+      <AppProvider
+        token={fakeToken('operator', 'op-1')}
+        api={api}
+        roomEnv={rooms.env}
+        storage={{ local: memory(), session: memory() }}
+        feed={{ schedule: (fn) => queueMicrotask(fn) }}
+      >
         <Shell />
       </AppProvider>
     ));
@@ -37,7 +47,9 @@ describe('web > re-sign-in after a token expired', () => {
     await waitFor(() => expect(rooms.open()).toHaveLength(CATEGORIES.length));
     for (const s of rooms.open()) s.hello(100);
     const container = rooms.open().find((s) => s.room === 'Container')!;
-    const events = Array.from({ length: 40 }, (_, i) => sampleEvent({ id: `c-${i}`, seq: 101 + i, title: `Reefer ${i}` }));
+    const events = Array.from({ length: 40 }, (_, i) =>
+      sampleEvent({ id: `c-${i}`, seq: 101 + i, title: `Reefer ${i}` }),
+    );
     container.push({ type: 'events', events });
     await waitFor(() => expect(screen.getByRole('feed').querySelectorAll('article').length).toBeGreaterThan(5));
     const snapshotsBefore = (api.listEvents as ReturnType<typeof vi.fn>).mock.calls.length;
@@ -74,8 +86,11 @@ describe('web > re-sign-in after a token expired', () => {
     const resumed = rooms.sockets.slice(socketsBefore);
     expect(new Set(resumed.map((s) => s.room))).toEqual(new Set(CATEGORIES));
     expect(new URL(resumed.find((s) => s.room === 'Container')!.url).searchParams.get('after')).toBe('140');
-    for (const s of resumed.filter((r) => r.room !== 'Container')) expect(new URL(s.url).searchParams.get('after')).toBe('100');
-    expect((api.listEvents as ReturnType<typeof vi.fn>).mock.calls.length, 'no new snapshot: the rooms resume').toBe(snapshotsBefore);
+    for (const s of resumed.filter((r) => r.room !== 'Container'))
+      expect(new URL(s.url).searchParams.get('after')).toBe('100');
+    expect((api.listEvents as ReturnType<typeof vi.fn>).mock.calls.length, 'no new snapshot: the rooms resume').toBe(
+      snapshotsBefore,
+    );
     // The place is still kept.
     expect(screen.getByTestId('detail').textContent).toContain('Reefer 30');
     expect(scroller.scrollTop).toBe(640);

@@ -9,7 +9,11 @@ import { SubscriptionPanel } from './SubscriptionPanel.tsx';
 
 function memoryStorage(): Storage {
   const m = new Map<string, string>();
-  return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v), removeItem: (k: string) => void m.delete(k) } as Storage;
+  return {
+    getItem: (k: string) => m.get(k) ?? null,
+    setItem: (k: string, v: string) => void m.set(k, v),
+    removeItem: (k: string) => void m.delete(k),
+  } as Storage;
 }
 
 describe('web > sign-in and sign-out', () => {
@@ -82,7 +86,9 @@ describe('web > one server session for all rooms', () => {
 
 describe('web > a scoped token sees only its rooms', () => {
   it('lists only the token’s categories in the room chooser', () => {
-    renderApp(() => <SubscriptionPanel />, { token: fakeToken('viewer', 'customs', { categories: ['Container', 'Ship'] }) });
+    renderApp(() => <SubscriptionPanel />, {
+      token: fakeToken('viewer', 'customs', { categories: ['Container', 'Ship'] }),
+    });
     const rooms = screen.getByRole('group', { name: 'Rooms' });
     expect([...rooms.querySelectorAll('label')].map((l) => l.textContent?.trim())).toEqual(['Container', 'Ship']);
   });
@@ -107,6 +113,12 @@ describe('web > a scoped token sees only its rooms', () => {
   it('a token without the claim lists every room', () => {
     renderApp(() => <SubscriptionPanel />, { token: fakeToken('viewer') });
     const rooms = screen.getByRole('group', { name: 'Rooms' });
-    expect([...rooms.querySelectorAll('label')].map((l) => l.textContent?.trim())).toEqual(['Container', 'Ship', 'Berth', 'Port', 'System']);
+    expect([...rooms.querySelectorAll('label')].map((l) => l.textContent?.trim())).toEqual([
+      'Container',
+      'Ship',
+      'Berth',
+      'Port',
+      'System',
+    ]);
   });
 });

@@ -10,7 +10,10 @@ import { StatusIndicator } from './StatusIndicator.tsx';
 
 const stalled: Pick<Pipeline, 'state' | 'reasons'> = {
   state: 'stalled',
-  reasons: ['port-events/2 has not moved for 3 min (bridge quaycast-bridge@host-1; last error: HTTP 500).', '41 records wait in Kafka (for 3 min) and nothing was stored for 3 min.'],
+  reasons: [
+    'port-events/2 has not moved for 3 min (bridge quaycast-bridge@host-1; last error: HTTP 500).',
+    '41 records wait in Kafka (for 3 min) and nothing was stored for 3 min.',
+  ],
 };
 
 /** Renders the pill with every room live, and `/api/stats` answering `pipeline` from `next()`. */
@@ -64,7 +67,10 @@ describe('web > StatusIndicator', () => {
   });
 
   it('says Stalled when no bridge reports (pipeline unknown), with that reason', async () => {
-    renderPill(() => ({ state: 'unknown', reasons: ['Bridge quaycast-bridge@host-1 last reported 4 min ago (it reports every 30 s): it is gone.'] }));
+    renderPill(() => ({
+      state: 'unknown',
+      reasons: ['Bridge quaycast-bridge@host-1 last reported 4 min ago (it reports every 30 s): it is gone.'],
+    }));
     await waitFor(() => expect(pill().dataset.pipeline).toBe('unknown'));
     await waitFor(() => expect(pill().dataset.kind).toBe('connected'));
     expect(pill().querySelector('.conn-label')!.textContent).toBe('Stalled');
@@ -82,7 +88,9 @@ describe('web > StatusIndicator', () => {
 describe('web > styles > stalled colours', () => {
   /** WCAG 2 relative luminance and contrast ratio. */
   const luminance = (hex: string) => {
-    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    const [r, g, b] = [1, 3, 5]
+      .map((i) => parseInt(hex.slice(i, i + 2), 16) / 255)
+      .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
     return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
   };
   const contrast = (a: string, b: string) => {
@@ -96,12 +104,15 @@ describe('web > styles > stalled colours', () => {
     return (v: string) => new RegExp(`--${v}: (#[0-9a-f]{6});`).exec(block)![1]!;
   };
 
-  it.each(['light', 'dark'] as const)('meets WCAG AA (4.5:1) for the Stalled label and its reason in the %s theme', (name) => {
-    const v = theme(name);
-    expect(contrast(v('stalled'), v('stalled-bg'))).toBeGreaterThanOrEqual(4.5);
-    expect(contrast(v('stalled'), v('surface'))).toBeGreaterThanOrEqual(4.5);
-    expect(contrast(v('text'), v('stalled-bg'))).toBeGreaterThanOrEqual(4.5);
-    // and 3:1 for the border against the bar it sits on (a graphic)
-    expect(contrast(v('stalled'), v('surface'))).toBeGreaterThanOrEqual(3);
-  });
+  it.each(['light', 'dark'] as const)(
+    'meets WCAG AA (4.5:1) for the Stalled label and its reason in the %s theme',
+    (name) => {
+      const v = theme(name);
+      expect(contrast(v('stalled'), v('stalled-bg'))).toBeGreaterThanOrEqual(4.5);
+      expect(contrast(v('stalled'), v('surface'))).toBeGreaterThanOrEqual(4.5);
+      expect(contrast(v('text'), v('stalled-bg'))).toBeGreaterThanOrEqual(4.5);
+      // and 3:1 for the border against the bar it sits on (a graphic)
+      expect(contrast(v('stalled'), v('surface'))).toBeGreaterThanOrEqual(3);
+    },
+  );
 });

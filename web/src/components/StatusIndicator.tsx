@@ -12,12 +12,21 @@ export function StatusIndicator() {
   const [conn] = useConnection();
   const [stats] = useStats();
   const now = useNow();
-  const summary = createMemo(() => summarize(Object.values(conn.rooms).filter((r): r is NonNullable<typeof r> => !!r) as RoomStatus[], conn.online, now()));
+  const summary = createMemo(() =>
+    summarize(
+      Object.values(conn.rooms).filter((r): r is NonNullable<typeof r> => !!r) as RoomStatus[],
+      conn.online,
+      now(),
+    ),
+  );
   const pipeline = () => stats.data?.pipeline;
   const pill = createMemo(() => pillOf(summary(), pipeline()));
   const detail = () => {
     const rooms = Object.entries(conn.rooms)
-      .map(([room, r]) => `${room}: ${r ? `${r.state}${r.state === 'open' ? ` (${r.transport})` : ''}${r.lastError && r.state !== 'open' ? ` — ${r.lastError}` : ''}` : 'off'}`)
+      .map(
+        ([room, r]) =>
+          `${room}: ${r ? `${r.state}${r.state === 'open' ? ` (${r.transport})` : ''}${r.lastError && r.state !== 'open' ? ` — ${r.lastError}` : ''}` : 'off'}`,
+      )
       .join('\n');
     const p = pipeline();
     return p ? `${rooms}\nPipeline: ${p.state}${p.reasons.length > 0 ? `\n${p.reasons.join('\n')}` : ''}` : rooms;

@@ -19,7 +19,11 @@ export function SubscriptionPanel() {
         <For each={rooms()}>
           {(c) => (
             <label class="chip">
-              <input type="checkbox" checked={prefs.subscription.categories.includes(c)} onChange={() => actions.toggleCategory(c)} />
+              <input
+                type="checkbox"
+                checked={prefs.subscription.categories.includes(c)}
+                onChange={() => actions.toggleCategory(c)}
+              />
               <span>{c}</span>
               <span class="chip-count" title="Connections in this room">
                 {conn.rooms[c]?.connections ?? ''}
@@ -33,7 +37,11 @@ export function SubscriptionPanel() {
         <For each={SEVERITIES}>
           {(s) => (
             <label class={`chip sev-${s}`}>
-              <input type="checkbox" checked={prefs.subscription.severities.includes(s)} onChange={() => actions.toggleSeverity(s)} />
+              <input
+                type="checkbox"
+                checked={prefs.subscription.severities.includes(s)}
+                onChange={() => actions.toggleSeverity(s)}
+              />
               <SeverityIcon severity={s} />
               <span>{s}</span>
             </label>

@@ -51,7 +51,13 @@ export function createApi(opts: { token: () => string | undefined; baseUrl?: str
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
     try {
-      res = await doFetch(`${base}${path}`, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(signal ? { signal } : {}) });
+      res = await doFetch(`${base}${path}`, {
+        method,
+        headers,
+        credentials: 'same-origin',
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(signal ? { signal } : {}),
+      });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new ApiError(0, 'network', 'the server could not be reached');
@@ -74,12 +80,21 @@ export function createApi(opts: { token: () => string | undefined; baseUrl?: str
     }
     return res;
   }
-  const json = async <T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> => (await request(method, path, body, signal)).json() as Promise<T>;
+  const json = async <T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> =>
+    (await request(method, path, body, signal)).json() as Promise<T>;
 
   return {
     async listEvents(query: URLSearchParams, signal?: AbortSignal): Promise<{ data: Change[]; nextCursor: unknown }> {
-      const r = await json<{ data?: unknown[]; nextCursor?: unknown }>('GET', `/api/events?${query}`, undefined, signal);
-      return { data: (r.data ?? []).map(toChange).filter((c): c is Change => c !== undefined), nextCursor: r.nextCursor ?? null };
+      const r = await json<{ data?: unknown[]; nextCursor?: unknown }>(
+        'GET',
+        `/api/events?${query}`,
+        undefined,
+        signal,
+      );
+      return {
+        data: (r.data ?? []).map(toChange).filter((c): c is Change => c !== undefined),
+        nextCursor: r.nextCursor ?? null,
+      };
     },
     getEvent: (id: string) => json<QuaycastEvent>('GET', `/api/events/${encodeURIComponent(id)}`),
     async history(id: string): Promise<HistoryEntry[]> {
@@ -92,7 +107,8 @@ export function createApi(opts: { token: () => string | undefined; baseUrl?: str
       await request('DELETE', `/api/events/${encodeURIComponent(id)}`);
     },
     /** 201 with, per event, `stored` or `duplicate` and its seq; the event itself arrives through its room. */
-    create: (input: Record<string, unknown>) => json<{ data: { id: string; seq: number; status: 'stored' | 'duplicate' }[] }>('POST', '/api/events', input),
+    create: (input: Record<string, unknown>) =>
+      json<{ data: { id: string; seq: number; status: 'stored' | 'duplicate' }[] }>('POST', '/api/events', input),
     stats: () => json<StatsResponse>('GET', '/api/stats'),
     async exportCsv(query: URLSearchParams): Promise<Blob> {
       return (await request('GET', `/api/events/export.csv?${query}`)).blob();

@@ -18,13 +18,22 @@ export function decodeClaims(token: string): UserClaims | undefined {
   try {
     const b64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
     const json = decodeURIComponent(
-      Array.from(atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)), (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join(''),
+      Array.from(
+        atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4)),
+        (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+      ).join(''),
     );
     const c = JSON.parse(json) as Record<string, unknown>;
     if (typeof c.sub !== 'string' || !isRole(c.role)) return undefined;
     // The same rule as the Worker's (protocol/jwt.ts): a scope is a non-empty list of known categories.
     const scope = c.categories;
-    if (scope !== undefined && (!Array.isArray(scope) || scope.length === 0 || !scope.every((v) => (CATEGORIES as readonly unknown[]).includes(v)))) return undefined;
+    if (
+      scope !== undefined &&
+      (!Array.isArray(scope) ||
+        scope.length === 0 ||
+        !scope.every((v) => (CATEGORIES as readonly unknown[]).includes(v)))
+    )
+      return undefined;
     return {
       sub: c.sub,
       role: c.role,
@@ -45,7 +54,11 @@ export function isExpired(claims: UserClaims, nowMs = Date.now()): boolean {
  * Takes `#token=<jwt>` from the address bar into sessionStorage and removes it from the URL
  * (and so from history, bookmarks and screenshots). Returns the token in use, if any.
  */
-export function captureToken(loc: Location = location, storage: Storage = sessionStorage, hist: History = history): string | undefined {
+export function captureToken(
+  loc: Location = location,
+  storage: Storage = sessionStorage,
+  hist: History = history,
+): string | undefined {
   const params = new URLSearchParams(loc.hash.slice(1));
   const fromHash = params.get('token');
   if (fromHash) {

@@ -8,7 +8,11 @@ import { isTombstone, type Change } from '../../../protocol/event.ts';
 export type ChangeOutcome = 'insert' | 'replace' | 'delete' | 'stale';
 
 /** Decides what `change` does given `known` (id → highest seq seen, tombstones included) and records it. */
-export function admitChange(known: Map<string, number>, present: (id: string) => boolean, change: Change): ChangeOutcome {
+export function admitChange(
+  known: Map<string, number>,
+  present: (id: string) => boolean,
+  change: Change,
+): ChangeOutcome {
   const seen = known.get(change.id);
   if (seen !== undefined && change.seq <= seen) return 'stale';
   known.set(change.id, change.seq);

@@ -25,13 +25,28 @@ describe('web > csv formula guard', () => {
 
   it('keeps what the Worker already guarded as it is when filtering (no double quote mark)', () => {
     const csv = 'id,title\r\n1,"\'=HYPERLINK(""http://x"")"\r\n2,\' -1\r\n';
-    expect(parseCsv(filterCsv(csv, () => true))).toEqual([['id', 'title'], ['1', '\'=HYPERLINK("http://x")'], ['2', "' -1"]]);
+    expect(parseCsv(filterCsv(csv, () => true))).toEqual([
+      ['id', 'title'],
+      ['1', '\'=HYPERLINK("http://x")'],
+      ['2', "' -1"],
+    ]);
   });
 
   it('property: no cell it writes, after trimming leading whitespace, starts with a formula character unless neutralised or a plain number', () => {
     const lead = fc.constantFrom('', ' ', '\t', '\r', '\n', '\r\n', '\u00a0', '\u000b', '\ufeff', '\u2028');
-    const formulaish = fc.tuple(fc.array(lead, { maxLength: 3 }), fc.constantFrom('=', '+', '-', '@', '', '"', ','), fc.string({ maxLength: 10 })).map(([ws, c, rest]) => `${ws.join('')}${c}${rest}`);
-    const value = fc.oneof(formulaish, fc.string(), fc.double({ noNaN: true, noDefaultInfinity: true }).map(String), fc.integer().map(String));
+    const formulaish = fc
+      .tuple(
+        fc.array(lead, { maxLength: 3 }),
+        fc.constantFrom('=', '+', '-', '@', '', '"', ','),
+        fc.string({ maxLength: 10 }),
+      )
+      .map(([ws, c, rest]) => `${ws.join('')}${c}${rest}`);
+    const value = fc.oneof(
+      formulaish,
+      fc.string(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
+      fc.integer().map(String),
+    );
     fc.assert(
       fc.property(fc.array(fc.array(value, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }), (rows) => {
         const width = rows[0]!.length;

@@ -61,11 +61,14 @@ export function words(text: string): string[] {
 
 /** The server's `q`: every word of the query is a prefix of a word of the title, description, event type or an entity id. */
 export function matchesText(
-  e: Pick<QuaycastEvent, 'title' | 'description'> & Partial<Pick<QuaycastEvent, 'eventType' | 'containerId' | 'shipId' | 'berthId' | 'portId'>>,
+  e: Pick<QuaycastEvent, 'title' | 'description'> &
+    Partial<Pick<QuaycastEvent, 'eventType' | 'containerId' | 'shipId' | 'berthId' | 'portId'>>,
   terms: string[],
 ): boolean {
   if (terms.length === 0) return true;
-  const have = words([e.title, e.description, e.eventType, e.containerId, e.shipId, e.berthId, e.portId].filter(Boolean).join(' '));
+  const have = words(
+    [e.title, e.description, e.eventType, e.containerId, e.shipId, e.berthId, e.portId].filter(Boolean).join(' '),
+  );
   return terms.every((t) => have.some((w) => w.startsWith(t)));
 }
 
@@ -96,7 +99,12 @@ export function makePredicate(f: FindFilter, sub: Subscription, ctx: FilterConte
  * from, to, unread, limit). What the API cannot express (several categories but not all,
  * requires action, mine) is left to `exportRowFilter`.
  */
-export function toQuery(f: FindFilter, sub: Subscription, ctx: Pick<FilterContext, 'now' | 'me'>, limit?: number): URLSearchParams {
+export function toQuery(
+  f: FindFilter,
+  sub: Subscription,
+  ctx: Pick<FilterContext, 'now' | 'me'>,
+  limit?: number,
+): URLSearchParams {
   const q = new URLSearchParams();
   if (sub.categories.length === 1) q.set('category', sub.categories[0]!);
   const sevs = f.quick.critical ? sub.severities.filter((s) => s === 'Critical') : sub.severities;
@@ -111,11 +119,20 @@ export function toQuery(f: FindFilter, sub: Subscription, ctx: Pick<FilterContex
 }
 
 /** The rest of the filter, applied to exported CSV rows (by header name); undefined when the query says it all. */
-export function exportRowFilter(f: FindFilter, sub: Subscription, me: string | undefined): ((row: Record<string, string>) => boolean) | undefined {
-  const cats = sub.categories.length > 1 && sub.categories.length < CATEGORIES.length ? new Set<string>(sub.categories) : undefined;
+export function exportRowFilter(
+  f: FindFilter,
+  sub: Subscription,
+  me: string | undefined,
+): ((row: Record<string, string>) => boolean) | undefined {
+  const cats =
+    sub.categories.length > 1 && sub.categories.length < CATEGORIES.length
+      ? new Set<string>(sub.categories)
+      : undefined;
   if (!cats && !f.quick.requiresAction && !f.quick.mine) return undefined;
   return (row) =>
-    (!cats || cats.has(row.category ?? '')) && (!f.quick.requiresAction || row.requiresAction === 'true') && (!f.quick.mine || (!!me && row.assignedTo === me));
+    (!cats || cats.has(row.category ?? '')) &&
+    (!f.quick.requiresAction || row.requiresAction === 'true') &&
+    (!f.quick.mine || (!!me && row.assignedTo === me));
 }
 
 export function activeFilterCount(f: FindFilter): number {

@@ -16,7 +16,14 @@ export function relativeTime(iso: string, now: number): string {
   return rtf.format(Math.round(s / 86_400), 'day');
 }
 
-const abs = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const abs = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
 const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 export function absoluteTime(iso: string | number): string {
@@ -34,7 +41,10 @@ export function clockTime(iso: string): string {
  * `Kafka +12 ms → Worker +8 ms → screen +25 ms` (stages without a timestamp are left out).
  * Clocks differ between producer, broker, Worker and browser: small negative steps are clock skew.
  */
-export function pipelineStages(e: Pick<QuaycastEvent, 'eventTime' | 'receivedAt' | 'origin'>, arrivedAt: number | undefined): string | undefined {
+export function pipelineStages(
+  e: Pick<QuaycastEvent, 'eventTime' | 'receivedAt' | 'origin'>,
+  arrivedAt: number | undefined,
+): string | undefined {
   const points: [string, number][] = [['event', Date.parse(e.eventTime)]];
   if (e.origin?.kind === 'kafka' && e.origin.appendedAt) points.push(['Kafka', Date.parse(e.origin.appendedAt)]);
   points.push(['Worker', Date.parse(e.receivedAt)]);
@@ -64,7 +74,13 @@ export function entityIds(e: QuaycastEvent): { label: string; value: string }[] 
   return out;
 }
 
-export const STATUS_LABEL: Record<string, string> = { New: 'New', Acknowledged: 'Acknowledged', InProgress: 'In progress', Resolved: 'Resolved', Closed: 'Closed' };
+export const STATUS_LABEL: Record<string, string> = {
+  New: 'New',
+  Acknowledged: 'Acknowledged',
+  InProgress: 'In progress',
+  Resolved: 'Resolved',
+  Closed: 'Closed',
+};
 
 export function formatCount(n: number): string {
   return n >= 10_000 ? `${(n / 1000).toFixed(n >= 100_000 ? 0 : 1)}k` : n.toLocaleString();

@@ -16,16 +16,27 @@ export function summarize(rooms: RoomStatus[], online: boolean, now: number): Co
   if (rooms.length === 0) return { kind: 'idle', label: 'No rooms watched' };
   // Not a network state: the rooms wait for a new sign-in (never a calm "Live" then).
   if (rooms.some((r) => r.state === 'expired')) return { kind: 'offline', label: 'Sign-in expired — sign in again' };
-  if (!online && rooms.some((r) => r.state !== 'open')) return { kind: 'offline', label: 'Offline — waiting for the network' };
+  if (!online && rooms.some((r) => r.state !== 'open'))
+    return { kind: 'offline', label: 'Offline — waiting for the network' };
   const waiting = rooms.filter((r) => r.state === 'waiting' || r.state === 'offline');
   if (waiting.length > 0) {
     const next = Math.min(...waiting.map((r) => r.retryAt ?? now));
     const inSeconds = Math.max(0, Math.ceil((next - now) / 1000));
-    return { kind: 'reconnecting', label: inSeconds > 0 ? `Reconnecting in ${inSeconds}s` : 'Reconnecting…', inSeconds };
+    return {
+      kind: 'reconnecting',
+      label: inSeconds > 0 ? `Reconnecting in ${inSeconds}s` : 'Reconnecting…',
+      inSeconds,
+    };
   }
-  if (rooms.some((r) => r.state === 'connecting' || r.state === 'stopped')) return { kind: 'connecting', label: 'Connecting…' };
+  if (rooms.some((r) => r.state === 'connecting' || r.state === 'stopped'))
+    return { kind: 'connecting', label: 'Connecting…' };
   const fallback = rooms.find((r) => r.transport !== 'ws');
-  if (fallback) return { kind: 'fallback', label: `Connected via ${TRANSPORT_LABEL[fallback.transport]}`, transport: fallback.transport };
+  if (fallback)
+    return {
+      kind: 'fallback',
+      label: `Connected via ${TRANSPORT_LABEL[fallback.transport]}`,
+      transport: fallback.transport,
+    };
   return { kind: 'connected', label: 'Live' };
 }
 
@@ -42,7 +53,12 @@ export type Pill = { label: string; stalled: boolean; reason: string | undefined
  */
 export function pillOf(summary: ConnectionSummary, pipeline: PipelineView | undefined): Pill {
   const up = summary.kind === 'connected' || summary.kind === 'fallback';
-  if (!up || !pipeline || !pipelineNeedsAttention(pipeline.state)) return { label: summary.label, stalled: false, reason: undefined };
-  const reason = pipeline.reasons[0] ?? (pipeline.state === 'unknown' ? 'No bridge is reporting: whether Kafka records arrive is unknown.' : 'The pipeline is stalled.');
+  if (!up || !pipeline || !pipelineNeedsAttention(pipeline.state))
+    return { label: summary.label, stalled: false, reason: undefined };
+  const reason =
+    pipeline.reasons[0] ??
+    (pipeline.state === 'unknown'
+      ? 'No bridge is reporting: whether Kafka records arrive is unknown.'
+      : 'The pipeline is stalled.');
   return { label: 'Stalled', stalled: true, reason };
 }

@@ -5,7 +5,13 @@
  */
 import type { QuaycastEvent } from '../../../protocol/event.ts';
 import type { Role } from '../../../protocol/roles.ts';
-import { TRANSITION_FROM, transition, type Actor, type TransitionAction, type WorkflowAction } from '../../../protocol/workflow.ts';
+import {
+  TRANSITION_FROM,
+  transition,
+  type Actor,
+  type TransitionAction,
+  type WorkflowAction,
+} from '../../../protocol/workflow.ts';
 import { can } from './auth.ts';
 
 /** A button of the detail panel: a workflow action, or the admin's delete. */
@@ -27,7 +33,11 @@ export const ACTION_LABEL: Record<EventAction, string> = {
 const DISPLAY_ORDER: readonly TransitionAction[] = ['acknowledge', 'start', 'assign', 'resolve', 'close', 'reopen'];
 
 /** The actions a role may take on an event in its current state, in display order. */
-export function availableActions(e: Pick<QuaycastEvent, 'status'>, role: Role | undefined, read: boolean): EventAction[] {
+export function availableActions(
+  e: Pick<QuaycastEvent, 'status'>,
+  role: Role | undefined,
+  read: boolean,
+): EventAction[] {
   const out: EventAction[] = [];
   if (can(role, 'workflow')) {
     out.push(...DISPLAY_ORDER.filter((a) => TRANSITION_FROM[a].includes(e.status)));
@@ -45,11 +55,18 @@ const OPTIMISTIC: ReadonlySet<TransitionAction> = new Set(['acknowledge', 'start
  * undefined when the outcome depends on the server (resolve with its note, reopen) or the table
  * does not allow it, and the UI waits for the answer.
  */
-export function optimisticPatch(event: QuaycastEvent, action: TransitionAction, actor: Actor, nowMs: number, assignee?: string): Partial<QuaycastEvent> | undefined {
+export function optimisticPatch(
+  event: QuaycastEvent,
+  action: TransitionAction,
+  actor: Actor,
+  nowMs: number,
+  assignee?: string,
+): Partial<QuaycastEvent> | undefined {
   if (!OPTIMISTIC.has(action) || (action === 'assign' && !assignee)) return undefined;
   const t = transition(event, { action, ...(action === 'assign' ? { assignee } : {}) }, actor, nowMs);
   if (!t.ok) return undefined;
   const patch: Partial<Record<keyof QuaycastEvent, unknown>> = {};
-  for (const key of Object.keys(t.next) as (keyof typeof t.next)[]) if (t.next[key] !== event[key]) patch[key] = t.next[key];
+  for (const key of Object.keys(t.next) as (keyof typeof t.next)[])
+    if (t.next[key] !== event[key]) patch[key] = t.next[key];
   return patch as Partial<QuaycastEvent>;
 }

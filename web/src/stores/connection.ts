@@ -40,7 +40,10 @@ export function createConnectionStore(deps: {
   /** Is the token past its `exp` by this clock (asked after a failed attempt)? */
   isTokenExpired?: () => boolean;
 }): [ConnectionState, ConnectionActions] {
-  const [state, setState] = createStore<ConnectionState>({ rooms: {}, online: typeof navigator === 'undefined' || navigator.onLine !== false });
+  const [state, setState] = createStore<ConnectionState>({
+    rooms: {},
+    online: typeof navigator === 'undefined' || navigator.onLine !== false,
+  });
   const clients = new Map<Category, RoomClient>();
   const starting = new Map<Category, AbortController>();
   let severities: Severity[] = [...SEVERITIES];
@@ -66,7 +69,15 @@ export function createConnectionStore(deps: {
     if (!deps.env || clients.has(category) || starting.has(category)) return;
     const ctl = new AbortController();
     starting.set(category, ctl);
-    setState('rooms', category, { state: 'connecting', transport: 'ws', retryAt: null, attempt: 0, lastError: null, connections: null, cursor: null });
+    setState('rooms', category, {
+      state: 'connecting',
+      transport: 'ws',
+      retryAt: null,
+      attempt: 0,
+      lastError: null,
+      connections: null,
+      cursor: null,
+    });
     const cursor = severities.length > 0 ? await snapshot(category, severities, ctl.signal) : undefined;
     if (ctl.signal.aborted) return;
     starting.delete(category);

@@ -2,7 +2,16 @@
  * The one provider: creates every store once and hands them down. `useX()` throws outside it,
  * so a component that forgets the provider fails loudly in tests instead of rendering nothing.
  */
-import { createContext, createEffect, createSignal, on, onCleanup, useContext, type Accessor, type JSX } from 'solid-js';
+import {
+  createContext,
+  createEffect,
+  createSignal,
+  on,
+  onCleanup,
+  useContext,
+  type Accessor,
+  type JSX,
+} from 'solid-js';
 import { allowedCategories } from '../../../protocol/scope.ts';
 import { createApi, type Api } from '../lib/api.ts';
 import { isExpired } from '../lib/auth.ts';
@@ -52,7 +61,10 @@ export function AppProvider(props: AppProviderProps) {
   const find = createFindStore();
   const toasts = createToastStore();
   // One server session per token for all rooms: each POST replaces the browser's previous session.
-  const openSession = sharedSessionStart(() => session[0].token, () => api.openSession());
+  const openSession = sharedSessionStart(
+    () => session[0].token,
+    () => api.openSession(),
+  );
   const roomEnv = props.roomEnv === null ? undefined : (props.roomEnv ?? browserRoomEnv(openSession));
   const connection = createConnectionStore({
     api,
@@ -79,13 +91,28 @@ export function AppProvider(props: AppProviderProps) {
         }
         // Only the rooms the token may open (a scoped token's categories): the others would be 403.
         const visible = allowedCategories(session[0].claims ?? {});
-        connection[1].sync({ categories: severities.length === 0 ? [] : categories.filter((c) => visible.includes(c)), severities: [...severities] });
+        connection[1].sync({
+          categories: severities.length === 0 ? [] : categories.filter((c) => visible.includes(c)),
+          severities: [...severities],
+        });
       },
     ),
   );
-  createEffect(on(() => session[0].token, (t) => t && void stats[1].refresh(), { defer: true }));
+  createEffect(
+    on(
+      () => session[0].token,
+      (t) => t && void stats[1].refresh(),
+      { defer: true },
+    ),
+  );
   // A new sign-in after an expiry: the rooms carry on from their cursors (the page kept its place).
-  createEffect(on(() => [session[0].token, session[0].expired] as const, ([t, expired]) => t && !expired && connection[1].resumeExpired(), { defer: true }));
+  createEffect(
+    on(
+      () => [session[0].token, session[0].expired] as const,
+      ([t, expired]) => t && !expired && connection[1].resumeExpired(),
+      { defer: true },
+    ),
+  );
 
   const stores: Stores = { session, prefs, feed, find, connection, stats, toasts, api, now };
   return <AppContext.Provider value={stores}>{props.children}</AppContext.Provider>;

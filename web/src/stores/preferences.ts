@@ -15,15 +15,25 @@ export type PreferencesActions = {
 export const PREFS_KEY = 'quaycast.preferences';
 
 function load(storage: Storage | undefined): PreferencesState {
-  const fallback: PreferencesState = { subscription: { categories: [...CATEGORIES], severities: [...SEVERITIES] }, theme: 'system' };
+  const fallback: PreferencesState = {
+    subscription: { categories: [...CATEGORIES], severities: [...SEVERITIES] },
+    theme: 'system',
+  };
   try {
     const raw = storage?.getItem(PREFS_KEY);
     if (!raw) return fallback;
     const p = JSON.parse(raw) as Partial<{ subscription: Partial<Subscription>; theme: string }>;
-    const cats = (p.subscription?.categories ?? []).filter((c): c is Category => (CATEGORIES as readonly string[]).includes(c));
-    const sevs = (p.subscription?.severities ?? []).filter((s): s is Severity => (SEVERITIES as readonly string[]).includes(s));
+    const cats = (p.subscription?.categories ?? []).filter((c): c is Category =>
+      (CATEGORIES as readonly string[]).includes(c),
+    );
+    const sevs = (p.subscription?.severities ?? []).filter((s): s is Severity =>
+      (SEVERITIES as readonly string[]).includes(s),
+    );
     return {
-      subscription: { categories: p.subscription?.categories ? cats : fallback.subscription.categories, severities: p.subscription?.severities ? sevs : fallback.subscription.severities },
+      subscription: {
+        categories: p.subscription?.categories ? cats : fallback.subscription.categories,
+        severities: p.subscription?.severities ? sevs : fallback.subscription.severities,
+      },
       theme: p.theme === 'light' || p.theme === 'dark' ? p.theme : 'system',
     };
   } catch {
@@ -32,12 +42,18 @@ function load(storage: Storage | undefined): PreferencesState {
 }
 
 /** Keeps the canonical order of the vocabularies whatever the click order. */
-const toggle = <T extends string>(all: readonly T[], list: T[], v: T): T[] => all.filter((x) => (x === v ? !list.includes(v) : list.includes(x)));
+const toggle = <T extends string>(all: readonly T[], list: T[], v: T): T[] =>
+  all.filter((x) => (x === v ? !list.includes(v) : list.includes(x)));
 
-export function createPreferencesStore(storage: Storage | undefined = globalThis.localStorage): [PreferencesState, PreferencesActions] {
+export function createPreferencesStore(
+  storage: Storage | undefined = globalThis.localStorage,
+): [PreferencesState, PreferencesActions] {
   const [state, setState] = createStore<PreferencesState>(load(storage));
   createEffect(() => {
-    const snapshot = JSON.stringify({ subscription: { categories: [...state.subscription.categories], severities: [...state.subscription.severities] }, theme: state.theme });
+    const snapshot = JSON.stringify({
+      subscription: { categories: [...state.subscription.categories], severities: [...state.subscription.severities] },
+      theme: state.theme,
+    });
     try {
       storage?.setItem(PREFS_KEY, snapshot);
     } catch {

@@ -7,13 +7,19 @@ import { createStore } from 'solid-js/store';
 import { TOKEN_KEY, decodeClaims, isExpired, type UserClaims } from '../lib/auth.ts';
 
 /** `expired`: a room said the token ended; the dashboard stays as it is behind the sign-in form until a new sign-in. */
-export type SessionState = { token: string | undefined; claims: UserClaims | undefined; error: string | undefined; expired: boolean };
+export type SessionState = {
+  token: string | undefined;
+  claims: UserClaims | undefined;
+  error: string | undefined;
+  expired: boolean;
+};
 export type SessionActions = { signIn(token: string): boolean; signOut(): void; expire(): void };
 
 /** Why a token cannot be used, or undefined when it can. */
 function refusal(claims: UserClaims | undefined): string | undefined {
   if (!claims) return 'That is not a Quaycast token (a JWT with sub and role claims).';
-  if (claims.exp === undefined) return 'That token never expires; Quaycast only accepts tokens with an expiry (npm run token makes one).';
+  if (claims.exp === undefined)
+    return 'That token never expires; Quaycast only accepts tokens with an expiry (npm run token makes one).';
   if (isExpired(claims)) return 'That token has expired.';
   return undefined;
 }

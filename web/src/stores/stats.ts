@@ -11,9 +11,12 @@ export type StatsState = { data: Stats | undefined; available: boolean; updatedA
 
 /** Reads the route's answer tolerantly: totals may sit at the top or under `totals`. */
 export function normalizeStats(raw: Record<string, unknown>): Stats {
-  const src = (typeof raw.totals === 'object' && raw.totals !== null ? { ...raw, ...(raw.totals as object) } : raw) as Record<string, unknown>;
+  const src = (
+    typeof raw.totals === 'object' && raw.totals !== null ? { ...raw, ...(raw.totals as object) } : raw
+  ) as Record<string, unknown>;
   const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
-  const rec = (v: unknown) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, number>) : undefined);
+  const rec = (v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, number>) : undefined;
   const out: Stats = {};
   const total = num(src.total) ?? num(src.events) ?? num(src.count);
   if (total !== undefined) out.total = total;
@@ -27,18 +30,34 @@ export function normalizeStats(raw: Record<string, unknown>): Stats {
   }
   // `rooms: { Container: { connections, lastSeq } }`
   if (!out.connections && rec(src.rooms)) {
-    out.connections = Object.fromEntries(Object.entries(src.rooms as Record<string, { connections?: unknown }>).map(([k, v]) => [k, typeof v?.connections === 'number' ? v.connections : 0]));
+    out.connections = Object.fromEntries(
+      Object.entries(src.rooms as Record<string, { connections?: unknown }>).map(([k, v]) => [
+        k,
+        typeof v?.connections === 'number' ? v.connections : 0,
+      ]),
+    );
   }
-  if (Array.isArray(src.perMinute) && src.perMinute.every((n) => typeof n === 'number')) out.perMinute = src.perMinute as number[];
+  if (Array.isArray(src.perMinute) && src.perMinute.every((n) => typeof n === 'number'))
+    out.perMinute = src.perMinute as number[];
   const pipeline = src.pipeline as { state?: unknown; reasons?: unknown } | undefined;
-  if (typeof pipeline === 'object' && pipeline !== null && (PIPELINE_STATES as readonly unknown[]).includes(pipeline.state)) {
-    const reasons = Array.isArray(pipeline.reasons) ? pipeline.reasons.filter((r): r is string => typeof r === 'string').slice(0, MAX_PIPELINE_REASONS) : [];
+  if (
+    typeof pipeline === 'object' &&
+    pipeline !== null &&
+    (PIPELINE_STATES as readonly unknown[]).includes(pipeline.state)
+  ) {
+    const reasons = Array.isArray(pipeline.reasons)
+      ? pipeline.reasons.filter((r): r is string => typeof r === 'string').slice(0, MAX_PIPELINE_REASONS)
+      : [];
     out.pipeline = { state: pipeline.state as PipelineState, reasons };
   }
   return out;
 }
 
-export function createStatsStore(api: Api, enabled: () => boolean, everyMs = 15_000): [StatsState, { refresh(): Promise<void> }] {
+export function createStatsStore(
+  api: Api,
+  enabled: () => boolean,
+  everyMs = 15_000,
+): [StatsState, { refresh(): Promise<void> }] {
   const [state, setState] = createStore<StatsState>({ data: undefined, available: true, updatedAt: undefined });
   async function refresh(): Promise<void> {
     if (!enabled()) return;

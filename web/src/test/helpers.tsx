@@ -11,7 +11,11 @@ import { AppProvider, useFeed } from '../stores/context.tsx';
 import { fakeRoomEnv } from './room-fakes.ts';
 
 /** An unsigned token the UI decodes (an hour long; `categories` scopes it). */
-export function fakeToken(role: Role, sub = `${role}-1`, extra: { categories?: Category[]; exp?: number } = {}): string {
+export function fakeToken(
+  role: Role,
+  sub = `${role}-1`,
+  extra: { categories?: Category[]; exp?: number } = {},
+): string {
   const b64 = (o: object) => btoa(JSON.stringify(o)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
   return `${b64({ alg: 'HS256' })}.${b64({ sub, role, exp: extra.exp ?? Math.floor(Date.now() / 1000) + 3600, ...(extra.categories ? { categories: extra.categories } : {}) })}.sig`;
 }
@@ -38,11 +42,18 @@ export function fakeApi(overrides: Partial<Record<keyof Api, unknown>> = {}): Ap
  * Renders `ui` inside the provider; `events` are put in the feed first. Without `roomEnv` no
  * room connects (and the stats store stays off); with one, rooms connect through it.
  */
-export function renderApp(ui: () => JSX.Element, opts: { role?: Role; token?: string; api?: Api; events?: QuaycastEvent[]; roomEnv?: RoomClientEnv } = {}) {
+export function renderApp(
+  ui: () => JSX.Element,
+  opts: { role?: Role; token?: string; api?: Api; events?: QuaycastEvent[]; roomEnv?: RoomClientEnv } = {},
+) {
   const api = opts.api ?? fakeApi();
   const mem = () => {
     const m = new Map<string, string>();
-    return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v), removeItem: (k: string) => void m.delete(k) } as Storage;
+    return {
+      getItem: (k: string) => m.get(k) ?? null,
+      setItem: (k: string, v: string) => void m.set(k, v),
+      removeItem: (k: string) => void m.delete(k),
+    } as Storage;
   };
   function Seed(props: { children: JSX.Element }) {
     const [, feed] = useFeed();
@@ -50,7 +61,13 @@ export function renderApp(ui: () => JSX.Element, opts: { role?: Role; token?: st
     return props.children;
   }
   const result = render(() => (
-    <AppProvider token={opts.token ?? fakeToken(opts.role ?? 'operator')} api={api} roomEnv={opts.roomEnv ?? null} storage={{ local: mem(), session: mem() }} feed={{ schedule: (fn) => queueMicrotask(fn) }}>
+    <AppProvider
+      token={opts.token ?? fakeToken(opts.role ?? 'operator')}
+      api={api}
+      roomEnv={opts.roomEnv ?? null}
+      storage={{ local: mem(), session: mem() }}
+      feed={{ schedule: (fn) => queueMicrotask(fn) }}
+    >
       <Seed>{ui()}</Seed>
     </AppProvider>
   ));

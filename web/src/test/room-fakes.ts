@@ -68,10 +68,13 @@ export class FakeEventSource implements EventSourceLike {
 }
 
 /** A fetch that answers every request 503 (no long-poll server). */
-export const unavailable = (): typeof fetch => vi.fn(async () => new Response('{}', { status: 503 })) as unknown as typeof fetch;
+export const unavailable = (): typeof fetch =>
+  vi.fn(async () => new Response('{}', { status: 503 })) as unknown as typeof fetch;
 
 /** An env whose sockets and event sources are recorded for the test to drive, on the global (fake) timers. */
-export function fakeRoomEnv(opts: { fetch?: typeof fetch; online?: () => boolean; onSocket?: (s: FakeSocket) => void } = {}) {
+export function fakeRoomEnv(
+  opts: { fetch?: typeof fetch; online?: () => boolean; onSocket?: (s: FakeSocket) => void } = {},
+) {
   const sockets: FakeSocket[] = [];
   const sources: FakeEventSource[] = [];
   const env: RoomClientEnv = {

@@ -30,13 +30,16 @@ export function credentialOf(req: Request): Credential {
   const header = req.headers.get('authorization');
   if (header !== null) {
     const m = /^Bearer\s+(\S+)$/i.exec(header);
-    return m ? { kind: 'bearer', token: m[1]! } : { kind: 'malformed', message: 'the Authorization header is not "Bearer <token>"' };
+    return m
+      ? { kind: 'bearer', token: m[1]! }
+      : { kind: 'malformed', message: 'the Authorization header is not "Bearer <token>"' };
   }
   const protocols = req.headers.get('sec-websocket-protocol');
   if (protocols) {
     for (const p of protocols.split(',')) {
       const v = p.trim();
-      if (v.startsWith(TOKEN_SUBPROTOCOL_PREFIX)) return { kind: 'bearer', token: v.slice(TOKEN_SUBPROTOCOL_PREFIX.length) };
+      if (v.startsWith(TOKEN_SUBPROTOCOL_PREFIX))
+        return { kind: 'bearer', token: v.slice(TOKEN_SUBPROTOCOL_PREFIX.length) };
     }
   }
   return sessionCredentialOf(req.headers.get('cookie'));
@@ -45,12 +48,15 @@ export function credentialOf(req: Request): Credential {
 /** The session cookie of a Cookie header: a well-formed id, malformed (too long, repeated, not an id), or none. */
 export function sessionCredentialOf(cookie: string | null | undefined): Credential {
   if (cookie && cookie.includes(SESSION_COOKIE)) {
-    if (cookie.length > MAX_COOKIE_HEADER_CHARS) return { kind: 'malformed', message: `the Cookie header is longer than ${MAX_COOKIE_HEADER_CHARS} characters` };
+    if (cookie.length > MAX_COOKIE_HEADER_CHARS)
+      return { kind: 'malformed', message: `the Cookie header is longer than ${MAX_COOKIE_HEADER_CHARS} characters` };
     const names = cookie.split(';').filter((pair) => pair.split('=')[0]!.trim() === SESSION_COOKIE).length;
     if (names > 1) return { kind: 'malformed', message: `more than one ${SESSION_COOKIE} cookie` };
     if (names === 1) {
       const id = sessionCookieValue(cookie);
-      return id !== undefined && SESSION_ID_PATTERN.test(id) ? { kind: 'session', id } : { kind: 'malformed', message: `the ${SESSION_COOKIE} cookie is not a session id` };
+      return id !== undefined && SESSION_ID_PATTERN.test(id)
+        ? { kind: 'session', id }
+        : { kind: 'malformed', message: `the ${SESSION_COOKIE} cookie is not a session id` };
     }
   }
   return { kind: 'none' };

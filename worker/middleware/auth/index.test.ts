@@ -41,11 +41,19 @@ describe('worker > middleware > auth > requireRole', () => {
   it('answers 401, never 5xx, for any Authorization header that is not a valid token', async () => {
     const app = guarded();
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 300 }), fc.string({ maxLength: 300 }).map((s) => `Bearer ${s}`)), async (header) => {
-        const res = await Promise.resolve().then(() => app.request('/operate', { headers: { authorization: header } }, env)).catch(() => undefined);
-        if (!res) return; // a header value fetch itself refuses never reaches the middleware
-        expect(res.status).toBe(401);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.string({ maxLength: 300 }).map((s) => `Bearer ${s}`),
+        ),
+        async (header) => {
+          const res = await Promise.resolve()
+            .then(() => app.request('/operate', { headers: { authorization: header } }, env))
+            .catch(() => undefined);
+          if (!res) return; // a header value fetch itself refuses never reaches the middleware
+          expect(res.status).toBe(401);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -69,11 +77,17 @@ describe('worker > middleware > auth > requireServiceToken', () => {
   it('opens /internal/* with the service token only: a person’s token or any other string is 401', async () => {
     const app = guarded();
     expect((await app.request('/internal/ingest', { method: 'POST', ...bearer(INGEST_TOKEN) }, env)).status).toBe(200);
-    expect((await app.request('/internal/ingest', { method: 'POST', ...bearer(await token('admin')) }, env)).status).toBe(401);
+    expect(
+      (await app.request('/internal/ingest', { method: 'POST', ...bearer(await token('admin')) }, env)).status,
+    ).toBe(401);
     await fc.assert(
       fc.asyncProperty(fc.string({ minLength: 1, maxLength: 100 }), async (given) => {
         fc.pre(given.trim() !== INGEST_TOKEN);
-        const res = await Promise.resolve().then(() => app.request('/internal/ingest', { method: 'POST', headers: { authorization: `Bearer ${given}` } }, env)).catch(() => undefined);
+        const res = await Promise.resolve()
+          .then(() =>
+            app.request('/internal/ingest', { method: 'POST', headers: { authorization: `Bearer ${given}` } }, env),
+          )
+          .catch(() => undefined);
         if (!res) return;
         expect(res.status).toBe(401);
       }),

@@ -22,7 +22,11 @@ import { SESSION_COOKIE, credentialOf } from './credentials.ts';
 /** Throws 503 insecure_configuration when the configuration may authenticate nobody (config.ts logs the problem once per isolate). */
 export function refuseWhenInsecure(config: Config): void {
   if (config.insecure === undefined) return;
-  apiError(503, 'insecure_configuration', `this Worker refuses to authenticate anyone: ${config.insecure}. Set strong secrets (docs/security.md).`);
+  apiError(
+    503,
+    'insecure_configuration',
+    `this Worker refuses to authenticate anyone: ${config.insecure}. Set strong secrets (docs/security.md).`,
+  );
 }
 
 const UNAUTHORIZED = { 'www-authenticate': 'Bearer error="invalid_token"' };
@@ -56,7 +60,9 @@ async function authenticate(c: Context<AppEnv>): Promise<Claims> {
   const credential = credentialOf(c.req.raw);
   switch (credential.kind) {
     case 'none':
-      return apiError(401, 'unauthorized', 'missing bearer token or session cookie', undefined, { 'www-authenticate': 'Bearer' });
+      return apiError(401, 'unauthorized', 'missing bearer token or session cookie', undefined, {
+        'www-authenticate': 'Bearer',
+      });
     case 'malformed':
       return apiError(401, 'unauthorized', credential.message, undefined, UNAUTHORIZED);
     case 'bearer': {
@@ -66,9 +72,23 @@ async function authenticate(c: Context<AppEnv>): Promise<Claims> {
     }
     case 'session': {
       // The cookie rides along on any same-site request; it authenticates reads only, so writes always carry the bearer header.
-      if (c.req.method !== 'GET' && c.req.method !== 'HEAD') apiError(401, 'unauthorized', `the ${SESSION_COOKIE} cookie authenticates reads only; send the bearer token`, undefined, { 'www-authenticate': 'Bearer' });
+      if (c.req.method !== 'GET' && c.req.method !== 'HEAD')
+        apiError(
+          401,
+          'unauthorized',
+          `the ${SESSION_COOKIE} cookie authenticates reads only; send the bearer token`,
+          undefined,
+          { 'www-authenticate': 'Bearer' },
+        );
       const found = await findSession(createDb(c.env.DB), credential.id, await keyTags(config));
-      if (!found.ok) return apiError(401, 'unauthorized', SESSION_REFUSALS[found.reason], { check: `session_${found.reason}` }, UNAUTHORIZED);
+      if (!found.ok)
+        return apiError(
+          401,
+          'unauthorized',
+          SESSION_REFUSALS[found.reason],
+          { check: `session_${found.reason}` },
+          UNAUTHORIZED,
+        );
       return found.claims;
     }
   }
@@ -101,7 +121,10 @@ export function requireServiceToken(): MiddlewareHandler<AppEnv> {
 
 async function sameSecret(a: string, b: string): Promise<boolean> {
   const enc = new TextEncoder();
-  const [ha, hb] = await Promise.all([crypto.subtle.digest('SHA-256', enc.encode(a)), crypto.subtle.digest('SHA-256', enc.encode(b))]);
+  const [ha, hb] = await Promise.all([
+    crypto.subtle.digest('SHA-256', enc.encode(a)),
+    crypto.subtle.digest('SHA-256', enc.encode(b)),
+  ]);
   const x = new Uint8Array(ha);
   const y = new Uint8Array(hb);
   let diff = 0;
@@ -116,7 +139,12 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
 export function roomInScope(): MiddlewareHandler<AppEnv> {
   return async function roomInScopeMiddleware(c, next) {
     const category = parseCategory(c.req.param('category') ?? '');
-    if (category && !mayView(c.get('user'), category)) apiError(403, 'forbidden', `this token may not open the ${category} room; its scope is ${c.get('user').categories!.join(', ')}`);
+    if (category && !mayView(c.get('user'), category))
+      apiError(
+        403,
+        'forbidden',
+        `this token may not open the ${category} room; its scope is ${c.get('user').categories!.join(', ')}`,
+      );
     await next();
   };
 }

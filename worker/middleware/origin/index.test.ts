@@ -6,7 +6,13 @@ import type { AppEnv } from '../../types.ts';
 import { allowedOrigin, apiCors } from './index.ts';
 
 const LISTED = 'https://dash.example';
-const env = { ENVIRONMENT: 'development', CORS_ORIGINS: `${LISTED}, https://other.example`, LOG_LEVEL: 'error', JWT_SECRET: 'origin-test-jwt-secret-0123456789abcdef', INGEST_TOKEN: 'origin-test-ingest-token-0123456789abcdef' } as unknown as Env;
+const env = {
+  ENVIRONMENT: 'development',
+  CORS_ORIGINS: `${LISTED}, https://other.example`,
+  LOG_LEVEL: 'error',
+  JWT_SECRET: 'origin-test-jwt-secret-0123456789abcdef',
+  INGEST_TOKEN: 'origin-test-ingest-token-0123456789abcdef',
+} as unknown as Env;
 
 function roomsApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -28,12 +34,15 @@ describe('worker > middleware > origin > allowedOrigin', () => {
   it('refuses every other origin with 403 forbidden_origin before the route runs', async () => {
     const app = roomsApp();
     await fc.assert(
-      fc.asyncProperty(fc.webUrl({ withQueryParameters: false, withFragments: false }).map((u) => new URL(u).origin), async (origin) => {
-        fc.pre(origin !== LISTED && origin !== 'https://other.example' && origin !== 'http://localhost');
-        const res = await app.request('http://localhost/rooms/Port/ws', { headers: { origin } }, env);
-        expect(res.status).toBe(403);
-        expect(await res.json()).toMatchObject({ error: { code: 'forbidden_origin' } });
-      }),
+      fc.asyncProperty(
+        fc.webUrl({ withQueryParameters: false, withFragments: false }).map((u) => new URL(u).origin),
+        async (origin) => {
+          fc.pre(origin !== LISTED && origin !== 'https://other.example' && origin !== 'http://localhost');
+          const res = await app.request('http://localhost/rooms/Port/ws', { headers: { origin } }, env);
+          expect(res.status).toBe(403);
+          expect(await res.json()).toMatchObject({ error: { code: 'forbidden_origin' } });
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -45,7 +54,11 @@ describe('worker > middleware > origin > apiCors', () => {
     app.use('/api/*', apiCors({ maxAgeSeconds: 60 }));
     app.get('/api/events', (c) => c.json([]));
     const preflight = (origin: string) =>
-      app.request('http://localhost/api/events', { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET' } }, env);
+      app.request(
+        'http://localhost/api/events',
+        { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'GET' } },
+        env,
+      );
     const listed = await preflight(LISTED);
     expect(listed.headers.get('access-control-allow-origin')).toBe(LISTED);
     expect(listed.headers.get('access-control-allow-credentials')).toBe('true');

@@ -16,7 +16,10 @@ export type ApiCorsOptions = {
 /** CORS with credentials for the origins in CORS_ORIGINS (read per request: the configuration is the environment's). */
 export function apiCors({ maxAgeSeconds = 600 }: ApiCorsOptions = {}): MiddlewareHandler<AppEnv> {
   return async function apiCorsMiddleware(c, next) {
-    return cors({ origin: getConfig(c.env).corsOrigins as string[], credentials: true, maxAge: maxAgeSeconds })(c, next);
+    return cors({ origin: getConfig(c.env).corsOrigins as string[], credentials: true, maxAge: maxAgeSeconds })(
+      c,
+      next,
+    );
   };
 }
 

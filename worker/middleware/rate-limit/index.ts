@@ -63,5 +63,10 @@ export async function chargeSearch(c: Context<AppEnv>, q: string | undefined): P
   if (q === undefined || q.trim() === '') return;
   const { searchPerMinute } = getConfig(c.env).limits;
   const result = await rateLimiterStub(c.env, c.get('user').sub).takeFrom('search', searchPerMinute, 1);
-  if (!result.ok) refuse('search', `more than ${searchPerMinute} text searches per minute for this token; retry in ${result.retryAfterSeconds} s`, result.retryAfterSeconds);
+  if (!result.ok)
+    refuse(
+      'search',
+      `more than ${searchPerMinute} text searches per minute for this token; retry in ${result.retryAfterSeconds} s`,
+      result.retryAfterSeconds,
+    );
 }

@@ -40,7 +40,14 @@ describe('worker > middleware > request-context', () => {
     expect(res.headers.get('x-request-id')).toBe('trace-1.a_b');
     expect(await res.json()).toEqual({ requestId: 'trace-1.a_b' });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ requestId: 'trace-1.a_b', method: 'GET', route: '/events/:id', path: '/events/e1', status: 200, eventId: 'e1' });
+    expect(lines[0]).toMatchObject({
+      requestId: 'trace-1.a_b',
+      method: 'GET',
+      route: '/events/:id',
+      path: '/events/e1',
+      status: 200,
+      eventId: 'e1',
+    });
   });
 
   it('replaces any caller id that is not 1–64 of [A-Za-z0-9_.-] (it could forge log lines) with a new one', async () => {
@@ -48,7 +55,9 @@ describe('worker > middleware > request-context', () => {
     const quiet = { ...env, LOG_LEVEL: 'warn' } as unknown as Env;
     await fc.assert(
       fc.asyncProperty(fc.string({ maxLength: 100 }), async (given) => {
-        const res = await Promise.resolve().then(() => app.request('/events/x', { headers: { 'x-request-id': given } }, quiet)).catch(() => undefined);
+        const res = await Promise.resolve()
+          .then(() => app.request('/events/x', { headers: { 'x-request-id': given } }, quiet))
+          .catch(() => undefined);
         if (!res) return; // a header value fetch itself refuses (e.g. a newline) never reaches the middleware
         const sent = given.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, ''); // what Headers keeps of it
         expect(res.headers.get('x-request-id')).toBe(/^[\w.-]{1,64}$/.test(sent) ? sent : 'fresh');

@@ -19,7 +19,10 @@ export type RequestContextOptions = {
 };
 
 /** Gives the request its id and log fields, and writes its log line once it is answered. */
-export function requestContext({ idPattern = REQUEST_ID, newId = () => crypto.randomUUID() }: RequestContextOptions = {}): MiddlewareHandler<AppEnv> {
+export function requestContext({
+  idPattern = REQUEST_ID,
+  newId = () => crypto.randomUUID(),
+}: RequestContextOptions = {}): MiddlewareHandler<AppEnv> {
   return async function requestContextMiddleware(c, next) {
     const started = Date.now();
     const incoming = c.req.header('x-request-id');

@@ -20,7 +20,12 @@ import type { AppEnv } from '../../types.ts';
  * browser (it cannot read a refused upgrade) the answer to return, an accepted socket that says
  * `error` `rate_limited` with `details` and closes with 4429. Undefined when the lease is held.
  */
-export async function leaseRoomConnection(c: Context<AppEnv>, stub: { id: DurableObjectId }, headers: Headers, browser: boolean): Promise<Response | undefined> {
+export async function leaseRoomConnection(
+  c: Context<AppEnv>,
+  stub: { id: DurableObjectId },
+  headers: Headers,
+  browser: boolean,
+): Promise<Response | undefined> {
   const user = c.get('user');
   const lease = await acquireConnection(c.env, user.sub, stub.id.toString());
   if (!lease.ok) {
@@ -40,7 +45,18 @@ function refusedSocket(message: string): Response {
   const pair = new WebSocketPair();
   const [client, server] = [pair[0], pair[1]];
   server.accept();
-  server.send(JSON.stringify({ type: 'error', code: 'rate_limited', message, details: { limit: 'connections', retryAfterSeconds: CONNECTION_RETRY_SECONDS } } satisfies ServerMessage));
+  server.send(
+    JSON.stringify({
+      type: 'error',
+      code: 'rate_limited',
+      message,
+      details: { limit: 'connections', retryAfterSeconds: CONNECTION_RETRY_SECONDS },
+    } satisfies ServerMessage),
+  );
   server.close(CLOSE.rateLimited, 'too many connections');
-  return new Response(null, { status: 101, webSocket: client, headers: { 'sec-websocket-protocol': ROOM_SUBPROTOCOL } });
+  return new Response(null, {
+    status: 101,
+    webSocket: client,
+    headers: { 'sec-websocket-protocol': ROOM_SUBPROTOCOL },
+  });
 }

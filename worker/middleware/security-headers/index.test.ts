@@ -11,7 +11,8 @@ describe('worker > middleware > security-headers', () => {
     app.get('/missing', (c) => c.text('no', 404));
     for (const path of ['/ok', '/missing', '/no-route']) {
       const res = await app.request(path);
-      for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(res.headers.get(name), `${path} ${name}`).toBe(value);
+      for (const [name, value] of Object.entries(SECURITY_HEADERS))
+        expect(res.headers.get(name), `${path} ${name}`).toBe(value);
     }
   });
 

@@ -17,7 +17,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export type SecurityHeadersOptions = { headers?: Readonly<Record<string, string>> };
 
 /** Sets `headers` (default SECURITY_HEADERS) on every answer that is not a 101. */
-export function securityHeaders({ headers = SECURITY_HEADERS }: SecurityHeadersOptions = {}): MiddlewareHandler<AppEnv> {
+export function securityHeaders({
+  headers = SECURITY_HEADERS,
+}: SecurityHeadersOptions = {}): MiddlewareHandler<AppEnv> {
   return async function securityHeadersMiddleware(c, next) {
     await next();
     if (c.res.status === 101) return; // upgraded sockets carry no document

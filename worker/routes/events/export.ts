@@ -23,7 +23,7 @@ exportEvents.openapi(
     summary: 'Export events as CSV',
     description:
       'The list filters; the matching events up to `EXPORT_MAX_ROWS` (default 100,000; the `x-export-row-cap` header says it: a file with that many rows was cut there, ' +
-      'narrow `from`/`to` for the rest), streamed page by page within the token\'s `EXPORT_ROWS_PER_MINUTE` budget (over it: 429 before the first byte, a slower stream after it). ' +
+      "narrow `from`/`to` for the rest), streamed page by page within the token's `EXPORT_ROWS_PER_MINUTE` budget (over it: 429 before the first byte, a slower stream after it). " +
       'RFC 4180 (CRLF, quoted commas/quotes/newlines), UTF-8, header row; ' +
       'text cells starting with = + - @ tab or CR are prefixed with a single quote against formula injection.',
     security: PEOPLE,
@@ -31,7 +31,12 @@ exportEvents.openapi(
     request: { query: FilterQuery },
     responses: {
       200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } },
-      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'A category outside the token’s scope', 429: 'A budget of the token: CSV rows streamed (`export_rows`) or text searches (`search`); `Retry-After`' }),
+      ...errors({
+        400: 'Invalid filter',
+        401: 'Missing or invalid token',
+        403: 'A category outside the token’s scope',
+        429: 'A budget of the token: CSV rows streamed (`export_rows`) or text searches (`search`); `Retry-After`',
+      }),
     },
   }),
   async (c) => {
@@ -48,28 +53,31 @@ exportEvents.openapi(
     await budget.take(Math.min(EXPORT_PAGE_ROWS, budget.cap)); // over the budget: 429 before any byte
     let charged = true;
     // Pull-driven: the next D1 page is read only when the client has taken the previous one.
-    const body = new ReadableStream<Uint8Array>({
-      start(controller) {
-        controller.enqueue(encoder.encode(csvRow(EXPORT_COLUMNS.map(([header]) => header))));
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          controller.enqueue(encoder.encode(csvRow(EXPORT_COLUMNS.map(([header]) => header))));
+        },
+        async pull(controller) {
+          if (done) return;
+          const limit = Math.min(EXPORT_PAGE_ROWS, budget.remaining);
+          if (!charged) await budget.take(limit); // waits while the token's streaming budget refills
+          charged = false;
+          const page = await exportPage(db, { ...query, limit, position: position ?? query.position });
+          rows += page.rows.length;
+          budget.streamed(page.rows.length);
+          if (page.rows.length > 0) controller.enqueue(encoder.encode(page.rows.map(csvRow).join('')));
+          if (page.next && budget.remaining > 0) position = page.next;
+          else {
+            done = true;
+            controller.close();
+            // The request's own log line is written when the headers go out; this one closes the stream.
+            log('info', 'export finished', { requestId, rows, capped: page.next !== undefined && page.next !== null });
+          }
+        },
       },
-      async pull(controller) {
-        if (done) return;
-        const limit = Math.min(EXPORT_PAGE_ROWS, budget.remaining);
-        if (!charged) await budget.take(limit); // waits while the token's streaming budget refills
-        charged = false;
-        const page = await exportPage(db, { ...query, limit, position: position ?? query.position });
-        rows += page.rows.length;
-        budget.streamed(page.rows.length);
-        if (page.rows.length > 0) controller.enqueue(encoder.encode(page.rows.map(csvRow).join('')));
-        if (page.next && budget.remaining > 0) position = page.next;
-        else {
-          done = true;
-          controller.close();
-          // The request's own log line is written when the headers go out; this one closes the stream.
-          log('info', 'export finished', { requestId, rows, capped: page.next !== undefined && page.next !== null });
-        }
-      },
-    }, { highWaterMark: 1 });
+      { highWaterMark: 1 },
+    );
     c.set('logFields', { export: true });
     const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
     return c.body(body, 200, {

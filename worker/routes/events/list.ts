@@ -18,7 +18,16 @@ export const MAX_WAIT_SECONDS = 25;
 const ListQuerySchema = FilterQuery.extend({
   limit: z.coerce.number().int().min(1).max(500).default(100).openapi({ type: 'integer' }),
   cursor: z.string().max(1000).optional().openapi({ description: 'nextCursor of the previous page' }),
-  wait: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS).optional().openapi({ type: 'integer', description: `Long-poll (with category and after): seconds, at most ${MAX_WAIT_SECONDS}, to wait for a change when there is none yet` }),
+  wait: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_WAIT_SECONDS)
+    .optional()
+    .openapi({
+      type: 'integer',
+      description: `Long-poll (with category and after): seconds, at most ${MAX_WAIT_SECONDS}, to wait for a change when there is none yet`,
+    }),
 });
 
 export const listEventsRoute = new OpenAPIHono<AppEnv>();
@@ -36,8 +45,20 @@ listEventsRoute.openapi(
     middleware: [requireRole('viewer')],
     request: { query: ListQuerySchema },
     responses: {
-      200: { description: 'A page of events', content: { 'application/json': { schema: z.object({ data: z.array(ListedEventSchema), nextCursor: z.string().nullable() }) } } },
-      ...errors({ 400: 'Invalid filter', 401: 'Missing or invalid token', 403: 'A category outside the token’s scope', 429: 'A budget of the token: text searches (`search`) or long-polls open at once (`long_polls`); `Retry-After`' }),
+      200: {
+        description: 'A page of events',
+        content: {
+          'application/json': {
+            schema: z.object({ data: z.array(ListedEventSchema), nextCursor: z.string().nullable() }),
+          },
+        },
+      },
+      ...errors({
+        400: 'Invalid filter',
+        401: 'Missing or invalid token',
+        403: 'A category outside the token’s scope',
+        429: 'A budget of the token: text searches (`search`) or long-polls open at once (`long_polls`); `Retry-After`',
+      }),
     },
   }),
   async (c) => {
@@ -46,7 +67,8 @@ listEventsRoute.openapi(
     const db = createDb(c.env.DB);
     const query = await planText(db, toListQuery(input, c.get('user')));
     await chargeSearch(c, input.q); // after validation and scope: only a search that runs costs
-    if (input.wait !== undefined && query.after === undefined) apiError(400, 'invalid_request', '1 invalid field', [{ path: 'wait', message: 'requires category and after' }]);
+    if (input.wait !== undefined && query.after === undefined)
+      apiError(400, 'invalid_request', '1 invalid field', [{ path: 'wait', message: 'requires category and after' }]);
     let page = await listEvents(db, query);
     if (page.rows.length === 0 && input.wait && query.category && query.after !== undefined) {
       // Long-poll: the room wakes us when its seq moves past what we have seen; a change that

@@ -29,7 +29,15 @@ function judgeEvent(raw: unknown, ctx: IngestContext): NormalizeResult {
     return normalizeEvent(raw, ctx);
   } catch (err) {
     log('error', 'event could not be judged', errorFields(err));
-    return { ok: false, issues: [{ path: '(root)', message: oneLine(`could not be validated: ${err instanceof Error ? err.message : String(err)}`) }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          path: '(root)',
+          message: oneLine(`could not be validated: ${err instanceof Error ? err.message : String(err)}`),
+        },
+      ],
+    };
   }
 }
 
@@ -53,18 +61,40 @@ postEvents.openapi(
         required: true,
         content: {
           'application/json': {
-            schema: { oneOf: [{ $ref: '#/components/schemas/EventInput' }, { type: 'array', minItems: 1, maxItems: MAX_POST_EVENTS, items: { $ref: '#/components/schemas/EventInput' } }] },
+            schema: {
+              oneOf: [
+                { $ref: '#/components/schemas/EventInput' },
+                {
+                  type: 'array',
+                  minItems: 1,
+                  maxItems: MAX_POST_EVENTS,
+                  items: { $ref: '#/components/schemas/EventInput' },
+                },
+              ],
+            },
           },
         },
       },
     },
     responses: {
-      201: { description: 'Per event, in order: stored or duplicate, with its seq', content: { 'application/json': { schema: z.object({ data: z.array(PostResultSchema) }) } } },
-      ...errors({ 400: 'Invalid events; details name every bad field (`<index>.<field>` for arrays)', 401: 'Missing or invalid token', 403: 'Role below producer', 413: 'Body too large', 415: 'Not JSON', 429: 'Write budget exceeded: a POST costs its event count (`details.limit` = `writes`, `Retry-After`)', 503: 'A room could not store (`room_unavailable`, `details.rooms`, `Retry-After: 1`); the other rooms stored theirs: re-post' }),
+      201: {
+        description: 'Per event, in order: stored or duplicate, with its seq',
+        content: { 'application/json': { schema: z.object({ data: z.array(PostResultSchema) }) } },
+      },
+      ...errors({
+        400: 'Invalid events; details name every bad field (`<index>.<field>` for arrays)',
+        401: 'Missing or invalid token',
+        403: 'Role below producer',
+        413: 'Body too large',
+        415: 'Not JSON',
+        429: 'Write budget exceeded: a POST costs its event count (`details.limit` = `writes`, `Retry-After`)',
+        503: 'A room could not store (`room_unavailable`, `details.rooms`, `Retry-After: 1`); the other rooms stored theirs: re-post',
+      }),
     },
   }),
   async (c) => {
-    if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(c.req.header('content-type') ?? '')) apiError(415, 'unsupported_media_type', 'send the events as application/json');
+    if (!/^application\/(?:[\w.+-]+\+)?json\b/i.test(c.req.header('content-type') ?? ''))
+      apiError(415, 'unsupported_media_type', 'send the events as application/json');
     let body: unknown;
     try {
       body = await c.req.json();
@@ -73,8 +103,12 @@ postEvents.openapi(
     }
     const many = Array.isArray(body);
     const items: unknown[] = many ? (body as unknown[]) : [body];
-    if (items.length === 0) apiError(400, 'invalid_request', 'no events', [{ path: '(root)', message: 'must contain at least one event' }]);
-    if (items.length > MAX_POST_EVENTS) apiError(400, 'invalid_request', 'too many events', [{ path: '(root)', message: `must contain at most ${MAX_POST_EVENTS} events` }]);
+    if (items.length === 0)
+      apiError(400, 'invalid_request', 'no events', [{ path: '(root)', message: 'must contain at least one event' }]);
+    if (items.length > MAX_POST_EVENTS)
+      apiError(400, 'invalid_request', 'too many events', [
+        { path: '(root)', message: `must contain at most ${MAX_POST_EVENTS} events` },
+      ]);
 
     const receivedAt = Date.now();
     const ctx = { kind: 'api' as const, receivedAt, newId: () => crypto.randomUUID() };
@@ -83,19 +117,48 @@ postEvents.openapi(
     items.forEach((raw, i) => {
       const result = judgeEvent(raw, ctx);
       if (result.ok) valid.push(result.event);
-      else for (const issue of result.issues) details.push({ path: many ? (issue.path === '(root)' ? String(i) : `${i}.${issue.path}`) : issue.path, message: issue.message });
+      else
+        for (const issue of result.issues)
+          details.push({
+            path: many ? (issue.path === '(root)' ? String(i) : `${i}.${issue.path}`) : issue.path,
+            message: issue.message,
+          });
     });
     // All or nothing: a producer fixes the batch and re-posts it (ids make that safe).
-    if (details.length > 0) apiError(400, 'invalid_request', `${details.length} invalid field${details.length === 1 ? '' : 's'}`, details);
+    if (details.length > 0)
+      apiError(400, 'invalid_request', `${details.length} invalid field${details.length === 1 ? '' : 's'}`, details);
     // A scoped token writes only into the categories it may see.
     const user = c.get('user');
-    const outside = valid.flatMap((e, i) => (mayView(user, e.category) ? [] : [{ path: many ? `${i}.category` : 'category', message: `${e.category} is outside this token's scope (${allowedCategories(user).join(', ')})` }]));
-    if (outside.length > 0) apiError(403, 'forbidden', `${outside.length} event${outside.length === 1 ? '' : 's'} outside this token's scope`, outside);
+    const outside = valid.flatMap((e, i) =>
+      mayView(user, e.category)
+        ? []
+        : [
+            {
+              path: many ? `${i}.category` : 'category',
+              message: `${e.category} is outside this token's scope (${allowedCategories(user).join(', ')})`,
+            },
+          ],
+    );
+    if (outside.length > 0)
+      apiError(
+        403,
+        'forbidden',
+        `${outside.length} event${outside.length === 1 ? '' : 's'} outside this token's scope`,
+        outside,
+      );
 
     const results = await commitEvents(c.env, valid, { outbox: true });
     const duplicates = results.filter((r) => r.status === 'duplicate').map((r) => r.id);
-    const existing = await seqsOf(createDb(c.env.DB), duplicates, seesEverything(user) ? undefined : allowedCategories(user));
-    const data = results.map((r) => ({ id: r.id, seq: r.status === 'stored' ? r.seq : (existing.get(r.id) ?? 0), status: r.status }));
+    const existing = await seqsOf(
+      createDb(c.env.DB),
+      duplicates,
+      seesEverything(user) ? undefined : allowedCategories(user),
+    );
+    const data = results.map((r) => ({
+      id: r.id,
+      seq: r.status === 'stored' ? r.seq : (existing.get(r.id) ?? 0),
+      status: r.status,
+    }));
     c.set('logFields', { events: data.length, duplicates: duplicates.length });
     return c.json({ data }, 201);
   },

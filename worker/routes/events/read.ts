@@ -24,8 +24,15 @@ readEvent.openapi(
     summary: 'One event',
     ...ONE_EVENT,
     responses: {
-      200: { description: 'The event, with the caller’s read flag', content: { 'application/json': { schema: EventWithReadSchema } } },
-      ...errors({ 401: 'Missing or invalid token', 403: 'Forbidden', 404: 'No such event (or deleted, or outside the token’s categories)' }),
+      200: {
+        description: 'The event, with the caller’s read flag',
+        content: { 'application/json': { schema: EventWithReadSchema } },
+      },
+      ...errors({
+        401: 'Missing or invalid token',
+        403: 'Forbidden',
+        404: 'No such event (or deleted, or outside the token’s categories)',
+      }),
     },
   }),
   async (c) => {
@@ -58,7 +65,10 @@ readEvent.openapi(
     description: 'Every change (acknowledge, assign, resolve, delete, ...) oldest first; also for deleted events.',
     ...ONE_EVENT,
     responses: {
-      200: { description: 'History entries', content: { 'application/json': { schema: z.object({ data: z.array(HistorySchema) }) } } },
+      200: {
+        description: 'History entries',
+        content: { 'application/json': { schema: z.object({ data: z.array(HistorySchema) }) } },
+      },
       ...errors({ 401: 'Missing or invalid token', 403: 'Forbidden', 404: 'No such event' }),
     },
   }),

@@ -24,7 +24,12 @@ export const eventWorkflow = new OpenAPIHono<AppEnv>();
 
 const PatchSchema = z.object({
   action: z.enum(WORKFLOW_ACTIONS),
-  assignee: z.string().max(200).nullable().optional().openapi({ description: 'For assign: who (null or "" unassigns)' }),
+  assignee: z
+    .string()
+    .max(200)
+    .nullable()
+    .optional()
+    .openapi({ description: 'For assign: who (null or "" unassigns)' }),
   resolution: z.string().max(4000).optional().openapi({ description: 'For resolve: required' }),
   note: z.string().max(1000).optional().openapi({ description: "Kept in the event's history" }),
 });
@@ -44,7 +49,9 @@ async function changeEvent(
   env: Env,
   id: string,
   claims: Claims,
-  decide: (found: NonNullable<Awaited<ReturnType<typeof findEvent>>>) => { next: NewEvent; deleted: boolean } & Omit<NewHistoryEntry, 'at' | 'actor'>,
+  decide: (
+    found: NonNullable<Awaited<ReturnType<typeof findEvent>>>,
+  ) => { next: NewEvent; deleted: boolean } & Omit<NewHistoryEntry, 'at' | 'actor'>,
 ) {
   const user = claims.sub;
   for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
@@ -58,7 +65,14 @@ async function changeEvent(
         expectedSeq: found.seq,
         next: d.next,
         deleted: d.deleted,
-        history: { at: Date.now(), actor: user, action: d.action, fromStatus: d.fromStatus, toStatus: d.toStatus, note: d.note },
+        history: {
+          at: Date.now(),
+          actor: user,
+          action: d.action,
+          fromStatus: d.fromStatus,
+          toStatus: d.toStatus,
+          note: d.note,
+        },
       })
       .catch((err: unknown) => {
         throw roomFailure([[found.category, err]]);
@@ -82,8 +96,19 @@ eventWorkflow.openapi(
     middleware: [requireRole('operator'), limitWrites()],
     request: { params: IdParams, body: { required: true, content: { 'application/json': { schema: PatchSchema } } } },
     responses: {
-      200: { description: 'The event after the change', content: { 'application/json': { schema: EventWithReadSchema } } },
-      ...errors({ 400: 'Invalid body', 401: 'Missing or invalid token', 403: 'Role below operator', 404: 'No such event', 409: 'Illegal transition (details.allowed) or concurrent changes', 429: 'Write rate exceeded', 503: 'The room could not store the change (`room_unavailable`)' }),
+      200: {
+        description: 'The event after the change',
+        content: { 'application/json': { schema: EventWithReadSchema } },
+      },
+      ...errors({
+        400: 'Invalid body',
+        401: 'Missing or invalid token',
+        403: 'Role below operator',
+        404: 'No such event',
+        409: 'Illegal transition (details.allowed) or concurrent changes',
+        429: 'Write rate exceeded',
+        503: 'The room could not store the change (`room_unavailable`)',
+      }),
     },
   }),
   async (c) => {
@@ -102,15 +127,24 @@ eventWorkflow.openapi(
     const action = body.action;
     const actor: Actor = { sub: user.sub, ...(user.name ? { name: user.name } : {}) };
     const { result, read } = await changeEvent(db, c.env, id, user, (found) => {
-      const t = transition(found.event, { action, assignee: body.assignee, resolution: body.resolution }, actor, Date.now());
+      const t = transition(
+        found.event,
+        { action, assignee: body.assignee, resolution: body.resolution },
+        actor,
+        Date.now(),
+      );
       if (!t.ok && t.reason === 'illegal') {
-        apiError(409, 'illegal_transition', `cannot ${action} an event that is ${found.event.status}`, { status: found.event.status, allowed: t.allowed });
+        apiError(409, 'illegal_transition', `cannot ${action} an event that is ${found.event.status}`, {
+          status: found.event.status,
+          allowed: t.allowed,
+        });
       }
       if (!t.ok) apiError(400, 'invalid_request', '1 invalid field', [{ path: t.path, message: t.message }]);
       const note = body.note ?? (action === 'assign' ? `assigned to ${t.next.assignedTo ?? 'nobody'}` : null);
       return { next: t.next, deleted: false, action, fromStatus: t.fromStatus, toStatus: t.toStatus, note };
     });
-    if (result.status !== 'changed' || isTombstone(result.change)) apiError(500, 'internal', 'unexpected change result');
+    if (result.status !== 'changed' || isTombstone(result.change))
+      apiError(500, 'internal', 'unexpected change result');
     return c.json({ ...result.change, read }, 200);
   },
 );
@@ -120,13 +154,21 @@ eventWorkflow.openapi(
     method: 'delete',
     path: '/{id}',
     summary: 'Delete an event',
-    description: 'Leaves a tombstone `{ id, seq, deleted: true }` with a new seq in the room, so replays carry the delete.',
+    description:
+      'Leaves a tombstone `{ id, seq, deleted: true }` with a new seq in the room, so replays carry the delete.',
     security: PEOPLE,
     middleware: [requireRole('admin'), limitWrites()],
     request: { params: IdParams },
     responses: {
       204: { description: 'Deleted' },
-      ...errors({ 401: 'Missing or invalid token', 403: 'Role below admin', 404: 'No such event', 409: 'Concurrent changes', 429: 'Write rate exceeded', 503: 'The room could not store the delete (`room_unavailable`)' }),
+      ...errors({
+        401: 'Missing or invalid token',
+        403: 'Role below admin',
+        404: 'No such event',
+        409: 'Concurrent changes',
+        429: 'Write rate exceeded',
+        503: 'The room could not store the delete (`room_unavailable`)',
+      }),
     },
   }),
   async (c) => {

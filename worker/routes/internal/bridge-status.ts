@@ -20,7 +20,11 @@ bridgeStatus.openapi(
     request: { body: { required: true, content: { 'application/json': { schema: BridgeStatusSchema } } } },
     responses: {
       204: { description: 'Stored' },
-      ...errors({ 400: 'Not a valid report (the API error shape, naming each bad field)', 401: 'Missing or wrong service token', 415: 'Not application/json' }),
+      ...errors({
+        400: 'Not a valid report (the API error shape, naming each bad field)',
+        401: 'Missing or wrong service token',
+        415: 'Not application/json',
+      }),
     },
   }),
   async (c) => {

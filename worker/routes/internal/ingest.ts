@@ -24,7 +24,10 @@ ingest.openapi(
     security: SERVICE,
     request: { body: { required: true, content: { 'application/json': { schema: IngestBatchSchema } } } },
     responses: {
-      200: { description: 'Per-record results', content: { 'application/json': { schema: z.object({ results: z.array(IngestResultSchema) }) } } },
+      200: {
+        description: 'Per-record results',
+        content: { 'application/json': { schema: z.object({ results: z.array(IngestResultSchema) }) } },
+      },
       ...errors({
         400: 'The batch itself is malformed',
         401: 'Missing or wrong service token',

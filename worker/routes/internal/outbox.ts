@@ -30,7 +30,10 @@ outbox.openapi(
     security: SERVICE,
     request: { query: z.object({ limit: z.coerce.number().int().min(1).max(MAX_OUTBOX_PAGE).default(100) }) },
     responses: {
-      200: { description: 'Pending rows', content: { 'application/json': { schema: z.object({ data: z.array(PendingSchema) }) } } },
+      200: {
+        description: 'Pending rows',
+        content: { 'application/json': { schema: z.object({ data: z.array(PendingSchema) }) } },
+      },
       ...errors({ 400: 'Bad limit', 401: 'Missing or wrong service token' }),
     },
   }),
@@ -48,9 +51,19 @@ outbox.openapi(
     path: '/ack',
     summary: 'Marks outbox rows published (after Kafka acknowledged them)',
     security: SERVICE,
-    request: { body: { required: true, content: { 'application/json': { schema: z.object({ ids: z.array(z.string().min(1)).min(1).max(MAX_OUTBOX_PAGE) }) } } } },
+    request: {
+      body: {
+        required: true,
+        content: {
+          'application/json': { schema: z.object({ ids: z.array(z.string().min(1)).min(1).max(MAX_OUTBOX_PAGE) }) },
+        },
+      },
+    },
     responses: {
-      200: { description: 'How many rows moved to published', content: { 'application/json': { schema: z.object({ acked: z.number().int() }) } } },
+      200: {
+        description: 'How many rows moved to published',
+        content: { 'application/json': { schema: z.object({ acked: z.number().int() }) } },
+      },
       ...errors({ 400: 'Bad body', 401: 'Missing or wrong service token' }),
     },
   }),

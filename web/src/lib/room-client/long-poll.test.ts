@@ -42,7 +42,13 @@ function setup(cursor: number | undefined, token: string | null = 'TOKEN') {
       rec.listener.message(m);
     },
   };
-  const request: ConnectionRequest = { category: 'Port', origin: 'https://dash.test', token: token ?? undefined, severities: ['High'], cursor: () => held };
+  const request: ConnectionRequest = {
+    category: 'Port',
+    origin: 'https://dash.test',
+    token: token ?? undefined,
+    severities: ['High'],
+    cursor: () => held,
+  };
   const connection = longPollTransport(env, { waitSeconds: 25, minIntervalMs: 1_000 }).open(request, listener);
   return { ...server, ...rec, connection };
 }
@@ -60,7 +66,13 @@ describe('web > room-client > longPollTransport', () => {
     requests[0]!.answer(page([ev(41)]));
     await vi.advanceTimersByTimeAsync(0);
     expect(log).toEqual(['joinedAt:41']);
-    expect(Object.fromEntries(requests[1]!.url.searchParams)).toEqual({ severity: 'High', after: '41', category: 'Port', wait: '25', limit: '500' });
+    expect(Object.fromEntries(requests[1]!.url.searchParams)).toEqual({
+      severity: 'High',
+      after: '41',
+      category: 'Port',
+      wait: '25',
+      limit: '500',
+    });
     connection.close();
   });
 
@@ -71,7 +83,10 @@ describe('web > room-client > longPollTransport', () => {
     requests[0]!.answer(page([ev(6), { id: 'bad' }, ev(4), { id: 'gone', seq: 5, deleted: true, category: 'Port' }]));
     await vi.advanceTimersByTimeAsync(0);
     expect(log).toEqual(['opened', 'message:events']);
-    expect(messages[0]).toEqual({ type: 'events', events: [ev(4), { id: 'gone', seq: 5, deleted: true, category: 'Port' }, ev(6)] });
+    expect(messages[0]).toEqual({
+      type: 'events',
+      events: [ev(4), { id: 'gone', seq: 5, deleted: true, category: 'Port' }, ev(6)],
+    });
     expect(requests[1]!.url.searchParams.get('after')).toBe('6');
     connection.close();
   });
@@ -89,9 +104,15 @@ describe('web > room-client > longPollTransport', () => {
 
   it('ends with token_expired on a 401, and as closed on any other refusal or an answer that is no page', async () => {
     for (const [answer, end] of [
-      [new Response('{"error":{"code":"unauthorized","message":"expired"}}', { status: 401 }), { kind: 'token_expired', why: 'the token was refused' }],
+      [
+        new Response('{"error":{"code":"unauthorized","message":"expired"}}', { status: 401 }),
+        { kind: 'token_expired', why: 'the token was refused' },
+      ],
       [page([], 503), { kind: 'closed', why: 'long-poll: HTTP 503' }],
-      [new Response('{"data":{"0":{}}}', { status: 200 }), { kind: 'closed', why: 'long-poll: the answer is not a page of events' }],
+      [
+        new Response('{"data":{"0":{}}}', { status: 200 }),
+        { kind: 'closed', why: 'long-poll: the answer is not a page of events' },
+      ],
     ] as const) {
       const { requests, ends, log } = setup(3);
       await vi.advanceTimersByTimeAsync(0);

@@ -7,7 +7,13 @@
 import type { Change } from '../../../../protocol/event.ts';
 import { toChange } from '../../../../protocol/server-message.ts';
 import type { RoomClientEnv } from './env.ts';
-import { roomQuery, type Connection, type ConnectionListener, type ConnectionRequest, type RoomTransport } from './transport.ts';
+import {
+  roomQuery,
+  type Connection,
+  type ConnectionListener,
+  type ConnectionRequest,
+  type RoomTransport,
+} from './transport.ts';
 
 export type LongPollOptions = {
   /** The `wait` of each request: how long the Worker holds it open for a change. */
@@ -70,10 +76,15 @@ class RoomPoll implements Connection {
       }
       for (let first = true; !this.done; first = false) {
         const started = this.env.now();
-        const data = await this.page(roomQuery(request, { category: request.category, wait: String(this.options.waitSeconds), limit: PAGE_LIMIT }));
+        const data = await this.page(
+          roomQuery(request, { category: request.category, wait: String(this.options.waitSeconds), limit: PAGE_LIMIT }),
+        );
         if (this.done) return;
         if (first) this.listener.opened();
-        const changes = data.map(toChange).filter((c): c is Change => c !== undefined).sort((a, b) => a.seq - b.seq);
+        const changes = data
+          .map(toChange)
+          .filter((c): c is Change => c !== undefined)
+          .sort((a, b) => a.seq - b.seq);
         if (changes.length > 0) this.listener.message({ type: 'events', events: changes });
         else if (this.env.now() - started < this.options.minIntervalMs) {
           await new Promise<void>((r) => this.env.setTimeout(r, this.options.minIntervalMs));
@@ -89,7 +100,11 @@ class RoomPoll implements Connection {
 
   /** One `GET /api/events` answer's `data`; throws for a refusal or an answer of another shape. */
   private async page(query: string): Promise<unknown[]> {
-    const res = await this.env.fetch(`${this.base}${query}`, { headers: this.headers, signal: this.controller.signal, credentials: 'same-origin' });
+    const res = await this.env.fetch(`${this.base}${query}`, {
+      headers: this.headers,
+      signal: this.controller.signal,
+      credentials: 'same-origin',
+    });
     if (res.status === 401) throw new TokenRefused();
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const body: unknown = await res.json();

@@ -10,7 +10,14 @@
 import type { ServerMessage } from '../../../../protocol/room.ts';
 import { parseServerMessage } from '../../../../protocol/server-message.ts';
 import type { EventSourceLike, RoomClientEnv, TimerHandle } from './env.ts';
-import { roomQuery, type Connection, type ConnectionEnd, type ConnectionListener, type ConnectionRequest, type RoomTransport } from './transport.ts';
+import {
+  roomQuery,
+  type Connection,
+  type ConnectionEnd,
+  type ConnectionListener,
+  type ConnectionRequest,
+  type RoomTransport,
+} from './transport.ts';
 
 export type EventStreamOptions = {
   /** A stream that has not opened by then is closed, and counts as a failed attempt. */
@@ -51,7 +58,13 @@ class RoomEventStream implements Connection {
   /** Closed by us or ended: nothing more is reported. */
   private done = false;
 
-  constructor(request: ConnectionRequest, listener: ConnectionListener, env: RoomClientEnv, options: EventStreamOptions, session: Promise<void> | undefined) {
+  constructor(
+    request: ConnectionRequest,
+    listener: ConnectionListener,
+    env: RoomClientEnv,
+    options: EventStreamOptions,
+    session: Promise<void> | undefined,
+  ) {
     this.listener = listener;
     this.env = env;
     if (session) void session.then(() => this.start(request, options));
@@ -97,8 +110,10 @@ class RoomEventStream implements Connection {
       if (this.done) return;
       const m = roomErrorOf(ev);
       if (m) this.listener.message(m);
-      if (m?.type === 'error' && m.code === 'token_expired') this.end({ kind: 'token_expired', why: 'the token expired' });
-      else this.end({ kind: 'closed', why: this.opened ? 'EventSource connection lost' : 'EventSource failed to open' });
+      if (m?.type === 'error' && m.code === 'token_expired')
+        this.end({ kind: 'token_expired', why: 'the token expired' });
+      else
+        this.end({ kind: 'closed', why: this.opened ? 'EventSource connection lost' : 'EventSource failed to open' });
     };
   }
 

@@ -81,7 +81,9 @@ describe('web > RoomClient > tokens that end, caps', () => {
   });
 
   it('stops when a long-poll is answered 401 (it fails at its next request)', async () => {
-    const fetch = vi.fn(async () => new Response('{"error":{"code":"unauthorized","message":"expired"}}', { status: 401 })) as unknown as typeof globalThis.fetch;
+    const fetch = vi.fn(
+      async () => new Response('{"error":{"code":"unauthorized","message":"expired"}}', { status: 401 }),
+    ) as unknown as typeof globalThis.fetch;
     const { client, sockets, sources, expiries } = setup({ fetch });
     client.start();
     sockets[0]!.close(1006);
@@ -110,7 +112,12 @@ describe('web > RoomClient > tokens that end, caps', () => {
   it('waits out a 4429 for the retryAfterSeconds the room named, on WebSocket, without counting it as a blocked socket', async () => {
     const { client, sockets } = setup();
     client.start();
-    sockets[0]!.push({ type: 'error', code: 'rate_limited', message: 'too many', details: { limit: 'room_connections', retryAfterSeconds: 30 } });
+    sockets[0]!.push({
+      type: 'error',
+      code: 'rate_limited',
+      message: 'too many',
+      details: { limit: 'room_connections', retryAfterSeconds: 30 },
+    });
     sockets[0]!.close(4429);
     expect(client.status.state).toBe('waiting');
     await vi.advanceTimersByTimeAsync(29_000);

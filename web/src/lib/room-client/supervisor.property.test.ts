@@ -36,7 +36,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant({ kind: 'sseError' } as const),
   fc.record({ kind: fc.constant('advance' as const), ms: fc.integer({ min: 0, max: 70_000 }) }),
   fc.record({ kind: fc.constant('network' as const), online: fc.boolean() }),
-  fc.record({ kind: fc.constant('severities' as const), list: fc.option(fc.subarray([...SEVERITIES]), { nil: undefined }) }),
+  fc.record({
+    kind: fc.constant('severities' as const),
+    list: fc.option(fc.subarray([...SEVERITIES]), { nil: undefined }),
+  }),
   fc.constant({ kind: 'resume' } as const),
 );
 
@@ -52,7 +55,10 @@ describe('web > room-client > RoomClient (property)', () => {
       fc.asyncProperty(fc.integer({ min: 0, max: 1_000 }), fc.array(step, { maxLength: 40 }), async (start, steps) => {
         let online = true;
         let cursorAtOpen: (number | undefined)[] = [];
-        const { env, sockets, sources } = fakeRoomEnv({ online: () => online, onSocket: () => cursorAtOpen.push(client.cursor) });
+        const { env, sockets, sources } = fakeRoomEnv({
+          online: () => online,
+          onSocket: () => cursorAtOpen.push(client.cursor),
+        });
         const openSource = env.openEventSource;
         env.openEventSource = (url) => {
           cursorAtOpen.push(client.cursor);
@@ -60,7 +66,14 @@ describe('web > room-client > RoomClient (property)', () => {
         };
         const delivered: number[] = [];
         const onChanges = (cs: { seq: number }[]) => delivered.push(...cs.map((c) => c.seq));
-        const client = new RoomClient({ category: 'Ship', origin: 'http://dash.test', token: () => 'T', cursor: start, env, onChanges });
+        const client = new RoomClient({
+          category: 'Ship',
+          origin: 'http://dash.test',
+          token: () => 'T',
+          cursor: start,
+          env,
+          onChanges,
+        });
         let roomSeq = start;
         let lastCursor = start;
         const unclosed = (): (FakeSocket | FakeEventSource)[] => [...sockets, ...sources].filter((c) => !c.closed);
@@ -82,7 +95,10 @@ describe('web > room-client > RoomClient (property)', () => {
               if (!c) break;
               const seqs = Array.from({ length: s.count }, () => ++roomSeq);
               if (s.replayed) seqs.push(Math.max(0, roomSeq - 5)); // an old change again, out of order
-              push(c, { type: 'events', events: seqs.map((seq) => sampleEvent({ id: `e${seq}`, seq, category: 'Ship' })) });
+              push(c, {
+                type: 'events',
+                events: seqs.map((seq) => sampleEvent({ id: `e${seq}`, seq, category: 'Ship' })),
+              });
               break;
             }
             case 'stale': {
@@ -125,7 +141,8 @@ describe('web > room-client > RoomClient (property)', () => {
           expect(cursor).toBeGreaterThanOrEqual(lastCursor);
           expect(cursor).toBe(Math.max(start, ...delivered));
           lastCursor = cursor;
-          if (client.status.state === 'waiting') expect(client.status.retryAt! - Date.now()).toBeLessThanOrEqual(MAX_WAIT_MS);
+          if (client.status.state === 'waiting')
+            expect(client.status.retryAt! - Date.now()).toBeLessThanOrEqual(MAX_WAIT_MS);
         }
         // Every connection asked for what came after the cursor it had when it opened.
         const urls = [...sockets, ...sources].map((c) => new URL(c.url).searchParams.get('after'));

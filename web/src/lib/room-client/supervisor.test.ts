@@ -203,7 +203,10 @@ describe('web > RoomClient', () => {
     client.start();
     sockets[0]!.hello(0);
     sockets[0]!.onmessage?.({ data: 'pong' });
-    sockets[0]!.push({ type: 'events', events: [{ id: 'x' }, ev(1), { id: 'gone', seq: 2, deleted: true, category: 'Container' }] });
+    sockets[0]!.push({
+      type: 'events',
+      events: [{ id: 'x' }, ev(1), { id: 'gone', seq: 2, deleted: true, category: 'Container' }],
+    });
     expect(received.map((c) => c.id)).toEqual(['e1', 'gone']);
     client.stop();
   });

@@ -193,11 +193,23 @@ export class RoomClient {
     this.retryTimer = undefined;
     // Still try when the browser says offline (navigator.onLine can be wrong), but say so.
     this.setStatus({ state: this.o.env.isOnline() ? 'connecting' : 'offline', retryAt: null });
-    const attempt: Attempt = { transport: this.transportValue, connection: undefined, opened: false, retryAfterMs: undefined, tokenExpired: false };
+    const attempt: Attempt = {
+      transport: this.transportValue,
+      connection: undefined,
+      opened: false,
+      retryAfterMs: undefined,
+      tokenExpired: false,
+    };
     this.current = attempt;
     const live = () => this.current === attempt;
     const connection = this.transports[attempt.transport].open(
-      { category: this.o.category, origin: this.o.origin, token: this.o.token(), severities: this.severitiesValue, cursor: () => this.cursorValue },
+      {
+        category: this.o.category,
+        origin: this.o.origin,
+        token: this.o.token(),
+        severities: this.severitiesValue,
+        cursor: () => this.cursorValue,
+      },
       {
         opened: () => live() && this.opened(attempt),
         message: (m) => live() && this.message(attempt, m),
@@ -271,7 +283,8 @@ export class RoomClient {
 
   private ended(attempt: Attempt, end: ConnectionEnd): void {
     this.current = undefined;
-    if (attempt.tokenExpired || end.kind === 'token_expired') return this.expired(end.kind === 'token_expired' ? end.why : 'the token expired');
+    if (attempt.tokenExpired || end.kind === 'token_expired')
+      return this.expired(end.kind === 'token_expired' ? end.why : 'the token expired');
     if (attempt.retryAfterMs !== undefined || end.kind === 'capped') {
       // The room asked to come back later (deploy, overload, a cap of this token that frees when one
       // of its connections closes): honour it, with a little jitter, cursor kept. Not a failure.
@@ -333,7 +346,11 @@ export class RoomClient {
 
   private scheduleIn(ms: number): void {
     if (this.retryTimer !== undefined) this.o.env.clearTimeout(this.retryTimer);
-    this.setStatus({ state: this.o.env.isOnline() ? 'waiting' : 'offline', retryAt: this.o.env.now() + ms, attempt: this.attempt });
+    this.setStatus({
+      state: this.o.env.isOnline() ? 'waiting' : 'offline',
+      retryAt: this.o.env.now() + ms,
+      attempt: this.attempt,
+    });
     this.retryTimer = this.o.env.setTimeout(() => this.connect(), ms);
   }
 

@@ -11,7 +11,13 @@ function setup(request: Partial<ConnectionRequest> = {}, openTimeoutMs = 5_000) 
   const { env, sockets } = fakeRoomEnv();
   const transport = webSocketTransport(env, { openTimeoutMs });
   const rec = recordingListener();
-  const base: ConnectionRequest = { category: 'Container', origin: 'https://dash.test', token: 'TOKEN', severities: undefined, cursor: () => undefined };
+  const base: ConnectionRequest = {
+    category: 'Container',
+    origin: 'https://dash.test',
+    token: 'TOKEN',
+    severities: undefined,
+    cursor: () => undefined,
+  };
   const connection = transport.open({ ...base, ...request }, rec.listener);
   return { env, sockets, connection, ...rec, socket: () => sockets[0]! };
 }
@@ -115,7 +121,13 @@ describe('web > room-client > webSocketTransport', () => {
       throw new SyntaxError('invalid URL');
     };
     const { listener, ends } = recordingListener();
-    const request = { category: 'Ship', origin: 'http://x', token: undefined, severities: undefined, cursor: () => undefined } as const;
+    const request = {
+      category: 'Ship',
+      origin: 'http://x',
+      token: undefined,
+      severities: undefined,
+      cursor: () => undefined,
+    } as const;
     const connection = webSocketTransport(env, { openTimeoutMs: 5_000 }).open(request, listener);
     expect(ends).toEqual([{ kind: 'closed', why: 'WebSocket: invalid URL' }]);
     expect(connection.changeFilter(undefined)).toBe(false);

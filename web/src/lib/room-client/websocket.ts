@@ -9,7 +9,13 @@ import type { Severity } from '../../../../protocol/enums.ts';
 import { CLOSE, ROOM_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '../../../../protocol/room.ts';
 import { parseServerMessage } from '../../../../protocol/server-message.ts';
 import type { RoomClientEnv, SocketLike, TimerHandle } from './env.ts';
-import { roomQuery, type Connection, type ConnectionEnd, type ConnectionListener, type RoomTransport } from './transport.ts';
+import {
+  roomQuery,
+  type Connection,
+  type ConnectionEnd,
+  type ConnectionListener,
+  type RoomTransport,
+} from './transport.ts';
 
 /** Shortest spacing of `ack` frames (the room allows a few client frames per second). */
 export const ACK_INTERVAL_MS = 200;
