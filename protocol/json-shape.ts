@@ -54,7 +54,8 @@ export function wellFormed(s: string): { text: string; utf8Bytes: number; repair
     } else {
       bytes += 3;
       if (c >= 0xd800 && c <= 0xdfff) {
-        (out ??= []).push(s.slice(from, i), '\ufffd');
+        out ??= [];
+        out.push(s.slice(from, i), '\ufffd');
         from = i + 1;
       }
     }

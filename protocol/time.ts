@@ -11,7 +11,7 @@ export function parseTimestamp(value: unknown): number | undefined {
   const m = ISO_LIKE.exec(value.trim());
   if (!m) return undefined;
   const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone] = m;
-  const ms = Number((frac + '000').slice(0, 3));
+  const ms = Number(`${frac}000`.slice(0, 3));
   let t = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
   const check = new Date(t);
   // Date.UTC rolls 2026-02-31 over to March, and reads years 0000-0099 as 1900-1999: reject instead of guessing.

@@ -54,7 +54,10 @@ db.exec(
 type Weighted<T> = [T, number][];
 const pick = <T>(table: Weighted<T>): T => {
   let r = Math.random() * table.reduce((s, [, w]) => s + w, 0);
-  for (const [v, w] of table) if ((r -= w) < 0) return v;
+  for (const [v, w] of table) {
+    r -= w;
+    if (r < 0) return v;
+  }
   return table[0]![0];
 };
 const CATEGORY: Weighted<string> = [

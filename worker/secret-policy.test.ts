@@ -44,7 +44,7 @@ describe('worker > secret policy', () => {
 
   it('counts bytes, not characters (multi-byte characters count for what they are)', () => {
     expect(secretProblem('JWT_SECRET', 'é'.repeat(16))).toBeUndefined(); // 32 bytes
-    expect(secretProblem('JWT_SECRET', 'é'.repeat(15) + 'a')).toContain('31 bytes');
+    expect(secretProblem('JWT_SECRET', `${'é'.repeat(15)}a`)).toContain('31 bytes');
   });
 
   it('accepts a long random secret, and an unset *_PREVIOUS (only a set one is judged)', () => {

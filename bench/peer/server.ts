@@ -128,7 +128,10 @@ function schedulePresence(room: Category): void {
 function join(ws: WebSocket, session: Session, after: number | undefined): void {
   const room = session.room;
   let sockets = rooms.get(room);
-  if (!sockets) rooms.set(room, (sockets = new Map()));
+  if (!sockets) {
+    sockets = new Map();
+    rooms.set(room, sockets);
+  }
   ws.send(JSON.stringify({ type: 'hello', room, connections: sockets.size + 1, lastSeq: lastSeq.get(room) ?? 0 }));
   if (after !== undefined) {
     let cursor = after;

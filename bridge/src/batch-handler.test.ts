@@ -11,7 +11,7 @@ import { createBatchHandler, type BatchHandlerDeps, type BatchMessage, type Batc
 import type { DeadLetter } from './dlq.ts';
 import { ForwardError } from './forwarder.ts';
 import { setLogStream } from './log.ts';
-import { createMetrics, valueOf } from './metrics.ts';
+import { createMetrics, seriesValue } from './metrics.ts';
 
 // The bridge logs every retry and report; these tests read the effects, not the log lines.
 setLogStream(new Writable({ write: (_chunk, _encoding, done) => done() }));
@@ -124,10 +124,10 @@ describe('bridge > batch handler', () => {
     expect(calls).toEqual([['0', '1', '2', '3'], ['4']]); // the tombstone at 5 is not forwarded
     expect(c.committed.get('t/0')).toBe('5');
     expect(c.paused.size).toBe(0);
-    expect(await valueOf(metrics.consumed, { partition: '0', topic: 't' })).toBe(6);
-    expect(await valueOf(metrics.tombstones, { partition: '0', topic: 't' })).toBe(1);
-    expect(await valueOf(metrics.committedOffset, { partition: '0', topic: 't' })).toBe(6);
-    expect(await valueOf(metrics.lag, { partition: '0', topic: 't' })).toBe(0);
+    expect(await seriesValue(metrics.consumed, { partition: '0', topic: 't' })).toBe(6);
+    expect(await seriesValue(metrics.tombstones, { partition: '0', topic: 't' })).toBe(1);
+    expect(await seriesValue(metrics.committedOffset, { partition: '0', topic: 't' })).toBe(6);
+    expect(await seriesValue(metrics.lag, { partition: '0', topic: 't' })).toBe(0);
   });
 
   it('dead-letters a value that is not valid UTF-8 itself, bytes untouched, and forwards the others of its window', async () => {
@@ -277,7 +277,7 @@ describe('bridge > batch handler', () => {
       },
     });
     expect(c.committed.get('t/0')).toBe('2');
-    expect(await valueOf(metrics.deadLettered, { partition: '0', topic: 't' })).toBe(1);
+    expect(await seriesValue(metrics.deadLettered, { partition: '0', topic: 't' })).toBe(1);
   });
 
   it('does not commit when the dead letters cannot be written; the window is forwarded again later', async () => {
@@ -341,7 +341,7 @@ describe('bridge > batch handler', () => {
     );
     await h.eachBatch(c.payload('p', 0, msgs(2, 1)));
     expect(c.committed.get('p/0')).toBe('2');
-    expect(await valueOf(metrics.isolated, { partition: '0', topic: 'p' })).toBe(1);
+    expect(await seriesValue(metrics.isolated, { partition: '0', topic: 'p' })).toBe(1);
   });
 
   it("isolates nothing while the Worker's /healthz does not answer 200", async () => {

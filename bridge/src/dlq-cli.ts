@@ -57,13 +57,16 @@ function rangesOf(chosen: readonly LetterAddress[], ranges: readonly PartitionRa
   return ranges.map((r) => {
     const offsets = chosen.filter((c) => c.partition === r.partition).map((c) => BigInt(c.offset));
     if (offsets.length === 0) return { partition: r.partition, from: r.high, last: (BigInt(r.high) - 1n).toString() }; // nothing due
+    // biome-ignore lint/complexity/useMathMinMax: offsets are bigints, which Math.min and Math.max refuse
     const min = offsets.reduce((a, b) => (b < a ? b : a));
+    // biome-ignore lint/complexity/useMathMinMax: as above
     const max = offsets.reduce((a, b) => (b > a ? b : a));
     return { partition: r.partition, from: min.toString(), last: max.toString() };
   });
 }
 
 async function main(): Promise<void> {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: TypeScript types it from the assignment in the try (control flow)
   let parsed;
   try {
     parsed = parseArgs({
@@ -89,6 +92,7 @@ async function main(): Promise<void> {
   if (command !== 'list' && command !== 'replay') fail(`unknown command "${printable(command, 40)}"\n${USAGE}`);
   if (!topicArg) fail(`a topic is required\n${USAGE}`);
   const dlqTopic = asDlqTopic(topicArg);
+  // biome-ignore lint/suspicious/noImplicitAnyLet: as above
   let connection;
   let consumed: string[];
   try {

@@ -343,6 +343,7 @@ export async function scanTopic(
   kafka: Kafka,
   topic: string,
   ranges: readonly ScanRange[],
+  // biome-ignore lint/suspicious/noConfusingVoidType: a callback may return nothing (keep going) or false (stop)
   onRecord: (record: TopicRecord) => Promise<boolean | void> | boolean | void,
   opts: { idleTimeoutMs?: number } = {},
 ): Promise<void> {
@@ -397,6 +398,7 @@ export async function scanTopic(
               const offset = BigInt(m.offset);
               if (offset < range.from) continue;
               if (offset > range.last) break;
+              // biome-ignore lint/suspicious/noConfusingVoidType: what onRecord returns, as typed above
               let more: boolean | void;
               try {
                 more = await onRecord({

@@ -8,7 +8,7 @@ import type { PartitionSnapshot } from './batch-handler.ts';
 import type { PartitionOffsets, TopicPartition } from './kafka.ts';
 import { buildStatus, createLiveness, lagOf, stalledPartitions, stallReason, type LivenessDeps } from './liveness.ts';
 import { setLogStream } from './log.ts';
-import { createMetrics, valueOf } from './metrics.ts';
+import { createMetrics, seriesValue } from './metrics.ts';
 
 // The bridge logs every retry and report; these tests read the effects, not the log lines.
 setLogStream(new Writable({ write: (_chunk, _encoding, done) => done() }));
@@ -242,12 +242,12 @@ describe('bridge > createLiveness', () => {
     const bodies = () => posts.map((p) => BridgeStatusSchema.parse(JSON.parse(String(p.init.body))));
     await waitFor(() => posts.length === 1);
     expect(bodies()[0]!.state).toBe('starting');
-    expect(await valueOf(metrics.lag, { partition: '0', topic: 'a' })).toBe(0); // no offsets read before consuming
+    expect(await seriesValue(metrics.lag, { partition: '0', topic: 'a' })).toBe(0); // no offsets read before consuming
     state = 'consuming';
     await waitFor(() => posts.length === 2);
     expect(bodies()[1]!.state).toBe('consuming');
-    expect(await valueOf(metrics.lag, { partition: '0', topic: 'a' })).toBe(5);
-    expect(await valueOf(metrics.lag, { partition: '1', topic: 'a' })).toBe(2);
+    expect(await seriesValue(metrics.lag, { partition: '0', topic: 'a' })).toBe(5);
+    expect(await seriesValue(metrics.lag, { partition: '1', topic: 'a' })).toBe(2);
     set([snap('a', 0, T0, '503'), snap('a', 1)]);
     advance(1500);
     await waitFor(() => posts.length === 3);

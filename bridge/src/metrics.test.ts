@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMetrics, partitionLabels, retainSeries, totalOf, valueOf } from './metrics.ts';
+import { createMetrics, partitionLabels, retainSeries, totalOf, seriesValue } from './metrics.ts';
 
 const lines = async (m: ReturnType<typeof createMetrics>) => (await m.render()).split('\n');
 const p0 = partitionLabels('port-events', 0);
@@ -50,9 +50,9 @@ describe('bridge > metrics', () => {
         'quaycast_bridge_outbox_refused_total 2',
       ]),
     );
-    expect(await valueOf(m.consumed, p0)).toBe(5);
-    expect(await valueOf(m.forwarded, { ...p0, result: 'stored' })).toBe(3);
-    expect(await valueOf(m.forwarded, { ...p0, result: 'rejected' })).toBe(0);
+    expect(await seriesValue(m.consumed, p0)).toBe(5);
+    expect(await seriesValue(m.forwarded, { ...p0, result: 'stored' })).toBe(3);
+    expect(await seriesValue(m.forwarded, { ...p0, result: 'rejected' })).toBe(0);
     expect(await totalOf(m.forwarded)).toBe(4);
     expect(await totalOf(m.retried)).toBe(0);
   });
@@ -64,7 +64,7 @@ describe('bridge > metrics', () => {
     expect((await lines(m)).filter((l) => l.startsWith('quaycast_bridge_lag'))).toEqual([
       'quaycast_bridge_lag{partition="0",topic="port-events"} 7',
     ]);
-    expect(await valueOf(m.lag, { topic: 'port-events', partition: '0' })).toBe(7);
+    expect(await seriesValue(m.lag, { topic: 'port-events', partition: '0' })).toBe(7);
   });
 
   it('sets gauges per partition', async () => {

@@ -128,7 +128,7 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): BridgeMe
 type AnyMetric = Counter<string> | Gauge<string>;
 
 /** The value of one series (0 when it has none yet). */
-export async function valueOf(metric: AnyMetric, labels: Record<string, string> = {}): Promise<number> {
+export async function seriesValue(metric: AnyMetric, labels: Record<string, string> = {}): Promise<number> {
   const want = Object.entries(labels);
   const values = (await metric.get()).values;
   const series = values.find(

@@ -8,7 +8,6 @@ import {
   type FlowRecord,
   type FlowSettings,
   type StepOutcome,
-  type Window,
 } from './partition-flow.ts';
 
 const settings = (over: Partial<FlowSettings> = {}): FlowSettings => ({

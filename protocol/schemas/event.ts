@@ -25,11 +25,9 @@ const utf8 = new TextEncoder();
 export const jsonBytes = (v: unknown) => utf8.encode(JSON.stringify(v)).length;
 
 // Safe to serialize here: normalizeEvent has bounded the value's depth first (event-bounds.ts).
-const jsonObject = z
-  .record(z.string(), z.unknown())
-  .refine((v) => jsonBytes(v) <= MAX_JSON_FIELD_BYTES, {
-    message: `must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized`,
-  });
+const jsonObject = z.record(z.string(), z.unknown()).refine((v) => jsonBytes(v) <= MAX_JSON_FIELD_BYTES, {
+  message: `must be at most ${MAX_JSON_FIELD_BYTES} bytes serialized`,
+});
 
 /**
  * Control characters: never in an id (ids are keys, URL segments, log fields); in text, only tab,

@@ -8,7 +8,7 @@ export type Sample = { name: string; labels: Record<string, string>; value: numb
 
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?\s*/gy;
-const unescape = (v: string) => v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+const unescapeLabel = (v: string) => v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
 
 /** The sample lines of an exposition (comments and blank lines skipped; a line that does not parse too). */
 export function parseSamples(text: string): Sample[] {
@@ -22,7 +22,7 @@ export function parseSamples(text: string): Sample[] {
     let read = 0;
     LABEL.lastIndex = 0;
     for (let l = LABEL.exec(body); l; l = LABEL.exec(body)) {
-      labels[l[1]!] = unescape(l[2]!);
+      labels[l[1]!] = unescapeLabel(l[2]!);
       read = LABEL.lastIndex;
     }
     if (read !== body.length) continue; // not label syntax: not a sample this reader can vouch for

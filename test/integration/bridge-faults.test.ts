@@ -227,7 +227,7 @@ describe('bridge > faults', () => {
     expect((await committedOffsets(groupId, topic)).get(0)).toBeLessThanOrEqual(0); // not the batch in flight
 
     proxy.mode = { kind: 'pass' };
-    const second = pipe.bridge(env);
+    pipe.bridge(env); // the second bridge, stopped with the test by the pipeline
     await untilStored(pipe.worker, `${run}-`, runIds(run, 0, 10));
     await untilCommittedToEnd(groupId, topic);
   });

@@ -90,7 +90,7 @@ describe('stream isolation > one record, one room', () => {
       { partition: 1, offset: 1, id: behind, key: behind },
     ]);
 
-    const bridge = pipe.bridge({
+    pipe.bridge({
       WORKER_URL: pipe.worker.url,
       KAFKA_TOPICS: `${portTopic},${containerTopic}`,
       KAFKA_GROUP_ID: groupId,

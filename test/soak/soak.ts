@@ -151,6 +151,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     // The fault schedule, as fractions of the produce phase.
     const produceMs = Math.round((o.events / o.rate) * 1000);
+    // biome-ignore lint/suspicious/noConfusingVoidType: a fault's run may say what it did, or nothing
     const schedule: { at: number; kind: string; run: () => Promise<string | void> }[] = [
       {
         at: 0.1,
@@ -371,10 +372,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         valid: expected.filter((r) => r.kind === 'valid').length,
         odd: expected.filter((r) => r.kind !== 'valid').length,
         hostile: hostile.length,
-        byKind: records.reduce<Record<string, number>>(
-          (m, r) => ({ ...m, [r.record.kind]: (m[r.record.kind] ?? 0) + 1 }),
-          {},
-        ),
+        byKind: records.reduce<Record<string, number>>((m, r) => {
+          m[r.record.kind] = (m[r.record.kind] ?? 0) + 1;
+          return m;
+        }, {}),
       },
       faults,
       d1: { expected: expectedIds.size, stored: storedRows.length, lost, unexpected, wrongContent },

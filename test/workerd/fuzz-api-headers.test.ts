@@ -33,14 +33,12 @@ const hostileClaims = fc.record(
     ),
     name: fc.oneof(codeUnits(), fc.jsonValue({ maxDepth: 3 })),
     // Deep enough to overflow a recursive walk; printed by its depth (fast-check's own printer recurses).
-    nested: fc
-      .integer({ min: 1, max: 3000 })
-      .map(
-        (n) =>
-          Object.defineProperty(JSON.parse(`${'['.repeat(n)}${']'.repeat(n)}`) as object, fc.toStringMethod, {
-            value: () => `<array nested ${n} deep>`,
-          }) as unknown,
-      ),
+    nested: fc.integer({ min: 1, max: 3000 }).map(
+      (n) =>
+        Object.defineProperty(JSON.parse(`${'['.repeat(n)}${']'.repeat(n)}`) as object, fc.toStringMethod, {
+          value: () => `<array nested ${n} deep>`,
+        }) as unknown,
+    ),
   },
   { requiredKeys: ['sub', 'role'] },
 );

@@ -106,47 +106,37 @@ const withBase = (text: string) => `{"id":"${uid('fzh')}","eventType":"GateIn","
 
 /** Records that must be rejected: each breaks one rule on purpose. */
 export const rejectedCase: fc.Arbitrary<HostileCase> = fc.oneof(
-  fc
-    .integer({ min: 33, max: 6000 })
-    .map((n) => ({
-      kind: 'rejected' as const,
-      why: `eventData ${n} deep`,
-      value: withBase(`"eventData":{"a":${nestedText(n - 1)}}`),
-    })),
-  fc
-    .integer({ min: 31, max: 6000 })
-    .map((n) => ({
-      kind: 'rejected' as const,
-      why: `unknown property ${n} deep`,
-      value: withBase(`"zz":${nestedText(n)}`),
-    })),
-  fc
-    .integer({ min: 1001, max: 3000 })
-    .map((n) => ({
-      kind: 'rejected' as const,
-      why: `array of ${n}`,
-      value: withBase(`"eventData":{"list":[${new Array(n).fill(0).join(',')}]}`),
-    })),
+  fc.integer({ min: 33, max: 6000 }).map((n) => ({
+    kind: 'rejected' as const,
+    why: `eventData ${n} deep`,
+    value: withBase(`"eventData":{"a":${nestedText(n - 1)}}`),
+  })),
+  fc.integer({ min: 31, max: 6000 }).map((n) => ({
+    kind: 'rejected' as const,
+    why: `unknown property ${n} deep`,
+    value: withBase(`"zz":${nestedText(n)}`),
+  })),
+  fc.integer({ min: 1001, max: 3000 }).map((n) => ({
+    kind: 'rejected' as const,
+    why: `array of ${n}`,
+    value: withBase(`"eventData":{"list":[${new Array(n).fill(0).join(',')}]}`),
+  })),
   fc
     .constantFrom('"__proto__":{"isAdmin":true}', '"eventData":{"__proto__":{"x":1}}', '"metadata":{"__proto__":1}')
     .map((t) => ({ kind: 'rejected' as const, why: t, value: withBase(t) })),
   fc
     .constantFrom('1e400', '-1e400', '1e309')
     .map((n) => ({ kind: 'rejected' as const, why: `number ${n}`, value: withBase(`"eventData":{"n":${n}}`) })),
-  fc
-    .constantFrom('\u0000', '\u0007', '\u001b[2J', '\u007f')
-    .map((c) => ({
-      kind: 'rejected' as const,
-      why: 'control character in title',
-      value: JSON.stringify({ ...base(), title: `t${c}t` }),
-    })),
-  fc
-    .constantFrom('\\ud800', '\\udfff', 'x\\udbff')
-    .map((s) => ({
-      kind: 'rejected' as const,
-      why: 'lone surrogate id',
-      value: `{"id":"${uid('fzs')}${s}","eventType":"X","title":"t"}`,
-    })),
+  fc.constantFrom('\u0000', '\u0007', '\u001b[2J', '\u007f').map((c) => ({
+    kind: 'rejected' as const,
+    why: 'control character in title',
+    value: JSON.stringify({ ...base(), title: `t${c}t` }),
+  })),
+  fc.constantFrom('\\ud800', '\\udfff', 'x\\udbff').map((s) => ({
+    kind: 'rejected' as const,
+    why: 'lone surrogate id',
+    value: `{"id":"${uid('fzs')}${s}","eventType":"X","title":"t"}`,
+  })),
   fc.constantFrom('title', 'eventType').map((field) => {
     const e: Record<string, unknown> = base();
     delete e[field];

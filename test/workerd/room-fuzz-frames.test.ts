@@ -31,7 +31,7 @@ type Frame = { text: string } | { bytes: Uint8Array };
 type Answer = 'pong' | 'too_big' | 'bad_frame' | 'subscribed' | 'ack';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const own = (o: Record<string, unknown>, k: string) => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+const own = (o: Record<string, unknown>, k: string) => (Object.hasOwn(o, k) ? o[k] : undefined);
 
 /**
  * The oracle, written from docs/rooms.md rather than from the room's zod schema: a frame over

@@ -209,7 +209,7 @@ describe('security > malformed session cookies (fast-check)', () => {
             '=',
             ';',
             'a'.repeat(43),
-            'A'.repeat(42) + '%',
+            `${'A'.repeat(42)}%`,
             'A'.repeat(44),
           ),
         ),
@@ -230,10 +230,10 @@ describe('security > malformed session cookies (fast-check)', () => {
       'qc_session=',
       'qc_session;',
       ';;;qc_session=;;;',
-      'qc_session = ' + 'E'.repeat(43),
-      'qc_session=\t' + 'F'.repeat(43) + '\t',
-      'QC_SESSION=' + 'G'.repeat(43),
-      'qc_session=' + 'H'.repeat(43) + ',qc_session=x',
+      `qc_session = ${'E'.repeat(43)}`,
+      `qc_session=\t${'F'.repeat(43)}\t`,
+      `QC_SESSION=${'G'.repeat(43)}`,
+      `qc_session=${'H'.repeat(43)},qc_session=x`,
     ),
   );
 

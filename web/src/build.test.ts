@@ -45,7 +45,7 @@ describe('web > production build', () => {
   it('ships the security headers file for Workers Static Assets', () => {
     const headers = readFileSync(path.join(outDir, '_headers'), 'utf8');
     expect(headers).toMatch(/^\/\*$/m);
-    expect(headers).toMatch(/^  Content-Security-Policy: /m);
+    expect(headers).toMatch(/^ {2}Content-Security-Policy: /m);
   });
 
   it('has HTML the CSP allows: scripts and styles only from files of its own origin, no inline code', () => {

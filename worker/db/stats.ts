@@ -1,5 +1,5 @@
 /** Aggregates for GET /api/stats, cheap at a million rows: trigger-kept counters plus index range scans. */
-import { CATEGORIES, SEVERITIES, STATUSES, type Category, type Severity, type Status } from '../../protocol/enums.ts';
+import { CATEGORIES, SEVERITIES, STATUSES, type Category, type Status } from '../../protocol/enums.ts';
 import type { EventStats } from '../../protocol/stats.ts';
 import type { Db } from './client.ts';
 import { eventCounts } from './schema.ts';

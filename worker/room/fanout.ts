@@ -67,14 +67,13 @@ export class Fanout {
         // The common case: one serialization per distinct filter, shared by every subscriber.
         const key = s.severities ? s.severities.join(',') : '*';
         let cached = byFilter.get(key);
-        if (!cached)
-          byFilter.set(
-            key,
-            (cached = framesOf(
-              changes.filter((c) => changeMatches(c, s.severities)),
-              this.limits.maxFrameBytes,
-            )),
+        if (!cached) {
+          cached = framesOf(
+            changes.filter((c) => changeMatches(c, s.severities)),
+            this.limits.maxFrameBytes,
           );
+          byFilter.set(key, cached);
+        }
         frames = cached;
       } else {
         frames = framesOf(

@@ -193,7 +193,10 @@ export class ShardingPrimary extends Primary {
   override forward(delivery: ShardDelivery): void {
     for (let k = 1; k <= this.shards; k++) {
       let o = this.outlets.get(k);
-      if (!o) this.outlets.set(k, (o = { queue: [], queued: 0, sending: false, failures: 0 }));
+      if (!o) {
+        o = { queue: [], queued: 0, sending: false, failures: 0 };
+        this.outlets.set(k, o);
+      }
       if (enqueueDelivery(o, delivery))
         log('warn', 'room shard backlog dropped; its subscribers re-read from D1', {
           room: this.category,

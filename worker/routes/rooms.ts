@@ -26,13 +26,10 @@ const RoomQuery = z.object({
     .string()
     .optional()
     .openapi({ description: 'Comma-separated severities (default all); at most once', example: 'Critical,High' }),
-  after: z
-    .string()
-    .optional()
-    .openapi({
-      description:
-        'Resume cursor (a seq, up to 15 digits): replay every matching change with a greater seq, then live; at most once',
-    }),
+  after: z.string().optional().openapi({
+    description:
+      'Resume cursor (a seq, up to 15 digits): replay every matching change with a greater seq, then live; at most once',
+  }),
 });
 /**
  * The socket's query is only described here, not validated: a browser cannot read the body of a

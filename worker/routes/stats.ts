@@ -42,14 +42,10 @@ const StatsSchema = z.object({
       }),
       reasons: z.array(z.string()).openapi({ description: 'Why, one line each; the first is the most important' }),
       lastStoredAt: z.string().nullable().openapi({ description: "The newest stored event's receivedAt" }),
-      lag: z
-        .number()
-        .int()
-        .nullable()
-        .openapi({
-          description:
-            "Records not yet stored or dead-lettered, over the live bridges' partitions; null with no live bridge",
-        }),
+      lag: z.number().int().nullable().openapi({
+        description:
+          "Records not yet stored or dead-lettered, over the live bridges' partitions; null with no live bridge",
+      }),
       stallMs: z.number().int().openapi({ description: 'PIPELINE_STALL_MS' }),
       bridges: z.array(
         z.object({

@@ -47,7 +47,7 @@ export function credentialOf(req: Request): Credential {
 
 /** The session cookie of a Cookie header: a well-formed id, malformed (too long, repeated, not an id), or none. */
 export function sessionCredentialOf(cookie: string | null | undefined): Credential {
-  if (cookie && cookie.includes(SESSION_COOKIE)) {
+  if (cookie?.includes(SESSION_COOKIE)) {
     if (cookie.length > MAX_COOKIE_HEADER_CHARS)
       return { kind: 'malformed', message: `the Cookie header is longer than ${MAX_COOKIE_HEADER_CHARS} characters` };
     const names = cookie.split(';').filter((pair) => pair.split('=')[0]!.trim() === SESSION_COOKIE).length;

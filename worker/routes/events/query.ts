@@ -55,24 +55,15 @@ export const FilterQuery = z.object({
   category: z.enum(CATEGORIES).optional(),
   severity: commaList(SEVERITIES, parseSeverity).openapi({ example: 'Critical,High' }),
   status: commaList(STATUSES, parseStatus).openapi({ example: 'New,Acknowledged' }),
-  q: z
-    .string()
-    .max(200)
-    .optional()
-    .openapi({
-      description: 'Words to find in title, description, event type or entity ids (word-prefix match, all words)',
-    }),
+  q: z.string().max(200).optional().openapi({
+    description: 'Words to find in title, description, event type or entity ids (word-prefix match, all words)',
+  }),
   from: isoTime.openapi({ description: 'receivedAt >= from (ISO-8601)' }),
   to: isoTime.openapi({ description: 'receivedAt < to (ISO-8601)' }),
-  after: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .optional()
-    .openapi({
-      type: 'integer',
-      description: "A room's seq (requires category): changes after it, in seq order, tombstones included",
-    }),
+  after: z.coerce.number().int().min(0).optional().openapi({
+    type: 'integer',
+    description: "A room's seq (requires category): changes after it, in seq order, tombstones included",
+  }),
   unread: z
     .enum(['true', 'false', '1', '0'])
     .optional()

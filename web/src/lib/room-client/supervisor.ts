@@ -283,13 +283,16 @@ export class RoomClient {
 
   private ended(attempt: Attempt, end: ConnectionEnd): void {
     this.current = undefined;
-    if (attempt.tokenExpired || end.kind === 'token_expired')
-      return this.expired(end.kind === 'token_expired' ? end.why : 'the token expired');
+    if (attempt.tokenExpired || end.kind === 'token_expired') {
+      this.expired(end.kind === 'token_expired' ? end.why : 'the token expired');
+      return;
+    }
     if (attempt.retryAfterMs !== undefined || end.kind === 'capped') {
       // The room asked to come back later (deploy, overload, a cap of this token that frees when one
       // of its connections closes): honour it, with a little jitter, cursor kept. Not a failure.
       const ms = attempt.retryAfterMs ?? backoffDelay(this.attempt++, this.o.env.random, this.o.backoff);
-      return this.scheduleIn(ms + Math.round(this.o.env.random() * Math.min(1000, ms / 4 + 100)));
+      this.scheduleIn(ms + Math.round(this.o.env.random() * Math.min(1000, ms / 4 + 100)));
+      return;
     }
     if (attempt.opened) this.lost(end.why);
     else this.failed(end.why);
@@ -315,7 +318,10 @@ export class RoomClient {
   private failed(why: string): void {
     if (this.stopped) return;
     // A refused upgrade or EventSource says nothing about why: the token's own exp can.
-    if (this.o.isTokenExpired?.()) return this.expired(why);
+    if (this.o.isTokenExpired?.()) {
+      this.expired(why);
+      return;
+    }
     this.setStatus({ lastError: why });
     if (this.probingFrom) {
       // WebSocket is still blocked: back to the fallback at once, try again later.
