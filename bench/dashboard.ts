@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../scripts/lib/chromium.ts';
 import { startLocalStack, type LocalStack } from '../scripts/lib/local-stack.ts';
 import { ROOT } from '../scripts/lib/paths.ts';
 import { spawnProcessGroup, stopProcessGroup } from '../scripts/lib/process-group.ts';
@@ -27,16 +27,6 @@ if (!(rate > 0 && seconds > 0)) {
   process.exit(2);
 }
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 let stack: LocalStack | undefined;
 let sim: ChildProcess | undefined;
 
@@ -52,7 +42,7 @@ const percentile = (sorted: number[], p: number) =>
 try {
   stack = await startLocalStack();
   const { link, origin } = stack;
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   await page.goto(link);
   await page.locator('[data-testid="connection-status"][data-kind="connected"]').waitFor({ timeout: 60_000 });

@@ -7,7 +7,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-echo "[check] biome ci (format + lint)"; biome ci --reporter=summary .
+echo "[check] biome ci (format + lint)"; biome ci --error-on-warnings --reporter=summary .
 echo "[check] tsc worker";  tsc -p worker/tsconfig.json
 echo "[check] tsc bridge";  tsc -p bridge/tsconfig.json
 echo "[check] tsc web";     tsc -p web/tsconfig.json

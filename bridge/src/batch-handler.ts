@@ -8,63 +8,23 @@
  *
  * What to forward and what a failure means is `partition-flow.ts` (pure). This module does the
  * I/O around it: the forward, dead letters, resolving and committing, pausing and resuming.
- * It takes the kafkajs payload structurally, so only kafka.ts imports kafkajs.
+ * It takes the kafkajs payload structurally, so only kafka.ts imports kafkajs. The steps themselves
+ * (a forward, an isolation) are batch-steps.ts.
  */
-import { isUtf8 } from 'node:buffer';
-import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
-import { deadLetterOf, type DeadLetter } from './dlq.ts';
-import { ForwardError } from './forwarder.ts';
-import { log } from './log.ts';
-import { partitionLabels, type BridgeMetrics } from './metrics.ts';
 import {
-  HealthLedger,
-  PartitionFlow,
-  type Decision,
-  type FlowRecord,
-  type FlowSettings,
-  type StepOutcome,
-  type Window,
-} from './partition-flow.ts';
+  type BatchHandlerDeps,
+  type BatchMessage,
+  type BatchPayload,
+  forwardWindow,
+  isolateRecord,
+  type StepResult,
+} from './batch-steps.ts';
+import { log } from './log.ts';
+import { partitionLabels } from './metrics.ts';
+import { type Decision, type FlowRecord, HealthLedger, PartitionFlow, type Window } from './partition-flow.ts';
 
-type Headers = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
-
-/** One fetched record, as kafkajs gives it. */
-export type BatchMessage = {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: Headers;
-  timestamp: string;
-};
-
-/** The part of kafkajs' EachBatchPayload this handler uses. */
-export type BatchPayload = {
-  batch: { topic: string; partition: number; highWatermark: string; messages: BatchMessage[] };
-  resolveOffset(offset: string): void;
-  heartbeat(): Promise<void>;
-  /** Pauses fetching this topic-partition; the function it returns resumes it. */
-  pause(): () => void;
-  commitOffsetsIfNecessary(): Promise<void>;
-  isRunning(): boolean;
-  isStale(): boolean;
-};
-
-export type BatchHandlerDeps = {
-  settings: FlowSettings;
-  /** Longest one eachBatch waits for a step (FORWARD_WAIT_MS) before pausing only its partition. */
-  stepWaitMs: number;
-  metrics: BridgeMetrics;
-  toRecord(topic: string, partition: number, m: BatchMessage): IngestRecord;
-  /** One POST /internal/ingest with this request id; throws ForwardError. */
-  forward(records: IngestRecord[], requestId: string): Promise<IngestResult[]>;
-  /** GET /healthz of the Worker answers 200. */
-  workerIsHealthy(): Promise<boolean>;
-  /** Writes dead letters with acks=-1; throws when Kafka did not take them. */
-  sendDeadLetters(letters: DeadLetter[]): Promise<void>;
-  /** The bridge is shutting down: in-flight forwards are aborted and nothing more is committed. */
-  stopping(): boolean;
-  now?: () => number;
-};
+export { NOT_UTF8 } from './batch-steps.ts';
+export type { BatchHandlerDeps, BatchMessage, BatchPayload } from './batch-steps.ts';
 
 /** What the liveness report and /healthz need to know of one partition. */
 export type PartitionSnapshot = {
@@ -73,8 +33,6 @@ export type PartitionSnapshot = {
   stalledSince: number | undefined;
   lastError: string | undefined;
 };
-
-type StepResult = StepOutcome | { kind: 'aborted' };
 
 /** A forward (or an isolation) under way for a window; it may outlive the eachBatch that started it. */
 type Step = { window: Window; messages: BatchMessage[]; promise: Promise<StepResult>; result?: StepResult };
@@ -102,8 +60,6 @@ export type BatchHandler = {
 };
 
 const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
-/** The dead letter's reason for a record value that is not valid UTF-8. */
-export const NOT_UTF8 = 'value is not valid UTF-8';
 
 const flowRecord = (m: BatchMessage): FlowRecord => ({
   offset: m.offset,
@@ -174,97 +130,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
   }
 
   function startForward(topic: string, partition: number, window: Window, messages: BatchMessage[]): Step {
-    const labels = partitionLabels(topic, partition);
-    const live = messages.filter((m) => m.value !== null);
-    const run = async (): Promise<StepResult> => {
-      if (live.length === 0) return { kind: 'skipped' };
-      const started = performance.now();
-      let results: IngestResult[];
-      // A value that is not UTF-8 can never be an event, and the Worker would only see it with
-      // replacement characters: refuse it here, with the bytes kept untouched in the dead letter.
-      const readable = live.map((m) => isUtf8(m.value!));
-      try {
-        const sendable = live.filter((_, i) => readable[i]);
-        const answers =
-          sendable.length > 0
-            ? await deps.forward(
-                sendable.map((m) => deps.toRecord(topic, partition, m)),
-                window.requestId,
-              )
-            : [];
-        let next = 0;
-        results = live.map((_, i) => (readable[i] ? answers[next++]! : { status: 'rejected', reason: NOT_UTF8 }));
-        deps.metrics.batchLatency.observe((performance.now() - started) / 1000);
-      } catch (err) {
-        if (deps.stopping()) {
-          // Shutdown aborted the forward (it may outlive the eachBatch that started it): the next owner forwards it again.
-          log('info', 'batch abandoned without commit', {
-            topic,
-            partition,
-            fromOffset: window.firstOffset,
-            records: window.count,
-          });
-          return { kind: 'aborted' };
-        }
-        if (!(err instanceof ForwardError)) {
-          return {
-            kind: 'failed',
-            countsTowardIsolation: false,
-            status: undefined,
-            message: `forward failed: ${err instanceof Error ? err.message : String(err)}`,
-          };
-        }
-        if (err.unexpectedAnswer) deps.metrics.forwardUnexpectedAnswers.inc(labels);
-        if (err.retriable) {
-          return {
-            kind: 'failed',
-            countsTowardIsolation: err.countsTowardIsolation,
-            status: err.timedOut ? 'timeout' : err.status,
-            code: err.code,
-            retryAfterMs: err.retryAfterMs,
-            message: err.message,
-          };
-        }
-        if (window.count > 1) return { kind: 'refused', message: err.message };
-        results = [{ status: 'rejected', reason: err.message }]; // refused alone: this record's rejection
-      }
-      const letters: DeadLetter[] = [];
-      results.forEach((r, i) => {
-        deps.metrics.forwarded.inc({ partition: labels.partition, result: r.status, topic });
-        if (r.status === 'rejected') {
-          const m = live[i]!;
-          letters.push(
-            deadLetterOf(
-              { topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers ?? {} },
-              r.reason,
-            ),
-          );
-        }
-      });
-      if (letters.length > 0) {
-        try {
-          await deps.sendDeadLetters(letters);
-        } catch (err) {
-          if (deps.stopping()) return { kind: 'aborted' };
-          // Not committed: the window is forwarded again later and its rejected records come back rejected.
-          return {
-            kind: 'failed',
-            countsTowardIsolation: false,
-            status: undefined,
-            message: `dead-letter write failed: ${err instanceof Error ? err.message : String(err)}`,
-          };
-        }
-        deps.metrics.deadLettered.inc(labels, letters.length);
-        log('warn', 'records dead-lettered', {
-          topic,
-          partition,
-          offsets: letters.map((l) => l.message.headers['x-original-offset']),
-          reasons: letters.map((l) => l.message.headers['x-error']),
-        });
-      }
-      return { kind: 'answered' };
-    };
-    return track({ window, messages, promise: run() });
+    return track({ window, messages, promise: forwardWindow(deps, topic, partition, window, messages) });
   }
 
   function startIsolation(
@@ -274,44 +140,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
     message: BatchMessage,
     decision: Extract<Decision, { action: 'isolate' }>,
   ): Step {
-    const run = async (): Promise<StepResult> => {
-      if (!(await deps.workerIsHealthy()))
-        return { kind: 'isolation-deferred', message: "the Worker's /healthz did not answer 200" };
-      const letter = deadLetterOf(
-        {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key,
-          value: message.value,
-          headers: message.headers ?? {},
-        },
-        decision.reason,
-      );
-      try {
-        await deps.sendDeadLetters([letter]);
-      } catch (err) {
-        if (deps.stopping()) return { kind: 'aborted' };
-        return {
-          kind: 'isolation-deferred',
-          message: `dead-letter write failed: ${err instanceof Error ? err.message : String(err)}`,
-        };
-      }
-      const labels = partitionLabels(topic, partition);
-      deps.metrics.isolated.inc(labels);
-      deps.metrics.deadLettered.inc(labels);
-      log('warn', 'record isolated', {
-        topic,
-        partition,
-        offset: message.offset,
-        attempts: decision.attempts,
-        lastStatus: decision.lastStatus,
-        requestId: decision.requestId,
-        dlq: letter.topic,
-      });
-      return { kind: 'isolated' };
-    };
-    return track({ window, messages: [message], promise: run() });
+    return track({ window, messages: [message], promise: isolateRecord(deps, topic, partition, message, decision) });
   }
 
   function track(step: Step): Step {

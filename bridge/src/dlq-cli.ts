@@ -27,7 +27,8 @@ import {
   resolveOffsets,
   type LetterAddress,
 } from './dlq.ts';
-import { createKafka, createProducer, scanTopic, topicRanges, type PartitionRange, type ScanRange } from './kafka.ts';
+import { createKafka, createProducer } from './kafka.ts';
+import { type PartitionRange, type ScanRange, scanTopic, topicRanges } from './kafka-scan.ts';
 import { setLogStream } from './log.ts';
 import { printable } from './printable.ts';
 

@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../../scripts/lib/chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { produce, unique } from '../support/kafka.ts';
 import { ROOT } from '../support/paths.ts';
@@ -14,16 +15,6 @@ import { startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.
 import { signJwt } from '../../protocol/jwt.ts';
 import { devSecrets } from '../../scripts/dev-secrets.ts';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const TOPIC = 'container-events';
 const AXE_PATH = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
@@ -147,7 +138,7 @@ const row = (page: Page, id: string) => page.locator(`article[data-id="${id}"]`)
 beforeAll(async () => {
   stack = await startLocalStack();
   ({ origin: baseUrl, token } = stack);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
@@ -464,7 +455,11 @@ describe('browser > dashboard', () => {
         ids: { containerId: 'SEGU5071310', shipId: '9335628' },
       },
     ]);
-    const shots = path.join(ROOT, 'docs/screenshots');
+    // The docs' screenshots are rewritten only when asked (UPDATE_SCREENSHOTS=1): a test run leaves the tree clean.
+    const shots = path.join(
+      ROOT,
+      process.env.UPDATE_SCREENSHOTS === '1' ? 'docs/screenshots' : 'test/artifacts/screenshots',
+    );
     mkdirSync(shots, { recursive: true });
     for (const scheme of ['light', 'dark'] as const) {
       // bypassCSP: axe is injected as an inline script, which the dashboard's CSP rightly refuses.

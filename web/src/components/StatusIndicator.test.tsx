@@ -100,7 +100,7 @@ describe('web > styles > stalled colours', () => {
   // Read from disk: vitest hands CSS imports to tests as empty strings.
   const css = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../styles/tokens.css'), 'utf8');
   const theme = (name: 'light' | 'dark') => {
-    const block = new RegExp(`\\[data-theme='${name}'\\] \\{([^}]*)\\}`).exec(css)![1]!;
+    const block = new RegExp(`\\[data-theme=['"]${name}['"]\\] \\{([^}]*)\\}`).exec(css)![1]!;
     return (v: string) => new RegExp(`--${v}: (#[0-9a-f]{6});`).exec(block)![1]!;
   };
 
