@@ -225,6 +225,21 @@ describe('bridge > PartitionFlow isolation', () => {
     });
   });
 
+  it('takes no evidence from an answer to a forward sent before the failure (regression: the soak isolated a valid record)', () => {
+    // Seen in a full soak at load ~8: the fault proxy turned to "500 for every ingest" while another
+    // partition's forward was in flight; that forward's success, answered after this record's first
+    // 500s, counted as "the Worker is healthy", and the record was isolated although every forward
+    // of the burst failed. A success now counts from when its forward began.
+    const { flow, other } = pair({ maxWindow: 1 });
+    const inFlight = other.next(recs(1, 1000)); // sent before the burst
+    expect(failAlone(flow, 7, fail500, 1)[0]!.action).toBe('wait');
+    expect(other.settle(inFlight, answered, 0)).toEqual({ action: 'commit' }); // answered during it
+    expect(failAlone(flow, 7, fail500, 5).map((d) => d.action)).toEqual(['wait', 'wait', 'wait', 'wait', 'wait']);
+    // A forward that begins after the failures and is answered is evidence again.
+    otherSucceeds(other);
+    expect(failAlone(flow, 7, fail500, 3).map((d) => d.action)).toEqual(['wait', 'wait', 'isolate']);
+  });
+
   it('says "timeout" when the last failure was one', () => {
     const { flow, other } = pair({ maxWindow: 1, isolateAfter: 2 });
     failAlone(flow, 0, fail500, 1);

@@ -8,7 +8,8 @@
  * Isolation needs evidence that the Worker is healthy and the record is the problem: the record
  * failed alone (a window of one) with a failure that counts (a 5xx other than 503
  * `room_unavailable`, or a timeout) at least `isolateAfter` times, each after some other forward
- * (another partition, or another window of this one) had succeeded since the record first failed;
+ * (another partition, or another window of this one) that began after the record first failed had
+ * been answered;
  * and the Worker's `/healthz` answers 200 at that moment (the caller probes it). When the Worker
  * is down or fails everything, nothing succeeds, so nothing is isolated: the partition waits.
  */
@@ -29,12 +30,18 @@ export class HealthLedger {
     return ++this.clock;
   }
 
-  /** Some forward was answered (one result per record). */
-  recordSuccess(): void {
-    this.lastSuccessAt = this.tick();
+  /**
+   * Some forward was answered (one result per record); `startedAt` is the instant its window was
+   * made. A success counts from when its forward began, not from when its answer came: an answer
+   * to a forward sent before a failure says nothing of the Worker after that failure (a Worker
+   * that starts failing everything lets in-flight forwards through, answered after the first
+   * failures it gives).
+   */
+  recordSuccess(startedAt: number): void {
+    this.lastSuccessAt = Math.max(this.lastSuccessAt, startedAt);
   }
 
-  /** Whether some forward was answered after the instant `at`. */
+  /** Whether some forward that began after the instant `at` was answered. */
   succeededAfter(at: number): boolean {
     return this.lastSuccessAt > at;
   }
@@ -57,7 +64,14 @@ export type FlowSettings = {
 export type FlowRecord = { offset: string; bytes: number; tombstone: boolean };
 
 /** The records one forward takes: `count` records from the head, `firstOffset`..`lastOffset`. */
-export type Window = { firstOffset: string; lastOffset: string; count: number; requestId: string };
+export type Window = {
+  firstOffset: string;
+  lastOffset: string;
+  count: number;
+  requestId: string;
+  /** The ledger's instant this window was made: its forward begins then (HealthLedger.recordSuccess). */
+  startedAt: number;
+};
 
 /** What became of one step (a forward and its dead letters, or an isolation). */
 export type StepOutcome =
@@ -165,6 +179,7 @@ export class PartitionFlow {
       lastOffset: records[count - 1]!.offset,
       count,
       requestId: requestIdOf(this.topic, this.partition, firstOffset, attempt),
+      startedAt: this.ledger.tick(),
     };
   }
 
@@ -172,7 +187,7 @@ export class PartitionFlow {
   settle(window: Window, outcome: StepOutcome, now: number): Decision {
     switch (outcome.kind) {
       case 'answered':
-        this.ledger.recordSuccess();
+        this.ledger.recordSuccess(window.startedAt);
         this.headMoved(window.lastOffset);
         return { action: 'commit' };
       case 'isolated':
