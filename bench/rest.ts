@@ -112,13 +112,26 @@ export async function runRest(args: string[]): Promise<void> {
       OUTBOX_CONTAINER_TOPIC: topics.container,
       OUTBOX_PORT_TOPIC: topics.port,
       METRICS_PORT: String(await freePort()),
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
     },
     ROOT,
   );
+  const lines: string[] = [];
+  const keep = (chunk: Buffer) => {
+    lines.push(...chunk.toString().split('\n').filter(Boolean));
+    lines.splice(0, Math.max(0, lines.length - 200));
+  };
+  bridge.stdout?.on('data', keep);
+  bridge.stderr?.on('data', keep);
   try {
-    // Start-up (waiting for the Worker, joining the group, the first reports) is not rest: count from when it settled.
-    await sleep(20_000);
+    const deadline = Date.now() + 120_000;
+    while (!lines.some((l) => l.includes('outbox relay running'))) {
+      if (Date.now() > deadline || bridge.exitCode !== null)
+        throw new Error(`the bridge did not start:\n${lines.join('\n')}`);
+      await sleep(100);
+    }
+    // Start-up (joining the group, the first reports) is not rest: count from when it settled.
+    await sleep(15_000);
     proxy.restart();
     log(`idle for ${idleS} s, counting the bridge's requests to the Worker`);
     await sleep(idleS * 1000);
@@ -139,7 +152,10 @@ export async function runRest(args: string[]): Promise<void> {
     const stored = performance.now();
     if (res.status !== 201) throw new Error(`POST /api/events answered ${res.status}: ${await res.text()}`);
     while ((await highTotal(kafka, topics.port)) === before) {
-      if (performance.now() - t0 > 60_000) throw new Error('the event did not reach Kafka within a minute');
+      if (performance.now() - t0 > 60_000)
+        throw new Error(
+          `the event did not reach Kafka within a minute; the bridge said:\n${lines.slice(-30).join('\n')}`,
+        );
       await sleep(5);
     }
     const inKafka = performance.now();
