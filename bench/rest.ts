@@ -41,8 +41,9 @@ async function countingProxy(target: string) {
       },
     );
     out.on('error', () => res.destroy());
-    req.on('close', () => {
-      if (!res.writableEnded) out.destroy();
+    // The client went away (the response closed unfinished): drop the upstream request too.
+    res.on('close', () => {
+      if (!res.writableFinished) out.destroy();
     });
     req.pipe(out);
   });
