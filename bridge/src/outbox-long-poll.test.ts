@@ -36,6 +36,7 @@ function holdingWorker(opts: { honoursWait?: boolean; failFirst?: number } = {})
   const reads: { at: number; search: string; aborted: () => boolean }[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  let answered = 0;
   let wake: (() => void) | undefined;
   let failures = opts.failFirst ?? 0;
   const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
@@ -63,6 +64,7 @@ function holdingWorker(opts: { honoursWait?: boolean; failFirst?: number } = {})
           wake = resolve;
           signal.addEventListener('abort', () => reject(signal.reason), { once: true });
         });
+      answered++;
       return Response.json({ data: [...pending] });
     } finally {
       inFlight--;
@@ -72,6 +74,7 @@ function holdingWorker(opts: { honoursWait?: boolean; failFirst?: number } = {})
     fetch,
     reads,
     maxInFlight: () => maxInFlight,
+    answered: () => answered,
     store(r: OutboxRow) {
       pending.push(r);
       wake?.();
@@ -152,6 +155,23 @@ describe('bridge > outbox long-poll loop', () => {
     expect(worker.reads[3]!.search).toBe('?limit=200&wait=30');
     worker.store(row('after'));
     await until('the row published', () => r.published.length === 1);
+    r.abort.abort();
+    await r.done;
+  });
+
+  it('does not publish what a read held across a loss of leadership brings back (the new leader does)', async () => {
+    const worker = holdingWorker();
+    let leader = true;
+    const r = relay(worker, { isLeader: () => leader, intervalMs: 10 });
+    await until('the held read', () => worker.reads.length === 1);
+    leader = false; // a rebalance gave partition 0 to another member while the read was held
+    worker.store(row('theirs'));
+    await until('the held read answered', () => worker.answered() === 1);
+    await sleep(50); // a window in which a publish or a new read would show
+    expect(r.published).toEqual([]);
+    expect(worker.reads.length).toBe(1); // and no new read while it does not lead
+    leader = true;
+    await until('published once it leads again', () => r.published.length === 1);
     r.abort.abort();
     await r.done;
   });

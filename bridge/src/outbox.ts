@@ -116,7 +116,7 @@ export type OutboxRelayOptions = {
   onPublished?: (topic: string, count: number) => void;
   /** Rows refused (never published) in one pass. */
   onRefused?: (count: number) => void;
-  /** Whether this bridge relays now (the group's outbox leader); checked before every pass. */
+  /** Whether this bridge relays now (the group's outbox leader); checked before every pass and again when its read answers. */
   isLeader?: () => boolean;
   signal: AbortSignal;
   fetch?: typeof fetch;
@@ -159,6 +159,9 @@ export async function relayOnce(opts: OutboxRelayOptions): Promise<RelayPass> {
     await call(opts, `/internal/outbox?${query}`, {}, MAX_OUTBOX_PAGE_BYTES, waitS * 1000),
   );
   if (rows.length === 0 && malformed.length === 0) return { published: 0, refused: 0 };
+  // A held read may outlive this bridge's leadership (a rebalance while it waited): the new
+  // leader's read was woken by the same store, so these rows are its to publish, not ours too.
+  if (opts.isLeader && !opts.isLeader()) return { published: 0, refused: 0 };
   const { publish, refused } = screenOutboxRows(rows, malformed, opts.topicOf);
   if (refused.length > 0) {
     log('error', 'outbox rows refused: not published', { refused: refused.length, rows: refused.slice(0, 20) });
