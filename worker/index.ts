@@ -7,6 +7,7 @@ import { runRetention } from './retention.ts';
 
 export { Room } from './room/room.ts';
 export { RateLimiter } from './limiter/rate-limiter.ts';
+export { OutboxBell } from './outbox/bell.ts';
 
 export default {
   fetch: app.fetch,

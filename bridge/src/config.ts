@@ -38,8 +38,13 @@ export type BridgeConfig = {
   statusIntervalMs: number;
   metricsHost: string;
   metricsPort: number;
-  /** How often the outbox is polled for API-made events to publish. */
+  /**
+   * With OUTBOX_WAIT_S 0: how often the outbox is polled. With a long-poll: the least time between
+   * two empty reads (an older Worker that does not hold the read is polled no faster than this).
+   */
   outboxIntervalMs: number;
+  /** Seconds the Worker may hold an empty outbox read, answering as soon as an API event is stored (0: poll). */
+  outboxWaitS: number;
   /** Whether this bridge publishes the outbox (one replica is enough; more only duplicate). */
   outboxEnabled: boolean;
   /** Where API-made events go: Container events, and all others (DESIGN.md, Kafka). */
@@ -188,6 +193,8 @@ export function parseConfig(env: Source): BridgeConfig {
     metricsHost: str(env, 'METRICS_HOST', '127.0.0.1'),
     metricsPort: int(env, 'METRICS_PORT', 9464, 0, 65_535),
     outboxIntervalMs: int(env, 'OUTBOX_INTERVAL_MS', 250, 10, 60_000),
+    // At most the Worker's MAX_OUTBOX_WAIT_S (30): a longer wait is refused with 400.
+    outboxWaitS: int(env, 'OUTBOX_WAIT_S', 30, 0, 30),
     outboxEnabled: bool(env, 'OUTBOX_ENABLED', true),
     outboxContainerTopic: str(env, 'OUTBOX_CONTAINER_TOPIC', 'container-events'),
     outboxPortTopic: str(env, 'OUTBOX_PORT_TOPIC', 'port-events'),

@@ -262,9 +262,28 @@ describe('bridge > createLiveness', () => {
     expect(bodies()[3]!.partitions.every((p) => p.stalledSince === undefined)).toBe(true);
     assign([tp('a', 1)]); // a rebalance took a/0
     expect(await metrics.render()).not.toMatch(/partition="0"/);
+    await waitFor(() => posts.length === 5);
+    expect(bodies()[4]!.partitions.map((p) => p.partition)).toEqual([1]);
+    metrics.deadLettered.inc({ topic: 'a', partition: '1' });
+    await waitFor(() => posts.length === 6);
+    expect(bodies()[5]!.deadLettered).toBe(1);
     abort.abort();
     await running;
-    expect(posts).toHaveLength(4); // nothing from the 60 s interval
+    expect(posts).toHaveLength(6); // nothing from the 60 s interval
+  });
+
+  it('at rest reports only at the interval', async () => {
+    const { liveness, posts, advance } = setup({ statusIntervalMs: 30_000, stallThresholdMs: 400 });
+    const abort = new AbortController();
+    const running = liveness.run(abort.signal);
+    await waitFor(() => posts.length === 1);
+    // Several ticks (100 ms each) with nothing changed and the clock short of the interval: no report.
+    await new Promise((r) => setTimeout(r, 350));
+    expect(posts).toHaveLength(1);
+    advance(30_000);
+    await waitFor(() => posts.length === 2);
+    abort.abort();
+    await running;
   });
 });
 

@@ -3,8 +3,10 @@
  * longer than STALL_THRESHOLD_MS (then `/healthz` answers 503 naming it), its lag as the broker
  * has it (the group's committed offset against the high watermark, read every
  * STATUS_INTERVAL_MS, so it stays right while a partition is paused), the Prometheus gauges, and
- * the liveness report to the Worker (`POST /internal/bridge/status`, contract 2): every
- * STATUS_INTERVAL_MS and at once when a partition becomes stalled or recovers.
+ * the liveness report to the Worker (`POST /internal/bridge/status`, contract 2): at once when
+ * something changed (the state, the assignment, a partition stalling or recovering, a record
+ * dead-lettered) and otherwise every STATUS_INTERVAL_MS — the heartbeat by which the Worker tells
+ * an idle bridge (reporting) from a gone one (silent for 3 intervals), so at rest it is the only report.
  */
 import { hostname } from 'node:os';
 import { MAX_STATUS_PARTITIONS, type BridgeStatus, type PartitionStatus } from '../../protocol/bridge-status.ts';
@@ -141,9 +143,9 @@ export type Liveness = {
   /** ok: no assigned partition stalled beyond the threshold; otherwise the reason names them. */
   health(): { ok: true } | { ok: false; reason: string; stalled: StalledPartition[] };
   /**
-   * Until the signal aborts: checks for stalls every second or so, and reports (reading lag from
-   * the broker first) every statusIntervalMs, when a partition stalls or recovers, and when the
-   * bridge's state changes (starting → consuming).
+   * Until the signal aborts: checks every second or so, and reports (reading lag from the broker
+   * first) when the bridge's state changes (starting → consuming), its assignment changes, a
+   * partition stalls or recovers or a record is dead-lettered, and otherwise every statusIntervalMs.
    */
   run(signal: AbortSignal): Promise<void>;
   /** Sends one report now (also used at shutdown, with state 'stopping'). */
@@ -249,9 +251,17 @@ export function createLiveness(deps: LivenessDeps): Liveness {
       const tickMs = Math.max(100, Math.min(1000, Math.floor(deps.stallThresholdMs / 4)));
       let lastReport = 0;
       let lastState: BridgeStatus['state'] | undefined;
+      let lastAssignment: string | undefined;
+      let lastDeadLettered: number | undefined;
       let previous = new Set<string>();
       while (!signal.aborted) {
         const state = deps.state();
+        const assignment = deps
+          .assigned()
+          .map((a) => `${a.topic}/${a.partition}`)
+          .sort()
+          .join(',');
+        const deadLettered = await totalOf(deps.metrics.deadLettered);
         const current = stalled();
         const keys = new Set(current.map((s) => `${s.topic}/${s.partition}`));
         const changed = keys.size !== previous.size || [...keys].some((k) => !previous.has(k));
@@ -265,9 +275,17 @@ export function createLiveness(deps: LivenessDeps): Liveness {
             });
         for (const k of previous) if (!keys.has(k)) log('info', 'partition recovered', { partition: k });
         previous = keys;
-        if (changed || state !== lastState || now() - lastReport >= deps.statusIntervalMs) {
+        if (
+          changed ||
+          state !== lastState ||
+          assignment !== lastAssignment ||
+          deadLettered !== lastDeadLettered ||
+          now() - lastReport >= deps.statusIntervalMs
+        ) {
           lastReport = now();
           lastState = state;
+          lastAssignment = assignment;
+          lastDeadLettered = deadLettered;
           // Offsets only once consuming: before, the broker may be the thing we are waiting for.
           if (state === 'consuming') await refreshOffsets();
           await report();

@@ -139,6 +139,7 @@ async function main(): Promise<void> {
       ingestToken: config.ingestToken,
       timeoutMs: config.requestTimeoutMs,
       intervalMs: config.outboxIntervalMs,
+      waitS: config.outboxWaitS,
       retryInitialMs: config.retryInitialMs,
       retryMaxMs: config.retryMaxMs,
       topicOf: outboxTopicMapper(config.outboxContainerTopic, config.outboxPortTopic),
@@ -152,6 +153,7 @@ async function main(): Promise<void> {
     }).catch((err) => log('error', 'outbox relay stopped', errorFields(err)));
     log('info', 'outbox relay running', {
       intervalMs: config.outboxIntervalMs,
+      waitS: config.outboxWaitS,
       containerTopic: config.outboxContainerTopic,
       portTopic: config.outboxPortTopic,
     });

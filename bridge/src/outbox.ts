@@ -4,6 +4,11 @@
  * then acknowledges them (`POST /internal/outbox/ack`). A crash between publish and ack publishes
  * the rows again on the next pass; consumers dedupe by the event id, which is also the key.
  *
+ * The read is a long-poll (`?wait=OUTBOX_WAIT_S`): the Worker holds it while the outbox is empty
+ * and answers as soon as the API stores an event, so an idle bridge makes one request per wait
+ * instead of one per OUTBOX_INTERVAL_MS. One request is in flight; it is re-armed at once after
+ * every answer, backs off after errors, and is aborted on shutdown.
+ *
  * The Worker is not trusted to pick topics: a row may only name the outbox's two destinations
  * (the Worker's `container-events` / `port-events`, or the configured names they map to). A row
  * naming any other topic, or not of the expected shape, is refused: logged, counted, never
@@ -94,7 +99,14 @@ export type OutboxRelayOptions = {
   workerUrl: string;
   ingestToken: string;
   timeoutMs: number;
+  /**
+   * Polling only (waitS 0): the pause between passes. With a long-poll: the least time between the
+   * starts of two passes that found nothing, so a Worker that ignores `wait` (one older than the
+   * long-poll) is polled at the old rate rather than in a busy loop.
+   */
   intervalMs: number;
+  /** Seconds the Worker may hold an empty read (OUTBOX_WAIT_S); 0 polls every intervalMs. */
+  waitS?: number;
   retryInitialMs: number;
   retryMaxMs: number;
   /** The row's topic, or undefined when it names one the outbox must not publish to (outboxTopicMapper). */
@@ -104,10 +116,12 @@ export type OutboxRelayOptions = {
   onPublished?: (topic: string, count: number) => void;
   /** Rows refused (never published) in one pass. */
   onRefused?: (count: number) => void;
-  /** Whether this bridge relays now (the group's outbox leader); checked before every pass. */
+  /** Whether this bridge relays now (the group's outbox leader); checked before every pass and again when its read answers. */
   isLeader?: () => boolean;
   signal: AbortSignal;
   fetch?: typeof fetch;
+  /** The clock the loop spaces empty passes by (tests). */
+  now?: () => number;
 };
 
 class OutboxError extends Error {
@@ -119,11 +133,13 @@ async function call(
   path: string,
   init: RequestInit = {},
   maxBytes = MAX_ERROR_BODY_BYTES,
+  heldMs = 0,
 ): Promise<string> {
   const res = await (opts.fetch ?? fetch)(`${opts.workerUrl}${path}`, {
     ...init,
     headers: { authorization: `Bearer ${opts.ingestToken}`, 'content-type': 'application/json' },
-    signal: AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal]),
+    // A long-poll may be held for its wait: the timeout counts from the end of it.
+    signal: AbortSignal.any([AbortSignal.timeout(opts.timeoutMs + heldMs), opts.signal]),
   });
   if (!res.ok) {
     const text = await readBoundedText(res, MAX_ERROR_BODY_BYTES).catch(() => '(body not read)');
@@ -137,10 +153,15 @@ export type RelayPass = { published: number; refused: number };
 
 /** One pass: read, screen, publish, acknowledge. */
 export async function relayOnce(opts: OutboxRelayOptions): Promise<RelayPass> {
+  const waitS = opts.waitS ?? 0;
+  const query = waitS > 0 ? `limit=${OUTBOX_PAGE}&wait=${waitS}` : `limit=${OUTBOX_PAGE}`;
   const { rows, malformed } = parseOutboxPage(
-    await call(opts, `/internal/outbox?limit=${OUTBOX_PAGE}`, {}, MAX_OUTBOX_PAGE_BYTES),
+    await call(opts, `/internal/outbox?${query}`, {}, MAX_OUTBOX_PAGE_BYTES, waitS * 1000),
   );
   if (rows.length === 0 && malformed.length === 0) return { published: 0, refused: 0 };
+  // A held read may outlive this bridge's leadership (a rebalance while it waited): the new
+  // leader's read was woken by the same store, so these rows are its to publish, not ours too.
+  if (opts.isLeader && !opts.isLeader()) return { published: 0, refused: 0 };
   const { publish, refused } = screenOutboxRows(rows, malformed, opts.topicOf);
   if (refused.length > 0) {
     log('error', 'outbox rows refused: not published', { refused: refused.length, rows: refused.slice(0, 20) });
@@ -159,8 +180,14 @@ export async function relayOnce(opts: OutboxRelayOptions): Promise<RelayPass> {
   return { published: publish.length, refused: refused.length };
 }
 
-/** Relays until the signal aborts: every intervalMs, or at once after a full page; backs off on failure. */
+/**
+ * Relays until the signal aborts. Long-polling (waitS > 0): the next read starts as soon as an
+ * answer is handled, except that two empty passes start at least intervalMs apart. Polling: every
+ * intervalMs, or at once after a full page. After a failure: backoff (never less than intervalMs).
+ */
 export async function runOutboxRelay(opts: OutboxRelayOptions): Promise<void> {
+  const longPoll = (opts.waitS ?? 0) > 0;
+  const now = opts.now ?? Date.now;
   let failures = 0;
   while (!opts.signal.aborted) {
     let delay = opts.intervalMs;
@@ -168,11 +195,14 @@ export async function runOutboxRelay(opts: OutboxRelayOptions): Promise<void> {
       await sleep(delay, opts.signal);
       continue;
     }
+    const started = now();
     try {
       const pass = await relayOnce(opts);
       failures = 0;
       if (pass.published > 0) log('info', 'outbox published', { events: pass.published });
-      if (pass.published + pass.refused >= OUTBOX_PAGE) delay = 0;
+      const handled = pass.published + pass.refused;
+      if (longPoll) delay = handled > 0 ? 0 : opts.intervalMs - (now() - started);
+      else if (handled >= OUTBOX_PAGE) delay = 0;
     } catch (err) {
       if (opts.signal.aborted) break;
       delay = Math.max(

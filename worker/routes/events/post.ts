@@ -9,6 +9,7 @@ import { createDb } from '../../db/client.ts';
 import { seqsOf } from '../../db/list.ts';
 import { apiError } from '../../errors.ts';
 import { commitEvents } from '../../ingest.ts';
+import { ringOutboxBell } from '../../outbox/stub.ts';
 import { errorFields, log } from '../../log.ts';
 import { requireRole } from '../../middleware/auth/index.ts';
 import { eventsInBody, limitWrites } from '../../middleware/rate-limit/index.ts';
@@ -147,7 +148,10 @@ postEvents.openapi(
         outside,
       );
 
-    const results = await commitEvents(c.env, valid, { outbox: true });
+    // The bell wakes a long-polling bridge (worker/outbox/); rung even after a partial failure, since the rooms that answered stored their rows.
+    const results = await commitEvents(c.env, valid, { outbox: true }).finally(() =>
+      c.executionCtx.waitUntil(ringOutboxBell(c.env)),
+    );
     const duplicates = results.filter((r) => r.status === 'duplicate').map((r) => r.id);
     const existing = await seqsOf(
       createDb(c.env.DB),

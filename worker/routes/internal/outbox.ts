@@ -1,16 +1,36 @@
 /**
  * GET /internal/outbox and POST /internal/outbox/ack: the transactional outbox (worker/db/outbox.ts),
  * read by the bridge: API-made events waiting to be published to Kafka, and the acknowledgement
- * that marks them published.
+ * that marks them published. With `wait`, the read is a long-poll the API wakes when it stores an
+ * event (worker/outbox/): an idle bridge makes one request per wait instead of four a second.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { createDb } from '../../db/client.ts';
 import { ackOutbox, pendingOutbox } from '../../db/outbox.ts';
+import { pendingOrWait } from '../../outbox/long-poll.ts';
+import { outboxBellStub } from '../../outbox/stub.ts';
 import type { AppEnv } from '../../types.ts';
 import { SERVICE, errors } from '../openapi.ts';
 
 /** Most rows one poll returns and one acknowledgement takes. */
 export const MAX_OUTBOX_PAGE = 500;
+/** Longest a long-poll holds (seconds): well inside what proxies allow an idle response (~100 s). */
+export const MAX_OUTBOX_WAIT_S = 30;
+
+/** `wait`: whole seconds, 0 to MAX_OUTBOX_WAIT_S, digits only (no sign, exponent, space or fraction). */
+const WaitSchema = z
+  .string()
+  .regex(/^\d{1,2}$/, 'wait must be whole seconds')
+  .transform(Number)
+  .pipe(z.number().int().min(0).max(MAX_OUTBOX_WAIT_S))
+  .optional()
+  .openapi({
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_OUTBOX_WAIT_S,
+    description:
+      'Seconds to hold the request while no row is pending; answers as soon as an API event is stored. Without it (or 0) the answer is immediate.',
+  });
 
 const PendingSchema = z.object({
   id: z.string(),
@@ -28,19 +48,31 @@ outbox.openapi(
     path: '/',
     summary: 'API-made events not yet published to Kafka, oldest first',
     security: SERVICE,
-    request: { query: z.object({ limit: z.coerce.number().int().min(1).max(MAX_OUTBOX_PAGE).default(100) }) },
+    request: {
+      query: z.object({ limit: z.coerce.number().int().min(1).max(MAX_OUTBOX_PAGE).default(100), wait: WaitSchema }),
+    },
     responses: {
       200: {
         description: 'Pending rows',
         content: { 'application/json': { schema: z.object({ data: z.array(PendingSchema) }) } },
       },
-      ...errors({ 400: 'Bad limit', 401: 'Missing or wrong service token' }),
+      ...errors({ 400: 'Bad limit or wait', 401: 'Missing or wrong service token' }),
     },
   }),
   async (c) => {
-    const { limit } = c.req.valid('query');
-    const data = await pendingOutbox(createDb(c.env.DB), limit);
-    c.set('logFields', { pending: data.length });
+    const { limit, wait = 0 } = c.req.valid('query');
+    const db = createDb(c.env.DB);
+    const read = () => pendingOutbox(db, limit);
+    let data: Awaited<ReturnType<typeof read>>;
+    if (wait === 0) data = await read();
+    else {
+      const bell = outboxBellStub(c.env);
+      data = await pendingOrWait(
+        { current: () => bell.current(), park: (since, ms) => bell.park(since, ms), read, now: Date.now },
+        wait * 1000,
+      );
+    }
+    c.set('logFields', { pending: data.length, wait });
     return c.json({ data }, 200);
   },
 );
