@@ -78,6 +78,10 @@ export class Room extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const send = getConfig(env).roomSend;
+    this.limits.sendBudgetPerSecond = send.budgetPerSecond;
+    this.limits.maxSendDelayMs = send.maxDelayMs;
+    this.limits.fixedSendWindowMs = send.fixedWindowMs;
     this.db = createDb(env.DB);
     this.recent = new RecentChanges(this.limits.recentChanges, 0);
     const room = () => this.role?.category;
