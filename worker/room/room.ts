@@ -8,7 +8,7 @@
  *  - subscriber.ts, socket-subscriber.ts, stream-subscriber.ts, subscribers.ts — one subscriber
  *    interface, its WebSocket and SSE implementations, and the collection.
  *  - handshake.ts — joining (the connect request, the per-token cap, the one set-up).
- *  - fanout.ts, catch-up.ts, frames.ts — live pushes, resumes, framing.
+ *  - fanout.ts, send-window.ts, catch-up.ts, frames.ts — live pushes and their pacing, resumes, framing.
  *  - client-frames.ts, ledger.ts, replay-slots.ts, limits.ts — what clients send, what they read,
  *    the shared replay reads, the bounds.
  *  - expiry.ts, stats.ts, drain.ts, long-poll.ts — token expiry and the alarm, stats and
