@@ -65,6 +65,10 @@ export type RoomSendConfig = {
   fixedWindowMs: number | undefined;
 };
 
+/** The send window's defaults (bench/README.md, "Send window", says why); RoomLimits starts from them too. */
+export const DEFAULT_SEND_BUDGET_PER_SECOND = 20_000;
+export const DEFAULT_MAX_SEND_DELAY_MS = 100;
+
 /** Upper bound of ROOM_MAX_SEND_DELAY_MS and ROOM_SEND_WINDOW_MS: beyond it a frame is late, not batched. */
 export const MAX_SEND_DELAY_MS = 1000;
 
@@ -131,8 +135,8 @@ export function getConfig(env: Env): Config {
       roomShards: Math.min(positiveInt(vars.ROOM_SHARDS, 1), MAX_ROOM_SHARDS),
       pipelineStallMs: positiveInt(vars.PIPELINE_STALL_MS, 60_000),
       roomSend: {
-        budgetPerSecond: positiveInt(vars.ROOM_SEND_BUDGET_PER_SECOND, 20_000),
-        maxDelayMs: boundedInt(vars.ROOM_MAX_SEND_DELAY_MS, MAX_SEND_DELAY_MS) ?? 100,
+        budgetPerSecond: positiveInt(vars.ROOM_SEND_BUDGET_PER_SECOND, DEFAULT_SEND_BUDGET_PER_SECOND),
+        maxDelayMs: boundedInt(vars.ROOM_MAX_SEND_DELAY_MS, MAX_SEND_DELAY_MS) ?? DEFAULT_MAX_SEND_DELAY_MS,
         fixedWindowMs: boundedInt(vars.ROOM_SEND_WINDOW_MS, MAX_SEND_DELAY_MS),
       },
     };

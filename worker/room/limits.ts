@@ -1,4 +1,5 @@
 /** The room's bounds, in one place; docs/limits.md maps them. */
+import { DEFAULT_MAX_SEND_DELAY_MS, DEFAULT_SEND_BUDGET_PER_SECOND } from '../config.ts';
 
 /**
  * The room's bounds, in one place. Public on the instance so that tests can tighten them with
@@ -53,8 +54,8 @@ export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = {
   replaySlotsPerToken: 2,
   clientFramesPerWindow: 100,
   clientWindowMs: 10_000,
-  sendBudgetPerSecond: 20_000,
-  maxSendDelayMs: 100,
+  sendBudgetPerSecond: DEFAULT_SEND_BUDGET_PER_SECOND,
+  maxSendDelayMs: DEFAULT_MAX_SEND_DELAY_MS,
   fixedSendWindowMs: undefined,
   sseHeartbeatMs: 15_000,
   reconnectMinMs: 500,
