@@ -92,13 +92,26 @@ describe('worker > room > send-window', () => {
     expect(flushes.length).toBeLessThanOrEqual(22);
   });
 
-  it('a flush that sent nothing neither costs budget nor clears the debt (fast-check seed 927563586: 1 subscriber, 100 sends/s, 1 ms bound)', () => {
+  it('a flush that sent nothing neither costs budget nor clears the debt (fast-check seed 927563586)', () => {
     const w = new SendWindow();
-    const policy = { sendBudgetPerSecond: 100, maxSendDelayMs: 1 };
-    w.flushed(0, 1, policy); // 10 ms of budget
+    const policy = { sendBudgetPerSecond: 200, maxSendDelayMs: 5 };
+    w.flushed(0, 3, policy); // 15 ms of budget, capped at tolerance + bound = 10 ms ahead
     w.flushed(1, 0, policy);
-    expect(w.waitMs(1, policy)).toBe(1); // the bound, not the 8 ms the budget asks
-    expect(w.waitMs(9, policy)).toBe(0); // 10 ms − the 1 ms tolerance after the flush that sent
+    expect(w.waitMs(1, policy)).toBe(4); // 10 − the 5 ms tolerance − 1
+    expect(w.waitMs(5, policy)).toBe(0);
+  });
+
+  it('a small flush after a big one never waits less than no flush (fast-check seed 841881284: the debt cap once depended on the last cost)', () => {
+    const policy = { sendBudgetPerSecond: 200, maxSendDelayMs: 5 };
+    const light = new SendWindow();
+    const heavy = new SendWindow();
+    light.flushed(0, 3, policy);
+    light.flushed(0, 0, policy);
+    heavy.flushed(0, 3, policy);
+    heavy.flushed(0, 1, policy);
+    expect(heavy.waitMs(4.440892098500627e-16, policy)).toBeGreaterThanOrEqual(
+      light.waitMs(4.440892098500627e-16, policy),
+    );
   });
 
   it('a fixed window spaces flushes by it, with the leading edge; 0 never waits', () => {
@@ -121,9 +134,7 @@ describe('worker > room > send-window', () => {
     );
   });
 
-  // A flush that sent nothing costs nothing and does not restart the quiet spell (fast-check seed
-  // 927563586 found that the first form of this property, which counted it, was wrong).
-  it('property: the wait is zero once the room was quiet for as long as its last flush that sent anything cost', () => {
+  it('property: the wait is zero one bound after the last flush, and after n / budget when the room was quiet before it', () => {
     fc.assert(
       fc.property(arrivalsArb, policyArb, fc.integer({ min: 1, max: 20_000 }), (arrivals, policy, lastSends) => {
         const w = new SendWindow();
@@ -133,11 +144,12 @@ describe('worker > room > send-window', () => {
           now += w.waitMs(now, policy);
           w.flushed(now, a.subscribers, policy);
         }
-        now += 1;
+        expect(w.waitMs(now + policy.maxSendDelayMs + EPS, policy)).toBe(0);
+        // A quiet spell long enough for all the debt (≤ tolerance + bound), then one flush.
+        now += 2 * policy.maxSendDelayMs + 1;
         w.flushed(now, lastSends, policy);
-        const quietMs = (lastSends * 1000) / policy.sendBudgetPerSecond;
-        expect(w.waitMs(now + quietMs + EPS, policy)).toBe(0);
-        expect(w.waitMs(now + 10 * quietMs + 1_000, policy)).toBe(0);
+        const costMs = (lastSends * 1000) / policy.sendBudgetPerSecond;
+        expect(w.waitMs(now + Math.min(costMs, policy.maxSendDelayMs) + EPS, policy)).toBe(0);
       }),
     );
   });

@@ -8,12 +8,13 @@
  *    `sends / budget` seconds (from now, if `tat` was in the past: unused budget is not saved up);
  *  - the next flush may go when `tat - tolerance <= now`; the tolerance (one bound's worth of
  *    budget) lets a jittered stream under budget through without waiting;
- *  - the wait is capped at `maxDelayMs`: a room so large that one flush alone costs more than
+ *  - the wait is capped at `maxSendDelayMs`: a room so large that one flush alone costs more than
  *    the bound's budget flushes every `maxDelayMs`, over budget; latency wins (the bound is a
  *    promise, the budget a target); the debt is then forgiven, not carried, so the window narrows
  *    as soon as load falls.
  * So: a quiet room sends at once (leading edge); a busy one waits just long enough; the wait is
- * monotone in load, and it is zero once the room was quiet for as long as its last flush cost.
+ * monotone in load, and it is zero at the latest one bound after the room's last flush (sooner,
+ * after n / budget seconds, when the room was under budget).
  *
  * Pure (no clock, no timers): the Fanout gives it `now` and the sends it made.
  */
@@ -53,8 +54,11 @@ export class SendWindow {
     this.lastFlushAt = now;
     if (!(sends > 0)) return;
     const cost = (sends * 1000) / budget(policy);
-    // Debt beyond one tolerance (what a flush forced by the bound leaves) is forgiven.
-    this.tat = Math.min(Math.max(this.tat, now) + cost, now + cost + tolerance(policy));
+    // Debt beyond one bound past the tolerance (what a flush forced by the bound leaves) is
+    // forgiven. The cap must not depend on this flush's cost: with `now + cost + tolerance` a
+    // heavier small flush after a big one could lower `tat` below a lighter history's, and the
+    // wait would not be monotone in load (fast-check seed 841881284).
+    this.tat = Math.min(Math.max(this.tat, now) + cost, now + tolerance(policy) + Math.max(0, policy.maxSendDelayMs));
   }
 }
 
