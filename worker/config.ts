@@ -33,6 +33,8 @@ export type Config = {
   retention: { days: number } | { error: string };
   /** ROOM_SHARDS (default 1, at most MAX_ROOM_SHARDS): fan-out shards per category room (docs/rooms.md, "Sharded rooms"). */
   roomShards: number;
+  /** The rooms' send window (worker/room/send-window.ts, docs/rooms.md "Fan-out under load"). */
+  roomSend: RoomSendConfig;
   /** PIPELINE_STALL_MS (default 60000): how long a partition may not move, or records wait with nothing stored, before `pipeline` says stalled (worker/pipeline.ts). */
   pipelineStallMs: number;
 };
@@ -52,6 +54,23 @@ export type TokenLimits = {
   /** ROOM_CONNECTIONS_PER_TOKEN (default 10): the same in one room (on one shard of a sharded room). */
   roomConnectionsPerToken: number;
 };
+
+/** How a room spaces its frames under load; each field from its var (a missing or bad value takes the default). */
+export type RoomSendConfig = {
+  /** ROOM_SEND_BUDGET_PER_SECOND (default 20000): sends (subscribers × frames) per second a room aims to stay under. */
+  budgetPerSecond: number;
+  /** ROOM_MAX_SEND_DELAY_MS (default 100, at most MAX_SEND_DELAY_MS): the longest a change waits for its frame; 0 = never waits. */
+  maxDelayMs: number;
+  /** ROOM_SEND_WINDOW_MS (unset by default; 0 to MAX_SEND_DELAY_MS): a fixed window instead of the adaptive one, for the bench. */
+  fixedWindowMs: number | undefined;
+};
+
+/** The send window's defaults (bench/README.md, "Send window", says why); RoomLimits starts from them too. */
+export const DEFAULT_SEND_BUDGET_PER_SECOND = 20_000;
+export const DEFAULT_MAX_SEND_DELAY_MS = 100;
+
+/** Upper bound of ROOM_MAX_SEND_DELAY_MS and ROOM_SEND_WINDOW_MS: beyond it a frame is late, not batched. */
+export const MAX_SEND_DELAY_MS = 1000;
 
 /** Upper bound of ROOM_SHARDS: a primary forwards every batch to each shard. */
 export const MAX_ROOM_SHARDS = 64;
@@ -115,6 +134,11 @@ export function getConfig(env: Env): Config {
       retention: parseRetention(vars.RETENTION_DAYS),
       roomShards: Math.min(positiveInt(vars.ROOM_SHARDS, 1), MAX_ROOM_SHARDS),
       pipelineStallMs: positiveInt(vars.PIPELINE_STALL_MS, 60_000),
+      roomSend: {
+        budgetPerSecond: positiveInt(vars.ROOM_SEND_BUDGET_PER_SECOND, DEFAULT_SEND_BUDGET_PER_SECOND),
+        maxDelayMs: boundedInt(vars.ROOM_MAX_SEND_DELAY_MS, MAX_SEND_DELAY_MS) ?? DEFAULT_MAX_SEND_DELAY_MS,
+        fixedWindowMs: boundedInt(vars.ROOM_SEND_WINDOW_MS, MAX_SEND_DELAY_MS),
+      },
     };
     cache.set(env, config);
     if (config.insecure && !loggedProblems.has(config.insecure)) {
@@ -128,4 +152,11 @@ export function getConfig(env: Env): Config {
 function positiveInt(text: string | undefined, fallback: number): number {
   const n = Number(text);
   return text !== undefined && text !== '' && Number.isSafeInteger(n) && n > 0 ? n : fallback;
+}
+
+/** An integer from 0 to `max` written in `text`, else undefined (missing, empty, negative, fractional, too big). */
+function boundedInt(text: string | undefined, max: number): number | undefined {
+  const trimmed = text?.trim() ?? '';
+  const n = Number(trimmed);
+  return trimmed !== '' && Number.isSafeInteger(n) && n >= 0 && n <= max ? n : undefined;
 }

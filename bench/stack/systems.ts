@@ -78,12 +78,30 @@ async function waitForLine(lines: string[], pattern: RegExp, child: ChildProcess
   }
 }
 
+/** The room's send-window vars, passed through from the bench's environment (bench/README.md, "Send window"). */
+const ROOM_SEND_VARS = ['ROOM_SEND_BUDGET_PER_SECOND', 'ROOM_MAX_SEND_DELAY_MS', 'ROOM_SEND_WINDOW_MS'] as const;
+
+function roomSendVars(): Record<string, string> {
+  const vars: Record<string, string> = {};
+  for (const name of ROOM_SEND_VARS) {
+    const value = process.env[name];
+    if (value !== undefined && value !== '') vars[name] = value;
+  }
+  return vars;
+}
+
 /** Quaycast: the Worker in workerd (Miniflare) and the bridge as a child process. */
 export async function startQuaycast(o: StartOptions): Promise<SystemUnderTest> {
   const persistDir = registerTempDir(mkdtempSync(path.join(tmpdir(), 'quaycast-bench-')));
   const worker = await hostWorker({
     persistDir,
-    vars: { JWT_SECRET: o.jwtSecret, INGEST_TOKEN: o.ingestToken, LOG_LEVEL: 'warn', CORS_ORIGINS: '' },
+    vars: {
+      JWT_SECRET: o.jwtSecret,
+      INGEST_TOKEN: o.ingestToken,
+      LOG_LEVEL: 'warn',
+      CORS_ORIGINS: '',
+      ...roomSendVars(),
+    },
   });
   const removeCleanup = onShutdown(() => worker.dispose());
   const logs: string[] = [];

@@ -56,7 +56,7 @@ describe.sequential('worker > Room > disruptive', () => {
     const acking = await openSocket(ROOM, { autoAck: true });
     await Promise.all([silent.hello, acking.hello]);
     // One frame per batch (no coalescing), so the tiny limit is crossed between frames.
-    await tighten({ maxUnackedBytes: 6_000, frameCoalesceMs: 0 });
+    await tighten({ maxUnackedBytes: 6_000, fixedSendWindowMs: 0 });
 
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) ids.push(...(await ingestEvents(Array.from({ length: 5 }, () => event(ROOM)))));
@@ -76,6 +76,37 @@ describe.sequential('worker > Room > disruptive', () => {
     expect(back.ids().filter((id) => ids.includes(id))).toEqual(rest);
     acking.close();
     back.close();
+  });
+
+  it('under a send budget the room needs to wait for, settles share frames: the first after a quiet spell alone and at once, the rest together, every change once and in order', async () => {
+    const a = await openSocket(ROOM, { autoAck: true });
+    const b = await openSocket(ROOM, { autoAck: true, query: 'severity=Critical' });
+    await Promise.all([a.hello, b.hello]);
+    // 1 send/s: any flush puts the room over budget, so the next waits for the bound (1 s).
+    await tighten({ sendBudgetPerSecond: 1, maxSendDelayMs: 1_000, fixedSendWindowMs: undefined });
+    const batches: string[][] = [];
+    for (let i = 0; i < 6; i++) batches.push(await ingestEvents([event(ROOM, 'Critical'), event(ROOM, 'Low')]));
+    const ids = batches.flat();
+    await a.waitForIds(ids);
+    const critical = ids.filter((_, i) => i % 2 === 0);
+    await b.waitForIds(critical);
+    const framesOf = (c: typeof a) =>
+      c.messages.flatMap((m) =>
+        m.type === 'events' ? [m.events.map((e) => e.id).filter((id) => ids.includes(id))] : [],
+      );
+    const aFrames = framesOf(a).filter((f) => f.length > 0);
+    // Leading edge: the first batch went out by itself, as it settled (the others were not stored yet).
+    expect(aFrames[0]).toEqual(batches[0]);
+    // The window: six settles in fewer frames, so at least one frame carried several settles.
+    expect(aFrames.length).toBeLessThan(batches.length);
+    expect(Math.max(...aFrames.map((f) => f.length))).toBeGreaterThan(2);
+    // Exactly once, in order, each filter its own.
+    expect(a.ids().filter((id) => ids.includes(id))).toEqual(ids);
+    expect(strictlyIncreasing(a.seqs())).toBe(true);
+    expect(b.ids().filter((id) => ids.includes(id))).toEqual(critical);
+    expect(strictlyIncreasing(b.seqs())).toBe(true);
+    a.close();
+    b.close();
   });
 
   it('paces a replay by acknowledgements: an acking client gets every page, a silent one is shed after replayStallMs', async () => {

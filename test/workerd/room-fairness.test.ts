@@ -56,7 +56,7 @@ describe.sequential('worker > Room > fairness', () => {
         last += 1_000;
         liar.ws.send(JSON.stringify({ type: 'ack', seq: lie(last) }));
       });
-      await tighten(ACK_ROOM, { maxUnackedBytes: 6_000, frameCoalesceMs: 0 });
+      await tighten(ACK_ROOM, { maxUnackedBytes: 6_000, fixedSendWindowMs: 0 });
 
       const ids: string[] = [];
       for (let i = 0; i < 6; i++) ids.push(...(await ingestEvents(Array.from({ length: 5 }, () => event(ACK_ROOM)))));

@@ -1,14 +1,16 @@
 /**
  * Fan-out: every settled change to every live subscriber whose filter matches, in seq order
- * (docs/rooms.md, "Fan-out under load"). Frames per subscriber are spaced `frameCoalesceMs`
- * apart (changes settled meanwhile go out together), each distinct filter is serialized once,
- * every send is guarded, and a subscriber that does not read is shed.
+ * (docs/rooms.md, "Fan-out under load"). Flushes are spaced by the send window
+ * (send-window.ts: at once when quiet, as far apart as the room's send budget needs under load,
+ * never more than `maxSendDelayMs`; changes settled meanwhile go out together), each distinct
+ * filter is serialized once, every send is guarded, and a subscriber that does not read is shed.
  */
 import type { Change } from '../../protocol/event.ts';
 import { CLOSE, changeMatches } from '../../protocol/room.ts';
 import { shed } from './drain.ts';
 import { framesOf, type Frame } from './frames.ts';
 import type { RoomLimits } from './limits.ts';
+import { SendWindow } from './send-window.ts';
 import type { Subscriber } from './subscriber.ts';
 import type { Subscribers } from './subscribers.ts';
 
@@ -20,7 +22,7 @@ export class Fanout {
   private pending: Change[] = [];
   private pendingUpTo = 0;
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastFlushAt = 0;
+  private readonly window = new SendWindow();
 
   constructor(subscribers: Subscribers, limits: RoomLimits, room: () => string | undefined) {
     this.subscribers = subscribers;
@@ -30,7 +32,7 @@ export class Fanout {
 
   /**
    * Queues settled changes for the next frame: at once after a quiet spell (leading edge), else
-   * at the end of the coalescing window. Safe for ordering: every subscriber's cursor filters
+   * when the send window says (a pending flush takes them along). Safe for ordering: every subscriber's cursor filters
    * what it is sent, so one that went live between a settle and its flush (its catch-up already
    * covered those seqs) gets nothing twice.
    */
@@ -38,7 +40,7 @@ export class Fanout {
     for (const c of changes) this.pending.push(c);
     this.pendingUpTo = upTo;
     if (this.flushTimer !== undefined) return;
-    const wait = this.lastFlushAt + this.limits.frameCoalesceMs - Date.now();
+    const wait = this.window.waitMs(Date.now(), this.limits);
     if (wait <= 0) {
       this.flush();
       return;
@@ -52,12 +54,16 @@ export class Fanout {
   private flush(): void {
     const changes = this.pending;
     this.pending = [];
-    this.lastFlushAt = Date.now();
-    this.broadcast(changes, this.pendingUpTo);
+    const sends = this.broadcast(changes, this.pendingUpTo);
+    this.window.flushed(Date.now(), sends, this.limits);
   }
 
-  /** Pushes stored changes (seq order) to every live subscriber whose filter matches. Never throws. */
-  private broadcast(changes: Change[], upTo: number): void {
+  /**
+   * Pushes stored changes (seq order) to every live subscriber whose filter matches. Never throws.
+   * Returns the number of frames it sent (what the send budget counts).
+   */
+  private broadcast(changes: Change[], upTo: number): number {
+    let sends = 0;
     const first = changes[0]?.seq ?? upTo + 1;
     const byFilter = new Map<string, Frame[]>();
     for (const s of this.subscribers.list()) {
@@ -82,8 +88,10 @@ export class Fanout {
         );
       }
       s.cursor = Math.max(s.cursor, upTo);
+      sends += frames.length;
       this.send(s, frames);
     }
+    return sends;
   }
 
   /** Sends `events` frames to one subscriber and applies the slow-consumer bound. False when it was dropped. */

@@ -1,4 +1,5 @@
 /** The room's bounds, in one place; docs/limits.md maps them. */
+import { DEFAULT_MAX_SEND_DELAY_MS, DEFAULT_SEND_BUDGET_PER_SECOND } from '../config.ts';
 
 /**
  * The room's bounds, in one place. Public on the instance so that tests can tighten them with
@@ -25,11 +26,16 @@ export type RoomLimits = {
   clientFramesPerWindow: number;
   clientWindowMs: number;
   /**
-   * Frames per subscriber are spaced at least this far apart: changes settled meanwhile go out
-   * together in the next frame. A change after a quiet spell goes out at once (leading edge),
-   * so this costs latency only under load, where it divides the sends.
+   * The send window (worker/room/send-window.ts, docs/rooms.md "Fan-out under load"): sends per
+   * second (subscribers × frames) the room aims to stay under by putting several changes in one
+   * frame. A change after a quiet spell goes out at once (leading edge), so the window costs
+   * latency only under load, where it divides the sends. ROOM_SEND_BUDGET_PER_SECOND.
    */
-  frameCoalesceMs: number;
+  sendBudgetPerSecond: number;
+  /** The longest a settled change waits for its frame, whatever the load. ROOM_MAX_SEND_DELAY_MS. */
+  maxSendDelayMs: number;
+  /** A fixed window instead (ms between frames; 0 = none), for the bench's curve. ROOM_SEND_WINDOW_MS. */
+  fixedSendWindowMs: number | undefined;
   /** SSE comment heartbeat. */
   sseHeartbeatMs: number;
   /** `reconnect.afterMs` is drawn uniformly from [reconnectMinMs, reconnectMinMs + spread). */
@@ -48,7 +54,9 @@ export const DEFAULT_ROOM_LIMITS: Readonly<RoomLimits> = {
   replaySlotsPerToken: 2,
   clientFramesPerWindow: 100,
   clientWindowMs: 10_000,
-  frameCoalesceMs: 20,
+  sendBudgetPerSecond: DEFAULT_SEND_BUDGET_PER_SECOND,
+  maxSendDelayMs: DEFAULT_MAX_SEND_DELAY_MS,
+  fixedSendWindowMs: undefined,
   sseHeartbeatMs: 15_000,
   reconnectMinMs: 500,
   reconnectSpreadMs: 5_000,

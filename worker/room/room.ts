@@ -8,7 +8,7 @@
  *  - subscriber.ts, socket-subscriber.ts, stream-subscriber.ts, subscribers.ts — one subscriber
  *    interface, its WebSocket and SSE implementations, and the collection.
  *  - handshake.ts — joining (the connect request, the per-token cap, the one set-up).
- *  - fanout.ts, catch-up.ts, frames.ts — live pushes, resumes, framing.
+ *  - fanout.ts, send-window.ts, catch-up.ts, frames.ts — live pushes and their pacing, resumes, framing.
  *  - client-frames.ts, ledger.ts, replay-slots.ts, limits.ts — what clients send, what they read,
  *    the shared replay reads, the bounds.
  *  - expiry.ts, stats.ts, drain.ts, long-poll.ts — token expiry and the alarm, stats and
@@ -78,6 +78,10 @@ export class Room extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const send = getConfig(env).roomSend;
+    this.limits.sendBudgetPerSecond = send.budgetPerSecond;
+    this.limits.maxSendDelayMs = send.maxDelayMs;
+    this.limits.fixedSendWindowMs = send.fixedWindowMs;
     this.db = createDb(env.DB);
     this.recent = new RecentChanges(this.limits.recentChanges, 0);
     const room = () => this.role?.category;
