@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { boundJson, formatPath, isWellFormed, setOwn, wellFormed, type ShapeBounds } from './json-shape.ts';
+import { hasProtoKey, plainJson } from '../test/support/json-arbitraries.ts';
 
 const LOOSE: ShapeBounds = { maxDepth: 1_000_000, maxEntries: 1_000_000, maxStringBytes: 1_000_000 };
 const utf8 = new TextEncoder();
@@ -25,25 +26,6 @@ function depthOf(v: unknown): number {
   const children = Array.isArray(v) ? v : Object.values(v);
   return 1 + Math.max(0, ...children.map(depthOf));
 }
-
-/** True when a JSON value holds a `__proto__` key at any depth (boundJson refuses that key by name). */
-function hasProtoKey(v: unknown): boolean {
-  const stack = [v];
-  while (stack.length > 0) {
-    const x = stack.pop();
-    if (x === null || typeof x !== 'object') continue;
-    if (!Array.isArray(x) && Object.hasOwn(x, '__proto__')) return true;
-    stack.push(...Object.values(x));
-  }
-  return false;
-}
-
-/**
- * Any JSON value without a `__proto__` key (fast-check generates that key on purpose; it has its
- * own test). Seeds -1005806973 and 1095404544 failed on it before this filter.
- */
-const plainJson = (maxDepth?: number) =>
-  fc.jsonValue(maxDepth === undefined ? {} : { maxDepth }).filter((v) => !hasProtoKey(v));
 
 describe('protocol > json-shape > wellFormed', () => {
   it('counts UTF-8 bytes as TextEncoder does and replaces lone surrogates as toWellFormed does', () => {

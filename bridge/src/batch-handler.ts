@@ -23,9 +23,6 @@ import { log } from './log.ts';
 import { partitionLabels } from './metrics.ts';
 import { type Decision, type FlowRecord, HealthLedger, PartitionFlow, type Window } from './partition-flow.ts';
 
-export { NOT_UTF8 } from './batch-steps.ts';
-export type { BatchHandlerDeps, BatchMessage, BatchPayload } from './batch-steps.ts';
-
 /** What the liveness report and /healthz need to know of one partition. */
 export type PartitionSnapshot = {
   topic: string;

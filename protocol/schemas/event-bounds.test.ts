@@ -11,6 +11,7 @@ import type { NewEvent } from '../event.ts';
 import { isWellFormed } from '../json-shape.ts';
 import { MAX_REASON_CHARS, describeIssues } from '../reason.ts';
 import { canonicalize, normalizeEvent, producerIdOf, type IngestContext, type NormalizeResult } from './normalize.ts';
+import { hasProtoKey, plainJson } from '../../test/support/json-arbitraries.ts';
 
 const ctx: IngestContext = {
   kind: 'kafka',
@@ -222,21 +223,6 @@ describe('protocol > normalizeEvent > Kafka lineage bounds', () => {
 });
 
 /** A small valid event (canonical names), for the properties below. */
-/** True when a JSON value holds a `__proto__` key at any depth (refused by name: not a valid event). */
-function hasProtoKey(v: unknown): boolean {
-  const stack = [v];
-  while (stack.length > 0) {
-    const x = stack.pop();
-    if (x === null || typeof x !== 'object') continue;
-    if (!Array.isArray(x) && Object.hasOwn(x, '__proto__')) return true;
-    stack.push(...Object.values(x));
-  }
-  return false;
-}
-
-/** JSON values without a `__proto__` key anywhere (fast-check does generate that key, on purpose). */
-const plainJson = (maxDepth: number) => fc.jsonValue({ maxDepth }).filter((v) => !hasProtoKey(v));
-
 const validEvent = fc.record({
   id: fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/[\u0000-\u001f\u007f]/.test(s)),
   eventType: fc.constantFrom('GateIn', 'BerthAssigned', 'CraneFault'),
