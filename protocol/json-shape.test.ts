@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { boundJson, formatPath, isWellFormed, setOwn, wellFormed, type ShapeBounds } from './json-shape.ts';
-import { hasProtoKey, plainJson } from '../test/support/json-arbitraries.ts';
+import { plainJson } from '../test/support/json-arbitraries.ts';
 
 const LOOSE: ShapeBounds = { maxDepth: 1_000_000, maxEntries: 1_000_000, maxStringBytes: 1_000_000 };
 const utf8 = new TextEncoder();
