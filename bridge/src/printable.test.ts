@@ -31,6 +31,9 @@ describe('bridge > printable', () => {
     ['zero-width and BOM characters', 'a\u200bb\ufeffc', 'a\\u200bb\\ufeffc'],
     ['line and paragraph separators', 'a\u2028b\u2029c', 'a\\u2028b\\u2029c'],
     ['a lone surrogate', 'a\ud800b', 'a\\ud800b'],
+    // fast-check seed -1276328873 (path 162:18): U+2065, the unassigned code point among the invisible
+    // operators U+2060–206F, came out as it was; the whole block is escaped now.
+    ['an unassigned invisible operator (U+2065)', 'a\u2065b', 'a\\u2065b'],
     ['text that is fine as it is', 'Kühlcontainer 冷藏 🚢 {"a":"\\n"}', 'Kühlcontainer 冷藏 🚢 {"a":"\\n"}'],
   ])('escapes %s', (_label, input, expected) => {
     expect(printable(input)).toBe(expected);
