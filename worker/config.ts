@@ -31,6 +31,13 @@ export type Config = {
   limits: TokenLimits;
   /** RETENTION_DAYS (default 30): events older than this are deleted by the cron (worker/retention.ts); a bad value is reported there. */
   retention: { days: number } | { error: string };
+  /**
+   * Tiered storage (worker/archive/, docs/archive.md): HOT_DAYS (default 7) of changes stay in D1,
+   * older ones move to the R2 bucket bound as ARCHIVE; ARCHIVE_RETENTION_DAYS (default 2555, seven
+   * years) later they are deleted from it. Without the ARCHIVE binding the cron deletes by
+   * RETENTION_DAYS instead (worker/retention.ts).
+   */
+  archive: { hotDays: number; retentionDays: number };
   /** ROOM_SHARDS (default 1, at most MAX_ROOM_SHARDS): fan-out shards per category room (docs/rooms.md, "Sharded rooms"). */
   roomShards: number;
   /** The rooms' send window (worker/room/send-window.ts, docs/rooms.md "Fan-out under load"). */
@@ -74,6 +81,11 @@ export const MAX_SEND_DELAY_MS = 1000;
 
 /** Upper bound of ROOM_SHARDS: a primary forwards every batch to each shard. */
 export const MAX_ROOM_SHARDS = 64;
+
+/** Days of changes D1 keeps when the archive is bound (HOT_DAYS). */
+export const DEFAULT_HOT_DAYS = 7;
+/** Days the archive keeps a change after it moved there (ARCHIVE_RETENTION_DAYS): seven years. */
+export const DEFAULT_ARCHIVE_RETENTION_DAYS = 2555;
 
 /** Bounds of RETENTION_DAYS. */
 export const MIN_RETENTION_DAYS = 1;
@@ -132,6 +144,10 @@ export function getConfig(env: Env): Config {
         roomConnectionsPerToken: positiveInt(vars.ROOM_CONNECTIONS_PER_TOKEN, 10),
       },
       retention: parseRetention(vars.RETENTION_DAYS),
+      archive: {
+        hotDays: Math.min(positiveInt(vars.HOT_DAYS, DEFAULT_HOT_DAYS), MAX_RETENTION_DAYS),
+        retentionDays: Math.min(positiveInt(vars.ARCHIVE_RETENTION_DAYS, DEFAULT_ARCHIVE_RETENTION_DAYS), 36_500),
+      },
       roomShards: Math.min(positiveInt(vars.ROOM_SHARDS, 1), MAX_ROOM_SHARDS),
       pipelineStallMs: positiveInt(vars.PIPELINE_STALL_MS, 60_000),
       roomSend: {

@@ -3,6 +3,7 @@
  * (The main module may export only handlers and classes.)
  */
 import { app } from './app.ts';
+import { runArchive } from './archive/run.ts';
 import { runRetention } from './retention.ts';
 
 export { Room } from './room/room.ts';
@@ -11,8 +12,13 @@ export { OutboxBell } from './outbox/bell.ts';
 
 export default {
   fetch: app.fetch,
-  /** The cron trigger (wrangler.toml [env.X.triggers]): bounded retention of old events. */
+  /**
+   * The cron trigger (wrangler.toml [env.X.triggers]): with the ARCHIVE bucket bound, the move of
+   * changes older than HOT_DAYS to it and its expiry (worker/archive/); without, retention.
+   */
   async scheduled(controller, env) {
-    await runRetention(env, controller);
+    const bucket = (env as Partial<Env>).ARCHIVE;
+    if (bucket) await runArchive(env, bucket, { now: controller.scheduledTime, trigger: controller.cron });
+    else await runRetention(env, controller);
   },
 } satisfies ExportedHandler<Env>;

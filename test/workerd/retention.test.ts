@@ -6,6 +6,8 @@ import { purgeExpired } from '../../worker/db/retention.ts';
 import { uid } from './helpers.ts';
 
 const DAY_MS = 86_400_000;
+/** The bindings without the R2 archive: the cron's retention path (with it, the archive move runs: archive.test.ts). */
+const withoutArchive = { ...env, ARCHIVE: undefined } as unknown as Env;
 
 /** Inserts an event row as the room would have stored it, with chosen times (ms since epoch). */
 async function insertEvent(opts: {
@@ -77,7 +79,8 @@ describe('worker > retention (scheduled)', () => {
     for (const id of [...old, ...fresh]) await insertRelated(id, now - 31 * DAY_MS);
 
     // The default export's cron handler, as the runtime calls it (it awaits the run: no waitUntil).
-    await worker.scheduled(createScheduledController({ scheduledTime: now, cron: '*/15 * * * *' }), env);
+    // Without the ARCHIVE bucket (a deployment that has not bound one) the cron runs retention.
+    await worker.scheduled(createScheduledController({ scheduledTime: now, cron: '*/15 * * * *' }), withoutArchive);
 
     expect(await present([...old, ...fresh])).toEqual([...fresh].sort());
     for (const table of ['event_history', 'outbox', 'read_state']) {

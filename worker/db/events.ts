@@ -4,6 +4,7 @@ import type { Category, Severity } from '../../protocol/enums.ts';
 import type { Change, NewEvent, QuaycastEvent } from '../../protocol/event.ts';
 import type { NewHistoryEntry } from '../../protocol/history.ts';
 import type { Db } from './client.ts';
+import { idHash } from './id-hash.ts';
 import { events, type EventRow } from './schema.ts';
 
 /** A row as the multi-row insert takes it: the indexed columns plus the JSON document. */
@@ -28,6 +29,9 @@ type InsertRow = {
   isResolved: number;
   assignedTo: string | null;
   doc: string;
+  /** The id's key in the archive's id index (id-hash.ts): an id found there is a duplicate, not new. */
+  h1: number;
+  h2: number;
 };
 
 /**
@@ -39,6 +43,7 @@ export const INSERT_CHUNK_ROWS = 200;
 export const INSERT_CHUNK_BYTES = 512 * 1024;
 
 export function toInsertRow(event: NewEvent, seq: number): InsertRow {
+  const [h1, h2] = idHash(event.id);
   return {
     id: event.id,
     category: event.category,
@@ -60,6 +65,8 @@ export function toInsertRow(event: NewEvent, seq: number): InsertRow {
     isResolved: event.isResolved ? 1 : 0,
     assignedTo: event.assignedTo,
     doc: JSON.stringify(event),
+    h1,
+    h2,
   };
 }
 
@@ -112,11 +119,14 @@ const INSERT_COLUMNS: [sqlName: string, key: keyof InsertRow][] = [
 
 /**
  * One statement inserting many rows from a single JSON parameter (json_each), skipping ids that
- * exist; RETURNING yields only the rows that are new — exactly the ones to push.
+ * exist — in D1, or in the archive's id index (an archived event redelivered is a duplicate too,
+ * checked in the same statement, so a move committing meanwhile cannot let it in twice);
+ * RETURNING yields only the rows that are new — exactly the ones to push.
  */
 const INSERT_SQL = `INSERT INTO events (${INSERT_COLUMNS.map(([c]) => c).join(', ')})
 SELECT ${INSERT_COLUMNS.map(([, k]) => `json_extract(value, '$.${k}')`).join(', ')}
-FROM json_each(?1) WHERE true
+FROM json_each(?1)
+WHERE NOT EXISTS (SELECT 1 FROM archive_ids a WHERE a.h1 = json_extract(value, '$.h1') AND a.h2 = json_extract(value, '$.h2'))
 ON CONFLICT (id) DO NOTHING
 RETURNING id, seq`;
 

@@ -183,8 +183,11 @@ function pageOf<R extends KeyRow>(
   };
 }
 
-/** One page of events matching a query, newest first (or in seq order in changefeed mode). */
-export async function listEvents(db: Db, query: ListQuery): Promise<ListPage<ListedEvent>> {
+/** A row of a page with its sort keys (the archive's merge, worker/archive/list.ts, orders by them). */
+export type Keyed<T> = { id: string; seq: number; receivedAt: number; value: T };
+
+/** One page of events matching a query, newest first (or in seq order in changefeed mode), with their keys. */
+export async function listKeyed(db: Db, query: ListQuery): Promise<ListPage<Keyed<ListedEvent>>> {
   query = await planText(db, query);
   const { sql, params, changefeed } = pageSql(
     query,
@@ -198,11 +201,18 @@ export async function listEvents(db: Db, query: ListQuery): Promise<ListPage<Lis
   const page = pageOf(results, query, changefeed);
   return {
     next: page.next,
-    rows: page.rows.map((row): ListedEvent => {
+    rows: page.rows.map((row) => {
       const change = rowToChange({ ...row, deleted: row.deleted === 1 });
-      return isTombstone(change) ? change : { ...change, read: row.read === 1 };
+      const value: ListedEvent = isTombstone(change) ? change : { ...change, read: row.read === 1 };
+      return { id: row.id, seq: row.seq, receivedAt: row.received_at, value };
     }),
   };
+}
+
+/** One page of events matching a query, from D1 only (the hot window). */
+export async function listEvents(db: Db, query: ListQuery): Promise<ListPage<ListedEvent>> {
+  const page = await listKeyed(db, query);
+  return { next: page.next, rows: page.rows.map((r) => r.value) };
 }
 
 /** The CSV export's columns, in order: header name → SQL over `e` (doc-only fields via json_extract, so SQLite does the parsing). */
@@ -236,8 +246,8 @@ export const EXPORT_COLUMNS: readonly (readonly [header: string, sql: string])[]
   ['read', "CASE WHEN r.event_id IS NULL THEN 'false' ELSE 'true' END"],
 ];
 
-/** One page of the CSV export: each row the values of EXPORT_COLUMNS, in order. */
-export async function exportPage(db: Db, query: ListQuery): Promise<ListPage<unknown[]>> {
+/** One page of the CSV export from D1: each row the values of EXPORT_COLUMNS, in order, with its keys. */
+export async function exportKeyed(db: Db, query: ListQuery): Promise<ListPage<Keyed<unknown[]>>> {
   query = await planText(db, query);
   const columns = [
     'e.id AS k_id',
@@ -257,7 +267,52 @@ export async function exportPage(db: Db, query: ListQuery): Promise<ListPage<unk
     r,
   }));
   const page = pageOf(keyed, query, changefeed);
-  return { next: page.next, rows: page.rows.map(({ r }) => EXPORT_COLUMNS.map((_, i) => r[`c${i}`])) };
+  return {
+    next: page.next,
+    rows: page.rows.map(({ id, seq, received_at, r }) => ({
+      id,
+      seq,
+      receivedAt: received_at,
+      value: EXPORT_COLUMNS.map((_, i) => r[`c${i}`]),
+    })),
+  };
+}
+
+/**
+ * The export's cells of an event that is not in D1 (an archived one), in EXPORT_COLUMNS order and
+ * with the values SQLite gives for a stored row (workerd test: archive.test.ts compares the two).
+ */
+export function exportCells(e: QuaycastEvent, read: boolean): unknown[] {
+  const orNull = (v: unknown) => (v === undefined ? null : v);
+  return [
+    e.id,
+    e.seq,
+    e.category,
+    e.severity,
+    e.priority,
+    e.status,
+    e.eventType,
+    e.title,
+    orNull(e.description),
+    orNull(e.source),
+    orNull(e.eventTime),
+    orNull(e.receivedAt),
+    orNull(e.updatedAt),
+    orNull(e.containerId),
+    orNull(e.shipId),
+    orNull(e.berthId),
+    orNull(e.portId),
+    e.requiresAction ? 'true' : 'false',
+    e.isResolved ? 'true' : 'false',
+    orNull(e.assignedTo),
+    orNull(e.acknowledgedAt),
+    orNull(e.acknowledgedBy),
+    orNull(e.resolvedAt),
+    orNull(e.resolvedBy),
+    orNull(e.resolution),
+    orNull(e.origin?.kind),
+    read ? 'true' : 'false',
+  ];
 }
 
 /** A stored row by id, with its current seq and the caller's read flag; tombstones included. */

@@ -1,5 +1,5 @@
 /** Aggregates for GET /api/stats, cheap at a million rows: trigger-kept counters plus index range scans. */
-import { CATEGORIES, SEVERITIES, STATUSES, type Category, type Status } from '../../protocol/enums.ts';
+import { CATEGORIES, SEVERITIES, STATUSES, type Category, type Severity, type Status } from '../../protocol/enums.ts';
 import type { EventStats } from '../../protocol/stats.ts';
 import type { Db } from './client.ts';
 import { eventCounts } from './schema.ts';
@@ -9,7 +9,7 @@ const zeros = <K extends string>(keys: readonly K[]) =>
 const DONE: ReadonlySet<Status> = new Set(['Resolved', 'Closed']);
 
 /**
- * Counts of live events from the `event_counts` counters, arrivals today and per minute for the
+ * Counts of live events from the `event_counts` counters (plus `archive_counts`, the archived ones), arrivals today and per minute for the
  * last hour. With a scope (a scoped token's categories) every figure counts only those
  * categories: the counters are kept per category, and the arrival counts are range scans of the
  * (category, received_at) index, so no total of another category is ever summed in.
@@ -22,8 +22,12 @@ export async function eventStats(db: Db, now = Date.now(), scope?: readonly Cate
   const d1 = db.$client;
   const inScope = scope ? ` AND category IN (${scope.map((_, i) => `?${i + 2}`).join(', ')})` : '';
   const scopeParams = scope ?? [];
-  const [allCounts, today, perMinute] = await Promise.all([
+  const [hotCounts, archivedCounts, today, perMinute] = await Promise.all([
     db.select().from(eventCounts),
+    // The live events that moved to the archive (migrations/0008_archive.sql): totals cover the whole history.
+    d1
+      .prepare('SELECT category, severity, status, requires_action AS requiresAction, n FROM archive_counts')
+      .all<{ category: Category; severity: Severity; status: Status; requiresAction: number; n: number }>(),
     d1
       .prepare(`SELECT COUNT(*) AS n FROM events WHERE received_at >= ?1${inScope}`)
       .bind(dayStart, ...scopeParams)
@@ -35,6 +39,7 @@ export async function eventStats(db: Db, now = Date.now(), scope?: readonly Cate
       .bind(hourStart, ...scopeParams)
       .all<{ m: number; n: number }>(),
   ]);
+  const allCounts = [...hotCounts, ...archivedCounts.results];
   const counts = scope ? allCounts.filter((c) => scope.includes(c.category)) : allCounts;
   const stats: EventStats = {
     total: 0,

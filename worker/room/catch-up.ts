@@ -1,6 +1,7 @@
 /**
- * Catch-up: a subscriber resuming from a cursor reads `(cursor, lastSeq]` page by page — from D1,
- * or from the in-memory RecentChanges once its cursor is inside it — while live pushes skip it,
+ * Catch-up: a subscriber resuming from a cursor reads `(cursor, lastSeq]` page by page — from D1
+ * and, for a cursor older than the hot window, the R2 archive (archive/changefeed.ts), or from the
+ * in-memory RecentChanges once its cursor is inside it — while live pushes skip it,
  * and is switched to live in the same synchronous step that sees it has caught up (docs/rooms.md,
  * "Why there is never a gap or a duplicate", rule 3). Replays never block the writer: they run
  * beside it in the room's shared replay slots (ReplaySlots), and a page is not read while the
@@ -9,7 +10,7 @@
 import type { Category } from '../../protocol/enums.ts';
 import { CLOSE, type ServerMessage } from '../../protocol/room.ts';
 import type { Db } from '../db/client.ts';
-import { changesAfter } from '../db/events.ts';
+import { changesPage } from '../archive/changefeed.ts';
 import { errorFields, log } from '../log.ts';
 import type { Fanout } from './fanout.ts';
 import { framesOf } from './frames.ts';
@@ -24,6 +25,8 @@ const WINDOW_POLL_MS = 50;
 
 export type CatchUpHost = {
   readonly db: Db;
+  /** The R2 archive, when bound: a cursor older than the hot window replays from it. */
+  readonly archive: R2Bucket | undefined;
   readonly limits: RoomLimits;
   readonly recent: RecentChanges;
   readonly replay: ReplaySlots;
@@ -66,13 +69,19 @@ export class CatchUp {
         const from = s.cursor;
         const limit = limits.replayPageEvents;
         const page = await replay.run(s.user, () =>
-          changesAfter(db, { category, after: from, upTo, severities: severities ?? undefined, limit }),
+          changesPage(db, this.host.archive, {
+            category,
+            after: from,
+            upTo,
+            severities: severities ?? undefined,
+            limit,
+          }),
         );
         if (!s.isOpen()) return;
         if (s.severities !== severities || s.cursor !== from) continue; // the filter changed meanwhile: read again
-        s.cursor = page.length === limit ? page[page.length - 1]!.seq : upTo;
+        s.cursor = page.through;
         s.persist();
-        if (page.length > 0 && !fanout.send(s, framesOf(page, limits.maxFrameBytes))) return;
+        if (page.changes.length > 0 && !fanout.send(s, framesOf(page.changes, limits.maxFrameBytes))) return;
       }
     } catch (err) {
       log('error', 'room replay failed', { room: category, cursor: s.cursor, ...errorFields(err) });

@@ -93,6 +93,7 @@ export class Room extends DurableObject<Env> {
     this.fanout = new Fanout(this.subscribers, this.limits, room);
     this.catchUp = new CatchUp({
       db: this.db,
+      archive: env.ARCHIVE,
       limits: this.limits,
       recent: this.recent,
       replay: this.replay,

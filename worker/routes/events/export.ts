@@ -2,7 +2,8 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { csvRow } from '../../csv.ts';
 import { createDb } from '../../db/client.ts';
-import { EXPORT_COLUMNS, exportPage, planText, type Position } from '../../db/list.ts';
+import { exportAllTiers } from '../../archive/list.ts';
+import { EXPORT_COLUMNS, planText, type Position } from '../../db/list.ts';
 import { exportBudget } from '../../limiter/export-budget.ts';
 import { log } from '../../log.ts';
 import { requireRole } from '../../middleware/auth/index.ts';
@@ -22,7 +23,7 @@ exportEvents.openapi(
     path: '/export.csv',
     summary: 'Export events as CSV',
     description:
-      'The list filters; the matching events up to `EXPORT_MAX_ROWS` (default 100,000; the `x-export-row-cap` header says it: a file with that many rows was cut there, ' +
+      'The list filters (and, like the list, the archive beyond the hot window except for `q` and `unread`); the matching events up to `EXPORT_MAX_ROWS` (default 100,000; the `x-export-row-cap` header says it: a file with that many rows was cut there, ' +
       "narrow `from`/`to` for the rest), streamed page by page within the token's `EXPORT_ROWS_PER_MINUTE` budget (over it: 429 before the first byte, a slower stream after it). " +
       'RFC 4180 (CRLF, quoted commas/quotes/newlines), UTF-8, header row; ' +
       'text cells starting with = + - @ tab or CR are prefixed with a single quote against formula injection.',
@@ -42,6 +43,7 @@ exportEvents.openapi(
   async (c) => {
     const input = c.req.valid('query');
     const db = createDb(c.env.DB);
+    const archive = (c.env as Partial<Env>).ARCHIVE;
     const query = await planText(db, toListQuery({ ...input, limit: EXPORT_PAGE_ROWS }, c.get('user')));
     await chargeSearch(c, input.q);
     const encoder = new TextEncoder();
@@ -60,19 +62,27 @@ exportEvents.openapi(
         },
         async pull(controller) {
           if (done) return;
-          const limit = Math.min(EXPORT_PAGE_ROWS, budget.remaining);
-          if (!charged) await budget.take(limit); // waits while the token's streaming budget refills
-          charged = false;
-          const page = await exportPage(db, { ...query, limit, position: position ?? query.position });
-          rows += page.rows.length;
-          budget.streamed(page.rows.length);
-          if (page.rows.length > 0) controller.enqueue(encoder.encode(page.rows.map(csvRow).join('')));
-          if (page.next && budget.remaining > 0) position = page.next;
-          else {
+          // Loops until a page gives rows (or the export ends): a page of the archive's merge may be
+          // empty with a cursor, and a pull that enqueues nothing is not called again.
+          for (;;) {
+            const limit = Math.min(EXPORT_PAGE_ROWS, budget.remaining);
+            if (!charged) await budget.take(limit); // waits while the token's streaming budget refills
+            charged = false;
+            const page = await exportAllTiers(db, archive, { ...query, limit, position: position ?? query.position });
+            rows += page.rows.length;
+            budget.streamed(page.rows.length);
+            if (page.rows.length > 0) controller.enqueue(encoder.encode(page.rows.map(csvRow).join('')));
+            else charged = true; // nothing streamed: the rows taken for this page pay for the next
+            if (page.next && budget.remaining > 0) {
+              position = page.next;
+              if (page.rows.length > 0) return;
+              continue;
+            }
             done = true;
             controller.close();
             // The request's own log line is written when the headers go out; this one closes the stream.
             log('info', 'export finished', { requestId, rows, capped: page.next !== undefined && page.next !== null });
+            return;
           }
         },
       },

@@ -1,7 +1,8 @@
 /** GET /api/events: filtered pages, newest first, or a room's changefeed after a seq, with long-poll. */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { createDb } from '../../db/client.ts';
-import { encodeCursor, listEvents, planText } from '../../db/list.ts';
+import { listAllTiers } from '../../archive/list.ts';
+import { encodeCursor, planText } from '../../db/list.ts';
 import { apiError } from '../../errors.ts';
 import { holdLongPoll } from '../../limiter/long-poll.ts';
 import { requireRole } from '../../middleware/auth/index.ts';
@@ -40,6 +41,8 @@ listEventsRoute.openapi(
     description:
       'Newest first (receivedAt, id descending) with an opaque keyset cursor that stays stable while events arrive. ' +
       "With `category` and `after`: the room's changes after that seq in seq order, tombstones (`deleted: true`) included; " +
+      'both read the archive too when the range reaches past the hot window (HOT_DAYS), with the same filters and order, except `q` and `unread`, which read the hot window only (an archived event counts as read); ' +
+      'a page may then hold fewer than `limit` events and still have a `nextCursor`: follow it until it is null. ' +
       `add \`wait=<seconds ≤ ${MAX_WAIT_SECONDS}>\` to long-poll until a newer change matches.`,
     security: PEOPLE,
     middleware: [requireRole('viewer')],
@@ -69,7 +72,8 @@ listEventsRoute.openapi(
     await chargeSearch(c, input.q); // after validation and scope: only a search that runs costs
     if (input.wait !== undefined && query.after === undefined)
       apiError(400, 'invalid_request', '1 invalid field', [{ path: 'wait', message: 'requires category and after' }]);
-    let page = await listEvents(db, query);
+    const archive = (c.env as Partial<Env>).ARCHIVE;
+    let page = await listAllTiers(db, archive, query);
     if (page.rows.length === 0 && input.wait && query.category && query.after !== undefined) {
       // Long-poll: the room wakes us when its seq moves past what we have seen; a change that
       // the filter drops moves the mark on, so the next wait is for something newer still.
@@ -86,7 +90,7 @@ listEventsRoute.openapi(
           });
           if (lastSeq <= seen) break; // timed out
           seen = lastSeq;
-          page = await listEvents(db, query);
+          page = await listAllTiers(db, archive, query);
         }
       } finally {
         await release();

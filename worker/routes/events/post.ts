@@ -6,6 +6,7 @@ import { EventInputSchema } from '../../../protocol/schemas/event.ts';
 import { normalizeEvent, type IngestContext, type NormalizeResult } from '../../../protocol/schemas/normalize.ts';
 import { allowedCategories, mayView, seesEverything } from '../../../protocol/scope.ts';
 import { createDb } from '../../db/client.ts';
+import { archivedSeqs } from '../../archive/reader.ts';
 import { seqsOf } from '../../db/list.ts';
 import { apiError } from '../../errors.ts';
 import { commitEvents } from '../../ingest.ts';
@@ -158,9 +159,19 @@ postEvents.openapi(
       duplicates,
       seesEverything(user) ? undefined : allowedCategories(user),
     );
+    // A duplicate of an event that moved to the archive answers with its archived seq.
+    const archive = (c.env as Partial<Env>).ARCHIVE;
+    const cold = archive
+      ? await archivedSeqs(
+          createDb(c.env.DB),
+          archive,
+          duplicates.filter((id) => !existing.has(id)),
+          seesEverything(user) ? undefined : allowedCategories(user),
+        )
+      : new Map<string, number>();
     const data = results.map((r) => ({
       id: r.id,
-      seq: r.status === 'stored' ? r.seq : (existing.get(r.id) ?? 0),
+      seq: r.status === 'stored' ? r.seq : (existing.get(r.id) ?? cold.get(r.id) ?? 0),
       status: r.status,
     }));
     c.set('logFields', { events: data.length, duplicates: duplicates.length });

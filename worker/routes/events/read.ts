@@ -5,7 +5,8 @@ import { HISTORY_ACTIONS, type HistoryEntry } from '../../../protocol/history.ts
 import type { SameType } from '../../../protocol/same-type.ts';
 import { mayView } from '../../../protocol/scope.ts';
 import { createDb } from '../../db/client.ts';
-import { eventHistoryOf, findEvent } from '../../db/list.ts';
+import { findAnyTier } from '../../archive/reader.ts';
+import { eventHistoryOf } from '../../db/list.ts';
 import { apiError } from '../../errors.ts';
 import { requireRole } from '../../middleware/auth/index.ts';
 import type { AppEnv } from '../../types.ts';
@@ -38,7 +39,7 @@ readEvent.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const user = c.get('user');
-    const found = await findEvent(createDb(c.env.DB), id, user.sub);
+    const found = await findAnyTier(createDb(c.env.DB), (c.env as Partial<Env>).ARCHIVE, id, user.sub);
     // Outside the scope is 404 like a missing event: existence does not leak.
     if (!found || found.deleted || !mayView(user, found.category)) apiError(404, 'not_found', `no event ${id}`);
     return c.json({ ...found.event, read: found.read }, 200);
@@ -76,8 +77,8 @@ readEvent.openapi(
     const { id } = c.req.valid('param');
     const db = createDb(c.env.DB);
     const user = c.get('user');
-    const found = await findEvent(db, id, user.sub);
+    const found = await findAnyTier(db, (c.env as Partial<Env>).ARCHIVE, id, user.sub);
     if (!found || !mayView(user, found.category)) apiError(404, 'not_found', `no event ${id}`);
-    return c.json({ data: await eventHistoryOf(db, id) }, 200);
+    return c.json({ data: found.archived ? (found.history ?? []) : await eventHistoryOf(db, id) }, 200);
   },
 );

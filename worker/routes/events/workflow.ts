@@ -5,6 +5,7 @@ import type { NewHistoryEntry } from '../../../protocol/history.ts';
 import type { Claims } from '../../../protocol/jwt.ts';
 import { mayView } from '../../../protocol/scope.ts';
 import { WORKFLOW_ACTIONS, isTransitionAction, transition, type Actor } from '../../../protocol/workflow.ts';
+import { findArchived } from '../../archive/reader.ts';
 import { createDb, type Db } from '../../db/client.ts';
 import { findEvent, setRead } from '../../db/list.ts';
 import { apiError } from '../../errors.ts';
@@ -41,6 +42,18 @@ function withoutSeq(event: QuaycastEvent): NewEvent {
 }
 
 /**
+ * The answer for an event D1 does not have (or the caller may not see): 409 `archived` when it
+ * moved to the archive, whose events are read-only (docs/archive.md); else 404.
+ */
+async function missing(env: Env, db: Db, id: string, claims: Claims): Promise<never> {
+  const bucket = (env as Partial<Env>).ARCHIVE;
+  const cold = bucket ? await findArchived(db, bucket, id) : undefined;
+  if (cold && !isTombstone(cold.line) && mayView(claims, cold.line.category))
+    apiError(409, 'archived', `event ${id} is in the archive (older than the hot window), where events are read-only`);
+  apiError(404, 'not_found', `no event ${id}`);
+}
+
+/**
  * Reads the event and applies `decide` through its room, retrying when another change won the
  * race (the room answers `conflict` when the event is no longer at the seq we read).
  */
@@ -56,7 +69,7 @@ async function changeEvent(
   const user = claims.sub;
   for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt++) {
     const found = await findEvent(db, id, user);
-    if (!found || found.deleted || !mayView(claims, found.category)) apiError(404, 'not_found', `no event ${id}`);
+    if (!found || found.deleted || !mayView(claims, found.category)) return missing(env, db, id, claims);
     const d = decide(found);
     // Cast: the RPC stub's type drops the `changed` branch (unknown-valued records are not provably serializable).
     const result = (await roomStub(env, found.category)
@@ -105,7 +118,7 @@ eventWorkflow.openapi(
         401: 'Missing or invalid token',
         403: 'Role below operator',
         404: 'No such event',
-        409: 'Illegal transition (details.allowed) or concurrent changes',
+        409: 'Illegal transition (details.allowed), concurrent changes, or an archived event (`archived`: read-only)',
         429: 'Write rate exceeded',
         503: 'The room could not store the change (`room_unavailable`)',
       }),
@@ -119,7 +132,7 @@ eventWorkflow.openapi(
     c.set('logFields', { eventId: id, action: body.action });
     if (!isTransitionAction(body.action)) {
       const found = await findEvent(db, id, user.sub);
-      if (!found || found.deleted || !mayView(user, found.category)) apiError(404, 'not_found', `no event ${id}`);
+      if (!found || found.deleted || !mayView(user, found.category)) return missing(c.env, db, id, user);
       const read = body.action === 'markRead';
       await setRead(db, user.sub, id, read);
       return c.json({ ...found.event, read }, 200);
@@ -165,7 +178,7 @@ eventWorkflow.openapi(
         401: 'Missing or invalid token',
         403: 'Role below admin',
         404: 'No such event',
-        409: 'Concurrent changes',
+        409: 'Concurrent changes, or an archived event (`archived`: read-only)',
         429: 'Write rate exceeded',
         503: 'The room could not store the delete (`room_unavailable`)',
       }),

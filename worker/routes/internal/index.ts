@@ -1,10 +1,11 @@
 /**
- * The bridge's side of the API, mounted at /internal: ingest of Kafka batches, liveness reports
- * and the outbox. Every path under it (an unknown one too) takes the service token first.
+ * The bridge's side of the API, mounted at /internal: ingest of Kafka batches, liveness reports,
+ * the outbox, and the archive run. Every path under it (an unknown one too) takes the service token first.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requireServiceToken } from '../../middleware/auth/index.ts';
 import type { AppEnv } from '../../types.ts';
+import { archive } from './archive.ts';
 import { bridgeStatus } from './bridge-status.ts';
 import { ingest } from './ingest.ts';
 import { outbox } from './outbox.ts';
@@ -15,3 +16,4 @@ internal.use('*', requireServiceToken());
 internal.route('/ingest', ingest);
 internal.route('/bridge/status', bridgeStatus);
 internal.route('/outbox', outbox);
+internal.route('/archive', archive);
