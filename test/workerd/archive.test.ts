@@ -4,14 +4,16 @@
  * list, the changefeed, the export, one event, its history, stats, ingest idempotency) giving the
  * same answers after the move as before it.
  */
-import { env } from 'cloudflare:test';
+import { SELF, env } from 'cloudflare:test';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Category } from '../../protocol/enums.ts';
 import { decodeObject, type Manifest } from '../../worker/archive/format.ts';
 import { FAULT_POINTS, InjectedFault, runMoves } from '../../worker/archive/mover.ts';
 import { commitMove } from '../../worker/db/archive.ts';
 import { createDb } from '../../worker/db/client.ts';
-import { api, ingest, record, uid } from './helpers.ts';
+import { plainJson } from './fuzz-support.ts';
+import { BASE, api, connect, ingest, record, uid, waitForIds } from './helpers.ts';
 
 const DAY_MS = 86_400_000;
 /** A clock past the hot window (HOT_DAYS = 7) of everything stored now. */
@@ -272,5 +274,93 @@ describe('archive > the move', () => {
       .first<{ state: string }>();
     expect(after!.state).toBe('pending');
     await env.DB.prepare('DELETE FROM archive_objects WHERE object_id = ?1').bind(intent!.object_id).run();
+  });
+
+  it('exports the same CSV after the move as before it (but the read column: an archived event counts as read)', async () => {
+    const ids = await store('Ship', 30, (i) => ({
+      description: i % 2 ? `line, "quoted"\r\nnext ${i}` : null,
+      source: '=sum(1)',
+    }));
+    const csv = async () => {
+      const res = await api('/api/events/export.csv?category=Ship', { role: 'viewer' });
+      expect(res.status).toBe(200);
+      const rows = (await res.text()).split('\r\n').filter((r) => ids.some((id) => r.startsWith(`${id},`)));
+      return rows.map((r) => r.replace(/,(true|false)$/, ''));
+    };
+    const before = await csv();
+    expect(before).toHaveLength(30);
+    await move();
+    expect((await holdings(ids)).d1.size).toBe(0);
+    expect(await csv()).toEqual(before);
+  });
+
+  it('replays a room socket resuming from a seq that only the archive holds: every change after it, in order, once, then live', async () => {
+    const ids = await store('Berth', 25);
+    const feed = await changefeed('Berth');
+    const from = feed.find((c) => c.id === ids[4])!.seq;
+    await move();
+    expect((await holdings(ids)).d1.size).toBe(0);
+    const client = await connect('Berth', `after=${from}`);
+    const expected = feed.filter((c) => c.seq > from);
+    await waitForIds(
+      client,
+      expected.map((c) => c.id),
+    );
+    const [live] = await store('Berth', 1);
+    await waitForIds(client, [live!]);
+    expect(client.seqs()).toEqual([...expected.map((c) => c.seq), client.seqs().at(-1)]);
+    expect(client.ids()).toEqual([...expected.map((c) => c.id), live]);
+    client.ws.close();
+  });
+
+  it('property: whatever is moved and however the pages fall, the list and the changefeed give what D1 alone gave', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ severity: fc.constantFrom('Critical', 'High', 'Low'), requiresAction: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 45 }),
+        fc.subarray(['Critical', 'High', 'Low']),
+        async (shape, maxRows, maxMoves, limit, severities) => {
+          const ids = await store('Port', shape.length, (i) => shape[i]!);
+          const filter: Record<string, string> = { category: 'Port', limit: String(limit) };
+          if (severities.length > 0) filter.severity = severities.join(',');
+          const before = { list: await newestFirst(filter), feed: await changefeed('Port') };
+          await runMoves(db(), env.ARCHIVE, { now: later(), hotDays: 7, retentionDays: 2555, maxRows, maxMoves });
+          expect(await newestFirst(filter)).toEqual(before.list);
+          expect(await changefeed('Port')).toEqual(before.feed);
+          await expectExactlyOnce(ids);
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('property: POST /internal/archive answers any JSON body with 200 or a 4xx, never a 5xx', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          plainJson(4),
+          fc.record(
+            { now: fc.oneof(fc.integer(), fc.double(), fc.string()), maxMoves: fc.oneof(fc.integer(), fc.string()) },
+            { requiredKeys: [] },
+          ),
+        ),
+        async (body) => {
+          const res = await SELF.fetch(`${BASE}/internal/archive`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${env.INGEST_TOKEN}`, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          });
+          expect([200, 400]).toContain(res.status);
+          if (res.status === 400) expect(((await res.json()) as { error: { code: string } }).error.code).toBeTruthy();
+          else await res.body?.cancel();
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
