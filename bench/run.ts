@@ -80,6 +80,8 @@ above ~1.5 on this 2-core machine means other work competed with the run.
 async function main(): Promise<void> {
   // `rest` is its own kind of run (one system, idle, counted): bench/rest.ts.
   if (process.argv[2] === 'rest') return (await import('./rest.ts')).runRest(process.argv.slice(3));
+  // `capacity` too (tiered storage at size, one system): bench/capacity.ts.
+  if (process.argv[2] === 'capacity') return (await import('./capacity.ts')).runCapacity(process.argv.slice(3));
   let o: Options;
   try {
     o = parseArgs(process.argv.slice(2));

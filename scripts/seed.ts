@@ -16,6 +16,7 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
+import { SEED_INSERT_SQL, seedRow } from './lib/seed-events.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -50,91 +51,7 @@ db.exec(
   'PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -262144;',
 );
 
-// 2. Realistic shape: weights from a port day (containers dominate, few criticals).
-type Weighted<T> = [T, number][];
-const pick = <T>(table: Weighted<T>): T => {
-  let r = Math.random() * table.reduce((s, [, w]) => s + w, 0);
-  for (const [v, w] of table) {
-    r -= w;
-    if (r < 0) return v;
-  }
-  return table[0]![0];
-};
-const CATEGORY: Weighted<string> = [
-  ['Container', 40],
-  ['Ship', 20],
-  ['Berth', 15],
-  ['Port', 15],
-  ['System', 10],
-];
-const SEVERITY: Weighted<string> = [
-  ['Critical', 4],
-  ['High', 16],
-  ['Medium', 50],
-  ['Low', 30],
-];
-const STATUS: Weighted<string> = [
-  ['New', 45],
-  ['Acknowledged', 15],
-  ['InProgress', 10],
-  ['Resolved', 20],
-  ['Closed', 10],
-];
-const TYPES: Record<string, [string, (e: string) => string][]> = {
-  Container: [
-    ['GateIn', (e) => `Container ${e} gated in`],
-    ['GateOut', (e) => `Container ${e} gated out`],
-    ['Discharged', (e) => `Container ${e} discharged from vessel`],
-    ['ReeferAlarm', (e) => `Reefer alarm on container ${e}`],
-    ['CustomsHold', (e) => `Customs hold placed on ${e}`],
-  ],
-  Ship: [
-    ['Arrival', (e) => `Vessel ${e} arrived at pilot station`],
-    ['Departure', (e) => `Vessel ${e} departed`],
-    ['DelayReported', (e) => `Vessel ${e} reports delay`],
-    ['BunkeringComplete', (e) => `Bunkering complete for ${e}`],
-  ],
-  Berth: [
-    ['BerthAssigned', (e) => `Berth ${e} assigned`],
-    ['CraneFault', (e) => `Crane fault at berth ${e}`],
-    ['BerthCleared', (e) => `Berth ${e} cleared`],
-  ],
-  Port: [
-    ['Weather', (e) => `Wind warning for ${e}`],
-    ['GateCongestion', (e) => `Gate congestion at ${e}`],
-    ['PilotShortage', (e) => `Pilot shortage in ${e}`],
-  ],
-  System: [
-    ['Heartbeat', (e) => `Terminal system ${e} heartbeat missed`],
-    ['Integration', (e) => `EDI feed ${e} delayed`],
-    ['Maintenance', (e) => `Scheduled maintenance of ${e}`],
-  ],
-};
-const DESCRIPTIONS = [
-  'Operator attention needed before next shift.',
-  'Reported by the terminal operating system.',
-  'Automatic alert from sensor network.',
-  'Follow up with the shipping line.',
-  null,
-  null,
-];
-const PREFIX = ['MSCU', 'MAEU', 'CMAU', 'HLXU', 'OOLU'];
-const entity = (category: string): { id: string; col: 'container_id' | 'ship_id' | 'berth_id' | 'port_id' | null } => {
-  const n = Math.floor(Math.random() * 1e6);
-  switch (category) {
-    case 'Container':
-      return { id: `${PREFIX[n % 5]}${String(n).padStart(7, '0')}`, col: 'container_id' };
-    case 'Ship':
-      return { id: `IMO${9000000 + (n % 99999)}`, col: 'ship_id' };
-    case 'Berth':
-      return { id: `B${1 + (n % 40)}`, col: 'berth_id' };
-    case 'Port':
-      return { id: ['Rotterdam', 'Antwerp', 'Hamburg', 'Felixstowe'][n % 4]!, col: 'port_id' };
-    default:
-      return { id: `tos-${n % 20}`, col: null };
-  }
-};
-
+// 2. The rows: scripts/lib/seed-events.ts.
 // 3. Load without the derived-data triggers; recreate them from their stored SQL afterwards.
 const triggers = db
   .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
@@ -146,10 +63,7 @@ for (const row of db.prepare('SELECT category, MAX(seq) AS s FROM events GROUP B
 }[])
   nextSeq.set(row.category, row.s);
 
-const insert =
-  db.prepare(`INSERT INTO events (id, category, seq, severity, priority, status, event_type, title, description, event_time, received_at, updated_at,
-  container_id, ship_id, berth_id, port_id, requires_action, is_resolved, assigned_to, deleted, doc)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`);
+const insert = db.prepare(SEED_INSERT_SQL);
 
 const started = Date.now();
 const now = Date.now();
@@ -165,87 +79,7 @@ try {
       const i = done + k;
       // received times ascend with i, so each room's seq order is its arrival order
       const receivedAt = now - span + Math.floor((i / count) * span) + Math.floor(Math.random() * 1000);
-      const category = pick(CATEGORY);
-      const severity = pick(SEVERITY);
-      const status = pick(STATUS);
-      const [eventType, titleOf] = TYPES[category]![Math.floor(Math.random() * TYPES[category]!.length)]!;
-      const ent = entity(category);
-      const title = titleOf(ent.id);
-      const description = DESCRIPTIONS[Math.floor(Math.random() * DESCRIPTIONS.length)]!;
-      const seq = (nextSeq.get(category) ?? 0) + 1;
-      nextSeq.set(category, seq);
-      const resolved = status === 'Resolved' || status === 'Closed';
-      const acked = status !== 'New';
-      const requiresAction = severity === 'Critical' || Math.random() < 0.15;
-      const iso = new Date(receivedAt).toISOString();
-      const later = new Date(receivedAt + 600_000).toISOString();
-      const id = `seed-${runId}-${i}`;
-      const ids = {
-        containerId: null as string | null,
-        shipId: null as string | null,
-        berthId: null as string | null,
-        portId: null as string | null,
-      };
-      if (ent.col === 'container_id') ids.containerId = ent.id;
-      else if (ent.col === 'ship_id') ids.shipId = ent.id;
-      else if (ent.col === 'berth_id') ids.berthId = ent.id;
-      else if (ent.col === 'port_id') ids.portId = ent.id;
-      const assignedTo = acked && Math.random() < 0.5 ? `crew-${1 + (i % 12)}` : null;
-      const doc = {
-        id,
-        category,
-        severity,
-        priority: severity,
-        status,
-        eventType,
-        title,
-        description,
-        source: 'seed',
-        eventTime: iso,
-        ...ids,
-        requiresAction,
-        isResolved: resolved,
-        eventData: { lane: i % 8 },
-        metadata: {},
-        coordinates: { lat: 51.9 + (i % 100) / 1000, lon: 4.1 + (i % 100) / 1000 },
-        acknowledgedAt: acked ? later : null,
-        acknowledgedBy: acked ? 'seed-operator' : null,
-        assignedTo,
-        resolvedAt: resolved ? later : null,
-        resolvedBy: resolved ? 'seed-operator' : null,
-        resolution: resolved ? 'handled' : null,
-        origin: {
-          kind: 'kafka',
-          topic: category === 'Container' ? 'container-events' : 'port-events',
-          partition: i % 3,
-          offset: String(i),
-        },
-        receivedAt: iso,
-        createdAt: iso,
-        updatedAt: acked ? later : iso,
-      };
-      insert.run(
-        id,
-        category,
-        seq,
-        severity,
-        severity,
-        status,
-        eventType,
-        title,
-        description,
-        receivedAt,
-        receivedAt,
-        acked ? receivedAt + 600_000 : receivedAt,
-        ids.containerId,
-        ids.shipId,
-        ids.berthId,
-        ids.portId,
-        requiresAction ? 1 : 0,
-        resolved ? 1 : 0,
-        assignedTo,
-        JSON.stringify(doc),
-      );
+      insert.run(...seedRow(i, receivedAt, runId, nextSeq));
     }
     db.exec('COMMIT');
     if ((done / BATCH) % 10 === 0)

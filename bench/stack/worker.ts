@@ -1,7 +1,7 @@
 /**
  * Hosts the Worker in workerd through Miniflare's API (no `wrangler dev` proxy): the deploy
- * bundle, the bindings read from wrangler.toml at run time (so Durable Object classes added
- * later are picked up), a fresh persist folder, and migrations applied from migrations/.
+ * bundle, the bindings read from wrangler.toml at run time (so Durable Object classes and R2
+ * buckets added later are picked up), a fresh persist folder, and migrations applied from migrations/.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -50,6 +50,7 @@ type V4Options = {
   bindings?: Record<string, unknown>;
   durableObjects?: Record<string, unknown>;
   d1Databases?: Record<string, unknown>;
+  r2Buckets?: Record<string, unknown>;
 };
 
 export type WorkerHost = {
@@ -80,6 +81,7 @@ export async function hostWorker(opts: { persistDir: string; vars: Record<string
       d1Databases: Object.fromEntries(
         Object.keys(workerOptions.d1Databases ?? { DB: 1 }).map((k) => [k, `bench-${k}`]),
       ),
+      r2Buckets: Object.fromEntries(Object.keys(workerOptions.r2Buckets ?? {}).map((k) => [k, `bench-${k}`])),
       bindings: { ...workerOptions.bindings, ...opts.vars },
     } as never),
     // v5's one storage root (the v4 converter drops d1Persist / durableObjectsPersist)
