@@ -5,12 +5,13 @@
 
 -- One row per archive object (the manifest; R2's manifest/<Category>.json is rebuilt from it).
 -- state: 'pending' = a move's intent, written before its object (a redo rewrites exactly this
--- range under this key); 'committed' = the object is written, verified, and its rows left D1.
+-- range under this key); 'committed' = the object is written, verified, and its rows left D1;
+-- 'expiring' = past ARCHIVE_RETENTION_DAYS, its ids and counts gone, its object being deleted.
 CREATE TABLE archive_objects (
   object_id    INTEGER PRIMARY KEY,
   category     TEXT NOT NULL,
   object_key   TEXT NOT NULL UNIQUE,
-  state        TEXT NOT NULL CHECK (state IN ('pending', 'committed')),
+  state        TEXT NOT NULL CHECK (state IN ('pending', 'committed', 'expiring')),
   from_seq     INTEGER NOT NULL,  -- the range (from_seq, to_seq] of the room's seqs it covers
   to_seq       INTEGER NOT NULL,
   rows         INTEGER NOT NULL DEFAULT 0,
@@ -38,13 +39,14 @@ CREATE TABLE archive_state (
 -- bytes a row where the id itself would take 40-60. Ingest refuses an id found here (a Kafka
 -- replay of an archived record is a duplicate, not a new event); GET /api/events/:id finds the
 -- object to read. Two hashes: a false match needs both to collide (odds in docs/archive.md).
+-- No index on object_id: expiry reads the object's ids from R2 and deletes by the key (one row
+-- written per archived id, not two; docs/archive.md, "Write cost").
 CREATE TABLE archive_ids (
   h1        INTEGER NOT NULL,
   h2        INTEGER NOT NULL,
   object_id INTEGER NOT NULL,
   PRIMARY KEY (h1, h2, object_id)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX archive_ids_object ON archive_ids (object_id);
 
 -- A commit's guard: the move inserts one row here whose `ok` is 1 only if every row it archived
 -- is still in D1 at the seq it wrote; 0 fails the CHECK, which rolls the whole D1 batch back

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { Category } from '../../protocol/enums.ts';
 import { decodeObject, type Manifest } from '../../worker/archive/format.ts';
 import { FAULT_POINTS, InjectedFault, runMoves } from '../../worker/archive/mover.ts';
-import { commitMove } from '../../worker/db/archive.ts';
+import { commitMove, expireObject, type ArchiveObjectRow } from '../../worker/db/archive.ts';
 import { createDb } from '../../worker/db/client.ts';
 import { plainJson } from './fuzz-support.ts';
 import { BASE, api, connect, ingest, record, uid, waitForIds } from './helpers.ts';
@@ -362,5 +362,44 @@ describe('archive > the move', () => {
       ),
       { numRuns: 40 },
     );
+  });
+
+  it('expires archived objects after ARCHIVE_RETENTION_DAYS: the objects, their ids and counts go; an interrupted expiry is finished', async () => {
+    const ids = await store('System', 12);
+    await move();
+    const objects = (
+      await env.DB.prepare(
+        "SELECT object_id, object_key FROM archive_objects WHERE category = 'System' AND state = 'committed'",
+      ).all<{ object_id: number; object_key: string }>()
+    ).results;
+    expect(objects.length).toBeGreaterThan(0);
+    const statsBefore = (await (await api('/api/stats', { role: 'viewer' })).json()) as { total: number };
+    // One object's expiry was interrupted after its D1 transaction: marked expiring, its R2 object still there.
+    const first = (await env.DB.prepare('SELECT * FROM archive_objects WHERE object_id = ?1')
+      .bind(objects[0]!.object_id)
+      .first<ArchiveObjectRow>())!;
+    const firstIds = (await decodeObject((await env.ARCHIVE.get(first.object_key))!.body)).map((l) => l.id);
+    await expireObject(db(), first, firstIds);
+    const report = await runMoves(db(), env.ARCHIVE, { now: later() + 3 * DAY_MS, hotDays: 7, retentionDays: 2 });
+    expect(report.expiredObjects).toBeGreaterThanOrEqual(objects.length - 1);
+    for (const o of objects) expect(await env.ARCHIVE.head(o.object_key), o.object_key).toBeNull();
+    const left = await env.DB.prepare(
+      'SELECT COUNT(*) AS n FROM archive_objects WHERE object_id IN (SELECT value FROM json_each(?1))',
+    )
+      .bind(JSON.stringify(objects.map((o) => o.object_id)))
+      .first<{ n: number }>();
+    expect(left!.n).toBe(0);
+    const { d1, r2 } = await holdings(ids);
+    expect(d1.size + r2.size).toBe(0);
+    const idRows = await env.DB.prepare(
+      'SELECT COUNT(*) AS n FROM archive_ids WHERE object_id IN (SELECT value FROM json_each(?1))',
+    )
+      .bind(JSON.stringify(objects.map((o) => o.object_id)))
+      .first<{ n: number }>();
+    expect(idRows!.n).toBe(0);
+    const statsAfter = (await (await api('/api/stats', { role: 'viewer' })).json()) as { total: number };
+    expect(statsAfter.total).toBeLessThan(statsBefore.total);
+    const manifest = (await (await env.ARCHIVE.get('manifest/System.json'))!.json()) as Manifest;
+    expect(manifest.objects.filter((o) => objects.some((x) => x.object_key === o.key))).toEqual([]);
   });
 });

@@ -29,6 +29,8 @@ import {
   committedObjects,
   dropIntent,
   expiredObjects,
+  expireObject,
+  expiringObjects,
   forgetObject,
   historyOf,
   manifestWritten,
@@ -42,6 +44,7 @@ import {
 import { rowToChange } from '../db/events.ts';
 import { errorFields, log } from '../log.ts';
 import { encodeObject, manifestKey, objectKey, sha256Hex, type ArchivedLine, type Manifest } from './format.ts';
+import { objectLines } from './reader.ts';
 
 const DAY_MS = 86_400_000;
 /** Rows a move scans at most (one object holds at most this many changes). */
@@ -315,15 +318,30 @@ export async function writeManifest(db: Db, bucket: R2Bucket, category: Category
   await manifestWritten(db, category, state.manifest_version);
 }
 
-/** Archive retention: objects whose newest change is older than ARCHIVE_RETENTION_DAYS go, R2 first, then D1. */
+/**
+ * Archive retention: objects whose newest change is older than ARCHIVE_RETENTION_DAYS go. Per
+ * object: its ids are read from it, then one D1 transaction drops them and its counts and marks it
+ * `expiring` (readers stop seeing it), then R2 deletes it, then its manifest row goes. Killed
+ * after the transaction, the next run finds it `expiring` and finishes the last two steps.
+ */
 async function expire(db: Db, bucket: R2Bucket, options: MoveOptions, report: ArchiveReport): Promise<void> {
   const cutoff = options.now - options.retentionDays * DAY_MS;
-  const objects = await expiredObjects(db, cutoff, EXPIRE_MAX_OBJECTS);
   const touched = new Set<Category>();
+  for (const o of await expiringObjects(db, EXPIRE_MAX_OBJECTS)) {
+    await bucket.delete(o.object_key);
+    await forgetObject(db, o.object_id);
+  }
+  const objects = await expiredObjects(db, cutoff, EXPIRE_MAX_OBJECTS);
   for (const o of objects) {
     try {
+      const lines = await objectLines(bucket, o);
+      await expireObject(
+        db,
+        o,
+        lines.map((l) => l.id),
+      );
       await bucket.delete(o.object_key);
-      await forgetObject(db, o); // killed between the two: the next run deletes the (gone) object again and forgets it
+      await forgetObject(db, o.object_id);
       report.expiredObjects++;
       report.expiredRows += o.rows;
       touched.add(o.category);

@@ -297,24 +297,50 @@ export async function expiredObjects(db: Db, cutoff: number, limit: number): Pro
   return results;
 }
 
-/** Forgets an expired object (its R2 object is already deleted): ids, counts, manifest row. */
-export async function forgetObject(db: Db, o: ArchiveObjectRow): Promise<void> {
+/**
+ * Starts an expired object's expiry, one transaction: its ids (by their key: the caller read them
+ * from the object) and its counts go, its manifest row becomes `expiring` (no reader sees it).
+ */
+export async function expireObject(db: Db, o: ArchiveObjectRow, ids: string[]): Promise<void> {
   const d1 = db.$client;
+  const match = (c: string) =>
+    `json_extract(${c}.value, '$[0]') = archive_counts.category AND json_extract(${c}.value, '$[1]') = archive_counts.severity
+     AND json_extract(${c}.value, '$[2]') = archive_counts.status AND json_extract(${c}.value, '$[3]') = archive_counts.requires_action`;
   await d1.batch([
-    d1.prepare('DELETE FROM archive_ids WHERE object_id = ?1').bind(o.object_id),
     d1
       .prepare(
-        `UPDATE archive_counts SET n = n - (SELECT json_extract(c.value, '$[4]') FROM json_each(?1) c
-           WHERE json_extract(c.value, '$[0]') = archive_counts.category AND json_extract(c.value, '$[1]') = archive_counts.severity
-             AND json_extract(c.value, '$[2]') = archive_counts.status AND json_extract(c.value, '$[3]') = archive_counts.requires_action)
-         WHERE EXISTS (SELECT 1 FROM json_each(?1) c
-           WHERE json_extract(c.value, '$[0]') = archive_counts.category AND json_extract(c.value, '$[1]') = archive_counts.severity
-             AND json_extract(c.value, '$[2]') = archive_counts.status AND json_extract(c.value, '$[3]') = archive_counts.requires_action)`,
+        `DELETE FROM archive_ids WHERE object_id = ?2 AND (h1, h2) IN
+           (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1))`,
+      )
+      .bind(JSON.stringify(ids.map(idHash)), o.object_id),
+    d1
+      .prepare(
+        `UPDATE archive_counts SET n = n - (SELECT json_extract(c.value, '$[4]') FROM json_each(?1) c WHERE ${match('c')})
+         WHERE EXISTS (SELECT 1 FROM json_each(?1) c WHERE ${match('c')})`,
       )
       .bind(o.counts ?? '[]'),
-    d1.prepare('DELETE FROM archive_objects WHERE object_id = ?1').bind(o.object_id),
+    d1
+      .prepare("UPDATE archive_objects SET state = 'expiring' WHERE object_id = ?1 AND state = 'committed'")
+      .bind(o.object_id),
     d1.prepare('UPDATE archive_state SET manifest_version = manifest_version + 1 WHERE category = ?1').bind(o.category),
   ]);
+}
+
+/** Objects whose expiry started (their R2 object may still be there). */
+export async function expiringObjects(db: Db, limit: number): Promise<ArchiveObjectRow[]> {
+  const { results } = await db.$client
+    .prepare("SELECT * FROM archive_objects WHERE state = 'expiring' ORDER BY object_id LIMIT ?1")
+    .bind(limit)
+    .all<ArchiveObjectRow>();
+  return results;
+}
+
+/** Ends an expiry: the object is deleted from R2; its manifest row goes. */
+export async function forgetObject(db: Db, objectId: number): Promise<void> {
+  await db.$client
+    .prepare("DELETE FROM archive_objects WHERE object_id = ?1 AND state = 'expiring'")
+    .bind(objectId)
+    .run();
 }
 
 /** The archive's totals: objects, rows and bytes (for stats and the capacity bench). */
