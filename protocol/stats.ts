@@ -32,6 +32,11 @@ export type StatsResponse = EventStats & {
   /** Keyed by category: the rooms the caller may see. */
   rooms: Record<string, RoomCounts>;
   pipeline: Pipeline;
+  /**
+   * Where the history lives (docs/archive.md): `hotDays`, the days D1 keeps (text search and
+   * `unread` read only those), or null when no archive is bound (everything is in D1).
+   */
+  storage: { hotDays: number | null };
   /** When the figures were taken (ISO-8601, the Worker's clock). */
   at: string;
 };

@@ -380,6 +380,8 @@ describe('browser > dashboard', () => {
     ]);
     for (const id of ids) await row(page, id).waitFor({ timeout: 30_000 });
     await page.getByRole('searchbox').fill(word);
+    // The search box says what text search reaches: the hot window, not the R2 archive (docs/archive.md).
+    expect(await page.getByTestId('search-scope').textContent()).toContain('Text search covers the last 7 days');
     await page.locator('[data-filter="critical"]').click();
     await page.waitForFunction(() =>
       document.querySelector('[data-testid="shown-count"]')?.textContent?.startsWith('2 '),

@@ -65,6 +65,10 @@ const StatsSchema = z.object({
       description:
         "Is the pipeline flowing? From the bridges' reports (POST /internal/bridge/status) and the newest stored event (docs/operations.md)",
     }),
+  storage: z.object({ hotDays: z.number().int().nullable() }).openapi({
+    description:
+      'Where the history lives: `hotDays`, the days D1 keeps (older changes are in the R2 archive; text search and `unread` read only the hot window), or null when no archive is bound (docs/archive.md)',
+  }),
   at: z.string(),
 });
 true satisfies SameType<z.infer<typeof StatsSchema>, StatsResponse>;
@@ -99,6 +103,10 @@ stats.openapi(
     ]);
     const rooms = Object.fromEntries(visible.map((cat, i) => [cat, infos[i]!]));
     const pipeline = pipelineState({ bridges, lastStoredAt, now, stallMs: getConfig(c.env).pipelineStallMs });
-    return c.json({ ...counted, rooms, pipeline, at: new Date(now).toISOString() } satisfies StatsResponse, 200);
+    const storage = { hotDays: (c.env as Partial<Env>).ARCHIVE ? getConfig(c.env).archive.hotDays : null };
+    return c.json(
+      { ...counted, rooms, pipeline, storage, at: new Date(now).toISOString() } satisfies StatsResponse,
+      200,
+    );
   },
 );

@@ -3,7 +3,7 @@ import { For, Show, createSignal, onCleanup } from 'solid-js';
 import { can } from '../lib/auth.ts';
 import { filterCsv } from '../lib/csv.ts';
 import { QUICK_FILTERS, activeFilterCount, exportRowFilter, toQuery } from '../lib/filters.ts';
-import { useApi, useFind, usePreferences, useSession, useToasts } from '../stores/context.tsx';
+import { useApi, useFind, usePreferences, useSession, useStats, useToasts } from '../stores/context.tsx';
 import { Icon } from './Icons.tsx';
 
 export function FindBar(props: { shown: number; onCreate: () => void; searchRef?: (el: HTMLInputElement) => void }) {
@@ -12,6 +12,11 @@ export function FindBar(props: { shown: number; onCreate: () => void; searchRef?
   const [session] = useSession();
   const [, toast] = useToasts();
   const api = useApi();
+  const [stats] = useStats();
+  /** The archive's hot window (docs/archive.md): text search reads only its days. */
+  const hotDays = () => stats.data?.hotDays;
+  const searchScope = () =>
+    `Text search covers the last ${hotDays()} days; time ranges and filters also reach older, archived events.`;
   const [text, setText] = createSignal(find.q);
   const [exporting, setExporting] = createSignal(false);
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -60,6 +65,8 @@ export function FindBar(props: { shown: number; onCreate: () => void; searchRef?
         <Icon name="search" />
         <span class="sr-only">Search events</span>
         <input
+          aria-describedby={hotDays() ? 'search-scope' : undefined}
+          title={hotDays() ? searchScope() : undefined}
           ref={(el) => props.searchRef?.(el)}
           type="search"
           placeholder="Search text, ids, type  ( / )"
@@ -78,6 +85,11 @@ export function FindBar(props: { shown: number; onCreate: () => void; searchRef?
           }}
         />
       </label>
+      <Show when={hotDays() && text().trim() !== ''}>
+        <span id="search-scope" class="muted small" data-testid="search-scope">
+          {searchScope()}
+        </span>
+      </Show>
       <div class="range" role="group" aria-label="Time range">
         <label>
           <span>From</span>

@@ -35,6 +35,8 @@ export type Stats = {
   perMinute?: number[];
   /** Whether Kafka records reach D1 (state and reasons; the Worker's `pipeline`). */
   pipeline?: PipelineView;
+  /** The days D1 keeps when older events are archived (text search reads only those); absent: all in D1. */
+  hotDays?: number;
 };
 
 export type Api = ReturnType<typeof createApi>;

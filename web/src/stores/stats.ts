@@ -50,6 +50,9 @@ export function normalizeStats(raw: Record<string, unknown>): Stats {
       : [];
     out.pipeline = { state: pipeline.state as PipelineState, reasons };
   }
+  const storage = src.storage as { hotDays?: unknown } | undefined;
+  if (typeof storage?.hotDays === 'number' && Number.isInteger(storage.hotDays) && storage.hotDays > 0)
+    out.hotDays = storage.hotDays;
   return out;
 }
 
