@@ -18,8 +18,6 @@ import { SEED_INSERT_SQL, seedRow } from '../scripts/lib/seed-events.ts';
 import { installSignalHandlers, registerTempDir, shutdownAll } from './lib/children.ts';
 import { buildWorker, hostWorker } from './stack/worker.ts';
 
-const log = (line: string) => console.error(`[bench write-cost] ${line}`);
-
 type D1 = {
   prepare(sql: string): {
     bind(...v: unknown[]): { run(): Promise<{ meta: { rows_written: number } }> };
@@ -39,6 +37,7 @@ export async function runWriteCost(argv: string[]): Promise<void> {
   });
   const events = Number(values.events);
   installSignalHandlers();
+  console.error('[bench write-cost] building the Worker');
   buildWorker();
   const persist = registerTempDir(mkdtempSync(path.join(tmpdir(), 'quaycast-write-cost-')));
   const worker = await hostWorker({ persistDir: persist, vars: { LOG_LEVEL: 'warn' } });
