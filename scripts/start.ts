@@ -117,6 +117,26 @@ if (SIMULATE)
     BROKERS,
   ]);
 
+// The archive run (docs/archive.md): a deployment's cron does it every 15 minutes; wrangler dev
+// runs no crons, so the stack calls the same run itself (ARCHIVE_EVERY_MS, 0 = never).
+const ARCHIVE_EVERY_MS = Number(process.env.ARCHIVE_EVERY_MS ?? 15 * 60_000);
+async function archiveRun(): Promise<void> {
+  try {
+    const res = await fetch(`${workerUrl}/internal/archive`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secrets.INGEST_TOKEN}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    const report = (await res.json()) as { moved?: number; objects?: number; more?: boolean };
+    if (!res.ok) say('archive', `run answered ${res.status}`);
+    else if (report.moved)
+      say('archive', `moved ${report.moved} changes older than HOT_DAYS to R2 (${report.objects} objects)`);
+  } catch (err) {
+    say('archive', `run failed: ${(err as Error).message}`);
+  }
+}
+if (ARCHIVE_EVERY_MS > 0) setInterval(() => void archiveRun(), ARCHIVE_EVERY_MS).unref();
+
 const now = Math.floor(Date.now() / 1000);
 const token = await signJwt(
   { sub: 'local-operator', name: 'Local operator', role: 'admin', iat: now, exp: now + 12 * 3600 },
