@@ -7,7 +7,7 @@
  * and recreated from their own SQL afterwards (one FTS rebuild and one GROUP BY beat a million
  * trigger runs). Stop `wrangler dev` on that state first.
  *
- * Seqs continue each room's D1 maximum. The rooms' Durable Object storage (their seq
+ * Seqs continue each room's maximum (in D1 or, archived, its archive cursor). The rooms' Durable Object storage (their seq
  * reservation) is then reset so each room relearns its highest seq from D1 on first use, as it
  * does after any storage reset (worker/room.ts ensureSeqBase).
  */
@@ -57,7 +57,12 @@ const triggers = db
   .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")
   .all() as { name: string; sql: string }[];
 const nextSeq = new Map<string, number>();
-for (const row of db.prepare('SELECT category, MAX(seq) AS s FROM events GROUP BY category').all() as {
+for (const row of db
+  .prepare(
+    // Each room's highest seq, in D1 or moved to the archive (its cursor): a seed never reuses one.
+    'SELECT category, MAX(s) AS s FROM (SELECT category, MAX(seq) AS s FROM events GROUP BY category UNION ALL SELECT category, through_seq FROM archive_state) GROUP BY category',
+  )
+  .all() as {
   category: string;
   s: number;
 }[])

@@ -4,7 +4,7 @@
  * list, the changefeed, the export, one event, its history, stats, ingest idempotency) giving the
  * same answers after the move as before it.
  */
-import { SELF, env } from 'cloudflare:test';
+import { SELF, env, evictDurableObject, runInDurableObject } from 'cloudflare:test';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Category } from '../../protocol/enums.ts';
@@ -401,5 +401,22 @@ describe('archive > the move', () => {
     expect(statsAfter.total).toBeLessThan(statsBefore.total);
     const manifest = (await (await env.ARCHIVE.get('manifest/System.json'))!.json()) as Manifest;
     expect(manifest.objects.filter((o) => objects.some((x) => x.object_key === o.key))).toEqual([]);
+  });
+
+  it('never hands out an archived seq again, even when the room relearns its base from storage wiped clean', async () => {
+    const ids = await store('Port', 6);
+    const before = await changefeed('Port');
+    const highest = Math.max(...before.map((c) => c.seq));
+    await move();
+    expect((await holdings(ids)).d1.size).toBe(0);
+    const room = env.ROOMS.get(env.ROOMS.idFromName('Port'));
+    await runInDurableObject(room, async (_instance, state) => {
+      await state.storage.deleteAll(); // the seq reservation is gone: the next instance asks D1 (and the archive)
+    });
+    await evictDurableObject(room);
+    const [next] = await store('Port', 1);
+    const after = await changefeed('Port');
+    expect(after.find((c) => c.id === next)!.seq).toBeGreaterThan(highest);
+    expect(after.slice(0, before.length)).toEqual(before);
   });
 });

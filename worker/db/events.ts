@@ -211,13 +211,20 @@ export async function replaceEvent(
   return (updated?.results.length ?? 0) > 0;
 }
 
-/** The highest seq stored for a room (0 when empty). */
+/**
+ * The highest seq a room has given (0 when none): in D1, or moved to the archive (its cursor is
+ * at least every archived seq). A room relearning its base after a storage reset must never hand
+ * out a seq the archive holds.
+ */
 export async function maxSeq(db: Db, category: Category): Promise<number> {
-  const [row] = await db
-    .select({ value: max(events.seq) })
-    .from(events)
-    .where(eq(events.category, category));
-  return row?.value ?? 0;
+  const row = await db.$client
+    .prepare(
+      `SELECT MAX(s) AS s FROM (SELECT MAX(seq) AS s FROM events WHERE category = ?1
+       UNION ALL SELECT through_seq FROM archive_state WHERE category = ?1)`,
+    )
+    .bind(category)
+    .first<{ s: number | null }>();
+  return row?.s ?? 0;
 }
 
 /** A stored row as the change the rooms push: the event, or its tombstone. */
