@@ -53,6 +53,22 @@ function dirBytes(dir: string): number {
   return n;
 }
 
+/**
+ * fetch, tried again when the connection was closed under it: a kept-alive socket left idle while
+ * a day loads (seconds) may be closed by the server just as it is reused (undici UND_ERR_SOCKET).
+ * Every request here may be repeated: reads, and archive runs (crash-safe by design).
+ */
+async function request(url: string, init: RequestInit = {}): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      const code = (err as { cause?: { code?: string } }).cause?.code;
+      if (attempt >= 3 || (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET')) throw err;
+    }
+  }
+}
+
 const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
   const t = performance.now();
   const v = await f();
@@ -104,7 +120,7 @@ export async function runCapacity(argv: string[]): Promise<void> {
     SECRETS.JWT_SECRET,
   );
   const get = async (p: string) => {
-    const res = await fetch(`${worker.url}${p}`, { headers: { authorization: `Bearer ${viewer}` } });
+    const res = await request(`${worker.url}${p}`, { headers: { authorization: `Bearer ${viewer}` } });
     if (res.status !== 200) throw new Error(`${p}: ${res.status} ${await res.text()}`);
     return res;
   };
@@ -172,7 +188,7 @@ export async function runCapacity(argv: string[]): Promise<void> {
       // The day is over: the Worker's archive run with that clock, until nothing movable is left.
       const moveStart = performance.now();
       for (;;) {
-        const res = await fetch(`${worker.url}/internal/archive`, {
+        const res = await request(`${worker.url}/internal/archive`, {
           method: 'POST',
           headers: { authorization: `Bearer ${SECRETS.INGEST_TOKEN}`, 'content-type': 'application/json' },
           body: JSON.stringify({ now: dayStart + DAY_MS }),
