@@ -60,11 +60,18 @@ export async function encodeObject(lines: readonly ArchivedLine[]): Promise<Uint
 export async function decodeObject(
   body: ReadableStream<Uint8Array> | ArrayBuffer | Uint8Array,
 ): Promise<ArchivedLine[]> {
+  return (await decodeObjectSized(body)).lines;
+}
+
+/** The lines, and the size of the JSON they were read from (the reader's cache bounds by it). */
+export async function decodeObjectSized(
+  body: ReadableStream<Uint8Array> | ArrayBuffer | Uint8Array,
+): Promise<{ lines: ArchivedLine[]; bytes: number }> {
   const stream = body instanceof ReadableStream ? body : new Blob([body as BufferSource]).stream();
   const text = await new Response(stream.pipeThrough(new DecompressionStream('gzip'))).text();
   const lines: ArchivedLine[] = [];
   for (const line of text.split('\n')) if (line) lines.push(JSON.parse(line) as ArchivedLine);
-  return lines;
+  return { lines, bytes: text.length };
 }
 
 /** The change a line carries, without the history (what the changefeed and the lists give). */

@@ -50,7 +50,7 @@ const DAY_MS = 86_400_000;
 /** Rows a move scans at most (one object holds at most this many changes). */
 export const MOVE_MAX_ROWS = 5000;
 /** JSON bytes of the rows one object holds at most (before gzip). */
-export const MOVE_MAX_BYTES = 8 * 1024 * 1024;
+export const MOVE_MAX_BYTES = 4 * 1024 * 1024;
 /** A run starts no new move after this long. */
 export const MOVE_BUDGET_MS = 20_000;
 /** Expired objects one run deletes at most. */

@@ -11,11 +11,15 @@ import { objectsForIds, objectsForSeqs } from '../db/archive.ts';
 import type { Db } from '../db/client.ts';
 import { findEvent } from '../db/list.ts';
 import { log } from '../log.ts';
-import { decodeObject, lineChange, type ArchivedLine } from './format.ts';
+import { decodeObjectSized, lineChange, type ArchivedLine } from './format.ts';
 
-/** Decoded objects kept per isolate (each at most MOVE_MAX_ROWS lines). */
-const CACHE_OBJECTS = 8;
-const cache = new Map<string, ArchivedLine[]>();
+/**
+ * Decoded objects kept per isolate, bounded by the JSON they came from: a Worker isolate has
+ * 128 MB, and a decoded line takes a few times its JSON's size.
+ */
+const CACHE_MAX_BYTES = 16 * 1024 * 1024;
+const cache = new Map<string, { lines: ArchivedLine[]; bytes: number }>();
+let cachedBytes = 0;
 
 /** An object's lines (from the cache or R2); none when the object is gone (expired meanwhile). */
 export async function objectLines(bucket: R2Bucket, o: Pick<ArchiveObjectRow, 'object_key'>): Promise<ArchivedLine[]> {
@@ -23,21 +27,26 @@ export async function objectLines(bucket: R2Bucket, o: Pick<ArchiveObjectRow, 'o
   if (hit) {
     cache.delete(o.object_key); // re-insert: most recently used last
     cache.set(o.object_key, hit);
-    return hit;
+    return hit.lines;
   }
   const object = await bucket.get(o.object_key);
   if (!object) {
     log('warn', 'archive object missing (expired meanwhile?)', { key: o.object_key });
     return [];
   }
-  const lines = await decodeObject(object.body);
-  cache.set(o.object_key, lines);
-  while (cache.size > CACHE_OBJECTS) cache.delete(cache.keys().next().value!);
+  const { lines, bytes } = await decodeObjectSized(object.body);
+  cache.set(o.object_key, { lines, bytes });
+  cachedBytes += bytes;
+  while (cachedBytes > CACHE_MAX_BYTES && cache.size > 1) {
+    const [key, oldest] = cache.entries().next().value!;
+    cache.delete(key);
+    cachedBytes -= oldest.bytes;
+  }
   return lines;
 }
 
 /** Objects one changefeed page reads at most (a filter that matches little stops the page early, with a cursor). */
-export const PAGE_MAX_OBJECTS = 4;
+export const PAGE_MAX_OBJECTS = 3;
 
 /**
  * The archived part of a room's changefeed page: changes in `(after, upTo]` that match the
