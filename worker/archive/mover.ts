@@ -34,6 +34,8 @@ import {
   forgetObject,
   historyOf,
   manifestWritten,
+  mergePagesFor,
+  mergeSearchIndex,
   pendingIntent,
   recordIntent,
   rowsAfter,
@@ -280,6 +282,7 @@ async function moveOnce(
     });
     return 'raced';
   }
+  await mergeSearchIndex(db, mergePagesFor(lines.length)); // the deletes left markers in the full-text index
   report.moved += lines.length;
   report.objects++;
   report.bytes += bytes.length;

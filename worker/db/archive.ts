@@ -217,6 +217,24 @@ export async function commitMove(db: Db, c: MoveCommit): Promise<void> {
   await d1.batch(statements);
 }
 
+/**
+ * Pages of the full-text index merged after each move (FTS5's incremental 'merge'; a negative
+ * count merges across levels). An external-content FTS5 index records a delete as a marker that
+ * only a merge removes: with rows leaving at the rate they arrive, the index grew without it while
+ * the rows stayed flat (bench/README.md, "Capacity"). A page of merge per ten rows deleted, at
+ * most this many (about one row written per ten moved events): in a sliding-window test that kept
+ * the index flat (5,000 deletes, 500 pages), where no merge let it grow by half every few windows.
+ */
+export const FTS_MERGE_PAGES = 500;
+
+/** The merge's pages for `deleted` rows gone from `events`. */
+export const mergePagesFor = (deleted: number) => Math.min(FTS_MERGE_PAGES, Math.max(1, Math.ceil(deleted / 10)));
+
+/** One bounded step of the full-text index's merge (after a move or a retention batch). */
+export async function mergeSearchIndex(db: Db, pages = FTS_MERGE_PAGES): Promise<void> {
+  await db.$client.prepare("INSERT INTO events_fts (events_fts, rank) VALUES ('merge', ?1)").bind(-pages).run();
+}
+
 /** The committed objects of a room, in seq order (the manifest). */
 export async function committedObjects(db: Db, category: Category): Promise<ArchiveObjectRow[]> {
   const { results } = await db.$client

@@ -3,6 +3,7 @@
  * and everything keyed by them, deleted in bounded D1 transactions. Raw D1 throughout: the ids
  * travel as one JSON parameter (json_each), and a table of a later migration may be missing.
  */
+import { mergePagesFor, mergeSearchIndex } from './archive.ts';
 import type { Db } from './client.ts';
 
 /** Events per delete transaction (ids travel as one JSON parameter: D1's 100-parameter limit is never near). */
@@ -103,6 +104,8 @@ export async function purgeExpired(db: Db, options: RetentionOptions): Promise<R
       ...relatedStatements.map((r) => r.statement.bind(ids)),
     ]);
     report.batches++;
+    // The deletes left markers in the full-text index (worker/db/archive.ts).
+    await mergeSearchIndex(db, mergePagesFor(removed?.results.length ?? 0));
     for (const row of removed?.results ?? []) {
       report.events++;
       if (row.deleted) report.tombstones++;
