@@ -1,5 +1,5 @@
 /** Query functions over the `events` table. Each takes the drizzle handle first. */
-import { and, asc, eq, gt, inArray, lte, max, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, lte, sql } from 'drizzle-orm';
 import type { Category, Severity } from '../../protocol/enums.ts';
 import type { Change, NewEvent, QuaycastEvent } from '../../protocol/event.ts';
 import type { NewHistoryEntry } from '../../protocol/history.ts';
