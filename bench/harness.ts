@@ -144,6 +144,7 @@ export async function withRun<T>(
       jwtSecret: ctx.jwtSecret,
       ingestToken: ctx.ingestToken,
       deflate: ctx.options.deflate,
+      rules: ctx.options.rules,
     });
     run.system = system;
     run.sut = cpuMeter(() => system.pids());

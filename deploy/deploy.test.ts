@@ -430,6 +430,9 @@ describe('deploy > wrangler.toml environments', () => {
     services: at(prefix, 'services')
       .map((t) => t.binding)
       .sort(),
+    sendEmail: at(prefix, 'send_email')
+      .map((t) => t.name)
+      .sort(),
   });
 
   it('defines staging and production', () => {

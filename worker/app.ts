@@ -12,8 +12,10 @@ import { securityHeaders } from './middleware/security-headers/index.ts';
 import { events } from './routes/events/index.ts';
 import { health } from './routes/health.ts';
 import { internal } from './routes/internal/index.ts';
+import { notifications } from './routes/notifications.ts';
 import { registerSecuritySchemes } from './routes/openapi.ts';
 import { rooms } from './routes/rooms.ts';
+import { rules } from './routes/rules.ts';
 import { session } from './routes/session.ts';
 import { stats } from './routes/stats.ts';
 import type { AppEnv } from './types.ts';
@@ -59,6 +61,8 @@ app.route('/api/rooms', rooms);
 app.route('/api/events', events);
 app.route('/api/stats', stats);
 app.route('/api/session', session);
+app.route('/api/rules', rules);
+app.route('/api/notifications', notifications);
 
 // The OpenAPI document, generated from the routes' schemas (every route is a createRoute).
 registerSecuritySchemes(app.openAPIRegistry);

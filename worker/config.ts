@@ -44,6 +44,20 @@ export type Config = {
   roomSend: RoomSendConfig;
   /** PIPELINE_STALL_MS (default 60000): how long a partition may not move, or records wait with nothing stored, before `pipeline` says stalled (worker/pipeline.ts). */
   pipelineStallMs: number;
+  /** Rules that act (docs/rules.md): webhook retries and the length of a rule's "minute". */
+  rules: RulesConfig;
+};
+
+/** The rules' timing, each from its var (a missing or bad value takes the default). */
+export type RulesConfig = {
+  /** WEBHOOK_BACKOFF_BASE_MS (default 30000): the first retry's delay; each next one doubles, up to an hour. */
+  backoffBaseMs: number;
+  /** WEBHOOK_MAX_ATTEMPTS (default 20, about 14 hours): attempts before a delivery is `failed`. */
+  maxAttempts: number;
+  /** RULES_MINUTE_MS (default 60000): what `afterMinutes` counts in; tests shorten it. */
+  minuteMs: number;
+  /** EMAIL_FROM: the sender of rules' emails (the send_email binding). */
+  emailFrom: string;
 };
 
 /** Per-token read and connection limits, each from its var (a missing or bad value takes the default). */
@@ -150,6 +164,12 @@ export function getConfig(env: Env): Config {
       },
       roomShards: Math.min(positiveInt(vars.ROOM_SHARDS, 1), MAX_ROOM_SHARDS),
       pipelineStallMs: positiveInt(vars.PIPELINE_STALL_MS, 60_000),
+      rules: {
+        backoffBaseMs: positiveInt(vars.WEBHOOK_BACKOFF_BASE_MS, 30_000),
+        maxAttempts: positiveInt(vars.WEBHOOK_MAX_ATTEMPTS, 20),
+        minuteMs: positiveInt(vars.RULES_MINUTE_MS, 60_000),
+        emailFrom: vars.EMAIL_FROM?.trim() || 'quaycast-alerts@example.com',
+      },
       roomSend: {
         budgetPerSecond: positiveInt(vars.ROOM_SEND_BUDGET_PER_SECOND, DEFAULT_SEND_BUDGET_PER_SECOND),
         maxDelayMs: boundedInt(vars.ROOM_MAX_SEND_DELAY_MS, MAX_SEND_DELAY_MS) ?? DEFAULT_MAX_SEND_DELAY_MS,

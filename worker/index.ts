@@ -9,6 +9,8 @@ import { runRetention } from './retention.ts';
 export { Room } from './room/room.ts';
 export { RateLimiter } from './limiter/rate-limiter.ts';
 export { OutboxBell } from './outbox/bell.ts';
+export { RuleRunner } from './rules/runner.ts';
+export { Inbox } from './rules/inbox.ts';
 
 export default {
   fetch: app.fetch,

@@ -25,6 +25,12 @@ describe('bench > parseArgs', () => {
     expect(o).toMatchObject({ durationS: 5, clients: 50, deflate: true, systems: ['peer'] });
   });
 
+  it('takes a rule count for Quaycast (none by default)', () => {
+    expect(parseArgs([]).rules).toBe(0);
+    expect(parseArgs(['latency', '--rules', '50']).rules).toBe(50);
+    expect(() => parseArgs(['--rules', '-1'])).toThrow(/--rules/);
+  });
+
   it('refuses unknown scenarios and bad numbers', () => {
     expect(() => parseArgs(['latncy'])).toThrow(/unknown scenario/);
     expect(() => parseArgs(['--rounds', '0'])).toThrow(/--rounds/);

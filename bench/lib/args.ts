@@ -16,11 +16,13 @@ export type Options = {
   idleS?: number;
   /** Clients offer permessage-deflate (browsers do). */
   deflate: boolean;
+  /** Active rules created in Quaycast before the load (bench/stack/rules.ts); 0 = none. */
+  rules: number;
   /** Where latest.json / RESULTS.md go; '' = the default bench/results + bench/RESULTS.md. */
   out: string;
 };
 
-export const USAGE = `usage: npm run bench -- [${SCENARIOS.join('|')} ...] [--rounds N] [--duration S] [--clients N] [--rate N] [--events N] [--idle S] [--deflate] [--systems quaycast,peer] [--out DIR]`;
+export const USAGE = `usage: npm run bench -- [${SCENARIOS.join('|')} ...] [--rounds N] [--duration S] [--clients N] [--rate N] [--events N] [--idle S] [--deflate] [--rules N] [--systems quaycast,peer] [--out DIR]`;
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -34,7 +36,7 @@ function positive(flag: string, raw: string | undefined, max: number): number {
 }
 
 export function parseArgs(argv: string[]): Options {
-  const o: Options = { scenarios: [], systems: [...SYSTEMS], rounds: 2, deflate: false, out: '' };
+  const o: Options = { scenarios: [], systems: [...SYSTEMS], rounds: 2, deflate: false, rules: 0, out: '' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => argv[++i];
@@ -59,6 +61,9 @@ export function parseArgs(argv: string[]): Options {
         break;
       case '--deflate':
         o.deflate = true;
+        break;
+      case '--rules':
+        o.rules = Math.round(positive(a, value(), 1000));
         break;
       case '--systems': {
         const list = (value() ?? '').split(',').filter(Boolean);

@@ -22,6 +22,7 @@ import {
 } from '../lib/children.ts';
 import { processTree, rssBytes } from '../lib/proc.ts';
 import { ROOT } from '../../scripts/lib/paths.ts';
+import { createBenchRules } from './rules.ts';
 import { hostWorker } from './worker.ts';
 
 export type SystemName = 'quaycast' | 'peer';
@@ -58,6 +59,8 @@ export type StartOptions = {
   jwtSecret: string;
   ingestToken: string;
   deflate: boolean;
+  /** Active rules to create in Quaycast before the load (bench/stack/rules.ts). */
+  rules?: number;
 };
 
 function watchLines(child: ChildProcess, sink: string[]): void {
@@ -104,6 +107,7 @@ export async function startQuaycast(o: StartOptions): Promise<SystemUnderTest> {
     },
   });
   const removeCleanup = onShutdown(() => worker.dispose());
+  const rules = o.rules ? await createBenchRules(worker.url, o.jwtSecret, o.rules) : undefined;
   const logs: string[] = [];
   const metricsPort = await freePort();
   const bridge = spawnGroup(
@@ -126,6 +130,7 @@ export async function startQuaycast(o: StartOptions): Promise<SystemUnderTest> {
   const stop = async () => {
     removeCleanup();
     await stopChild(bridge);
+    await rules?.close();
     await worker.dispose();
     removeTempDir(persistDir);
   };
@@ -155,6 +160,9 @@ export async function startQuaycast(o: StartOptions): Promise<SystemUnderTest> {
           bridgeRecordsPerBatch: batches > 0 ? Math.round((consumed / batches) * 10) / 10 : 0,
           bridgeForwardMsAvg: batches > 0 ? Math.round((seconds / batches) * 10_000) / 10 : 0,
           bridgeRetries: metricValue(text, 'quaycast_bridge_retried_total'),
+          ...(rules
+            ? { rules: o.rules ?? 0, ruleWebhooksReceived: rules.received(), ...(await worker.ruleEffects()) }
+            : {}),
         };
       } catch {
         return {}; // diagnostics are optional

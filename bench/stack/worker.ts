@@ -59,6 +59,8 @@ export type WorkerHost = {
   /** The workerd processes Miniflare started for this host. */
   pids(): number[];
   countEvents(): Promise<number>;
+  /** What the rule runners recorded (bench --rules): notifications, deliveries, and how far behind the cursors are. */
+  ruleEffects(): Promise<Record<string, number>>;
   dispose(): Promise<void>;
 };
 
@@ -98,6 +100,18 @@ export async function hostWorker(opts: { persistDir: string; vars: Record<string
     async countEvents() {
       const row = await db.prepare('SELECT count(*) AS n FROM events').first<{ n: number }>();
       return row?.n ?? 0;
+    },
+    async ruleEffects() {
+      const row = await db
+        .prepare(
+          `SELECT (SELECT count(*) FROM notifications) AS ruleNotifications,
+             (SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered') AS ruleDeliveriesDelivered,
+             (SELECT count(*) FROM webhook_deliveries) AS ruleDeliveries,
+             (SELECT COALESCE(MAX(m.s - c.seq), 0) FROM rule_cursors c
+                JOIN (SELECT category, MAX(seq) AS s FROM events GROUP BY category) m ON m.category = c.category) AS ruleCursorLagMax`,
+        )
+        .first<Record<string, number>>();
+      return row ?? {};
     },
     dispose: () => mf.dispose(),
   };

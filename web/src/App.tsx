@@ -3,6 +3,7 @@ import { Show, Suspense, createEffect, createMemo, createSignal, lazy, onCleanup
 import { unwrap } from 'solid-js/store';
 import { can } from './lib/auth.ts';
 import { makePredicate } from './lib/filters.ts';
+import { Bell } from './components/Bell.tsx';
 import { DetailPanel } from './components/DetailPanel.tsx';
 import { Feed } from './components/Feed.tsx';
 import { FindBar } from './components/FindBar.tsx';
@@ -16,6 +17,7 @@ import { AppProvider, useFeed, useFind, useNow, usePreferences, useSession } fro
 import type { Theme } from './stores/preferences.ts';
 
 const CreateEventForm = lazy(() => import('./components/CreateEventForm.tsx'));
+const RulesPage = lazy(() => import('./components/RulesPage.tsx'));
 
 export function App(props: { token: string | undefined }) {
   return (
@@ -69,6 +71,7 @@ function Dashboard() {
   const now = useNow();
   const [selected, setSelected] = createSignal<string>();
   const [creating, setCreating] = createSignal(false);
+  const [rulesOpen, setRulesOpen] = createSignal(false);
   const [help, setHelp] = createSignal(false);
   let search: HTMLInputElement | undefined;
   let lastRow: HTMLElement | null = null;
@@ -102,6 +105,7 @@ function Dashboard() {
     const typing = t.closest('input, textarea, select, [contenteditable]') !== null;
     if (e.key === 'Escape') {
       if (creating()) setCreating(false);
+      else if (rulesOpen()) setRulesOpen(false);
       else if (help()) setHelp(false);
       else if (selected()) closeDetail();
       return;
@@ -136,6 +140,12 @@ function Dashboard() {
         </div>
         <StatusIndicator />
         <div class="spacer" />
+        <Show when={can(session.claims?.role, 'workflow')}>
+          <button type="button" class="link" data-testid="open-rules" onClick={() => setRulesOpen(true)}>
+            Rules
+          </button>
+        </Show>
+        <Bell onOpenEvent={open} />
         <button
           type="button"
           class="icon-btn"
@@ -212,6 +222,11 @@ function Dashboard() {
       <Show when={creating()}>
         <Suspense fallback={<div class="modal-backdrop" aria-busy="true" />}>
           <CreateEventForm onClose={() => setCreating(false)} />
+        </Suspense>
+      </Show>
+      <Show when={rulesOpen()}>
+        <Suspense fallback={<div class="modal-backdrop" aria-busy="true" />}>
+          <RulesPage onClose={() => setRulesOpen(false)} />
         </Suspense>
       </Show>
     </div>

@@ -2,6 +2,7 @@
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { Category, Severity, Status } from '../../protocol/enums.ts';
 import type { HistoryAction, HistoryEntry } from '../../protocol/history.ts';
+import type { DeliveryState } from '../../protocol/rules.ts';
 import type { SameType } from '../../protocol/same-type.ts';
 
 export const events = sqliteTable(
@@ -118,3 +119,152 @@ export const bridgeStatus = sqliteTable(
 );
 
 export type BridgeStatusRow = typeof bridgeStatus.$inferSelect;
+
+// ------------------------------------------------------------------------------------------------
+// Rules that act (migrations/0009_rules.sql, docs/rules.md); queries in worker/db/rules.ts.
+
+export const rules = sqliteTable('rules', {
+  id: text('id').primaryKey(),
+  version: integer('version').notNull(),
+  paused: integer('paused', { mode: 'boolean' }).notNull().default(false),
+  doc: text('doc').notNull(),
+  secret: text('secret').notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+  updatedBy: text('updated_by').notNull(),
+  deleted: integer('deleted', { mode: 'boolean' }).notNull().default(false),
+});
+
+export const ruleVersions = sqliteTable(
+  'rule_versions',
+  {
+    ruleId: text('rule_id').notNull(),
+    version: integer('version').notNull(),
+    doc: text('doc').notNull(),
+    paused: integer('paused', { mode: 'boolean' }).notNull(),
+    at: integer('at').notNull(),
+    actor: text('actor').notNull(),
+    change: text('change').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.version] })],
+);
+
+export const ruleCursors = sqliteTable('rule_cursors', {
+  category: text('category').$type<Category>().primaryKey(),
+  seq: integer('seq').notNull(),
+});
+
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    ruleId: text('rule_id').notNull(),
+    actionIndex: integer('action_index').notNull(),
+    category: text('category').$type<Category>().notNull(),
+    eventId: text('event_id').notNull(),
+    url: text('url').notNull(),
+    body: text('body').notNull(),
+    state: text('state').$type<DeliveryState>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at'),
+    createdAt: integer('created_at').notNull(),
+    deliveredAt: integer('delivered_at'),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    index('webhook_deliveries_due').on(t.category, t.nextAttemptAt),
+    index('webhook_deliveries_rule').on(t.ruleId, t.createdAt),
+  ],
+);
+
+export const webhookAttempts = sqliteTable(
+  'webhook_attempts',
+  {
+    deliveryId: text('delivery_id').notNull(),
+    n: integer('n').notNull(),
+    at: integer('at').notNull(),
+    status: integer('status'),
+    latencyMs: integer('latency_ms').notNull(),
+    error: text('error'),
+    response: text('response'),
+  },
+  (t) => [primaryKey({ columns: [t.deliveryId, t.n] })],
+);
+
+export const webhookTargets = sqliteTable(
+  'webhook_targets',
+  {
+    ruleId: text('rule_id').notNull(),
+    actionIndex: integer('action_index').notNull(),
+    disabledAt: integer('disabled_at').notNull(),
+    reason: text('reason').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.actionIndex] })],
+);
+
+export const escalations = sqliteTable(
+  'escalations',
+  {
+    id: text('id').primaryKey(),
+    ruleId: text('rule_id').notNull(),
+    category: text('category').$type<Category>().notNull(),
+    eventId: text('event_id').notNull(),
+    seq: integer('seq').notNull(),
+    dueAt: integer('due_at').notNull(),
+    unlessState: text('unless_state').notNull(),
+    action: text('action').notNull(),
+    state: text('state').$type<'scheduled' | 'fired' | 'cancelled'>().notNull(),
+    settledAt: integer('settled_at'),
+  },
+  (t) => [index('escalations_due').on(t.category, t.dueAt), index('escalations_event').on(t.eventId)],
+);
+
+export const ruleSteps = sqliteTable(
+  'rule_steps',
+  {
+    id: text('id').primaryKey(),
+    category: text('category').$type<Category>().notNull(),
+    ruleId: text('rule_id').notNull(),
+    eventId: text('event_id').notNull(),
+    seq: integer('seq').notNull(),
+    action: text('action').notNull(),
+    createdAt: integer('created_at').notNull(),
+    doneAt: integer('done_at'),
+    outcome: text('outcome'),
+  },
+  (t) => [index('rule_steps_pending').on(t.category, t.createdAt)],
+);
+
+export const notifications = sqliteTable(
+  'notifications',
+  {
+    id: text('id').primaryKey(),
+    recipient: text('recipient').notNull(),
+    ruleId: text('rule_id'),
+    eventId: text('event_id').notNull(),
+    category: text('category').$type<Category>().notNull(),
+    severity: text('severity').$type<Severity>().notNull(),
+    title: text('title').notNull(),
+    kind: text('kind').$type<'rule' | 'assigned' | 'escalation'>().notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('notifications_recipient').on(t.recipient, t.createdAt)],
+);
+
+export const notificationReads = sqliteTable(
+  'notification_reads',
+  {
+    notificationId: text('notification_id').notNull(),
+    userSub: text('user_sub').notNull(),
+    readAt: integer('read_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.notificationId, t.userSub] })],
+);
+
+export type RuleRow = typeof rules.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
+export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;
+export type EscalationRow = typeof escalations.$inferSelect;
+export type RuleStepRow = typeof ruleSteps.$inferSelect;
+export type NotificationRow = typeof notifications.$inferSelect;

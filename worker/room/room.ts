@@ -25,6 +25,7 @@ import { getConfig } from '../config.ts';
 import { createDb, type Db } from '../db/client.ts';
 import { releaseConnection } from '../limiter/connections.ts';
 import { log } from '../log.ts';
+import { nudgeRules } from '../rules/stub.ts';
 import { CatchUp } from './catch-up.ts';
 import { answerClientFrame } from './client-frames.ts';
 import { drainAll } from './drain.ts';
@@ -285,6 +286,10 @@ export class Room extends DurableObject<Env> {
     this.stats.rate.record(changes.length, Date.now());
     this.waiters.wake(upTo);
     this.alarms.armStats();
+    // The category's rule runner reads the committed batch from D1 (docs/rules.md): one RPC per
+    // batch, never awaited here. Only the primary: shards see the same changes again.
+    if (changes.length > 0 && this.role instanceof Primary)
+      this.ctx.waitUntil(nudgeRules(this.env, this.role.category));
   }
 
   private roleHost(): RoleHost {

@@ -1,6 +1,7 @@
 /** The Worker's HTTP API as the dashboard uses it: bearer auth, the API's error shape, typed results. */
 import type { QuaycastEvent, Change } from '../../../protocol/event.ts';
 import type { HistoryEntry } from '../../../protocol/history.ts';
+import type { Rule, RuleInput } from '../../../protocol/rules.ts';
 import { toChange } from '../../../protocol/server-message.ts';
 import type { StatsResponse } from '../../../protocol/stats.ts';
 import type { WorkflowAction } from '../../../protocol/workflow.ts';
@@ -37,6 +38,33 @@ export type Stats = {
   pipeline?: PipelineView;
   /** The days D1 keeps when older events are archived (text search reads only those); absent: all in D1. */
   hotDays?: number;
+};
+
+/** One entry of the caller's inbox (GET /api/notifications). */
+export type Notification = {
+  id: string;
+  ruleId: string | null;
+  eventId: string;
+  category: string;
+  severity: string;
+  title: string;
+  kind: string;
+  createdAt: string;
+  read: boolean;
+};
+
+/** A webhook delivery of a rule, with its attempts (GET /api/rules/{id}/deliveries). */
+export type Delivery = {
+  id: string;
+  eventId: string;
+  url: string;
+  state: 'pending' | 'delivered' | 'failed' | 'disabled';
+  attempts: number;
+  nextAttemptAt: number | null;
+  createdAt: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  attemptLog: { n: number; at: number; status: number | null; latencyMs: number; error: string | null }[];
 };
 
 export type Api = ReturnType<typeof createApi>;
@@ -115,6 +143,22 @@ export function createApi(opts: { token: () => string | undefined; baseUrl?: str
     async exportCsv(query: URLSearchParams): Promise<Blob> {
       return (await request('GET', `/api/events/export.csv?${query}`)).blob();
     },
+    notifications: () => json<{ unread: number; data: Notification[] }>('GET', '/api/notifications?limit=50'),
+    /** Marks these (or all) notifications read; answers the unread count after. */
+    markNotificationsRead: (ids?: string[]) =>
+      json<{ unread: number }>('POST', '/api/notifications/read', ids === undefined ? {} : { ids }),
+    listRules: async () => (await json<{ data: Rule[] }>('GET', '/api/rules')).data,
+    createRule: (rule: RuleInput) => json<Rule>('POST', '/api/rules', rule),
+    setRulePaused: (id: string, paused: boolean) =>
+      json<Rule>('PATCH', `/api/rules/${encodeURIComponent(id)}`, { paused }),
+    async deleteRule(id: string): Promise<void> {
+      await request('DELETE', `/api/rules/${encodeURIComponent(id)}`);
+    },
+    tryRule: (rule: RuleInput) =>
+      json<{ fired: number; evaluated: number; hours: number }>('POST', '/api/rules/try', { rule }),
+    ruleDeliveries: async (id: string) =>
+      (await json<{ data: Delivery[] }>('GET', `/api/rules/${encodeURIComponent(id)}/deliveries`)).data,
+    replayDelivery: (id: string) => json<{ id: string }>('POST', '/api/rules/deliveries/replay', { id }),
     /** Starts the server session whose `qc_session` cookie EventSource and long-polling authenticate with. */
     async openSession(): Promise<void> {
       await request('POST', '/api/session');

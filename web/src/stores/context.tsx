@@ -19,6 +19,13 @@ import { browserRoomEnv, type RoomClientEnv } from '../lib/room-client/index.ts'
 import { createConnectionStore, type ConnectionActions, type ConnectionState } from './connection.ts';
 import { createFeedStore, type FeedActions, type FeedOptions, type FeedState } from './feed.ts';
 import { createFindStore, type FindActions } from './find.ts';
+import {
+  browserNotificationsEnv,
+  createNotificationsStore,
+  type NotificationsActions,
+  type NotificationsEnv,
+  type NotificationsState,
+} from './notifications.ts';
 import type { FindFilter } from '../lib/filters.ts';
 import { createPreferencesStore, type PreferencesActions, type PreferencesState } from './preferences.ts';
 import { createSessionStore, sharedSessionStart, type SessionActions, type SessionState } from './session.ts';
@@ -33,6 +40,7 @@ type Stores = {
   connection: [ConnectionState, ConnectionActions];
   stats: [StatsState, { refresh(): Promise<void> }];
   toasts: [{ list: Toast[] }, ToastActions];
+  notifications: [NotificationsState, NotificationsActions];
   api: Api;
   /** Wall clock, ticking once a second (relative times, countdowns). */
   now: Accessor<number>;
@@ -46,6 +54,8 @@ export type AppProviderProps = {
   api?: Api;
   /** Room transports; `null` = do not connect (component tests). */
   roomEnv?: RoomClientEnv | null;
+  /** The bell's browser parts; by default the browser's when `roomEnv` is not injected, none (no socket) when it is. */
+  notificationsEnv?: NotificationsEnv | null;
   feed?: FeedOptions;
   storage?: { local?: Storage; session?: Storage };
   origin?: string;
@@ -76,6 +86,18 @@ export function AppProvider(props: AppProviderProps) {
     isTokenExpired: () => (session[0].claims ? isExpired(session[0].claims) : false),
   });
   const stats = createStatsStore(api, () => !!session[0].token && props.roomEnv !== null);
+  const notifications = createNotificationsStore({
+    api,
+    token: () => session[0].token,
+    origin: props.origin ?? (typeof location !== 'undefined' ? location.origin : 'http://localhost'),
+    env:
+      props.notificationsEnv !== undefined
+        ? (props.notificationsEnv ?? undefined)
+        : props.roomEnv === undefined
+          ? browserNotificationsEnv()
+          : undefined,
+    storage: props.storage?.local ?? (typeof localStorage !== 'undefined' ? localStorage : undefined),
+  });
   const [now, setNow] = createSignal(Date.now());
   const tick = setInterval(() => setNow(Date.now()), 1000);
   onCleanup(() => clearInterval(tick));
@@ -114,7 +136,7 @@ export function AppProvider(props: AppProviderProps) {
     ),
   );
 
-  const stores: Stores = { session, prefs, feed, find, connection, stats, toasts, api, now };
+  const stores: Stores = { session, prefs, feed, find, connection, stats, toasts, notifications, api, now };
   return <AppContext.Provider value={stores}>{props.children}</AppContext.Provider>;
 }
 
@@ -131,5 +153,6 @@ export const useFind = () => use().find;
 export const useConnection = () => use().connection;
 export const useStats = () => use().stats;
 export const useToasts = () => use().toasts;
+export const useNotifications = () => use().notifications;
 export const useApi = () => use().api;
 export const useNow = () => use().now;

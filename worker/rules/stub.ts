@@ -1,0 +1,38 @@
+/** Addressing the rule runners: one Durable Object per category, named by it (worker/rules/runner.ts). */
+import type { Category } from '../../protocol/enums.ts';
+import { errorFields, log } from '../log.ts';
+import type { Inbox } from './inbox.ts';
+import type { RuleRunner } from './runner.ts';
+
+/** The stub of a category's rule runner. */
+export function ruleRunnerStub(env: Env, category: Category): DurableObjectStub<RuleRunner> {
+  return env.RULE_RUNNER.get(env.RULE_RUNNER.idFromName(category));
+}
+
+/**
+ * Tells the category's runner that its room committed a batch. For `ctx.waitUntil`: never throws
+ * (a lost nudge is covered by the runner's backstop alarm, docs/rules.md).
+ */
+export async function nudgeRules(env: Env, category: Category): Promise<void> {
+  try {
+    await ruleRunnerStub(env, category).nudge(category);
+  } catch (err) {
+    log('warn', 'rule runner nudge failed; its backstop alarm covers it', { room: category, ...errorFields(err) });
+  }
+}
+
+/** The one inbox bell (worker/rules/inbox.ts). */
+export function inboxStub(env: Env): DurableObjectStub<Inbox> {
+  return env.INBOX.get(env.INBOX.idFromName('inbox'));
+}
+
+/** Rings the inbox bell for these recipients. Never throws: a dashboard re-reads its inbox when it reconnects. */
+export async function ringInbox(env: Env, recipients: Iterable<string>): Promise<void> {
+  const list = [...new Set(recipients)];
+  if (list.length === 0) return;
+  try {
+    await inboxStub(env).ring(list);
+  } catch (err) {
+    log('warn', 'inbox ring failed', { recipients: list.length, ...errorFields(err) });
+  }
+}
