@@ -6,9 +6,12 @@
 import type { Status } from './enums.ts';
 import { TRANSITION_ACTIONS, type TransitionAction } from './workflow.ts';
 
-/** What a history entry records: a transition, or the delete. Read marks are not history. */
-export const HISTORY_ACTIONS = [...TRANSITION_ACTIONS, 'delete'] as const;
-export type HistoryAction = TransitionAction | 'delete';
+/**
+ * What a history entry records: a transition, the delete, or a rule's severity raise (status
+ * unchanged, docs/rules.md). Read marks are not history.
+ */
+export const HISTORY_ACTIONS = [...TRANSITION_ACTIONS, 'delete', 'raiseSeverity'] as const;
+export type HistoryAction = TransitionAction | 'delete' | 'raiseSeverity';
 
 export type HistoryEntry = {
   eventId: string;

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { plainJson } from '../test/support/json-arbitraries.ts';
 import { CATEGORIES, SEVERITIES, STATUSES } from './enums.ts';
 import { sampleEvent } from './fixtures.ts';
-import { matchRule, ruleActor, ruleFires, valueAt, type RuleChange, type RuleMatch } from './rules.ts';
+import { matchRule, raisedSeverity, ruleActor, ruleFires, valueAt, type RuleChange, type RuleMatch } from './rules.ts';
 import { RuleInputSchema, RuleMatchSchema } from './schemas/rules.ts';
 
 const change = (overrides: Partial<RuleChange> = {}, event = sampleEvent()): RuleChange => ({
@@ -237,5 +237,48 @@ describe('protocol > schemas > RuleInputSchema', () => {
         },
       ),
     );
+  });
+});
+
+describe('raisedSeverity', () => {
+  it('raises one level without a target, to the target with one, and never lowers', () => {
+    expect(raisedSeverity('Low', undefined)).toBe('Medium');
+    expect(raisedSeverity('High', undefined)).toBe('Critical');
+    expect(raisedSeverity('Critical', undefined)).toBeUndefined();
+    expect(raisedSeverity('Medium', 'Critical')).toBe('Critical');
+    expect(raisedSeverity('High', 'Medium')).toBeUndefined();
+    expect(raisedSeverity('High', 'High')).toBeUndefined();
+  });
+
+  it('answers a strictly higher severity or nothing, for any pair', () => {
+    const rank = (s: (typeof SEVERITIES)[number]) => SEVERITIES.length - SEVERITIES.indexOf(s);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...SEVERITIES),
+        fc.option(fc.constantFrom(...SEVERITIES), { nil: undefined }),
+        (current, to) => {
+          const r = raisedSeverity(current, to);
+          if (r === undefined) {
+            expect(to === undefined ? current === 'Critical' : rank(to) <= rank(current)).toBe(true);
+          } else {
+            expect(rank(r)).toBeGreaterThan(rank(current));
+            expect(r).toBe(to ?? SEVERITIES[SEVERITIES.indexOf(current) - 1]);
+          }
+        },
+      ),
+    );
+  });
+
+  it('is a step an escalation may take, with an optional target severity', () => {
+    const base = { name: 'r', match: {} };
+    const ok = (steps: unknown[]) =>
+      RuleInputSchema.safeParse({
+        ...base,
+        actions: [{ type: 'escalate', afterMinutes: 5, unless: 'acknowledged', steps }],
+      }).success;
+    expect(ok([{ type: 'raiseSeverity' }])).toBe(true);
+    expect(ok([{ type: 'raiseSeverity', to: 'Critical' }])).toBe(true);
+    expect(ok([{ type: 'raiseSeverity', to: 'Urgent' }])).toBe(false);
+    expect(ok([{ type: 'raiseSeverity', by: 2 }])).toBe(false);
   });
 });

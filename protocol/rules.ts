@@ -3,7 +3,7 @@
  * evaluator, and the webhook signature format. Zod-free core: the Worker's runner evaluates with
  * it, the dashboard previews with it; protocol/schemas/rules.ts validates the document.
  */
-import type { Category, Severity, Status } from './enums.ts';
+import { type Category, SEVERITIES, type Severity, type Status } from './enums.ts';
 import type { QuaycastEvent } from './event.ts';
 
 /** Bounds of a rule document (the schema enforces them; the evaluator relies on them). */
@@ -68,6 +68,11 @@ export type CreateEventAction = {
 };
 export type AssignAction = { type: 'assign'; assignee: string };
 export type SetStatusAction = { type: 'setStatus'; action: (typeof RULE_STATUS_ACTIONS)[number] };
+/**
+ * Raises the event's severity in place (docs/rules.md, "Actions"): to `to`, or one level up
+ * without it; never lowers it (an event already at or above the target is left alone).
+ */
+export type RaiseSeverityAction = { type: 'raiseSeverity'; to?: Severity };
 /** An email through the platform's `send_email` binding (docs/rules.md, "Email"). */
 export type EmailAction = { type: 'email'; to: string[] };
 /** What an escalation may do when it fires (everything but another escalation). */
@@ -77,6 +82,7 @@ export type StepAction =
   | CreateEventAction
   | AssignAction
   | SetStatusAction
+  | RaiseSeverityAction
   | EmailAction;
 export type EscalateAction = {
   type: 'escalate';
@@ -85,6 +91,13 @@ export type EscalateAction = {
   steps: StepAction[];
 };
 export type RuleAction = StepAction | EscalateAction;
+
+/** The severity a raise leads to: `to`, or one level up; undefined when that is not higher (never lowers). */
+export function raisedSeverity(current: Severity, to: Severity | undefined): Severity | undefined {
+  const at = SEVERITIES.indexOf(current); // SEVERITIES runs Critical first
+  const target = to ?? SEVERITIES[Math.max(0, at - 1)]!;
+  return SEVERITIES.indexOf(target) < at ? target : undefined;
+}
 
 /** A rule as operators write it (POST/PUT /api/rules). */
 export type RuleInput = {

@@ -124,6 +124,7 @@ const StepActionSchemas = [
   }),
   z.strictObject({ type: z.literal('assign'), assignee: line(MAX_TITLE_CHARS) }),
   z.strictObject({ type: z.literal('setStatus'), action: z.enum(RULE_STATUS_ACTIONS) }),
+  z.strictObject({ type: z.literal('raiseSeverity'), to: z.enum(SEVERITIES).optional() }),
   z.strictObject({
     type: z.literal('email'),
     to: z

@@ -342,4 +342,48 @@ describe('rules > runner in workerd', () => {
     // acknowledged (the changefeed keeps an event's latest change: docs/rules.md).
     expect(states.filter(([id]) => id === acked).every(([, state]) => state === 'cancelled')).toBe(true);
   });
+
+  it('an escalation raises the severity of the event nobody acknowledged, once, and leaves the acknowledged one', async () => {
+    const type = uid('Smoke');
+    await rule({
+      name: 'raise unacked',
+      match: { eventTypes: [type], severities: ['High'] },
+      actions: [{ type: 'escalate', afterMinutes: 5, unless: 'acknowledged', steps: [{ type: 'raiseSeverity' }] }],
+    });
+    const ignored = uid('ignored');
+    const acked = uid('acked');
+    await postEvents([
+      { id: ignored, eventType: type, title: 'smoke A', severity: 'High' },
+      { id: acked, eventType: type, title: 'smoke B', severity: 'High' },
+    ]);
+    expect(
+      (
+        await api(`/api/events/${acked}`, {
+          method: 'PATCH',
+          role: 'operator',
+          body: JSON.stringify({ action: 'acknowledge' }),
+        })
+      ).status,
+    ).toBe(200);
+    const raised = await eventually(async () => {
+      const e = (await (await api(`/api/events/${ignored}`, { role: 'viewer' })).json()) as {
+        severity: string;
+        priority: string;
+        status: string;
+      };
+      return e.severity === 'Critical' ? e : undefined;
+    });
+    expect(raised).toMatchObject({ severity: 'Critical', priority: 'Critical', status: 'New' });
+    await sleep(3000); // two more windows: a Critical event no rule of this test matches, nothing raises twice
+    const history = (await (await api(`/api/events/${ignored}/history`, { role: 'viewer' })).json()) as {
+      data: { action: string; fromStatus: string; toStatus: string; note: string; actor: string }[];
+    };
+    const raises = history.data.filter((h) => h.action === 'raiseSeverity');
+    expect(raises).toHaveLength(1);
+    expect(raises[0]).toMatchObject({ fromStatus: 'New', toStatus: 'New' });
+    expect(raises[0]!.note).toContain('High → Critical');
+    expect(raises[0]!.actor).toMatch(/^rule:/);
+    const other = (await (await api(`/api/events/${acked}`, { role: 'viewer' })).json()) as { severity: string };
+    expect(other.severity).toBe('High');
+  });
 });

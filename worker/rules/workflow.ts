@@ -5,9 +5,9 @@
  * the step's id, and an assign/setStatus leaves the step id in its history note, which a redo
  * finds first.
  */
-import type { Category } from '../../protocol/enums.ts';
-import { isTombstone, type QuaycastEvent } from '../../protocol/event.ts';
-import { ruleActor, type StepAction } from '../../protocol/rules.ts';
+import { type Category, SEVERITIES } from '../../protocol/enums.ts';
+import { isTombstone, type NewEvent, type QuaycastEvent } from '../../protocol/event.ts';
+import { raisedSeverity, ruleActor, type StepAction } from '../../protocol/rules.ts';
 import { normalizeEvent } from '../../protocol/schemas/normalize.ts';
 import { transition } from '../../protocol/workflow.ts';
 import { getConfig } from '../config.ts';
@@ -18,7 +18,9 @@ import { commitEvents } from '../ingest.ts';
 import type { ChangeResult } from '../room/rpc.ts';
 import { roomStub } from '../room/stubs.ts';
 
-type Step = Extract<StepAction, { type: 'createEvent' | 'assign' | 'setStatus' | 'email' }> & { ruleName: string };
+type Step = Extract<StepAction, { type: 'createEvent' | 'assign' | 'setStatus' | 'raiseSeverity' | 'email' }> & {
+  ruleName: string;
+};
 
 /** Attempts of a change that keeps meeting concurrent changes. */
 const CHANGE_ATTEMPTS = 3;
@@ -89,10 +91,42 @@ export async function runStep(env: Env, db: Db, step: RuleStepRow): Promise<stri
     const event = await currentEvent(db, step.eventId);
     if (!event) return 'skipped: the event is gone';
     const already = await db.$client
-      .prepare('SELECT 1 AS x FROM event_history WHERE event_id = ?1 AND actor = ?2 AND note = ?3')
+      // A raise's note goes on with ": <from> → <to>"; the step id in brackets is what identifies it.
+      .prepare(
+        "SELECT 1 AS x FROM event_history WHERE event_id = ?1 AND actor = ?2 AND (note = ?3 OR substr(note, 1, length(?3) + 2) = ?3 || ': ')",
+      )
       .bind(step.eventId, actor, note)
       .first();
     if (already) return 'done (already applied)';
+    if (action.type === 'raiseSeverity') {
+      const severity = raisedSeverity(event.severity, action.to);
+      if (!severity) return `skipped: already ${event.severity}`;
+      const now = Date.now();
+      const { seq: _seq, ...current } = event;
+      const nextEvent: NewEvent = {
+        ...current,
+        severity,
+        // The priority rises with it, unless it was already at least as high.
+        priority: SEVERITIES.indexOf(event.priority) <= SEVERITIES.indexOf(severity) ? event.priority : severity,
+        updatedAt: new Date(now).toISOString(),
+      };
+      const result = (await roomStub(env, event.category).change(event.category, {
+        id: event.id,
+        expectedSeq: event.seq,
+        next: nextEvent,
+        deleted: false,
+        history: {
+          at: now,
+          actor,
+          action: 'raiseSeverity',
+          fromStatus: event.status,
+          toStatus: event.status,
+          note: `${note}: ${event.severity} → ${severity}`.slice(0, 1000),
+        },
+      })) as unknown as ChangeResult;
+      if (result.status === 'changed' && !isTombstone(result.change)) return 'done';
+      continue;
+    }
     const t = transition(
       event,
       action.type === 'assign' ? { action: 'assign', assignee: action.assignee } : { action: action.action },

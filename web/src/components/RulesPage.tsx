@@ -7,7 +7,7 @@
 import { For, Show, createResource, createSignal } from 'solid-js';
 import { createStore } from 'solid-js/store';
 import { CATEGORIES, SEVERITIES, type Category, type Severity } from '../../../protocol/enums.ts';
-import type { Condition, RuleAction, RuleInput, RuleMatch } from '../../../protocol/rules.ts';
+import type { Condition, RuleAction, RuleInput, RuleMatch, StepAction } from '../../../protocol/rules.ts';
 import { ApiError, type Delivery } from '../lib/api.ts';
 import { useApi, useToasts } from '../stores/context.tsx';
 
@@ -25,6 +25,7 @@ type Draft = {
   email: string;
   escalateMinutes: string;
   escalateTo: string;
+  escalateRaise: boolean;
 };
 
 const EMPTY: Draft = {
@@ -41,6 +42,7 @@ const EMPTY: Draft = {
   email: '',
   escalateMinutes: '',
   escalateTo: '',
+  escalateRaise: false,
 };
 
 const list = (s: string) =>
@@ -68,13 +70,11 @@ export function draftToRule(d: Draft): RuleInput {
     actions.push({ type: 'notify', ...(users.length ? { users } : {}), ...(roles.length ? { roles } : {}) });
   if (d.webhook.trim()) actions.push({ type: 'webhook', url: d.webhook.trim() });
   if (list(d.email).length > 0) actions.push({ type: 'email', to: list(d.email) });
-  if (d.escalateMinutes.trim() && list(d.escalateTo).length > 0)
-    actions.push({
-      type: 'escalate',
-      afterMinutes: Number(d.escalateMinutes),
-      unless: 'acknowledged',
-      steps: [{ type: 'notify', users: list(d.escalateTo) }],
-    });
+  const steps: StepAction[] = [];
+  if (list(d.escalateTo).length > 0) steps.push({ type: 'notify', users: list(d.escalateTo) });
+  if (d.escalateRaise) steps.push({ type: 'raiseSeverity' });
+  if (d.escalateMinutes.trim() && steps.length > 0)
+    actions.push({ type: 'escalate', afterMinutes: Number(d.escalateMinutes), unless: 'acknowledged', steps });
   return { name: d.name, match, actions };
 }
 
@@ -274,6 +274,15 @@ export default function RulesPage(props: { onClose: () => void }) {
             {field('email', 'Email to', 'rule-email', 'duty@port.example.com')}
             {field('escalateMinutes', 'Escalate if not acknowledged after (minutes)', 'rule-escalate-minutes', '15')}
             {field('escalateTo', '… to users', 'rule-escalate-to', 'duty-manager')}
+            <label class="inline">
+              <input
+                type="checkbox"
+                data-testid="rule-escalate-raise"
+                checked={draft.escalateRaise}
+                onChange={(e) => setDraft('escalateRaise', e.currentTarget.checked)}
+              />
+              … and raise its severity one level
+            </label>
           </fieldset>
           <div class="actions">
             <button
