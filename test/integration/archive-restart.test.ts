@@ -15,7 +15,22 @@ const DAY_MS = 86_400_000;
 /** Past the hot window (HOT_DAYS = 7) of everything stored during the test. */
 const later = () => Date.now() + 8 * DAY_MS;
 
+/** Until every room's rule runner has read its changefeed to the end: a move takes nothing the rules have not read. */
+async function rulesCaughtUp(): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const behind = pipe.worker.query<{ category: string }>(
+      `SELECT c.category FROM rule_cursors c
+         WHERE c.seq < (SELECT coalesce(max(seq), 0) FROM events e WHERE e.category = c.category)`,
+    );
+    if (behind.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`rule runners behind: ${JSON.stringify(behind)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function archive(body: Record<string, unknown>): Promise<Response> {
+  await rulesCaughtUp();
   return fetch(`${pipe.worker.url}/internal/archive`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TEST_SECRETS.INGEST_TOKEN}`, 'content-type': 'application/json' },

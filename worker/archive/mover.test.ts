@@ -27,6 +27,11 @@ describe('archive > planning a move', () => {
     expect(planRange([row(1), row(2, { unpublished: 1 }), row(3)], 50, 1e9).map((r) => r.seq)).toEqual([1]);
   });
 
+  it('stops after the last change the rule runner has read (its cursor): the rules read D1 only', () => {
+    expect(planRange([row(1), row(2), row(3)], 50, 1e9, 2).map((r) => r.seq)).toEqual([1, 2]);
+    expect(planRange([row(5), row(6)], 50, 1e9, 4)).toEqual([]);
+  });
+
   it('stops at the byte bound, but always takes at least one row', () => {
     const big = (seq: number) => row(seq, { doc: 'x'.repeat(600) });
     expect(planRange([big(1), big(2), big(3)], 50, 1000).map((r) => r.seq)).toEqual([1]);

@@ -23,6 +23,7 @@
  */
 import { CATEGORIES, type Category, type Status } from '../../protocol/enums.ts';
 import type { Db } from '../db/client.ts';
+import { ruleCursor } from '../db/rules.ts';
 import {
   archiveState,
   commitMove,
@@ -108,12 +109,21 @@ const DONE: ReadonlySet<Status> = new Set(['Resolved', 'Closed']);
 export const staysHot = (r: Pick<MoveRow, 'requires_action' | 'deleted' | 'status'>) =>
   r.requires_action === 1 && r.deleted === 0 && !DONE.has(r.status);
 
-/** The prefix of a room's rows (in seq order) that a move may take: older than the cutoff, published, within the bounds. */
-export function planRange(rows: readonly MoveRow[], cutoff: number, maxBytes: number): MoveRow[] {
+/**
+ * The prefix of a room's rows (in seq order) that a move may take: older than the cutoff,
+ * published, already read by the rule runner (`ruledThrough`: its cursor, when the room has one),
+ * within the bounds.
+ */
+export function planRange(
+  rows: readonly MoveRow[],
+  cutoff: number,
+  maxBytes: number,
+  ruledThrough: number = Number.POSITIVE_INFINITY,
+): MoveRow[] {
   const take: MoveRow[] = [];
   let bytes = 0;
   for (const r of rows) {
-    if (r.updated_at >= cutoff || r.unpublished === 1) break;
+    if (r.updated_at >= cutoff || r.unpublished === 1 || r.seq > ruledThrough) break;
     bytes += r.doc.length;
     if (take.length > 0 && bytes > maxBytes) break;
     take.push(r);
@@ -193,9 +203,17 @@ async function moveOnce(
   } else {
     const state = await archiveState(db, category);
     const scanned = await rowsAfter(db, category, state.through_seq, options.maxRows ?? MOVE_MAX_ROWS);
-    rows = planRange(scanned, cutoff, options.maxBytes ?? MOVE_MAX_BYTES);
+    // The rule runner reads the changefeed from D1 only: a change it has not read yet stays hot.
+    const ruledThrough = (await ruleCursor(db, category)) ?? Number.POSITIVE_INFINITY;
+    rows = planRange(scanned, cutoff, options.maxBytes ?? MOVE_MAX_BYTES, ruledThrough);
     if (rows.length === 0) {
       const waiting = scanned[0];
+      if (waiting && waiting.updated_at < cutoff && waiting.unpublished === 0 && waiting.seq > ruledThrough)
+        log('warn', 'archive waits for the rule runner: an old change is not yet read by the rules', {
+          room: category,
+          seq: waiting.seq,
+          ruledThrough,
+        });
       if (waiting && waiting.updated_at < cutoff && waiting.unpublished === 1)
         log('warn', 'archive waits for the outbox: an old API event is not yet published to Kafka', {
           room: category,

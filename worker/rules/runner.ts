@@ -118,7 +118,8 @@ export class RuleRunner extends DurableObject<Env> {
       }
     } catch (err) {
       this.cursor = undefined; // read it again: a failed page may or may not have been recorded
-      throw err;
+      log('error', 'rules run failed', { room: category, ...errorFields(err) });
+      throw err; // the alarm is retried by the platform
     } finally {
       this.running = false;
     }
