@@ -58,6 +58,8 @@ export type RulesConfig = {
   minuteMs: number;
   /** EMAIL_FROM: the sender of rules' emails (the send_email binding). */
   emailFrom: string;
+  /** RULES_KEEP_DAYS (default 90): notifications, settled deliveries, escalations and steps older than this are pruned by the cron. */
+  keepDays: number;
 };
 
 /** Per-token read and connection limits, each from its var (a missing or bad value takes the default). */
@@ -169,6 +171,7 @@ export function getConfig(env: Env): Config {
         maxAttempts: positiveInt(vars.WEBHOOK_MAX_ATTEMPTS, 20),
         minuteMs: positiveInt(vars.RULES_MINUTE_MS, 60_000),
         emailFrom: vars.EMAIL_FROM?.trim() || 'quaycast-alerts@example.com',
+        keepDays: positiveInt(vars.RULES_KEEP_DAYS, 90),
       },
       roomSend: {
         budgetPerSecond: positiveInt(vars.ROOM_SEND_BUDGET_PER_SECOND, DEFAULT_SEND_BUDGET_PER_SECOND),

@@ -5,6 +5,7 @@
 import { app } from './app.ts';
 import { runArchive } from './archive/run.ts';
 import { runRetention } from './retention.ts';
+import { runRulePrune } from './rules/prune.ts';
 
 export { Room } from './room/room.ts';
 export { RateLimiter } from './limiter/rate-limiter.ts';
@@ -16,11 +17,16 @@ export default {
   fetch: app.fetch,
   /**
    * The cron trigger (wrangler.toml [env.X.triggers]): with the ARCHIVE bucket bound, the move of
-   * changes older than HOT_DAYS to it and its expiry (worker/archive/); without, retention.
+   * changes older than HOT_DAYS to it and its expiry (worker/archive/); without, retention. Then,
+   * either way, the pruning of old rule records (worker/rules/prune.ts).
    */
   async scheduled(controller, env) {
     const bucket = (env as Partial<Env>).ARCHIVE;
-    if (bucket) await runArchive(env, bucket, { now: controller.scheduledTime, trigger: controller.cron });
-    else await runRetention(env, controller);
+    try {
+      if (bucket) await runArchive(env, bucket, { now: controller.scheduledTime, trigger: controller.cron });
+      else await runRetention(env, controller);
+    } finally {
+      await runRulePrune(env, controller.scheduledTime); // never throws: housekeeping, logged
+    }
   },
 } satisfies ExportedHandler<Env>;

@@ -707,3 +707,53 @@ export async function markNotificationsRead(
     .bind(recipients, user.sub, now, ids === undefined ? null : JSON.stringify(ids))
     .run();
 }
+
+/** What one prune run deleted, per table. */
+export type RulePruneReport = {
+  notifications: number;
+  deliveries: number;
+  attempts: number;
+  escalations: number;
+  steps: number;
+  /** True when a table had more old rows than one run deletes: the next run continues. */
+  more: boolean;
+};
+
+/**
+ * Deletes, oldest first and at most `limit` rows a table, what rules left behind before `cutoff`
+ * (ms): notifications (read or not) with their read marks, webhook deliveries no longer pending
+ * with their attempts, settled escalations, and workflow steps carried out. Pending deliveries,
+ * scheduled escalations, pending steps, rules, their versions and the runners' cursors stay. One
+ * D1 transaction.
+ */
+export async function pruneRuleRecords(db: Db, cutoff: number, limit: number): Promise<RulePruneReport> {
+  const d1 = db.$client;
+  const oldNotifications = `SELECT id FROM notifications WHERE created_at < ?1 ORDER BY created_at LIMIT ?2`;
+  const oldDeliveries = `SELECT id FROM webhook_deliveries WHERE state <> 'pending' AND created_at < ?1 ORDER BY created_at LIMIT ?2`;
+  const results = await d1.batch([
+    d1.prepare(`DELETE FROM notification_reads WHERE notification_id IN (${oldNotifications})`).bind(cutoff, limit),
+    d1.prepare(`DELETE FROM notifications WHERE id IN (${oldNotifications})`).bind(cutoff, limit),
+    d1.prepare(`DELETE FROM webhook_attempts WHERE delivery_id IN (${oldDeliveries})`).bind(cutoff, limit),
+    d1.prepare(`DELETE FROM webhook_deliveries WHERE id IN (${oldDeliveries})`).bind(cutoff, limit),
+    d1
+      .prepare(
+        `DELETE FROM escalations WHERE id IN (SELECT id FROM escalations WHERE state <> 'scheduled' AND settled_at < ?1 ORDER BY settled_at LIMIT ?2)`,
+      )
+      .bind(cutoff, limit),
+    d1
+      .prepare(
+        `DELETE FROM rule_steps WHERE id IN (SELECT id FROM rule_steps WHERE done_at IS NOT NULL AND done_at < ?1 ORDER BY done_at LIMIT ?2)`,
+      )
+      .bind(cutoff, limit),
+  ]);
+  const changed = results.map((r) => r.meta.changes ?? 0);
+  const [, notifications = 0, attempts = 0, deliveries = 0, escalations = 0, steps = 0] = changed;
+  return {
+    notifications,
+    deliveries,
+    attempts,
+    escalations,
+    steps,
+    more: [notifications, deliveries, escalations, steps].some((n) => n >= limit),
+  };
+}
