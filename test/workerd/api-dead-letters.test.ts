@@ -268,3 +268,20 @@ describe('api > /api/dead-letters', () => {
     expect(second).toMatchObject({ id: first!.id, attempt: 2, scanFrom: '7' });
   });
 });
+
+describe('internal > /internal/outbox with replays=1', () => {
+  it('a long-poll answers at once while a replay is due, and only for a caller that asked', async () => {
+    const topic = uid('dl-wake');
+    await report([letter(topic, 1)]);
+    const [l] = await list(`topic=${topic}`);
+    await api('/api/dead-letters/replay', { role: 'admin', method: 'POST', body: JSON.stringify({ ids: [l!.id] }) });
+    let started = Date.now();
+    const woken = (await (await service('/internal/outbox?limit=1&wait=2&replays=1')).json()) as { replays: number };
+    expect(woken.replays).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeLessThan(1500);
+    started = Date.now();
+    await service('/internal/outbox?limit=1&wait=1'); // an older bridge: held for its wait
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    await drain();
+  });
+});

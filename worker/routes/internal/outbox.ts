@@ -50,7 +50,14 @@ outbox.openapi(
     summary: 'API-made events not yet published to Kafka, oldest first',
     security: SERVICE,
     request: {
-      query: z.object({ limit: z.coerce.number().int().min(1).max(MAX_OUTBOX_PAGE).default(100), wait: WaitSchema }),
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(MAX_OUTBOX_PAGE).default(100),
+        wait: WaitSchema,
+        replays: z.enum(['0', '1']).optional().openapi({
+          description:
+            '1: the caller carries out dead-letter replays, so a long-poll also answers at once while replay requests are due (`replays` > 0). Without it a bridge that does not claim replays is never woken by them.',
+        }),
+      }),
     },
     responses: {
       200: {
@@ -71,7 +78,7 @@ outbox.openapi(
     },
   }),
   async (c) => {
-    const { limit, wait = 0 } = c.req.valid('query');
+    const { limit, wait = 0, replays: wakeForReplays } = c.req.valid('query');
     const db = createDb(c.env.DB);
     let replays = 0;
     const read = async () => {
@@ -88,7 +95,7 @@ outbox.openapi(
           current: () => bell.current(),
           park: (since, ms) => bell.park(since, ms),
           read,
-          due: () => replays > 0,
+          due: () => wakeForReplays === '1' && replays > 0,
           now: Date.now,
         },
         wait * 1000,
