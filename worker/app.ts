@@ -9,6 +9,7 @@ import { answerError, apiError, invalidRequest, type ErrorBody } from './errors.
 import { apiCors } from './middleware/origin/index.ts';
 import { requestContext } from './middleware/request-context/index.ts';
 import { securityHeaders } from './middleware/security-headers/index.ts';
+import { deadLetters } from './routes/dead-letters.ts';
 import { events } from './routes/events/index.ts';
 import { health } from './routes/health.ts';
 import { internal } from './routes/internal/index.ts';
@@ -63,6 +64,7 @@ app.route('/api/stats', stats);
 app.route('/api/session', session);
 app.route('/api/rules', rules);
 app.route('/api/notifications', notifications);
+app.route('/api/dead-letters', deadLetters);
 
 // The OpenAPI document, generated from the routes' schemas (every route is a createRoute).
 registerSecuritySchemes(app.openAPIRegistry);

@@ -13,6 +13,8 @@ export type LongPollDeps<Row> = {
   current(): Promise<string>;
   park(since: string, ms: number): Promise<BellAnswer>;
   read(): Promise<Row[]>;
+  /** Something else the reader wants is due (replay requests): answer now, even with no rows. */
+  due?(): boolean;
   now(): number;
 };
 
@@ -23,7 +25,7 @@ export async function pendingOrWait<Row>(deps: LongPollDeps<Row>, waitMs: number
   for (;;) {
     const rows = await deps.read();
     const left = deadline - deps.now();
-    if (rows.length > 0 || left <= 0) return rows;
+    if (rows.length > 0 || left <= 0 || deps.due?.()) return rows;
     const answer = await deps.park(token, left);
     token = answer.token;
     // Woken by the deadline with no ring: nothing was stored meanwhile (a ring would have moved the token).

@@ -7,6 +7,7 @@ import { requireServiceToken } from '../../middleware/auth/index.ts';
 import type { AppEnv } from '../../types.ts';
 import { archive } from './archive.ts';
 import { bridgeStatus } from './bridge-status.ts';
+import { deadLetterReports } from './dead-letters.ts';
 import { ingest } from './ingest.ts';
 import { outbox } from './outbox.ts';
 
@@ -17,3 +18,4 @@ internal.route('/ingest', ingest);
 internal.route('/bridge/status', bridgeStatus);
 internal.route('/outbox', outbox);
 internal.route('/archive', archive);
+internal.route('/dead-letters', deadLetterReports);

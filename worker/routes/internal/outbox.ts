@@ -6,6 +6,7 @@
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { createDb } from '../../db/client.ts';
+import { claimableReplays } from '../../db/dead-letters.ts';
 import { ackOutbox, pendingOutbox } from '../../db/outbox.ts';
 import { pendingOrWait } from '../../outbox/long-poll.ts';
 import { outboxBellStub } from '../../outbox/stub.ts';
@@ -49,31 +50,59 @@ outbox.openapi(
     summary: 'API-made events not yet published to Kafka, oldest first',
     security: SERVICE,
     request: {
-      query: z.object({ limit: z.coerce.number().int().min(1).max(MAX_OUTBOX_PAGE).default(100), wait: WaitSchema }),
+      query: z.object({
+        limit: z.coerce.number().int().min(1).max(MAX_OUTBOX_PAGE).default(100),
+        wait: WaitSchema,
+        replays: z.enum(['0', '1']).optional().openapi({
+          description:
+            '1: the caller carries out dead-letter replays, so a long-poll also answers at once while replay requests are due (`replays` > 0). Without it a bridge that does not claim replays is never woken by them.',
+        }),
+      }),
     },
     responses: {
       200: {
         description: 'Pending rows',
-        content: { 'application/json': { schema: z.object({ data: z.array(PendingSchema) }) } },
+        content: {
+          'application/json': {
+            schema: z.object({
+              data: z.array(PendingSchema),
+              replays: z.number().int().openapi({
+                description:
+                  'Dead-letter replay requests a bridge could claim now (POST /internal/dead-letters/replays/claim); a long-poll answers at once while there are any',
+              }),
+            }),
+          },
+        },
       },
       ...errors({ 400: 'Bad limit or wait', 401: 'Missing or wrong service token' }),
     },
   }),
   async (c) => {
-    const { limit, wait = 0 } = c.req.valid('query');
+    const { limit, wait = 0, replays: wakeForReplays } = c.req.valid('query');
     const db = createDb(c.env.DB);
-    const read = () => pendingOutbox(db, limit);
+    let replays = 0;
+    const read = async () => {
+      const [rows, due] = await Promise.all([pendingOutbox(db, limit), claimableReplays(db, Date.now())]);
+      replays = due;
+      return rows;
+    };
     let data: Awaited<ReturnType<typeof read>>;
     if (wait === 0) data = await read();
     else {
       const bell = outboxBellStub(c.env);
       data = await pendingOrWait(
-        { current: () => bell.current(), park: (since, ms) => bell.park(since, ms), read, now: Date.now },
+        {
+          current: () => bell.current(),
+          park: (since, ms) => bell.park(since, ms),
+          read,
+          due: () => wakeForReplays === '1' && replays > 0,
+          now: Date.now,
+        },
         wait * 1000,
       );
     }
-    c.set('logFields', { pending: data.length, wait });
-    return c.json({ data }, 200);
+    c.set('logFields', { pending: data.length, wait, replays });
+    return c.json({ data, replays }, 200);
   },
 );
 
