@@ -11,6 +11,7 @@ import { requestContext } from './middleware/request-context/index.ts';
 import { securityHeaders } from './middleware/security-headers/index.ts';
 import { events } from './routes/events/index.ts';
 import { health } from './routes/health.ts';
+import { insight, sla } from './routes/insight.ts';
 import { internal } from './routes/internal/index.ts';
 import { notifications } from './routes/notifications.ts';
 import { registerSecuritySchemes } from './routes/openapi.ts';
@@ -63,6 +64,8 @@ app.route('/api/stats', stats);
 app.route('/api/session', session);
 app.route('/api/rules', rules);
 app.route('/api/notifications', notifications);
+app.route('/api/insight', insight);
+app.route('/api/sla', sla);
 
 // The OpenAPI document, generated from the routes' schemas (every route is a createRoute).
 registerSecuritySchemes(app.openAPIRegistry);
