@@ -93,11 +93,19 @@ describe('insight > shifts, weeks and time zones', () => {
 
   it('maps UTC hours to Amsterdam wall clock across both DST changes', () => {
     // 2026-10-25: 00:00 and 01:00 UTC are both 02:xx local; 2027-03-28: 02:00 local never happens.
-    expect(wallClock(Date.UTC(2026, 9, 25, 0), 'Europe/Amsterdam')).toMatchObject({ date: '2026-10-25', weekday: 6, hour: 2 });
+    expect(wallClock(Date.UTC(2026, 9, 25, 0), 'Europe/Amsterdam')).toMatchObject({
+      date: '2026-10-25',
+      weekday: 6,
+      hour: 2,
+    });
     expect(wallClock(Date.UTC(2026, 9, 25, 1), 'Europe/Amsterdam')).toMatchObject({ hour: 2 });
     expect(wallClock(Date.UTC(2027, 2, 28, 0), 'Europe/Amsterdam').hour).toBe(1);
     expect(wallClock(Date.UTC(2027, 2, 28, 1), 'Europe/Amsterdam').hour).toBe(3);
-    expect(wallClock(Date.UTC(2026, 9, 25, 23), 'Europe/Amsterdam')).toMatchObject({ date: '2026-10-26', weekday: 0, hour: 0 });
+    expect(wallClock(Date.UTC(2026, 9, 25, 23), 'Europe/Amsterdam')).toMatchObject({
+      date: '2026-10-26',
+      weekday: 0,
+      hour: 0,
+    });
   });
 
   it('finds the Monday of any date, within the last 7 days', () => {

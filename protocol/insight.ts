@@ -175,7 +175,11 @@ export function shiftAt(shifts: readonly Shift[], minuteOfDay: number): string {
 }
 
 /** The target in force for an event: the category's own, else the severity's default. */
-export function targetFor(targets: readonly SlaTarget[], severity: Severity, category: Category): SlaTarget | undefined {
+export function targetFor(
+  targets: readonly SlaTarget[],
+  severity: Severity,
+  category: Category,
+): SlaTarget | undefined {
   return (
     targets.find((t) => t.severity === severity && t.category === category) ??
     targets.find((t) => t.severity === severity && t.category === null)

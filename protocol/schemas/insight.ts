@@ -21,7 +21,10 @@ export const TimeZoneSchema = z.string().max(64).refine(isTimeZone, 'is not a kn
 
 export const SlaInputSchema = z
   .strictObject({
-    targets: z.array(SlaTargetSchema).min(4).max(SEVERITIES.length * (CATEGORIES.length + 1)),
+    targets: z
+      .array(SlaTargetSchema)
+      .min(4)
+      .max(SEVERITIES.length * (CATEGORIES.length + 1)),
     timeZone: TimeZoneSchema,
     shifts: z.array(ShiftSchema).min(1).max(12),
   })
@@ -37,7 +40,8 @@ export const SlaInputSchema = z
         ctx.addIssue({ code: 'custom', path: ['targets'], message: `needs a default (category null) for ${s}` });
     const starts = new Set<string>();
     doc.shifts.forEach((s, i) => {
-      if (starts.has(s.start)) ctx.addIssue({ code: 'custom', path: ['shifts', i, 'start'], message: 'repeats a start' });
+      if (starts.has(s.start))
+        ctx.addIssue({ code: 'custom', path: ['shifts', i, 'start'], message: 'repeats a start' });
       starts.add(s.start);
     });
   });
@@ -58,11 +62,17 @@ export const ByQuerySchema = RangeQuerySchema.extend({
 });
 export const HeatmapQuerySchema = RangeQuerySchema.extend({ category: z.enum(CATEGORIES).optional() });
 export const TrendsQuerySchema = z.object({
-  weeks: z.string().regex(/^\d{1,2}$/, 'is a whole number').optional(),
+  weeks: z
+    .string()
+    .regex(/^\d{1,2}$/, 'is a whole number')
+    .optional(),
   tz: TimeZoneSchema.optional(),
   format: z.enum(['json', 'csv']).optional(),
 });
 export const TopQuerySchema = RangeQuerySchema.omit({ tz: true }).extend({
   kind: z.enum(ENTITY_KINDS),
-  limit: z.string().regex(/^\d{1,3}$/, 'is a whole number').optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'is a whole number')
+    .optional(),
 });

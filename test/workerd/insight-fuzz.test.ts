@@ -4,7 +4,21 @@ import { describe, expect, it } from 'vitest';
 import { apiAs, uid } from './helpers.ts';
 import { RUNS, expectNoServerError, expectServing } from './fuzz-support.ts';
 
-const KEYS = ['from', 'to', 'tz', 'by', 'category', 'severity', 'format', 'weeks', 'kind', 'limit', 'x', '__proto__', 'from[]'];
+const KEYS = [
+  'from',
+  'to',
+  'tz',
+  'by',
+  'category',
+  'severity',
+  'format',
+  'weeks',
+  'kind',
+  'limit',
+  'x',
+  '__proto__',
+  'from[]',
+];
 const value = fc.oneof(
   fc.string({ maxLength: 30 }).map(encodeURIComponent),
   fc.constantFrom(
@@ -34,7 +48,9 @@ const value = fc.oneof(
   ),
   fc.integer({ min: 41, max: 5000 }).map((n) => '7'.repeat(n)),
 );
-const query = fc.array(fc.tuple(fc.constantFrom(...KEYS), value), { maxLength: 6 }).map((p) => p.map(([k, v]) => `${k}=${v}`).join('&'));
+const query = fc
+  .array(fc.tuple(fc.constantFrom(...KEYS), value), { maxLength: 6 })
+  .map((p) => p.map(([k, v]) => `${k}=${v}`).join('&'));
 const PATHS = ['response-times', 'sla', 'heatmap', 'trends', 'top-entities'];
 
 describe('fuzz > insight', () => {
@@ -64,9 +80,15 @@ describe('fuzz > insight', () => {
       fc.record(
         {
           targets: fc.array(target, { maxLength: 30 }),
-          timeZone: fc.oneof(fc.constantFrom('UTC', 'Europe/Amsterdam', 'Asia/Kathmandu', 'Nowhere', ''), fc.string({ maxLength: 80 })),
+          timeZone: fc.oneof(
+            fc.constantFrom('UTC', 'Europe/Amsterdam', 'Asia/Kathmandu', 'Nowhere', ''),
+            fc.string({ maxLength: 80 }),
+          ),
           shifts: fc.array(
-            fc.record({ name: fc.string({ maxLength: 50 }), start: fc.constantFrom('06:00', '24:00', '6:00', '23:59', 'x') }),
+            fc.record({
+              name: fc.string({ maxLength: 50 }),
+              start: fc.constantFrom('06:00', '24:00', '6:00', '23:59', 'x'),
+            }),
             { maxLength: 14 },
           ),
           extra: fc.anything(),

@@ -70,13 +70,25 @@ for (let i = 0; i < 400; i++) {
     // Durations from 200 ms to ~10 h on a log scale: below 1 s, around targets, far past them.
     const ackMs = Math.floor(200 * Math.exp(r() * 12));
     e.ack = { at: receivedAt + ackMs, assignee: r() < 0.7 ? pick(CREW) : null };
-    if (r() < 0.7) e.resolve = { at: e.ack.at + Math.floor(1000 * Math.exp(r() * 10)), assignee: r() < 0.5 ? pick(CREW) : e.ack.assignee };
+    if (r() < 0.7)
+      e.resolve = {
+        at: e.ack.at + Math.floor(1000 * Math.exp(r() * 10)),
+        assignee: r() < 0.5 ? pick(CREW) : e.ack.assignee,
+      };
   }
   fixture.push(e);
 }
 // The repeated hour: 00:30 and 01:30 UTC on 2026-10-25 are both 02:30 local (CEST, then CET).
 for (const at of [Date.UTC(2026, 9, 25, 0, 30), Date.UTC(2026, 9, 25, 1, 30)])
-  fixture.push({ id: `${run}-dst-${at}`, category: 'System', severity: 'Low', eventType: 'Heartbeat', receivedAt: at, berth: null, crane: null });
+  fixture.push({
+    id: `${run}-dst-${at}`,
+    category: 'System',
+    severity: 'Low',
+    eventType: 'Heartbeat',
+    receivedAt: at,
+    berth: null,
+    crane: null,
+  });
 
 async function seed(e: Fx): Promise<void> {
   const doc = { id: e.id, category: e.category, severity: e.severity, eventData: e.crane ? { craneId: e.crane } : {} };
@@ -113,10 +125,17 @@ async function seed(e: Fx): Promise<void> {
 
 // --- the true values, independently -------------------------------------------------------------
 const local = (ms: number) => {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: TZ, weekday: 'long', hour: 'numeric', hourCycle: 'h23' })
-    .formatToParts(ms)
-    .reduce<Record<string, string>>((a, p) => ({ ...a, [p.type]: p.value }), {});
-  const weekday = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'].indexOf(parts.weekday!);
+  const parts: Record<string, string> = {};
+  for (const p of new Intl.DateTimeFormat('en-GB', {
+    timeZone: TZ,
+    weekday: 'long',
+    hour: 'numeric',
+    hourCycle: 'h23',
+  }).formatToParts(ms))
+    parts[p.type] = p.value;
+  const weekday = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'].indexOf(
+    parts.weekday!,
+  );
   return { weekday, hour: Number(parts.hour) };
 };
 const shiftOf = (ms: number) => {
@@ -145,12 +164,20 @@ const expectClose = (got: number | null, want: number) => {
 
 type Summary = { count: number; meanMs: number | null; medianMs: number | null; p90Ms: number | null };
 type RtRow = { key: string; ack: Summary; resolve: Summary };
-type SlaRow = { key: string; ack: { met: number; breached: number; compliance: number | null }; resolve: SlaRow['ack'] };
+type SlaRow = {
+  key: string;
+  ack: { met: number; breached: number; compliance: number | null };
+  resolve: SlaRow['ack'];
+};
 
 const q = `from=${FROM}&to=${TO}&tz=${encodeURIComponent(TZ)}`;
 
 beforeAll(async () => {
-  const put = await api('/api/sla', { method: 'PUT', role: 'admin', body: JSON.stringify({ targets: TARGETS, timeZone: TZ, shifts: SHIFTS }) });
+  const put = await api('/api/sla', {
+    method: 'PUT',
+    role: 'admin',
+    body: JSON.stringify({ targets: TARGETS, timeZone: TZ, shifts: SHIFTS }),
+  });
   expect(put.status).toBe(200);
   for (const e of fixture) await seed(e);
 }, 120_000);
@@ -158,8 +185,12 @@ beforeAll(async () => {
 describe('insight > response times and SLA compliance', () => {
   for (const by of ['category', 'severity', 'eventType', 'assignee', 'shift'] as const) {
     it(`by ${by}: count, mean, median and p90 of ack and resolve; met and breached`, async () => {
-      const rt = (await (await api(`/api/insight/response-times?${q}&by=${by}`, { role: 'viewer' })).json()) as { rows: RtRow[] };
-      const sla = (await (await api(`/api/insight/sla?${q}&by=${by}`, { role: 'viewer' })).json()) as { rows: SlaRow[] };
+      const rt = (await (await api(`/api/insight/response-times?${q}&by=${by}`, { role: 'viewer' })).json()) as {
+        rows: RtRow[];
+      };
+      const sla = (await (await api(`/api/insight/sla?${q}&by=${by}`, { role: 'viewer' })).json()) as {
+        rows: SlaRow[];
+      };
       const groups = new Map<string, { ack: number[]; resolve: number[]; ackMet: number; resolveMet: number }>();
       const g = (k: string) => {
         if (!groups.has(k)) groups.set(k, { ack: [], resolve: [], ackMet: 0, resolveMet: 0 });
@@ -205,7 +236,9 @@ describe('insight > response times and SLA compliance', () => {
   }
 
   it('filters by category and severity', async () => {
-    const rt = (await (await api(`/api/insight/response-times?${q}&by=eventType&category=Ship&severity=High`, { role: 'viewer' })).json()) as {
+    const rt = (await (
+      await api(`/api/insight/response-times?${q}&by=eventType&category=Ship&severity=High`, { role: 'viewer' })
+    ).json()) as {
       rows: RtRow[];
     };
     const acks = fixture.filter((e) => e.category === 'Ship' && e.severity === 'High' && e.ack).length;
@@ -215,20 +248,35 @@ describe('insight > response times and SLA compliance', () => {
   it('keeps history judged by the targets in force then when the targets change', async () => {
     const before = await (await api(`/api/insight/sla?${q}&by=severity`, { role: 'viewer' })).text();
     const strict = TARGETS.map((t) => ({ ...t, ackMinutes: 1, resolveMinutes: 1 }));
-    const put = await api('/api/sla', { method: 'PUT', role: 'admin', body: JSON.stringify({ targets: strict, timeZone: TZ, shifts: SHIFTS }) });
+    const put = await api('/api/sla', {
+      method: 'PUT',
+      role: 'admin',
+      body: JSON.stringify({ targets: strict, timeZone: TZ, shifts: SHIFTS }),
+    });
     expect(put.status).toBe(200);
     expect(await (await api(`/api/insight/sla?${q}&by=severity`, { role: 'viewer' })).text()).toBe(before);
-    await api('/api/sla', { method: 'PUT', role: 'admin', body: JSON.stringify({ targets: TARGETS, timeZone: TZ, shifts: SHIFTS }) });
+    await api('/api/sla', {
+      method: 'PUT',
+      role: 'admin',
+      body: JSON.stringify({ targets: TARGETS, timeZone: TZ, shifts: SHIFTS }),
+    });
   });
 
   it('counts open events past their target (openBreached) from the events table', async () => {
-    const sla = (await (await api(`/api/insight/sla?${q}`, { role: 'viewer' })).json()) as { openBreached: { ack: number; resolve: number } };
+    const sla = (await (await api(`/api/insight/sla?${q}`, { role: 'viewer' })).json()) as {
+      openBreached: { ack: number; resolve: number };
+    };
     // The fixture is weeks old: every one still open is past every target.
-    expect(sla.openBreached).toEqual({ ack: fixture.filter((e) => !e.ack).length, resolve: fixture.filter((e) => !e.resolve).length });
+    expect(sla.openBreached).toEqual({
+      ack: fixture.filter((e) => !e.ack).length,
+      resolve: fixture.filter((e) => !e.resolve).length,
+    });
   });
 
   it('shifts across midnight: an hour of 23:00 and one of 05:00 local are both Night', async () => {
-    const rt = (await (await api(`/api/insight/response-times?${q}&by=shift`, { role: 'viewer' })).json()) as { rows: RtRow[] };
+    const rt = (await (await api(`/api/insight/response-times?${q}&by=shift`, { role: 'viewer' })).json()) as {
+      rows: RtRow[];
+    };
     const night = fixture.filter((e) => e.ack && [22, 23, 0, 1, 2, 3, 4, 5].includes(local(e.receivedAt).hour)).length;
     expect(rt.rows.find((x) => x.key === 'Night')?.ack.count).toBe(night);
   });
@@ -236,11 +284,15 @@ describe('insight > response times and SLA compliance', () => {
 
 describe('insight > heatmap, trends, top entities', () => {
   it('heatmap: weekday × hour in the time zone, the repeated DST hour counted twice in 02:00', async () => {
-    const res = (await (await api(`/api/insight/heatmap?${q}`, { role: 'viewer' })).json()) as { categories: Record<string, number[][]> };
-    const want: Record<string, number[][]> = Object.fromEntries(CATEGORIES.map((c) => [c, Array.from({ length: 7 }, () => new Array(24).fill(0))]));
+    const res = (await (await api(`/api/insight/heatmap?${q}`, { role: 'viewer' })).json()) as {
+      categories: Record<string, number[][]>;
+    };
+    const want: Record<string, number[][]> = Object.fromEntries(
+      CATEGORIES.map((c) => [c, Array.from({ length: 7 }, () => new Array(24).fill(0))]),
+    );
     for (const e of fixture) {
       const l = local(e.receivedAt);
-      want[e.category]![l.weekday]![l.hour]++;
+      want[e.category]![l.weekday]![l.hour]! += 1;
     }
     expect(res.categories).toEqual(want);
     expect(res.categories.System![6]![2]).toBeGreaterThanOrEqual(2);
@@ -248,7 +300,9 @@ describe('insight > heatmap, trends, top entities', () => {
 
   it('trends: weeks from Monday 00:00 local, per category and severity', async () => {
     const weeks = Math.min(52, Math.ceil((Date.now() - FROM) / (7 * 24 * H)) + 1);
-    const res = (await (await api(`/api/insight/trends?weeks=${weeks}&tz=${encodeURIComponent(TZ)}`, { role: 'viewer' })).json()) as {
+    const res = (await (
+      await api(`/api/insight/trends?weeks=${weeks}&tz=${encodeURIComponent(TZ)}`, { role: 'viewer' })
+    ).json()) as {
       weeks: { start: string; counts: Record<string, Record<string, number>> }[];
     };
     expect(res.weeks).toHaveLength(weeks);
@@ -271,7 +325,9 @@ describe('insight > heatmap, trends, top entities', () => {
 
   it('top entities: berths and cranes by count, critical ones counted', async () => {
     for (const kind of ['berth', 'crane'] as const) {
-      const res = (await (await api(`/api/insight/top-entities?kind=${kind}&from=${FROM}&to=${TO}&limit=3`, { role: 'viewer' })).json()) as {
+      const res = (await (
+        await api(`/api/insight/top-entities?kind=${kind}&from=${FROM}&to=${TO}&limit=3`, { role: 'viewer' })
+      ).json()) as {
         rows: { id: string; count: number; critical: number }[];
       };
       const counts = new Map<string, { count: number; critical: number }>();
@@ -303,7 +359,10 @@ describe('insight > heatmap, trends, top entities', () => {
     const res = await apiAs('viewer', 'scoped', `/api/insight/heatmap?${q}`);
     expect(res.status).toBe(200);
     const { token } = await import('./helpers.ts');
-    const scoped = await fetchJson(`/api/insight/response-times?${q}&by=category`, await token('viewer', 'c', { categories: ['Container'] }));
+    const scoped = await fetchJson(
+      `/api/insight/response-times?${q}&by=category`,
+      await token('viewer', 'c', { categories: ['Container'] }),
+    );
     expect((scoped as { rows: RtRow[] }).rows.map((x) => x.key)).toEqual(['Container']);
   });
 });
@@ -319,21 +378,37 @@ describe('insight > through the API, and the SLA document', () => {
     const now = Date.now();
     await postEvents({ id, eventType: 'LiveCheck', title: 'live', severity: 'High', category: 'Berth' });
     const live = `from=${now - H}&to=${now + H}&by=eventType&category=Berth`;
-    const before = (await (await api(`/api/insight/response-times?${live}`, { role: 'viewer' })).json()) as { rows: RtRow[] };
+    const before = (await (await api(`/api/insight/response-times?${live}`, { role: 'viewer' })).json()) as {
+      rows: RtRow[];
+    };
     expect(before.rows.find((x) => x.key === 'LiveCheck')).toBeUndefined();
-    const ack = await api(`/api/events/${id}`, { method: 'PATCH', role: 'operator', body: JSON.stringify({ action: 'acknowledge' }) });
+    const ack = await api(`/api/events/${id}`, {
+      method: 'PATCH',
+      role: 'operator',
+      body: JSON.stringify({ action: 'acknowledge' }),
+    });
     expect(ack.status).toBe(200);
-    const after = (await (await api(`/api/insight/response-times?${live}`, { role: 'viewer' })).json()) as { rows: RtRow[] };
+    const after = (await (await api(`/api/insight/response-times?${live}`, { role: 'viewer' })).json()) as {
+      rows: RtRow[];
+    };
     expect(after.rows.find((x) => x.key === 'LiveCheck')?.ack.count).toBe(1);
   });
 
   it('GET /api/sla: defaults for every severity, who changed it and when; a viewer or operator cannot PUT', async () => {
-    const doc = (await (await api('/api/sla', { role: 'viewer' })).json()) as { targets: { severity: string; category: null | string }[]; updatedBy: string; updatedAt: number };
+    const doc = (await (await api('/api/sla', { role: 'viewer' })).json()) as {
+      targets: { severity: string; category: null | string }[];
+      updatedBy: string;
+      updatedAt: number;
+    };
     for (const s of SEVERITIES) expect(doc.targets.some((t) => t.severity === s && t.category === null)).toBe(true);
     expect(doc.updatedBy).toBe('admin-user');
     expect(doc.updatedAt).toBeGreaterThan(0);
     for (const role of ['viewer', 'operator'] as const) {
-      const res = await api('/api/sla', { method: 'PUT', role, body: JSON.stringify({ targets: TARGETS, timeZone: TZ, shifts: SHIFTS }) });
+      const res = await api('/api/sla', {
+        method: 'PUT',
+        role,
+        body: JSON.stringify({ targets: TARGETS, timeZone: TZ, shifts: SHIFTS }),
+      });
       expect(res.status).toBe(403);
     }
     expect((await api('/api/sla')).status).toBe(401);

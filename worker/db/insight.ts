@@ -12,7 +12,12 @@ export async function readSla(db: Db): Promise<SlaDocument> {
     d1.prepare('SELECT severity, category, ack_ms, resolve_ms FROM sla_targets ORDER BY severity, category'),
     d1.prepare('SELECT time_zone, shifts, updated_at, updated_by FROM sla_settings WHERE id = 1'),
   ]);
-  const s = settings!.results[0] as { time_zone: string; shifts: string; updated_at: number | null; updated_by: string | null };
+  const s = settings!.results[0] as {
+    time_zone: string;
+    shifts: string;
+    updated_at: number | null;
+    updated_by: string | null;
+  };
   const order = ['Critical', 'High', 'Medium', 'Low'];
   return {
     targets: (targets!.results as { severity: Severity; category: string; ack_ms: number; resolve_ms: number }[])
@@ -22,7 +27,10 @@ export async function readSla(db: Db): Promise<SlaDocument> {
         ackMinutes: Math.round(t.ack_ms / 60000),
         resolveMinutes: Math.round(t.resolve_ms / 60000),
       }))
-      .sort((a, b) => order.indexOf(a.severity) - order.indexOf(b.severity) || (a.category ?? '').localeCompare(b.category ?? '')),
+      .sort(
+        (a, b) =>
+          order.indexOf(a.severity) - order.indexOf(b.severity) || (a.category ?? '').localeCompare(b.category ?? ''),
+      ),
     timeZone: s.time_zone,
     shifts: JSON.parse(s.shifts) as SlaDocument['shifts'],
     updatedAt: s.updated_at,
@@ -84,7 +92,12 @@ export async function responseBins(db: Db, by: keyof typeof DIMENSION_COLUMN, f:
  */
 export async function openBreached(
   db: Db,
-  opts: { from: number; to: number; now: number; pairs: { category: Category; severity: Severity; ackMs: number; resolveMs: number }[] },
+  opts: {
+    from: number;
+    to: number;
+    now: number;
+    pairs: { category: Category; severity: Severity; ackMs: number; resolveMs: number }[];
+  },
 ): Promise<{ ack: number; resolve: number }> {
   if (opts.pairs.length === 0) return { ack: 0, resolve: 0 };
   const parts: string[] = [];

@@ -36,7 +36,15 @@ import {
 import { allowedCategories } from '../../protocol/scope.ts';
 import { csvRow } from '../csv.ts';
 import { createDb, type Db } from '../db/client.ts';
-import { openBreached, readSla, responseBins, topEntities, volumeByHour, writeSla, type Filter } from '../db/insight.ts';
+import {
+  openBreached,
+  readSla,
+  responseBins,
+  topEntities,
+  volumeByHour,
+  writeSla,
+  type Filter,
+} from '../db/insight.ts';
 import { apiError } from '../errors.ts';
 import { requireRole } from '../middleware/auth/index.ts';
 import type { AppEnv } from '../types.ts';
@@ -49,7 +57,11 @@ const SummarySchema = z.object({
   medianMs: z.number().nullable(),
   p90Ms: z.number().nullable(),
 });
-const ComplianceSchema = z.object({ met: z.number().int(), breached: z.number().int(), compliance: z.number().nullable() });
+const ComplianceSchema = z.object({
+  met: z.number().int(),
+  breached: z.number().int(),
+  compliance: z.number().nullable(),
+});
 const SlaDocumentSchema = z.object({
   targets: z.array(
     z.object({
@@ -193,7 +205,17 @@ insight.openapi(
       return csv(
         c,
         'response-times',
-        ['key', 'ackCount', 'ackMeanMs', 'ackMedianMs', 'ackP90Ms', 'resolveCount', 'resolveMeanMs', 'resolveMedianMs', 'resolveP90Ms'],
+        [
+          'key',
+          'ackCount',
+          'ackMeanMs',
+          'ackMedianMs',
+          'ackP90Ms',
+          'resolveCount',
+          'resolveMeanMs',
+          'resolveMedianMs',
+          'resolveP90Ms',
+        ],
         rows.map((x) => [x.key, ...Object.values(x.ack), ...Object.values(x.resolve)]),
       );
     return c.json({ from: r.from, to: r.to, timeZone: tz, by, rows } satisfies ResponseTimes, 200);
@@ -256,7 +278,11 @@ insight.openapi(
       200: {
         description: 'Heatmap',
         content: json(
-          z.object({ ...range, timeZone: z.string(), categories: z.record(z.string(), z.array(z.array(z.number().int()))) }),
+          z.object({
+            ...range,
+            timeZone: z.string(),
+            categories: z.record(z.string(), z.array(z.array(z.number().int()))),
+          }),
         ),
       },
       ...ERRORS,
@@ -275,7 +301,10 @@ insight.openapi(
     const walls = new Map<number, { weekday: number; hour: number }>();
     for (const row of rows) {
       let w = walls.get(row.hour);
-      if (!w) walls.set(row.hour, (w = wallClock(row.hour * HOUR_MS, tz)));
+      if (!w) {
+        w = wallClock(row.hour * HOUR_MS, tz);
+        walls.set(row.hour, w);
+      }
       categories[row.category]![w.weekday]![w.hour]! += row.n;
     }
     if (q.format === 'csv')
@@ -283,7 +312,9 @@ insight.openapi(
         c,
         'heatmap',
         ['category', 'weekday', 'hour', 'count'],
-        Object.entries(categories).flatMap(([k, days]) => days.flatMap((hours, d) => hours.map((n, h) => [k, d, h, n]))),
+        Object.entries(categories).flatMap(([k, days]) =>
+          days.flatMap((hours, d) => hours.map((n, h) => [k, d, h, n])),
+        ),
       );
     return c.json({ from: r.from, to: r.to, timeZone: tz, categories } satisfies Heatmap, 200);
   },
@@ -344,7 +375,9 @@ insight.openapi(
         c,
         'trends',
         ['weekStart', 'category', 'severity', 'count'],
-        weeks.flatMap((w) => Object.entries(w.counts).flatMap(([k, s]) => Object.entries(s).map(([sv, n]) => [w.start, k, sv, n]))),
+        weeks.flatMap((w) =>
+          Object.entries(w.counts).flatMap(([k, s]) => Object.entries(s).map(([sv, n]) => [w.start, k, sv, n])),
+        ),
       );
     return c.json({ timeZone: tz, weeks } satisfies Trends, 200);
   },
@@ -375,11 +408,18 @@ insight.openapi(
   async (c) => {
     const q = c.req.valid('query');
     const limit = q.limit === undefined ? 10 : Number(q.limit);
-    if (limit < 1 || limit > 100) apiError(400, 'invalid_request', '1 invalid field', [{ path: 'limit', message: 'is 1 to 100' }]);
+    if (limit < 1 || limit > 100)
+      apiError(400, 'invalid_request', '1 invalid field', [{ path: 'limit', message: 'is 1 to 100' }]);
     const r = rangeOf(q, Date.now());
     const cats = visible(c);
     const rows = cats.length ? await topEntities(createDb(c.env.DB), q.kind, { ...r, categories: cats }, limit) : [];
-    if (q.format === 'csv') return csv(c, `top-${q.kind}`, ['id', 'count', 'critical'], rows.map((x) => [x.id, x.count, x.critical]));
+    if (q.format === 'csv')
+      return csv(
+        c,
+        `top-${q.kind}`,
+        ['id', 'count', 'critical'],
+        rows.map((x) => [x.id, x.count, x.critical]),
+      );
     return c.json({ kind: q.kind, from: r.from, to: r.to, rows } satisfies TopEntities, 200);
   },
 );
