@@ -82,6 +82,7 @@ async function main(): Promise<void> {
   if (process.argv[2] === 'rest') return (await import('./rest.ts')).runRest(process.argv.slice(3));
   // `capacity` too (tiered storage at size, one system): bench/capacity.ts.
   if (process.argv[2] === 'capacity') return (await import('./capacity.ts')).runCapacity(process.argv.slice(3));
+  if (process.argv[2] === 'insight') return (await import('./insight.ts')).runInsight(process.argv.slice(3));
   if (process.argv[2] === 'write-cost') return (await import('./write-cost.ts')).runWriteCost(process.argv.slice(3));
   let o: Options;
   try {

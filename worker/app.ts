@@ -12,6 +12,7 @@ import { securityHeaders } from './middleware/security-headers/index.ts';
 import { deadLetters } from './routes/dead-letters.ts';
 import { events } from './routes/events/index.ts';
 import { health } from './routes/health.ts';
+import { insight, sla } from './routes/insight.ts';
 import { internal } from './routes/internal/index.ts';
 import { notifications } from './routes/notifications.ts';
 import { registerSecuritySchemes } from './routes/openapi.ts';
@@ -65,6 +66,8 @@ app.route('/api/session', session);
 app.route('/api/rules', rules);
 app.route('/api/notifications', notifications);
 app.route('/api/dead-letters', deadLetters);
+app.route('/api/insight', insight);
+app.route('/api/sla', sla);
 
 // The OpenAPI document, generated from the routes' schemas (every route is a createRoute).
 registerSecuritySchemes(app.openAPIRegistry);

@@ -4,6 +4,7 @@ import { useApi, useFeed } from '../stores/context.tsx';
 import { absoluteTime, entityIds, lineage, pipelineStages, STATUS_LABEL } from '../lib/format.ts';
 import { EventActions } from './EventActions.tsx';
 import { Icon, SeverityIcon } from './Icons.tsx';
+import { SlaBadge } from './SlaBadge.tsx';
 
 export function DetailPanel(props: { id: string; onClose: () => void }) {
   const [feed, feedActions] = useFeed();
@@ -41,6 +42,7 @@ export function DetailPanel(props: { id: string; onClose: () => void }) {
                 <span class="badge action">Action required</span>
               </Show>
             </div>
+            <SlaBadge event={ev()} long />
             <EventActions event={ev()} onDeleted={() => props.onClose()} />
             <Show when={ev().description}>
               <p class="description">{ev().description}</p>

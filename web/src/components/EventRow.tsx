@@ -3,6 +3,7 @@ import { For, Show } from 'solid-js';
 import { useFeed, useNow } from '../stores/context.tsx';
 import { absoluteTime, entityIds, lineage, relativeTime, STATUS_LABEL } from '../lib/format.ts';
 import { SeverityIcon } from './Icons.tsx';
+import { SlaBadge } from './SlaBadge.tsx';
 
 export const ROW_HEIGHT = 64;
 
@@ -73,6 +74,7 @@ export function EventRow(props: {
           </div>
           <div class="row-side">
             <span class={`status status-${ev().status}`}>{STATUS_LABEL[ev().status] ?? ev().status}</span>
+            <SlaBadge event={ev()} />
             <time datetime={ev().eventTime} title={absoluteTime(ev().eventTime)}>
               {relativeTime(ev().eventTime, now())}
             </time>

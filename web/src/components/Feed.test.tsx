@@ -2,7 +2,7 @@ import { render, fireEvent, screen, waitFor } from '@solidjs/testing-library';
 import { describe, expect, it, vi } from 'vitest';
 import { useFeed } from '../stores/context.tsx';
 import { sampleEvent } from '../../../protocol/fixtures.ts';
-import { renderApp } from '../test/helpers.tsx';
+import { fakeApi, renderApp } from '../test/helpers.tsx';
 import { Feed } from './Feed.tsx';
 
 describe('web > Feed', () => {
@@ -71,5 +71,49 @@ describe('web > stores', () => {
       return null;
     }
     expect(() => render(() => <Orphan />)).toThrow(/outside <AppProvider>/);
+  });
+});
+
+describe('web > Feed > SLA countdowns', () => {
+  const sla = {
+    targets: [{ severity: 'High', category: null, ackMinutes: 10, resolveMinutes: 60 }],
+    timeZone: 'Europe/Amsterdam',
+    shifts: [],
+    updatedAt: null,
+    updatedBy: null,
+  };
+  const ago = (min: number) => new Date(Date.now() - min * 60_000).toISOString();
+
+  it('shows each open event its time left in words, amber under a quarter, red once breached', async () => {
+    const events = [
+      sampleEvent({ id: 'ok', seq: 1, severity: 'High', status: 'New', receivedAt: ago(1) }),
+      sampleEvent({ id: 'soon', seq: 2, severity: 'High', status: 'New', receivedAt: ago(8) }),
+      sampleEvent({ id: 'late', seq: 3, severity: 'High', status: 'New', receivedAt: ago(13) }),
+      sampleEvent({ id: 'working', seq: 4, severity: 'High', status: 'InProgress', receivedAt: ago(13) }),
+      sampleEvent({ id: 'done', seq: 5, severity: 'High', status: 'Resolved', receivedAt: ago(13) }),
+    ];
+    const api = fakeApi({ getSla: vi.fn(async () => sla) });
+    renderApp(
+      () => <Feed ids={events.map((e) => e.id)} selectedId={undefined} onOpen={() => {}} label="Live events" />,
+      { events, api },
+    );
+    const badge = (id: string) => screen.getByRole('feed').querySelector(`[data-id="${id}"] [data-testid="sla"]`);
+    await waitFor(() => expect(badge('ok')).not.toBeNull());
+    expect(badge('ok')!.getAttribute('data-state')).toBe('ok');
+    expect(badge('ok')!.textContent).toMatch(/Ack in [89] min/);
+    expect(badge('soon')!.getAttribute('data-state')).toBe('warning');
+    expect(badge('soon')!.textContent).toMatch(/Ack due soon: 1 min/);
+    expect(badge('late')!.getAttribute('data-state')).toBe('breached');
+    expect(badge('late')!.textContent).toContain('Ack breached 3 min ago');
+    expect(badge('working')!.textContent).toMatch(/Resolve in 4[67] min/);
+    expect(badge('done')).toBeNull();
+    expect(api.getSla).toHaveBeenCalledTimes(1);
+  });
+
+  it('shows no countdown, and nothing breaks, when GET /api/sla fails', () => {
+    const events = [sampleEvent({ id: 'x', seq: 1, status: 'New' })];
+    renderApp(() => <Feed ids={['x']} selectedId={undefined} onOpen={() => {}} label="Live events" />, { events });
+    expect(screen.getByRole('feed').querySelector('[data-testid="sla"]')).toBeNull();
+    expect(screen.getByRole('feed').querySelectorAll('article')).toHaveLength(1);
   });
 });

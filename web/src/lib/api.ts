@@ -5,6 +5,8 @@ import type { Rule, RuleInput } from '../../../protocol/rules.ts';
 import { toChange } from '../../../protocol/server-message.ts';
 import type { StatsResponse } from '../../../protocol/stats.ts';
 import type { WorkflowAction } from '../../../protocol/workflow.ts';
+import type { InsightQuery } from './insight.ts';
+import type { SlaDocument } from './sla.ts';
 import type { PipelineView } from './status.ts';
 
 /** An error answer of the API (`{ error: { code, message, details? } }`) or a network failure. */
@@ -65,6 +67,35 @@ export type Delivery = {
   lastStatus: number | null;
   lastError: string | null;
   attemptLog: { n: number; at: number; status: number | null; latencyMs: number; error: string | null }[];
+};
+
+/** Times to acknowledge or resolve of one group (ms; null without any). */
+export type Durations = { count: number; meanMs: number | null; medianMs: number | null; p90Ms: number | null };
+/** Met and breached targets of one group; `compliance` = met / (met + breached), null without any. */
+export type Compliance = { met: number; breached: number; compliance: number | null };
+
+/** The answers of the /api/insight routes (docs/api.md). */
+export type InsightAnswers = {
+  'response-times': {
+    from: number;
+    to: number;
+    timeZone: string;
+    by: string;
+    rows: { key: string; ack: Durations; resolve: Durations }[];
+  };
+  sla: {
+    from: number;
+    to: number;
+    timeZone: string;
+    by: string;
+    rows: { key: string; ack: Compliance; resolve: Compliance }[];
+    openBreached: { ack: number; resolve: number };
+  };
+  /** Per category, 7 rows (Monday first) of 24 hourly counts, in `timeZone`. */
+  heatmap: { from: number; to: number; timeZone: string; categories: Record<string, number[][]> };
+  /** Oldest week first; the current, partial week last. */
+  trends: { timeZone: string; weeks: { start: string; counts: Record<string, Record<string, number>> }[] };
+  'top-entities': { kind: string; from: number; to: number; rows: { id: string; count: number; critical: number }[] };
 };
 
 export type Api = ReturnType<typeof createApi>;
@@ -159,6 +190,16 @@ export function createApi(opts: { token: () => string | undefined; baseUrl?: str
     ruleDeliveries: async (id: string) =>
       (await json<{ data: Delivery[] }>('GET', `/api/rules/${encodeURIComponent(id)}/deliveries`)).data,
     replayDelivery: (id: string) => json<{ id: string }>('POST', '/api/rules/deliveries/replay', { id }),
+    /** The SLA targets, the port's time zone and its shifts. */
+    getSla: (signal?: AbortSignal) => json<SlaDocument>('GET', '/api/sla', undefined, signal),
+    /** Admins only; answers the stored document. */
+    putSla: (doc: Pick<SlaDocument, 'targets' | 'timeZone' | 'shifts'>) => json<SlaDocument>('PUT', '/api/sla', doc),
+    insight: <Q extends InsightQuery>(q: Q, query: URLSearchParams, signal?: AbortSignal) =>
+      json<InsightAnswers[Q]>('GET', `/api/insight/${q}?${query}`, undefined, signal),
+    /** The same route as CSV (`format=csv` in `query`). */
+    async insightCsv(q: InsightQuery, query: URLSearchParams): Promise<Blob> {
+      return (await request('GET', `/api/insight/${q}?${query}`)).blob();
+    },
     /** Starts the server session whose `qc_session` cookie EventSource and long-polling authenticate with. */
     async openSession(): Promise<void> {
       await request('POST', '/api/session');

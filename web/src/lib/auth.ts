@@ -76,6 +76,7 @@ export const ABILITIES = {
   create: 'producer',
   workflow: 'operator',
   delete: 'admin',
+  configure: 'admin',
 } as const satisfies Record<string, Role>;
 
 export type Ability = keyof typeof ABILITIES;

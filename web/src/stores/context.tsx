@@ -28,6 +28,7 @@ import {
 } from './notifications.ts';
 import type { FindFilter } from '../lib/filters.ts';
 import { createPreferencesStore, type PreferencesActions, type PreferencesState } from './preferences.ts';
+import { createSlaStore, type SlaActions, type SlaStoreState } from './sla.ts';
 import { createSessionStore, sharedSessionStart, type SessionActions, type SessionState } from './session.ts';
 import { createStatsStore, type StatsState } from './stats.ts';
 import { createToastStore, type Toast, type ToastActions } from './toasts.ts';
@@ -41,6 +42,7 @@ type Stores = {
   stats: [StatsState, { refresh(): Promise<void> }];
   toasts: [{ list: Toast[] }, ToastActions];
   notifications: [NotificationsState, NotificationsActions];
+  sla: [SlaStoreState, SlaActions];
   api: Api;
   /** Wall clock, ticking once a second (relative times, countdowns). */
   now: Accessor<number>;
@@ -98,6 +100,7 @@ export function AppProvider(props: AppProviderProps) {
           : undefined,
     storage: props.storage?.local ?? (typeof localStorage !== 'undefined' ? localStorage : undefined),
   });
+  const sla = createSlaStore(api, () => session[0].token);
   const [now, setNow] = createSignal(Date.now());
   const tick = setInterval(() => setNow(Date.now()), 1000);
   onCleanup(() => clearInterval(tick));
@@ -136,7 +139,7 @@ export function AppProvider(props: AppProviderProps) {
     ),
   );
 
-  const stores: Stores = { session, prefs, feed, find, connection, stats, toasts, notifications, api, now };
+  const stores: Stores = { session, prefs, feed, find, connection, stats, toasts, notifications, sla, api, now };
   return <AppContext.Provider value={stores}>{props.children}</AppContext.Provider>;
 }
 
@@ -154,5 +157,6 @@ export const useConnection = () => use().connection;
 export const useStats = () => use().stats;
 export const useToasts = () => use().toasts;
 export const useNotifications = () => use().notifications;
+export const useSla = () => use().sla;
 export const useApi = () => use().api;
 export const useNow = () => use().now;

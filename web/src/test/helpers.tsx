@@ -32,6 +32,9 @@ export function fakeApi(overrides: Partial<Record<keyof Api, unknown>> = {}): Ap
       throw new Error('no stats in tests');
     }),
     exportCsv: vi.fn(),
+    getSla: vi.fn(async () => {
+      throw new Error('no SLA in tests');
+    }),
     openSession: vi.fn(async () => {}),
     closeSession: vi.fn(async () => {}),
     ...overrides,

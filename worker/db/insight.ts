@@ -1,0 +1,165 @@
+/**
+ * SQL of the SLA document and the insight rollups (migrations/0010_insight.sql). Every read is a
+ * range over a rollup's primary key (hours) or an index range count; none scans events.
+ */
+import type { Category, Severity } from '../../protocol/enums.ts';
+import type { EntityKind, HistogramBin, SlaDocument, SlaInput } from '../../protocol/insight.ts';
+import type { Db } from './client.ts';
+
+export async function readSla(db: Db): Promise<SlaDocument> {
+  const d1 = db.$client;
+  const [targets, settings] = await d1.batch<Record<string, unknown>>([
+    d1.prepare('SELECT severity, category, ack_ms, resolve_ms FROM sla_targets ORDER BY severity, category'),
+    d1.prepare('SELECT time_zone, shifts, updated_at, updated_by FROM sla_settings WHERE id = 1'),
+  ]);
+  const s = settings!.results[0] as {
+    time_zone: string;
+    shifts: string;
+    updated_at: number | null;
+    updated_by: string | null;
+  };
+  const order = ['Critical', 'High', 'Medium', 'Low'];
+  return {
+    targets: (targets!.results as { severity: Severity; category: string; ack_ms: number; resolve_ms: number }[])
+      .map((t) => ({
+        severity: t.severity,
+        category: t.category === '' ? null : (t.category as Category),
+        ackMinutes: Math.round(t.ack_ms / 60000),
+        resolveMinutes: Math.round(t.resolve_ms / 60000),
+      }))
+      .sort(
+        (a, b) =>
+          order.indexOf(a.severity) - order.indexOf(b.severity) || (a.category ?? '').localeCompare(b.category ?? ''),
+      ),
+    timeZone: s.time_zone,
+    shifts: JSON.parse(s.shifts) as SlaDocument['shifts'],
+    updatedAt: s.updated_at,
+    updatedBy: s.updated_by,
+  };
+}
+
+/** Replaces the document in one transaction. Rollups already written keep the targets they were judged by. */
+export async function writeSla(db: Db, doc: SlaInput, by: string, now: number): Promise<void> {
+  const d1 = db.$client;
+  await d1.batch([
+    d1.prepare('DELETE FROM sla_targets'),
+    d1
+      .prepare(
+        `INSERT INTO sla_targets (severity, category, ack_ms, resolve_ms)
+         SELECT json_extract(value, '$.severity'), COALESCE(json_extract(value, '$.category'), ''),
+           json_extract(value, '$.ackMinutes') * 60000, json_extract(value, '$.resolveMinutes') * 60000 FROM json_each(?1)`,
+      )
+      .bind(JSON.stringify(doc.targets)),
+    d1
+      .prepare('UPDATE sla_settings SET time_zone = ?1, shifts = ?2, updated_at = ?3, updated_by = ?4 WHERE id = 1')
+      .bind(doc.timeZone, JSON.stringify(doc.shifts), now, by),
+  ]);
+}
+
+export type Filter = { fromHour: number; toHour: number; categories: readonly Category[]; severity?: Severity };
+
+const inList = (col: string, values: readonly string[], first: number) =>
+  `${col} IN (${values.map((_, i) => `?${first + i}`).join(', ')})`;
+
+export type ResponseBin = HistogramBin & { key: string | number; kind: 0 | 1; met: number };
+
+const DIMENSION_COLUMN = {
+  category: 'category',
+  severity: 'severity',
+  eventType: 'event_type',
+  assignee: 'assignee',
+  shift: 'hour',
+} as const;
+
+/** Histogram bins of acknowledge (kind 0) and resolve (kind 1) durations grouped by a dimension (shift: by hour). */
+export async function responseBins(db: Db, by: keyof typeof DIMENSION_COLUMN, f: Filter): Promise<ResponseBin[]> {
+  const col = DIMENSION_COLUMN[by];
+  const sev = f.severity ? ` AND severity = ?${3 + f.categories.length}` : '';
+  const { results } = await db.$client
+    .prepare(
+      `SELECT ${col} AS key, kind, bucket, SUM(n) AS n, SUM(sum_ms) AS sumMs, SUM(met) AS met FROM insight_response
+       WHERE hour >= ?1 AND hour < ?2 AND ${inList('category', f.categories, 3)}${sev}
+       GROUP BY ${col}, kind, bucket`,
+    )
+    .bind(f.fromHour, f.toHour, ...f.categories, ...(f.severity ? [f.severity] : []))
+    .all<ResponseBin>();
+  return results;
+}
+
+/**
+ * Events received in [from, to) still open past their target at `now`: per (category, severity)
+ * an index range count of the partial indexes events_open_new / events_open_unresolved.
+ */
+export async function openBreached(
+  db: Db,
+  opts: {
+    from: number;
+    to: number;
+    now: number;
+    pairs: { category: Category; severity: Severity; ackMs: number; resolveMs: number }[];
+  },
+): Promise<{ ack: number; resolve: number }> {
+  if (opts.pairs.length === 0) return { ack: 0, resolve: 0 };
+  const parts: string[] = [];
+  const params: (string | number)[] = [];
+  const p = (v: string | number) => {
+    params.push(v);
+    return `?${params.length}`;
+  };
+  for (const pair of opts.pairs) {
+    const c = p(pair.category);
+    const s = p(pair.severity);
+    const from = p(opts.from);
+    parts.push(
+      `(SELECT COUNT(*) FROM events INDEXED BY events_open_new WHERE status = 'New' AND deleted = 0 AND category = ${c} AND severity = ${s}
+        AND received_at >= ${from} AND received_at < ${p(Math.min(opts.to, opts.now - pair.ackMs))})`,
+    );
+    parts.push(
+      `(SELECT COUNT(*) FROM events INDEXED BY events_open_unresolved WHERE status IN ('New', 'Acknowledged', 'InProgress') AND deleted = 0
+        AND category = ${c} AND severity = ${s} AND received_at >= ${from} AND received_at < ${p(Math.min(opts.to, opts.now - pair.resolveMs))})`,
+    );
+  }
+  const ack = parts.filter((_, i) => i % 2 === 0).join(' + ');
+  const resolve = parts.filter((_, i) => i % 2 === 1).join(' + ');
+  const row = await db.$client
+    .prepare(`SELECT ${ack} AS ack, ${resolve} AS resolve`)
+    .bind(...params)
+    .first<{ ack: number; resolve: number }>();
+  return { ack: row?.ack ?? 0, resolve: row?.resolve ?? 0 };
+}
+
+/** Events received per hour and category (severities summed unless `bySeverity`). */
+export async function volumeByHour(
+  db: Db,
+  f: Filter,
+  bySeverity = false,
+): Promise<{ hour: number; category: Category; severity: Severity; n: number }[]> {
+  const sevCol = bySeverity ? 'severity' : "'' AS severity";
+  const group = bySeverity ? 'hour, category, severity' : 'hour, category';
+  const { results } = await db.$client
+    .prepare(
+      `SELECT hour, category, ${sevCol}, SUM(n) AS n FROM insight_volume
+       WHERE hour >= ?1 AND hour < ?2 AND ${inList('category', f.categories, 3)} GROUP BY ${group}`,
+    )
+    .bind(f.fromHour, f.toHour, ...f.categories)
+    .all<{ hour: number; category: Category; severity: Severity; n: number }>();
+  return results;
+}
+
+export async function topEntities(
+  db: Db,
+  kind: EntityKind,
+  f: Filter,
+  limit: number,
+): Promise<{ id: string; count: number; critical: number }[]> {
+  const n = f.categories.length;
+  const { results } = await db.$client
+    .prepare(
+      `SELECT entity_id AS id, SUM(n) AS count, SUM(critical) AS critical FROM insight_entities
+       WHERE kind = ?1 AND hour >= ?2 AND hour < ?3 AND ${inList('category', f.categories, 4)}
+       GROUP BY entity_id ORDER BY count DESC, id LIMIT ?${4 + n}`,
+    )
+    .bind(kind, f.fromHour, f.toHour, ...f.categories, limit)
+    .all<{ id: string; count: number; critical: number }>();
+  return results;
+}
