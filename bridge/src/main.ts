@@ -11,6 +11,8 @@ import { errorFields, log, setLogLevel } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { outboxTopicMapper, runOutboxRelay } from './outbox.ts';
 import { createDeadLetterReporter, httpReportPost } from './dead-letter-reporter.ts';
+import { replayDeps } from './replay-io.ts';
+import { replayPass } from './replays.ts';
 
 /** Start-up probes of the Worker's /healthz: 250 ms doubling to 4 s between attempts. */
 const WORKER_PROBE_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 4000, jitter: 'none' };
@@ -155,6 +157,17 @@ async function main(): Promise<void> {
   );
 
   if (config.outboxEnabled) {
+    // Replays from the page ride on the outbox long-poll (its answer says when some are due).
+    const replays = replayDeps({
+      kafka,
+      producer: bridge.producer,
+      topics: config.topics,
+      bridgeId: bridgeIdOf(config.clientId),
+      workerUrl: config.workerUrl,
+      ingestToken: config.ingestToken,
+      timeoutMs: config.requestTimeoutMs,
+      signal: abort.signal,
+    });
     relay = runOutboxRelay({
       workerUrl: config.workerUrl,
       ingestToken: config.ingestToken,
@@ -170,6 +183,14 @@ async function main(): Promise<void> {
       onPublished: (topic, n) => metrics.outboxPublished.inc({ topic }, n),
       onRefused: (n) => metrics.outboxRefused.inc(n),
       isLeader: bridge.leadsOutbox,
+      onReplaysDue: async () => {
+        const settled = await replayPass(replays);
+        if (settled.length > 0)
+          log('info', 'dead-letter replays settled', {
+            produced: settled.filter((s) => s.outcome === 'produced').length,
+            failed: settled.filter((s) => s.outcome === 'failed').length,
+          });
+      },
       signal: abort.signal,
     }).catch((err) => log('error', 'outbox relay stopped', errorFields(err)));
     log('info', 'outbox relay running', {
