@@ -10,6 +10,9 @@ import { bridgeIdOf, createLiveness } from './liveness.ts';
 import { errorFields, log, setLogLevel } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { outboxTopicMapper, runOutboxRelay } from './outbox.ts';
+import { createDeadLetterReporter, httpReportPost } from './dead-letter-reporter.ts';
+import { replayDeps } from './replay-io.ts';
+import { replayPass } from './replays.ts';
 
 /** Start-up probes of the Worker's /healthz: 250 ms doubling to 4 s between attempts. */
 const WORKER_PROBE_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 4000, jitter: 'none' };
@@ -50,6 +53,20 @@ async function main(): Promise<void> {
   const kafka = createKafka(config);
   const bridge = createBridge(config, metrics, kafka, {
     onGiveUp: () => void shutdown('consumer gave up (kafkajs will not restart it)', 1),
+  });
+  const reporter = createDeadLetterReporter({
+    kafka,
+    groupId: config.groupId,
+    topics: config.topics,
+    post: httpReportPost({
+      workerUrl: config.workerUrl,
+      ingestToken: config.ingestToken,
+      timeoutMs: config.requestTimeoutMs,
+      signal: abort.signal,
+    }),
+    retryInitialMs: config.retryInitialMs,
+    retryMaxMs: config.retryMaxMs,
+    signal: abort.signal,
   });
   const liveness = createLiveness({
     workerUrl: config.workerUrl,
@@ -107,6 +124,7 @@ async function main(): Promise<void> {
     await relay; // the relay's pass in flight ends first: it still needs the producer
     await Promise.race([watching, sleep(1000)]); // its loop ends on the abort; a read of offsets in flight is not waited for
     await Promise.race([liveness.report(), sleep(2000)]); // 'stopping': best effort, never holding the shutdown
+    await Promise.race([reporter.stop(), sleep(3000)]);
     await bridge.stop();
     server.close();
     log(
@@ -132,8 +150,24 @@ async function main(): Promise<void> {
   if (stopped) return;
   ready = true;
   log('info', 'consuming', { topics: config.topics, groupId: config.groupId });
+  // Its own group: a Worker that cannot take reports holds only it, never the main consumer.
+  reporter.run().then(
+    () => log('info', 'reporting dead letters', { groupId: `${config.groupId}.dead-letters` }),
+    (err) => log('error', 'dead-letter reporter failed to start; letters stay in the .dlq topics', errorFields(err)),
+  );
 
   if (config.outboxEnabled) {
+    // Replays from the page ride on the outbox long-poll (its answer says when some are due).
+    const replays = replayDeps({
+      kafka,
+      producer: bridge.producer,
+      topics: config.topics,
+      bridgeId: bridgeIdOf(config.clientId),
+      workerUrl: config.workerUrl,
+      ingestToken: config.ingestToken,
+      timeoutMs: config.requestTimeoutMs,
+      signal: abort.signal,
+    });
     relay = runOutboxRelay({
       workerUrl: config.workerUrl,
       ingestToken: config.ingestToken,
@@ -149,6 +183,14 @@ async function main(): Promise<void> {
       onPublished: (topic, n) => metrics.outboxPublished.inc({ topic }, n),
       onRefused: (n) => metrics.outboxRefused.inc(n),
       isLeader: bridge.leadsOutbox,
+      onReplaysDue: async () => {
+        const settled = await replayPass(replays);
+        if (settled.length > 0)
+          log('info', 'dead-letter replays settled', {
+            produced: settled.filter((s) => s.outcome === 'produced').length,
+            failed: settled.filter((s) => s.outcome === 'failed').length,
+          });
+      },
       signal: abort.signal,
     }).catch((err) => log('error', 'outbox relay stopped', errorFields(err)));
     log('info', 'outbox relay running', {

@@ -22,6 +22,7 @@ import {
   MAX_OUTBOX_PAGE_BYTES,
   parseOutboxPage,
   readBoundedText,
+  type MalformedOutboxRow,
   type OutboxRow,
 } from './worker-answer.ts';
 
@@ -118,6 +119,12 @@ export type OutboxRelayOptions = {
   onRefused?: (count: number) => void;
   /** Whether this bridge relays now (the group's outbox leader); checked before every pass and again when its read answers. */
   isLeader?: () => boolean;
+  /**
+   * Carries out due dead-letter replays (`replays.ts`). When set, the read asks to be woken for
+   * them (`replays=1`) and this runs after a pass whose answer said some are due: the wake rides
+   * on the outbox long-poll, so it costs no request of its own.
+   */
+  onReplaysDue?: () => Promise<void>;
   signal: AbortSignal;
   fetch?: typeof fetch;
   /** The clock the loop spaces empty passes by (tests). */
@@ -149,15 +156,31 @@ async function call(
 }
 
 /** What one pass did: rows published, and rows refused (acknowledged, never published). */
-export type RelayPass = { published: number; refused: number };
+export type RelayPass = { published: number; refused: number; replays?: number };
 
 /** One pass: read, screen, publish, acknowledge. */
 export async function relayOnce(opts: OutboxRelayOptions): Promise<RelayPass> {
   const waitS = opts.waitS ?? 0;
-  const query = waitS > 0 ? `limit=${OUTBOX_PAGE}&wait=${waitS}` : `limit=${OUTBOX_PAGE}`;
-  const { rows, malformed } = parseOutboxPage(
+  const query =
+    (waitS > 0 ? `limit=${OUTBOX_PAGE}&wait=${waitS}` : `limit=${OUTBOX_PAGE}`) +
+    (opts.onReplaysDue ? '&replays=1' : '');
+  const { rows, malformed, replays } = parseOutboxPage(
     await call(opts, `/internal/outbox?${query}`, {}, MAX_OUTBOX_PAGE_BYTES, waitS * 1000),
   );
+  const pass = await publishPage(opts, rows, malformed);
+  // After the page: replays never hold up API events. A failing replay pass fails this pass (backoff).
+  if (replays > 0 && opts.onReplaysDue && (!opts.isLeader || opts.isLeader())) {
+    await opts.onReplaysDue();
+    return { ...pass, replays };
+  }
+  return pass;
+}
+
+async function publishPage(
+  opts: OutboxRelayOptions,
+  rows: OutboxRow[],
+  malformed: MalformedOutboxRow[],
+): Promise<RelayPass> {
   if (rows.length === 0 && malformed.length === 0) return { published: 0, refused: 0 };
   // A held read may outlive this bridge's leadership (a rebalance while it waited): the new
   // leader's read was woken by the same store, so these rows are its to publish, not ours too.
@@ -200,7 +223,7 @@ export async function runOutboxRelay(opts: OutboxRelayOptions): Promise<void> {
       const pass = await relayOnce(opts);
       failures = 0;
       if (pass.published > 0) log('info', 'outbox published', { events: pass.published });
-      const handled = pass.published + pass.refused;
+      const handled = pass.published + pass.refused; // after replays, the next read waits intervalMs: never a busy loop
       if (longPoll) delay = handled > 0 ? 0 : opts.intervalMs - (now() - started);
       else if (handled >= OUTBOX_PAGE) delay = 0;
     } catch (err) {

@@ -98,8 +98,15 @@ export type MalformedOutboxRow = { id: string | undefined; problem: string };
  * not (each with its id when that is a usable string). UnexpectedAnswerError when the page itself
  * is not JSON or has no data array.
  */
-export function parseOutboxPage(text: string): { rows: OutboxRow[]; malformed: MalformedOutboxRow[] } {
-  const page = z.object({ data: z.array(z.unknown()) }).safeParse(parseJson(text));
+export function parseOutboxPage(text: string): {
+  rows: OutboxRow[];
+  malformed: MalformedOutboxRow[];
+  /** Dead-letter replay requests due now (0 from a Worker older than them). */
+  replays: number;
+} {
+  const page = z
+    .object({ data: z.array(z.unknown()), replays: z.number().int().nonnegative().optional().catch(undefined) })
+    .safeParse(parseJson(text));
   if (!page.success) throw new UnexpectedAnswerError(`outbox answer has no data array (${firstIssue(page.error)})`);
   const rows: OutboxRow[] = [];
   const malformed: MalformedOutboxRow[] = [];
@@ -115,5 +122,5 @@ export function parseOutboxPage(text: string): { rows: OutboxRow[]; malformed: M
       problem: firstIssue(row.error),
     });
   }
-  return { rows, malformed };
+  return { rows, malformed, replays: page.data.replays ?? 0 };
 }

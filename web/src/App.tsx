@@ -18,6 +18,7 @@ import type { Theme } from './stores/preferences.ts';
 
 const CreateEventForm = lazy(() => import('./components/CreateEventForm.tsx'));
 const RulesPage = lazy(() => import('./components/RulesPage.tsx'));
+const DeadLettersPage = lazy(() => import('./components/DeadLettersPage.tsx'));
 
 export function App(props: { token: string | undefined }) {
   return (
@@ -72,6 +73,7 @@ function Dashboard() {
   const [selected, setSelected] = createSignal<string>();
   const [creating, setCreating] = createSignal(false);
   const [rulesOpen, setRulesOpen] = createSignal(false);
+  const [lettersOpen, setLettersOpen] = createSignal(false);
   const [help, setHelp] = createSignal(false);
   let search: HTMLInputElement | undefined;
   let lastRow: HTMLElement | null = null;
@@ -106,6 +108,7 @@ function Dashboard() {
     if (e.key === 'Escape') {
       if (creating()) setCreating(false);
       else if (rulesOpen()) setRulesOpen(false);
+      else if (lettersOpen()) setLettersOpen(false);
       else if (help()) setHelp(false);
       else if (selected()) closeDetail();
       return;
@@ -143,6 +146,11 @@ function Dashboard() {
         <Show when={can(session.claims?.role, 'workflow')}>
           <button type="button" class="link" data-testid="open-rules" onClick={() => setRulesOpen(true)}>
             Rules
+          </button>
+        </Show>
+        <Show when={can(session.claims?.role, 'delete')}>
+          <button type="button" class="link" data-testid="open-dead-letters" onClick={() => setLettersOpen(true)}>
+            Dead letters
           </button>
         </Show>
         <Bell onOpenEvent={open} />
@@ -227,6 +235,11 @@ function Dashboard() {
       <Show when={rulesOpen()}>
         <Suspense fallback={<div class="modal-backdrop" aria-busy="true" />}>
           <RulesPage onClose={() => setRulesOpen(false)} />
+        </Suspense>
+      </Show>
+      <Show when={lettersOpen()}>
+        <Suspense fallback={<div class="modal-backdrop" aria-busy="true" />}>
+          <DeadLettersPage onClose={() => setLettersOpen(false)} />
         </Suspense>
       </Show>
     </div>

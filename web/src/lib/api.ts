@@ -55,6 +55,35 @@ export type Notification = {
   read: boolean;
 };
 
+/** A dead letter as GET /api/dead-letters shows it (docs/bridge.md, "Dead letters on the page"). */
+export type DeadLetterRow = {
+  id: number;
+  dlqTopic: string;
+  dlqPartition: number;
+  dlqOffset: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  reason: string;
+  deadAt: string;
+  status: string;
+  value: string | null;
+  valueEncoding: 'utf8' | 'base64';
+  valueBytes: number;
+  valueTruncated: boolean;
+};
+
+/** One replay request of a dead letter, with its outcome. */
+export type DeadLetterReplay = {
+  id: string;
+  status: string;
+  producedPartition: number | null;
+  producedOffset: string | null;
+  error?: string | null;
+  requestedAt: string;
+};
+
 /** A webhook delivery of a rule, with its attempts (GET /api/rules/{id}/deliveries). */
 export type Delivery = {
   id: string;
@@ -200,6 +229,17 @@ export function createApi(opts: { token: () => string | undefined; baseUrl?: str
     async insightCsv(q: InsightQuery, query: URLSearchParams): Promise<Blob> {
       return (await request('GET', `/api/insight/${q}?${query}`)).blob();
     },
+    listDeadLetters: (query: URLSearchParams) =>
+      json<{ data: DeadLetterRow[]; next: number | null }>('GET', `/api/dead-letters?${query}`),
+    deadLetter: (id: number) => json<DeadLetterRow & { replays: DeadLetterReplay[] }>('GET', `/api/dead-letters/${id}`),
+    replayDeadLetters: (ids: number[], value?: string) =>
+      json<{ replays: { id: string; letterId: number }[]; refused: unknown[] }>(
+        'POST',
+        '/api/dead-letters/replay',
+        value === undefined ? { ids } : { ids, value },
+      ),
+    discardDeadLetters: (ids: number[]) =>
+      json<{ discarded: number[]; refused: unknown[] }>('POST', '/api/dead-letters/discard', { ids }),
     /** Starts the server session whose `qc_session` cookie EventSource and long-polling authenticate with. */
     async openSession(): Promise<void> {
       await request('POST', '/api/session');

@@ -1,0 +1,71 @@
+/**
+ * The I/O of a replay pass (`replays.ts`): watermarks and the scan for an earlier copy from
+ * Kafka, the produce with acks=-1, the claim and the settle over HTTP with the service token.
+ */
+import type { Kafka, Producer } from 'kafkajs';
+import { scanTopic, topicRanges } from './kafka-scan.ts';
+import type { ReplayDeps, Settlement } from './replays.ts';
+
+export function replayDeps(opts: {
+  kafka: Kafka;
+  producer: Producer;
+  topics: readonly string[];
+  bridgeId: string;
+  workerUrl: string;
+  ingestToken: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+  fetch?: typeof fetch;
+}): ReplayDeps {
+  const post = async (path: string, body: unknown) => {
+    const res = await (opts.fetch ?? fetch)(`${opts.workerUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${opts.ingestToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.any([AbortSignal.timeout(opts.timeoutMs), opts.signal]),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`worker answered ${res.status} to POST ${path}: ${text.slice(0, 200)}`);
+    return JSON.parse(text) as unknown;
+  };
+  return {
+    consumed: opts.topics,
+    async watermarks() {
+      const marks: { topic: string; partition: number; high: string }[] = [];
+      for (const topic of opts.topics)
+        for (const r of await topicRanges(opts.kafka, topic))
+          marks.push({ topic, partition: r.partition, high: r.high });
+      return marks;
+    },
+    async claim(watermarks) {
+      const answer = (await post('/internal/dead-letters/replays/claim', { bridgeId: opts.bridgeId, watermarks })) as {
+        replays?: unknown;
+      };
+      if (!Array.isArray(answer?.replays)) throw new Error('replay claim answer has no replays array');
+      return answer.replays as Awaited<ReturnType<ReplayDeps['claim']>>;
+    },
+    async findCopy(topic, partition, from, match) {
+      const range = (await topicRanges(opts.kafka, topic)).find((r) => r.partition === partition);
+      if (!range || BigInt(range.high) <= BigInt(from)) return undefined;
+      let found: string | undefined;
+      await scanTopic(opts.kafka, topic, [{ partition, from, last: (BigInt(range.high) - 1n).toString() }], (rec) => {
+        if (!match(rec.headers)) return;
+        found = rec.offset;
+        return false;
+      });
+      return found;
+    },
+    async produce(record) {
+      const [meta] = await opts.producer.send({
+        topic: record.topic,
+        acks: -1,
+        messages: [{ partition: record.partition, key: record.key, value: record.value, headers: record.headers }],
+      });
+      if (meta?.baseOffset === undefined) throw new Error('the broker answered no offset');
+      return meta.baseOffset;
+    },
+    async settle(results: Settlement[]) {
+      await post('/internal/dead-letters/replays/settle', { results });
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * Dead letters on the page, on real parts: the bridge reports a poison record it wrote to
+ * `<topic>.dlq` to the Worker (its own consumer group over the DLQ topic), once; an admin's
+ * replay with a fixed value is produced once and its event stored once.
+ */
+import { describe, expect, it } from 'vitest';
+import { storedIds, tokenFor } from '../support/fixture.ts';
+import { createTopics, produce, unique } from '../support/kafka.ts';
+import { kcatRead } from '../support/kcat.ts';
+import { usePipeline } from '../support/pipeline.ts';
+import { until } from '../support/wait.ts';
+
+const pipe = usePipeline();
+
+describe('bridge > dead-letter reports', () => {
+  it('reports a poison record to the Worker with its DLQ coordinates, origin, reason and value preview', async () => {
+    const topic = unique('it-dlreport');
+    const groupId = unique('it-group');
+    await createTopics([topic], 1);
+    const run = unique('dlr');
+    await produce(topic, [
+      { key: `${run}-a`, value: '{"eventType": "GateIn", "title": "cut off', headers: { trace: 't-a' }, partition: 0 },
+    ]);
+    const bridge = pipe.bridge({
+      WORKER_URL: pipe.worker.url,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: groupId,
+      OUTBOX_ENABLED: 'false',
+    });
+    const rows = await until('the dead letter reported', () => {
+      const r = pipe.worker.query<Record<string, unknown>>('SELECT * FROM dead_letters WHERE topic = ?', topic);
+      return r.length > 0 ? r : undefined;
+    });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      dlq_topic: `${topic}.dlq`,
+      dlq_partition: 0,
+      dlq_offset: '0',
+      partition: 0,
+      offset: '0',
+      key: `${run}-a`,
+      value: '{"eventType": "GateIn", "title": "cut off',
+      value_truncated: 0,
+      status: 'new',
+    });
+    expect(String(rows[0]!.reason)).toMatch(/not JSON/);
+    expect(JSON.parse(String(rows[0]!.headers))).toEqual({ trace: 't-a' });
+    await bridge.kill('SIGTERM');
+  });
+});
+
+describe('bridge > dead-letter replays from the page', () => {
+  it('an admin fixes and replays a reported letter: woken by the outbox long-poll, produced once with the replay id, stored once, settled', async () => {
+    const topic = unique('it-dlreplay');
+    const groupId = unique('it-group');
+    await createTopics([topic], 1);
+    const run = unique('dlp');
+    const id = `${run}-a`;
+    await produce(topic, [{ key: id, value: JSON.stringify({ id, eventType: 'GateIn' }), partition: 0 }]);
+    const bridge = pipe.bridge({
+      WORKER_URL: pipe.worker.url,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: groupId,
+      OUTBOX_ENABLED: 'true',
+      OUTBOX_WAIT_S: '20',
+    });
+    const [letter] = await until('the dead letter reported', () => {
+      const r = pipe.worker.query<{ id: number }>('SELECT id FROM dead_letters WHERE topic = ?', topic);
+      return r.length > 0 ? r : undefined;
+    });
+    const fixed = JSON.stringify({
+      id,
+      eventType: 'GateIn',
+      title: 'Gate in, fixed',
+      eventTime: new Date().toISOString(),
+    });
+    const admin = { authorization: `Bearer ${await tokenFor('admin')}`, 'content-type': 'application/json' };
+    const asked = Date.now();
+    const res = await fetch(`${pipe.worker.url}/api/dead-letters/replay`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ ids: [letter!.id], value: fixed }),
+    });
+    expect(res.status).toBe(202);
+    const { replays } = (await res.json()) as { replays: { id: string }[] };
+    expect(replays).toHaveLength(1);
+
+    await until('the fixed event stored', () => (storedIds(pipe.worker, id).length === 1 ? true : undefined));
+    const shown = await until('the replay settled', async () => {
+      const one = (await (
+        await fetch(`${pipe.worker.url}/api/dead-letters/${letter!.id}`, { headers: admin })
+      ).json()) as {
+        status: string;
+        replays: { id: string; status: string; producedPartition: number | null; producedOffset: string | null }[];
+      };
+      return one.replays[0]?.status === 'produced' ? one : undefined;
+    });
+    // Woken by the bell through the held outbox read, not by a poll of its own.
+    expect(Date.now() - asked).toBeLessThan(15_000);
+    expect(shown.status).toBe('replayed');
+    expect(shown.replays[0]).toMatchObject({ id: replays[0]!.id, producedPartition: 0, producedOffset: '1' });
+    const copies = (await kcatRead(topic)).filter((r) => r.headers['x-quaycast-replay-id'] === replays[0]!.id);
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatchObject({ key: id, value: fixed, offset: 1 });
+    expect(storedIds(pipe.worker, id)).toEqual([id]);
+    await bridge.kill('SIGTERM');
+  });
+});
