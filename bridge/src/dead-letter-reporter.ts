@@ -6,7 +6,7 @@
  * only this consumer (retried with backoff, forever); the main consumer never waits on it, and
  * a crash resumes from the last committed offset (a report sent twice is `duplicate`).
  */
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, Kafka, KafkaMessage } from './kafka.ts';
 import { backoffMs, sleep } from './backoff.ts';
 import { type DeadLetterReport, reportOf } from './dead-letter-report.ts';
 import { dlqTopicOf } from './dlq.ts';

@@ -37,6 +37,8 @@ registerCodecs();
 export type KafkaConnection = KafkaConnectionConfig;
 /** A record to produce, as kafkajs takes it (re-exported so no module outside this one names kafkajs). */
 export type ProducerMessage = Message;
+/** kafkajs types the dead-letter reporter and the replays use (kafkajs stays behind this module). */
+export type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 
 /**
  * A kafkajs client for the configured cluster, logging through our JSON logger. `retries` is

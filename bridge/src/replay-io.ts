@@ -2,7 +2,7 @@
  * The I/O of a replay pass (`replays.ts`): watermarks and the scan for an earlier copy from
  * Kafka, the produce with acks=-1, the claim and the settle over HTTP with the service token.
  */
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Producer } from './kafka.ts';
 import { scanTopic, topicRanges } from './kafka-scan.ts';
 import type { ReplayDeps, Settlement } from './replays.ts';
 
