@@ -18,6 +18,7 @@ import type { Theme } from './stores/preferences.ts';
 
 const CreateEventForm = lazy(() => import('./components/CreateEventForm.tsx'));
 const RulesPage = lazy(() => import('./components/RulesPage.tsx'));
+const InsightPage = lazy(() => import('./components/InsightPage.tsx'));
 
 export function App(props: { token: string | undefined }) {
   return (
@@ -72,6 +73,7 @@ function Dashboard() {
   const [selected, setSelected] = createSignal<string>();
   const [creating, setCreating] = createSignal(false);
   const [rulesOpen, setRulesOpen] = createSignal(false);
+  const [insightOpen, setInsightOpen] = createSignal(false);
   const [help, setHelp] = createSignal(false);
   let search: HTMLInputElement | undefined;
   let lastRow: HTMLElement | null = null;
@@ -106,6 +108,7 @@ function Dashboard() {
     if (e.key === 'Escape') {
       if (creating()) setCreating(false);
       else if (rulesOpen()) setRulesOpen(false);
+      else if (insightOpen()) setInsightOpen(false);
       else if (help()) setHelp(false);
       else if (selected()) closeDetail();
       return;
@@ -140,6 +143,9 @@ function Dashboard() {
         </div>
         <StatusIndicator />
         <div class="spacer" />
+        <button type="button" class="link" data-testid="open-insight" onClick={() => setInsightOpen(true)}>
+          Insight
+        </button>
         <Show when={can(session.claims?.role, 'workflow')}>
           <button type="button" class="link" data-testid="open-rules" onClick={() => setRulesOpen(true)}>
             Rules
@@ -227,6 +233,11 @@ function Dashboard() {
       <Show when={rulesOpen()}>
         <Suspense fallback={<div class="modal-backdrop" aria-busy="true" />}>
           <RulesPage onClose={() => setRulesOpen(false)} />
+        </Suspense>
+      </Show>
+      <Show when={insightOpen()}>
+        <Suspense fallback={<div class="modal-backdrop" aria-busy="true" />}>
+          <InsightPage onClose={() => setInsightOpen(false)} />
         </Suspense>
       </Show>
     </div>
