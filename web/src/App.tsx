@@ -19,6 +19,7 @@ import type { Theme } from './stores/preferences.ts';
 const CreateEventForm = lazy(() => import('./components/CreateEventForm.tsx'));
 const RulesPage = lazy(() => import('./components/RulesPage.tsx'));
 const DeadLettersPage = lazy(() => import('./components/DeadLettersPage.tsx'));
+const InsightPage = lazy(() => import('./components/InsightPage.tsx'));
 
 export function App(props: { token: string | undefined }) {
   return (
@@ -74,6 +75,7 @@ function Dashboard() {
   const [creating, setCreating] = createSignal(false);
   const [rulesOpen, setRulesOpen] = createSignal(false);
   const [lettersOpen, setLettersOpen] = createSignal(false);
+  const [insightOpen, setInsightOpen] = createSignal(false);
   const [help, setHelp] = createSignal(false);
   let search: HTMLInputElement | undefined;
   let lastRow: HTMLElement | null = null;
@@ -109,6 +111,7 @@ function Dashboard() {
       if (creating()) setCreating(false);
       else if (rulesOpen()) setRulesOpen(false);
       else if (lettersOpen()) setLettersOpen(false);
+      else if (insightOpen()) setInsightOpen(false);
       else if (help()) setHelp(false);
       else if (selected()) closeDetail();
       return;
@@ -143,6 +146,9 @@ function Dashboard() {
         </div>
         <StatusIndicator />
         <div class="spacer" />
+        <button type="button" class="link" data-testid="open-insight" onClick={() => setInsightOpen(true)}>
+          Insight
+        </button>
         <Show when={can(session.claims?.role, 'workflow')}>
           <button type="button" class="link" data-testid="open-rules" onClick={() => setRulesOpen(true)}>
             Rules
@@ -240,6 +246,11 @@ function Dashboard() {
       <Show when={lettersOpen()}>
         <Suspense fallback={<div class="modal-backdrop" aria-busy="true" />}>
           <DeadLettersPage onClose={() => setLettersOpen(false)} />
+        </Suspense>
+      </Show>
+      <Show when={insightOpen()}>
+        <Suspense fallback={<div class="modal-backdrop" aria-busy="true" />}>
+          <InsightPage onClose={() => setInsightOpen(false)} />
         </Suspense>
       </Show>
     </div>
