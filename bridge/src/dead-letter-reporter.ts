@@ -92,42 +92,74 @@ export function createDeadLetterReporter(opts: {
   retryMaxMs: number;
   signal: AbortSignal;
   onReported?: (count: number) => void;
+  /** How often the set of existing DLQ topics is checked (default 60 s). */
+  topicCheckMs?: number;
 }): DeadLetterReporter {
   const dlqTopics = opts.topics.map(dlqTopicOf);
-  const consumer: Consumer = opts.kafka.consumer({
-    groupId: `${opts.groupId}.dead-letters`,
-    allowAutoTopicCreation: false,
-    maxWaitTimeInMs: 1000,
-  });
+  let consumer: Consumer | undefined;
+  let watch: ReturnType<typeof setInterval> | undefined;
+  let stopped = false;
+
+  /** The DLQ topics that exist now. The reporter never creates one: a missing DLQ topic is the operator's to create (the main consumer holds its partition meanwhile, docs/bridge.md). */
+  async function existing(): Promise<string[]> {
+    const admin = opts.kafka.admin();
+    await admin.connect();
+    try {
+      const all = new Set(await admin.listTopics());
+      return dlqTopics.filter((t) => all.has(t));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async function consume(topics: string[]): Promise<void> {
+    const c = opts.kafka.consumer({
+      groupId: `${opts.groupId}.dead-letters`,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 1000,
+    });
+    consumer = c;
+    await c.connect();
+    await c.subscribe({ topics, fromBeginning: true });
+    await c.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
+        for (const chunk of reportChunks(batch.topic, batch.partition, batch.messages)) {
+          if (!isRunning() || isStale()) return;
+          await postUntilTaken(opts.post, chunk, opts, heartbeat);
+          resolveOffset(chunk[chunk.length - 1]!.dlqOffset);
+          opts.onReported?.(chunk.length);
+          await commitOffsetsIfNecessary();
+          await heartbeat();
+        }
+      },
+    });
+  }
+
   return {
     async run() {
-      // The DLQ topics may not exist yet (no letter written so far): create them, as a first letter would.
-      const admin = opts.kafka.admin();
-      await admin.connect();
-      try {
-        await admin.createTopics({ topics: dlqTopics.map((topic) => ({ topic })), waitForLeaders: true });
-      } finally {
-        await admin.disconnect();
-      }
-      await consumer.connect();
-      await consumer.subscribe({ topics: dlqTopics, fromBeginning: true });
-      await consumer.run({
-        eachBatchAutoResolve: false,
-        autoCommit: true,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
-          for (const chunk of reportChunks(batch.topic, batch.partition, batch.messages)) {
-            if (!isRunning() || isStale()) return;
-            await postUntilTaken(opts.post, chunk, opts, heartbeat);
-            resolveOffset(chunk[chunk.length - 1]!.dlqOffset);
-            opts.onReported?.(chunk.length);
-            await commitOffsetsIfNecessary();
-            await heartbeat();
-          }
-        },
-      });
+      let topics = await existing();
+      if (topics.length > 0) await consume(topics);
+      // A DLQ topic created later (by the operator) is picked up within a minute: the consumer
+      // starts again on the larger set, from its committed offsets.
+      watch = setInterval(() => {
+        void (async () => {
+          if (stopped) return;
+          const now = await existing();
+          if (stopped || now.length === topics.length) return;
+          topics = now;
+          await consumer?.disconnect();
+          if (!stopped) await consume(topics);
+          log('info', 'dead-letter reporter follows the DLQ topics', { topics });
+        })().catch((err) => log('warn', 'dead-letter reporter: topic check failed', errorFields(err)));
+      }, opts.topicCheckMs ?? 60_000);
+      watch.unref?.();
     },
     async stop() {
-      await consumer.disconnect();
+      stopped = true;
+      if (watch) clearInterval(watch);
+      await consumer?.disconnect();
     },
   };
 }
