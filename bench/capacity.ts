@@ -20,6 +20,7 @@ import { ROOT } from '../scripts/lib/paths.ts';
 import { SEED_INSERT_SQL, seedRow } from '../scripts/lib/seed-events.ts';
 import { installSignalHandlers, registerTempDir, shutdownAll } from './lib/children.ts';
 import { buildWorker, hostWorker } from './stack/worker.ts';
+import { d1File } from '../scripts/lib/d1-file.ts';
 
 const log = (line: string) => console.error(`[bench capacity] ${line}`);
 const DAY_MS = 86_400_000;
@@ -27,22 +28,6 @@ const SECRETS = {
   JWT_SECRET: 'bench-capacity-secret-0123456789abcdef',
   INGEST_TOKEN: 'bench-capacity-ingest-0123456789',
 };
-
-function d1File(persist: string): string {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (p.includes('D1DatabaseObject') && e.name.endsWith('.sqlite') && e.name !== 'metadata.sqlite')
-        found.push(p);
-    }
-  };
-  walk(persist);
-  const file = found.sort((a, b) => statSync(b).size - statSync(a).size)[0];
-  if (!file) throw new Error(`no D1 file under ${persist}`);
-  return file;
-}
 
 function dirBytes(dir: string): number {
   let n = 0;

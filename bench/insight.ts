@@ -7,7 +7,7 @@
  * then calls every route `calls` times over HTTP and reports p50/p95.
  * Writes bench/results/insight.json and prints it.
  */
-import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -17,6 +17,7 @@ import { ROOT } from '../scripts/lib/paths.ts';
 import { SEED_INSERT_SQL, seedRow } from '../scripts/lib/seed-events.ts';
 import { installSignalHandlers, registerTempDir, shutdownAll } from './lib/children.ts';
 import { buildWorker, hostWorker } from './stack/worker.ts';
+import { d1File } from '../scripts/lib/d1-file.ts';
 
 const DAY_MS = 86_400_000;
 const SECRETS = {
@@ -24,22 +25,6 @@ const SECRETS = {
   INGEST_TOKEN: 'bench-insight-ingest-0123456789',
 };
 const log = (line: string) => console.error(`[bench insight] ${line}`);
-
-function d1File(persist: string): string {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (p.includes('D1DatabaseObject') && e.name.endsWith('.sqlite') && e.name !== 'metadata.sqlite')
-        found.push(p);
-    }
-  };
-  walk(persist);
-  const file = found.sort((a, b) => statSync(b).size - statSync(a).size)[0];
-  if (!file) throw new Error(`no D1 file under ${persist}`);
-  return file;
-}
 
 const percentile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
