@@ -59,9 +59,10 @@ export type ClaimedReplay = {
   partition: number;
   key: string | null;
   keyEncoding: Encoding;
+  /** The value to produce: the admin's edit, or the dead letter's when it was kept whole; null with `fromDlq`. */
   value: string | null;
   valueEncoding: Encoding;
-  /** The value must be read from the DLQ record (the Worker kept only a preview). */
+  /** The value was cut in the report and not edited: the bridge reads it from the DLQ record itself (`value` is null). */
   fromDlq: boolean;
   tombstone: boolean;
   headers: Record<string, string>;

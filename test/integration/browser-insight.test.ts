@@ -5,7 +5,7 @@
  * nothing is logged as an error; screenshots light and dark (docs/dashboard.md, "Insight").
  */
 import { readFile } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../scripts/lib/chromium.ts';
 import { startLocalStack, type LocalStack } from '../../scripts/lib/local-stack.ts';
@@ -34,8 +34,20 @@ async function api(path: string, init: { method?: string; body?: unknown } = {})
   });
 }
 
-async function open(colorScheme: 'light' | 'dark'): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme });
+/**
+ * A new context's page on the dashboard, connected, collecting errors. `prepare` runs on the
+ * context before the page opens (permissions, Playwright's clock).
+ */
+async function open(
+  colorScheme: 'light' | 'dark',
+  prepare?: (context: BrowserContext) => Promise<void>,
+): Promise<{ page: Page; errors: string[]; context: BrowserContext }> {
+  const context = await browser.newContext({
+    viewport: { width: 1440, height: 900 },
+    colorScheme,
+    acceptDownloads: true,
+  });
+  await prepare?.(context);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -44,7 +56,7 @@ async function open(colorScheme: 'light' | 'dark'): Promise<{ page: Page; errors
   });
   await page.goto(`${stack!.origin}/#token=${stack!.token}`);
   await page.locator('[data-testid="connection-status"][data-kind="connected"]').waitFor({ timeout: 30_000 });
-  return { page, errors };
+  return { page, errors, context };
 }
 
 describe('browser > insight', () => {
@@ -127,19 +139,12 @@ describe('browser > insight', () => {
   it('an admin sets the Critical ack target to 1 min; an open Critical event turns amber, then red "breached … ago"; CSV downloads and copy give the table', async () => {
     const run = unique('br-sla');
     const eventType = `Sla-${run}`;
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack!.origin });
     // The page's clock is Playwright's (it runs at real speed until fast-forwarded): the countdown
     // is checked a minute on without waiting a minute.
-    await context.clock.install();
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+    const { page, errors, context } = await open('light', async (c) => {
+      await c.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack!.origin });
+      await c.clock.install();
     });
-    await page.goto(`${stack!.origin}/#token=${stack!.token}`);
-    await page.locator('[data-testid="connection-status"][data-kind="connected"]').waitFor({ timeout: 30_000 });
 
     // The SLA editor: Critical (all categories) acknowledged within 1 minute.
     await page.getByTestId('open-insight').click();
