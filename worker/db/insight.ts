@@ -1,9 +1,10 @@
 /**
- * SQL of the SLA document and the insight rollups (migrations/0010_insight.sql). Every read is a
- * range over a rollup's primary key (hours) or an index range count; none scans events.
+ * SQL of the SLA document and the insight rollups (migrations/0010_insight.sql,
+ * 0013_insight_rollups.sql). Every read is a range over a rollup's primary key (days, hours) or an
+ * index range count; none scans events.
  */
-import type { Category, Severity } from '../../protocol/enums.ts';
-import type { EntityKind, HistogramBin, SlaDocument, SlaInput } from '../../protocol/insight.ts';
+import { CATEGORIES, type Category, type Severity } from '../../protocol/enums.ts';
+import type { EntityKind, HistogramBin, InsightDimension, SlaDocument, SlaInput } from '../../protocol/insight.ts';
 import type { Db } from './client.ts';
 
 export async function readSla(db: Db): Promise<SlaDocument> {
@@ -61,27 +62,104 @@ export type Filter = { fromHour: number; toHour: number; categories: readonly Ca
 const inList = (col: string, values: readonly string[], first: number) =>
   `${col} IN (${values.map((_, i) => `?${first + i}`).join(', ')})`;
 
-export type ResponseBin = HistogramBin & { key: string | number; kind: 0 | 1; met: number };
+/** `bucket` is coarse (migrations/0013_insight_rollups.sql); `key` of `shift` is the shift's name. */
+export type ResponseBin = HistogramBin & { key: string; kind: 0 | 1; met: number };
 
-const DIMENSION_COLUMN = {
+const FINE_COLUMN = {
   category: 'category',
   severity: 'severity',
   eventType: 'event_type',
   assignee: 'assignee',
-  shift: 'hour',
 } as const;
 
-/** Histogram bins of acknowledge (kind 0) and resolve (kind 1) durations grouped by a dimension (shift: by hour). */
-export async function responseBins(db: Db, by: keyof typeof DIMENSION_COLUMN, f: Filter): Promise<ResponseBin[]> {
-  const col = DIMENSION_COLUMN[by];
-  const sev = f.severity ? ` AND severity = ?${3 + f.categories.length}` : '';
+/**
+ * Histogram bins of acknowledge (kind 0) and resolve (kind 1) durations grouped by a dimension.
+ * Whole UTC days come from insight_response_day, the partial first and last day from the hourly
+ * insight_response (its fine buckets mapped onto coarse ones); one statement, summed in SQL.
+ * A severity filter by eventType or assignee has no daily table and reads insight_response whole.
+ */
+export async function responseBins(db: Db, by: Exclude<InsightDimension, 'shift'>, f: Filter): Promise<ResponseBin[]> {
+  const params: (string | number)[] = [];
+  const p = (v: string | number) => {
+    params.push(v);
+    return `?${params.length}`;
+  };
+  const list = (values: readonly string[]) => values.map(p).join(', ');
+  const all = f.categories.length === CATEGORIES.length;
+  // The daily table's reading: which dimension's rows, the key column, and the filters on them.
+  // A category's scope is its own; by category with a severity reads the severity rows per scope.
+  let daily: { dim: string; key: string; where: () => string } | undefined;
+  const sev = () => (f.severity ? ` AND key = ${p(f.severity)}` : '');
+  if (by === 'category')
+    daily = f.severity
+      ? { dim: 'severity', key: 'scope', where: () => `scope IN (${list(f.categories)})${sev()}` }
+      : { dim: 'category', key: 'key', where: () => `scope = '*' AND key IN (${list(f.categories)})` };
+  else if (by === 'severity' || !f.severity)
+    daily = {
+      dim: by,
+      key: 'key',
+      where: () => (all ? `scope = '*'` : `scope IN (${list(f.categories)})`) + sev(),
+    };
+  const firstDay = Math.ceil(f.fromHour / 24);
+  const lastDay = Math.floor(f.toHour / 24);
+  const days = daily !== undefined && firstDay < lastDay;
+  const edges = days
+    ? [
+        [f.fromHour, firstDay * 24],
+        [lastDay * 24, f.toHour],
+      ].filter(([a, b]) => a! < b!)
+    : [[f.fromHour, f.toHour]];
+  const arms: string[] = [];
+  if (days)
+    arms.push(
+      `SELECT ${daily!.key} AS key, kind, bucket, n, sum_ms, met FROM insight_response_day
+       WHERE dim = ${p(daily!.dim)} AND ${daily!.where()} AND day >= ${p(firstDay)} AND day < ${p(lastDay)}`,
+    );
+  const fineFilter = () => `category IN (${list(f.categories)})${f.severity ? ` AND severity = ${p(f.severity)}` : ''}`;
+  for (const [a, b] of edges)
+    arms.push(
+      `SELECT ${FINE_COLUMN[by]} AS key, kind, (bucket + 4) / 5 AS bucket, n, sum_ms, met FROM insight_response
+       WHERE hour >= ${p(a!)} AND hour < ${p(b!)} AND ${fineFilter()}`,
+    );
   const { results } = await db.$client
     .prepare(
-      `SELECT ${col} AS key, kind, bucket, SUM(n) AS n, SUM(sum_ms) AS sumMs, SUM(met) AS met FROM insight_response
-       WHERE hour >= ?1 AND hour < ?2 AND ${inList('category', f.categories, 3)}${sev}
-       GROUP BY ${col}, kind, bucket`,
+      `SELECT key, kind, bucket, SUM(n) AS n, SUM(sum_ms) AS sumMs, SUM(met) AS met
+       FROM (${arms.join(' UNION ALL ')}) GROUP BY key, kind, bucket`,
     )
-    .bind(f.fromHour, f.toHour, ...f.categories, ...(f.severity ? [f.severity] : []))
+    .bind(...params)
+    .all<ResponseBin>();
+  return results;
+}
+
+/**
+ * The same bins by shift: `runs` are [shift, fromHour, toHour) spans of consecutive UTC hours the
+ * caller mapped to one shift in its zone. Read from the lean insight_response_hour (scope '*' or
+ * the categories), or from insight_response when a severity is asked for; grouped by shift in SQL.
+ */
+export async function shiftBins(
+  db: Db,
+  f: Filter,
+  runs: readonly (readonly [string, number, number])[],
+): Promise<ResponseBin[]> {
+  const params: (string | number)[] = [JSON.stringify(runs)];
+  const p = (v: string | number) => {
+    params.push(v);
+    return `?${params.length}`;
+  };
+  const cats = () => f.categories.map(p).join(', ');
+  const source = f.severity
+    ? `insight_response r ON r.hour >= runs.a AND r.hour < runs.b AND r.category IN (${cats()}) AND r.severity = ${p(f.severity)}`
+    : `insight_response_hour r ON ${f.categories.length === CATEGORIES.length ? `r.scope = '*'` : `r.scope IN (${cats()})`}
+       AND r.hour >= runs.a AND r.hour < runs.b`;
+  const bucket = f.severity ? `(r.bucket + 4) / 5` : 'r.bucket';
+  const { results } = await db.$client
+    .prepare(
+      // CROSS JOIN keeps the runs outside, so each is one range of the rollup's key.
+      `WITH runs (key, a, b) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?1))
+       SELECT runs.key AS key, r.kind AS kind, ${bucket} AS bucket, SUM(r.n) AS n, SUM(r.sum_ms) AS sumMs, SUM(r.met) AS met
+       FROM runs CROSS JOIN ${source} GROUP BY runs.key, r.kind, ${bucket}`,
+    )
+    .bind(...params)
     .all<ResponseBin>();
   return results;
 }
