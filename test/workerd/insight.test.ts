@@ -340,6 +340,61 @@ describe('insight > response times and SLA compliance', () => {
     });
   });
 
+  it('counts open events past their target over partial hours at both ends, after a tombstone, a delete and a severity change', async () => {
+    const now = Date.now();
+    // Every 6 min 17 s back from now: never within seconds of a whole-minute target's boundary.
+    const recent: Fx[] = Array.from({ length: 60 }, (_, k) => {
+      const receivedAt = now - k * 6 * 60000 - 17_000;
+      const e: Fx = {
+        id: `${run}-open-${k}`,
+        category: CATEGORIES[k % CATEGORIES.length]!,
+        severity: SEVERITIES[k % SEVERITIES.length]!,
+        eventType: 'OpenCheck',
+        receivedAt,
+        berth: null,
+        crane: null,
+      };
+      if (k % 3 === 1 || k % 7 === 0) e.ack = { at: receivedAt + 1000, assignee: null };
+      if (k % 7 === 0) e.resolve = { at: receivedAt + 2000, assignee: null };
+      return e;
+    });
+    for (const e of recent) await seed(e);
+    // Hours past, so inside the whole hours the rollup answers for (an acknowledged Medium one for the change).
+    await env.DB.prepare('UPDATE events SET deleted = 1 WHERE id = ?1').bind(recent[29]!.id).run();
+    await env.DB.prepare('DELETE FROM events WHERE id = ?1').bind(recent[26]!.id).run();
+    await env.DB.prepare("UPDATE events SET severity = 'Critical' WHERE id = ?1").bind(recent[22]!.id).run();
+    recent[22]!.severity = 'Critical';
+    const open = recent.filter((_, k) => k !== 29 && k !== 26);
+    const want = (from: number, to: number, o: Scope) => {
+      const xs = open.filter(
+        (e) =>
+          e.receivedAt >= from &&
+          e.receivedAt < to &&
+          (!o.categories || o.categories.includes(e.category)) &&
+          (!o.severity || e.severity === o.severity),
+      );
+      return {
+        ack: xs.filter((e) => !e.ack && e.receivedAt < now - target(e).ackMinutes * 60000).length,
+        resolve: xs.filter((e) => !e.resolve && e.receivedAt < now - target(e).resolveMinutes * 60000).length,
+      };
+    };
+    for (const [from, to] of [
+      [now - 5 * H - 43 * 60000, now - 2 * 60000],
+      [now - 3 * H - 1000, now + H],
+      [now - 50 * 60000, now - 20 * 60000],
+    ] as const)
+      for (const o of [{}, { categories: ['Container', 'Ship'] }, { severity: 'High' }] as Scope[]) {
+        const bearer = await token('viewer', 'insight-open', o.categories ? { categories: [...o.categories] } : {});
+        const sla = (await fetchJson(
+          `/api/insight/sla?from=${from}&to=${to}${o.severity ? `&severity=${o.severity}` : ''}`,
+          bearer,
+        )) as { openBreached: { ack: number; resolve: number } };
+        expect(sla.openBreached, `${from}–${to} ${JSON.stringify(o)}`).toEqual(want(from, to, o));
+      }
+    // Settled so the live test below finds the current hour as it was.
+    for (const e of open) await env.DB.prepare("UPDATE events SET status = 'Closed' WHERE id = ?1").bind(e.id).run();
+  });
+
   it('shifts across midnight: an hour of 23:00 and one of 05:00 local are both Night', async () => {
     const rt = (await (await api(`/api/insight/response-times?${q}&by=shift`, { role: 'viewer' })).json()) as {
       rows: RtRow[];

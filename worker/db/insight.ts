@@ -1,10 +1,17 @@
 /**
  * SQL of the SLA document and the insight rollups (migrations/0010_insight.sql,
- * 0013_insight_rollups.sql). Every read is a range over a rollup's primary key (days, hours) or an
- * index range count; none scans events.
+ * 0013_insight_rollups.sql, 0014_insight_open.sql). Every read is a range over a rollup's
+ * primary key (days, hours) or an index range count of at most an hour; none scans events.
  */
 import { CATEGORIES, type Category, type Severity } from '../../protocol/enums.ts';
-import type { EntityKind, HistogramBin, InsightDimension, SlaDocument, SlaInput } from '../../protocol/insight.ts';
+import {
+  HOUR_MS,
+  type EntityKind,
+  type HistogramBin,
+  type InsightDimension,
+  type SlaDocument,
+  type SlaInput,
+} from '../../protocol/insight.ts';
 import type { Db } from './client.ts';
 
 export async function readSla(db: Db): Promise<SlaDocument> {
@@ -165,8 +172,10 @@ export async function shiftBins(
 }
 
 /**
- * Events received in [from, to) still open past their target at `now`: per (category, severity)
- * an index range count of the partial indexes events_open_new / events_open_unresolved.
+ * Events received in [from, to) still open past their target at `now`. Per (category, severity)
+ * and kind the range [from, min(to, now - target)) is split into its whole UTC hours, summed from
+ * insight_open (migrations/0014_insight_open.sql), and the partial hours at its ends, counted in
+ * the partial indexes events_open_new / events_open_unresolved (an hour's entries at most).
  */
 export async function openBreached(
   db: Db,
@@ -177,31 +186,43 @@ export async function openBreached(
     pairs: { category: Category; severity: Severity; ackMs: number; resolveMs: number }[];
   },
 ): Promise<{ ack: number; resolve: number }> {
-  if (opts.pairs.length === 0) return { ack: 0, resolve: 0 };
-  const parts: string[] = [];
-  const params: (string | number)[] = [];
-  const p = (v: string | number) => {
-    params.push(v);
-    return `?${params.length}`;
-  };
-  for (const pair of opts.pairs) {
-    const c = p(pair.category);
-    const s = p(pair.severity);
-    const from = p(opts.from);
-    parts.push(
-      `(SELECT COUNT(*) FROM events INDEXED BY events_open_new WHERE status = 'New' AND deleted = 0 AND category = ${c} AND severity = ${s}
-        AND received_at >= ${from} AND received_at < ${p(Math.min(opts.to, opts.now - pair.ackMs))})`,
-    );
-    parts.push(
-      `(SELECT COUNT(*) FROM events INDEXED BY events_open_unresolved WHERE status IN ('New', 'Acknowledged', 'InProgress') AND deleted = 0
-        AND category = ${c} AND severity = ${s} AND received_at >= ${from} AND received_at < ${p(Math.min(opts.to, opts.now - pair.resolveMs))})`,
-    );
-  }
-  const ack = parts.filter((_, i) => i % 2 === 0).join(' + ');
-  const resolve = parts.filter((_, i) => i % 2 === 1).join(' + ');
+  // [kind, category, severity, whole hours?, a, b): hours [a, b) or received_at [a, b).
+  const pieces: [0 | 1, Category, Severity, 0 | 1, number, number][] = [];
+  for (const pair of opts.pairs)
+    for (const [kind, targetMs] of [
+      [0, pair.ackMs],
+      [1, pair.resolveMs],
+    ] as const) {
+      const end = Math.min(opts.to, opts.now - targetMs);
+      if (end <= opts.from) continue;
+      const firstHour = Math.ceil(opts.from / HOUR_MS);
+      const lastHour = Math.floor(end / HOUR_MS);
+      const piece = (whole: 0 | 1, a: number, b: number) => {
+        if (a < b) pieces.push([kind, pair.category, pair.severity, whole, a, b]);
+      };
+      if (firstHour >= lastHour) piece(0, opts.from, end);
+      else {
+        piece(0, opts.from, firstHour * HOUR_MS);
+        piece(1, firstHour, lastHour);
+        piece(0, lastHour * HOUR_MS, end);
+      }
+    }
+  if (pieces.length === 0) return { ack: 0, resolve: 0 };
   const row = await db.$client
-    .prepare(`SELECT ${ack} AS ack, ${resolve} AS resolve`)
-    .bind(...params)
+    .prepare(
+      `WITH p (kind, category, severity, whole, a, b) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+         json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]') FROM json_each(?1)),
+       n (kind, n) AS (SELECT p.kind, CASE
+         WHEN p.whole THEN (SELECT COALESCE(SUM(CASE p.kind WHEN 0 THEN o.new_n ELSE o.open_n END), 0) FROM insight_open o
+           WHERE o.category = p.category AND o.severity = p.severity AND o.hour >= p.a AND o.hour < p.b)
+         WHEN p.kind = 0 THEN (SELECT COUNT(*) FROM events INDEXED BY events_open_new WHERE status = 'New' AND deleted = 0
+           AND category = p.category AND severity = p.severity AND received_at >= p.a AND received_at < p.b)
+         ELSE (SELECT COUNT(*) FROM events INDEXED BY events_open_unresolved WHERE status IN ('New', 'Acknowledged', 'InProgress')
+           AND deleted = 0 AND category = p.category AND severity = p.severity AND received_at >= p.a AND received_at < p.b)
+         END FROM p)
+       SELECT COALESCE(SUM(CASE kind WHEN 0 THEN n END), 0) AS ack, COALESCE(SUM(CASE kind WHEN 1 THEN n END), 0) AS resolve FROM n`,
+    )
+    .bind(JSON.stringify(pieces))
     .first<{ ack: number; resolve: number }>();
   return { ack: row?.ack ?? 0, resolve: row?.resolve ?? 0 };
 }
