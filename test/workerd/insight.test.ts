@@ -338,6 +338,16 @@ describe('insight > response times and SLA compliance', () => {
       ack: fixture.filter((e) => !e.ack).length,
       resolve: fixture.filter((e) => !e.resolve).length,
     });
+    // Partial first and last day and hour: whole days, whole hours and index counts together.
+    const [from, to] = [FROM + 2 * 24 * H + 5 * H + 20 * 60000, TO - 3 * 24 * H - 7 * H - 40 * 60000];
+    const part = (await (await api(`/api/insight/sla?from=${from}&to=${to}`, { role: 'viewer' })).json()) as {
+      openBreached: { ack: number; resolve: number };
+    };
+    const inRange = fixture.filter((e) => e.receivedAt >= from && e.receivedAt < to);
+    expect(part.openBreached).toEqual({
+      ack: inRange.filter((e) => !e.ack).length,
+      resolve: inRange.filter((e) => !e.resolve).length,
+    });
   });
 
   it('counts open events past their target over partial hours at both ends, after a tombstone, a delete and a severity change', async () => {

@@ -173,9 +173,10 @@ export async function shiftBins(
 
 /**
  * Events received in [from, to) still open past their target at `now`. Per (category, severity)
- * and kind the range [from, min(to, now - target)) is split into its whole UTC hours, summed from
- * insight_open (migrations/0014_insight_open.sql), and the partial hours at its ends, counted in
- * the partial indexes events_open_new / events_open_unresolved (an hour's entries at most).
+ * and kind the range [from, min(to, now - target)) is split into its whole UTC days, summed from
+ * insight_open_day, the whole hours around them, summed from insight_open
+ * (migrations/0014_insight_open.sql), and the partial hours at its ends, counted in the partial
+ * indexes events_open_new / events_open_unresolved (an hour's entries at most).
  */
 export async function openBreached(
   db: Db,
@@ -186,34 +187,42 @@ export async function openBreached(
     pairs: { category: Category; severity: Severity; ackMs: number; resolveMs: number }[];
   },
 ): Promise<{ ack: number; resolve: number }> {
-  // [kind, category, severity, whole hours?, a, b): hours [a, b) or received_at [a, b).
-  const pieces: [0 | 1, Category, Severity, 0 | 1, number, number][] = [];
+  // [kind, category, severity, level, a, b): level 0 = received_at [a, b) in ms, 1 = hours, 2 = days.
+  const pieces: [0 | 1, Category, Severity, 0 | 1 | 2, number, number][] = [];
   for (const pair of opts.pairs)
     for (const [kind, targetMs] of [
       [0, pair.ackMs],
       [1, pair.resolveMs],
     ] as const) {
       const end = Math.min(opts.to, opts.now - targetMs);
-      if (end <= opts.from) continue;
+      const piece = (level: 0 | 1 | 2, a: number, b: number) => {
+        if (a < b) pieces.push([kind, pair.category, pair.severity, level, a, b]);
+      };
       const firstHour = Math.ceil(opts.from / HOUR_MS);
       const lastHour = Math.floor(end / HOUR_MS);
-      const piece = (whole: 0 | 1, a: number, b: number) => {
-        if (a < b) pieces.push([kind, pair.category, pair.severity, whole, a, b]);
-      };
-      if (firstHour >= lastHour) piece(0, opts.from, end);
-      else {
-        piece(0, opts.from, firstHour * HOUR_MS);
-        piece(1, firstHour, lastHour);
-        piece(0, lastHour * HOUR_MS, end);
+      if (firstHour >= lastHour) {
+        piece(0, opts.from, end);
+        continue;
       }
+      piece(0, opts.from, firstHour * HOUR_MS);
+      const firstDay = Math.ceil(firstHour / 24);
+      const lastDay = Math.floor(lastHour / 24);
+      if (firstDay < lastDay) {
+        piece(1, firstHour, firstDay * 24);
+        piece(2, firstDay, lastDay);
+        piece(1, lastDay * 24, lastHour);
+      } else piece(1, firstHour, lastHour);
+      piece(0, lastHour * HOUR_MS, end);
     }
   if (pieces.length === 0) return { ack: 0, resolve: 0 };
   const row = await db.$client
     .prepare(
-      `WITH p (kind, category, severity, whole, a, b) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
+      `WITH p (kind, category, severity, level, a, b) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),
          json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]') FROM json_each(?1)),
        n (kind, n) AS (SELECT p.kind, CASE
-         WHEN p.whole THEN (SELECT COALESCE(SUM(CASE p.kind WHEN 0 THEN o.new_n ELSE o.open_n END), 0) FROM insight_open o
+         WHEN p.level = 2 THEN (SELECT COALESCE(SUM(CASE p.kind WHEN 0 THEN o.new_n ELSE o.open_n END), 0) FROM insight_open_day o
+           WHERE o.category = p.category AND o.severity = p.severity AND o.day >= p.a AND o.day < p.b)
+         WHEN p.level = 1 THEN (SELECT COALESCE(SUM(CASE p.kind WHEN 0 THEN o.new_n ELSE o.open_n END), 0) FROM insight_open o
            WHERE o.category = p.category AND o.severity = p.severity AND o.hour >= p.a AND o.hour < p.b)
          WHEN p.kind = 0 THEN (SELECT COUNT(*) FROM events INDEXED BY events_open_new WHERE status = 'New' AND deleted = 0
            AND category = p.category AND severity = p.severity AND received_at >= p.a AND received_at < p.b)
