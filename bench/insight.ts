@@ -105,6 +105,8 @@ export async function runInsight(argv: string[]): Promise<void> {
           'insight_response',
           'insight_response_day',
           'insight_response_hour',
+          'insight_open',
+          'insight_open_day',
         ].map((t) => [t, count(`SELECT COUNT(*) AS n FROM ${t}`)]),
       ),
       // What a daily entities rollup would hold for containers (ids nearly unique): why there is none.
