@@ -1,7 +1,7 @@
 /**
  * GET /api/insight/* (response times, SLA compliance, heatmap, trends, top entities) and
- * GET/PUT /api/sla: docs/insight.md. Read from the rollups of migrations/0010_insight.sql and
- * 0013_insight_rollups.sql.
+ * GET/PUT /api/sla: docs/insight.md. Read from the rollups of migrations/0010_insight.sql,
+ * 0013_insight_rollups.sql and 0014_insight_open.sql.
  * Deviation from /work/notes/insight-contract.md: none in shape; ranges resolve to whole UTC
  * hours (an hour counts when it starts in [from, to)), and an unassigned event's assignee key is "".
  */
