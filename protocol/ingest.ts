@@ -21,7 +21,10 @@ export type IngestRecord = {
   timestamp?: string;
 };
 
-/** 1 to MAX_INGEST_RECORDS records. */
+/**
+ * At most MAX_INGEST_RECORDS records. An empty batch is the bridge's probe of the ingest path
+ * (evidence the Worker answers ingest now, docs/bridge.md): answered `{ results: [] }`, nothing done.
+ */
 export type IngestBatch = { records: IngestRecord[] };
 
 export type IngestResult =

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
 import { createBatchHandler } from './batch-handler.ts';
-import type { BatchHandlerDeps, BatchMessage, BatchPayload } from './batch-steps.ts';
+import { type BatchHandlerDeps, type BatchMessage, type BatchPayload, NOT_UTF8 } from './batch-steps.ts';
 import type { DeadLetter } from './dlq.ts';
 import { ForwardError } from './forwarder.ts';
 import { setLogStream } from './log.ts';
@@ -107,6 +107,8 @@ function handler(over: Partial<BatchHandlerDeps> & { forward: BatchHandlerDeps['
       value: m.value!.toString(),
     }),
     workerIsHealthy: async () => true,
+    probeIngest: async () => false,
+    confirmTimeoutMs: 5000,
     sendDeadLetters: async (l) => void letters.push(...l),
     stopping: () => stopping,
     ...over,
@@ -338,11 +340,129 @@ describe('bridge > batch handler', () => {
     expect(letters).toHaveLength(1);
     expect(letters[0]!.message.headers['x-original-offset']).toBe('1');
     expect(letters[0]!.message.headers['x-error']).toMatch(
-      /^isolated: the Worker failed this record 3 times while healthy \(last: 500, request id p\.0\.1\.\d+\)$/,
+      /^isolated: the Worker failed this record 3 times while healthy, then once more given 5 s \(last: 500, request id p\.0\.1\.\d+\.c\)$/,
     );
     await h.eachBatch(c.payload('p', 0, msgs(2, 1)));
     expect(c.committed.get('p/0')).toBe('2');
     expect(await seriesValue(metrics.isolated, { partition: '0', topic: 'p' })).toBe(1);
+  });
+
+  it('regression (soak in CI): a window of values that are not UTF-8, dead-lettered without a forward, is no evidence the Worker is healthy', async () => {
+    // Every forward fails (a Worker-wide 503 burst); the other partition's records never reach the
+    // Worker. Before the fix their local dead-lettering counted as a success and p's record was isolated.
+    const { h, letters } = handler({
+      forward: async () => {
+        throw new ForwardError('worker answered 503 injected: burst', {
+          retriable: true,
+          status: 503,
+          code: 'injected',
+        });
+      },
+    });
+    const notUtf8 = (offset: number): BatchMessage => ({ ...msg(offset), value: Buffer.from([0xc3, 0x28]) });
+    const c = fakeConsumer();
+    for (let i = 0; i < 12; i++) {
+      await h.eachBatch(c.payload('p', 0, msgs(0, 1)));
+      await h.eachBatch(c.payload('other', 0, [notUtf8(i)]));
+      await until('p/0 resumed', () => !c.paused.has('p/0'));
+    }
+    expect(letters.map((l) => l.message.headers['x-original-topic'])).toEqual(Array(12).fill('other'));
+    expect(letters.every((l) => l.message.headers['x-error'] === NOT_UTF8)).toBe(true);
+    expect(c.committed.get('other/0')).toBe('11');
+    expect(c.committed.has('p/0')).toBe(false);
+  });
+
+  it('isolates a poison record on a topic with one partition, on the evidence of its own probes of the ingest path', async () => {
+    let probes = 0;
+    const { h, letters } = handler({
+      probeIngest: async () => (probes++, true),
+      forward: async (records) => {
+        if (records.some((r) => r.offset === '1')) throw fail500();
+        return records.map(stored);
+      },
+    });
+    const c = fakeConsumer();
+    for (let i = 0; i < 40 && letters.length === 0; i++) {
+      const from = Number(c.resolved.get('solo/0') ?? -1) + 1;
+      await h.eachBatch(c.payload('solo', 0, msgs(from, 3 - from)));
+      await until('solo/0 resumed', () => !c.paused.has('solo/0'));
+    }
+    expect(letters.map((l) => l.message.headers['x-original-offset'])).toEqual(['1']);
+    expect(probes).toBeGreaterThanOrEqual(3);
+    await h.eachBatch(c.payload('solo', 0, msgs(2, 1)));
+    expect(c.committed.get('solo/0')).toBe('2');
+  });
+
+  it('isolates nothing on a topic with one partition while its probes fail too (the Worker fails every ingest)', async () => {
+    let probes = 0;
+    const { h, letters } = handler({
+      probeIngest: async () => (probes++, false),
+      forward: async () => {
+        throw fail500();
+      },
+    });
+    const c = fakeConsumer();
+    for (let i = 0; i < 15; i++) {
+      await h.eachBatch(c.payload('solo', 0, msgs(0, 2)));
+      await until('solo/0 resumed', () => !c.paused.has('solo/0'));
+    }
+    expect(probes).toBeGreaterThan(3);
+    expect(letters).toEqual([]);
+    expect(c.committed.has('solo/0')).toBe(false);
+  });
+
+  it('isolates nothing when the last attempt, given longer, is answered (a slow Worker that had stored the record)', async () => {
+    const timeouts: (number | undefined)[] = [];
+    const { h, letters } = handler({
+      forward: async (records, _requestId, timeoutMs) => {
+        if (records.some((r) => r.topic === 'p' && r.offset === '1')) {
+          timeouts.push(timeoutMs);
+          // Times out at the usual timeout; answers (duplicate: it was stored) when given longer.
+          if (timeoutMs === undefined)
+            throw new ForwardError('worker did not answer in 10 ms', { retriable: true, timedOut: true });
+          return records.map((r) => ({ status: 'duplicate' as const, id: `id-${r.offset}`, category: 'Ship' }));
+        }
+        return records.map(stored);
+      },
+    });
+    const c = fakeConsumer();
+    for (let i = 0; i < 30 && c.committed.get('p/0') !== '2'; i++) {
+      const from = Number(c.resolved.get('p/0') ?? -1) + 1;
+      await h.eachBatch(c.payload('p', 0, msgs(from, 3 - from)));
+      await h.eachBatch(c.payload('other', 0, msgs(i, 1)));
+      await until('p/0 resumed', () => !c.paused.has('p/0'));
+    }
+    expect(letters).toEqual([]);
+    expect(c.committed.get('p/0')).toBe('2');
+    expect(timeouts.at(-1)).toBe(5000); // the last attempt had the confirm timeout
+    expect(timeouts.filter((t) => t === 5000)).toHaveLength(1);
+  });
+
+  it('defers the isolation when the last attempt fails with what does not count (the Worker went away)', async () => {
+    let confirms = 0;
+    const { h, letters } = handler({
+      forward: async (records, _requestId, timeoutMs) => {
+        if (records.some((r) => r.topic === 'p')) {
+          if (timeoutMs !== undefined) {
+            confirms++;
+            throw new ForwardError('worker unreachable: ECONNREFUSED', { retriable: true });
+          }
+          throw fail500();
+        }
+        return records.map(stored);
+      },
+    });
+    const c = fakeConsumer();
+    for (let i = 0; i < 30 && confirms === 0; i++) {
+      await h.eachBatch(c.payload('p', 0, msgs(0, 1)));
+      await h.eachBatch(c.payload('other', 0, msgs(i, 1)));
+      await until('p/0 resumed', () => !c.paused.has('p/0'));
+    }
+    expect(confirms).toBe(1);
+    await h.eachBatch(c.payload('p', 0, msgs(0, 1))); // applies the deferral
+    expect(letters).toEqual([]);
+    expect(c.committed.has('p/0')).toBe(false);
+    expect(h.snapshot().find((s) => s.topic === 'p')!.lastError).toContain('the last attempt before isolating failed');
   });
 
   it("isolates nothing while the Worker's /healthz does not answer 200", async () => {

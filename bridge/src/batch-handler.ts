@@ -93,6 +93,21 @@ async function settleWithin(step: Step, ms: number, heartbeat: () => Promise<voi
  */
 export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
   const ledger = new HealthLedger();
+  let probing: Promise<void> | undefined;
+  /**
+   * Probes the Worker's ingest path (one probe at a time, bridge-wide); an answer is evidence of
+   * health from the instant the probe began, like any forward's. Sought after a record fails
+   * alone, so a topic with one partition, where nothing else is forwarded meanwhile, has evidence.
+   */
+  function seekEvidence(): Promise<void> {
+    probing ??= (async () => {
+      const at = ledger.tick();
+      if (await deps.probeIngest()) ledger.recordSuccess(at);
+    })().finally(() => {
+      probing = undefined;
+    });
+    return probing;
+  }
   const now = deps.now ?? Date.now;
   let partitions = new Map<string, PartitionState>();
 
@@ -137,7 +152,14 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
     message: BatchMessage,
     decision: Extract<Decision, { action: 'isolate' }>,
   ): Step {
-    return track({ window, messages: [message], promise: isolateRecord(deps, topic, partition, message, decision) });
+    return track({
+      window,
+      messages: [message],
+      promise: isolateRecord(deps, topic, partition, window, message, decision, {
+        answeredSince: (at) => ledger.succeededAfter(at),
+        seek: seekEvidence,
+      }),
+    });
   }
 
   function track(step: Step): Step {
@@ -215,6 +237,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
             : {}),
           ...(result.kind === 'isolation-deferred' ? { errorMessage: result.message } : {}),
         });
+        if (result.kind === 'failed' && result.countsTowardIsolation && step.window.count === 1) void seekEvidence();
         pauseUntil(state, payload, decision.delayMs);
         return 'paused';
       case 'isolate': {

@@ -5,6 +5,7 @@
  * their outcome means for the partition (through partition-flow.ts).
  */
 import { isUtf8 } from 'node:buffer';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
 import { type DeadLetter, deadLetterOf } from './dlq.ts';
 import { ForwardError } from './forwarder.ts';
@@ -41,10 +42,17 @@ export type BatchHandlerDeps = {
   stepWaitMs: number;
   metrics: BridgeMetrics;
   toRecord(topic: string, partition: number, m: BatchMessage): IngestRecord;
-  /** One POST /internal/ingest with this request id; throws ForwardError. */
-  forward(records: IngestRecord[], requestId: string): Promise<IngestResult[]>;
-  /** GET /healthz of the Worker answers 200. */
+  /** One POST /internal/ingest with this request id (and a longer timeout than usual, when given); throws ForwardError. */
+  forward(records: IngestRecord[], requestId: string, timeoutMs?: number): Promise<IngestResult[]>;
+  /** GET /healthz of the Worker answers 200 with its D1 reachable. */
   workerIsHealthy(): Promise<boolean>;
+  /** The Worker's ingest path answers an empty batch now (forwarder.ts `ingestAnswers`). */
+  probeIngest(): Promise<boolean>;
+  /**
+   * How long the last attempt before an isolation may take (ISOLATE_CONFIRM_TIMEOUT_MS): the
+   * record goes once more, alone, with this long to be answered, and only its failure isolates.
+   */
+  confirmTimeoutMs: number;
   /** Writes dead letters with acks=-1; throws when Kafka did not take them. */
   sendDeadLetters(letters: DeadLetter[]): Promise<void>;
   /** The bridge is shutting down: in-flight forwards are aborted and nothing more is committed. */
@@ -54,6 +62,9 @@ export type BatchHandlerDeps = {
 
 /** What a step resolves to: the flow's outcome, or aborted by shutdown (the next owner redoes it). */
 export type StepResult = StepOutcome | { kind: 'aborted' };
+
+/** How often an isolation looks again for a forward (or probe) answered since the record's last failure. */
+const ANSWERED_POLL_MS = 250;
 
 /** The dead letter's reason for a record value that is not valid UTF-8. */
 export const NOT_UTF8 = 'value is not valid UTF-8';
@@ -65,6 +76,7 @@ export async function forwardWindow(
   partition: number,
   window: Window,
   messages: BatchMessage[],
+  timeoutMs?: number,
 ): Promise<StepResult> {
   const labels = partitionLabels(topic, partition);
   const live = messages.filter((m) => m.value !== null);
@@ -81,6 +93,7 @@ export async function forwardWindow(
         ? await deps.forward(
             sendable.map((m) => deps.toRecord(topic, partition, m)),
             window.requestId,
+            timeoutMs,
           )
         : [];
     let next = 0;
@@ -153,19 +166,50 @@ export async function forwardWindow(
       reasons: letters.map((l) => l.message.headers['x-error']),
     });
   }
-  return { kind: 'answered' };
+  // Nothing went to the Worker (every value was refused here as not UTF-8): committed like any
+  // answered window, but it says nothing of the Worker, so it is no evidence of its health.
+  return readable.some(Boolean) ? { kind: 'answered' } : { kind: 'skipped' };
 }
 
-/** Writes the head record to the DLQ as isolated, once the Worker's /healthz says the failure was this record's. */
+/**
+ * Isolates the head record, once the evidence holds to the end: a forward that began after the
+ * record's last failure was answered (`answeredSince`: the Worker is answering others now, not in
+ * the middle of a burst), the Worker's /healthz answers 200 with D1 reachable, and the record,
+ * sent once more alone with `confirmTimeoutMs` to be answered, fails again with a failure that
+ * counts. A Worker that was only slow (just restarted, or it stored the record but answered late)
+ * answers that last attempt, and the record is committed as any other forward (stored or
+ * duplicate); nothing is dead-lettered.
+ */
 export async function isolateRecord(
   deps: BatchHandlerDeps,
   topic: string,
   partition: number,
+  window: Window,
   message: BatchMessage,
   decision: Extract<Decision, { action: 'isolate' }>,
+  evidence: { answeredSince(at: number): boolean; seek(): Promise<void> },
 ): Promise<StepResult> {
+  const now = deps.now ?? Date.now;
+  const waitUntil = now() + deps.confirmTimeoutMs;
+  while (!evidence.answeredSince(decision.failedAt)) {
+    if (deps.stopping()) return { kind: 'aborted' };
+    if (now() >= waitUntil)
+      return {
+        kind: 'isolation-deferred',
+        message: 'nothing was answered after its last failure, not even a probe (the Worker may be failing everything)',
+      };
+    await evidence.seek();
+    if (!evidence.answeredSince(decision.failedAt)) await sleep(ANSWERED_POLL_MS);
+  }
   if (!(await deps.workerIsHealthy()))
-    return { kind: 'isolation-deferred', message: "the Worker's /healthz did not answer 200" };
+    return { kind: 'isolation-deferred', message: "the Worker's /healthz did not answer 200 with D1 reachable" };
+  const confirmWindow: Window = { ...window, requestId: `${window.requestId.slice(0, 62)}.c` };
+  const confirm = await forwardWindow(deps, topic, partition, confirmWindow, [message], deps.confirmTimeoutMs);
+  if (confirm.kind !== 'failed') return confirm; // answered (or skipped, or aborted): not a poison record after all
+  if (!confirm.countsTowardIsolation)
+    return { kind: 'isolation-deferred', message: `the last attempt before isolating failed: ${confirm.message}` };
+  const lastStatus = confirm.status ?? 'timeout';
+  const reason = `isolated: the Worker failed this record ${decision.attempts} times while healthy, then once more given ${Math.round(deps.confirmTimeoutMs / 1000)} s (last: ${lastStatus}, request id ${confirmWindow.requestId})`;
   const letter = deadLetterOf(
     {
       topic,
@@ -175,7 +219,7 @@ export async function isolateRecord(
       value: message.value,
       headers: message.headers ?? {},
     },
-    decision.reason,
+    reason,
   );
   try {
     await deps.sendDeadLetters([letter]);
@@ -193,9 +237,9 @@ export async function isolateRecord(
     topic,
     partition,
     offset: message.offset,
-    attempts: decision.attempts,
-    lastStatus: decision.lastStatus,
-    requestId: decision.requestId,
+    attempts: decision.attempts + 1,
+    lastStatus,
+    requestId: confirmWindow.requestId,
     dlq: letter.topic,
   });
   return { kind: 'isolated' };

@@ -32,6 +32,8 @@ export type BridgeConfig = {
   forwardWaitMs: number;
   /** Failures of one record alone, while the Worker is otherwise healthy, before it is isolated to the DLQ. */
   isolateAfterAttempts: number;
+  /** The last attempt before an isolation: the record alone, with this long to be answered (default 3 × WORKER_TIMEOUT_MS, at least 30 s). */
+  isolateConfirmTimeoutMs: number;
   /** A partition whose head has been failing this long makes /healthz answer 503. */
   stallThresholdMs: number;
   /** How often lag is read from the broker and the liveness report is sent to the Worker. */
@@ -188,6 +190,13 @@ export function parseConfig(env: Source): BridgeConfig {
     forwardWaitMs: int(env, 'FORWARD_WAIT_MS', 1000, 10, 120_000),
     // At least 2: one failure may race with the Worker's recovery (an answer sent before it, heard after).
     isolateAfterAttempts: int(env, 'ISOLATE_AFTER_ATTEMPTS', 3, 2, 100),
+    isolateConfirmTimeoutMs: int(
+      env,
+      'ISOLATE_CONFIRM_TIMEOUT_MS',
+      Math.min(300_000, Math.max(30_000, 3 * int(env, 'WORKER_TIMEOUT_MS', 10_000, 100, 120_000))),
+      100,
+      300_000,
+    ),
     stallThresholdMs: int(env, 'STALL_THRESHOLD_MS', 60_000, 1000, 86_400_000),
     statusIntervalMs: int(env, 'STATUS_INTERVAL_MS', 30_000, 1000, 3_600_000),
     metricsHost: str(env, 'METRICS_HOST', '127.0.0.1'),

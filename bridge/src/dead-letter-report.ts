@@ -8,15 +8,23 @@
  * otherwise, with the whole value's size and whether it was cut. Keys likewise, up to 1 KiB.
  */
 import { isUtf8 } from 'node:buffer';
+import {
+  type ClaimedReplay,
+  type DeadLetterReport,
+  type Encoding,
+  KEY_PREVIEW_BYTES,
+  MAX_HEADER_NAME,
+  MAX_HEADER_VALUE,
+  MAX_LETTER_HEADERS,
+  MAX_REASON,
+  VALUE_PREVIEW_BYTES,
+} from '../../protocol/dead-letters.ts';
 import { DEAD_LETTER_HEADERS, REPLAY_HEADER, type StoredDeadLetter, originOfDlq } from './dlq.ts';
 
-/** The preview kept of a value (the Worker refuses more): 8 KiB. */
-export const VALUE_PREVIEW_BYTES = 8192;
-export const KEY_PREVIEW_BYTES = 1024;
+export { KEY_PREVIEW_BYTES, VALUE_PREVIEW_BYTES, type ClaimedReplay, type DeadLetterReport };
 /** The header a record produced by a replay from the page carries: the replay request's id. */
 export const REPLAY_ID_HEADER = 'x-quaycast-replay-id';
 
-export type Encoding = 'utf8' | 'base64';
 export type Preview = { text: string | null; encoding: Encoding; bytes: number; truncated: boolean };
 
 /** The first `max` bytes of `bytes` as text: UTF-8 (never cutting a character) or base64. */
@@ -32,24 +40,6 @@ export function previewOf(bytes: Buffer | null, max: number): Preview {
   return { text: bytes.subarray(0, max).toString('base64'), encoding: 'base64', bytes: bytes.length, truncated };
 }
 
-export type DeadLetterReport = {
-  dlqTopic: string;
-  dlqPartition: number;
-  dlqOffset: string;
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  keyEncoding: Encoding;
-  reason: string;
-  deadAt: number;
-  value: string | null;
-  valueEncoding: Encoding;
-  valueBytes: number;
-  valueTruncated: boolean;
-  headers: Record<string, string>;
-};
-
 /**
  * The report of a record read from `dlqTopic`. The x-original-* headers are data from Kafka: a
  * partition or offset that is not a number is reported as -1 / '0' rather than trusted, and the
@@ -64,8 +54,8 @@ export function reportOf(dlqTopic: string, letter: StoredDeadLetter & { timestam
   const own: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) {
     if ((DEAD_LETTER_HEADERS as readonly string[]).includes(k) || k === REPLAY_ID_HEADER) continue;
-    if (Object.keys(own).length >= 32) break;
-    own[k.slice(0, 200)] = v.slice(0, 1000);
+    if (Object.keys(own).length >= MAX_LETTER_HEADERS) break;
+    own[k.slice(0, MAX_HEADER_NAME)] = v.slice(0, MAX_HEADER_VALUE);
   }
   const at = Number(letter.timestamp);
   return {
@@ -77,7 +67,7 @@ export function reportOf(dlqTopic: string, letter: StoredDeadLetter & { timestam
     offset,
     key: key.text,
     keyEncoding: key.encoding,
-    reason: (h['x-error'] ?? '(no x-error header)').slice(0, 2000),
+    reason: (h['x-error'] ?? '(no x-error header)').slice(0, MAX_REASON),
     deadAt: Number.isFinite(at) && at >= 0 ? at : 0,
     value: value.text,
     valueEncoding: value.encoding,
@@ -86,21 +76,6 @@ export function reportOf(dlqTopic: string, letter: StoredDeadLetter & { timestam
     headers: own,
   };
 }
-
-/** A replay request as the Worker's claim answers it (POST /internal/dead-letters/replays/claim). */
-export type ClaimedReplay = {
-  id: string;
-  dlqTopic: string;
-  topic: string;
-  partition: number;
-  key: string | null;
-  keyEncoding: Encoding;
-  value: string | null;
-  valueEncoding: Encoding;
-  fromDlq: boolean;
-  tombstone: boolean;
-  headers: Record<string, string>;
-};
 
 const bytesOf = (text: string | null, encoding: Encoding) =>
   text === null ? null : Buffer.from(text, encoding === 'base64' ? 'base64' : 'utf8');
@@ -112,8 +87,10 @@ const bytesOf = (text: string | null, encoding: Encoding) =>
  * dead letter) and `x-quaycast-replay-id` (the request: how a second attempt finds the first's copy).
  */
 export function replayRecord(
-  r: ClaimedReplay & { dlqPartition: number; dlqOffset: string },
+  r: Omit<ClaimedReplay, 'letterId' | 'attempt' | 'scanFrom'>,
   consumed: readonly string[],
+  /** The dead letter's own value, read from its DLQ record (for a request with `fromDlq`). */
+  fromDlq?: { value: Buffer | null },
 ):
   | {
       ok: true;
@@ -128,7 +105,7 @@ export function replayRecord(
     return { ok: false, reason: `${r.topic} is not the topic of ${r.dlqTopic}` };
   if (!consumed.includes(r.topic))
     return { ok: false, reason: `${r.topic} is not a topic the bridge consumes (KAFKA_TOPICS)` };
-  if (r.fromDlq) return { ok: false, reason: 'the value must be read from the DLQ record' };
+  if (r.fromDlq && !fromDlq) return { ok: false, reason: 'the value must be read from the DLQ record' };
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(r.headers))
     if (!(DEAD_LETTER_HEADERS as readonly string[]).includes(k) && k !== REPLAY_HEADER && k !== REPLAY_ID_HEADER)
@@ -140,7 +117,7 @@ export function replayRecord(
     topic: r.topic,
     partition: r.partition,
     key: bytesOf(r.key, r.keyEncoding),
-    value: r.tombstone ? null : bytesOf(r.value, r.valueEncoding),
+    value: r.tombstone ? null : fromDlq && r.fromDlq ? fromDlq.value : bytesOf(r.value, r.valueEncoding),
     headers,
   };
 }

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { postUntilTaken, REPORT_CHUNK, reportChunks } from './dead-letter-reporter.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createDeadLetterReporter, postUntilTaken, REPORT_CHUNK, reportChunks } from './dead-letter-reporter.ts';
+import type { Kafka } from './kafka.ts';
 
 const message = (offset: number, value: Buffer | null = Buffer.from(`v${offset}`)) => ({
   offset: String(offset),
@@ -68,5 +70,82 @@ describe('bridge > dead-letter reporter', () => {
       { retryInitialMs: 1, retryMaxMs: 2, signal: abort.signal },
     );
     await expect(p).rejects.toThrow('worker down');
+  });
+});
+
+/** The few kafkajs calls the reporter makes, scripted: the orchestration is what is tested, not Kafka (integration tests have the real one). */
+function fakeKafka(script: { listTopics: () => Promise<string[]> }) {
+  const consumers: { topics: string[]; crash: (restart: boolean) => void; disconnected: boolean }[] = [];
+  const kafka = {
+    admin: () => ({ connect: async () => {}, disconnect: async () => {}, listTopics: script.listTopics }),
+    consumer: () => {
+      let onCrash: ((e: { payload: { restart: boolean } }) => void) | undefined;
+      const entry = {
+        topics: [] as string[],
+        crash: (restart: boolean) => onCrash?.({ payload: { restart } }),
+        disconnected: false,
+      };
+      return {
+        events: { CRASH: 'consumer.crash' },
+        on: (_event: string, f: typeof onCrash) => void (onCrash = f),
+        connect: async () => {},
+        subscribe: async ({ topics }: { topics: string[] }) => void (entry.topics = topics),
+        run: async () => void consumers.push(entry),
+        disconnect: async () => void (entry.disconnected = true),
+      };
+    },
+  } as unknown as Kafka;
+  return { kafka, consumers };
+}
+
+describe('bridge > dead-letter reporter, starting and following', () => {
+  const options = (kafka: Kafka) => ({
+    kafka,
+    groupId: 'g',
+    topics: ['port-events', 'container-events'],
+    post: async () => {},
+    retryInitialMs: 1,
+    retryMaxMs: 2,
+    signal: new AbortController().signal,
+    topicCheckMs: 20,
+  });
+  const until = async (what: string, ok: () => boolean) => {
+    for (let i = 0; i < 200 && !ok(); i++) await sleep(5);
+    if (!ok()) throw new Error(`timed out: ${what}`);
+  };
+
+  it('tries again after a failed start (regression: it stayed down until the bridge restarted)', async () => {
+    let calls = 0;
+    const { kafka, consumers } = fakeKafka({
+      listTopics: async () => {
+        if (++calls === 1) throw new Error('broker away');
+        return ['port-events', 'port-events.dlq'];
+      },
+    });
+    const reporter = createDeadLetterReporter(options(kafka));
+    await expect(reporter.run()).rejects.toThrow('broker away');
+    await until('a consumer after the retry', () => consumers.length === 1);
+    expect(consumers[0]!.topics).toEqual(['port-events.dlq']);
+    await reporter.stop();
+  });
+
+  it('starts a new consumer when kafkajs gives one up, and follows a DLQ topic created later', async () => {
+    let topics = ['port-events.dlq'];
+    const { kafka, consumers } = fakeKafka({ listTopics: async () => topics });
+    const reporter = createDeadLetterReporter(options(kafka));
+    await reporter.run();
+    expect(consumers.map((c) => c.topics)).toEqual([['port-events.dlq']]);
+    consumers[0]!.crash(true); // kafkajs restarts this one itself
+    await sleep(60);
+    expect(consumers).toHaveLength(1);
+    consumers[0]!.crash(false); // given up
+    await until('a second consumer', () => consumers.length === 2);
+    expect(consumers[0]!.disconnected).toBe(true);
+    topics = ['port-events.dlq', 'container-events.dlq'];
+    await until('a third consumer on both', () => consumers.length === 3);
+    expect(consumers[2]!.topics).toEqual(['port-events.dlq', 'container-events.dlq']);
+    await sleep(60);
+    expect(consumers).toHaveLength(3); // nothing changes: no restart
+    await reporter.stop();
   });
 });

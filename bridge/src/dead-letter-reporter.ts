@@ -99,6 +99,10 @@ export function createDeadLetterReporter(opts: {
   let consumer: Consumer | undefined;
   let watch: ReturnType<typeof setInterval> | undefined;
   let stopped = false;
+  /** A consumer runs on `topics` (false before the first start, after a failed one, and after kafkajs gave it up). */
+  let running = false;
+  let topics: string[] = [];
+  let checking: Promise<void> | undefined;
 
   /** The DLQ topics that exist now. The reporter never creates one: a missing DLQ topic is the operator's to create (the main consumer holds its partition meanwhile, docs/bridge.md). */
   async function existing(): Promise<string[]> {
@@ -119,6 +123,11 @@ export function createDeadLetterReporter(opts: {
       maxWaitTimeInMs: 1000,
     });
     consumer = c;
+    // kafkajs restarts a consumer after a retriable crash; after any other it is given up: the
+    // next check starts a new one.
+    c.on(c.events.CRASH, (e) => {
+      if (!e.payload.restart && consumer === c) running = false;
+    });
     await c.connect();
     await c.subscribe({ topics, fromBeginning: true });
     await c.run({
@@ -135,26 +144,45 @@ export function createDeadLetterReporter(opts: {
         }
       },
     });
+    running = true;
+  }
+
+  /**
+   * Starts the consumer on the DLQ topics that exist, or again on a changed set (a DLQ topic the
+   * operator created later), or again after a failed start or a consumer kafkajs gave up.
+   */
+  function check(): Promise<void> {
+    checking ??= (async () => {
+      if (stopped) return;
+      const now = await existing();
+      if (stopped || (running && now.length === topics.length) || (now.length === 0 && topics.length === 0)) return;
+      const first = topics.length === 0 && !running;
+      running = false;
+      await consumer?.disconnect().catch(() => undefined);
+      topics = now;
+      if (topics.length === 0 || stopped) return;
+      await consume(topics);
+      if (!first) log('info', 'dead-letter reporter follows the DLQ topics', { topics });
+    })().finally(() => {
+      checking = undefined;
+    });
+    return checking;
   }
 
   return {
     async run() {
-      let topics = await existing();
-      if (topics.length > 0) await consume(topics);
-      // A DLQ topic created later (by the operator) is picked up within a minute: the consumer
-      // starts again on the larger set, from its committed offsets.
+      // A failed start (or check) is tried again at the next check, within a minute.
       watch = setInterval(() => {
-        void (async () => {
-          if (stopped) return;
-          const now = await existing();
-          if (stopped || now.length === topics.length) return;
-          topics = now;
-          await consumer?.disconnect();
-          if (!stopped) await consume(topics);
-          log('info', 'dead-letter reporter follows the DLQ topics', { topics });
-        })().catch((err) => log('warn', 'dead-letter reporter: topic check failed', errorFields(err)));
+        void check().catch((err) =>
+          log(
+            'warn',
+            'dead-letter reporter: start or topic check failed; trying again within a minute',
+            errorFields(err),
+          ),
+        );
       }, opts.topicCheckMs ?? 60_000);
       watch.unref?.();
+      await check();
     },
     async stop() {
       stopped = true;

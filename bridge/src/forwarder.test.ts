@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { IngestRecord, IngestResult } from '../../protocol/ingest.ts';
-import { ForwardError, forwardBatch, workerIsHealthy, type ForwardOptions } from './forwarder.ts';
+import { ForwardError, forwardBatch, ingestAnswers, workerIsHealthy, type ForwardOptions } from './forwarder.ts';
 
 type Call = { url: string; init: RequestInit; records: IngestRecord[] };
 type Answer = (call: Call) => Response | Promise<Response>;
@@ -411,7 +411,11 @@ describe('bridge > forwardBatch on any answer (property)', () => {
 
 describe('bridge > workerIsHealthy', () => {
   it.each<[string, Answer, boolean]>([
-    ['200', () => json(200, { ok: true }), true],
+    ['200 with D1 reachable', () => json(200, { ok: true, db: 'ok' }), true],
+    ['200 with D1 away', () => json(200, { ok: true, db: 'error' }), false],
+    ['200 without a db field (not the health answer)', () => json(200, { ok: true }), false],
+    ['200 that is not JSON', () => new Response('<html>ok</html>', { status: 200 }), false],
+    ['200 too large', () => json(200, { ok: true, db: 'ok', pad: 'x'.repeat(10_000) }), false],
     ['503', () => json(503, { ok: false }), false],
     ['500', () => json(500, {}), false],
     ['a network error', networkDown, false],
@@ -424,5 +428,39 @@ describe('bridge > workerIsHealthy', () => {
     }) as typeof globalThis.fetch;
     expect(await workerIsHealthy('http://worker.test', 20, { fetch })).toBe(healthy);
     expect(calls).toEqual(['http://worker.test/healthz']);
+  });
+});
+
+describe('bridge > ingestAnswers (the probe)', () => {
+  it.each<[string, Answer, boolean]>([
+    ['200 with no results', () => json(200, { results: [] }), true],
+    [
+      '200 with results (not an answer to an empty batch)',
+      () => json(200, { results: [{ status: 'rejected', reason: 'x' }] }),
+      false,
+    ],
+    [
+      '400 (an older Worker refuses the empty batch)',
+      () => json(400, { error: { code: 'invalid_request', message: 'no' } }),
+      false,
+    ],
+    ['500', () => json(500, {}), false],
+    ['503 injected', () => json(503, { error: { code: 'injected', message: 'burst' } }), false],
+    ['a network error', networkDown, false],
+    ['a hang (times out)', hang, false],
+  ])('answers %s as %s, sending an empty batch with the service token', async (_label, answer, answers) => {
+    const calls: { url: string; body: string; auth: string | null }[] = [];
+    const fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+      calls.push({
+        url: String(input),
+        body: String(init?.body),
+        auth: new Headers(init?.headers).get('authorization'),
+      });
+      return answer({ url: String(input), init: init ?? {}, records: [] });
+    }) as typeof globalThis.fetch;
+    expect(await ingestAnswers({ workerUrl: 'http://worker.test', ingestToken: 'tok', timeoutMs: 20, fetch })).toBe(
+      answers,
+    );
+    expect(calls).toEqual([{ url: 'http://worker.test/internal/ingest', body: '{"records":[]}', auth: 'Bearer tok' }]);
   });
 });

@@ -148,8 +148,24 @@ export async function forwardBatch(records: IngestRecord[], opts: ForwardOptions
 }
 
 /**
- * Whether the Worker's `GET /healthz` answers 200 within `timeoutMs`: one half of the evidence
- * that a record failing alone is the record's fault, not the Worker's.
+ * Whether the Worker's ingest path answers now: `POST /internal/ingest` with an empty batch (the
+ * probe; nothing is stored) answered 200 `{ results: [] }` within `timeoutMs`. The evidence the
+ * bridge seeks itself, between a record's failures, when no other forward is under way (a topic
+ * with one partition); a Worker failing every ingest fails the probe too. An older Worker that
+ * refuses the empty batch (400) gives no evidence: then only other forwards count.
+ */
+export async function ingestAnswers(opts: Omit<ForwardOptions, 'requestId'>): Promise<boolean> {
+  try {
+    return (await forwardBatch([], { ...opts, requestId: 'bridge-probe' })).length === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the Worker's `GET /healthz` answers 200 within `timeoutMs` with `db: "ok"` (a Worker
+ * whose D1 is away fails every record, and no record is to blame): one half of the evidence that a
+ * record failing alone is the record's fault, not the Worker's.
  */
 export async function workerIsHealthy(
   workerUrl: string,
@@ -162,9 +178,13 @@ export async function workerIsHealthy(
       ? AbortSignal.any([AbortSignal.timeout(timeoutMs), opts.signal])
       : AbortSignal.timeout(timeoutMs);
     const res = await doFetch(`${workerUrl}/healthz`, { signal });
-    await res.body?.cancel().catch(() => undefined);
-    return res.status === 200;
+    if (res.status !== 200) {
+      await res.body?.cancel().catch(() => undefined);
+      return false;
+    }
+    const body: unknown = JSON.parse(await readBoundedText(res, 4096));
+    return typeof body === 'object' && body !== null && (body as { db?: unknown }).db === 'ok';
   } catch {
-    return false; // unreachable or too slow: not healthy
+    return false; // unreachable, too slow, or not the health answer: not healthy
   }
 }

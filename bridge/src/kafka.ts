@@ -18,7 +18,7 @@ import { createBatchHandler, type PartitionSnapshot } from './batch-handler.ts';
 import { registerCodecs } from './codecs.ts';
 import type { BridgeConfig, KafkaConnectionConfig } from './config.ts';
 import type { DeadLetter } from './dlq.ts';
-import { forwardBatch, workerIsHealthy } from './forwarder.ts';
+import { forwardBatch, ingestAnswers, workerIsHealthy } from './forwarder.ts';
 import { errorFields, log } from './log.ts';
 import type { BridgeMetrics } from './metrics.ts';
 
@@ -192,16 +192,24 @@ export function createBridge(
     stepWaitMs: config.forwardWaitMs,
     metrics,
     toRecord: toIngestRecord,
-    forward: (records, requestId) =>
+    forward: (records, requestId, timeoutMs) =>
       forwardBatch(records, {
         workerUrl: config.workerUrl,
         ingestToken: config.ingestToken,
-        timeoutMs: config.requestTimeoutMs,
+        timeoutMs: timeoutMs ?? config.requestTimeoutMs,
         requestId,
         signal: abort.signal,
       }),
     workerIsHealthy: () =>
       workerIsHealthy(config.workerUrl, Math.min(3000, config.requestTimeoutMs), { signal: abort.signal }),
+    confirmTimeoutMs: config.isolateConfirmTimeoutMs,
+    probeIngest: () =>
+      ingestAnswers({
+        workerUrl: config.workerUrl,
+        ingestToken: config.ingestToken,
+        timeoutMs: Math.min(3000, config.requestTimeoutMs),
+        signal: abort.signal,
+      }),
     sendDeadLetters: async (letters: DeadLetter[]) => {
       for (const topic of new Set(letters.map((l) => l.topic))) {
         await producer.send({

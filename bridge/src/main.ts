@@ -153,7 +153,12 @@ async function main(): Promise<void> {
   // Its own group: a Worker that cannot take reports holds only it, never the main consumer.
   reporter.run().then(
     () => log('info', 'reporting dead letters', { groupId: `${config.groupId}.dead-letters` }),
-    (err) => log('error', 'dead-letter reporter failed to start; letters stay in the .dlq topics', errorFields(err)),
+    (err) =>
+      log(
+        'error',
+        'dead-letter reporter failed to start; it tries again within a minute (letters wait in the .dlq topics)',
+        errorFields(err),
+      ),
   );
 
   if (config.outboxEnabled) {

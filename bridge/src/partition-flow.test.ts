@@ -213,16 +213,29 @@ describe('bridge > PartitionFlow isolation', () => {
   it('isolates a record a healthy Worker fails alone 3 times, saying so in x-error (contract 4)', () => {
     const { flow, other } = pair({ maxWindow: 1 });
     expect(failAlone(flow, 7, fail500, 1)[0]!.action).toBe('wait'); // first failure: no evidence yet
-    otherSucceeds(other);
-    const decisions = failAlone(flow, 7, fail500, 3);
+    const decisions = failAlone(flow, 7, fail500, 3, () => otherSucceeds(other));
     expect(decisions.slice(0, 2).map((d) => d.action)).toEqual(['wait', 'wait']);
     expect(decisions[2]).toEqual({
       action: 'isolate',
       attempts: 3,
       lastStatus: 500,
       requestId: 'port-events.0.7.4',
+      failedAt: expect.any(Number),
       reason: 'isolated: the Worker failed this record 3 times while healthy (last: 500, request id port-events.0.7.4)',
     });
+  });
+
+  it('counts a failure only with a success since the previous one (regression: the soak in CI isolated valid records through a minute of faults)', () => {
+    // One success after the first failure used to vouch for every failure after it: failures
+    // spread over a Worker restart, a broker restart and a 503 burst added up to an isolation.
+    const { flow, other } = pair({ maxWindow: 1 });
+    failAlone(flow, 7, fail500, 1);
+    otherSucceeds(other);
+    expect(failAlone(flow, 7, fail500, 6).map((d) => d.action)).toEqual(Array(6).fill('wait')); // one counted
+    expect(failAlone(flow, 7, fail500, 2, () => otherSucceeds(other)).map((d) => d.action)).toEqual([
+      'wait',
+      'isolate',
+    ]);
   });
 
   it('takes no evidence from an answer to a forward sent before the failure (regression: the soak isolated a valid record)', () => {
@@ -235,16 +248,18 @@ describe('bridge > PartitionFlow isolation', () => {
     expect(failAlone(flow, 7, fail500, 1)[0]!.action).toBe('wait');
     expect(other.settle(inFlight, answered, 0)).toEqual({ action: 'commit' }); // answered during it
     expect(failAlone(flow, 7, fail500, 5).map((d) => d.action)).toEqual(['wait', 'wait', 'wait', 'wait', 'wait']);
-    // A forward that begins after the failures and is answered is evidence again.
-    otherSucceeds(other);
-    expect(failAlone(flow, 7, fail500, 3).map((d) => d.action)).toEqual(['wait', 'wait', 'isolate']);
+    // Forwards that begin after the failures and are answered are evidence again.
+    expect(failAlone(flow, 7, fail500, 3, () => otherSucceeds(other)).map((d) => d.action)).toEqual([
+      'wait',
+      'wait',
+      'isolate',
+    ]);
   });
 
   it('says "timeout" when the last failure was one', () => {
     const { flow, other } = pair({ maxWindow: 1, isolateAfter: 2 });
     failAlone(flow, 0, fail500, 1);
-    otherSucceeds(other);
-    expect(failAlone(flow, 0, timeout, 2)[1]).toMatchObject({
+    expect(failAlone(flow, 0, timeout, 2, () => otherSucceeds(other))[1]).toMatchObject({
       action: 'isolate',
       lastStatus: 'timeout',
       reason: expect.stringContaining('(last: timeout, request id '),
@@ -265,16 +280,20 @@ describe('bridge > PartitionFlow isolation', () => {
     expect(decisions.every((d) => d.action === 'wait')).toBe(true);
   });
 
-  it('takes another window of the same partition as the evidence (a topic with one partition)', () => {
+  it("takes another window of the same partition, or the bridge's probe, as the evidence (a topic with one partition)", () => {
     const ledger = new HealthLedger();
     const flow = new PartitionFlow('solo', 0, ledger, settings({ maxWindow: 8 }));
     const poison = 5;
     const actions: string[] = [];
-    // The Worker fails every window holding offset 5, and nothing else happens anywhere.
+    // The Worker fails every window holding offset 5, and nothing else is forwarded anywhere; the
+    // batch handler probes the ingest path after each failure alone (batch-handler.ts), answered.
+    let probeAfterFailure = false;
     for (let head = 0, i = 0; i < 40 && head < 8; i++) {
+      if (probeAfterFailure) ledger.recordSuccess(ledger.tick());
       const w = flow.next(recs(8 - head, head));
       const holds = Number(w.firstOffset) <= poison && poison <= Number(w.lastOffset);
       const d = flow.settle(w, holds ? fail500 : answered, 0);
+      probeAfterFailure = holds && w.count === 1;
       actions.push(`${w.firstOffset}-${w.lastOffset}:${d.action}`);
       if (d.action === 'isolate') {
         expect(Number(w.firstOffset)).toBe(poison);
@@ -289,6 +308,7 @@ describe('bridge > PartitionFlow isolation', () => {
       '4-5:wait',
       '4-4:commit',
       '5-6:wait',
+      '5-5:wait', // no evidence since 5-6 failed: not counted; the probe follows
       '5-5:wait',
       '5-5:wait',
       '5-5:isolate',
@@ -301,8 +321,7 @@ describe('bridge > PartitionFlow isolation', () => {
     // nothing about 6, so an outage starting now (everything fails, /healthz still 200) must not isolate 6.
     const { flow, other } = pair({ maxWindow: 2 });
     flow.settle(flow.next(recs(2, 5)), fail500, 0); // [5, 6] fails
-    otherSucceeds(other);
-    const isolate = failAlone(flow, 5, fail500, 3).at(-1)!;
+    const isolate = failAlone(flow, 5, fail500, 3, () => otherSucceeds(other)).at(-1)!;
     expect(isolate.action).toBe('isolate');
     flow.settle(flow.next(recs(1, 5)), { kind: 'isolated' }, 0);
     otherSucceeds(other); // the last success before the outage
@@ -315,12 +334,16 @@ describe('bridge > PartitionFlow isolation', () => {
     // and p2 went too after failing alone only once since the evidence, on a failure p1 explained.
     const { flow, other } = pair({ maxWindow: 2, isolateAfter: 2 });
     expect(flow.settle(flow.next(recs(2)), fail500, 0).action).toBe('wait'); // [p1, p2]
-    otherSucceeds(other);
-    expect(failAlone(flow, 0, fail500, 2).map((d) => d.action)).toEqual(['wait', 'isolate']); // p1 alone, twice
+    expect(failAlone(flow, 0, fail500, 2, () => otherSucceeds(other)).map((d) => d.action)).toEqual([
+      'wait',
+      'isolate',
+    ]); // p1 alone, twice
     flow.settle(flow.next(recs(1)), { kind: 'isolated' }, 0);
     expect(failAlone(flow, 1, fail500, 3).map((d) => d.action)).toEqual(['wait', 'wait', 'wait']); // no success since p2 alone first failed
-    otherSucceeds(other);
-    expect(failAlone(flow, 1, fail500, 2).map((d) => d.action)).toEqual(['wait', 'isolate']);
+    expect(failAlone(flow, 1, fail500, 2, () => otherSucceeds(other)).map((d) => d.action)).toEqual([
+      'wait',
+      'isolate',
+    ]);
   });
 
   it('waits when isolation is deferred (/healthz not 200) and isolates on the next failure when it is 200 again', () => {
@@ -329,12 +352,15 @@ describe('bridge > PartitionFlow isolation', () => {
     otherSucceeds(other);
     const w = flow.next(recs(1));
     flow.settle(w, fail500, 0);
+    otherSucceeds(other);
     const w2 = flow.next(recs(1));
     expect(flow.settle(w2, fail500, 10).action).toBe('isolate');
     expect(
       flow.settle(w2, { kind: 'isolation-deferred', message: "the Worker's /healthz did not answer 200" }, 20),
     ).toMatchObject({ action: 'wait' });
     expect(flow.lastError).toContain('isolation deferred');
-    expect(flow.settle(flow.next(recs(1)), fail500, 30).action).toBe('isolate');
+    expect(flow.settle(flow.next(recs(1)), fail500, 30).action).toBe('wait'); // no success since the last failure
+    otherSucceeds(other);
+    expect(flow.settle(flow.next(recs(1)), fail500, 40).action).toBe('isolate');
   });
 });

@@ -8,10 +8,11 @@
  * Isolation needs evidence that the Worker is healthy and the record is the problem: the record
  * failed alone (a window of one) with a failure that counts (a 5xx other than 503
  * `room_unavailable`, or a timeout) at least `isolateAfter` times, each after some other forward
- * (another partition, or another window of this one) that began after the record first failed had
- * been answered;
- * and the Worker's `/healthz` answers 200 at that moment (the caller probes it). When the Worker
- * is down or fails everything, nothing succeeds, so nothing is isolated: the partition waits.
+ * (another partition, or another window of this one) that began after the record's previous
+ * failure had been answered; then the caller (batch-steps.ts `isolateRecord`) waits for a forward
+ * that began after the last failure to be answered, probes the Worker's `/healthz`, and sends the
+ * record once more alone, given longer: only that failing too isolates it. When the Worker is
+ * down or fails everything, nothing succeeds, so nothing is isolated: the partition waits.
  */
 import { backoffMs } from './backoff.ts';
 import { splitBatches } from './batcher.ts';
@@ -90,7 +91,10 @@ export type StepOutcome =
     }
   /** The isolated record is on the dead-letter topic. */
   | { kind: 'isolated' }
-  /** The window held only tombstones: nothing to forward, nothing learnt about the Worker. */
+  /**
+   * Nothing was forwarded (the window held only tombstones, or only values that are not UTF-8,
+   * dead-lettered by the bridge itself): committed, and nothing learnt about the Worker.
+   */
   | { kind: 'skipped' }
   /** Isolation was due but the Worker's /healthz did not answer 200, or the dead letter could not be written. */
   | { kind: 'isolation-deferred'; message: string };
@@ -103,7 +107,15 @@ export type Decision =
   /** Pause the partition; forward again from the same head after `delayMs`. */
   | { action: 'wait'; delayMs: number }
   /** Probe the Worker's health and, if it answers 200, dead-letter the head record with `reason` as x-error. */
-  | { action: 'isolate'; reason: string; attempts: number; lastStatus: number | 'timeout'; requestId: string };
+  | {
+      action: 'isolate';
+      reason: string;
+      attempts: number;
+      lastStatus: number | 'timeout';
+      requestId: string;
+      /** The ledger's instant of the last failure: the last attempt waits for a forward begun after it to be answered. */
+      failedAt: number;
+    };
 
 /** Characters kafkajs topic names and our ids may hold; the Worker accepts `[\w.-]{1,64}` (contract 3). */
 const REQUEST_ID_MAX = 64;
@@ -135,8 +147,14 @@ export class PartitionFlow {
   private forwardsAtHead = 0;
   /** Retriable failures of the current head in a row (the backoff's exponent). */
   private failuresAtHead = 0;
-  /** Counted failures since the head last moved, oldest first: the failed window's last offset, and when. */
-  private failures: { lastOffset: bigint; at: number }[] = [];
+  /**
+   * Counted failures of windows still holding records past the head: each failed window's last
+   * offset and the latest instant a window ending there failed. Windows halve and double, so the
+   * map holds a few entries; every window starts at the head, so every entry held the head.
+   */
+  private failures = new Map<bigint, number>();
+  /** The instant of the latest counted failure of a window holding the head. */
+  private lastFailureAt: number | undefined;
   /** The record `isolationAttempts` counts for, and its counted failures alone while healthy. */
   private isolationOffset: bigint | undefined;
   private isolationAttempts = 0;
@@ -193,7 +211,7 @@ export class PartitionFlow {
       case 'isolated':
         // Every failure still on record was of a window holding the isolated record: it explains
         // them, so none of them is evidence against the records after it.
-        this.failures = [];
+        this.failures.clear();
         this.headMoved(window.lastOffset);
         return { action: 'commit' };
       case 'skipped':
@@ -221,10 +239,9 @@ export class PartitionFlow {
     const wait: Decision = { action: 'wait', delayMs: this.backoff(outcome.retryAfterMs) };
     if (!outcome.countsTowardIsolation) return wait;
     const at = this.ledger.tick();
-    const lastOffset = BigInt(window.lastOffset);
-    // Kept increasing in lastOffset: a later failure ending at or before an earlier one's end adds
-    // nothing to "when did this record first fail", so the list stays as short as the window halvings.
-    if (this.failures.every((f) => f.lastOffset < lastOffset)) this.failures.push({ lastOffset, at });
+    const previousFailureAt = this.lastFailureAt;
+    this.lastFailureAt = at;
+    this.failures.set(BigInt(window.lastOffset), at);
     this.lastFailure = { status: outcome.status, requestId: window.requestId };
     if (window.count > 1) {
       this.window = Math.max(1, Math.floor(window.count / 2));
@@ -235,11 +252,13 @@ export class PartitionFlow {
       this.isolationOffset = offset;
       this.isolationAttempts = 0;
     }
-    // The record's first failure: the first counted failure of a window that held it (every
-    // window starts at a head at or before it, so "held it" is "ended at or after it").
-    const firstFailure = this.failures.find((f) => f.lastOffset >= offset)!.at;
-    if (this.ledger.succeededAfter(firstFailure)) this.isolationAttempts++;
-    if (this.isolationAttempts < this.settings.isolateAfter) return wait;
+    // Evidence the Worker is healthy between this failure and the record's previous one: a forward
+    // that began after that previous failure was answered. (After its first failure, not its
+    // previous one, let one success vouch for failures spread over a chaotic minute: a soak with a
+    // Worker restart, a broker restart and a 503 burst isolated valid records that way.)
+    const counted = previousFailureAt !== undefined && this.ledger.succeededAfter(previousFailureAt);
+    if (counted) this.isolationAttempts++;
+    if (!counted || this.isolationAttempts < this.settings.isolateAfter) return wait;
     const { status, requestId } = this.lastFailure;
     const lastStatus = status ?? 'timeout'; // a counted failure has a 5xx status or is a timeout
     return {
@@ -247,6 +266,7 @@ export class PartitionFlow {
       attempts: this.isolationAttempts,
       lastStatus,
       requestId,
+      failedAt: at,
       reason: `isolated: the Worker failed this record ${this.isolationAttempts} times while healthy (last: ${lastStatus}, request id ${requestId})`,
     };
   }
@@ -268,7 +288,8 @@ export class PartitionFlow {
     this.failuresAtHead = 0;
     this.stalledSince = undefined;
     this.lastError = undefined;
-    this.failures = this.failures.filter((f) => f.lastOffset > last);
+    for (const end of this.failures.keys()) if (end <= last) this.failures.delete(end);
+    this.lastFailureAt = this.failures.size > 0 ? Math.max(...this.failures.values()) : undefined;
     if (this.isolationOffset !== undefined && this.isolationOffset <= last) {
       this.isolationOffset = undefined;
       this.isolationAttempts = 0;

@@ -5,10 +5,11 @@ import { type ClaimedWithScan, type ReplayDeps, type Settlement, replayPass } fr
 
 type Rec = { key: Buffer | null; value: Buffer | null; headers: Record<string, string> };
 
-function world() {
+function world(over: Partial<ClaimedWithScan> = {}) {
   const log: Rec[] = [{ key: null, value: Buffer.from('old'), headers: {} }];
   const request: ClaimedWithScan = {
     id: 'r-1',
+    letterId: 1,
     attempt: 0,
     scanFrom: null,
     dlqTopic: 'port-events.dlq',
@@ -23,22 +24,27 @@ function world() {
     fromDlq: false,
     tombstone: false,
     headers: {},
+    ...over,
   };
+  const dlq = new Map<string, { value: Buffer | null }>([
+    ['port-events.dlq/0/3', { value: Buffer.from('x'.repeat(20_000)) }],
+  ]);
   let settled: Settlement[] | undefined;
   let crashAfterProduce = false;
   const deps: ReplayDeps = {
     consumed: ['port-events'],
     watermarks: async () => [{ topic: 'port-events', partition: 0, high: String(log.length) }],
     claim: async (marks) => {
-      if (settled) return [];
+      if (settled) return { claimed: [], malformed: [] };
       request.attempt++;
       request.scanFrom ??= marks[0]!.high; // the Worker keeps the first claim's
-      return [{ ...request }];
+      return { claimed: [{ ...request }], malformed: [] };
     },
     findCopy: async (_t, _p, from, match) => {
       for (let i = Number(from); i < log.length; i++) if (match(log[i]!.headers)) return String(i);
       return undefined;
     },
+    readDeadLetter: async (topic, partition, offset) => dlq.get(`${topic}/${partition}/${offset}`),
     produce: async (r) => {
       log.push({ key: r.key, value: r.value, headers: r.headers });
       if (crashAfterProduce) throw new Error('bridge killed');
@@ -96,6 +102,25 @@ describe('replayPass', () => {
       outcome: 'failed',
       reason: expect.stringMatching(/not a topic the bridge consumes/),
     });
+    expect(w.log).toHaveLength(1);
+  });
+
+  it('produces a value longer than the preview from its DLQ record, whole', async () => {
+    const w = world({ fromDlq: true, value: null });
+    expect(await replayPass(w.deps)).toEqual([{ id: 'r-1', outcome: 'produced', partition: 0, offset: '1' }]);
+    expect(w.log[1]!.value!.toString()).toBe('x'.repeat(20_000));
+    expect(w.log[1]!.key!.toString()).toBe('k');
+  });
+
+  it('settles failed, producing nothing, a long value whose DLQ record is gone', async () => {
+    const w = world({ fromDlq: true, value: null, dlqOffset: '9' });
+    expect(await replayPass(w.deps)).toEqual([
+      {
+        id: 'r-1',
+        outcome: 'failed',
+        reason: 'the dead letter is no longer on port-events.dlq at 0:9 (retention deleted it?)',
+      },
+    ]);
     expect(w.log).toHaveLength(1);
   });
 });

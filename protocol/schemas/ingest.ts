@@ -25,7 +25,7 @@ export const IngestRecordSchema = z.object({
 true satisfies SameType<z.infer<typeof IngestRecordSchema>, IngestRecord>;
 
 export const IngestBatchSchema = z.object({
-  records: z.array(IngestRecordSchema).min(1).max(MAX_INGEST_RECORDS),
+  records: z.array(IngestRecordSchema).max(MAX_INGEST_RECORDS),
 });
 true satisfies SameType<z.infer<typeof IngestBatchSchema>, IngestBatch>;
 

@@ -105,4 +105,49 @@ describe('bridge > dead-letter replays from the page', () => {
     expect(storedIds(pipe.worker, id)).toEqual([id]);
     await bridge.kill('SIGTERM');
   });
+
+  it('replays a letter longer than the kept preview unedited: the bridge reads its whole value from the DLQ record', async () => {
+    const topic = unique('it-dlbig');
+    const groupId = unique('it-group');
+    await createTopics([topic], 1);
+    const run = unique('dlb');
+    const id = `${run}-a`;
+    // 20 KB of eventData: refused by the Worker (over its bound), so dead-lettered with a preview of 8 KiB.
+    const big = JSON.stringify({ id, eventType: 'GateIn', title: 'too big', eventData: { blob: 'x'.repeat(20_000) } });
+    await produce(topic, [{ key: id, value: big, partition: 0 }]);
+    const bridge = pipe.bridge({
+      WORKER_URL: pipe.worker.url,
+      KAFKA_TOPICS: topic,
+      KAFKA_GROUP_ID: groupId,
+      OUTBOX_ENABLED: 'true',
+      OUTBOX_WAIT_S: '20',
+    });
+    const [letter] = await until('the dead letter reported', () => {
+      const r = pipe.worker.query<{ id: number; value_truncated: number }>(
+        'SELECT id, value_truncated FROM dead_letters WHERE topic = ?',
+        topic,
+      );
+      return r.length > 0 ? r : undefined;
+    });
+    expect(letter!.value_truncated).toBe(1);
+    const admin = { authorization: `Bearer ${await tokenFor('admin')}`, 'content-type': 'application/json' };
+    const res = await fetch(`${pipe.worker.url}/api/dead-letters/replay`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ ids: [letter!.id] }),
+    });
+    expect(res.status).toBe(202);
+    const { replays } = (await res.json()) as { replays: { id: string }[] };
+    const settled = await until('the replay settled', async () => {
+      const one = (await (
+        await fetch(`${pipe.worker.url}/api/dead-letters/${letter!.id}`, { headers: admin })
+      ).json()) as { replays: { id: string; status: string; error: string | null }[] };
+      return one.replays[0]?.status !== 'pending' && one.replays[0]?.status !== 'claimed' ? one.replays[0] : undefined;
+    });
+    expect(settled).toMatchObject({ id: replays[0]!.id, status: 'produced' });
+    const copies = (await kcatRead(topic)).filter((r) => r.headers['x-quaycast-replay-id'] === replays[0]!.id);
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatchObject({ key: id, value: big, offset: 1 }); // the whole value, not the preview
+    await bridge.kill('SIGTERM');
+  });
 });

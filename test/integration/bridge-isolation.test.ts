@@ -85,16 +85,17 @@ describe('bridge > poison isolation', () => {
     });
     const xError = letter!.headers['x-error']!;
     const m =
-      /^isolated: the Worker failed this record (\d+) times while healthy \(last: 500, request id (\S+)\)$/.exec(
+      /^isolated: the Worker failed this record (\d+) times while healthy, then once more given 30 s \(last: 500, request id (\S+)\)$/.exec(
         xError,
       );
     expect(m, xError).not.toBeNull();
     expect(Number(m![1])).toBe(3);
-    // The request id names a request the proxy refused, holding the poison alone (contract 3).
+    // The request id names a request the proxy refused, holding the poison alone (contract 3): the
+    // last attempt, given longer (its id ends in .c).
     const named = proxy.requests.find((r) => r.headers['x-request-id'] === m![2]);
     expect(named).toMatchObject({ injected: true, status: 500 });
     expect(recordsOf(named!.body).map((r) => r.offset)).toEqual(['5']);
-    expect(m![2]).toMatch(new RegExp(`^${topic.replace(/[.-]/g, '\\$&')}\\.0\\.5\\.\\d+$`));
+    expect(m![2]).toMatch(new RegExp(`^${topic.replace(/[.-]/g, '\\$&')}\\.0\\.5\\.\\d+\\.c$`));
 
     // Before and after it on partition 0: stored once, in order; the poison is not in D1.
     const neighbours = p0.filter((id) => id !== poisonId);
@@ -122,7 +123,7 @@ describe('bridge > poison isolation', () => {
       topic,
       partition: 0,
       offset: '5',
-      attempts: 3,
+      attempts: 4,
       lastStatus: 500,
       requestId: m![2],
     });

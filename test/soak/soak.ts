@@ -60,6 +60,8 @@ export type SoakResult = {
     letters: number;
     repeatedLetters: number;
     validDeadLettered: number;
+    /** The x-error of each valid record found in a DLQ (at most 5): why it was dead-lettered. */
+    validDeadLetteredReasons: string[];
     withoutReason: number;
   };
   clients: {
@@ -386,6 +388,10 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         letters: letters.length,
         repeatedLetters: letterKeys.length - new Set(letterKeys).size,
         validDeadLettered: letterKeys.filter((k) => expectedIds.has(k)).length,
+        validDeadLetteredReasons: letters
+          .filter((l) => expectedIds.has(l.key ?? ''))
+          .slice(0, 5)
+          .map((l) => `${l.key}: ${l.headers['x-error'] ?? '(no x-error)'}`),
         withoutReason: letters.filter((l) => !l.headers['x-error']).length,
       },
       clients: {

@@ -115,6 +115,17 @@ describe('worker > POST /internal/ingest', () => {
     expect(await health.json()).toMatchObject({ ok: true, db: 'ok' });
   });
 
+  it("answers an empty batch (the bridge's probe of the ingest path) with no results, storing nothing", async () => {
+    const before = await env.DB.prepare('SELECT COUNT(*) AS n FROM events').first<{ n: number }>();
+    const res = await ingest([]);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ results: [] });
+    const after = await env.DB.prepare('SELECT COUNT(*) AS n FROM events').first<{ n: number }>();
+    expect(after!.n).toBe(before!.n);
+    // Still the service's: without its token the probe is refused like any batch.
+    expect((await api('/internal/ingest', { method: 'POST', body: '{"records":[]}' })).status).toBe(401);
+  });
+
   it('refuses a missing or wrong service token, and people tokens', async () => {
     expect((await api('/internal/ingest', { method: 'POST', body: '{}' })).status).toBe(401);
     expect(

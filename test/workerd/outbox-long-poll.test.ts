@@ -102,6 +102,26 @@ describe('internal > outbox long-poll', () => {
     );
   });
 
+  it('answers 200 with a replays count for replays=0|1, and 400, never 5xx or a hold, for any other replays (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.constantFrom('0', '1'), fc.string(), fc.constantFrom('true', '01', ' 1', '1.0', '')),
+        async (replays) => {
+          const res = await internal(`/internal/outbox?wait=0&replays=${encodeURIComponent(replays)}`);
+          if (replays === '0' || replays === '1') {
+            expect(res.status).toBe(200);
+            const body = (await res.json()) as { replays: unknown };
+            expect(Number.isInteger(body.replays)).toBe(true);
+          } else {
+            expect(res.status).toBe(400);
+            await res.body?.cancel();
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it.each([
     ['no token', null],
     ['a wrong token', 'not-the-token'],

@@ -6,6 +6,7 @@
  * and settled once: only a claimed request can be settled, so a late second settle changes nothing.
  * Multi-row writes pass their rows as one JSON parameter (json_each): D1 binds at most 100 parameters.
  */
+import type { ClaimedReplay, DeadLetterReport, Encoding } from '../../protocol/dead-letters.ts';
 import type { Db } from './client.ts';
 
 /** How long a claim holds before another bridge (or the same, restarted) may claim it again. */
@@ -15,26 +16,8 @@ export const LETTER_STATUSES = ['new', 'replaying', 'replayed', 'failed', 'disca
 export type LetterStatus = (typeof LETTER_STATUSES)[number];
 export const REPLAY_STATUSES = ['pending', 'claimed', 'produced', 'failed'] as const;
 export type ReplayStatus = (typeof REPLAY_STATUSES)[number];
-export type Encoding = 'utf8' | 'base64';
-
-/** One dead letter as the bridge reports it. */
-export type ReportedLetter = {
-  dlqTopic: string;
-  dlqPartition: number;
-  dlqOffset: string;
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  keyEncoding: Encoding;
-  reason: string;
-  deadAt: number;
-  value: string | null;
-  valueEncoding: Encoding;
-  valueBytes: number;
-  valueTruncated: boolean;
-  headers: Record<string, string>;
-};
+/** One dead letter as the bridge reports it (the contract: protocol/dead-letters.ts). */
+export type ReportedLetter = DeadLetterReport;
 
 export type DeadLetter = Omit<ReportedLetter, 'deadAt'> & {
   id: number;
@@ -286,29 +269,6 @@ export async function claimableReplays(db: Db, now: number): Promise<number> {
     .first<{ n: number }>();
   return row?.n ?? 0;
 }
-
-/** A claimed replay as the bridge gets it: what to produce, where, and where to look for an earlier copy. */
-export type ClaimedReplay = {
-  id: string;
-  letterId: number;
-  attempt: number;
-  dlqTopic: string;
-  dlqPartition: number;
-  dlqOffset: string;
-  topic: string;
-  partition: number;
-  key: string | null;
-  keyEncoding: Encoding;
-  /** The value to produce (edited, or the whole dead letter's when it was kept whole); null with `fromDlq`. */
-  value: string | null;
-  valueEncoding: Encoding;
-  /** The value was cut in the report and not edited: read it from the DLQ record itself. */
-  fromDlq: boolean;
-  tombstone: boolean;
-  headers: Record<string, string>;
-  /** High watermark of the target partition before the first claim: an earlier attempt's copy is at or after it. */
-  scanFrom: string | null;
-};
 
 /**
  * Claims up to `limit` due requests for `bridgeId`: pending ones, and claimed ones whose lease ran

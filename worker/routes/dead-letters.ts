@@ -6,6 +6,7 @@
  * POST …/replay only says it is pending, and GET shows the outcome.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { MAX_EDITED_VALUE } from '../../protocol/dead-letters.ts';
 import { createDb } from '../db/client.ts';
 import {
   type DeadLetter,
@@ -26,9 +27,6 @@ import { PEOPLE, errors } from './openapi.ts';
 /** Most letters one list page holds, and one replay or discard names. */
 export const MAX_LETTERS_PAGE = 200;
 export const MAX_LETTERS_ACTED = 100;
-/** Longest edited value a replay takes (characters of UTF-8 text). */
-export const MAX_EDITED_VALUE = 256 * 1024;
-
 const Encoding = z.enum(['utf8', 'base64']);
 
 const LetterSchema = z

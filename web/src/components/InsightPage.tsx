@@ -19,10 +19,12 @@ import {
   PRESETS,
   PRESET_LABEL,
   WEEKDAYS,
+  durationUnit,
   formatDuration,
   formatPercent,
   groupedBars,
   heatLevel,
+  inUnit,
   insightQuery,
   isTimeZone,
   rangeOf,
@@ -51,7 +53,6 @@ const DASHES = [[], [6, 3], [2, 2], [8, 3, 2, 3], [1, 3]];
 function keyLabel(by: string, key: string): string {
   return by === 'assignee' && key === '' ? 'Unassigned' : key;
 }
-const minutes = (ms: number | null) => (ms === null ? null : Math.round((ms / 60_000) * 10) / 10);
 
 function barOptions(
   c: ChartColors,
@@ -190,8 +191,9 @@ export default function InsightPage(props: { onClose: () => void }) {
 
   const rtChart = createMemo(() => {
     const rows = rt()?.rows ?? [];
-    const g = groupedBars(rows.map((r) => [minutes(r.ack.meanMs), minutes(r.resolve.meanMs)]));
-    return { ...g, labels: rows.map((r) => keyLabel(rt()!.by, r.key)) };
+    const unit = durationUnit(Math.max(0, ...rows.flatMap((r) => [r.ack.meanMs ?? 0, r.resolve.meanMs ?? 0])));
+    const g = groupedBars(rows.map((r) => [inUnit(r.ack.meanMs, unit), inUnit(r.resolve.meanMs, unit)]));
+    return { ...g, unit, labels: rows.map((r) => keyLabel(rt()!.by, r.key)) };
   });
   const slaChart = createMemo(() => {
     const rows = compliance()?.rows ?? [];
@@ -346,15 +348,15 @@ export default function InsightPage(props: { onClose: () => void }) {
             chart={
               <UChart
                 testid="chart-response-times"
-                shape={`rt:${rtChart().labels.join('|')}`}
+                shape={`rt:${rtChart().unit.name}:${rtChart().labels.join('|')}`}
                 data={rtChart().data as uPlot.AlignedData}
                 build={(c) =>
                   barOptions(
                     c,
                     rtChart().labels,
                     rtChart().centers,
-                    ['MTTA (min)', 'MTTR (min)'],
-                    'minutes',
+                    [`MTTA (${rtChart().unit.short})`, `MTTR (${rtChart().unit.short})`],
+                    rtChart().unit.name,
                     rtChart().data[0].length - 1,
                   )
                 }

@@ -3,8 +3,10 @@ import { describe, expect, it } from 'vitest';
 import {
   HEAT_LEVELS,
   fromWall,
+  durationUnit,
   groupedBars,
   heatLevel,
+  inUnit,
   insightQuery,
   isTimeZone,
   makeThrottle,
@@ -225,6 +227,37 @@ describe('web > insight > makeThrottle', () => {
         until(t + 10_000);
         for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(2000);
         expect(at[at.length - 1]).toBeGreaterThanOrEqual(lastPoke);
+      }),
+    );
+  });
+});
+
+describe('web > insight chart units', () => {
+  it.each<[number, string]>([
+    [0, 'seconds'],
+    [5_000, 'seconds'],
+    [119_999, 'seconds'],
+    [120_000, 'minutes'],
+    [3 * 3_600_000 - 1, 'minutes'],
+    [3 * 3_600_000, 'hours'],
+    [Number.NaN, 'seconds'],
+  ])('reads a largest value of %d ms in %s', (max, name) => {
+    expect(durationUnit(max).name).toBe(name);
+  });
+
+  it('regression: a reaction of seconds is a visible bar, not 0.0 minutes', () => {
+    const unit = durationUnit(8_000);
+    expect(inUnit(4_200, unit)).toBe(4.2);
+    expect(inUnit(null, unit)).toBeNull();
+  });
+
+  it('property: the largest value reads between 1 and 180 in its unit (from 1 s up), and to 3 significant digits', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1000, max: 400 * 86_400_000 }), (max) => {
+        const v = inUnit(max, durationUnit(max))!;
+        expect(v).toBeGreaterThanOrEqual(1);
+        if (durationUnit(max).name !== 'hours') expect(v).toBeLessThanOrEqual(180);
+        expect(Math.abs(v - max / durationUnit(max).ms) / (max / durationUnit(max).ms)).toBeLessThan(0.005);
       }),
     );
   });

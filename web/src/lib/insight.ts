@@ -177,6 +177,25 @@ export function formatPercent(x: number | null | undefined): string {
   return `${(x * 100).toFixed(1)} %`;
 }
 
+/** The unit a chart of durations reads in: seconds, minutes or hours, by the largest value. */
+export type DurationUnit = { name: 'seconds' | 'minutes' | 'hours'; short: 's' | 'min' | 'h'; ms: number };
+
+/**
+ * The unit for durations up to `maxMs`: seconds under 2 minutes, minutes under 3 hours, hours
+ * beyond, so the largest bar reads between about 2 and 180 and a reaction of seconds is not drawn
+ * as a bar of 0.0 minutes.
+ */
+export function durationUnit(maxMs: number): DurationUnit {
+  if (!(maxMs >= 120_000)) return { name: 'seconds', short: 's', ms: 1000 };
+  if (maxMs < 3 * 3_600_000) return { name: 'minutes', short: 'min', ms: 60_000 };
+  return { name: 'hours', short: 'h', ms: 3_600_000 };
+}
+
+/** `ms` in `unit`, to 3 significant digits (null stays null: no bar). */
+export function inUnit(ms: number | null, unit: DurationUnit): number | null {
+  return ms === null ? null : Number((ms / unit.ms).toPrecision(3));
+}
+
 /**
  * Grouped bars on one uPlot x axis: group `i`'s series `j` sits at x = i·(n+1)+j, every other
  * series is null there (uPlot skips nulls), so each group reads as n bars side by side with a gap.

@@ -9,70 +9,15 @@ import { createDb } from '../../db/client.ts';
 import { claimReplays, reportDeadLetters, settleReplays } from '../../db/dead-letters.ts';
 import type { AppEnv } from '../../types.ts';
 import { SERVICE, errors } from '../openapi.ts';
-
-/** Most letters one report carries, replays one claim takes, settlements one settle takes. */
-export const MAX_REPORTED = 100;
-export const MAX_CLAIMED = 50;
-/** The preview the bridge keeps of a value: its first 8 KiB (as UTF-8 text, or base64 when not UTF-8). */
-export const VALUE_PREVIEW_BYTES = 8192;
-/** base64 of VALUE_PREVIEW_BYTES, and room for text that is that many bytes. */
-const MAX_VALUE_CHARS = Math.ceil(VALUE_PREVIEW_BYTES / 3) * 4;
-const MAX_KEY_CHARS = 1368; // 1 KiB as base64
-
-const Offset = z.string().regex(/^\d{1,19}$/, 'a Kafka offset (decimal digits)');
-const Topic = z.string().min(1).max(249);
-const Partition = z.number().int().min(0).max(1_000_000);
-const Encoding = z.enum(['utf8', 'base64']);
-
-const ReportedSchema = z
-  .object({
-    dlqTopic: Topic,
-    dlqPartition: Partition,
-    dlqOffset: Offset,
-    topic: Topic,
-    partition: Partition,
-    offset: Offset,
-    key: z.string().max(MAX_KEY_CHARS).nullable(),
-    keyEncoding: Encoding,
-    reason: z.string().max(2000),
-    deadAt: z.number().int().min(0).max(8.64e15),
-    value: z.string().max(MAX_VALUE_CHARS).nullable(),
-    valueEncoding: Encoding,
-    valueBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-    valueTruncated: z.boolean(),
-    headers: z
-      .record(z.string().max(200), z.string().max(1000))
-      .refine((h) => Object.keys(h).length <= 32, 'at most 32 headers'),
-  })
-  .strict();
-
-const ClaimedSchema = z.object({
-  id: z.string(),
-  letterId: z.number().int(),
-  attempt: z.number().int(),
-  dlqTopic: z.string(),
-  dlqPartition: z.number().int(),
-  dlqOffset: z.string(),
-  topic: z.string(),
-  partition: z.number().int(),
-  key: z.string().nullable(),
-  keyEncoding: Encoding,
-  value: z.string().nullable(),
-  valueEncoding: Encoding,
-  fromDlq: z.boolean(),
-  tombstone: z.boolean(),
-  headers: z.record(z.string(), z.string()),
-  scanFrom: z.string().nullable(),
-});
-
-const SettlementSchema = z.discriminatedUnion('outcome', [
-  z
-    .object({ id: z.string().min(1).max(64), outcome: z.literal('produced'), partition: Partition, offset: Offset })
-    .strict(),
-  z
-    .object({ id: z.string().min(1).max(64), outcome: z.literal('failed'), reason: z.string().min(1).max(2000) })
-    .strict(),
-]);
+import { MAX_CLAIMED, MAX_REPORTED, VALUE_PREVIEW_BYTES } from '../../../protocol/dead-letters.ts';
+import {
+  ClaimedReplaySchema,
+  DeadLetterReportSchema,
+  OffsetSchema,
+  PartitionSchema,
+  SettlementSchema,
+  TopicSchema,
+} from '../../../protocol/schemas/dead-letters.ts';
 
 export const deadLetterReports = new OpenAPIHono<AppEnv>();
 
@@ -87,7 +32,9 @@ deadLetterReports.openapi(
       body: {
         required: true,
         content: {
-          'application/json': { schema: z.object({ letters: z.array(ReportedSchema).min(1).max(MAX_REPORTED) }) },
+          'application/json': {
+            schema: z.object({ letters: z.array(DeadLetterReportSchema).min(1).max(MAX_REPORTED) }),
+          },
         },
       },
     },
@@ -127,7 +74,9 @@ deadLetterReports.openapi(
               .object({
                 bridgeId: z.string().min(1).max(200),
                 limit: z.number().int().min(1).max(MAX_CLAIMED).default(MAX_CLAIMED),
-                watermarks: z.array(z.object({ topic: Topic, partition: Partition, high: Offset }).strict()).max(4096),
+                watermarks: z
+                  .array(z.object({ topic: TopicSchema, partition: PartitionSchema, high: OffsetSchema }).strict())
+                  .max(4096),
               })
               .strict(),
           },
@@ -137,7 +86,7 @@ deadLetterReports.openapi(
     responses: {
       200: {
         description: 'The claimed requests',
-        content: { 'application/json': { schema: z.object({ replays: z.array(ClaimedSchema) }) } },
+        content: { 'application/json': { schema: z.object({ replays: z.array(ClaimedReplaySchema) }) } },
       },
       ...errors({ 400: 'Bad body', 401: 'Missing or wrong service token', 415: 'Not application/json' }),
     },

@@ -20,7 +20,8 @@ ingest.openapi(
     summary: 'A batch of Kafka records from the bridge',
     description:
       'Answers one result per record, in order: stored (with its seq), duplicate (id seen before) or rejected (with the reason; the bridge dead-letters it). ' +
-      'Each record is judged alone: nothing a record contains makes the batch fail.',
+      'Each record is judged alone: nothing a record contains makes the batch fail. ' +
+      "An empty batch is the bridge's probe of the ingest path: answered `{ results: [] }`, nothing stored.",
     security: SERVICE,
     request: { body: { required: true, content: { 'application/json': { schema: IngestBatchSchema } } } },
     responses: {
@@ -37,6 +38,11 @@ ingest.openapi(
   }),
   async (c) => {
     const { records } = c.req.valid('json');
+    if (records.length === 0) {
+      // The bridge's probe: the ingest path answers (auth, parsing, this handler), nothing is done.
+      c.set('logFields', { records: 0, probe: true });
+      return c.json({ results: [] }, 200);
+    }
     const results = await ingestRecords(c.env, records);
     const counts = { stored: 0, duplicate: 0, rejected: 0 };
     const rooms: Record<string, number> = {};
