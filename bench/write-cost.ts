@@ -66,6 +66,7 @@ export async function runWriteCost(argv: string[]): Promise<void> {
     const all = await perInsert(() => true);
     const noFts = await perInsert((n) => !n.startsWith('events_fts'));
     const noCounts = await perInsert((n) => !n.startsWith('event_counts'));
+    const noInsight = await perInsert((n) => !n.startsWith('insight_'));
     const bare = await perInsert(() => false);
     const mean = async (sql: (k: number) => string, n = 200) => {
       let rows = 0;
@@ -84,6 +85,22 @@ export async function runWriteCost(argv: string[]): Promise<void> {
       (k) =>
         `INSERT INTO event_history (event_id, seq, at, actor, action) VALUES (${quote(ids[k]!)}, 1, 0, 'bench', 'acknowledge')`,
     );
+    // Entries that acknowledge and first resolve: the history row plus the response rollups
+    // (migrations/0010_insight.sql's insight_response, 0013's daily and hourly projections of it).
+    const entry = (k: number, seq: number, after: number, from: string, to: string) =>
+      `INSERT INTO event_history (event_id, seq, at, actor, action, from_status, to_status)
+       SELECT id, ${seq}, received_at + ${after}, 'bench', 'x', '${from}', '${to}' FROM events WHERE id = ${quote(ids[k]!)}`;
+    const acknowledging = await mean((k) => entry(k, 2, (k + 1) * 37_000, 'New', 'Acknowledged'));
+    const resolving = await mean((k) => entry(k, 3, (k + 1) * 611_000, 'Acknowledged', 'Resolved'));
+    // The same without 0013's triggers on insight_response: what its projections add.
+    const projections = (
+      await db
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'insight_response'")
+        .all<{ name: string; sql: string }>()
+    ).results;
+    for (const t of projections) await db.exec(`DROP TRIGGER ${t.name}`);
+    const acknowledgingBare = await mean((k) => entry(k, 4, (k + 1) * 37_000, 'New', 'Acknowledged'));
+    for (const t of projections) await db.prepare(t.sql).run();
     const outbox = await mean(
       (k) => `INSERT INTO outbox (event_id, topic, created_at) VALUES (${quote(ids[k]!)}, 'port-events', 0)`,
     );
@@ -100,9 +117,13 @@ export async function runWriteCost(argv: string[]): Promise<void> {
           rowAndIndexes: bare,
           fullTextIndex: all - noFts,
           counters: all - noCounts,
+          insightRollups: all - noInsight,
         },
         workflowChange,
         historyEntry: history,
+        acknowledgingEntry: acknowledging,
+        firstResolvingEntry: resolving,
+        acknowledgingEntryWithoutDailyRollups: acknowledgingBare,
         outboxRow: outbox,
         outboxPublished,
         archiveMove: { deleteFromD1: move, idIndexRow: archiveId },

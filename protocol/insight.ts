@@ -1,6 +1,7 @@
 /**
  * Operations insight (docs/insight.md), the pure parts: the SLA document, the response-time
- * histogram (the same bucket bounds migrations/0010_insight.sql stores), percentiles from it,
+ * histogram (the same bucket bounds migrations/0010_insight.sql stores, and the coarse buckets
+ * of 0013_insight_rollups.sql the queries answer from), percentiles from it,
  * shifts across midnight, and mapping UTC hours to a time zone's wall clock (DST included).
  */
 import type { Category, Severity } from './enums.ts';
@@ -51,19 +52,29 @@ export function bucketOf(ms: number): number {
   return lo;
 }
 
-/** The value a bucket stands for: its geometric midpoint (relative error <= sqrt(1.05) - 1 < 2.5 %); bucket 0: its mean. */
-export function bucketValue(b: number, meanInBucket: number): number {
-  if (b === 0) return meanInBucket;
-  return BUCKET_LOWER[b]! * Math.sqrt(BUCKET_RATIO);
+/**
+ * Coarse buckets, the ones the queries read (migrations/0013_insight_rollups.sql): coarse 0 = fine
+ * bucket 0; coarse c >= 1 = fine buckets 5c-4 .. 5c, i.e. [1 s·1.05^(5c-5), 1 s·1.05^(5c)).
+ */
+export const COARSE_SPAN = 5;
+export const coarseOf = (fine: number): number => Math.floor((fine + COARSE_SPAN - 1) / COARSE_SPAN);
+/** The relative error of a coarse bucket's geometric midpoint: 1.05^2.5 - 1 ≈ 12.97 %. */
+export const COARSE_ERROR = BUCKET_RATIO ** (COARSE_SPAN / 2) - 1;
+
+/** The value a coarse bucket stands for: its geometric midpoint (relative error <= COARSE_ERROR); bucket 0: its mean. */
+export function bucketValue(c: number, meanInBucket: number): number {
+  if (c === 0) return meanInBucket;
+  return BUCKET_LOWER[COARSE_SPAN * c - COARSE_SPAN + 1]! * BUCKET_RATIO ** (COARSE_SPAN / 2);
 }
 
+/** `bucket` is a coarse bucket. */
 export type HistogramBin = { bucket: number; n: number; sumMs: number };
 export type Summary = { count: number; meanMs: number | null; medianMs: number | null; p90Ms: number | null };
 
 /**
  * Count, mean (exact, from sums) and the nearest-rank median and p90 (the value of rank ceil(q·n)
- * in sorted order) from histogram bins; the percentiles are within 2.5 % of the true value for
- * durations of 1 s and more, within 1 s below that.
+ * in sorted order) from coarse histogram bins; the percentiles are within COARSE_ERROR (13 %) of
+ * the true value for durations of 1 s and more, within 1 s below that.
  */
 export function summarize(bins: readonly HistogramBin[]): Summary {
   const byBucket = new Map<number, { n: number; sumMs: number }>();

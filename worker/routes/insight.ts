@@ -1,6 +1,7 @@
 /**
  * GET /api/insight/* (response times, SLA compliance, heatmap, trends, top entities) and
- * GET/PUT /api/sla: docs/insight.md. Read from the rollups of migrations/0010_insight.sql.
+ * GET/PUT /api/sla: docs/insight.md. Read from the rollups of migrations/0010_insight.sql,
+ * 0013_insight_rollups.sql and 0014_insight_open.sql.
  * Deviation from /work/notes/insight-contract.md: none in shape; ranges resolve to whole UTC
  * hours (an hour counts when it starts in [from, to)), and an unassigned event's assignee key is "".
  */
@@ -40,6 +41,7 @@ import {
   openBreached,
   readSla,
   responseBins,
+  shiftBins,
   topEntities,
   volumeByHour,
   writeSla,
@@ -152,19 +154,28 @@ export const insight = new OpenAPIHono<AppEnv>();
 
 const ERRORS = errors({ 400: 'Invalid query', 401: 'Missing or invalid token', 403: 'Forbidden' });
 
-/** Bins of both kinds grouped by the dimension's key (shift: hours mapped to the shift they start in). */
+/** Bins of both kinds grouped by the dimension's key (shift: each UTC hour mapped to the shift it starts in, in `tz`). */
 async function grouped(db: Db, by: InsightDimension, f: Filter, doc: SlaDocument, tz: string) {
-  const bins = await responseBins(db, by, f);
-  const keyOf = (k: string | number) =>
-    by === 'shift' ? shiftAt(doc.shifts, wallClock(Number(k) * HOUR_MS, tz).minuteOfDay) : String(k);
+  const bins = by === 'shift' ? await shiftBins(db, f, shiftRuns(f, doc, tz)) : await responseBins(db, by, f);
   const groups = new Map<string, typeof bins>();
   for (const b of bins) {
-    const key = keyOf(b.key);
-    const list = groups.get(key) ?? [];
+    const list = groups.get(b.key) ?? [];
     list.push(b);
-    groups.set(key, list);
+    groups.set(b.key, list);
   }
   return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+}
+
+/** The range's hours as runs [shift, fromHour, toHour) of consecutive hours in one shift. */
+function shiftRuns(f: Filter, doc: SlaDocument, tz: string): [string, number, number][] {
+  const runs: [string, number, number][] = [];
+  for (let h = f.fromHour; h < f.toHour; h++) {
+    const name = shiftAt(doc.shifts, wallClock(h * HOUR_MS, tz).minuteOfDay);
+    const last = runs.at(-1);
+    if (last && last[0] === name) last[2] = h + 1;
+    else runs.push([name, h, h + 1]);
+  }
+  return runs;
 }
 
 const byRoute = (path: string, summary: string, schema: z.ZodType) =>
