@@ -330,12 +330,16 @@ describe('bridge > batch handler', () => {
       },
     });
     const c = fakeConsumer();
+    // The other traffic (evidence the Worker is healthy) flows all along, also while p is paused.
+    let n = 0;
     for (let i = 0; i < 30 && letters.length === 0; i++) {
       await h.eachBatch(
         c.payload('p', 0, msgs(Number(c.resolved.get('p/0') ?? -1) + 1, 3 - (Number(c.resolved.get('p/0') ?? -1) + 1))),
       );
-      await h.eachBatch(c.payload('other', 0, msgs(i, 1))); // the other traffic: evidence the Worker is healthy
-      await until('p/0 resumed', () => !c.paused.has('p/0'));
+      do {
+        await h.eachBatch(c.payload('other', 0, msgs(n++, 1)));
+        await sleep(5);
+      } while (c.paused.has('p/0') && n < 10_000);
     }
     expect(letters).toHaveLength(1);
     expect(letters[0]!.message.headers['x-original-offset']).toBe('1');
@@ -409,6 +413,37 @@ describe('bridge > batch handler', () => {
     expect(probes).toBeGreaterThan(3);
     expect(letters).toEqual([]);
     expect(c.committed.has('solo/0')).toBe(false);
+  });
+
+  it('defers the isolation when nothing is answered after the last attempt failed (a burst began just before it)', async () => {
+    let burst = false;
+    let confirms = 0;
+    const { h, letters } = handler({
+      probeIngest: async () => !burst,
+      forward: async (records, _requestId, timeoutMs) => {
+        if (timeoutMs !== undefined) {
+          confirms++;
+          burst = true; // the Worker starts failing everything just as the last attempt goes out
+          throw fail500();
+        }
+        if (burst || records.some((r) => r.topic === 'p' && r.offset === '0')) throw fail500();
+        return records.map(stored);
+      },
+      confirmTimeoutMs: 300,
+    });
+    const c = fakeConsumer();
+    for (let i = 0; i < 30 && confirms === 0; i++) {
+      await h.eachBatch(c.payload('p', 0, msgs(0, 1)));
+      await h.eachBatch(c.payload('other', 0, msgs(i, 1)));
+      await until('p/0 resumed', () => !c.paused.has('p/0'));
+    }
+    expect(confirms).toBe(1);
+    await h.eachBatch(c.payload('p', 0, msgs(0, 1))); // applies the deferral
+    expect(letters).toEqual([]);
+    expect(c.committed.has('p/0')).toBe(false);
+    expect(h.snapshot().find((s) => s.topic === 'p')!.lastError).toContain(
+      'nothing was answered after the last attempt failed',
+    );
   });
 
   it('isolates nothing when the last attempt, given longer, is answered (a slow Worker that had stored the record)', async () => {

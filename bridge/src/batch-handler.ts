@@ -158,6 +158,7 @@ export function createBatchHandler(deps: BatchHandlerDeps): BatchHandler {
       promise: isolateRecord(deps, topic, partition, window, message, decision, {
         answeredSince: (at) => ledger.succeededAfter(at),
         seek: seekEvidence,
+        tick: () => ledger.tick(),
       }),
     });
   }

@@ -171,14 +171,25 @@ export async function forwardWindow(
   return readable.some(Boolean) ? { kind: 'answered' } : { kind: 'skipped' };
 }
 
+/** What an isolation learns of the Worker's health (batch-handler.ts: the bridge-wide ledger and its probe). */
+export type IsolationEvidence = {
+  /** Whether a forward (or a probe) that began after the instant `at` was answered. */
+  answeredSince(at: number): boolean;
+  /** Probes the ingest path (one probe at a time); an answer is recorded as such a forward. */
+  seek(): Promise<void>;
+  /** The ledger's next instant. */
+  tick(): number;
+};
+
 /**
- * Isolates the head record, once the evidence holds to the end: a forward that began after the
- * record's last failure was answered (`answeredSince`: the Worker is answering others now, not in
- * the middle of a burst), the Worker's /healthz answers 200 with D1 reachable, and the record,
- * sent once more alone with `confirmTimeoutMs` to be answered, fails again with a failure that
- * counts. A Worker that was only slow (just restarted, or it stored the record but answered late)
- * answers that last attempt, and the record is committed as any other forward (stored or
- * duplicate); nothing is dead-lettered.
+ * Isolates the head record, once the evidence holds to the end: a forward (or probe) that began
+ * after the record's last failure was answered (the Worker is answering others now, not in the
+ * middle of a burst), the Worker's /healthz answers 200 with D1 reachable, the record, sent once
+ * more alone with `confirmTimeoutMs` to be answered, fails again with a failure that counts, and
+ * then a forward (or probe) begun after that failure is answered too (a burst that began just
+ * before the last attempt fails the probes after it). A Worker that was only slow (just
+ * restarted, or it stored the record but answered late) answers that last attempt, and the
+ * record is committed as any other forward (stored or duplicate); nothing is dead-lettered.
  */
 export async function isolateRecord(
   deps: BatchHandlerDeps,
@@ -187,20 +198,26 @@ export async function isolateRecord(
   window: Window,
   message: BatchMessage,
   decision: Extract<Decision, { action: 'isolate' }>,
-  evidence: { answeredSince(at: number): boolean; seek(): Promise<void> },
+  evidence: IsolationEvidence,
 ): Promise<StepResult> {
   const now = deps.now ?? Date.now;
-  const waitUntil = now() + deps.confirmTimeoutMs;
-  while (!evidence.answeredSince(decision.failedAt)) {
-    if (deps.stopping()) return { kind: 'aborted' };
-    if (now() >= waitUntil)
-      return {
-        kind: 'isolation-deferred',
-        message: 'nothing was answered after its last failure, not even a probe (the Worker may be failing everything)',
-      };
-    await evidence.seek();
-    if (!evidence.answeredSince(decision.failedAt)) await sleep(ANSWERED_POLL_MS);
+  /** Waits (probing) for an answer to something begun after `at`; a StepResult when there was none. */
+  async function answerSince(at: number, after: string): Promise<StepResult | undefined> {
+    const waitUntil = now() + deps.confirmTimeoutMs;
+    while (!evidence.answeredSince(at)) {
+      if (deps.stopping()) return { kind: 'aborted' };
+      if (now() >= waitUntil)
+        return {
+          kind: 'isolation-deferred',
+          message: `nothing was answered after ${after}, not even a probe (the Worker may be failing everything)`,
+        };
+      await evidence.seek();
+      if (!evidence.answeredSince(at)) await sleep(ANSWERED_POLL_MS);
+    }
+    return undefined;
   }
+  const before = await answerSince(decision.failedAt, 'its last failure');
+  if (before) return before;
   if (!(await deps.workerIsHealthy()))
     return { kind: 'isolation-deferred', message: "the Worker's /healthz did not answer 200 with D1 reachable" };
   const confirmWindow: Window = { ...window, requestId: `${window.requestId.slice(0, 62)}.c` };
@@ -208,6 +225,8 @@ export async function isolateRecord(
   if (confirm.kind !== 'failed') return confirm; // answered (or skipped, or aborted): not a poison record after all
   if (!confirm.countsTowardIsolation)
     return { kind: 'isolation-deferred', message: `the last attempt before isolating failed: ${confirm.message}` };
+  const after = await answerSince(evidence.tick(), 'the last attempt failed');
+  if (after) return after;
   const lastStatus = confirm.status ?? 'timeout';
   const reason = `isolated: the Worker failed this record ${decision.attempts} times while healthy, then once more given ${Math.round(deps.confirmTimeoutMs / 1000)} s (last: ${lastStatus}, request id ${confirmWindow.requestId})`;
   const letter = deadLetterOf(
