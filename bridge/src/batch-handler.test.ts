@@ -415,6 +415,28 @@ describe('bridge > batch handler', () => {
     expect(c.committed.has('solo/0')).toBe(false);
   });
 
+  /**
+   * Drives p's head (offset 0, failing) and another partition's traffic until the last attempt
+   * before an isolation was made once, applies its outcome, and checks that nothing was
+   * dead-lettered or committed; returns p's last error.
+   */
+  async function untilLastAttemptDeferred(
+    { h, letters }: Pick<ReturnType<typeof handler>, 'h' | 'letters'>,
+    confirms: () => number,
+  ): Promise<string | undefined> {
+    const c = fakeConsumer();
+    for (let i = 0; i < 30 && confirms() === 0; i++) {
+      await h.eachBatch(c.payload('p', 0, msgs(0, 1)));
+      await h.eachBatch(c.payload('other', 0, msgs(i, 1)));
+      await until('p/0 resumed', () => !c.paused.has('p/0'));
+    }
+    expect(confirms()).toBe(1);
+    await h.eachBatch(c.payload('p', 0, msgs(0, 1))); // applies the deferral
+    expect(letters).toEqual([]);
+    expect(c.committed.has('p/0')).toBe(false);
+    return h.snapshot().find((s) => s.topic === 'p')!.lastError;
+  }
+
   it('defers the isolation when nothing is answered after the last attempt failed (a burst began just before it)', async () => {
     let burst = false;
     let confirms = 0;
@@ -431,17 +453,7 @@ describe('bridge > batch handler', () => {
       },
       confirmTimeoutMs: 300,
     });
-    const c = fakeConsumer();
-    for (let i = 0; i < 30 && confirms === 0; i++) {
-      await h.eachBatch(c.payload('p', 0, msgs(0, 1)));
-      await h.eachBatch(c.payload('other', 0, msgs(i, 1)));
-      await until('p/0 resumed', () => !c.paused.has('p/0'));
-    }
-    expect(confirms).toBe(1);
-    await h.eachBatch(c.payload('p', 0, msgs(0, 1))); // applies the deferral
-    expect(letters).toEqual([]);
-    expect(c.committed.has('p/0')).toBe(false);
-    expect(h.snapshot().find((s) => s.topic === 'p')!.lastError).toContain(
+    expect(await untilLastAttemptDeferred({ h, letters }, () => confirms)).toContain(
       'nothing was answered after the last attempt failed',
     );
   });
@@ -487,17 +499,9 @@ describe('bridge > batch handler', () => {
         return records.map(stored);
       },
     });
-    const c = fakeConsumer();
-    for (let i = 0; i < 30 && confirms === 0; i++) {
-      await h.eachBatch(c.payload('p', 0, msgs(0, 1)));
-      await h.eachBatch(c.payload('other', 0, msgs(i, 1)));
-      await until('p/0 resumed', () => !c.paused.has('p/0'));
-    }
-    expect(confirms).toBe(1);
-    await h.eachBatch(c.payload('p', 0, msgs(0, 1))); // applies the deferral
-    expect(letters).toEqual([]);
-    expect(c.committed.has('p/0')).toBe(false);
-    expect(h.snapshot().find((s) => s.topic === 'p')!.lastError).toContain('the last attempt before isolating failed');
+    expect(await untilLastAttemptDeferred({ h, letters }, () => confirms)).toContain(
+      'the last attempt before isolating failed',
+    );
   });
 
   it("isolates nothing while the Worker's /healthz does not answer 200", async () => {

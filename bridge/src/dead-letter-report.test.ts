@@ -1,14 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  KEY_PREVIEW_BYTES,
-  REPLAY_ID_HEADER,
-  VALUE_PREVIEW_BYTES,
-  isCopyOf,
-  previewOf,
-  replayRecord,
-  reportOf,
-} from './dead-letter-report.ts';
+import { KEY_PREVIEW_BYTES, VALUE_PREVIEW_BYTES } from '../../protocol/dead-letters.ts';
+import { REPLAY_ID_HEADER, isCopyOf, previewOf, replayRecord, reportOf } from './dead-letter-report.ts';
 
 describe('previewOf', () => {
   it('keeps a short UTF-8 value whole, a null as null', () => {

@@ -21,7 +21,6 @@ import {
 } from '../../protocol/dead-letters.ts';
 import { DEAD_LETTER_HEADERS, REPLAY_HEADER, type StoredDeadLetter, originOfDlq } from './dlq.ts';
 
-export { KEY_PREVIEW_BYTES, VALUE_PREVIEW_BYTES, type ClaimedReplay, type DeadLetterReport };
 /** The header a record produced by a replay from the page carries: the replay request's id. */
 export const REPLAY_ID_HEADER = 'x-quaycast-replay-id';
 

@@ -8,7 +8,8 @@
  */
 import type { Consumer, Kafka, KafkaMessage } from './kafka.ts';
 import { backoffMs, sleep } from './backoff.ts';
-import { type DeadLetterReport, reportOf } from './dead-letter-report.ts';
+import type { DeadLetterReport } from '../../protocol/dead-letters.ts';
+import { reportOf } from './dead-letter-report.ts';
 import { dlqTopicOf } from './dlq.ts';
 import { headersOf } from './kafka.ts';
 import { errorFields, log } from './log.ts';

@@ -153,8 +153,6 @@ export class PartitionFlow {
    * map holds a few entries; every window starts at the head, so every entry held the head.
    */
   private failures = new Map<bigint, number>();
-  /** The instant of the latest counted failure of a window holding the head. */
-  private lastFailureAt: number | undefined;
   /** The record `isolationAttempts` counts for, and its counted failures alone while healthy. */
   private isolationOffset: bigint | undefined;
   private isolationAttempts = 0;
@@ -239,8 +237,8 @@ export class PartitionFlow {
     const wait: Decision = { action: 'wait', delayMs: this.backoff(outcome.retryAfterMs) };
     if (!outcome.countsTowardIsolation) return wait;
     const at = this.ledger.tick();
-    const previousFailureAt = this.lastFailureAt;
-    this.lastFailureAt = at;
+    // The latest counted failure of a window holding the head, before this one.
+    const previousFailureAt = this.failures.size > 0 ? Math.max(...this.failures.values()) : undefined;
     this.failures.set(BigInt(window.lastOffset), at);
     this.lastFailure = { status: outcome.status, requestId: window.requestId };
     if (window.count > 1) {
@@ -289,7 +287,6 @@ export class PartitionFlow {
     this.stalledSince = undefined;
     this.lastError = undefined;
     for (const end of this.failures.keys()) if (end <= last) this.failures.delete(end);
-    this.lastFailureAt = this.failures.size > 0 ? Math.max(...this.failures.values()) : undefined;
     if (this.isolationOffset !== undefined && this.isolationOffset <= last) {
       this.isolationOffset = undefined;
       this.isolationAttempts = 0;

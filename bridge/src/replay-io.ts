@@ -2,50 +2,14 @@
  * The I/O of a replay pass (`replays.ts`): watermarks and the scan for an earlier copy from
  * Kafka, the produce with acks=-1, the claim and the settle over HTTP with the service token.
  */
-import { MAX_CLAIMED, MAX_REPLAY_ID } from '../../protocol/dead-letters.ts';
-import { ClaimAnswerSchema, ClaimedReplaySchema } from '../../protocol/schemas/dead-letters.ts';
+import { MAX_CLAIMED, MAX_EDITED_VALUE } from '../../protocol/dead-letters.ts';
 import type { Kafka, Producer } from './kafka.ts';
 import { scanTopic, topicRanges } from './kafka-scan.ts';
-import type { ClaimedWithScan, ReplayDeps, Settlement } from './replays.ts';
-import { readBoundedText } from './worker-answer.ts';
+import type { ReplayDeps, Settlement } from './replays.ts';
+import { parseClaimAnswer, readBoundedText } from './worker-answer.ts';
 
-/** The largest claim answer read: MAX_CLAIMED requests at their largest (an edited value of 256 Ki characters, as JSON escapes at most 6 bytes each). */
-const MAX_CLAIM_ANSWER_BYTES = MAX_CLAIMED * (256 * 1024 * 6 + 64 * 1024);
-
-/**
- * The claim's answer, judged request by request: the Worker is not trusted to have answered
- * within the contract (like every answer the bridge acts on). A request that is not valid is
- * never produced; when it carries a usable id it is settled failed with the reason, so the page
- * shows why. An answer that is not `{ replays: [...] }` at all throws (the pass is retried later).
- */
-export function judgeClaimAnswer(answer: unknown): { claimed: ClaimedWithScan[]; malformed: Settlement[] } {
-  const whole = ClaimAnswerSchema.safeParse(answer);
-  if (!whole.success) throw new Error('replay claim answer is not { replays: [...] } within bounds');
-  const claimed: ClaimedWithScan[] = [];
-  const malformed: Settlement[] = [];
-  for (const item of whole.data.replays) {
-    const parsed = ClaimedReplaySchema.safeParse(item);
-    if (parsed.success) {
-      claimed.push(parsed.data);
-      continue;
-    }
-    const id = (item as { id?: unknown } | null)?.id;
-    if (typeof id === 'string' && id.length > 0 && id.length <= MAX_REPLAY_ID) {
-      const issue = parsed.error.issues[0];
-      const where = issue?.path.length ? issue.path.join('.') : 'request';
-      malformed.push({
-        id,
-        outcome: 'failed',
-        reason:
-          `the Worker's claim answer for this request is not valid (${where}: ${issue?.message ?? 'invalid'})`.slice(
-            0,
-            2000,
-          ),
-      });
-    }
-  }
-  return { claimed, malformed };
-}
+/** The largest claim answer read: MAX_CLAIMED requests at their largest (an edited value of MAX_EDITED_VALUE characters, each at most 6 bytes as a JSON escape). */
+const MAX_CLAIM_ANSWER_BYTES = MAX_CLAIMED * (MAX_EDITED_VALUE * 6 + 64 * 1024);
 
 export function replayDeps(opts: {
   kafka: Kafka;
@@ -69,7 +33,7 @@ export function replayDeps(opts: {
       const text = await readBoundedText(res, 4096).catch(() => '');
       throw new Error(`worker answered ${res.status} to POST ${path}: ${text.slice(0, 200)}`);
     }
-    return JSON.parse(await readBoundedText(res, MAX_CLAIM_ANSWER_BYTES)) as unknown;
+    return readBoundedText(res, MAX_CLAIM_ANSWER_BYTES);
   };
   return {
     consumed: opts.topics,
@@ -81,7 +45,7 @@ export function replayDeps(opts: {
       return marks;
     },
     async claim(watermarks) {
-      return judgeClaimAnswer(
+      return parseClaimAnswer(
         await post('/internal/dead-letters/replays/claim', { bridgeId: opts.bridgeId, watermarks }),
       );
     },

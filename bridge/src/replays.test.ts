@@ -1,13 +1,14 @@
 /** replayPass against an in-memory partition log and claim table (pure logic; the I/O is faked). */
 import { describe, expect, it } from 'vitest';
 import { REPLAY_ID_HEADER } from './dead-letter-report.ts';
-import { type ClaimedWithScan, type ReplayDeps, type Settlement, replayPass } from './replays.ts';
+import type { ClaimedReplay } from '../../protocol/dead-letters.ts';
+import { type ReplayDeps, type Settlement, replayPass } from './replays.ts';
 
 type Rec = { key: Buffer | null; value: Buffer | null; headers: Record<string, string> };
 
-function world(over: Partial<ClaimedWithScan> = {}) {
+function world(over: Partial<ClaimedReplay> = {}) {
   const log: Rec[] = [{ key: null, value: Buffer.from('old'), headers: {} }];
-  const request: ClaimedWithScan = {
+  const request: ClaimedReplay = {
     id: 'r-1',
     letterId: 1,
     attempt: 0,

@@ -9,8 +9,6 @@ import type { ClaimedReplay, Settlement } from '../../protocol/dead-letters.ts';
 import { isCopyOf, replayRecord } from './dead-letter-report.ts';
 
 export type { Settlement };
-/** A claimed request (validated: replay-io.ts). */
-export type ClaimedWithScan = ClaimedReplay;
 
 export type ReplayDeps = {
   consumed: readonly string[];
@@ -22,7 +20,7 @@ export type ReplayDeps = {
    */
   claim(
     watermarks: { topic: string; partition: number; high: string }[],
-  ): Promise<{ claimed: ClaimedWithScan[]; malformed: Settlement[] }>;
+  ): Promise<{ claimed: ClaimedReplay[]; malformed: Settlement[] }>;
   /** The offset of the first record on topic/partition at or after `from` whose headers `match`, if any. */
   findCopy(
     topic: string,

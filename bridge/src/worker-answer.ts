@@ -5,7 +5,9 @@
  * failure here into a retriable error.
  */
 import { z } from 'zod';
+import { type ClaimedReplay, MAX_REASON, MAX_REPLAY_ID, type Settlement } from '../../protocol/dead-letters.ts';
 import type { IngestResult } from '../../protocol/ingest.ts';
+import { ClaimAnswerSchema, ClaimedReplaySchema } from '../../protocol/schemas/dead-letters.ts';
 import { IngestResponseSchema } from '../../protocol/schemas/ingest.ts';
 
 /** The answer was not what the contract says: too large, not JSON, or of the wrong shape. */
@@ -123,4 +125,38 @@ export function parseOutboxPage(text: string): {
     });
   }
   return { rows, malformed, replays: page.data.replays ?? 0 };
+}
+
+/**
+ * A replay claim's answer (POST /internal/dead-letters/replays/claim), judged request by
+ * request, like an outbox page: a request that is not valid is never produced; when it carries a
+ * usable id it is settled failed with the reason, so the page shows why. An answer that is not
+ * `{ replays: [...] }` at all is an UnexpectedAnswerError (the pass runs again at the next wake).
+ */
+export function parseClaimAnswer(text: string): { claimed: ClaimedReplay[]; malformed: Settlement[] } {
+  const whole = ClaimAnswerSchema.safeParse(parseJson(text));
+  if (!whole.success)
+    throw new UnexpectedAnswerError(
+      `replay claim answer is not { replays: [...] } within bounds (${firstIssue(whole.error)})`,
+    );
+  const claimed: ClaimedReplay[] = [];
+  const malformed: Settlement[] = [];
+  for (const item of whole.data.replays) {
+    const parsed = ClaimedReplaySchema.safeParse(item);
+    if (parsed.success) {
+      claimed.push(parsed.data);
+      continue;
+    }
+    const id = (item as { id?: unknown } | null)?.id;
+    if (typeof id === 'string' && id.length > 0 && id.length <= MAX_REPLAY_ID)
+      malformed.push({
+        id,
+        outcome: 'failed',
+        reason: `the Worker's claim answer for this request is not valid (${firstIssue(parsed.error)})`.slice(
+          0,
+          MAX_REASON,
+        ),
+      });
+  }
+  return { claimed, malformed };
 }

@@ -49,57 +49,84 @@ describe('bridge > dead-letter reports', () => {
   });
 });
 
+/** What GET /api/dead-letters/:id shows of a letter and its replays. */
+type Shown = {
+  status: string;
+  replays: { id: string; status: string; producedPartition: number | null; producedOffset: string | null }[];
+};
+
+/** A bridge on `topic` with the outbox relay on (it carries out replays), and the letter it reported. */
+async function bridgeWithReportedLetter(topic: string) {
+  const bridge = pipe.bridge({
+    WORKER_URL: pipe.worker.url,
+    KAFKA_TOPICS: topic,
+    KAFKA_GROUP_ID: unique('it-group'),
+    OUTBOX_ENABLED: 'true',
+    OUTBOX_WAIT_S: '20',
+  });
+  const [letter] = await until('the dead letter reported', () => {
+    const r = pipe.worker.query<{ id: number; value_truncated: number }>(
+      'SELECT id, value_truncated FROM dead_letters WHERE topic = ?',
+      topic,
+    );
+    return r.length > 0 ? r : undefined;
+  });
+  return { bridge, letter: letter! };
+}
+
+/** The admin's replay of one letter (with `value` in place of its own, when given): the replay request's id. */
+async function askReplay(letterId: number, value?: string): Promise<string> {
+  const res = await fetch(`${pipe.worker.url}/api/dead-letters/replay`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await tokenFor('admin')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ ids: [letterId], ...(value === undefined ? {} : { value }) }),
+  });
+  expect(res.status).toBe(202);
+  const { replays } = (await res.json()) as { replays: { id: string }[] };
+  expect(replays).toHaveLength(1);
+  return replays[0]!.id;
+}
+
+/** The letter as the page shows it once its first replay is settled (produced or failed). */
+async function settled(letterId: number): Promise<Shown> {
+  const admin = { authorization: `Bearer ${await tokenFor('admin')}` };
+  return until('the replay settled', async () => {
+    const one = (await (
+      await fetch(`${pipe.worker.url}/api/dead-letters/${letterId}`, { headers: admin })
+    ).json()) as Shown;
+    const status = one.replays[0]?.status;
+    return status === 'produced' || status === 'failed' ? one : undefined;
+  });
+}
+
 describe('bridge > dead-letter replays from the page', () => {
   it('an admin fixes and replays a reported letter: woken by the outbox long-poll, produced once with the replay id, stored once, settled', async () => {
     const topic = unique('it-dlreplay');
-    const groupId = unique('it-group');
     await createTopics([topic], 1);
     const run = unique('dlp');
     const id = `${run}-a`;
     await produce(topic, [{ key: id, value: JSON.stringify({ id, eventType: 'GateIn' }), partition: 0 }]);
-    const bridge = pipe.bridge({
-      WORKER_URL: pipe.worker.url,
-      KAFKA_TOPICS: topic,
-      KAFKA_GROUP_ID: groupId,
-      OUTBOX_ENABLED: 'true',
-      OUTBOX_WAIT_S: '20',
-    });
-    const [letter] = await until('the dead letter reported', () => {
-      const r = pipe.worker.query<{ id: number }>('SELECT id FROM dead_letters WHERE topic = ?', topic);
-      return r.length > 0 ? r : undefined;
-    });
+    const { bridge, letter } = await bridgeWithReportedLetter(topic);
     const fixed = JSON.stringify({
       id,
       eventType: 'GateIn',
       title: 'Gate in, fixed',
       eventTime: new Date().toISOString(),
     });
-    const admin = { authorization: `Bearer ${await tokenFor('admin')}`, 'content-type': 'application/json' };
     const asked = Date.now();
-    const res = await fetch(`${pipe.worker.url}/api/dead-letters/replay`, {
-      method: 'POST',
-      headers: admin,
-      body: JSON.stringify({ ids: [letter!.id], value: fixed }),
-    });
-    expect(res.status).toBe(202);
-    const { replays } = (await res.json()) as { replays: { id: string }[] };
-    expect(replays).toHaveLength(1);
-
+    const replayId = await askReplay(letter.id, fixed);
     await until('the fixed event stored', () => (storedIds(pipe.worker, id).length === 1 ? true : undefined));
-    const shown = await until('the replay settled', async () => {
-      const one = (await (
-        await fetch(`${pipe.worker.url}/api/dead-letters/${letter!.id}`, { headers: admin })
-      ).json()) as {
-        status: string;
-        replays: { id: string; status: string; producedPartition: number | null; producedOffset: string | null }[];
-      };
-      return one.replays[0]?.status === 'produced' ? one : undefined;
-    });
+    const shown = await settled(letter.id);
     // Woken by the bell through the held outbox read, not by a poll of its own.
     expect(Date.now() - asked).toBeLessThan(15_000);
     expect(shown.status).toBe('replayed');
-    expect(shown.replays[0]).toMatchObject({ id: replays[0]!.id, producedPartition: 0, producedOffset: '1' });
-    const copies = (await kcatRead(topic)).filter((r) => r.headers['x-quaycast-replay-id'] === replays[0]!.id);
+    expect(shown.replays[0]).toMatchObject({
+      id: replayId,
+      status: 'produced',
+      producedPartition: 0,
+      producedOffset: '1',
+    });
+    const copies = (await kcatRead(topic)).filter((r) => r.headers['x-quaycast-replay-id'] === replayId);
     expect(copies).toHaveLength(1);
     expect(copies[0]).toMatchObject({ key: id, value: fixed, offset: 1 });
     expect(storedIds(pipe.worker, id)).toEqual([id]);
@@ -108,44 +135,17 @@ describe('bridge > dead-letter replays from the page', () => {
 
   it('replays a letter longer than the kept preview unedited: the bridge reads its whole value from the DLQ record', async () => {
     const topic = unique('it-dlbig');
-    const groupId = unique('it-group');
     await createTopics([topic], 1);
     const run = unique('dlb');
     const id = `${run}-a`;
     // 20 KB of eventData: refused by the Worker (over its bound), so dead-lettered with a preview of 8 KiB.
     const big = JSON.stringify({ id, eventType: 'GateIn', title: 'too big', eventData: { blob: 'x'.repeat(20_000) } });
     await produce(topic, [{ key: id, value: big, partition: 0 }]);
-    const bridge = pipe.bridge({
-      WORKER_URL: pipe.worker.url,
-      KAFKA_TOPICS: topic,
-      KAFKA_GROUP_ID: groupId,
-      OUTBOX_ENABLED: 'true',
-      OUTBOX_WAIT_S: '20',
-    });
-    const [letter] = await until('the dead letter reported', () => {
-      const r = pipe.worker.query<{ id: number; value_truncated: number }>(
-        'SELECT id, value_truncated FROM dead_letters WHERE topic = ?',
-        topic,
-      );
-      return r.length > 0 ? r : undefined;
-    });
-    expect(letter!.value_truncated).toBe(1);
-    const admin = { authorization: `Bearer ${await tokenFor('admin')}`, 'content-type': 'application/json' };
-    const res = await fetch(`${pipe.worker.url}/api/dead-letters/replay`, {
-      method: 'POST',
-      headers: admin,
-      body: JSON.stringify({ ids: [letter!.id] }),
-    });
-    expect(res.status).toBe(202);
-    const { replays } = (await res.json()) as { replays: { id: string }[] };
-    const settled = await until('the replay settled', async () => {
-      const one = (await (
-        await fetch(`${pipe.worker.url}/api/dead-letters/${letter!.id}`, { headers: admin })
-      ).json()) as { replays: { id: string; status: string; error: string | null }[] };
-      return one.replays[0]?.status !== 'pending' && one.replays[0]?.status !== 'claimed' ? one.replays[0] : undefined;
-    });
-    expect(settled).toMatchObject({ id: replays[0]!.id, status: 'produced' });
-    const copies = (await kcatRead(topic)).filter((r) => r.headers['x-quaycast-replay-id'] === replays[0]!.id);
+    const { bridge, letter } = await bridgeWithReportedLetter(topic);
+    expect(letter.value_truncated).toBe(1);
+    const replayId = await askReplay(letter.id);
+    expect((await settled(letter.id)).replays[0]).toMatchObject({ id: replayId, status: 'produced' });
+    const copies = (await kcatRead(topic)).filter((r) => r.headers['x-quaycast-replay-id'] === replayId);
     expect(copies).toHaveLength(1);
     expect(copies[0]).toMatchObject({ key: id, value: big, offset: 1 }); // the whole value, not the preview
     await bridge.kill('SIGTERM');

@@ -1,9 +1,12 @@
-/** judgeClaimAnswer: the bridge checks each replay request a claim answers before it produces anything (pure). */
+/** parseClaimAnswer: the bridge checks each replay request a claim answers before it produces anything (pure). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ClaimedReplay } from '../../protocol/dead-letters.ts';
 import { ClaimedReplaySchema } from '../../protocol/schemas/dead-letters.ts';
-import { judgeClaimAnswer } from './replay-io.ts';
+import { UnexpectedAnswerError, parseClaimAnswer } from './worker-answer.ts';
+
+/** The claim answer as the Worker would send it. */
+const judge = (answer: unknown) => parseClaimAnswer(JSON.stringify(answer));
 
 const valid: ClaimedReplay = {
   id: '6f1c2b7e-0000-4000-8000-000000000001',
@@ -26,7 +29,7 @@ const valid: ClaimedReplay = {
 
 describe('bridge > replay claim answer', () => {
   it('passes a valid request through as it is', () => {
-    expect(judgeClaimAnswer({ replays: [valid] })).toEqual({ claimed: [valid], malformed: [] });
+    expect(judge({ replays: [valid] })).toEqual({ claimed: [valid], malformed: [] });
   });
 
   it.each<[string, Record<string, unknown>, string]>([
@@ -44,7 +47,7 @@ describe('bridge > replay claim answer', () => {
     ['an attempt of 0', { attempt: 0 }, 'attempt'],
     ['a scanFrom that is not an offset', { scanFrom: 'soon' }, 'scanFrom'],
   ])('settles failed, never produces, a request with %s', (_label, change, path) => {
-    const { claimed, malformed } = judgeClaimAnswer({ replays: [{ ...valid, ...change }, valid] });
+    const { claimed, malformed } = judge({ replays: [{ ...valid, ...change }, valid] });
     expect(claimed).toEqual([valid]); // the others go on
     expect(malformed).toHaveLength(1);
     expect(malformed[0]).toMatchObject({ id: valid.id, outcome: 'failed' });
@@ -53,7 +56,7 @@ describe('bridge > replay claim answer', () => {
 
   it('drops a request without a usable id (nothing to settle it by)', () => {
     for (const id of [undefined, 42, '', 'x'.repeat(65)])
-      expect(judgeClaimAnswer({ replays: [{ ...valid, id }] })).toEqual({ claimed: [], malformed: [] });
+      expect(judge({ replays: [{ ...valid, id }] })).toEqual({ claimed: [], malformed: [] });
   });
 
   it.each<[string, unknown]>([
@@ -63,28 +66,33 @@ describe('bridge > replay claim answer', () => {
     ['replays that is not an array', { replays: valid }],
     ['more requests than one claim takes', { replays: Array(51).fill(valid) }],
   ])('throws for an answer that is %s (the pass is retried later)', (_label, answer) => {
-    expect(() => judgeClaimAnswer(answer)).toThrow(/replay claim answer/);
+    expect(() => judge(answer)).toThrow(/replay claim answer/);
   });
 
-  it('property: for any answer, it throws or every claimed request satisfies the contract, and nothing is both claimed and failed', () => {
+  it('property: for any text, it throws UnexpectedAnswerError or every claimed request satisfies the contract, and nothing is both claimed and failed', () => {
     const item = fc.oneof(
       fc.constant(valid),
-      fc.record({ ...Object.fromEntries(Object.keys(valid).map((k) => [k, fc.anything()])) }, { requiredKeys: [] }),
+      fc.record({ ...Object.fromEntries(Object.keys(valid).map((k) => [k, fc.jsonValue()])) }, { requiredKeys: [] }),
       fc
         .tuple(fc.constantFrom(...(Object.keys(valid) as (keyof ClaimedReplay)[])), fc.jsonValue())
         .map(([k, v]) => ({ ...valid, id: `id-${String(k)}`, [k]: v })),
-      fc.anything(),
+      fc.jsonValue(),
+    );
+    const text = fc.oneof(
+      fc.string(),
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.record({ replays: fc.array(item, { maxLength: 60 }) }).map((v) => JSON.stringify(v)),
     );
     fc.assert(
-      fc.property(fc.oneof(fc.anything(), fc.record({ replays: fc.array(item, { maxLength: 60 }) })), (answer) => {
-        let judged: ReturnType<typeof judgeClaimAnswer>;
+      fc.property(text, (t) => {
+        let judged: ReturnType<typeof parseClaimAnswer>;
         try {
-          judged = judgeClaimAnswer(answer);
+          judged = parseClaimAnswer(t);
         } catch (err) {
-          expect(String(err)).toMatch(/replay claim answer/);
+          expect(err).toBeInstanceOf(UnexpectedAnswerError);
           return;
         }
-        const items = (answer as { replays: unknown[] }).replays;
+        const items = (JSON.parse(t) as { replays: unknown[] }).replays;
         expect(judged.claimed.length + judged.malformed.length).toBeLessThanOrEqual(items.length);
         for (const c of judged.claimed) expect(ClaimedReplaySchema.safeParse(c).success).toBe(true);
         const claimedIds = new Set(judged.claimed.map((c) => c.id));
