@@ -4,6 +4,7 @@
  */
 import { app } from './app.ts';
 import { runArchive } from './archive/run.ts';
+import { runInsightPrune } from './insight-prune.ts';
 import { runRetention } from './retention.ts';
 import { runRulePrune } from './rules/prune.ts';
 
@@ -18,7 +19,8 @@ export default {
   /**
    * The cron trigger (wrangler.toml [env.X.triggers]): with the ARCHIVE bucket bound, the move of
    * changes older than HOT_DAYS to it and its expiry (worker/archive/); without, retention. Then,
-   * either way, the pruning of old rule records (worker/rules/prune.ts).
+   * either way, the pruning of old rule records (worker/rules/prune.ts) and of open-event counts
+   * that count nothing any more (worker/insight-prune.ts).
    */
   async scheduled(controller, env) {
     const bucket = (env as Partial<Env>).ARCHIVE;
@@ -27,6 +29,7 @@ export default {
       else await runRetention(env, controller);
     } finally {
       await runRulePrune(env, controller.scheduledTime); // never throws: housekeeping, logged
+      await runInsightPrune(env); // never throws either
     }
   },
 } satisfies ExportedHandler<Env>;

@@ -271,3 +271,29 @@ export async function topEntities(
     .all<{ id: string; count: number; critical: number }>();
   return results;
 }
+
+/**
+ * Deletes at most `maxRows` rows per table of insight_open / insight_open_day that count
+ * nothing any more (new_n = 0 and open_n = 0: every event of that hour or day was settled).
+ * Safe at any time: every increment of those tables is an upsert, and a decrement only meets a
+ * row that still counts the event it takes out. Returns the rows deleted, and whether some remain.
+ */
+export async function pruneEmptyOpenCounts(db: Db, maxRows: number): Promise<{ deleted: number; more: boolean }> {
+  const d1 = db.$client;
+  const [hours, days] = await d1.batch([
+    d1
+      .prepare(
+        `DELETE FROM insight_open WHERE (category, severity, hour) IN
+           (SELECT category, severity, hour FROM insight_open WHERE new_n = 0 AND open_n = 0 LIMIT ?1)`,
+      )
+      .bind(maxRows),
+    d1
+      .prepare(
+        `DELETE FROM insight_open_day WHERE (category, severity, day) IN
+           (SELECT category, severity, day FROM insight_open_day WHERE new_n = 0 AND open_n = 0 LIMIT ?1)`,
+      )
+      .bind(maxRows),
+  ]);
+  const [h, d] = [hours!.meta.changes ?? 0, days!.meta.changes ?? 0];
+  return { deleted: h + d, more: h === maxRows || d === maxRows };
+}
