@@ -20,6 +20,7 @@ import {
   type Status,
 } from '../enums.ts';
 import { MAX_ID_CHARS, type EventInput, type FieldIssue, type NewEvent, type Origin } from '../event.ts';
+import { looksLikeDcsaEvent } from '../dcsa.ts';
 import { boundJson, formatPath, setOwn, wellFormed } from '../json-shape.ts';
 import { parseTimestamp, toIso } from '../time.ts';
 import {
@@ -31,6 +32,7 @@ import {
   capIssues,
 } from './event-bounds.ts';
 import { EventInputSchema, jsonBytes } from './event.ts';
+import { mapDcsaEvent } from './dcsa-map.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Step 1: legacy tolerance
@@ -268,6 +270,7 @@ export function normalizeEvent(raw: unknown, ctx: IngestContext): NormalizeResul
   }
   const bounded = boundPayload(raw as Record<string, unknown>, fieldOf);
   if (bounded.issues.some((i) => i.path === '(root)')) return { ok: false, issues: capIssues(bounded.issues) };
+  if (looksLikeDcsaEvent(raw)) return normalizeDcsa(raw as Record<string, unknown>, bounded.issues, ctx);
   // The fields within bounds are validated too, so one answer names every bad field.
   const { input, extra } = canonicalize(bounded.payload);
   const parsed = EventInputSchema.safeParse(input);
@@ -315,4 +318,14 @@ export function normalizeEvent(raw: unknown, ctx: IngestContext): NormalizeResul
     };
   }
   return { ok: true, event };
+}
+
+/** A DCSA TNT document (docs/dcsa.md): validated by the standard's schema, then normalised as its mapped payload. */
+function normalizeDcsa(raw: Record<string, unknown>, boundIssues: FieldIssue[], ctx: IngestContext): NormalizeResult {
+  if (boundIssues.length > 0) return { ok: false, issues: capIssues(boundIssues) };
+  const mapped = mapDcsaEvent(raw);
+  if (!mapped.ok) return { ok: false, issues: capIssues(mapped.issues) };
+  const parsed = EventInputSchema.safeParse(mapped.input);
+  if (!parsed.success) return { ok: false, issues: capIssues(issuesOf(parsed.error)) };
+  return { ok: true, event: toEvent(parsed.data, {}, ctx) };
 }

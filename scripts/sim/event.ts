@@ -33,6 +33,8 @@ export type SimRecord = {
   category: Category;
   severity: Severity;
   legacy: boolean;
+  /** Written as a DCSA TNT 2.2 document (scripts/sim/dcsa.ts). */
+  dcsa: boolean;
 };
 
 /** An event as a generator makes it: the stream adds the id, status, time and metadata (portId defaults to the port's). */

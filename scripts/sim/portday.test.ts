@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeIssues } from '../../protocol/reason.ts';
+import { DcsaEventSchema } from '../../protocol/schemas/dcsa.ts';
 import { normalizeEvent, type IngestContext } from '../../protocol/schemas/normalize.ts';
 import { isValidContainerNumber, isValidImo } from './identifiers.ts';
 import { createPortDay, type PortDayOptions, type SimRecord } from './portday.ts';
@@ -42,10 +43,10 @@ describe('scripts/sim > createPortDay', () => {
   });
 
   it('gives each event a unique id sim-<runId>-<n> and uses it as the key', () => {
-    const ids = records.map((r) => (r.legacy ? r.value.EventId : r.value.id));
+    const ids = records.map((r) => (r.legacy ? r.value.EventId : r.dcsa ? r.value.eventID : r.value.id));
     expect(new Set(ids).size).toBe(records.length);
     records.forEach((r, i) => {
-      expect(r.key).toBe(`sim-test-${i + 1}`);
+      if (!r.dcsa) expect(r.key).toBe(`sim-test-${i + 1}`);
       expect(ids[i]).toBe(r.key);
     });
   });
@@ -67,7 +68,7 @@ describe('scripts/sim > createPortDay', () => {
   });
 
   it('marks alarms, holds and conflicts as requiring action, routine moves not', () => {
-    const canonical = records.filter((r) => !r.legacy).map((r) => r.value);
+    const canonical = records.filter((r) => !r.legacy && !r.dcsa).map((r) => r.value);
     const byType = (t: string) => canonical.filter((e) => e.eventType === t);
     for (const t of ['ReeferTemperatureAlarm', 'CustomsHold', 'BerthConflict']) {
       expect(byType(t).length, t).toBeGreaterThan(0);
@@ -78,7 +79,7 @@ describe('scripts/sim > createPortDay', () => {
   });
 
   it('writes valid IMO numbers and ISO 6346 container numbers, and coordinates near Rotterdam', () => {
-    for (const r of records.filter((x) => !x.legacy)) {
+    for (const r of records.filter((x) => !x.legacy && !x.dcsa)) {
       const e = r.value as {
         containerId: string | null;
         shipId: string | null;
@@ -125,7 +126,7 @@ describe('scripts/sim > createPortDay', () => {
 
   it('writes canonical events that normalizeEvent accepts unchanged in meaning', () => {
     records.forEach((r, i) => {
-      if (r.legacy) return;
+      if (r.legacy || r.dcsa) return;
       const result = normalizeEvent(r.value, kafkaCtx(r.topic, i));
       if (!result.ok) throw new Error(`${r.key} rejected: ${describeIssues(result.issues)}`);
       expect(result.event.id).toBe(r.key);
@@ -151,7 +152,7 @@ describe('scripts/sim > createPortDay', () => {
   });
 
   it('keeps container numbers six digits and valid past the serial wrap (regression: seed 42 threw at event 8,437)', () => {
-    const containers = take(9000, { seed: 42, legacyShare: 0 }).flatMap((r) =>
+    const containers = take(9000, { seed: 42, legacyShare: 0, dcsaShare: 0 }).flatMap((r) =>
       r.value.containerId ? [r.value.containerId as string] : [],
     );
     expect(containers.length).toBeGreaterThan(4000);
@@ -176,5 +177,18 @@ describe('scripts/sim > identifiers', () => {
     expect(imoNumber('907472')).toBe('9074729');
     expect(isValidImo('9074729')).toBe(true);
     expect(isValidImo('9074728')).toBe(false);
+  });
+
+  it('writes a share of gate and vessel events as DCSA TNT 2.2 documents that validate and map', () => {
+    const dcsa = take(3000).filter((r) => r.dcsa);
+    expect(dcsa.length).toBeGreaterThan(20);
+    expect(new Set(dcsa.map((r) => r.value.eventType))).toEqual(new Set(['EQUIPMENT', 'TRANSPORT']));
+    for (const r of dcsa) {
+      expect(DcsaEventSchema.safeParse(r.value).success).toBe(true);
+      expect(r.key).toBe(r.value.eventID);
+      const result = normalizeEvent(r.value, kafkaCtx(r.topic, 0));
+      expect(result.ok && result.event.category).toBe(r.category);
+    }
+    expect(take(2000, { dcsaShare: 0 }).some((r) => r.dcsa)).toBe(false);
   });
 });

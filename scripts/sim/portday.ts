@@ -22,6 +22,7 @@ import {
 } from './events/vessels.ts';
 import { craneMove, customsHold, customsRelease, gateIn, gateOut, reeferAlarm } from './events/boxes.ts';
 import { craneOutage, gateCongestion, systemHealth, weather } from './events/operations.ts';
+import { hasDcsaForm, toDcsa } from './dcsa.ts';
 import { hasLegacyForm, toLegacy } from './legacy.ts';
 import { makeRng, mulberry32 } from './random.ts';
 import { MAX_EXPECTED, MAX_YARD, createWorld, inPhase, type World } from './world.ts';
@@ -39,6 +40,8 @@ export type PortDayOptions = {
   now: () => number;
   /** Share of events written in the legacy .NET shape, 0..1 (System events never are). Default 0.1. */
   legacyShare?: number;
+  /** Share of the events that have a DCSA form (gate in/out, vessel arrival/departure) written as DCSA TNT 2.2, 0..1. Default 0.2. */
+  dcsaShare?: number;
 };
 
 export type PortDay = { next(): SimRecord };
@@ -86,7 +89,8 @@ function draft(w: World): Draft {
  * `container-events` for Container events, `port-events` for the rest, key = event id.
  */
 export function createPortDay(options: PortDayOptions): PortDay {
-  const { runId, seed = 1, now, legacyShare = 0.1 } = options;
+  const { runId, seed = 1, now, legacyShare = 0.1, dcsaShare = 0.2 } = options;
+  if (!(dcsaShare >= 0 && dcsaShare <= 1)) throw new RangeError(`dcsaShare must be within 0..1, got ${dcsaShare}`);
   if (!(legacyShare >= 0 && legacyShare <= 1))
     throw new RangeError(`legacyShare must be within 0..1, got ${legacyShare}`);
   const rng = makeRng(options.random ?? mulberry32(seed));
@@ -122,13 +126,18 @@ export function createPortDay(options: PortDayOptions): PortDay {
       const canBeLegacy = hasLegacyForm(event.category);
       if (canBeLegacy) eligible++;
       const legacy = canBeLegacy && rng.chance(Math.min(1, (legacyShare * n) / eligible));
+      const dcsa = !legacy && hasDcsaForm(event) && rng.chance(dcsaShare);
+      const document = dcsa ? toDcsa(event, rng, ms) : undefined;
+      const value: Record<string, unknown> = legacy ? toLegacy(event, rng, ms) : (document ?? event);
       return {
         topic: topicForCategory(event.category),
-        key: event.id,
-        value: legacy ? toLegacy(event, rng, ms) : event,
+        // A DCSA document's eventID is the stored id (docs/dcsa.md), so it is the key too.
+        key: typeof document?.eventID === 'string' ? document.eventID : event.id,
+        value,
         category: event.category,
         severity: event.severity,
         legacy,
+        dcsa,
       };
     },
   };

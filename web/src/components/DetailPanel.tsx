@@ -131,6 +131,14 @@ export function DetailPanel(props: { id: string; onClose: () => void }) {
                 </ol>
               </Show>
             </Show>
+            <Show when={dcsaDocument(ev())}>
+              {(doc) => (
+                <details class="raw" open data-testid="dcsa-document">
+                  <summary>DCSA TNT 2.2 document (as received)</summary>
+                  <pre>{JSON.stringify(doc(), null, 2)}</pre>
+                </details>
+              )}
+            </Show>
             <details class="raw">
               <summary>Raw JSON</summary>
               <pre>{JSON.stringify(ev(), null, 2)}</pre>
@@ -140,4 +148,10 @@ export function DetailPanel(props: { id: string; onClose: () => void }) {
       </Show>
     </aside>
   );
+}
+
+/** The original DCSA document a mapped event keeps in `eventData.dcsa` (docs/dcsa.md), if any. */
+function dcsaDocument(ev: { eventData: Record<string, unknown> }): Record<string, unknown> | undefined {
+  const doc = ev.eventData?.dcsa;
+  return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>) : undefined;
 }
