@@ -9,6 +9,7 @@ import { answerError, apiError, invalidRequest, type ErrorBody } from './errors.
 import { apiCors } from './middleware/origin/index.ts';
 import { requestContext } from './middleware/request-context/index.ts';
 import { securityHeaders } from './middleware/security-headers/index.ts';
+import { v2 } from './routes/dcsa/index.ts';
 import { deadLetters } from './routes/dead-letters.ts';
 import { events } from './routes/events/index.ts';
 import { health } from './routes/health.ts';
@@ -31,6 +32,7 @@ const app = new OpenAPIHono<AppEnv>({ defaultHook: invalidRequest });
 app.use('*', requestContext());
 app.use('*', securityHeaders());
 app.use('/api/*', apiCors());
+app.use('/v2/*', apiCors());
 app.use(
   '*',
   bodyLimit({
@@ -68,6 +70,7 @@ app.route('/api/notifications', notifications);
 app.route('/api/dead-letters', deadLetters);
 app.route('/api/insight', insight);
 app.route('/api/sla', sla);
+app.route('/v2', v2);
 
 // The OpenAPI document, generated from the routes' schemas (every route is a createRoute).
 registerSecuritySchemes(app.openAPIRegistry);

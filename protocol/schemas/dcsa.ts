@@ -234,3 +234,18 @@ export const DcsaSubscriptionSchema = DcsaSubscriptionBodySchema.extend({ subscr
 
 /** TNT 2.2.0 `PUT /v2/event-subscriptions/{subscriptionID}/secret` body. */
 export const DcsaSecretBodySchema = z.object({ secret: z.base64().min(4).max(1000) });
+
+/** The API version the `/v2` routes answer in their `API-Version` header (DCSA_DOMAIN 1.0.3 `API-Version`). */
+export const DCSA_API_VERSION = '2.2.0';
+
+/** ERROR_DOMAIN 1.0.0 `error` (required: httpMethod, requestUri, errors, statusCode, statusCodeText, errorDateTime). */
+export const DcsaErrorSchema = z.object({
+  httpMethod: z.string(),
+  requestUri: z.string(),
+  /** ERROR_DOMAIN 1.0.0 `subErrors` (required: reason, message). */
+  errors: z.array(z.object({ reason: z.string(), message: z.string() })),
+  statusCode: z.number().int(),
+  statusCodeText: z.string(),
+  errorDateTime: dateTime,
+});
+export type DcsaError = z.infer<typeof DcsaErrorSchema>;

@@ -1,0 +1,5 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../../types.ts';
+import { dcsaInvalidRequest } from './errors.ts';
+
+export const dcsaSubscriptions = new OpenAPIHono<AppEnv>({ defaultHook: dcsaInvalidRequest });
