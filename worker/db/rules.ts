@@ -109,14 +109,22 @@ export async function insertRule(
         `INSERT INTO rule_versions (rule_id, version, doc, paused, at, actor, change) VALUES (?1, 1, ?2, ?3, ?4, ?5, 'created')`,
       )
       .bind(r.id, doc, paused, r.at, r.actor),
-    d1
-      .prepare(
-        `INSERT INTO rule_cursors (category, seq)
-         SELECT c.value, COALESCE((SELECT MAX(seq) FROM events WHERE category = c.value), 0) FROM json_each(?1) c WHERE true
-         ON CONFLICT (category) DO NOTHING`,
-      )
-      .bind(JSON.stringify(CATEGORIES)),
+    startAllCursors(d1),
   ]);
+}
+
+/**
+ * Starts every room's rule cursor at the room's current seq if it has none (batched with the write
+ * that creates the first rule or subscription): what acts on changes does so from its creation on.
+ */
+export function startAllCursors(d1: D1Database): D1PreparedStatement {
+  return d1
+    .prepare(
+      `INSERT INTO rule_cursors (category, seq)
+       SELECT c.value, COALESCE((SELECT MAX(seq) FROM events WHERE category = c.value), 0) FROM json_each(?1) c WHERE true
+       ON CONFLICT (category) DO NOTHING`,
+    )
+    .bind(JSON.stringify(CATEGORIES));
 }
 
 /**

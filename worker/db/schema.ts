@@ -154,6 +154,22 @@ export const ruleCursors = sqliteTable('rule_cursors', {
   seq: integer('seq').notNull(),
 });
 
+// DCSA TNT 2.2 event subscriptions (migrations/0016_dcsa_subscriptions.sql, docs/dcsa.md);
+// queries in worker/db/dcsa-subscriptions.ts. Their callbacks are webhook_deliveries (rule_id 'dcsa:<id>').
+export const dcsaSubscriptions = sqliteTable(
+  'dcsa_subscriptions',
+  {
+    id: text('id').primaryKey(),
+    callbackUrl: text('callback_url').notNull(),
+    filters: text('filters').notNull(),
+    secret: text('secret').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    createdBy: text('created_by').notNull(),
+  },
+  (t) => [index('dcsa_subscriptions_created').on(t.createdAt, t.id)],
+);
+
 export const webhookDeliveries = sqliteTable(
   'webhook_deliveries',
   {

@@ -8,7 +8,8 @@
  *     same D1 transaction as the cursor's advance (worker/db/rules.ts, recordPage);
  *  2. the recorded workflow steps, through the rooms;
  *  3. the escalations that are due (claimed once, fired or cancelled);
- *  4. the webhook deliveries that are due (one attempt each, recorded).
+ *  4. the webhook deliveries that are due (one attempt each, recorded): rules' webhooks and DCSA
+ *     subscriptions' callbacks (worker/rules/dcsa-callback.ts), made in step 1 like any effect.
  * Then the alarm is set to the earliest entry of the schedule (D1: next attempt, due escalation,
  * pending step), or BACKSTOP_MS from now, whichever is sooner. `nudge` (the room, after each
  * committed batch) only sets the alarm to now.
@@ -39,9 +40,11 @@ import {
 } from '../db/rules.ts';
 import type { EscalationRow } from '../db/schema.ts';
 import { errorFields, log } from '../log.ts';
+import { allSubscriptions, findSubscription } from '../db/dcsa-subscriptions.ts';
+import { dcsaSigner, pageCallbacks, subscriptionOfRuleId } from './dcsa-callback.ts';
 import { pageEffects, ruleChangeOf, stepEffects } from './effects.ts';
 import { ringInbox } from './stub.ts';
-import { attemptDelivery } from './webhook.ts';
+import { type AttemptSigner, attemptDelivery, ruleSigner } from './webhook.ts';
 import { runStep } from './workflow.ts';
 
 /** Changes read per page, and pages per run (the rest is the next run's: the alarm is set to now). */
@@ -138,17 +141,20 @@ export class RuleRunner extends DurableObject<Env> {
       return false;
     }
     // Read every run (a small table): a rule acts on every change committed after its creation.
-    const rules = await activeRules(this.db);
+    const [rules, subscriptions] = await Promise.all([activeRules(this.db), allSubscriptions(this.db)]);
     const { minuteMs } = getConfig(this.env).rules;
-    // No rule: only the built-in "assigned to you" can act, so only changes with an assignee are read.
-    const onlyAssigned = rules.length === 0;
+    // No rule and no DCSA subscription: only the built-in "assigned to you" can act, so only
+    // changes with an assignee are read.
+    const onlyAssigned = rules.length === 0 && subscriptions.length === 0;
     for (let page = 0; page < PAGES_PER_RUN; page++) {
       const upTo = onlyAssigned ? await maxSeq(this.db, category) : undefined;
       if (upTo !== undefined && upTo <= cursor) return false;
       const changes = await feedAfter(this.db, category, cursor, PAGE_CHANGES, { onlyAssigned, upTo });
       if (changes.length === 0 && upTo === undefined) return false;
       const to = changes.length === PAGE_CHANGES || upTo === undefined ? changes[changes.length - 1]!.seq : upTo;
-      const effects = pageEffects(changes, rules, { category, now: Date.now(), minuteMs });
+      const now = Date.now();
+      const effects = pageEffects(changes, rules, { category, now, minuteMs });
+      effects.deliveries.push(...pageCallbacks(changes, subscriptions, { category, now }));
       if (!(await recordPage(this.db, { category, from: cursor, to, effects, now: Date.now() }))) {
         // The stored cursor is not where this instance thought (changed outside it): read it again
         // and redo from there; the effects just recorded have deterministic ids, nothing doubles.
@@ -259,31 +265,27 @@ export class RuleRunner extends DurableObject<Env> {
     const due = await dueDeliveries(this.db, category, Date.now(), DELIVERIES_PER_RUN);
     if (due.length === 0) return false;
     const { backoffBaseMs: baseMs, maxAttempts } = getConfig(this.env).rules;
-    const secrets = new Map<string, Promise<string | undefined>>();
+    const signers = new Map<string, Promise<AttemptSigner | undefined>>();
     const done: Parameters<typeof recordAttempts>[1] = [];
     let next = 0;
     const worker = async () => {
       while (next < due.length) {
         const d = due[next++]!;
-        if (!secrets.has(d.ruleId))
-          secrets.set(
-            d.ruleId,
-            findRule(this.db, d.ruleId).then((r) => r?.secret),
-          );
-        const secret = await secrets.get(d.ruleId);
+        if (!signers.has(d.ruleId)) signers.set(d.ruleId, this.signerOf(d.ruleId));
+        const signer = await signers.get(d.ruleId);
         const outcome: AttemptOutcome =
-          secret === undefined
-            ? // The rule was deleted: nothing may be signed with a secret that is gone.
+          signer === undefined
+            ? // The rule or subscription was deleted: nothing may be signed with a secret that is gone.
               {
                 at: Date.now(),
                 status: null,
                 latencyMs: 0,
-                error: 'the rule was deleted',
+                error: subscriptionOfRuleId(d.ruleId) ? 'the subscription was deleted' : 'the rule was deleted',
                 response: null,
                 state: 'failed',
                 nextAttemptAt: null,
               }
-            : await attemptDelivery(d, secret, { baseMs, maxAttempts });
+            : await attemptDelivery(d, signer, { baseMs, maxAttempts });
         done.push({ delivery: d, outcome });
         if (outcome.state !== 'delivered')
           log('warn', 'webhook attempt failed', {
@@ -304,5 +306,16 @@ export class RuleRunner extends DurableObject<Env> {
       delivered: done.filter((x) => x.outcome.state === 'delivered').length,
     });
     return due.length === DELIVERIES_PER_RUN;
+  }
+
+  /** How a delivery is signed: by its rule's secret, or its DCSA subscription's; undefined when that is gone. */
+  private async signerOf(ruleId: string): Promise<AttemptSigner | undefined> {
+    const subscriptionId = subscriptionOfRuleId(ruleId);
+    if (subscriptionId !== undefined) {
+      const sub = await findSubscription(this.db, subscriptionId);
+      return sub && dcsaSigner(sub.id, sub.secret);
+    }
+    const rule = await findRule(this.db, ruleId);
+    return rule && ruleSigner(rule.secret);
   }
 }

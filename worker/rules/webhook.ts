@@ -86,25 +86,32 @@ export function judgeAttempt(
   };
 }
 
+/** The headers that sign one attempt of a delivery at `at` (ms): a rule's, or a DCSA subscription's. */
+export type AttemptSigner = (delivery: WebhookDeliveryRow, at: number) => Promise<Record<string, string>>;
+
+/** A rule's webhook headers: its delivery id and the `t=…,v1=…` signature (docs/rules.md). */
+export const ruleSigner =
+  (secret: string): AttemptSigner =>
+  async (delivery, at) => ({
+    'user-agent': 'Quaycast-Webhook/1',
+    [WEBHOOK_HEADERS.delivery]: delivery.id,
+    [WEBHOOK_HEADERS.signature]: await sign(secret, Math.floor(at / 1000), delivery.body),
+  });
+
 /** One attempt: POSTs the delivery's exact body, signed now, and judges the answer. */
 export async function attemptDelivery(
   delivery: WebhookDeliveryRow,
-  secret: string,
+  signer: AttemptSigner,
   opts: { baseMs: number; maxAttempts: number; fetcher?: typeof fetch },
 ): Promise<AttemptOutcome> {
   const at = Date.now();
-  const signature = await sign(secret, Math.floor(at / 1000), delivery.body);
+  const signed = await signer(delivery, at);
   let answer: { status: number; retryAfter: string | null } | { error: string };
   let response: string | null = null;
   try {
     const res = await (opts.fetcher ?? fetch)(delivery.url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'Quaycast-Webhook/1',
-        [WEBHOOK_HEADERS.delivery]: delivery.id,
-        [WEBHOOK_HEADERS.signature]: signature,
-      },
+      headers: { 'content-type': 'application/json', ...signed },
       body: delivery.body,
       redirect: 'manual',
       signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
