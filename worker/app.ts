@@ -9,7 +9,7 @@ import { answerError, apiError, invalidRequest, type ErrorBody } from './errors.
 import { apiCors } from './middleware/origin/index.ts';
 import { requestContext } from './middleware/request-context/index.ts';
 import { securityHeaders } from './middleware/security-headers/index.ts';
-import { v2 } from './routes/dcsa/index.ts';
+import { dcsaAnswers, v2 } from './routes/dcsa/index.ts';
 import { deadLetters } from './routes/dead-letters.ts';
 import { events } from './routes/events/index.ts';
 import { health } from './routes/health.ts';
@@ -33,6 +33,9 @@ app.use('*', requestContext());
 app.use('*', securityHeaders());
 app.use('/api/*', apiCors());
 app.use('/v2/*', apiCors());
+// DCSA clients read one error shape: every /v2 answer the app's own middleware gives (405, 413,
+// 404) is re-written too, not only the router's.
+app.use('/v2/*', dcsaAnswers());
 app.use(
   '*',
   bodyLimit({

@@ -4,6 +4,7 @@
  * A request's `API-Version` header (the major it wants) must be 2 when present.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { DCSA_API_VERSION } from '../../../protocol/schemas/dcsa.ts';
 import { apiError } from '../../errors.ts';
 import type { AppEnv } from '../../types.ts';
@@ -12,6 +13,15 @@ import { dcsaEvents } from './events.ts';
 import { dcsaSubscriptions } from './subscriptions.ts';
 
 export const v2 = new OpenAPIHono<AppEnv>({ defaultHook: dcsaInvalidRequest });
+
+/** Re-shapes every error answer of a `/v2` request to the standard's, with `API-Version` (the app mounts it). */
+export function dcsaAnswers(): MiddlewareHandler<AppEnv> {
+  return async function dcsaAnswersMiddleware(c, next) {
+    await next();
+    c.res = await asDcsaError(c, c.res);
+    c.res.headers.set('api-version', DCSA_API_VERSION);
+  };
+}
 
 v2.use('*', async (c, next) => {
   const wanted = c.req.header('api-version');
@@ -22,8 +32,6 @@ v2.use('*', async (c, next) => {
       `API-Version ${JSON.stringify(wanted.slice(0, 20))}: only major version 2 is served`,
     );
   await next();
-  c.res = await asDcsaError(c, c.res);
-  c.res.headers.set('api-version', DCSA_API_VERSION);
 });
 v2.onError(dcsaAnswerError);
 

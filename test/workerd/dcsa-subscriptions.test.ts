@@ -1,0 +1,260 @@
+/**
+ * DCSA TNT 2.2 `/v2/event-subscriptions` in workerd (docs/dcsa.md, "Subscriptions"): create, read,
+ * page, alter, rotate, stop; roles, scope and hostile bodies; and the runner's side: a matching new
+ * DCSA event becomes one recorded callback whose body is the original documents, others none.
+ * Every answer is checked against the standard's schemas (subscription, error) and carries API-Version.
+ */
+import { env, SELF } from 'cloudflare:test';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { iso6346CheckDigit } from '../../protocol/dcsa.ts';
+import {
+  DCSA_API_VERSION,
+  DcsaErrorSchema,
+  DcsaEventSchema,
+  DcsaSubscriptionSchema,
+} from '../../protocol/schemas/dcsa.ts';
+import { BASE, postEvents, token } from './helpers.ts';
+
+type Sub = { subscriptionID: string; callbackUrl: string } & Record<string, unknown>;
+const SECRET = Buffer.from('a shared secret of more than 16 bytes').toString('base64');
+const container = (prefix: string) => `${prefix}${iso6346CheckDigit(prefix)}`;
+
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  auth: {
+    role?: 'viewer' | 'producer' | 'operator' | 'admin';
+    categories?: ['Container'];
+    headers?: Record<string, string>;
+  } = {
+    role: 'operator',
+  },
+) {
+  const headers = new Headers(auth.headers);
+  if (auth.role)
+    headers.set(
+      'authorization',
+      `Bearer ${await token(auth.role, `${auth.role}-dcsa`, auth.categories ? { categories: auth.categories } : {})}`,
+    );
+  if (body !== undefined) headers.set('content-type', 'application/json');
+  const res = await SELF.fetch(`${BASE}${path}`, {
+    method,
+    headers,
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  const json = text === '' ? undefined : (JSON.parse(text) as unknown);
+  // Every /v2 answer: the API-Version header, and a body of the standard's shape.
+  expect(res.headers.get('api-version')).toBe(DCSA_API_VERSION);
+  if (res.status >= 400) {
+    const parsed = DcsaErrorSchema.safeParse(json);
+    expect(parsed.success, text).toBe(true);
+    expect(parsed.data?.statusCode).toBe(res.status);
+  }
+  return { res, status: res.status, json, text };
+}
+
+async function create(body: Record<string, unknown>): Promise<Sub> {
+  const { status, json, text } = await call('POST', '/v2/event-subscriptions', { secret: SECRET, ...body });
+  expect(status, text).toBe(201);
+  expect(DcsaSubscriptionSchema.strict().safeParse(json).success, text).toBe(true);
+  return json as Sub;
+}
+
+describe('dcsa > subscriptions: the resource', () => {
+  it('creates, reads, alters, rotates and stops a subscription; the secret is never answered', async () => {
+    const sub = await create({ callbackUrl: 'https://receiver.example/cb', eventType: ['EQUIPMENT'] });
+    expect(sub).toEqual({
+      subscriptionID: expect.any(String),
+      callbackUrl: 'https://receiver.example/cb',
+      eventType: ['EQUIPMENT'],
+    });
+    const read = await call('GET', `/v2/event-subscriptions/${sub.subscriptionID}`, undefined, { role: 'viewer' });
+    expect(read.status).toBe(200);
+    expect(read.json).toEqual(sub);
+
+    const altered = await call('PUT', `/v2/event-subscriptions/${sub.subscriptionID}`, {
+      subscriptionID: sub.subscriptionID,
+      callbackUrl: 'https://receiver.example/other',
+      transportEventTypeCode: ['ARRI'],
+    });
+    expect(altered.status, altered.text).toBe(200);
+    expect(DcsaSubscriptionSchema.strict().safeParse(altered.json).success).toBe(true);
+    // A filter left out of the PUT is removed.
+    expect(altered.json).toEqual({
+      subscriptionID: sub.subscriptionID,
+      callbackUrl: 'https://receiver.example/other',
+      transportEventTypeCode: ['ARRI'],
+    });
+
+    const rotated = await call('PUT', `/v2/event-subscriptions/${sub.subscriptionID}/secret`, {
+      secret: Buffer.from('another secret, also long enough').toString('base64'),
+    });
+    expect(rotated.status).toBe(204);
+    const stored = await env.DB.prepare('SELECT secret FROM dcsa_subscriptions WHERE id = ?1')
+      .bind(sub.subscriptionID)
+      .first<{ secret: string }>();
+    expect(Buffer.from(stored!.secret, 'base64').toString()).toBe('another secret, also long enough');
+
+    expect((await call('DELETE', `/v2/event-subscriptions/${sub.subscriptionID}`)).status).toBe(204);
+    expect((await call('GET', `/v2/event-subscriptions/${sub.subscriptionID}`)).status).toBe(404);
+    expect((await call('DELETE', `/v2/event-subscriptions/${sub.subscriptionID}`)).status).toBe(404);
+  });
+
+  it('pages the list with the standard’s headers: every subscription once, Next-Page until the last', async () => {
+    const mine = new Set<string>();
+    for (let i = 0; i < 5; i++)
+      mine.add((await create({ callbackUrl: `https://receiver.example/page/${i}` })).subscriptionID);
+    const seen: string[] = [];
+    let next: string | null = '/v2/event-subscriptions?limit=2';
+    let pages = 0;
+    while (next) {
+      const page = await call('GET', next, undefined, { role: 'viewer' });
+      expect(page.status).toBe(200);
+      expect(page.res.headers.get('current-page')).toBe(next);
+      expect(page.res.headers.get('first-page')).toBe('/v2/event-subscriptions?limit=2');
+      const rows = page.json as Sub[];
+      expect(rows.length).toBeLessThanOrEqual(2);
+      for (const r of rows) expect(DcsaSubscriptionSchema.strict().safeParse(r).success).toBe(true);
+      seen.push(...rows.map((r) => r.subscriptionID));
+      next = page.res.headers.get('next-page');
+      if (++pages > 1000) throw new Error('paging did not end');
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of mine) expect(seen).toContain(id);
+  });
+
+  it('refuses what it cannot honour, naming the field, in the standard’s error shape', async () => {
+    const bad = async (body: unknown, field: string, method = 'POST', path = '/v2/event-subscriptions') => {
+      const r = await call(method, path, body);
+      expect(r.status, r.text).toBe(400);
+      expect(JSON.stringify((r.json as { errors: unknown }).errors)).toContain(field);
+    };
+    await bad({ callbackUrl: 'https://x.example', secret: SECRET, bookingReference: 'ABC' }, 'bookingReference');
+    await bad({ callbackUrl: 'https://x.example', secret: SECRET, scheduleID: crypto.randomUUID() }, 'scheduleID');
+    await bad({ callbackUrl: 'https://x.example', secret: Buffer.from('short').toString('base64') }, 'secret');
+    await bad({ callbackUrl: 'https://x.example', secret: 'not base64!' }, 'secret');
+    await bad({ callbackUrl: 'https://x.example' }, 'secret');
+    await bad({ callbackUrl: 'ftp://x.example', secret: SECRET }, 'callbackUrl');
+    await bad({ callbackUrl: 'https://x.example', secret: SECRET, eventType: ['CARGO'] }, 'eventType');
+    await bad('{"callbackUrl":', 'invalid');
+    const sub = await create({ callbackUrl: 'https://receiver.example/cb' });
+    const path = `/v2/event-subscriptions/${sub.subscriptionID}`;
+    await bad({ ...sub, secret: SECRET }, 'secret', 'PUT', path);
+    await bad({ ...sub, subscriptionID: crypto.randomUUID() }, 'subscriptionID', 'PUT', path);
+    await bad({ secret: 'c2hvcnQ=' }, 'secret', 'PUT', `${path}/secret`);
+    expect((await call('GET', '/v2/event-subscriptions/not-a-uuid')).status).toBe(400);
+    expect((await call('GET', '/v2/event-subscriptions?cursor=garbage')).status).toBe(400);
+    expect((await call('GET', '/v2/event-subscriptions?limit=0')).status).toBe(400);
+    expect(
+      (await call('GET', '/v2/event-subscriptions', undefined, { role: 'viewer', headers: { 'api-version': '3' } }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await call('PUT', `/v2/event-subscriptions/${crypto.randomUUID()}`, { ...sub, subscriptionID: undefined }))
+        .status,
+    ).toBe(400);
+  });
+
+  it('lets viewers read, operators with an unscoped token write; no token is a 401', async () => {
+    const body = { callbackUrl: 'https://receiver.example/cb', secret: SECRET };
+    expect((await call('POST', '/v2/event-subscriptions', body, { role: 'viewer' })).status).toBe(403);
+    expect((await call('POST', '/v2/event-subscriptions', body, { role: 'producer' })).status).toBe(403);
+    expect(
+      (await call('POST', '/v2/event-subscriptions', body, { role: 'operator', categories: ['Container'] })).status,
+    ).toBe(403);
+    expect((await call('POST', '/v2/event-subscriptions', body, {})).status).toBe(401);
+    expect((await call('GET', '/v2/event-subscriptions', undefined, {})).status).toBe(401);
+    expect((await call('POST', '/v2/event-subscriptions', body, { role: 'admin' })).status).toBe(201);
+  });
+
+  it('never answers a 5xx to hostile bodies, ids and queries (property)', async () => {
+    const value = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 3 }),
+      fc.constantFrom('https://x.example/cb', SECRET, 'EQUIPMENT', 'LOAD', crypto.randomUUID()),
+    );
+    const key = fc.constantFrom(
+      'callbackUrl',
+      'secret',
+      'eventType',
+      'equipmentEventTypeCode',
+      'vesselIMONumber',
+      'subscriptionID',
+      '__proto__',
+      'x',
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('POST', 'PUT', 'GET', 'DELETE'),
+        fc.oneof(
+          fc.constant(''),
+          fc.constant(`/${crypto.randomUUID()}`),
+          fc.string({ maxLength: 40 }).map((s) => `/${encodeURIComponent(s)}`),
+        ),
+        fc.oneof(fc.dictionary(key, value, { maxKeys: 6 }), fc.string({ maxLength: 50 }), fc.constant(undefined)),
+        async (method, tail, body) => {
+          const r = await call(
+            method,
+            `/v2/event-subscriptions${tail}`,
+            method === 'GET' || method === 'DELETE' ? undefined : body,
+          );
+          expect(r.status, r.text).toBeLessThan(500);
+        },
+      ),
+      { numRuns: 120 },
+    );
+  });
+});
+
+describe('dcsa > subscriptions: callbacks', () => {
+  it('a matching new DCSA event becomes one recorded callback of the original documents; others none', async () => {
+    const mine = container(`MSCU${String(Date.now() % 1_000_000).padStart(6, '0')}`);
+    const sub = await create({
+      callbackUrl: 'https://receiver.invalid/dcsa',
+      equipmentEventTypeCode: ['LOAD'],
+      equipmentReference: mine,
+    });
+    const doc = (code: string, ref: string) => ({
+      eventID: crypto.randomUUID(),
+      eventType: 'EQUIPMENT',
+      eventCreatedDateTime: '2026-12-03T07:55:00+01:00',
+      eventClassifierCode: 'ACT',
+      eventDateTime: '2026-12-03T07:50:00+01:00',
+      equipmentEventTypeCode: code,
+      equipmentReference: ref,
+      emptyIndicatorCode: 'LADEN',
+      eventLocation: { UNLocationCode: 'NLRTM' },
+    });
+    const match = doc('LOAD', mine);
+    const other = container('CSQU305438');
+    for (const d of [doc('DISC', mine), doc('LOAD', other), match, doc('GTIN', mine)]) {
+      const { res } = await postEvents(d);
+      expect(res.status).toBe(201);
+    }
+    const ruleId = `dcsa:${sub.subscriptionID}`;
+    const deadline = Date.now() + 8000;
+    let rows: { id: string; body: string; url: string }[] = [];
+    while (Date.now() < deadline) {
+      ({ results: rows } = await env.DB.prepare('SELECT id, body, url FROM webhook_deliveries WHERE rule_id = ?1')
+        .bind(ruleId)
+        .all<{ id: string; body: string; url: string }>());
+      if (rows.length > 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Give the runner a moment more: nothing else may arrive for this subscription.
+    await new Promise((r) => setTimeout(r, 600));
+    ({ results: rows } = await env.DB.prepare('SELECT id, body, url FROM webhook_deliveries WHERE rule_id = ?1')
+      .bind(ruleId)
+      .all<{ id: string; body: string; url: string }>());
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.url).toBe('https://receiver.invalid/dcsa');
+    const body = JSON.parse(rows[0]!.body) as unknown[];
+    expect(DcsaEventSchema.array().safeParse(body).success).toBe(true);
+    expect(body).toEqual([match]);
+  });
+});
