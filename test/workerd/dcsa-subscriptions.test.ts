@@ -256,5 +256,17 @@ describe('dcsa > subscriptions: callbacks', () => {
     const body = JSON.parse(rows[0]!.body) as unknown[];
     expect(DcsaEventSchema.array().safeParse(body).success).toBe(true);
     expect(body).toEqual([match]);
+
+    // Recorded like a rule's webhook: the extension route lists it with its attempts (the
+    // receiver does not resolve, so they fail and it stays pending for the next one).
+    const listed = await call('GET', `/v2/event-subscriptions/${sub.subscriptionID}/deliveries`);
+    expect(listed.status).toBe(200);
+    const data = (listed.json as { data: { id: string; eventId: string; state: string; attemptLog: unknown[] }[] })
+      .data;
+    expect(data.map((d) => [d.id, d.eventId])).toEqual([[rows[0]!.id, match.eventID]]);
+    expect(data[0]!.attemptLog.length).toBeGreaterThanOrEqual(1);
+    expect(['pending', 'failed']).toContain(data[0]!.state);
+    const unknown = await call('GET', `/v2/event-subscriptions/${crypto.randomUUID()}/deliveries`);
+    expect(unknown.status).toBe(404);
   });
 });

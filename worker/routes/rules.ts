@@ -5,7 +5,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { CATEGORIES } from '../../protocol/enums.ts';
 import { roleAtLeast } from '../../protocol/roles.ts';
-import { DELIVERY_STATES, matchRule, type Rule, type RuleInput } from '../../protocol/rules.ts';
+import { matchRule, type Rule, type RuleInput } from '../../protocol/rules.ts';
 import { RuleInputSchema } from '../../protocol/schemas/rules.ts';
 import { seesEverything } from '../../protocol/scope.ts';
 import { getConfig } from '../config.ts';
@@ -27,13 +27,12 @@ import { limitWrites } from '../middleware/rate-limit/index.ts';
 import { ruleRunnerStub } from '../rules/stub.ts';
 import { newWebhookSecret } from '../rules/webhook.ts';
 import type { AppEnv } from '../types.ts';
+import { DELIVERIES_LISTED, DeliveryListSchema, deliveryView } from './deliveries.ts';
 import { PEOPLE, errors } from './openapi.ts';
 
 /** Events a try reads at most, and the samples it names. */
 export const TRY_MAX_EVENTS = 5000;
 export const TRY_SAMPLES = 20;
-/** Deliveries listed per rule. */
-export const DELIVERIES_LISTED = 100;
 
 export const rules = new OpenAPIHono<AppEnv>();
 // One component for the rule document; the routes refer to it (`#/components/schemas/RuleInput`).
@@ -434,15 +433,6 @@ rules.openapi(
   },
 );
 
-const AttemptSchema = z.object({
-  n: z.number().int(),
-  at: z.number().int().openapi({ description: 'ms since the epoch' }),
-  status: z.number().int().nullable(),
-  latencyMs: z.number().int(),
-  error: z.string().nullable(),
-  response: z.string().nullable().openapi({ description: 'The first 512 characters of the answer' }),
-});
-
 rules.openapi(
   createRoute({
     method: 'get',
@@ -456,23 +446,7 @@ rules.openapi(
         description: `The newest ${DELIVERIES_LISTED}`,
         content: {
           'application/json': {
-            schema: z.object({
-              data: z.array(
-                z.object({
-                  id: z.string(),
-                  eventId: z.string(),
-                  url: z.string(),
-                  state: z.enum(DELIVERY_STATES),
-                  attempts: z.number().int().openapi({ description: 'Attempts since it was recorded or replayed' }),
-                  nextAttemptAt: z.number().int().nullable(),
-                  createdAt: z.number().int(),
-                  deliveredAt: z.number().int().nullable(),
-                  lastStatus: z.number().int().nullable(),
-                  lastError: z.string().nullable(),
-                  attemptLog: z.array(AttemptSchema),
-                }),
-              ),
-            }),
+            schema: DeliveryListSchema,
           },
         },
       },
@@ -484,11 +458,6 @@ rules.openapi(
     const db = createDb(c.env.DB);
     const data = await deliveriesOfRule(db, id, DELIVERIES_LISTED);
     if (data.length === 0 && !(await findRule(db, id))) apiError(404, 'not_found', 'no such rule');
-    return c.json(
-      {
-        data: data.map(({ body: _body, ruleId: _r, actionIndex: _a, category: _c, ...d }) => d),
-      },
-      200,
-    );
+    return c.json({ data: data.map(deliveryView) }, 200);
   },
 );

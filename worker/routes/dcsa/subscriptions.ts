@@ -36,7 +36,9 @@ import { requireRole } from '../../middleware/auth/index.ts';
 import { limitWrites } from '../../middleware/rate-limit/index.ts';
 import type { AppEnv } from '../../types.ts';
 import { PEOPLE } from '../openapi.ts';
-import { secretBytes } from '../../rules/dcsa-callback.ts';
+import { dcsaRuleId, secretBytes } from '../../rules/dcsa-callback.ts';
+import { DELIVERIES_LISTED, DeliveryListSchema, deliveryView } from '../deliveries.ts';
+import { deliveriesOfRule } from '../../db/rules.ts';
 import { dcsaInvalidRequest } from './errors.ts';
 
 export const dcsaSubscriptions = new OpenAPIHono<AppEnv>({ defaultHook: dcsaInvalidRequest });
@@ -338,5 +340,35 @@ dcsaSubscriptions.openapi(
     if (!(await setSubscriptionSecret(createDb(c.env.DB), c.req.valid('param').subscriptionID, secret, Date.now())))
       apiError(404, 'not_found', 'no such subscription');
     return c.body(null, 204);
+  },
+);
+
+dcsaSubscriptions.openapi(
+  createRoute({
+    method: 'get',
+    path: '/{subscriptionID}/deliveries',
+    summary: "DCSA (Quaycast extension): a subscription's callbacks and their attempts",
+    description:
+      'Not part of TNT 2.2: the callbacks recorded for the subscription, newest first, with every attempt (as a rule’s ' +
+      'webhook deliveries). A failed one is sent again by POST /api/rules/deliveries/replay with its id.',
+    tags: ['DCSA'],
+    security: PEOPLE,
+    middleware: [requireRole('operator')],
+    request: { params: Params },
+    responses: {
+      200: {
+        description: `The newest ${DELIVERIES_LISTED}`,
+        headers: apiVersion,
+        content: { 'application/json': { schema: DeliveryListSchema } },
+      },
+      ...dcsaErrors({ ...READ_ERRORS, 404: 'No such subscription' }),
+    },
+  }),
+  async (c) => {
+    const { subscriptionID: id } = c.req.valid('param');
+    const db = createDb(c.env.DB);
+    const data = await deliveriesOfRule(db, dcsaRuleId(id), DELIVERIES_LISTED);
+    if (data.length === 0 && !(await findSubscription(db, id))) apiError(404, 'not_found', 'no such subscription');
+    return c.json({ data: data.map(deliveryView) }, 200);
   },
 );
