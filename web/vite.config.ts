@@ -16,5 +16,9 @@ export default defineConfig(({ mode }) => ({
     // sources. `vite build web --mode development` makes them for local debugging.
     sourcemap: mode !== 'production',
   },
-  server: { host: '127.0.0.1', port: 5173, proxy: { '/api': { target: 'http://127.0.0.1:8787', ws: true } } },
+  server: {
+    host: '127.0.0.1',
+    port: 5173,
+    proxy: { '/api': { target: 'http://127.0.0.1:8787', ws: true }, '/v2': { target: 'http://127.0.0.1:8787' } },
+  },
 }));

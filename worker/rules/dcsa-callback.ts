@@ -93,6 +93,8 @@ export const dcsaSigner =
   (subscriptionId: string, secretBase64: string): AttemptSigner =>
   async (delivery) => ({
     'user-agent': 'Quaycast-DCSA/1',
+    // Not of the standard: the callback's id, stable across retries (the events' own identity is eventID).
+    'quaycast-delivery': delivery.id,
     'notification-signature': await notificationSignature(secretBase64, delivery.body),
     'subscription-id': subscriptionId,
     'api-version': DCSA_API_VERSION,
