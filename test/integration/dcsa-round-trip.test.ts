@@ -126,7 +126,11 @@ describe('dcsa > round trip and subscriptions on real parts', () => {
     await receiver.down();
     const load = equipmentEvent('LOAD', container);
     const disc = equipmentEvent('DISC', container);
+    // And one invalid DCSA document beside them (a wrong ISO 6346 check digit): dead-lettered with the field.
+    const badDigit = (Number(container.at(-1)) + 1) % 10;
+    const invalid = { ...equipmentEvent('GTIN', `${container.slice(0, -1)}${badDigit}`) };
     await produce('container-events', [
+      { key: String(invalid.eventID), value: JSON.stringify(invalid) },
       { key: String(load.eventID), value: JSON.stringify(load) },
       { key: String(disc.eventID), value: JSON.stringify(disc) },
     ]);
@@ -144,17 +148,6 @@ describe('dcsa > round trip and subscriptions on real parts', () => {
     const kept = JSON.parse((await page.getByTestId('dcsa-document').locator('pre').textContent()) ?? 'null');
     expect(kept).toEqual(load);
     await page.locator(`article[data-id="${disc.eventID}"]`).waitFor({ timeout: 30_000 });
-
-    // GET /v2/events: both, each once, equal to what was produced (the standard's identity is eventID).
-    const listed = await v2('GET', `/v2/events?equipmentReference=${container}`);
-    expect(listed.status, listed.text).toBe(200);
-    const docs = listed.json as Record<string, unknown>[];
-    expect(DcsaEventSchema.array().safeParse(docs).success, listed.text).toBe(true);
-    expect(docs.filter((d) => d.eventID === load.eventID)).toEqual([load]);
-    expect(docs.filter((d) => d.eventID === disc.eventID)).toEqual([disc]);
-    expect(docs).toHaveLength(2);
-    const loads = await v2('GET', `/v2/events?equipmentReference=${container}&equipmentEventTypeCode=LOAD`);
-    expect(loads.json).toEqual([load]);
 
     // While the receiver is down the callback is attempted and recorded as failed attempts.
     const deliveriesPath = `/v2/event-subscriptions/${subscriptionId}/deliveries`;
@@ -195,6 +188,29 @@ describe('dcsa > round trip and subscriptions on real parts', () => {
     expect(delivered.attemptLog.slice(0, -1).every((a) => a.status === null)).toBe(true);
     await new Promise((r) => setTimeout(r, 2000));
     expect(receiver.to('/dcsa/callback')).toHaveLength(1);
+    // GET /v2/events: both, each once, equal to what was produced (the standard's identity is eventID).
+    const listed = await v2('GET', `/v2/events?equipmentReference=${container}`);
+    expect(listed.status, listed.text).toBe(200);
+    const docs = listed.json as Record<string, unknown>[];
+    expect(DcsaEventSchema.array().safeParse(docs).success, listed.text).toBe(true);
+    expect(docs.filter((d) => d.eventID === load.eventID)).toEqual([load]);
+    expect(docs.filter((d) => d.eventID === disc.eventID)).toEqual([disc]);
+    expect(docs).toHaveLength(2);
+    const loads = await v2('GET', `/v2/events?equipmentReference=${container}&equipmentEventTypeCode=LOAD`);
+    expect(loads.json).toEqual([load]);
+
+    // The invalid one: a dead letter (reported to the Worker) naming the DCSA field; not stored.
+    const letter = await until('the invalid DCSA record dead-lettered', async () => {
+      const res = await fetch(`${stack!.origin}/api/dead-letters?topic=container-events`, {
+        headers: { authorization: `Bearer ${stack!.token}` },
+      });
+      const { data } = (await res.json()) as { data: { key: string | null; reason: string }[] };
+      return data.find((l) => l.key === invalid.eventID);
+    });
+    expect(letter.reason).toContain('dcsa.equipmentReference');
+    expect(letter.reason).toContain('check digit');
+    expect((await v2('GET', `/v2/events?equipmentReference=${invalid.equipmentReference}`)).json).toEqual([]);
+
     expect(errors).toEqual([]);
     await context.close();
   });
