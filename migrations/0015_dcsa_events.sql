@@ -27,24 +27,27 @@ CREATE INDEX dcsa_events_call_locode ON dcsa_events (call_locode) WHERE call_loc
 -- The indexed fields of every event holding a DCSA document (the trigger's and the backfill's one
 -- definition). eventCreatedDateTime has the form the schema accepts: seconds, an optional fraction
 -- and `Z` or `±HH:MM`; its milliseconds are the fraction's first three digits (truncated, as the
--- query's own timestamps are), its seconds SQLite's reading of the rest.
+-- query's own timestamps are), its seconds SQLite's reading of the rest. Every value is made TEXT
+-- (or an integer time, or NULL) whatever the document holds: a producer may set `source` by hand on
+-- any event, and a number in a STRICT TEXT column would fail the event's own insert. The route
+-- answers only documents that validate as DCSA events.
 CREATE VIEW dcsa_event_fields AS
 SELECT
   id AS event_id,
   category,
   dcsa_type AS event_type,
   CASE dcsa_type
-    WHEN 'EQUIPMENT' THEN json_extract(doc, '$.eventData.dcsa.equipmentEventTypeCode')
-    WHEN 'TRANSPORT' THEN json_extract(doc, '$.eventData.dcsa.transportEventTypeCode')
-    ELSE json_extract(doc, '$.eventData.dcsa.shipmentEventTypeCode')
+    WHEN 'EQUIPMENT' THEN CAST(json_extract(doc, '$.eventData.dcsa.equipmentEventTypeCode') AS TEXT)
+    WHEN 'TRANSPORT' THEN CAST(json_extract(doc, '$.eventData.dcsa.transportEventTypeCode') AS TEXT)
+    ELSE CAST(json_extract(doc, '$.eventData.dcsa.shipmentEventTypeCode') AS TEXT)
   END AS type_code,
-  json_extract(doc, '$.eventData.dcsa.equipmentReference') AS equipment_ref,
-  json_extract(doc, '$.eventData.dcsa.transportCall.vessel.vesselIMONumber') AS vessel_imo,
-  json_extract(doc, '$.eventData.dcsa.eventLocation.UNLocationCode') AS event_locode,
-  coalesce(
+  CAST(json_extract(doc, '$.eventData.dcsa.equipmentReference') AS TEXT) AS equipment_ref,
+  CAST(json_extract(doc, '$.eventData.dcsa.transportCall.vessel.vesselIMONumber') AS TEXT) AS vessel_imo,
+  CAST(json_extract(doc, '$.eventData.dcsa.eventLocation.UNLocationCode') AS TEXT) AS event_locode,
+  CAST(coalesce(
     json_extract(doc, '$.eventData.dcsa.transportCall.UNLocationCode'),
     json_extract(doc, '$.eventData.dcsa.transportCall.location.UNLocationCode')
-  ) AS call_locode,
+  ) AS TEXT) AS call_locode,
   CAST(strftime('%s', substr(ts, 1, 19) || zone) AS INTEGER) * 1000
     + CASE WHEN substr(ts, 20, 1) = '.'
         THEN CAST(substr(substr(ts, 21, length(ts) - 20 - length(zone)) || '000', 1, 3) AS INTEGER)

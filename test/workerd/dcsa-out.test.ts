@@ -408,16 +408,40 @@ describe('dcsa > out: GET /v2/events', () => {
     );
   });
 
+  it('answers a DCSA event after a workflow change unchanged; never a forged document', async () => {
+    const doc = posted.find((d) => d.eventType === 'TRANSPORT' && !deleted.has(d.eventID))!;
+    const ack = await SELF.fetch(`${BASE}/api/events/${doc.eventID}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${await token('operator')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'acknowledge' }),
+    });
+    expect(ack.status).toBe(200);
+    const a = await v2(
+      `/v2/events?${query({ vesselIMONumber: get(doc, 'transportCall', 'vessel', 'vesselIMONumber') as string, limit: '500' })}`,
+    );
+    expect((a.body as Doc[]).find((d) => d.eventID === doc.eventID)).toEqual(doc);
+    // A plain event claiming the DCSA source, with a document that is not one: stored, never answered.
+    const forged = {
+      id: 'dcsa-out-forged',
+      eventType: 'GateIn',
+      title: 'forged',
+      source: 'DCSA TNT 2.2',
+      eventData: { dcsa: { eventType: 'EQUIPMENT', equipmentEventTypeCode: 5, eventCreatedDateTime: created(3) } },
+    };
+    expect((await postEvents(forged)).res.status).toBe(201);
+    expect(await all({})).toEqual(expected({}));
+  });
+
   // Last: it empties this file's D1.
   it('retention takes the index rows with the events it deletes (the archive move deletes the same way)', async () => {
     const count = async () => (await env.DB.prepare('SELECT COUNT(*) AS n FROM dcsa_events').first<{ n: number }>())!.n;
-    expect(await count()).toBe(posted.length); // soft-deleted ones included: the join drops those
+    expect(await count()).toBe(posted.length + 1); // soft-deleted and the forged one included: the join and the schema drop those
     const report = await purgeExpired(createDb(env.DB), {
       now: Date.now() + 400 * 86_400_000,
       retentionDays: 30,
       maxBatches: 100,
     });
-    expect(report.events).toBeGreaterThan(posted.length);
+    expect(report.events).toBe(posted.length + 2);
     expect(await count()).toBe(0);
     expect((await v2('/v2/events')).body).toEqual([]);
   });

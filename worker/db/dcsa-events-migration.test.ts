@@ -78,6 +78,26 @@ describe('dcsa > out > migration 0015', () => {
     });
     db.exec("DELETE FROM events WHERE id IN ('early', 'plain')");
     expect(rows().map((r) => r.event_id)).toEqual(['late', 'next']);
+    // A forged document (any producer may set `source`): numbers and objects where text belongs, no
+    // time. The event's insert must not fail on the STRICT index table.
+    insert(
+      db,
+      'forged',
+      5000,
+      dcsa('not a time', {
+        equipmentEventTypeCode: 5,
+        equipmentReference: { a: 1 },
+        eventLocation: { UNLocationCode: 7 },
+      }),
+    );
+    insert(db, 'forged-time', 6000, dcsa('2026-12-02T09:55:00+01:00', { eventCreatedDateTime: 12 }));
+    expect(rows().at(-1)).toMatchObject({
+      event_id: 'forged',
+      type_code: '5',
+      equipment_ref: '{"a":1}',
+      created_at: null,
+    });
+    db.exec("DELETE FROM events WHERE id = 'forged'");
     // A duplicate insert (the ingest's ON CONFLICT DO NOTHING) fires no trigger and keeps one row.
     db.exec(`INSERT INTO events SELECT * FROM events WHERE id = 'next' ON CONFLICT (id) DO NOTHING`);
     expect(rows()).toHaveLength(2);
