@@ -43,7 +43,8 @@ export type DcsaPageQuery = {
 /** A page in cursor order, with whether matching rows exist before and after it. */
 export type DcsaPage = { rows: { k: number; doc: string }[]; hasBefore: boolean; hasAfter: boolean };
 
-type Sql = { terms: string[]; params: unknown[] };
+/** The WHERE terms (ANDed) and their parameters; `locode` is the UN/LOCODE's parameter, when filtered. */
+type Sql = { terms: string[]; params: unknown[]; locode?: string };
 
 function bind(s: Sql, value: unknown): string {
   s.params.push(value);
@@ -70,10 +71,7 @@ function filterTerms(filter: DcsaEventFilter, scope: readonly Category[] | undef
     if (list) s.terms.push(`(+d.event_type = ${bind(s, type)} AND ${oneOf(s, 'd.type_code', list)})`);
   if (f.equipmentReference !== undefined) s.terms.push(`d.equipment_ref = ${bind(s, f.equipmentReference)}`);
   if (f.vesselIMONumber !== undefined) s.terms.push(`d.vessel_imo = ${bind(s, f.vesselIMONumber)}`);
-  if (f.unLocationCode !== undefined) {
-    const p = bind(s, f.unLocationCode);
-    s.terms.push(`(d.event_locode = ${p} OR d.call_locode = ${p})`);
-  }
+  if (f.unLocationCode !== undefined) s.locode = bind(s, f.unLocationCode);
   if (f.createdFrom !== undefined) s.terms.push(`d.created_at >= ${bind(s, f.createdFrom)}`);
   if (f.createdTo !== undefined) s.terms.push(`d.created_at <= ${bind(s, f.createdTo)}`);
   return s;
@@ -82,15 +80,37 @@ function filterTerms(filter: DcsaEventFilter, scope: readonly Category[] | undef
 /** CROSS JOIN: SQLite keeps dcsa_events as the outer loop, so rows come in k order off its key. */
 const FROM = 'FROM dcsa_events d CROSS JOIN events e ON e.id = d.event_id';
 
+/**
+ * The SELECT of `columns` under the terms. A UN/LOCODE matches the eventLocation's or the transport
+ * call's: two branches, each reading its index in k order, merged by SQLite (MERGE (UNION ALL): no
+ * sort, and LIMIT stops it early, where an OR would collect every match and sort it). The second
+ * branch skips what the first has (the same code in both places).
+ */
+function selectSql(s: Sql, columns: string, tail: string): string {
+  const where = s.terms.join(' AND ');
+  if (s.locode === undefined) return `SELECT ${columns} ${FROM} WHERE ${where} ${tail}`;
+  const p = s.locode;
+  return (
+    `SELECT ${columns} ${FROM} WHERE ${where} AND d.event_locode = ${p} UNION ALL ` +
+    `SELECT ${columns} ${FROM} WHERE ${where} AND d.call_locode = ${p} AND d.event_locode IS NOT ${p} ${tail}`
+  );
+}
+
 /** The page's rows (`limit + 1` of them, to know whether more lie in its direction). */
 function pageStatement(d1: D1Database, q: DcsaPageQuery): D1PreparedStatement {
+  const { sql, params } = pageSql(q);
+  return d1.prepare(sql).bind(...params);
+}
+
+/** The page's SQL and parameters (exported for the plan checks of test/workerd/dcsa-out-scale.test.ts). */
+export function pageSql(q: DcsaPageQuery): { sql: string; params: unknown[] } {
   const s = filterTerms(q.filter, q.scope);
   const p = q.position;
   if ('after' in p) s.terms.push(`d.k > ${bind(s, p.after)}`);
   if ('before' in p) s.terms.push(`d.k < ${bind(s, p.before)}`);
   const order = 'after' in p ? 'ASC' : 'DESC';
-  const sql = `SELECT d.k AS k, e.doc AS doc ${FROM} WHERE ${s.terms.join(' AND ')} ORDER BY d.k ${order} LIMIT ${bind(s, q.limit + 1)}`;
-  return d1.prepare(sql).bind(...s.params);
+  const sql = selectSql(s, 'd.k AS k, e.doc AS doc', `ORDER BY 1 ${order} LIMIT ${bind(s, q.limit + 1)}`);
+  return { sql, params: s.params };
 }
 
 /** Whether a matching row lies on the page's other side (k ≤ after, or k ≥ before). */
@@ -99,7 +119,7 @@ function otherSideStatement(d1: D1Database, q: DcsaPageQuery): D1PreparedStateme
   const p = q.position;
   if ('last' in p) return undefined;
   s.terms.push('after' in p ? `d.k <= ${bind(s, p.after)}` : `d.k >= ${bind(s, p.before)}`);
-  return d1.prepare(`SELECT 1 AS x ${FROM} WHERE ${s.terms.join(' AND ')} LIMIT 1`).bind(...s.params);
+  return d1.prepare(selectSql(s, '1 AS x', 'LIMIT 1')).bind(...s.params);
 }
 
 /** One page in cursor order (k ascending), in one round trip to D1. */
