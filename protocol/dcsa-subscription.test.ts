@@ -122,8 +122,10 @@ function facts(e: DcsaEvent): [string, string][] {
   const call = e.transportCall;
   if (call) {
     out.push(['transportCallID', call.transportCallID]);
-    for (const k of ['carrierVoyageNumber', 'exportVoyageNumber', 'carrierServiceCode', 'UNLocationCode'] as const)
+    for (const k of ['carrierVoyageNumber', 'exportVoyageNumber', 'carrierServiceCode'] as const)
       if (call[k] !== undefined) out.push([k, String(call[k])]);
+    const code = call.UNLocationCode ?? call.location?.UNLocationCode;
+    if (code !== undefined) out.push(['UNLocationCode', code]);
     if (call.vessel) out.push(['vesselIMONumber', call.vessel.vesselIMONumber]);
   } else if (e.transportCallID) out.push(['transportCallID', e.transportCallID]);
   return out;
@@ -144,6 +146,7 @@ const call = fc.record({
   carrierVoyageNumber: optional(pick('2107W', '2108E')),
   carrierServiceCode: optional(pick('AE1', 'TP6')),
   UNLocationCode: optional(locode),
+  location: optional(fc.record({ UNLocationCode: optional(locode) })),
   modeOfTransport: fc.constant('VESSEL' as const),
   vessel: optional(fc.record({ vesselIMONumber: pick('9321483', '9074729') })),
 });

@@ -53,6 +53,7 @@ const equals = (want: string | undefined, value: string | undefined) => want ===
 type TransportCall = { transportCallID?: string; carrierVoyageNumber?: string; exportVoyageNumber?: string } & {
   carrierServiceCode?: string;
   UNLocationCode?: string;
+  location?: { UNLocationCode?: string };
   vessel?: { vesselIMONumber?: string };
 };
 
@@ -97,7 +98,9 @@ export function subscriptionMatches(f: DcsaSubscriptionFilters, e: DcsaEvent): b
   if (!equals(f.carrierServiceCode, call?.carrierServiceCode)) return false;
   if (f.UNLocationCode !== undefined) {
     const here = e.eventType === 'EQUIPMENT' ? e.eventLocation?.UNLocationCode : undefined;
-    if (f.UNLocationCode !== here && f.UNLocationCode !== call?.UNLocationCode) return false;
+    // The transport call's own code, else its location's (as GET /v2/events reads it).
+    const callCode = call?.UNLocationCode ?? call?.location?.UNLocationCode;
+    if (f.UNLocationCode !== here && f.UNLocationCode !== callCode) return false;
   }
   return true;
 }

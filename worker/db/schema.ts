@@ -284,3 +284,31 @@ export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;
 export type EscalationRow = typeof escalations.$inferSelect;
 export type RuleStepRow = typeof ruleSteps.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;
+
+/**
+ * The index of the events holding a DCSA TNT 2.2 original (migrations/0015_dcsa_events.sql), kept
+ * by triggers on `events`; `GET /v2/events` reads it in `k` order (worker/db/dcsa-events.ts, raw SQL).
+ */
+export const dcsaEvents = sqliteTable(
+  'dcsa_events',
+  {
+    k: integer('k').primaryKey({ autoIncrement: true }),
+    eventId: text('event_id').notNull().unique(),
+    category: text('category').$type<Category>().notNull(),
+    eventType: text('event_type').$type<'EQUIPMENT' | 'TRANSPORT' | 'SHIPMENT'>().notNull(),
+    typeCode: text('type_code'),
+    equipmentRef: text('equipment_ref'),
+    vesselImo: text('vessel_imo'),
+    eventLocode: text('event_locode'),
+    callLocode: text('call_locode'),
+    createdAt: integer('created_at'),
+  },
+  (t) => [
+    index('dcsa_events_equipment').on(t.equipmentRef),
+    index('dcsa_events_vessel').on(t.vesselImo),
+    index('dcsa_events_event_locode').on(t.eventLocode),
+    index('dcsa_events_call_locode').on(t.callLocode),
+  ],
+);
+
+export type DcsaEventRow = typeof dcsaEvents.$inferSelect;
