@@ -9,7 +9,12 @@ import { SELF, env } from 'cloudflare:test';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { iso6346CheckDigit } from '../../protocol/dcsa.ts';
+import {
+  EQUIPMENT_EVENT_TYPE_CODES,
+  SHIPMENT_EVENT_TYPE_CODES,
+  TRANSPORT_EVENT_TYPE_CODES,
+  iso6346CheckDigit,
+} from '../../protocol/dcsa.ts';
 import type { Category } from '../../protocol/enums.ts';
 import { DCSA_API_VERSION, DcsaErrorSchema, DcsaEventSchema } from '../../protocol/schemas/dcsa.ts';
 import { createDb } from '../../worker/db/client.ts';
@@ -259,6 +264,31 @@ describe('dcsa > out: GET /v2/events', () => {
     const want = expected(p);
     expect(await all(p)).toEqual(want);
     if (Object.keys(p).length === 1 && !('eventCreatedDateTime' in p)) expect(want.length).toBeGreaterThan(0);
+  });
+
+  it('takes every filter at once, each list full, under a scoped token (within D1’s bound parameters)', async () => {
+    const p: Params = {
+      eventType: 'SHIPMENT,TRANSPORT,EQUIPMENT',
+      equipmentEventTypeCode: EQUIPMENT_EVENT_TYPE_CODES.join(','),
+      transportEventTypeCode: TRANSPORT_EVENT_TYPE_CODES.join(','),
+      shipmentEventTypeCode: SHIPMENT_EVENT_TYPE_CODES.join(','),
+      equipmentReference: CONTAINERS[0]!,
+      vesselIMONumber: VESSELS[0]!,
+      UNLocationCode: 'NLRTM',
+      'eventCreatedDateTime:gte': created(0),
+      'eventCreatedDateTime:gt': created(1),
+      'eventCreatedDateTime:lte': created(59),
+      'eventCreatedDateTime:lt': created(58),
+      'eventCreatedDateTime:eq': created(30),
+      eventCreatedDateTime: created(30),
+    };
+    const categories: Category[] = ['Container', 'Ship', 'System', 'Port'];
+    expect(await all(p, { categories })).toEqual(expected(p, categories));
+    // Without the contradicting code lists, something matches.
+    const { transportEventTypeCode: _t, shipmentEventTypeCode: _s, ...equipment } = p;
+    const { eventCreatedDateTime: _e, 'eventCreatedDateTime:eq': _q, ...range } = equipment;
+    expect(expected(range, categories).length).toBeGreaterThan(0);
+    expect(await all(range, { categories })).toEqual(expected(range, categories));
   });
 
   it('answers an empty list for a value no event has', async () => {

@@ -288,6 +288,8 @@ export type NotificationRow = typeof notifications.$inferSelect;
 /**
  * The index of the events holding a DCSA TNT 2.2 original (migrations/0015_dcsa_events.sql), kept
  * by triggers on `events`; `GET /v2/events` reads it in `k` order (worker/db/dcsa-events.ts, raw SQL).
+ * The four indexes are partial in the SQL (`WHERE <column> IS NOT NULL`); the view
+ * `dcsa_event_fields` that the trigger and the backfill read has no drizzle form.
  */
 export const dcsaEvents = sqliteTable(
   'dcsa_events',

@@ -8,6 +8,12 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import {
+  DCSA_EVENT_TYPES,
+  EQUIPMENT_EVENT_TYPE_CODES,
+  SHIPMENT_EVENT_TYPE_CODES,
+  TRANSPORT_EVENT_TYPE_CODES,
+} from '../../../protocol/dcsa.ts';
+import {
   DcsaErrorSchema,
   DcsaEventSchema,
   DcsaEventsQuerySchema,
@@ -71,7 +77,49 @@ const refuseUnknownParameters: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-type QueryInput = z.infer<typeof DcsaEventsQuerySchema>;
+const shape = DcsaEventsQuerySchema.shape;
+const list = (what: string, example: string) => ({
+  description: `${what}: a comma-separated list, OR of its values (TNT 2.2, style form, explode false)`,
+  example,
+});
+const created = (op: string) => ({
+  description: `eventCreatedDateTime ${op} this date-time (compared as instants, at millisecond precision)`,
+  example: '2026-12-02T09:55:00+01:00',
+});
+/** The query schema with the standard's meaning of each parameter, for the OpenAPI document. */
+const QuerySchema = DcsaEventsQuerySchema.extend({
+  eventType: shape.eventType.openapi(list('Event types', 'EQUIPMENT,TRANSPORT')),
+  shipmentEventTypeCode: shape.shipmentEventTypeCode.openapi(
+    list('Shipment event codes (SHIPMENT events only)', 'RECE,DRFT'),
+  ),
+  transportEventTypeCode: shape.transportEventTypeCode.openapi(
+    list('Transport event codes (TRANSPORT events only)', 'ARRI,DEPA'),
+  ),
+  equipmentEventTypeCode: shape.equipmentEventTypeCode.openapi(
+    list('Equipment event codes (EQUIPMENT events only)', 'GTIN,GTOT'),
+  ),
+  equipmentReference: shape.equipmentReference.openapi({
+    description: 'The equipmentReference',
+    example: 'MSKU9070323',
+  }),
+  vesselIMONumber: shape.vesselIMONumber.openapi({ description: "The transport call's vessel", example: '9321483' }),
+  UNLocationCode: shape.UNLocationCode.openapi({
+    description: "The eventLocation's or the transport call's UN/LOCODE",
+    example: 'NLRTM',
+  }),
+  limit: shape.limit.openapi({ description: `Events per page (default ${DEFAULT_LIMIT})`, type: 'integer' }),
+  cursor: shape.cursor.openapi({
+    description: 'From a paging header; holds the filters and the page size, so it comes alone (or with limit)',
+  }),
+  'eventCreatedDateTime:gte': shape['eventCreatedDateTime:gte'].openapi(created('≥')),
+  'eventCreatedDateTime:gt': shape['eventCreatedDateTime:gt'].openapi(created('>')),
+  'eventCreatedDateTime:lte': shape['eventCreatedDateTime:lte'].openapi(created('≤')),
+  'eventCreatedDateTime:lt': shape['eventCreatedDateTime:lt'].openapi(created('<')),
+  'eventCreatedDateTime:eq': shape['eventCreatedDateTime:eq'].openapi(created('=')),
+  eventCreatedDateTime: shape.eventCreatedDateTime.openapi(created('= (the bare name is :eq)')),
+});
+
+type QueryInput = z.infer<typeof QuerySchema>;
 
 /** eventCreatedDateTime with its operators as one inclusive range of ms (the bare name is `eq`). */
 function createdRange(q: QueryInput): Pick<DcsaEventFilter, 'createdFrom' | 'createdTo'> {
@@ -94,14 +142,15 @@ function plus(v: number | undefined, d: number): number | undefined {
   return v === undefined ? undefined : v + d;
 }
 
-/** The filters of a query without a cursor (code lists de-duplicated, in the standard's order). */
+/** The filters of a query without a cursor (code lists de-duplicated, in the standard's order, as a cursor gives them back). */
 function filterOf(q: QueryInput): DcsaEventFilter {
-  const uniq = <T>(v: T[] | undefined) => (v === undefined ? undefined : [...new Set(v)]);
+  const inOrder = <T extends string>(all: readonly T[], v: T[] | undefined) =>
+    v === undefined ? undefined : all.filter((x) => v.includes(x));
   return withoutUndefined({
-    eventTypes: uniq(q.eventType),
-    equipmentCodes: uniq(q.equipmentEventTypeCode),
-    transportCodes: uniq(q.transportEventTypeCode),
-    shipmentCodes: uniq(q.shipmentEventTypeCode),
+    eventTypes: inOrder(DCSA_EVENT_TYPES, q.eventType),
+    equipmentCodes: inOrder(EQUIPMENT_EVENT_TYPE_CODES, q.equipmentEventTypeCode),
+    transportCodes: inOrder(TRANSPORT_EVENT_TYPE_CODES, q.transportEventTypeCode),
+    shipmentCodes: inOrder(SHIPMENT_EVENT_TYPE_CODES, q.shipmentEventTypeCode),
     equipmentReference: q.equipmentReference,
     vesselIMONumber: q.vesselIMONumber,
     unLocationCode: q.UNLocationCode,
@@ -183,7 +232,7 @@ dcsaEvents.openapi(
       `Not answered, and refused with 400: ${UNSUPPORTED_PARAMETERS.join(', ')}, and any other unknown parameter.`,
     security: PEOPLE,
     middleware: [requireRole('viewer'), refuseUnknownParameters],
-    request: { query: DcsaEventsQuerySchema },
+    request: { query: QuerySchema },
     responses: {
       200: {
         description: 'The events of the page, in cursor order',
