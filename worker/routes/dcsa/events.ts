@@ -13,12 +13,7 @@ import {
   SHIPMENT_EVENT_TYPE_CODES,
   TRANSPORT_EVENT_TYPE_CODES,
 } from '../../../protocol/dcsa.ts';
-import {
-  DcsaErrorSchema,
-  DcsaEventSchema,
-  DcsaEventsQuerySchema,
-  type DcsaEvent,
-} from '../../../protocol/schemas/dcsa.ts';
+import { DcsaEventSchema, DcsaEventsQuerySchema, type DcsaEvent } from '../../../protocol/schemas/dcsa.ts';
 import { allowedCategories, seesEverything } from '../../../protocol/scope.ts';
 import { parseTimestamp } from '../../../protocol/time.ts';
 import { type DcsaEventFilter, type DcsaPage, type DcsaPosition, dcsaEventsPage } from '../../db/dcsa-events.ts';
@@ -28,6 +23,7 @@ import type { AppEnv } from '../../types.ts';
 import { PEOPLE } from '../openapi.ts';
 import { type DcsaCursor, decodeDcsaCursor, encodeDcsaCursor, withoutUndefined } from './cursor.ts';
 import { dcsaInvalidRequest } from './errors.ts';
+import { apiVersion, errorAnswer, header } from './openapi.ts';
 
 export const dcsaEvents = new OpenAPIHono<AppEnv>({ defaultHook: dcsaInvalidRequest });
 
@@ -205,18 +201,6 @@ function keptOriginal(doc: string): DcsaEvent | undefined {
   return DcsaEventSchema.safeParse(dcsa).success ? (dcsa as DcsaEvent) : undefined;
 }
 
-const link = (description: string, required = false) => ({
-  description,
-  required,
-  schema: { type: 'string' as const },
-});
-
-const errorAnswer = (description: string) => ({
-  description,
-  headers: { 'API-Version': link('The API version answered (2.2.0)', true) },
-  content: { 'application/json': { schema: DcsaErrorSchema.openapi('DcsaError') } },
-});
-
 dcsaEvents.openapi(
   createRoute({
     method: 'get',
@@ -237,12 +221,12 @@ dcsaEvents.openapi(
       200: {
         description: 'The events of the page, in cursor order',
         headers: {
-          'API-Version': link('The API version answered (2.2.0)', true),
-          'Current-Page': link('A link (path and query) to this page', true),
-          'Next-Page': link('A link to the next page; absent on the last page'),
-          'Prev-Page': link('A link to the previous page; absent on the first page'),
-          'First-Page': link('A link to the first page'),
-          'Last-Page': link('A link to the last page: the newest `limit` events'),
+          ...apiVersion,
+          'Current-Page': header('A link (path and query) to this page', true),
+          'Next-Page': header('A link to the next page; absent on the last page'),
+          'Prev-Page': header('A link to the previous page; absent on the first page'),
+          'First-Page': header('A link to the first page'),
+          'Last-Page': header('A link to the last page: the newest `limit` events'),
         },
         content: { 'application/json': { schema: z.array(DcsaEventSchema.openapi('DcsaEvent')) } },
       },

@@ -12,7 +12,6 @@ import {
   UNSUPPORTED_SUBSCRIPTION_FILTERS,
 } from '../../../protocol/dcsa-subscription.ts';
 import {
-  DcsaErrorSchema,
   DcsaSecretBodySchema,
   DcsaSubscriptionBodyWithSecretSchema,
   DcsaSubscriptionSchema,
@@ -40,6 +39,7 @@ import { dcsaRuleId, secretBytes } from '../../rules/dcsa-callback.ts';
 import { DELIVERIES_LISTED, DeliveryListSchema, deliveryView } from '../deliveries.ts';
 import { deliveriesOfRule } from '../../db/rules.ts';
 import { dcsaInvalidRequest } from './errors.ts';
+import { apiVersion, dcsaErrors, header } from './openapi.ts';
 
 export const dcsaSubscriptions = new OpenAPIHono<AppEnv>({ defaultHook: dcsaInvalidRequest });
 
@@ -53,7 +53,6 @@ export const MAX_LIMIT = 500;
 
 const Subscription = DcsaSubscriptionSchema.openapi('DcsaSubscription');
 const BodyWithSecret = DcsaSubscriptionBodyWithSecretSchema.openapi('DcsaSubscriptionBodyWithSecret');
-const DcsaError = DcsaErrorSchema.openapi('DcsaError');
 const Params = z.object({
   subscriptionID: z
     .uuid()
@@ -63,15 +62,6 @@ const ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_LIMIT).optional(),
   cursor: z.string().max(200).optional(),
 });
-const apiVersion = { 'API-Version': { schema: { type: 'string' as const }, description: 'The API version answered' } };
-const pageHeader = (description: string) => ({ schema: { type: 'string' as const }, description });
-const dcsaErrors = (codes: Record<number, string>) =>
-  Object.fromEntries(
-    Object.entries(codes).map(([code, description]) => [
-      code,
-      { description, headers: apiVersion, content: { 'application/json': { schema: DcsaError } } },
-    ]),
-  );
 const READ_ERRORS = { 400: 'Invalid request', 401: 'Missing or invalid token', 403: 'Forbidden' };
 const WRITE_ERRORS = {
   400: 'Invalid subscription',
@@ -150,9 +140,9 @@ dcsaSubscriptions.openapi(
         description: 'A page of subscriptions',
         headers: {
           ...apiVersion,
-          'Current-Page': pageHeader('This page'),
-          'Next-Page': pageHeader('The next page, when there is one'),
-          'First-Page': pageHeader('The first page'),
+          'Current-Page': header('This page'),
+          'Next-Page': header('The next page, when there is one'),
+          'First-Page': header('The first page'),
         },
         content: { 'application/json': { schema: z.array(Subscription) } },
       },
