@@ -3,7 +3,7 @@
  * create (starting the rule runners' cursors, as a first rule does), read, page, alter, rotate the
  * secret, delete. Their callbacks live in webhook_deliveries (worker/rules/dcsa-callback.ts).
  */
-import { type DcsaSubscriptionFilters, filtersOf } from '../../protocol/dcsa-subscription.ts';
+import { type DcsaSubscriptionFilters, filtersOf } from '../../protocol/schemas/dcsa-subscription.ts';
 import { dcsaRuleId } from '../rules/dcsa-callback.ts';
 import type { Db } from './client.ts';
 import { startAllCursors } from './rules.ts';

@@ -6,7 +6,7 @@
  * `Subscription-ID` and `API-Version`. The callbacks are webhook deliveries (rule id
  * `dcsa:<subscriptionID>`), so the rule runner records, retries and prunes them like rules' webhooks.
  */
-import { type DcsaSubscriptionFilters, subscriptionMatches } from '../../protocol/dcsa-subscription.ts';
+import { type DcsaSubscriptionFilters, subscriptionMatches } from '../../protocol/schemas/dcsa-subscription.ts';
 import type { Category } from '../../protocol/enums.ts';
 import { DCSA_API_VERSION, type DcsaEvent } from '../../protocol/schemas/dcsa.ts';
 import type { DeliveryInsert, FeedChange } from '../db/rules.ts';

@@ -10,7 +10,7 @@ import {
   filtersOf,
   SUBSCRIPTION_FILTER_KEYS,
   UNSUPPORTED_SUBSCRIPTION_FILTERS,
-} from '../../../protocol/dcsa-subscription.ts';
+} from '../../../protocol/schemas/dcsa-subscription.ts';
 import {
   DcsaSecretBodySchema,
   DcsaSubscriptionBodyWithSecretSchema,

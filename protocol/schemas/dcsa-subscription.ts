@@ -5,7 +5,7 @@
  * filter never matches a transport event), as the standard's own example of contradicting filters
  * answers nothing. Pure and zod-free: the rule runner calls it for every new event of a page.
  */
-import type { DcsaEvent } from './schemas/dcsa.ts';
+import type { DcsaEvent } from './dcsa.ts';
 
 /** The filters of a subscription: its body without callbackUrl and secret. */
 export type DcsaSubscriptionFilters = {

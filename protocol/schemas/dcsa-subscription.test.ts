@@ -6,7 +6,7 @@ import {
   SUBSCRIPTION_FILTER_KEYS,
   subscriptionMatches,
 } from './dcsa-subscription.ts';
-import type { DcsaEvent } from './schemas/dcsa.ts';
+import type { DcsaEvent } from './dcsa.ts';
 
 const base = {
   eventCreatedDateTime: '2026-12-02T09:55:00+01:00',
