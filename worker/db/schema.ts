@@ -284,3 +284,20 @@ export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;
 export type EscalationRow = typeof escalations.$inferSelect;
 export type RuleStepRow = typeof ruleSteps.$inferSelect;
 export type NotificationRow = typeof notifications.$inferSelect;
+
+/** Web Push subscriptions (migrations/0017_push_subscriptions.sql, docs/push.md). */
+export const pushSubscriptions = sqliteTable(
+  'push_subscriptions',
+  {
+    endpoint: text('endpoint').primaryKey(),
+    userSub: text('user_sub').notNull(),
+    role: text('role').notNull(),
+    p256dh: text('p256dh').notNull(),
+    auth: text('auth').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastSuccessAt: integer('last_success_at'),
+    failures: integer('failures').notNull().default(0),
+  },
+  (t) => [index('push_subscriptions_user').on(t.userSub, t.createdAt), index('push_subscriptions_role').on(t.role)],
+);
+export type PushSubscriptionRow = typeof pushSubscriptions.$inferSelect;

@@ -43,7 +43,7 @@ import { errorFields, log } from '../log.ts';
 import { allSubscriptions, findSubscription } from '../db/dcsa-subscriptions.ts';
 import { dcsaSigner, pageCallbacks, subscriptionOfRuleId } from './dcsa-callback.ts';
 import { pageEffects, ruleChangeOf, stepEffects } from './effects.ts';
-import { ringInbox } from './stub.ts';
+import { pushToInbox, ringInbox } from './stub.ts';
 import { type AttemptSigner, attemptDelivery, ruleSigner } from './webhook.ts';
 import { runStep } from './workflow.ts';
 
@@ -166,6 +166,7 @@ export class RuleRunner extends DurableObject<Env> {
         this.env,
         effects.notifications.map((n) => n.recipient),
       );
+      await pushToInbox(this.env, effects.notifications);
       log('info', 'rules page', {
         room: category,
         from: cursor,
@@ -254,6 +255,7 @@ export class RuleRunner extends DurableObject<Env> {
       this.env,
       effects.notifications.map((n) => n.recipient),
     );
+    await pushToInbox(this.env, effects.notifications);
     log('info', 'rule escalated', { room: category, escalation: esc.id, event: event.id });
   }
 
