@@ -71,15 +71,3 @@ export type PushSubscriptionInput = z.infer<typeof PushSubscriptionSchema>;
 
 /** DELETE /api/push/subscriptions: the endpoint to forget. */
 export const PushUnsubscribeSchema = z.strictObject({ endpoint: z.string().min(1).max(MAX_ENDPOINT_CHARS) });
-
-/** The JSON a push carries (docs/push.md, "Payload"): no secrets, small (well under 4 KB). */
-export type PushPayload = {
-  /** The notification's id: also the push `Topic` (hashed) and the shown notification's `tag`. */
-  id: string;
-  title: string;
-  severity: string;
-  eventId: string;
-  category: string;
-  /** Where a click opens the dashboard (a path of the dashboard's origin). */
-  url: string;
-};

@@ -2,7 +2,7 @@
  * What a push says (docs/push.md, "Payload"): a recorded notification as the small JSON the
  * service worker shows (web/src/sw-push.ts), its Urgency and Topic. Pure: no I/O.
  */
-import type { PushPayload } from '../../protocol/schemas/push.ts';
+import type { PushPayload } from '../../protocol/push.ts';
 import type { NotificationInsert } from '../db/rules.ts';
 
 /** Seconds a push service keeps an undelivered push: after this the bell still has it. */
