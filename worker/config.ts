@@ -70,6 +70,7 @@ function parsePush(vars: Record<string, string | undefined>, environment: Enviro
   const pub = base64UrlBytes(publicKey);
   if (pub?.length !== 65 || pub[0] !== 4)
     return { enabled: false, reason: 'VAPID_PUBLIC_KEY is not base64url of a 65-byte uncompressed P-256 point' };
+  if (!privateKey) return { enabled: false, reason: 'VAPID_PRIVATE_KEY is not set' };
   if (base64UrlBytes(privateKey)?.length !== 32)
     return { enabled: false, reason: 'VAPID_PRIVATE_KEY is not base64url of 32 bytes' };
   if (environment !== 'development' && privateKey === DEV_VAPID_PRIVATE_KEY)
@@ -220,10 +221,10 @@ export function getConfig(env: Env): Config {
       log('error', 'insecure configuration: refusing to authenticate anyone', { problem: config.insecure });
     }
     const push = config.push;
-    // Keys set but unusable is a mistake worth an error line; none set is a choice (push off).
+    // No keys is a choice (push off, silent); half a configuration is worth a warning, unusable keys an error.
     if (!push.enabled && !push.reason.endsWith('are not set') && !loggedProblems.has(push.reason)) {
       loggedProblems.add(push.reason);
-      log('error', 'web push is off', { problem: push.reason });
+      log(push.reason.endsWith('is not set') ? 'warn' : 'error', 'web push is off', { problem: push.reason });
     }
   }
   return config;
