@@ -4,10 +4,11 @@
  * which the Worker accepts in development only), browser-side keys made here with node:crypto as
  * a browser would. A rule notifies a user and a role; each push request is checked independently
  * of the code that made it: the VAPID JWT with `jose` (ES256, aud, exp ≤ 24 h, sub, the `k` key),
- * the body decrypted with `http_ece` (RFC 8188/8291 aes128gcm, by the RFC's author) and its JSON
- * read. A viewer's subscription is not reached by a `role:operator` notification; a user reached
+ * the body decrypted with `http_ece` (RFC 8188/8291 aes128gcm, by the RFC's author) and again by
+ * RFC 8291 written out in Python (`cryptography`), and its JSON read. A viewer's subscription is not reached by a `role:operator` notification; a user reached
  * by sub and by role gets one push; a 410 from the push service deletes the subscription.
  */
+import { execFileSync } from 'node:child_process';
 import { createECDH, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import ece from 'http_ece';
@@ -129,6 +130,41 @@ function decrypt(req: Captured, keys: ReturnType<typeof browserKeys>): Record<st
   return JSON.parse(plain.toString('utf8')) as Record<string, unknown>;
 }
 
+/**
+ * RFC 8291 §3.4 + RFC 8188 §2 written out in Python with the `cryptography` package: a third
+ * implementation, sharing nothing with the Worker's library or http_ece. One record (a push is).
+ */
+const PYTHON_DECRYPT = `
+import sys, base64
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+def b64u(s): return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+def hkdf(salt, ikm, info, n): return HKDF(hashes.SHA256(), n, salt, info).derive(ikm)
+ua_private = ec.derive_private_key(int(sys.argv[1], 16), ec.SECP256R1())
+ua_public = ua_private.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+auth = b64u(sys.argv[2])
+body = sys.stdin.buffer.read()
+salt, rs, idlen = body[:16], int.from_bytes(body[16:20], "big"), body[20]
+as_public = body[21:21 + idlen]
+ciphertext = body[21 + idlen:]
+assert idlen == 65 and len(ciphertext) <= rs
+shared = ua_private.exchange(ec.ECDH(), ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), as_public))
+ikm = hkdf(auth, shared, b"WebPush: info\\x00" + ua_public + as_public, 32)
+cek = hkdf(salt, ikm, b"Content-Encoding: aes128gcm\\x00", 16)
+nonce = hkdf(salt, ikm, b"Content-Encoding: nonce\\x00", 12)
+padded = AESGCM(cek).decrypt(nonce, ciphertext, None).rstrip(b"\\x00")
+assert padded[-1:] == b"\\x02", "not the last record"
+sys.stdout.buffer.write(padded[:-1])
+`;
+function decryptWithPython(req: Captured, keys: ReturnType<typeof browserKeys>): Record<string, unknown> {
+  const out = execFileSync('python3', ['-c', PYTHON_DECRYPT, keys.ecdh.getPrivateKey('hex'), keys.json.auth], {
+    input: req.body,
+  });
+  return JSON.parse(out.toString('utf8')) as Record<string, unknown>;
+}
+
 const subscriptions = () =>
   worker.query<{ endpoint: string; user_sub: string; failures: number; last_success_at: number | null }>(
     'SELECT endpoint, user_sub, failures, last_success_at FROM push_subscriptions ORDER BY endpoint',
@@ -189,6 +225,7 @@ describe('push > on real parts', () => {
       expect(req.headers.urgency).toBe('high');
       expect(req.headers.topic).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
       const payload = decrypt(req, keys);
+      expect(decryptWithPython(req, keys)).toEqual(payload);
       expect(payload).toMatchObject({
         title: `reefer push: Reefer too warm`,
         severity: 'Critical',
