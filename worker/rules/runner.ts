@@ -10,6 +10,8 @@
  *  3. the escalations that are due (claimed once, fired or cancelled);
  *  4. the webhook deliveries that are due (one attempt each, recorded): rules' webhooks and DCSA
  *     subscriptions' callbacks (worker/rules/dcsa-callback.ts), made in step 1 like any effect.
+ * After step 1's page (and a fired escalation) the Inbox is rung and, with Web Push on, handed the
+ * notifications to push in its own `waitUntil` (worker/rules/stub.ts, docs/push.md): never awaited here.
  * Then the alarm is set to the earliest entry of the schedule (D1: next attempt, due escalation,
  * pending step), or BACKSTOP_MS from now, whichever is sooner. `nudge` (the room, after each
  * committed batch) only sets the alarm to now.
