@@ -14,7 +14,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createMetrics } from '../bridge/src/metrics.ts';
 import { deployProblems, dotenv, tomlTable } from '../scripts/deploy-check.ts';
-import { DEV_VARS_EXAMPLE } from '../worker/secret-policy.ts';
+import { DEV_VAPID_PRIVATE_KEY, DEV_VARS_EXAMPLE } from '../worker/secret-policy.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const read = (rel: string) => readFileSync(path.join(ROOT, rel), 'utf8');
@@ -581,5 +581,18 @@ describe('deploy > refuses what the Worker would refuse (scripts/deploy-check.ts
     expect(
       deployProblems('production', tomlTable(read('wrangler.toml'), 'env.production.vars'), dotenv(strong)),
     ).toEqual([]);
+  });
+
+  it('takes a VAPID private key in the secrets file, never as a plain var nor the published development one', () => {
+    const vars = { ENVIRONMENT: 'production' };
+    expect(deployProblems('production', vars, { ...dotenv(strong), VAPID_PRIVATE_KEY: 'A'.repeat(43) })).toEqual([]);
+    expect(deployProblems('production', vars, { ...dotenv(strong), VAPID_PRIVATE_KEY: DEV_VAPID_PRIVATE_KEY })).toEqual(
+      [
+        'secrets file: VAPID_PRIVATE_KEY is the published development value (from .dev.vars.example); make a pair with scripts/vapid-keys.ts',
+      ],
+    );
+    expect(deployProblems('production', { ...vars, VAPID_PRIVATE_KEY: 'A'.repeat(43) }, undefined)[0]).toContain(
+      'sets VAPID_PRIVATE_KEY as a plain var',
+    );
   });
 });

@@ -8,7 +8,9 @@
  * - no secret is a plain var in wrangler.toml (vars are committed and shown in the dashboard);
  * - the secrets about to be uploaded (`--secrets-file`, dotenv lines) are at least 32 bytes and
  *   none of the published development values;
- * - JWT_MAX_LIFETIME_S, when set, is a positive integer.
+ * - JWT_MAX_LIFETIME_S, when set, is a positive integer;
+ * - VAPID_PRIVATE_KEY (Web Push, optional: docs/push.md) is not a plain var, and the secrets file's
+ *   is not the published development key (the Worker would turn push off).
  *
  * What it cannot check: secrets already stored in Cloudflare. `wrangler secret list` gives names
  * only, never values, so deploy.sh checks they exist and then probes /healthz, which answers 503
@@ -16,7 +18,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { POLICED_SECRETS, secretProblems, type PolicedSecret } from '../worker/secret-policy.ts';
+import { DEV_VAPID_PRIVATE_KEY, POLICED_SECRETS, secretProblems, type PolicedSecret } from '../worker/secret-policy.ts';
+
+/** Secrets the Worker reads beside the policed ones, optional (Web Push, docs/push.md). */
+const OPTIONAL_SECRETS = ['VAPID_PRIVATE_KEY'] as const;
 import { ROOT } from './lib/paths.ts';
 
 /** `key = "value"` lines of one `[table]` of a wrangler.toml (the subset this repository's file uses). */
@@ -61,7 +66,7 @@ export function deployProblems(
       `[env.${env}.vars] ENVIRONMENT is ${environment === undefined ? 'not set' : `"${environment}"`}: it must be "staging" or "production" (development accepts published secrets)`,
     );
   }
-  for (const name of POLICED_SECRETS) {
+  for (const name of [...POLICED_SECRETS, ...OPTIONAL_SECRETS]) {
     if (name in vars)
       problems.push(
         `[env.${env}.vars] sets ${name} as a plain var: secrets belong in \`wrangler secret put ${name} --env ${env}\` (or --secrets-file), never in wrangler.toml`,
@@ -71,12 +76,17 @@ export function deployProblems(
   if (lifetime !== undefined && !/^[1-9][0-9]*$/.test(lifetime))
     problems.push(`[env.${env}.vars] JWT_MAX_LIFETIME_S must be a positive integer of seconds, got "${lifetime}"`);
   if (secrets) {
-    const unknown = Object.keys(secrets).filter((k) => !(POLICED_SECRETS as readonly string[]).includes(k));
+    const known: readonly string[] = [...POLICED_SECRETS, ...OPTIONAL_SECRETS];
+    const unknown = Object.keys(secrets).filter((k) => !known.includes(k));
     if (unknown.length > 0)
       problems.push(`the secrets file sets names this Worker does not read: ${unknown.join(', ')}`);
     problems.push(
       ...secretProblems(secrets as Partial<Record<PolicedSecret, string>>).map((p) => `secrets file: ${p}`),
     );
+    if (secrets.VAPID_PRIVATE_KEY === DEV_VAPID_PRIVATE_KEY)
+      problems.push(
+        'secrets file: VAPID_PRIVATE_KEY is the published development value (from .dev.vars.example); make a pair with scripts/vapid-keys.ts',
+      );
   }
   return problems;
 }

@@ -1,6 +1,7 @@
 import { DEFAULT_MAX_LIFETIME_SECONDS } from '../protocol/jwt.ts';
 import { log } from './log.ts';
-import { parseEnvironment, secretProblems, type Environment } from './secret-policy.ts';
+import { base64UrlBytes } from '../protocol/schemas/push.ts';
+import { DEV_VAPID_PRIVATE_KEY, parseEnvironment, secretProblems, type Environment } from './secret-policy.ts';
 
 /** Problems already logged by this isolate: one error line each, not one per request. */
 const loggedProblems = new Set<string>();
@@ -46,7 +47,41 @@ export type Config = {
   pipelineStallMs: number;
   /** Rules that act (docs/rules.md): webhook retries and the length of a rule's "minute". */
   rules: RulesConfig;
+  /** Web Push (docs/push.md): on with a sound VAPID key pair and subject, else off and why. */
+  push: PushConfig;
 };
+
+/**
+ * VAPID_PUBLIC_KEY (base64url, 65-byte uncompressed P-256 point), VAPID_PRIVATE_KEY (secret,
+ * base64url 32-byte scalar), VAPID_SUBJECT (mailto: or https:). Any of them missing or malformed,
+ * or the published development private key outside development: push is off, and `reason` says
+ * why (never quoting a key).
+ */
+export type PushConfig =
+  | { enabled: true; publicKey: string; privateKey: string; subject: string }
+  | { enabled: false; reason: string };
+
+function parsePush(vars: Record<string, string | undefined>, environment: Environment): PushConfig {
+  const publicKey = vars.VAPID_PUBLIC_KEY?.trim() ?? '';
+  const privateKey = vars.VAPID_PRIVATE_KEY?.trim() ?? '';
+  const subject = vars.VAPID_SUBJECT?.trim() ?? '';
+  if (!publicKey && !privateKey)
+    return { enabled: false, reason: 'VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY are not set' };
+  const pub = base64UrlBytes(publicKey);
+  if (pub?.length !== 65 || pub[0] !== 4)
+    return { enabled: false, reason: 'VAPID_PUBLIC_KEY is not base64url of a 65-byte uncompressed P-256 point' };
+  if (!privateKey) return { enabled: false, reason: 'VAPID_PRIVATE_KEY is not set' };
+  if (base64UrlBytes(privateKey)?.length !== 32)
+    return { enabled: false, reason: 'VAPID_PRIVATE_KEY is not base64url of 32 bytes' };
+  if (environment !== 'development' && privateKey === DEV_VAPID_PRIVATE_KEY)
+    return {
+      enabled: false,
+      reason: `VAPID_PRIVATE_KEY is a published development value (ENVIRONMENT=${environment})`,
+    };
+  if (!/^(mailto:\S+@\S+|https:\/\/\S+)$/.test(subject))
+    return { enabled: false, reason: 'VAPID_SUBJECT must be a mailto: or https: URI' };
+  return { enabled: true, publicKey, privateKey, subject };
+}
 
 /** The rules' timing, each from its var (a missing or bad value takes the default). */
 export type RulesConfig = {
@@ -173,6 +208,7 @@ export function getConfig(env: Env): Config {
         emailFrom: vars.EMAIL_FROM?.trim() || 'quaycast-alerts@example.com',
         keepDays: positiveInt(vars.RULES_KEEP_DAYS, 90),
       },
+      push: parsePush(vars, environment),
       roomSend: {
         budgetPerSecond: positiveInt(vars.ROOM_SEND_BUDGET_PER_SECOND, DEFAULT_SEND_BUDGET_PER_SECOND),
         maxDelayMs: boundedInt(vars.ROOM_MAX_SEND_DELAY_MS, MAX_SEND_DELAY_MS) ?? DEFAULT_MAX_SEND_DELAY_MS,
@@ -183,6 +219,12 @@ export function getConfig(env: Env): Config {
     if (config.insecure && !loggedProblems.has(config.insecure)) {
       loggedProblems.add(config.insecure);
       log('error', 'insecure configuration: refusing to authenticate anyone', { problem: config.insecure });
+    }
+    const push = config.push;
+    // No keys is a choice (push off, silent); half a configuration is worth a warning, unusable keys an error.
+    if (!push.enabled && !push.reason.endsWith('are not set') && !loggedProblems.has(push.reason)) {
+      loggedProblems.add(push.reason);
+      log(push.reason.endsWith('is not set') ? 'warn' : 'error', 'web push is off', { problem: push.reason });
     }
   }
   return config;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
+  DEV_VAPID_PRIVATE_KEY,
   DEV_VARS_EXAMPLE,
   MIN_SECRET_BYTES,
   parseEnvironment,
@@ -24,7 +25,10 @@ function dotenv(text: string): Record<string, string> {
 
 describe('worker > secret policy', () => {
   it('knows exactly the values of .dev.vars.example', () => {
-    expect(dotenv(readFileSync(path.join(ROOT, '.dev.vars.example'), 'utf8'))).toEqual(DEV_VARS_EXAMPLE);
+    expect(dotenv(readFileSync(path.join(ROOT, '.dev.vars.example'), 'utf8'))).toEqual({
+      ...DEV_VARS_EXAMPLE,
+      VAPID_PRIVATE_KEY: DEV_VAPID_PRIVATE_KEY,
+    });
   });
 
   it('refuses a missing, short or published secret, naming the variable and never the value', () => {

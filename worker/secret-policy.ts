@@ -12,6 +12,13 @@ export const DEV_VARS_EXAMPLE = {
   INGEST_TOKEN: 'quaycast-local-ingest-token',
 } as const;
 
+/**
+ * The development VAPID private key of `.dev.vars.example` (docs/push.md); its public half is
+ * VAPID_PUBLIC_KEY in wrangler.toml's [vars]. Outside development the Worker turns push off with
+ * it (worker/config.ts); it is not a secret of the policy above (push is optional).
+ */
+export const DEV_VAPID_PRIVATE_KEY = 'dvlO4Ju6g0SOF3SfL0BbP7aGUxVWktsURmw-a24DWQI';
+
 /** Shortest secret accepted outside development, in UTF-8 bytes (HS256 wants at least its 256-bit output). */
 export const MIN_SECRET_BYTES = 32;
 

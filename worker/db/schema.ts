@@ -314,3 +314,20 @@ export const dcsaEvents = sqliteTable(
 );
 
 export type DcsaEventRow = typeof dcsaEvents.$inferSelect;
+
+/** Web Push subscriptions (migrations/0017_push_subscriptions.sql, docs/push.md). */
+export const pushSubscriptions = sqliteTable(
+  'push_subscriptions',
+  {
+    endpoint: text('endpoint').primaryKey(),
+    userSub: text('user_sub').notNull(),
+    role: text('role').notNull(),
+    p256dh: text('p256dh').notNull(),
+    auth: text('auth').notNull(),
+    createdAt: integer('created_at').notNull(),
+    lastSuccessAt: integer('last_success_at'),
+    failures: integer('failures').notNull().default(0),
+  },
+  (t) => [index('push_subscriptions_user').on(t.userSub, t.createdAt), index('push_subscriptions_role').on(t.role)],
+);
+export type PushSubscriptionRow = typeof pushSubscriptions.$inferSelect;

@@ -4,12 +4,14 @@
  * ring it after they recorded notifications; a ring sends `{ "type": "notifications" }` to the
  * sockets of those recipients, and the dashboard re-reads GET /api/notifications. The socket
  * carries no content, only the hint: the unread count always comes from D1, so it is right after
- * any reconnect (docs/rules.md, "Notifications").
+ * any reconnect (docs/rules.md, "Notifications"). With Web Push on, `push` sends the recorded
+ * notifications to their recipients' browsers in `waitUntil` (worker/push/send.ts, docs/push.md).
  */
 import { DurableObject } from 'cloudflare:workers';
 import { isRole } from '../../protocol/roles.ts';
 import { ROOM_SUBPROTOCOL } from '../../protocol/room.ts';
-import { recipientsOf } from '../db/rules.ts';
+import { type NotificationInsert, recipientsOf } from '../db/rules.ts';
+import { pushNotifications } from '../push/send.ts';
 
 /** The hint a ring sends. */
 export const INBOX_HINT = JSON.stringify({ type: 'notifications' });
@@ -49,6 +51,11 @@ export class Inbox extends DurableObject<Env> {
       }
     }
     return sockets.size;
+  }
+
+  /** Starts pushing these notifications (worker/push/send.ts) and returns at once: the runner does not wait. */
+  async push(notifications: NotificationInsert[]): Promise<void> {
+    this.ctx.waitUntil(pushNotifications(this.env, notifications.slice(0, 1000)));
   }
 
   override async webSocketMessage(): Promise<void> {

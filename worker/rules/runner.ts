@@ -10,6 +10,8 @@
  *  3. the escalations that are due (claimed once, fired or cancelled);
  *  4. the webhook deliveries that are due (one attempt each, recorded): rules' webhooks and DCSA
  *     subscriptions' callbacks (worker/rules/dcsa-callback.ts), made in step 1 like any effect.
+ * After step 1's page (and a fired escalation) the Inbox is rung and, with Web Push on, handed the
+ * notifications to push in its own `waitUntil` (worker/rules/stub.ts, docs/push.md): never awaited here.
  * Then the alarm is set to the earliest entry of the schedule (D1: next attempt, due escalation,
  * pending step), or BACKSTOP_MS from now, whichever is sooner. `nudge` (the room, after each
  * committed batch) only sets the alarm to now.
@@ -43,7 +45,7 @@ import { errorFields, log } from '../log.ts';
 import { allSubscriptions, findSubscription } from '../db/dcsa-subscriptions.ts';
 import { dcsaSigner, pageCallbacks, subscriptionOfRuleId } from './dcsa-callback.ts';
 import { pageEffects, ruleChangeOf, stepEffects } from './effects.ts';
-import { ringInbox } from './stub.ts';
+import { pushToInbox, ringInbox } from './stub.ts';
 import { type AttemptSigner, attemptDelivery, ruleSigner } from './webhook.ts';
 import { runStep } from './workflow.ts';
 
@@ -166,6 +168,7 @@ export class RuleRunner extends DurableObject<Env> {
         this.env,
         effects.notifications.map((n) => n.recipient),
       );
+      await pushToInbox(this.env, effects.notifications);
       log('info', 'rules page', {
         room: category,
         from: cursor,
@@ -254,6 +257,7 @@ export class RuleRunner extends DurableObject<Env> {
       this.env,
       effects.notifications.map((n) => n.recipient),
     );
+    await pushToInbox(this.env, effects.notifications);
     log('info', 'rule escalated', { room: category, escalation: esc.id, event: event.id });
   }
 

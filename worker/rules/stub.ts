@@ -1,5 +1,7 @@
 /** Addressing the rule runners: one Durable Object per category, named by it (worker/rules/runner.ts). */
 import type { Category } from '../../protocol/enums.ts';
+import { getConfig } from '../config.ts';
+import type { NotificationInsert } from '../db/rules.ts';
 import { errorFields, log } from '../log.ts';
 import type { Inbox } from './inbox.ts';
 import type { RuleRunner } from './runner.ts';
@@ -34,5 +36,18 @@ export async function ringInbox(env: Env, recipients: Iterable<string>): Promise
     await inboxStub(env).ring(list);
   } catch (err) {
     log('warn', 'inbox ring failed', { recipients: list.length, ...errorFields(err) });
+  }
+}
+
+/**
+ * Hands recorded notifications to the inbox for Web Push (docs/push.md); returns once the inbox
+ * took them, not when they are sent. Nothing when push is off. Never throws: the bell has them.
+ */
+export async function pushToInbox(env: Env, notifications: NotificationInsert[]): Promise<void> {
+  if (notifications.length === 0 || !getConfig(env).push.enabled) return;
+  try {
+    await inboxStub(env).push(notifications);
+  } catch (err) {
+    log('warn', 'web push hand-off failed', { notifications: notifications.length, ...errorFields(err) });
   }
 }
