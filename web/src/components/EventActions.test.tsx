@@ -47,7 +47,9 @@ describe('web > EventActions', () => {
     fireEvent.click(screen.getByText('Acknowledge'));
     expect(screen.getByTestId('status').textContent).toBe('Acknowledged');
     // every action carries a stable action id (stores/outbox.ts), applied once by the Worker
-    expect(api.patch).toHaveBeenCalledWith('evt-1', { action: 'acknowledge', actionId: expect.any(String) });
+    await waitFor(() =>
+      expect(api.patch).toHaveBeenCalledWith('evt-1', { action: 'acknowledge', actionId: expect.any(String) }),
+    );
     resolve(sampleEvent({ seq: 11, status: 'Acknowledged', acknowledgedBy: 'operator-1' }));
     await waitFor(() => expect(screen.queryByText('Acknowledge')).toBeNull());
   });

@@ -92,18 +92,22 @@ export function createOutboxStore(deps: {
       return conflicts().find((c) => c.action.actionId === a.actionId) ?? 'sent';
     },
     flush() {
-      flushing ??= (async () => {
-        try {
-          // always the oldest still pending, so actions taken during a flush are sent by it too
-          for (let a = pending()[0]; a; a = pending()[0]) {
-            if (offlineNow() || !(await send(a))) break;
-            await settle(a);
-          }
-        } finally {
-          flushing = undefined;
+      if (flushing) return flushing;
+      const run = async () => {
+        // always the oldest still pending, so actions taken during a flush are sent by it too
+        for (let a = pending()[0]; a; a = pending()[0]) {
+          if (offlineNow() || !(await send(a))) break; // kept, tried again later
+          await settle(a);
         }
-      })();
-      return flushing;
+      };
+      // assigned before it can finish (an empty queue finishes synchronously), cleared after
+      const p = Promise.resolve()
+        .then(run)
+        .finally(() => {
+          if (flushing === p) flushing = undefined;
+        });
+      flushing = p;
+      return p;
     },
     dismissConflict(actionId) {
       setConflicts((l) => l.filter((c) => c.action.actionId !== actionId));
