@@ -41,18 +41,23 @@ interface OfflineSchema extends DBSchema {
     indexes: { savedAt: number };
   };
   actions: { key: string; value: QueuedAction; indexes: { queuedAt: number } };
+  /** `owner`: the token `sub` the copy belongs to. */
+  meta: { key: 'owner'; value: { sub: string } };
 }
 
 let dbp: Promise<IDBPDatabase<OfflineSchema> | undefined> | undefined;
 
 function db(): Promise<IDBPDatabase<OfflineSchema> | undefined> {
   if (typeof indexedDB === 'undefined') return Promise.resolve(undefined);
-  dbp ??= openDB<OfflineSchema>('quaycast-offline', 1, {
-    upgrade(d) {
-      d.createObjectStore('feed');
-      d.createObjectStore('cursors', { keyPath: 'category' });
-      d.createObjectStore('details', { keyPath: 'id' }).createIndex('savedAt', 'savedAt');
-      d.createObjectStore('actions', { keyPath: 'actionId' }).createIndex('queuedAt', 'queuedAt');
+  dbp ??= openDB<OfflineSchema>('quaycast-offline', 2, {
+    upgrade(d, oldVersion) {
+      if (oldVersion < 1) {
+        d.createObjectStore('feed');
+        d.createObjectStore('cursors', { keyPath: 'category' });
+        d.createObjectStore('details', { keyPath: 'id' }).createIndex('savedAt', 'savedAt');
+        d.createObjectStore('actions', { keyPath: 'actionId' }).createIndex('queuedAt', 'queuedAt');
+      }
+      if (oldVersion < 2) d.createObjectStore('meta');
     },
   }).catch(() => undefined);
   return dbp;
@@ -67,7 +72,25 @@ async function soft<T>(fn: (d: IDBPDatabase<OfflineSchema>) => Promise<T>): Prom
   }
 }
 
+const STORES = ['feed', 'cursors', 'details', 'actions', 'meta'] as const;
+let owner: { sub: string; ready: Promise<unknown> } | undefined;
+
 export const offlineDb = {
+  /**
+   * Makes the copy `sub`'s: a copy another user left (same browser profile) is deleted first, its
+   * feed, cursors, details and unsent actions (those could not be sent as that user anyway).
+   * Every read and write of the stores below waits for it.
+   */
+  claim(sub: string): Promise<unknown> {
+    if (owner?.sub === sub) return owner.ready;
+    const ready = soft(async (d) => {
+      const current = await d.get('meta', 'owner');
+      if (current && current.sub !== sub) for (const s of STORES) await d.clear(s);
+      await d.put('meta', { sub }, 'owner');
+    });
+    owner = { sub, ready };
+    return ready;
+  },
   loadFeed: () => soft((d) => d.get('feed', 'latest')),
   saveFeed: (events: QuaycastEvent[], savedAt: number) =>
     soft((d) => d.put('feed', { events: events.slice(0, FEED_KEEP), savedAt }, 'latest')),
@@ -89,6 +112,6 @@ export const offlineDb = {
   /** Tests: forget everything. */
   clear: () =>
     soft(async (d) => {
-      for (const s of ['feed', 'cursors', 'details', 'actions'] as const) await d.clear(s);
+      for (const s of STORES) await d.clear(s);
     }),
 };

@@ -93,11 +93,17 @@ export function AppProvider(props: AppProviderProps) {
     storedCursor: (c) => offline[1].storedCursor(c),
   });
   // The offline copy (IndexedDB) only in a real browser, not under component tests' fakes.
-  const offline = createOfflineStore({ feed, connection: connection[0], enabled: props.roomEnv === undefined });
+  const offline = createOfflineStore({
+    feed,
+    connection: connection[0],
+    enabled: props.roomEnv === undefined,
+    user: () => session[0].claims?.sub,
+  });
   const outbox = createOutboxStore({
     api,
     feed: feed[1],
     enabled: props.roomEnv === undefined,
+    user: () => session[0].claims?.sub,
     onConflict: (c) =>
       toasts[1].push(
         'error',

@@ -32,6 +32,8 @@ export function createOfflineStore(deps: {
   connection: ConnectionState;
   /** False under component tests: nothing is read or saved. */
   enabled: boolean;
+  /** The signed-in user (token `sub`): the copy is theirs only (offlineDb.claim). */
+  user: () => string | undefined;
   now?: () => number;
 }): [OfflineState, OfflineActions] {
   const now = deps.now ?? Date.now;
@@ -41,7 +43,9 @@ export function createOfflineStore(deps: {
   const anyLive = () => Object.values(deps.connection.rooms).some((r) => r?.state === 'open');
 
   const cursors = (async () => {
-    if (!deps.enabled) return new Map<Category, number>();
+    const sub = deps.user();
+    if (!deps.enabled || !sub) return new Map<Category, number>();
+    await offlineDb.claim(sub);
     const [saved, stored] = await Promise.all([offlineDb.loadFeed(), offlineDb.loadCursors()]);
     if (saved && saved.events.length > 0) {
       feedActions.snapshot(saved.events);
@@ -61,10 +65,16 @@ export function createOfflineStore(deps: {
       .map((id) => raw[id])
       .filter((e): e is QuaycastEvent => e !== undefined);
     const t = now();
+    const sub = deps.user();
+    if (!sub) return;
     setSavedAt(t);
-    void offlineDb.saveFeed(events, t);
-    for (const [c, r] of Object.entries(deps.connection.rooms))
-      if (r?.cursor != null) void offlineDb.saveCursor(c as Category, r.cursor, t);
+    const rooms = Object.entries(deps.connection.rooms).flatMap(([c, r]) =>
+      r?.cursor != null ? [[c as Category, r.cursor] as const] : [],
+    );
+    void offlineDb.claim(sub).then(async () => {
+      await offlineDb.saveFeed(events, t);
+      for (const [c, seq] of rooms) await offlineDb.saveCursor(c, seq, t);
+    });
   }
   createEffect(
     on(

@@ -42,6 +42,8 @@ export function createOutboxStore(deps: {
   api: Api;
   feed: FeedActions;
   enabled: boolean;
+  /** The signed-in user (token `sub`): only their queued actions are loaded (offlineDb.claim). */
+  user?: () => string | undefined;
   onConflict?: (c: Conflict) => void;
 }): [OutboxState, OutboxActions] {
   const [pending, setPending] = createSignal<QueuedAction[]>([]);
@@ -85,7 +87,8 @@ export function createOutboxStore(deps: {
         queuedAt: Date.now(),
       };
       setPending((l) => [...l, a]);
-      if (deps.enabled) await offlineDb.putAction(a);
+      const me = deps.user?.();
+      if (deps.enabled && me) await offlineDb.claim(me).then(() => offlineDb.putAction(a));
       if (offlineNow()) return 'queued';
       await actions.flush(); // in order: whatever was queued before goes first
       if (pending().some((x) => x.actionId === a.actionId)) return 'queued';
@@ -115,8 +118,12 @@ export function createOutboxStore(deps: {
     isPending: (eventId) => pending().some((a) => a.eventId === eventId),
   };
 
-  if (deps.enabled) {
-    void offlineDb.queuedActions().then((stored) => {
+  const sub = deps.user?.();
+  if (deps.enabled && sub) {
+    void (async () => {
+      await offlineDb.claim(sub);
+      return offlineDb.queuedActions();
+    })().then((stored) => {
       const known = new Set(pending().map((a) => a.actionId));
       setPending((l) => [...stored.filter((a) => !known.has(a.actionId)), ...l]);
       void actions.flush();
