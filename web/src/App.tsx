@@ -9,11 +9,12 @@ import { Feed } from './components/Feed.tsx';
 import { FindBar } from './components/FindBar.tsx';
 import { Icon } from './components/Icons.tsx';
 import { Insights } from './components/Insights.tsx';
+import { OfflineBanner } from './components/OfflineBanner.tsx';
 import { SignIn } from './components/SignIn.tsx';
 import { StatusIndicator } from './components/StatusIndicator.tsx';
 import { SubscriptionPanel } from './components/SubscriptionPanel.tsx';
 import { Toasts } from './components/Toasts.tsx';
-import { AppProvider, useFeed, useFind, useNow, usePreferences, useSession } from './stores/context.tsx';
+import { AppProvider, useFeed, useFind, useNow, useOutbox, usePreferences, useSession } from './stores/context.tsx';
 import type { Theme } from './stores/preferences.ts';
 
 const CreateEventForm = lazy(() => import('./components/CreateEventForm.tsx'));
@@ -70,6 +71,7 @@ function Dashboard() {
   const [prefs, prefsActions] = usePreferences();
   const [feed, feedActions] = useFeed();
   const [find] = useFind();
+  const [outbox] = useOutbox();
   const now = useNow();
   const [selected, setSelected] = createSignal<string>();
   const [creating, setCreating] = createSignal(false);
@@ -77,6 +79,8 @@ function Dashboard() {
   const [lettersOpen, setLettersOpen] = createSignal(false);
   const [insightOpen, setInsightOpen] = createSignal(false);
   const [help, setHelp] = createSignal(false);
+  /** Phones and tablets (≤ 1024 px, docs/mobile.md): Watching and the overview live in a drawer. */
+  const [drawer, setDrawer] = createSignal(false);
   let search: HTMLInputElement | undefined;
   let lastRow: HTMLElement | null = null;
 
@@ -94,6 +98,12 @@ function Dashboard() {
       return e !== undefined && pred(e);
     });
   });
+
+  /** A page opened from the drawer's menu closes the drawer. */
+  function fromDrawer(openPage: (v: boolean) => void) {
+    setDrawer(false);
+    openPage(true);
+  }
 
   function open(id: string) {
     lastRow = document.activeElement instanceof HTMLElement ? document.activeElement : null;
@@ -113,6 +123,7 @@ function Dashboard() {
       else if (lettersOpen()) setLettersOpen(false);
       else if (insightOpen()) setInsightOpen(false);
       else if (help()) setHelp(false);
+      else if (drawer()) setDrawer(false);
       else if (selected()) closeDetail();
       return;
     }
@@ -135,7 +146,7 @@ function Dashboard() {
   onCleanup(() => document.removeEventListener('keydown', onKey));
 
   return (
-    <div class="app" classList={{ 'with-detail': !!selected() }}>
+    <div class="app" classList={{ 'with-detail': !!selected(), 'drawer-open': drawer() }}>
       <a class="skip" href="#feed-region">
         Skip to the feed
       </a>
@@ -145,25 +156,43 @@ function Dashboard() {
           <span>Quaycast</span>
         </div>
         <StatusIndicator />
+        <Show when={outbox.pending().length > 0}>
+          <span class="pending-count" role="status" data-testid="pending-count" title="Actions waiting to be sent">
+            {outbox.pending().length} pending
+          </span>
+        </Show>
         <div class="spacer" />
-        <button type="button" class="link" data-testid="open-insight" onClick={() => setInsightOpen(true)}>
-          Insight
+        <button
+          type="button"
+          class="link drawer-toggle"
+          data-testid="open-drawer"
+          aria-controls="sidebar"
+          aria-expanded={drawer()}
+          onClick={() => setDrawer((v) => !v)}
+        >
+          Menu
         </button>
-        <Show when={can(session.claims?.role, 'workflow')}>
-          <button type="button" class="link" data-testid="open-rules" onClick={() => setRulesOpen(true)}>
-            Rules
+        <div class="topnav">
+          <button type="button" class="link" data-testid="open-insight" onClick={() => setInsightOpen(true)}>
+            Insight
           </button>
-        </Show>
-        <Show when={can(session.claims?.role, 'delete')}>
-          <button type="button" class="link" data-testid="open-dead-letters" onClick={() => setLettersOpen(true)}>
-            Dead letters
-          </button>
-        </Show>
+          <Show when={can(session.claims?.role, 'workflow')}>
+            <button type="button" class="link" data-testid="open-rules" onClick={() => setRulesOpen(true)}>
+              Rules
+            </button>
+          </Show>
+          <Show when={can(session.claims?.role, 'delete')}>
+            <button type="button" class="link" data-testid="open-dead-letters" onClick={() => setLettersOpen(true)}>
+              Dead letters
+            </button>
+          </Show>
+        </div>
         <Bell onOpenEvent={open} />
         <button
           type="button"
-          class="icon-btn"
+          class="icon-btn help-toggle"
           aria-label="Keyboard shortcuts"
+          data-testid="help-toggle"
           aria-expanded={help()}
           onClick={() => setHelp((v) => !v)}
         >
@@ -183,7 +212,7 @@ function Dashboard() {
           <span class="user-name">{session.claims?.name ?? session.claims?.sub}</span>
           <span class="role">{session.claims?.role}</span>
         </div>
-        <button type="button" class="link" onClick={() => sessionActions.signOut()}>
+        <button type="button" class="link topnav" onClick={() => sessionActions.signOut()}>
           Sign out
         </button>
       </header>
@@ -222,12 +251,43 @@ function Dashboard() {
           </dl>
         </section>
       </Show>
-      <aside class="sidebar" aria-label="Subscriptions and overview">
+      <Show when={drawer()}>
+        <div class="drawer-backdrop" aria-hidden="true" onClick={() => setDrawer(false)} />
+      </Show>
+      <aside id="sidebar" class="sidebar" aria-label="Subscriptions and overview" data-testid="sidebar">
+        <button
+          type="button"
+          class="link drawer-close"
+          data-testid="close-drawer"
+          aria-label="Close Watching and overview"
+          onClick={() => setDrawer(false)}
+        >
+          <Icon name="close" /> Close
+        </button>
+        <nav class="drawer-nav" aria-label="Pages">
+          <button type="button" onClick={() => fromDrawer(setInsightOpen)}>
+            Insight
+          </button>
+          <Show when={can(session.claims?.role, 'workflow')}>
+            <button type="button" onClick={() => fromDrawer(setRulesOpen)}>
+              Rules
+            </button>
+          </Show>
+          <Show when={can(session.claims?.role, 'delete')}>
+            <button type="button" onClick={() => fromDrawer(setLettersOpen)}>
+              Dead letters
+            </button>
+          </Show>
+          <button type="button" onClick={() => sessionActions.signOut()}>
+            Sign out
+          </button>
+        </nav>
         <SubscriptionPanel />
         <Insights />
       </aside>
       <main class="main" id="main">
         <FindBar shown={ids().length} onCreate={() => setCreating(true)} searchRef={(el) => (search = el)} />
+        <OfflineBanner pending={outbox.pending().length} />
         <section id="feed-region" class="feed-region" aria-label="Live events">
           <Feed ids={ids()} selectedId={selected()} onOpen={open} label="Live events, newest first" />
         </section>

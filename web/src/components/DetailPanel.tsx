@@ -1,5 +1,7 @@
 /** The whole event: fields, workflow actions, history and the raw JSON. */
 import { For, Show, createResource, onMount } from 'solid-js';
+import { unwrap } from 'solid-js/store';
+import { offlineDb } from '../lib/offline-db.ts';
 import { useApi, useFeed } from '../stores/context.tsx';
 import { absoluteTime, entityIds, lineage, pipelineStages, STATUS_LABEL } from '../lib/format.ts';
 import { EventActions } from './EventActions.tsx';
@@ -11,10 +13,20 @@ export function DetailPanel(props: { id: string; onClose: () => void }) {
   const api = useApi();
   const e = () => feed.byId[props.id];
   let heading!: HTMLHeadingElement;
-  // refetched whenever the event moves to a new seq (a workflow change)
+  // refetched whenever the event moves to a new seq (a workflow change); kept on this device for
+  // offline use (lib/offline-db.ts), and read back from there when the network is gone
   const [history] = createResource(
     () => ({ id: props.id, seq: e()?.seq }),
-    ({ id }) => api.history(id).catch(() => undefined),
+    async ({ id }) => {
+      try {
+        const h = await api.history(id);
+        const ev = e();
+        if (ev) void offlineDb.saveDetail(unwrap(ev), h, Date.now());
+        return h;
+      } catch {
+        return (await offlineDb.loadDetail(id))?.history;
+      }
+    },
   );
   onMount(() => heading.focus());
 

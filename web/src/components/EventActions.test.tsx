@@ -46,7 +46,10 @@ describe('web > EventActions', () => {
     renderApp(() => <Actions id="evt-1" />, { role: 'operator', api, events: [sampleEvent()] });
     fireEvent.click(screen.getByText('Acknowledge'));
     expect(screen.getByTestId('status').textContent).toBe('Acknowledged');
-    expect(api.patch).toHaveBeenCalledWith('evt-1', { action: 'acknowledge' });
+    // every action carries a stable action id (stores/outbox.ts), applied once by the Worker
+    await waitFor(() =>
+      expect(api.patch).toHaveBeenCalledWith('evt-1', { action: 'acknowledge', actionId: expect.any(String) }),
+    );
     resolve(sampleEvent({ seq: 11, status: 'Acknowledged', acknowledgedBy: 'operator-1' }));
     await waitFor(() => expect(screen.queryByText('Acknowledge')).toBeNull());
   });
@@ -78,6 +81,7 @@ describe('web > EventActions', () => {
         action: 'resolve',
         resolution: 'Reefer plugged back in',
         note: 'Reefer plugged back in',
+        actionId: expect.any(String),
       }),
     );
     await waitFor(() => expect(screen.getByTestId('status').textContent).toBe('Resolved'));

@@ -8,7 +8,7 @@ import type { QuaycastEvent } from '../../../protocol/event.ts';
 import type { WorkflowAction } from '../../../protocol/workflow.ts';
 import { ApiError } from '../lib/api.ts';
 import { ACTION_LABEL, availableActions, optimisticPatch, type EventAction } from '../lib/workflow.ts';
-import { useApi, useFeed, useSession, useToasts } from '../stores/context.tsx';
+import { useApi, useFeed, useOutbox, useSession, useToasts } from '../stores/context.tsx';
 import { FormButtons, InlineForm } from './InlineForm.tsx';
 
 const describe = (err: unknown) =>
@@ -19,6 +19,7 @@ export function EventActions(props: { event: QuaycastEvent; onDeleted?: () => vo
   const [, feed] = useFeed();
   const [, toast] = useToasts();
   const api = useApi();
+  const [outbox, outboxActions] = useOutbox();
   const [busy, setBusy] = createSignal<EventAction>();
   const [form, setForm] = createSignal<'resolve' | 'assign' | 'delete'>();
   const [note, setNote] = createSignal('');
@@ -50,8 +51,14 @@ export function EventActions(props: { event: QuaycastEvent; onDeleted?: () => vo
       if (local) rollback = feed.patchLocal(id, local);
     }
     try {
-      const updated = await api.patch(id, { action, ...extra });
-      if (updated && typeof updated === 'object' && 'seq' in updated) feed.snapshot([updated]);
+      // through the outbox (stores/outbox.ts): a stable action id, queued while offline
+      const sent = await outboxActions.submit(props.event, { action, ...extra });
+      if (typeof sent === 'object') {
+        rollback?.();
+        setError(`${ACTION_LABEL[action]} not applied: ${sent.message}`);
+        return;
+      }
+      if (sent === 'queued') toast.push('info', `${ACTION_LABEL[action]} queued: it is sent when the network is back.`);
       setForm(undefined);
       setNote('');
     } catch (err) {
@@ -95,6 +102,18 @@ export function EventActions(props: { event: QuaycastEvent; onDeleted?: () => vo
 
   return (
     <Show when={actions().length > 0}>
+      <Show when={outbox.pending().filter((a) => a.eventId === props.event.id)}>
+        {(mine) => (
+          <Show when={mine().length > 0}>
+            <p class="pending-note" role="status" data-testid="pending-actions">
+              Pending (offline):{' '}
+              {mine()
+                .map((a) => ACTION_LABEL[a.kind])
+                .join(', ')}
+            </p>
+          </Show>
+        )}
+      </Show>
       <div class="actions" role="group" aria-label="Actions" data-testid="event-actions">
         <For each={actions()}>
           {(a) => (

@@ -19,6 +19,8 @@ export function FindBar(props: { shown: number; onCreate: () => void; searchRef?
     `Text search covers the last ${hotDays()} days; time ranges and filters also reach older, archived events.`;
   const [text, setText] = createSignal(find.q);
   const [exporting, setExporting] = createSignal(false);
+  /** Phones and tablets fold the time range away behind a toggle (docs/mobile.md); desktops always show it. */
+  const [rangeOpen, setRangeOpen] = createSignal(false);
   let timer: ReturnType<typeof setTimeout> | undefined;
   onCleanup(() => clearTimeout(timer));
 
@@ -45,7 +47,7 @@ export function FindBar(props: { shown: number; onCreate: () => void; searchRef?
   }
 
   return (
-    <div class="findbar" role="search" aria-label="Find events">
+    <div class="findbar" classList={{ 'range-open': rangeOpen() }} role="search" aria-label="Find events">
       <div class="quick" role="group" aria-label="Quick filters">
         <For each={QUICK_FILTERS}>
           {(f) => (
@@ -90,7 +92,17 @@ export function FindBar(props: { shown: number; onCreate: () => void; searchRef?
           {searchScope()}
         </span>
       </Show>
-      <div class="range" role="group" aria-label="Time range">
+      <button
+        type="button"
+        class="range-toggle"
+        aria-controls="find-range"
+        aria-expanded={rangeOpen()}
+        data-testid="range-toggle"
+        onClick={() => setRangeOpen((v) => !v)}
+      >
+        Time range{find.from || find.to ? ' •' : ''}
+      </button>
+      <div class="range" id="find-range" role="group" aria-label="Time range">
         <label>
           <span>From</span>
           <input

@@ -23,7 +23,14 @@ export class ApiError extends Error {
   }
 }
 
-export type PatchBody = { action: WorkflowAction; assignee?: string; resolution?: string; note?: string };
+export type PatchBody = {
+  action: WorkflowAction;
+  assignee?: string;
+  resolution?: string;
+  note?: string;
+  /** Applied once by the Worker (docs/mobile.md): the offline queue's stable id. */
+  actionId?: string;
+};
 
 export type Stats = {
   total?: number;

@@ -6,6 +6,7 @@
  * When the token expires (contract 4) the rooms stop where they are (`expired`, cursors kept) and
  * the store says so once through `onTokenExpired`; `resumeExpired()` after a new sign-in carries
  * every such room on from its cursor: nothing missed, nothing twice, no new snapshot.
+ * Opened offline (no snapshot), a room starts from the cursor the offline copy stored.
  */
 import { onCleanup } from 'solid-js';
 import { createStore } from 'solid-js/store';
@@ -39,6 +40,8 @@ export function createConnectionStore(deps: {
   onTokenExpired?: () => void;
   /** Is the token past its `exp` by this clock (asked after a failed attempt)? */
   isTokenExpired?: () => boolean;
+  /** The room's cursor from the offline copy (stores/offline.ts): used when no snapshot can be had. */
+  storedCursor?: (c: Category) => Promise<number | undefined>;
 }): [ConnectionState, ConnectionActions] {
   const [state, setState] = createStore<ConnectionState>({
     rooms: {},
@@ -78,7 +81,9 @@ export function createConnectionStore(deps: {
       connections: null,
       cursor: null,
     });
-    const cursor = severities.length > 0 ? await snapshot(category, severities, ctl.signal) : undefined;
+    let cursor = severities.length > 0 ? await snapshot(category, severities, ctl.signal) : undefined;
+    // Offline (or no list): carry on from where this room was last live, so nothing is missed.
+    if (cursor === undefined && deps.storedCursor) cursor = await deps.storedCursor(category);
     if (ctl.signal.aborted) return;
     starting.delete(category);
     const client = new RoomClient({

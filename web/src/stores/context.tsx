@@ -17,6 +17,8 @@ import { createApi, type Api } from '../lib/api.ts';
 import { isExpired } from '../lib/auth.ts';
 import { browserRoomEnv, type RoomClientEnv } from '../lib/room-client/index.ts';
 import { createConnectionStore, type ConnectionActions, type ConnectionState } from './connection.ts';
+import { createOutboxStore, type OutboxActions, type OutboxState } from './outbox.ts';
+import { createOfflineStore, type OfflineActions, type OfflineState } from './offline.ts';
 import { createFeedStore, type FeedActions, type FeedOptions, type FeedState } from './feed.ts';
 import { createFindStore, type FindActions } from './find.ts';
 import {
@@ -39,6 +41,8 @@ type Stores = {
   feed: [FeedState, FeedActions];
   find: [FindFilter, FindActions];
   connection: [ConnectionState, ConnectionActions];
+  offline: [OfflineState, OfflineActions];
+  outbox: [OutboxState, OutboxActions];
   stats: [StatsState, { refresh(): Promise<void> }];
   toasts: [{ list: Toast[] }, ToastActions];
   notifications: [NotificationsState, NotificationsActions];
@@ -86,6 +90,25 @@ export function AppProvider(props: AppProviderProps) {
     env: roomEnv,
     onTokenExpired: () => session[1].expire(),
     isTokenExpired: () => (session[0].claims ? isExpired(session[0].claims) : false),
+    storedCursor: (c) => offline[1].storedCursor(c),
+  });
+  // The offline copy (IndexedDB) only in a real browser, not under component tests' fakes.
+  const offline = createOfflineStore({
+    feed,
+    connection: connection[0],
+    enabled: props.roomEnv === undefined,
+    user: () => session[0].claims?.sub,
+  });
+  const outbox = createOutboxStore({
+    api,
+    feed: feed[1],
+    enabled: props.roomEnv === undefined,
+    user: () => session[0].claims?.sub,
+    onConflict: (c) =>
+      toasts[1].push(
+        'error',
+        `Not applied: ${c.action.kind} of ${c.action.eventId} (taken offline): ${c.message}. The event shows its current state.`,
+      ),
   });
   const stats = createStatsStore(api, () => !!session[0].token && props.roomEnv !== null);
   const notifications = createNotificationsStore({
@@ -101,6 +124,13 @@ export function AppProvider(props: AppProviderProps) {
     storage: props.storage?.local ?? (typeof localStorage !== 'undefined' ? localStorage : undefined),
   });
   const sla = createSlaStore(api, () => session[0].token);
+  // A room live again: the network carries, so send what was queued offline.
+  createEffect(
+    on(
+      () => Object.values(connection[0].rooms).some((r) => r?.state === 'open'),
+      (live) => live && void outbox[1].flush(),
+    ),
+  );
   const [now, setNow] = createSignal(Date.now());
   const tick = setInterval(() => setNow(Date.now()), 1000);
   onCleanup(() => clearInterval(tick));
@@ -139,7 +169,21 @@ export function AppProvider(props: AppProviderProps) {
     ),
   );
 
-  const stores: Stores = { session, prefs, feed, find, connection, stats, toasts, notifications, sla, api, now };
+  const stores: Stores = {
+    session,
+    prefs,
+    feed,
+    find,
+    connection,
+    offline,
+    outbox,
+    stats,
+    toasts,
+    notifications,
+    sla,
+    api,
+    now,
+  };
   return <AppContext.Provider value={stores}>{props.children}</AppContext.Provider>;
 }
 
@@ -154,6 +198,8 @@ export const usePreferences = () => use().prefs;
 export const useFeed = () => use().feed;
 export const useFind = () => use().find;
 export const useConnection = () => use().connection;
+export const useOffline = () => use().offline;
+export const useOutbox = () => use().outbox;
 export const useStats = () => use().stats;
 export const useToasts = () => use().toasts;
 export const useNotifications = () => use().notifications;

@@ -1,4 +1,7 @@
-/** PATCH /api/events/{id} (workflow actions, read state) and DELETE /api/events/{id}, through the event's room. */
+/**
+ * PATCH /api/events/{id} (workflow actions, read state) and DELETE /api/events/{id}, through the
+ * event's room. A PATCH with an `actionId` is applied once per user and id (db/action-ids.ts).
+ */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { isTombstone, type NewEvent, type QuaycastEvent } from '../../../protocol/event.ts';
 import type { NewHistoryEntry } from '../../../protocol/history.ts';
@@ -8,7 +11,9 @@ import { WORKFLOW_ACTIONS, isTransitionAction, transition, type Actor } from '..
 import { findArchived } from '../../archive/reader.ts';
 import { createDb, type Db } from '../../db/client.ts';
 import { findEvent, setRead } from '../../db/list.ts';
-import { apiError } from '../../errors.ts';
+import { HTTPException } from 'hono/http-exception';
+import { finishAction, releaseAction, reserveAction } from '../../db/action-ids.ts';
+import { apiError, type ErrorBody } from '../../errors.ts';
 import { requireRole } from '../../middleware/auth/index.ts';
 import { limitWrites } from '../../middleware/rate-limit/index.ts';
 import { roomFailure } from '../../room/failure.ts';
@@ -33,6 +38,14 @@ const PatchSchema = z.object({
     .openapi({ description: 'For assign: who (null or "" unassigns)' }),
   resolution: z.string().max(4000).optional().openapi({ description: 'For resolve: required' }),
   note: z.string().max(1000).optional().openapi({ description: "Kept in the event's history" }),
+  actionId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,100}$/)
+    .optional()
+    .openapi({
+      description:
+        'A stable id of this action (the dashboard’s offline queue sends one): an action id is applied once per user; a retry or replay with the same id changes nothing and repeats the first answer (`quaycast-action-replay: true`)',
+    }),
 });
 
 /** The event's state as a room change takes it (everything but seq). */
@@ -130,37 +143,85 @@ eventWorkflow.openapi(
     const user = c.get('user');
     const db = createDb(c.env.DB);
     c.set('logFields', { eventId: id, action: body.action });
-    if (!isTransitionAction(body.action)) {
-      const found = await findEvent(db, id, user.sub);
-      if (!found || found.deleted || !mayView(user, found.category)) return missing(c.env, db, id, user);
-      const read = body.action === 'markRead';
-      await setRead(db, user.sub, id, read);
-      return c.json({ ...found.event, read }, 200);
-    }
-    const action = body.action;
-    const actor: Actor = { sub: user.sub, ...(user.name ? { name: user.name } : {}) };
-    const { result, read } = await changeEvent(db, c.env, id, user, (found) => {
-      const t = transition(
-        found.event,
-        { action, assignee: body.assignee, resolution: body.resolution },
-        actor,
-        Date.now(),
-      );
-      if (!t.ok && t.reason === 'illegal') {
-        apiError(409, 'illegal_transition', `cannot ${action} an event that is ${found.event.status}`, {
-          status: found.event.status,
-          allowed: t.allowed,
-        });
+    const run = () => applyAction(c.env, db, id, body, user);
+    if (!body.actionId) return c.json(await run(), 200);
+    // Once per action id (docs/mobile.md): claim it, apply, keep the answer; a replay repeats it.
+    const claim = await reserveAction(db, user.sub, body.actionId, id, body.action);
+    if (claim.kind === 'busy')
+      apiError(409, 'action_in_progress', `action ${body.actionId} is being applied; retry shortly`, undefined, {
+        'retry-after': '1',
+      });
+    if (claim.kind === 'done') {
+      if (claim.eventId !== id || claim.action !== body.action)
+        apiError(409, 'action_id_reused', `action id ${body.actionId} was already used for another action`);
+      const replay = { 'quaycast-action-replay': 'true' };
+      if (claim.status !== 200) {
+        const { error } = claim.response as ErrorBody;
+        apiError(409, error.code, error.message, error.details, replay);
       }
-      if (!t.ok) apiError(400, 'invalid_request', '1 invalid field', [{ path: t.path, message: t.message }]);
-      const note = body.note ?? (action === 'assign' ? `assigned to ${t.next.assignedTo ?? 'nobody'}` : null);
-      return { next: t.next, deleted: false, action, fromStatus: t.fromStatus, toStatus: t.toStatus, note };
-    });
-    if (result.status !== 'changed' || isTombstone(result.change))
-      apiError(500, 'internal', 'unexpected change result');
-    return c.json({ ...result.change, read }, 200);
+      return c.json(claim.response as EventWithRead, 200, replay);
+    }
+    try {
+      const answer = await run();
+      await finishAction(db, user.sub, body.actionId, 200, answer);
+      return c.json(answer, 200);
+    } catch (err) {
+      // An illegal transition is the action's answer (a conflict: kept and repeated); anything
+      // else changed nothing, so the id is freed for a retry.
+      const conflict =
+        err instanceof HTTPException && err.status === 409
+          ? ((await err.getResponse().json()) as ErrorBody)
+          : undefined;
+      if (conflict?.error.code === 'illegal_transition') {
+        await finishAction(db, user.sub, body.actionId, 409, conflict);
+        apiError(409, conflict.error.code, conflict.error.message, conflict.error.details);
+      }
+      await releaseAction(db, user.sub, body.actionId);
+      if (conflict) apiError(409, conflict.error.code, conflict.error.message, conflict.error.details);
+      throw err;
+    }
   },
 );
+
+type EventWithRead = QuaycastEvent & { read: boolean };
+
+/** Applies one PATCH body to the event; answers the event after it (with the caller's read state). */
+async function applyAction(
+  env: Env,
+  db: Db,
+  id: string,
+  body: z.infer<typeof PatchSchema>,
+  user: Claims,
+): Promise<EventWithRead> {
+  if (!isTransitionAction(body.action)) {
+    const found = await findEvent(db, id, user.sub);
+    if (!found || found.deleted || !mayView(user, found.category)) return missing(env, db, id, user);
+    const read = body.action === 'markRead';
+    await setRead(db, user.sub, id, read);
+    return { ...found.event, read };
+  }
+  const action = body.action;
+  const actor: Actor = { sub: user.sub, ...(user.name ? { name: user.name } : {}) };
+  const { result, read } = await changeEvent(db, env, id, user, (found) => {
+    const t = transition(
+      found.event,
+      { action, assignee: body.assignee, resolution: body.resolution },
+      actor,
+      Date.now(),
+    );
+    if (!t.ok && t.reason === 'illegal') {
+      apiError(409, 'illegal_transition', `cannot ${action} an event that is ${found.event.status}`, {
+        status: found.event.status,
+        allowed: t.allowed,
+      });
+    }
+    if (!t.ok) apiError(400, 'invalid_request', '1 invalid field', [{ path: t.path, message: t.message }]);
+    const note = body.note ?? (action === 'assign' ? `assigned to ${t.next.assignedTo ?? 'nobody'}` : null);
+    return { next: t.next, deleted: false, action, fromStatus: t.fromStatus, toStatus: t.toStatus, note };
+  });
+  if (result.status !== 'changed' || isTombstone(result.change)) apiError(500, 'internal', 'unexpected change result');
+  return { ...result.change, read };
+}
 
 eventWorkflow.openapi(
   createRoute({
