@@ -319,3 +319,26 @@ describe('browser > installable and offline shell', () => {
     await context.close();
   });
 });
+
+describe('browser > alarms on this device', () => {
+  it('offers the push toggle where push works, and a push click’s link opens its event', async () => {
+    const [id] = await produceEvents(unique('bm-push'), 1);
+    const { context, page, errors } = await open(SIZES[1]);
+    await page.locator(`article[data-id="${id}"]`).waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 30_000 });
+
+    // The dev Worker has VAPID keys: the toggle is in the inbox, off (not subscribed yet).
+    await page.getByTestId('bell').click();
+    const toggle = page.getByTestId('push-toggle');
+    await toggle.waitFor({ timeout: 15_000 });
+    expect(await toggle.getAttribute('data-state')).toBe('off');
+    // A push's click opens `/?event=<id>&category=<room>`: the detail of that event, the URL cleaned.
+    await page.goto(`${baseUrl}/?event=${encodeURIComponent(id!)}&category=Container#token=${token}`);
+    const detail = page.getByTestId('detail');
+    // The detail opens at once; the event fills it when the rooms' snapshot has come.
+    await detail.getByText('Reefer GESU482020', { exact: false }).first().waitFor({ timeout: 30_000 });
+    expect(new URL(page.url()).search).toBe('');
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+});

@@ -1,5 +1,5 @@
 /** The control room: header, what is watched and what it adds up to, the feed, the detail. */
-import { Show, Suspense, createEffect, createMemo, createSignal, lazy, onCleanup } from 'solid-js';
+import { Show, Suspense, createEffect, createMemo, createSignal, lazy, onCleanup, onMount } from 'solid-js';
 import { unwrap } from 'solid-js/store';
 import { can } from './lib/auth.ts';
 import { makePredicate } from './lib/filters.ts';
@@ -104,6 +104,22 @@ function Dashboard() {
     setDrawer(false);
     openPage(true);
   }
+
+  // A push notification's click opens `/?event=<id>&category=<room>` (docs/push.md): show that event.
+  onMount(() => {
+    const params = new URLSearchParams(window.location.search);
+    const fromPush = params.get('event');
+    if (!fromPush) return;
+    setSelected(fromPush.slice(0, 600));
+    params.delete('event');
+    params.delete('category');
+    const rest = params.toString();
+    window.history.replaceState(
+      null,
+      '',
+      `${window.location.pathname}${rest ? `?${rest}` : ''}${window.location.hash}`,
+    );
+  });
 
   function open(id: string) {
     lastRow = document.activeElement instanceof HTMLElement ? document.activeElement : null;

@@ -1,6 +1,7 @@
 /** The bell in the header: the unread count, and the inbox as a popover (docs/rules.md, "Notifications"). */
 import { For, Show, createSignal } from 'solid-js';
 import { useNotifications } from '../stores/context.tsx';
+import { PushToggle } from './PushToggle.tsx';
 
 export function Bell(props: { onOpenEvent?: (id: string) => void }) {
   const [inbox, actions] = useNotifications();
@@ -35,6 +36,7 @@ export function Bell(props: { onOpenEvent?: (id: string) => void }) {
               Mark all read
             </button>
           </header>
+          <PushToggle />
           <Show when={inbox.list.length > 0} fallback={<p class="muted">Nothing yet.</p>}>
             <ul>
               <For each={inbox.list}>
