@@ -102,9 +102,10 @@ describe('web > Feed > SLA countdowns', () => {
     expect(badge('ok')!.getAttribute('data-state')).toBe('ok');
     expect(badge('ok')!.textContent).toMatch(/Ack in [89] min/);
     expect(badge('soon')!.getAttribute('data-state')).toBe('warning');
-    expect(badge('soon')!.textContent).toMatch(/Ack due soon: 1 min/);
+    // The dashboard's clock (useNow) may have ticked before or after the fixture's Date.now(): ±1 min.
+    expect(badge('soon')!.textContent).toMatch(/Ack due soon: [12] min/);
     expect(badge('late')!.getAttribute('data-state')).toBe('breached');
-    expect(badge('late')!.textContent).toContain('Ack breached 3 min ago');
+    expect(badge('late')!.textContent).toMatch(/Ack breached [23] min ago/);
     expect(badge('working')!.textContent).toMatch(/Resolve in 4[67] min/);
     expect(badge('done')).toBeNull();
     expect(api.getSla).toHaveBeenCalledTimes(1);
