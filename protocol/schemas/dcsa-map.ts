@@ -24,6 +24,20 @@ export const DCSA_EVENT_TYPE_NAMES: Record<string, string> = {
   DEPA: 'VesselDeparted',
 };
 
+/** The `source` of every event the mapping made. */
+export const DCSA_SOURCE = 'DCSA TNT 2.2';
+
+/**
+ * The kept DCSA original of a stored event, or undefined. Any producer can post an event with
+ * this `source` and an `eventData.dcsa` of its own making, so both the source and the document's
+ * validity are checked: what is not a valid DCSA event is never answered nor sent as one.
+ */
+export function keptDcsaDocument(event: { source?: unknown; eventData?: unknown }): DcsaEvent | undefined {
+  if (event.source !== DCSA_SOURCE || event.eventData === null || typeof event.eventData !== 'object') return undefined;
+  const doc = (event.eventData as { dcsa?: unknown }).dcsa;
+  return DcsaEventSchema.safeParse(doc).success ? (doc as DcsaEvent) : undefined;
+}
+
 /** Shipment codes that need someone's attention: rejected, on hold, pending approval or update. */
 const ATTENTION = new Set(['REJE', 'HOLD', 'PENA', 'PENU']);
 
@@ -59,7 +73,7 @@ export function mapDcsaEvent(raw: Record<string, unknown>): DcsaMapResult {
     eventType: 'Shipment',
     title: '',
     severity,
-    source: 'DCSA TNT 2.2',
+    source: DCSA_SOURCE,
     eventTime: e.eventDateTime,
     eventData: { dcsa: raw },
     metadata: { dcsa: { eventType: e.eventType, eventClassifierCode: e.eventClassifierCode } },

@@ -269,4 +269,53 @@ describe('dcsa > subscriptions: callbacks', () => {
     const unknown = await call('GET', `/v2/event-subscriptions/${crypto.randomUUID()}/deliveries`);
     expect(unknown.status).toBe(404);
   });
+
+  it('an event forged with the DCSA source and a malformed document is not sent, and does not stall the runner', async () => {
+    const booking = `BKG${Date.now().toString(36).toUpperCase()}`;
+    const sub = await create({ callbackUrl: 'https://receiver.invalid/forged', carrierBookingReference: booking });
+    // A plain Quaycast event, posted by any producer, claiming to be a mapped DCSA event: its
+    // document has the matcher's fields in the wrong types (the matcher threw on these before).
+    const forged = await postEvents({
+      id: `forged-${crypto.randomUUID()}`,
+      category: 'System', // the room a mapped SHIPMENT event goes to: one runner reads both
+      eventType: 'Shipment',
+      title: 'forged DCSA original',
+      severity: 'Low',
+      source: 'DCSA TNT 2.2',
+      eventData: {
+        dcsa: {
+          eventType: 'EQUIPMENT',
+          equipmentEventTypeCode: 'LOAD',
+          documentReferences: 5,
+          references: 'x',
+          carrierBookingReference: booking,
+        },
+      },
+    });
+    expect(forged.res.status).toBe(201);
+    const real = {
+      eventID: crypto.randomUUID(),
+      eventType: 'SHIPMENT',
+      eventCreatedDateTime: '2026-12-03T08:00:00Z',
+      eventClassifierCode: 'ACT',
+      eventDateTime: '2026-12-03T08:00:00Z',
+      shipmentEventTypeCode: 'CONF',
+      documentTypeCode: 'BKG',
+      documentID: booking,
+      documentReferences: [{ documentReferenceType: 'BKG', documentReferenceValue: booking }],
+    };
+    const posted = await postEvents(real);
+    expect(posted.res.status).toBe(201);
+    const ruleId = `dcsa:${sub.subscriptionID}`;
+    const deadline = Date.now() + 8000;
+    let rows: { body: string }[] = [];
+    while (Date.now() < deadline && rows.length === 0) {
+      ({ results: rows } = await env.DB.prepare('SELECT body FROM webhook_deliveries WHERE rule_id = ?1')
+        .bind(ruleId)
+        .all<{ body: string }>());
+      if (rows.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(rows).toHaveLength(1);
+    expect(JSON.parse(rows[0]!.body)).toEqual([real]);
+  });
 });

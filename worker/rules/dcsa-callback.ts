@@ -9,6 +9,7 @@
 import { type DcsaSubscriptionFilters, subscriptionMatches } from '../../protocol/schemas/dcsa-subscription.ts';
 import type { Category } from '../../protocol/enums.ts';
 import { DCSA_API_VERSION, type DcsaEvent } from '../../protocol/schemas/dcsa.ts';
+import { keptDcsaDocument } from '../../protocol/schemas/dcsa-map.ts';
 import type { DeliveryInsert, FeedChange } from '../db/rules.ts';
 import type { AttemptSigner } from './webhook.ts';
 
@@ -24,11 +25,9 @@ export const MAX_EVENTS_PER_CALLBACK = 100;
 /** A subscription as the runner needs it. */
 export type SubscriptionTarget = { id: string; callbackUrl: string; filters: DcsaSubscriptionFilters };
 
-/** The kept DCSA document of a new event, or undefined (a change, a delete, or not a DCSA event). */
+/** The kept DCSA document of a new event, or undefined (a change, a delete, or not a valid DCSA event). */
 export function dcsaDocumentOf(f: FeedChange): DcsaEvent | undefined {
-  if (f.deleted || f.changed || !f.event) return undefined;
-  const doc = (f.event.eventData as Record<string, unknown> | undefined)?.dcsa;
-  return doc !== null && typeof doc === 'object' && 'eventType' in doc ? (doc as DcsaEvent) : undefined;
+  return f.deleted || f.changed || !f.event ? undefined : keptDcsaDocument(f.event);
 }
 
 /**

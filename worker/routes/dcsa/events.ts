@@ -13,7 +13,8 @@ import {
   SHIPMENT_EVENT_TYPE_CODES,
   TRANSPORT_EVENT_TYPE_CODES,
 } from '../../../protocol/dcsa.ts';
-import { DcsaEventSchema, DcsaEventsQuerySchema, type DcsaEvent } from '../../../protocol/schemas/dcsa.ts';
+import { DcsaEventSchema, DcsaEventsQuerySchema } from '../../../protocol/schemas/dcsa.ts';
+import { keptDcsaDocument } from '../../../protocol/schemas/dcsa-map.ts';
 import { allowedCategories, seesEverything } from '../../../protocol/scope.ts';
 import { parseTimestamp } from '../../../protocol/time.ts';
 import { type DcsaEventFilter, type DcsaPage, type DcsaPosition, dcsaEventsPage } from '../../db/dcsa-events.ts';
@@ -195,12 +196,6 @@ function pagingHeaders(path: string, asked: DcsaCursor, page: DcsaPage): Record<
   return headers;
 }
 
-/** The kept original of a stored event, when it is a valid DCSA document (a forged `source` is not). */
-function keptOriginal(doc: string): DcsaEvent | undefined {
-  const dcsa = (JSON.parse(doc) as { eventData?: { dcsa?: unknown } }).eventData?.dcsa;
-  return DcsaEventSchema.safeParse(dcsa).success ? (dcsa as DcsaEvent) : undefined;
-}
-
 dcsaEvents.openapi(
   createRoute({
     method: 'get',
@@ -243,7 +238,7 @@ dcsaEvents.openapi(
     const page = await dcsaEventsPage(c.env.DB, { ...asked, ...(scope ? { scope } : {}) });
     for (const [name, value] of Object.entries(pagingHeaders(new URL(c.req.url).pathname, asked, page)))
       c.header(name, value);
-    const docs = page.rows.flatMap((r) => keptOriginal(r.doc) ?? []);
+    const docs = page.rows.flatMap((r) => keptDcsaDocument(JSON.parse(r.doc) as Record<string, unknown>) ?? []);
     return c.json(docs, 200);
   },
 );
