@@ -170,6 +170,22 @@ describe('dcsa > subscriptions: the resource', () => {
     expect((await call('POST', '/v2/event-subscriptions', body, { role: 'admin' })).status).toBe(201);
   });
 
+  it('answers the app’s own refusals on /v2 (401, 403, 404, 405, 413) in the standard’s shape too', async () => {
+    // `call` checks every answer ≥ 400 against the DCSA error schema and its statusCode.
+    expect((await call('GET', '/v2/events', undefined, {})).status).toBe(401);
+    expect((await call('POST', '/v2/event-subscriptions', { secret: SECRET }, { role: 'viewer' })).status).toBe(403);
+    expect((await call('GET', '/v2/no-such-resource')).status).toBe(404);
+    const wrongMethod = await call('DELETE', '/v2/events');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.res.headers.get('allow')).toContain('GET');
+    const huge = await call(
+      'POST',
+      '/v2/event-subscriptions',
+      JSON.stringify({ callbackUrl: 'x'.repeat(5 * 1024 * 1024) }),
+    );
+    expect(huge.status).toBe(413);
+  });
+
   it('never answers a 5xx to hostile bodies, ids and queries (property)', async () => {
     const value = fc.oneof(
       fc.string(),

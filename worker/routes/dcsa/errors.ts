@@ -5,7 +5,7 @@
  */
 import type { Context } from 'hono';
 import { type DcsaError, DCSA_API_VERSION } from '../../../protocol/schemas/dcsa.ts';
-import { answerError, type ErrorBody, invalidRequest } from '../../errors.ts';
+import type { ErrorBody } from '../../errors.ts';
 import type { AppEnv } from '../../types.ts';
 
 const STATUS_TEXT: Record<number, string> = {
@@ -61,11 +61,3 @@ export async function asDcsaError(c: Context<AppEnv>, res: Response): Promise<Re
   headers.set('api-version', DCSA_API_VERSION);
   return new Response(JSON.stringify(dcsaErrorBody(c.req.raw, res.status, body)), { status: res.status, headers });
 }
-
-/** The `/v2` router's error handler: the app's answer, re-shaped. */
-export function dcsaAnswerError(err: Error, c: Context<AppEnv>): Promise<Response> {
-  return asDcsaError(c, answerError(err, c));
-}
-
-/** The `/v2` router's validation hook: the app's, whose thrown answer the handler above re-shapes. */
-export const dcsaInvalidRequest = invalidRequest;

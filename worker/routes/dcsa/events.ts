@@ -18,15 +18,14 @@ import { keptDcsaDocument } from '../../../protocol/schemas/dcsa-map.ts';
 import { allowedCategories, seesEverything } from '../../../protocol/scope.ts';
 import { parseTimestamp } from '../../../protocol/time.ts';
 import { type DcsaEventFilter, type DcsaPage, type DcsaPosition, dcsaEventsPage } from '../../db/dcsa-events.ts';
-import { apiError } from '../../errors.ts';
+import { apiError, invalidRequest } from '../../errors.ts';
 import { requireRole } from '../../middleware/auth/index.ts';
 import type { AppEnv } from '../../types.ts';
 import { PEOPLE } from '../openapi.ts';
 import { type DcsaCursor, decodeDcsaCursor, encodeDcsaCursor, withoutUndefined } from './cursor.ts';
-import { dcsaInvalidRequest } from './errors.ts';
 import { apiVersion, errorAnswer, header } from './openapi.ts';
 
-export const dcsaEvents = new OpenAPIHono<AppEnv>({ defaultHook: dcsaInvalidRequest });
+export const dcsaEvents = new OpenAPIHono<AppEnv>({ defaultHook: invalidRequest });
 
 /** The page size when neither the query nor the cursor names one (DCSA_DOMAIN 1.0.3 `limit` default). */
 export const DEFAULT_LIMIT = 100;

@@ -6,13 +6,15 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { DCSA_API_VERSION } from '../../../protocol/schemas/dcsa.ts';
-import { apiError } from '../../errors.ts';
+import { apiError, invalidRequest } from '../../errors.ts';
 import type { AppEnv } from '../../types.ts';
-import { asDcsaError, dcsaAnswerError, dcsaInvalidRequest } from './errors.ts';
+import { asDcsaError } from './errors.ts';
 import { dcsaEvents } from './events.ts';
 import { dcsaSubscriptions } from './subscriptions.ts';
 
-export const v2 = new OpenAPIHono<AppEnv>({ defaultHook: dcsaInvalidRequest });
+// Validation failures throw the app's answer; dcsaAnswers (mounted by the app before every /v2
+// route) re-shapes it, like every other error answer of these routes.
+export const v2 = new OpenAPIHono<AppEnv>({ defaultHook: invalidRequest });
 
 /** Re-shapes every error answer of a `/v2` request to the standard's, with `API-Version` (the app mounts it). */
 export function dcsaAnswers(): MiddlewareHandler<AppEnv> {
@@ -33,7 +35,6 @@ v2.use('*', async (c, next) => {
     );
   await next();
 });
-v2.onError(dcsaAnswerError);
 
 v2.route('/events', dcsaEvents);
 v2.route('/event-subscriptions', dcsaSubscriptions);

@@ -30,7 +30,7 @@ import {
   setSubscriptionSecret,
   updateSubscription,
 } from '../../db/dcsa-subscriptions.ts';
-import { apiError } from '../../errors.ts';
+import { apiError, invalidRequest } from '../../errors.ts';
 import { requireRole } from '../../middleware/auth/index.ts';
 import { limitWrites } from '../../middleware/rate-limit/index.ts';
 import type { AppEnv } from '../../types.ts';
@@ -38,10 +38,9 @@ import { PEOPLE } from '../openapi.ts';
 import { dcsaRuleId, secretBytes } from '../../rules/dcsa-callback.ts';
 import { DELIVERIES_LISTED, DeliveryListSchema, deliveryView } from '../deliveries.ts';
 import { deliveriesOfRule } from '../../db/rules.ts';
-import { dcsaInvalidRequest } from './errors.ts';
 import { apiVersion, dcsaErrors, header } from './openapi.ts';
 
-export const dcsaSubscriptions = new OpenAPIHono<AppEnv>({ defaultHook: dcsaInvalidRequest });
+export const dcsaSubscriptions = new OpenAPIHono<AppEnv>({ defaultHook: invalidRequest });
 
 /** Subscriptions at most (each is matched against every new DCSA event). */
 export const MAX_SUBSCRIPTIONS = 1000;
