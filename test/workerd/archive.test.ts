@@ -360,10 +360,12 @@ describe('archive > the move', () => {
           await expectExactlyOnce(ids);
         },
       ),
-      { numRuns: 15 },
+      // endOnFailure: a failed run is reported at once with its seed, not shrunk into the timeout
+      // (two CI runs timed out here, hiding a rule runner's lost nudge: rules-runner-nudge.test.ts).
+      { numRuns: 15, endOnFailure: true },
     );
-    // 15 runs take about 7 s here; a fresh-clone CI run under load once took over 30 s. A rule
-    // runner that never catches up still fails fast through rulesCaughtUp's own 15 s deadline.
+    // 15 runs take about 6 s here (10 s beside 7 busy loops); rulesCaughtUp's own 15 s deadline
+    // fails a run whose rule runner does not catch up.
   }, 120_000);
 
   it('property: POST /internal/archive answers any JSON body with 200 or a 4xx, never a 5xx', async () => {

@@ -105,14 +105,21 @@ export class RuleRunner extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const category = this.category ?? (await this.ctx.storage.get<Category>('category'));
-    if (!category) return;
-    this.category = category;
-    this.alarmAt = undefined;
+    // Running from the first await to the alarm's setting: a nudge meanwhile (a batch the run
+    // may not have read) is kept in nudgedWhileRunning, never answered by a nudge's own alarm
+    // that this run would then overwrite with a later one (a lost nudge waited BACKSTOP_MS).
     this.running = true;
     this.nudgedWhileRunning = false;
+    this.alarmAt = undefined;
     let more = false;
+    let category: Category | undefined;
     try {
+      category = this.category ?? (await this.ctx.storage.get<Category>('category'));
+      if (!category) {
+        this.running = false;
+        return;
+      }
+      this.category = category;
       more = await this.consume(category);
       // Steps, escalations and deliveries only when the schedule says something is due.
       const due = await nextDue(this.db, category);
@@ -121,17 +128,20 @@ export class RuleRunner extends DurableObject<Env> {
         more = (await this.runEscalations(category)) || more;
         more = (await this.deliver(category)) || more;
       }
+      const next = more ? undefined : await nextDue(this.db, category);
+      const now = Date.now();
+      // No await from this check to `running = false`: a later nudge sees alarmAt and keeps or advances it.
+      const at = more || this.nudgedWhileRunning ? now + RUN_DELAY_MS : next;
+      this.alarmAt = Math.max(now, Math.min(at ?? Number.POSITIVE_INFINITY, now + BACKSTOP_MS));
+      this.running = false;
+      await this.ctx.storage.setAlarm(this.alarmAt);
     } catch (err) {
+      this.running = false;
+      this.alarmAt = undefined;
       this.cursor = undefined; // read it again: a failed page may or may not have been recorded
       log('error', 'rules run failed', { room: category, ...errorFields(err) });
       throw err; // the alarm is retried by the platform
-    } finally {
-      this.running = false;
     }
-    const now = Date.now();
-    const due = more || this.nudgedWhileRunning ? now + RUN_DELAY_MS : await nextDue(this.db, category);
-    this.alarmAt = Math.max(now, Math.min(due ?? Number.POSITIVE_INFINITY, now + BACKSTOP_MS));
-    await this.ctx.storage.setAlarm(this.alarmAt);
   }
 
   /** Step 1: the changefeed after the cursor. Returns true when pages are left for the next run. */
