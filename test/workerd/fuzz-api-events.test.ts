@@ -146,6 +146,15 @@ describe('fuzz > PATCH /api/events/:id', () => {
             assignee: fc.oneof(codeUnits(), fc.constant(null), fc.string({ maxLength: 300 })),
             resolution: fc.oneof(codeUnits(), fc.jsonValue()),
             note: fc.jsonValue(),
+            // The offline queue's ids: well-formed (some repeated, so replays and reuse for
+            // another action happen), malformed, and not strings at all.
+            actionId: fc.oneof(
+              fc.stringMatching(/^[A-Za-z0-9_-]{8,100}$/),
+              fc.constantFrom('fuzz-action-0001', 'fuzz-action-0002'),
+              codeUnits(120),
+              fc.constantFrom('short', 'x'.repeat(101), '../../etc/pass', 'ab cd efgh', ''),
+              fc.jsonValue(),
+            ),
           },
           { requiredKeys: [] },
         )
@@ -173,6 +182,60 @@ describe('fuzz > PATCH /api/events/:id', () => {
     );
     const read = await apiAs('viewer', OPERATOR, `/api/events/${id}`);
     expect(read.status).toBe(200);
+  });
+
+  it('property: the same action id sent again repeats its first answer and changes nothing', async () => {
+    const id = uid('fzr');
+    expect((await post(JSON.stringify({ id, eventType: 'X', title: 'to replay' }), uid('fuzz-setup'))).status).toBe(
+      201,
+    );
+    const patch = (body: unknown) =>
+      apiAs('operator', OPERATOR, `/api/events/${id}`, {
+        method: 'PATCH',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+    const history = async () =>
+      (await (await apiAs('viewer', OPERATOR, `/api/events/${id}/history`)).json()) as unknown;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('acknowledge', 'start', 'resolve', 'close', 'reopen', 'assign', 'markRead'),
+        fc.stringMatching(/^[A-Za-z0-9_-]{8,40}$/),
+        async (action, tail) => {
+          const body = {
+            action,
+            actionId: `${tail}-${uid('a')}`.slice(0, 100),
+            ...(action === 'resolve' ? { resolution: 'fixed' } : {}),
+            ...(action === 'assign' ? { assignee: 'someone@example.com' } : {}),
+          };
+          const first = await patch(body);
+          const firstStatus = await expectNoServerError(first.clone());
+          expect([200, 409]).toContain(firstStatus);
+          const firstBody = (await first.json()) as Record<string, unknown>;
+          const before = await history();
+          const again = await patch(body);
+          expect(again.status).toBe(firstStatus);
+          const againBody = (await again.json()) as Record<string, unknown>;
+          if (firstStatus === 200) {
+            // The kept answer: the event as the first application left it.
+            expect(again.headers.get('quaycast-action-replay')).toBe('true');
+            expect(againBody).toEqual(firstBody);
+          } else {
+            // An illegal transition is the action's answer too (kept and repeated).
+            expect((againBody as { error: { code: string } }).error.code).toBe(
+              (firstBody as { error: { code: string } }).error.code,
+            );
+          }
+          expect(await history()).toEqual(before);
+          // The same id for another action is refused, and changes nothing either.
+          const other = await patch({ ...body, action: action === 'markRead' ? 'markUnread' : 'markRead' });
+          expect(other.status).toBe(409);
+          expect(((await other.json()) as { error: { code: string } }).error.code).toBe('action_id_reused');
+          expect(await history()).toEqual(before);
+        },
+      ),
+      { numRuns: RUNS.api },
+    );
   });
 });
 
