@@ -7,6 +7,7 @@
  * Pure and synchronous: runs in workerd, Node and the browser.
  */
 import { z } from 'zod';
+import * as base64url from 'jose/base64url';
 
 /** Longest endpoint accepted (push services' are ~100–400 characters). */
 export const MAX_ENDPOINT_CHARS = 2048;
@@ -18,13 +19,10 @@ const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
 /** The bytes of a base64url string, or undefined when it is not one. Never throws. */
 export function base64UrlBytes(text: string): Uint8Array | undefined {
   if (text.length > 200 || !BASE64URL.test(text)) return undefined;
-  const bare = text.replace(/=+$/, '');
-  if (bare.length % 4 === 1) return undefined;
   try {
-    const bin = atob(bare.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (bare.length % 4)) % 4));
-    return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+    return base64url.decode(text.replace(/=+$/, ''));
   } catch {
-    return undefined;
+    return undefined; // a length no base64 has (4n + 1), or bits past the end
   }
 }
 

@@ -14,6 +14,7 @@ import {
   DcsaEventSchema,
   DcsaSubscriptionSchema,
 } from '../../protocol/schemas/dcsa.ts';
+import { MAX_SUBSCRIPTIONS } from '../../worker/routes/dcsa/subscriptions.ts';
 import { BASE, postEvents, token } from './helpers.ts';
 
 type Sub = { subscriptionID: string; callbackUrl: string } & Record<string, unknown>;
@@ -333,5 +334,34 @@ describe('dcsa > subscriptions: callbacks', () => {
     }
     expect(rows).toHaveLength(1);
     expect(JSON.parse(rows[0]!.body)).toEqual([real]);
+  });
+});
+
+describe('dcsa > subscriptions: the limit', () => {
+  it(`refuses a subscription past MAX_SUBSCRIPTIONS with a 409, and takes one again after a delete`, async () => {
+    const have = ((await env.DB.prepare('SELECT COUNT(*) AS n FROM dcsa_subscriptions').first<{ n: number }>())?.n ??
+      0) as number;
+    // Filler rows straight into D1, matching nothing (a container no event carries).
+    const filler = Array.from({ length: MAX_SUBSCRIPTIONS - 1 - have }, (_, i) => `filler-${i}`);
+    const insert = env.DB.prepare(
+      "INSERT INTO dcsa_subscriptions (id, callback_url, filters, secret, created_at, updated_at, created_by) VALUES (?1, 'https://receiver.invalid/filler', ?2, ?3, 0, 0, 'test')",
+    );
+    const filters = JSON.stringify({ equipmentReference: 'ZZZU0000000' });
+    for (let i = 0; i < filler.length; i += 50)
+      await env.DB.batch(filler.slice(i, i + 50).map((id) => insert.bind(id, filters, SECRET)));
+    try {
+      const last = await create({ callbackUrl: 'https://receiver.invalid/last', equipmentReference: 'ZZZU0000000' });
+      const refused = await call('POST', '/v2/event-subscriptions', {
+        callbackUrl: 'https://receiver.invalid/one-too-many',
+        secret: SECRET,
+      });
+      expect(refused.status).toBe(409);
+      expect(JSON.stringify((refused.json as { errors: unknown }).errors)).toContain(String(MAX_SUBSCRIPTIONS));
+      expect((await call('DELETE', `/v2/event-subscriptions/${last.subscriptionID}`)).status).toBe(204);
+      const again = await create({ callbackUrl: 'https://receiver.invalid/again', equipmentReference: 'ZZZU0000000' });
+      expect((await call('DELETE', `/v2/event-subscriptions/${again.subscriptionID}`)).status).toBe(204);
+    } finally {
+      await env.DB.prepare("DELETE FROM dcsa_subscriptions WHERE id LIKE 'filler-%'").run();
+    }
   });
 });

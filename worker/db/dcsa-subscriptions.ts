@@ -65,6 +65,12 @@ export async function allSubscriptions(db: Db): Promise<StoredSubscription[]> {
   return results.map(toSubscription);
 }
 
+/** How many subscriptions there are (the create route's limit). */
+export async function countSubscriptions(db: Db): Promise<number> {
+  const row = await db.$client.prepare('SELECT COUNT(*) AS n FROM dcsa_subscriptions').first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
 /** Position of a page of subscriptions: after this (created_at, id), or from the start. */
 export type SubscriptionPosition = { createdAt: number; id: string } | undefined;
 

@@ -15,6 +15,7 @@ import {
   type DcsaEventType,
 } from '../../../protocol/dcsa.ts';
 import type { DcsaEventFilter, DcsaPosition } from '../../db/dcsa-events.ts';
+import * as base64url from 'jose/base64url';
 
 /** What a cursor names: the filters, the page size and where the page is. */
 export type DcsaCursor = { filter: DcsaEventFilter; limit: number; position: DcsaPosition };
@@ -65,21 +66,15 @@ const CursorJson = z.strictObject({
 type CursorJson = z.infer<typeof CursorJson>;
 
 function toBase64Url(text: string): string {
-  return btoa(String.fromCharCode(...new TextEncoder().encode(text)))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '');
+  return base64url.encode(text);
 }
 
 function fromBase64Url(text: string): string | undefined {
   if (!/^[A-Za-z0-9_-]*$/.test(text)) return undefined;
   try {
-    const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(
-      Uint8Array.from(bin, (ch) => ch.charCodeAt(0)),
-    );
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(base64url.decode(text));
   } catch {
-    return undefined; // not base64, or not UTF-8
+    return undefined; // not base64url, or not UTF-8
   }
 }
 

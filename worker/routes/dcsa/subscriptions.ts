@@ -20,7 +20,7 @@ import { seesEverything } from '../../../protocol/scope.ts';
 import { getConfig } from '../../config.ts';
 import { createDb } from '../../db/client.ts';
 import {
-  allSubscriptions,
+  countSubscriptions,
   deleteSubscription,
   findSubscription,
   insertSubscription,
@@ -39,6 +39,7 @@ import { dcsaRuleId, secretBytes } from '../../rules/dcsa-callback.ts';
 import { DELIVERIES_LISTED, DeliveryListSchema, deliveryView } from '../deliveries.ts';
 import { deliveriesOfRule } from '../../db/rules.ts';
 import { apiVersion, dcsaErrors, header } from './openapi.ts';
+import * as base64url from 'jose/base64url';
 
 export const dcsaSubscriptions = new OpenAPIHono<AppEnv>({ defaultHook: invalidRequest });
 
@@ -107,16 +108,14 @@ function requireUnscoped(claims: Parameters<typeof seesEverything>[0]): void {
 
 /** The list cursor: base64url of `{"v":1,"c":createdAt,"i":id}`; anything else is a 400. */
 export function encodeListCursor(p: { createdAt: number; id: string }): string {
-  return btoa(JSON.stringify({ v: 1, c: p.createdAt, i: p.id }))
-    .replaceAll('+', '-')
-    .replaceAll('/', '_')
-    .replace(/=+$/, '');
+  return base64url.encode(JSON.stringify({ v: 1, c: p.createdAt, i: p.id }));
 }
 export function decodeListCursor(cursor: string): SubscriptionPosition {
   try {
-    const raw = JSON.parse(atob(cursor.replaceAll('-', '+').replaceAll('_', '/'))) as unknown;
-    const p = raw as { v?: unknown; c?: unknown; i?: unknown };
-    if (p.v === 1 && Number.isSafeInteger(p.c) && typeof p.i === 'string' && p.i.length <= 64)
+    if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw new Error('not base64url');
+    const raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(cursor))) as unknown;
+    const p = raw as { v?: unknown; c?: unknown; i?: unknown } | null;
+    if (p?.v === 1 && Number.isSafeInteger(p.c) && typeof p.i === 'string' && p.i.length <= 64)
       return { createdAt: p.c as number, id: p.i };
   } catch {
     // falls through to the 400
@@ -190,7 +189,7 @@ dcsaSubscriptions.openapi(
     const body = c.req.valid('json');
     checkBody(c.env, body, await c.req.json());
     const db = createDb(c.env.DB);
-    if ((await allSubscriptions(db)).length >= MAX_SUBSCRIPTIONS)
+    if ((await countSubscriptions(db)) >= MAX_SUBSCRIPTIONS)
       apiError(409, 'limit_reached', `at most ${MAX_SUBSCRIPTIONS} subscriptions; delete one first`);
     const id = crypto.randomUUID();
     const filters: DcsaSubscriptionFilters = filtersOf(body);
