@@ -113,7 +113,9 @@ export function encodeListCursor(p: { createdAt: number; id: string }): string {
 export function decodeListCursor(cursor: string): SubscriptionPosition {
   try {
     if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) throw new Error('not base64url');
-    const raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(base64url.decode(cursor))) as unknown;
+    const raw = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(base64url.decode(cursor)),
+    ) as unknown;
     const p = raw as { v?: unknown; c?: unknown; i?: unknown } | null;
     if (p?.v === 1 && Number.isSafeInteger(p.c) && typeof p.i === 'string' && p.i.length <= 64)
       return { createdAt: p.c as number, id: p.i };
