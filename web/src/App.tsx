@@ -105,6 +105,36 @@ function Dashboard() {
     openPage(true);
   }
 
+  /**
+   * The pages a role may open (Insight; Rules for workflow roles; Dead letters for admins): one
+   * list for the top bar and the drawer's menu, which differ only in how a page is opened.
+   */
+  function PageLinks(props: {
+    open: (setPage: (v: boolean) => void) => void;
+    buttonClass?: string;
+    testIds?: boolean;
+  }) {
+    const link = (page: (v: boolean) => void, label: string, testId: string) => (
+      <button
+        type="button"
+        class={props.buttonClass}
+        data-testid={props.testIds ? testId : undefined}
+        onClick={() => props.open(page)}
+      >
+        {label}
+      </button>
+    );
+    return (
+      <>
+        {link(setInsightOpen, 'Insight', 'open-insight')}
+        <Show when={can(session.claims?.role, 'workflow')}>{link(setRulesOpen, 'Rules', 'open-rules')}</Show>
+        <Show when={can(session.claims?.role, 'delete')}>
+          {link(setLettersOpen, 'Dead letters', 'open-dead-letters')}
+        </Show>
+      </>
+    );
+  }
+
   // A push notification's click opens `/?event=<id>&category=<room>` (docs/push.md): show that event.
   onMount(() => {
     const params = new URLSearchParams(window.location.search);
@@ -189,19 +219,7 @@ function Dashboard() {
           Menu
         </button>
         <div class="topnav">
-          <button type="button" class="link" data-testid="open-insight" onClick={() => setInsightOpen(true)}>
-            Insight
-          </button>
-          <Show when={can(session.claims?.role, 'workflow')}>
-            <button type="button" class="link" data-testid="open-rules" onClick={() => setRulesOpen(true)}>
-              Rules
-            </button>
-          </Show>
-          <Show when={can(session.claims?.role, 'delete')}>
-            <button type="button" class="link" data-testid="open-dead-letters" onClick={() => setLettersOpen(true)}>
-              Dead letters
-            </button>
-          </Show>
+          <PageLinks open={(page) => page(true)} buttonClass="link" testIds />
         </div>
         <Bell onOpenEvent={open} />
         <button
@@ -281,19 +299,7 @@ function Dashboard() {
           <Icon name="close" /> Close
         </button>
         <nav class="drawer-nav" aria-label="Pages">
-          <button type="button" onClick={() => fromDrawer(setInsightOpen)}>
-            Insight
-          </button>
-          <Show when={can(session.claims?.role, 'workflow')}>
-            <button type="button" onClick={() => fromDrawer(setRulesOpen)}>
-              Rules
-            </button>
-          </Show>
-          <Show when={can(session.claims?.role, 'delete')}>
-            <button type="button" onClick={() => fromDrawer(setLettersOpen)}>
-              Dead letters
-            </button>
-          </Show>
+          <PageLinks open={fromDrawer} />
           <button type="button" onClick={() => sessionActions.signOut()}>
             Sign out
           </button>
